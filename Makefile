@@ -1,0 +1,46 @@
+# The one entry point. `make setup` once on a fresh machine; `make test` is what CI runs.
+SHELL := /bin/bash
+NODE_BIN := node_modules/.bin
+
+.PHONY: setup build lint typecheck test test-unit bench demo schema clean help
+
+help:
+	@echo "make setup      install npm packages and the Debian packages (prometheus, wrk, chromium)"
+	@echo "make demo       run the scenario pack on the embedded local target; report in runs/demo/index.html"
+	@echo "make test       typecheck, lint (incl. import rules), then every test; last line 'N passed, N failed'"
+	@echo "make bench      benchmarks; print figures"
+	@echo "make build      compile to dist/"
+	@echo "make schema     regenerate schema/scenario.schema.json from the scenario types"
+	@echo "make clean      remove dist/, runs/ and caches"
+
+setup:
+	./scripts/setup-system.sh
+	npm ci --no-audit --no-fund
+
+build:
+	$(NODE_BIN)/tsc -p tsconfig.build.json
+
+typecheck:
+	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
+
+lint:
+	$(NODE_BIN)/biome check .
+	$(NODE_BIN)/depcruise --config .dependency-cruiser.cjs harness clusters reports
+
+test: typecheck lint
+	$(NODE_BIN)/mocha
+
+test-unit:
+	$(NODE_BIN)/mocha
+
+bench:
+	@for f in bench/*.bench.ts; do echo "== $$f"; $(NODE_BIN)/tsx $$f || exit 1; done
+
+demo:
+	./bin/meshdrill.js run scenarios/ --target local --out runs/demo
+
+schema:
+	$(NODE_BIN)/tsx scripts/generate-schema.ts
+
+clean:
+	rm -rf dist runs .meshdrill

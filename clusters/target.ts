@@ -1,0 +1,43 @@
+// The Target seam (DESIGN.md "Architecture"): a target only provisions and tears down, and hands back where
+// the standard protocols are reached. Nothing above this interface knows which target it is.
+
+export interface ProvisionOptions {
+  /** Directory the target may use for its state (kubeconfig, logs, caches). Removed by the caller. */
+  workDir: string;
+  /** Prometheus rule files to load (absolute paths). */
+  ruleFiles: string[];
+  /** Istio version to install, where the target installs Istio. */
+  istioVersion?: string;
+  /** Free-form, target-specific settings from the CLI (`--target-opt key=value`). */
+  settings: Record<string, string>;
+  /** Progress lines for the user (provisioning can take minutes on kind). */
+  onProgress?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface TargetEnvironment {
+  /** A kubeconfig file whose current context is the target. Runbook steps get it as KUBECONFIG. */
+  kubeconfigPath: string;
+  prometheusUrl: string;
+  /** Base URL of the ingress gateway as reachable from this host. */
+  ingressUrl: string;
+  /** kubernetes, istio, target, prometheus … */
+  versions: Record<string, string>;
+  /** How long each provisioning step took, in ms. */
+  timings: Record<string, number>;
+  /** Directories put first on PATH for runbook steps (e.g. the local target's istioctl). */
+  binDirs: string[];
+  /** Scrape and rule-evaluation intervals, for alert detection floors. */
+  prometheus: { scrapeIntervalMs: number; evaluationIntervalMs: number };
+  /** Whether faults may be injected here (false on an existing cluster not explicitly allowed). */
+  faultsAllowed: boolean;
+}
+
+export interface Target {
+  readonly name: string;
+  provision(options: ProvisionOptions): Promise<TargetEnvironment>;
+  /** Undo provision: stop what it started, delete what it created (idempotent). */
+  teardown(): Promise<void>;
+}
+
+export type TargetName = 'local' | 'kind' | 'existing';

@@ -1,0 +1,120 @@
+// The journal is the contract between the engine and every report (STYLE.md §5): the engine appends these
+// events to journal.jsonl as they happen; results.json, junit.xml and index.html are pure functions of them.
+
+import type { LoadSample } from './load.js';
+import type { PhaseName, ScenarioVariant, SloThreshold } from './scenario.js';
+
+/** Bumped on any incompatible change; readers refuse journals of a newer major version. */
+export const JOURNAL_VERSION = 1;
+
+export type Outcome = 'passed' | 'failed' | 'timed-out' | 'interrupted' | 'cleanup-failed' | 'error';
+
+interface Base {
+  /** Epoch milliseconds when the event happened. */
+  t: number;
+}
+
+/** Events inside a scenario execution carry the scenario name and variant name. */
+interface Scoped extends Base {
+  scenario: string;
+  variant: string;
+}
+
+export type JournalEvent =
+  | (Base & {
+      type: 'run-start';
+      version: typeof JOURNAL_VERSION;
+      runId: string;
+      meshdrillVersion: string;
+      argv: string[];
+      target: string;
+      repeat: number;
+    })
+  | (Base & {
+      type: 'target-ready';
+      target: string;
+      versions: Record<string, string>;
+      /** Provisioning steps and how long each took (cluster create, Istio install, add-ons). */
+      timings: Record<string, number>;
+      prometheusUrl: string;
+      ingressUrl: string;
+    })
+  | (Scoped & {
+      type: 'scenario-start';
+      title: string;
+      file: string;
+      iteration: number;
+      expect: ScenarioVariant['expect'];
+      faultKind: string;
+      slos: SloThreshold[];
+      signals: { name: string; kind: string; withinMs: number; floorMs?: number }[];
+      recovery: { budgetMs: number; verifyMs: number };
+      timeScale: number;
+    })
+  | (Scoped & { type: 'phase-start'; phase: PhaseName; deadlineMs: number })
+  | (Scoped & { type: 'phase-end'; phase: PhaseName; outcome: Outcome; durationMs: number; error?: string })
+  | (Scoped & { type: 'load-sample'; sample: LoadSample })
+  | (Scoped & { type: 'fault-injected'; kind: string; description: string; objects: string[] })
+  | (Scoped & { type: 'fault-removed'; description: string; ok: boolean; error?: string })
+  | (Scoped & {
+      type: 'condition';
+      /** Which role this condition played. */
+      role: 'efficacy' | 'signal' | 'false-positive-check';
+      name: string;
+      kind: string;
+      fired: boolean;
+      /** Time from injection until it fired (efficacy/signal), when it fired. */
+      afterMs?: number;
+      budgetMs: number;
+      /** What was observed: a query result, a log line, a field value. */
+      evidence: string;
+    })
+  | (Scoped & {
+      type: 'runbook-step';
+      index: number;
+      title: string;
+      kind: 'command' | 'apply';
+      command: string;
+      startedAt: number;
+      durationMs: number;
+      exitCode: number | null;
+      timedOut: boolean;
+      /** Output excerpt (head and tail kept when long). */
+      output: string;
+    })
+  | (Scoped & {
+      type: 'slo-window';
+      /** steady-state, during-fault, after-recovery */
+      window: 'steady-state' | 'during-fault' | 'after-recovery';
+      from: number;
+      to: number;
+      results: { source: string; measured: number; passed: boolean }[];
+    })
+  | (Scoped & {
+      type: 'recovery';
+      recovered: boolean;
+      /** From injection to the start of the verification window that held. */
+      fromInjectionMs?: number;
+      fromRunbookStartMs?: number;
+      /** For each SLO, the runbook step index after which it came back (null: before any step). */
+      restoredBy: { source: string; step: number | null }[];
+    })
+  | (Scoped & {
+      type: 'assertion';
+      /** Stable id such as `detect:istio-5xx` or `recover:slo`. */
+      id: string;
+      name: string;
+      passed: boolean;
+      /** Not counted in the verdict (variants with expect=measure). */
+      informational?: boolean;
+      message: string;
+      measured?: number;
+      limit?: number;
+    })
+  | (Scoped & { type: 'scenario-end'; outcome: Outcome; durationMs: number })
+  | (Base & { type: 'cleanup'; ok: boolean; removed: string[]; leftover: string[]; error?: string })
+  | (Base & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; scenario?: string })
+  | (Base & { type: 'run-end'; outcome: Outcome; exitCode: number });
+
+export type JournalEventType = JournalEvent['type'];
+export type EventOf<T extends JournalEventType> = Extract<JournalEvent, { type: T }>;

@@ -1,0 +1,31 @@
+// The minimal shape of a Kubernetes object as the harness handles it (manifests, faults, cleanup).
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** Label put on every object a run creates, so `meshdrill cleanup` can find them after a crash. */
+export const RUN_ID_LABEL = 'meshdrill.io/run-id';
+/** Label naming the scenario that created an object. */
+export const SCENARIO_LABEL = 'meshdrill.io/scenario';
+
+export function isKubeObject(value: unknown): value is KubeObject {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.apiVersion === 'string' &&
+    typeof v.kind === 'string' &&
+    typeof v.metadata === 'object' &&
+    v.metadata !== null
+  );
+}

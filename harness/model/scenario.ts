@@ -1,0 +1,135 @@
+// ResolvedScenario: what the engine runs. Every field filled, every duration in milliseconds with the
+// time scale already applied. Users write ScenarioSpec (harness/scenario/spec.ts); one function converts.
+
+import type { KubeObject } from './kube-object.js';
+import type { LoadProfile } from './load.js';
+
+export const PHASES = [
+  'provision',
+  'deploy',
+  'load',
+  'steady-state',
+  'inject',
+  'efficacy',
+  'detect',
+  'remediate',
+  'recover',
+  'cleanup',
+] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+/** A parsed SLO threshold such as `success_rate >= 99.5%` or `p(95) < 300ms` (grammar: docs/scenario-format.md). */
+export interface SloThreshold {
+  /** The string as the user wrote it, for messages and reports. */
+  source: string;
+  metric: 'success_rate' | 'error_rate' | 'latency';
+  /** For latency: the quantile in percent, e.g. 95 for p(95). */
+  percentile?: number;
+  op: '<' | '<=' | '>' | '>=';
+  /** Rates as a ratio in [0, 1]; latency in milliseconds. */
+  value: number;
+}
+
+/** Which objects a Kubernetes condition or action addresses. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name?: string;
+  labelSelector?: string;
+}
+
+/** A condition that becomes true or stays false: the common ground of signals and efficacy checks. */
+export type ConditionSpec =
+  /** True when the instant query returns at least one sample (write the comparison in PromQL). */
+  | { kind: 'promql'; query: string }
+  /** True when Prometheus reports the alert firing (`ALERTS{alertname, alertstate="firing"}`). */
+  | { kind: 'alert'; alert: string }
+  /** True when a line of the container's log matches the regular expression. */
+  | { kind: 'log'; namespace: string; labelSelector: string; container: string; pattern: string }
+  /** True when the field of the matched objects satisfies the comparison (`match` says for how many). */
+  | {
+      kind: 'kubernetes';
+      resource: ObjectRef;
+      field: string;
+      op: '==' | '!=' | '>' | '>=' | '<' | '<=' | 'exists' | 'absent' | 'matches';
+      value?: string | number;
+      match: 'any' | 'all' | 'none';
+    }
+  /** True when an HTTP GET answers as expected (`url` absolute on 127.0.0.0/8, or a path on the ingress). */
+  | { kind: 'http'; url: string; host?: string; expectStatus: number[]; bodyPattern?: string }
+  /** True when a shell command (KUBECONFIG pinned to the target) exits as expected and its output matches. */
+  | { kind: 'command'; run: string; expectExitCode: number | 'nonzero'; outputPattern?: string };
+
+export type ConditionKind = ConditionSpec['kind'];
+
+/** A detection signal: a condition that must become true within its budget after injection. */
+export type SignalSpec = ConditionSpec & {
+  name: string;
+  withinMs: number;
+  /** Poll interval while waiting. */
+  pollMs: number;
+};
+
+/** A fault-efficacy check: proof that the fault bit (OOMKilled seen, istiod has 0 ready pods…). */
+export type EfficacyCheck = ConditionSpec & { name: string; withinMs: number; pollMs: number };
+
+export type KubeAction =
+  | { action: 'scale'; target: ObjectRef; replicas: number }
+  | { action: 'delete'; target: ObjectRef }
+  | { action: 'rollout-restart'; target: ObjectRef }
+  | { action: 'patch'; target: ObjectRef; patchType: 'merge' | 'strategic' | 'json'; patch: unknown }
+  | { action: 'apply'; manifest: KubeObject };
+
+/** The fault: a tagged union whose removal is unconditional at cleanup. */
+export type FaultSpec =
+  | { kind: 'chaos-mesh'; manifest: KubeObject }
+  | { kind: 'istio'; manifest: KubeObject }
+  | { kind: 'kubernetes'; steps: KubeAction[] };
+
+export type FaultKind = FaultSpec['kind'];
+
+export interface RunbookRef {
+  /** Absolute path of the Markdown runbook. */
+  path: string;
+  variables: Record<string, string>;
+}
+
+/** One execution of the scenario: the main drill, a negative control, or another runbook to measure. */
+export interface ScenarioVariant {
+  name: string;
+  /** null: an empty runbook (nothing is done after detection). */
+  runbook: RunbookRef | null;
+  /** recovery: must recover; no-recovery: a negative control, must NOT recover; measure: verdict reported, not asserted. */
+  expect: 'recovery' | 'no-recovery' | 'measure';
+}
+
+export interface ResolvedScenario {
+  /** DNS-safe identifier, also used in object names and labels. */
+  name: string;
+  title: string;
+  description: string;
+  /** Absolute path of the scenario file. */
+  file: string;
+  /** The factor applied to every duration below (and to `${scaled:…}` in queries). */
+  timeScale: number;
+  namespace: string;
+  workload: {
+    manifests: KubeObject[];
+    /** Label the namespace `istio-injection=enabled`. */
+    injection: boolean;
+    readyTimeoutMs: number;
+  };
+  load: LoadProfile;
+  slos: SloThreshold[];
+  steadyState: { durationMs: number };
+  fault: FaultSpec;
+  efficacy: EfficacyCheck[];
+  signals: SignalSpec[];
+  /** The first variant is the main drill; the others are negative controls or measured alternatives. */
+  variants: ScenarioVariant[];
+  recovery: { budgetMs: number; verifyMs: number };
+  /** Prometheus rule files (absolute paths) the target must load; alert floors are computed from them. */
+  alertRules: string[];
+  timeouts: Record<PhaseName, number>;
+}
