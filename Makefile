@@ -1,6 +1,7 @@
 # The one entry point. `make setup` once on a fresh machine; `make test` is what CI runs.
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
+TEST_SPECS := 'test/**/*.test.ts' 'harness/**/*.test.ts' 'clusters/**/*.test.ts' 'reports/**/*.test.ts'
 
 .PHONY: setup build lint typecheck test test-unit bench demo schema clean help
 
@@ -28,10 +29,10 @@ lint:
 	$(NODE_BIN)/depcruise --config .dependency-cruiser.cjs harness clusters reports
 
 test: typecheck lint
-	$(NODE_BIN)/mocha
+	$(NODE_BIN)/mocha $(TEST_SPECS)
 
 test-unit:
-	$(NODE_BIN)/mocha
+	$(NODE_BIN)/mocha $(TEST_SPECS)
 
 bench:
 	@for f in bench/*.bench.ts; do echo "== $$f"; $(NODE_BIN)/tsx $$f || exit 1; done
