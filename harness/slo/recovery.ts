@@ -1,0 +1,182 @@
+// Time-to-recover: the earliest instant t (at one-second granularity, t ≥ the search start) from which every SLO
+// holds over the whole verification window [t, t + verify), judged on the window's aggregate. TTR is reported
+// from injection and from runbook start; `restoredBy` names, per SLO, the runbook step after which it came back.
+//
+// "Came back" for one SLO uses the same windowed test with that SLO alone. A step gets the credit when it started
+// no later than the end of the first second of the good window: requests of a second are scheduled across the
+// whole second, so a fix at 12.3 s can already show in the second that starts at 12 s.
+
+import type { LoadSample } from '../model/load.js';
+import type { SloThreshold } from '../model/scenario.js';
+import { createHistogram } from './histogram.js';
+import { evaluateWindow, sampleHistogram, type SloResult, type WindowAggregate } from './sli.js';
+
+export interface RecoveryInput {
+  slos: readonly SloThreshold[];
+  samples: readonly LoadSample[];
+  injectedAt: number;
+  /** When the first runbook step started; undefined with an empty runbook. */
+  runbookStartedAt?: number;
+  /** Earliest start of a verification window; defaults to the injection time. */
+  searchFrom?: number;
+  verifyMs: number;
+  /** Latest start of a verification window that still counts as recovered within budget (epoch ms). */
+  deadline: number;
+  /** Start times of the runbook steps, in order. */
+  steps: readonly { startedAt: number }[];
+  /** End of the observed data (epoch ms); defaults to the end of the last sample's second. */
+  observedUntil?: number;
+}
+
+export interface RestoredBy {
+  source: string;
+  /** Index of the last runbook step started by the time the SLO came back; null: back before any step. */
+  step: number | null;
+  /** Start of the first window in which this SLO held throughout; null if it never did. */
+  at: number | null;
+}
+
+export type RecoveryOutcome =
+  | {
+      recovered: true;
+      /** Start of the verification window that held. */
+      at: number;
+      fromInjectionMs: number;
+      /** Negative when the SLOs were back before the runbook started. Absent without a runbook. */
+      fromRunbookStartMs?: number;
+      restoredBy: RestoredBy[];
+      /** The verdicts over the verification window that held. */
+      results: SloResult[];
+    }
+  | {
+      recovered: false;
+      /**
+       * never-within-budget: every window starting by the deadline was observed and none held.
+       * insufficient-data: the load data ends before a window starting at the deadline could be verified.
+       */
+      reason: 'never-within-budget' | 'insufficient-data';
+      /** A window that held, but started after the deadline (recovered too late), if any. */
+      lateAt?: number;
+      restoredBy: RestoredBy[];
+    };
+
+const SECOND_MS = 1000;
+
+/** A window aggregate that slides one sample at a time: add on the right, subtract on the left. */
+class SlidingWindow {
+  readonly aggregate: WindowAggregate;
+
+  constructor(from: number, to: number) {
+    this.aggregate = {
+      from,
+      to,
+      samples: 0,
+      scheduled: 0,
+      completed: 0,
+      succeeded: 0,
+      dropped: 0,
+      histogram: createHistogram(),
+    };
+  }
+
+  add(sample: LoadSample, sign: 1 | -1): void {
+    const a = this.aggregate;
+    a.samples += sign;
+    a.scheduled += sign * sample.scheduled;
+    a.completed += sign * sample.completed;
+    a.succeeded += sign * sample.succeeded;
+    a.dropped += sign * sample.dropped;
+    if (sample.histogram === '') return;
+    const h = sampleHistogram(sample);
+    if (sign === 1) a.histogram.merge(h);
+    else a.histogram.raw.subtract(h.raw);
+  }
+}
+
+/**
+ * For each window start t (the bucket starts of the samples at or after `from`, as long as [t, t + verify) lies
+ * within the observed data), the verdict of every SLO over that window. Linear in the number of samples.
+ */
+export function scanWindows(
+  slos: readonly SloThreshold[],
+  samples: readonly LoadSample[],
+  from: number,
+  verifyMs: number,
+  observedUntil: number,
+): { t: number; results: SloResult[] }[] {
+  const sorted = [...samples].sort((a, b) => a.t - b.t);
+  const out: { t: number; results: SloResult[] }[] = [];
+  const window = new SlidingWindow(from, from + verifyMs);
+  let right = 0;
+  let left = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const start = sorted[i]?.t as number;
+    if (start < from) continue;
+    const end = start + verifyMs;
+    if (end > observedUntil) break;
+    while (left < sorted.length && (sorted[left] as LoadSample).t < start) {
+      if (left < right) window.add(sorted[left] as LoadSample, -1);
+      left++;
+    }
+    if (right < left) right = left;
+    while (right < sorted.length && (sorted[right] as LoadSample).t < end) {
+      window.add(sorted[right] as LoadSample, 1);
+      right++;
+    }
+    window.aggregate.from = start;
+    window.aggregate.to = end;
+    out.push({ t: start, results: evaluateWindow(slos, window.aggregate) });
+  }
+  return out;
+}
+
+/** The last step started before `at + 1 s` (see the file comment); null when none had. */
+export function findRestoringStep(steps: readonly { startedAt: number }[], at: number): number | null {
+  let found: number | null = null;
+  steps.forEach((step, index) => {
+    if (step.startedAt < at + SECOND_MS) found = index;
+  });
+  return found;
+}
+
+/** Time-to-recover, restoredBy, or why there was no recovery. Pure: the engine passes everything in. */
+export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
+  const from = input.searchFrom ?? input.injectedAt;
+  const lastSampleEnd = input.samples.reduce(
+    (end, s) => Math.max(end, s.t + SECOND_MS),
+    Number.NEGATIVE_INFINITY,
+  );
+  const observedUntil = input.observedUntil ?? lastSampleEnd;
+  const windows = scanWindows(input.slos, input.samples, from, input.verifyMs, observedUntil);
+
+  const restoredBy: RestoredBy[] = input.slos.map((slo, index) => {
+    const back = windows.find((w) => w.results[index]?.passed === true);
+    return {
+      source: slo.source,
+      at: back === undefined ? null : back.t,
+      step: back === undefined ? null : findRestoringStep(input.steps, back.t),
+    };
+  });
+
+  const held = windows.find((w) => w.results.every((r) => r.passed));
+  if (held !== undefined && held.t <= input.deadline) {
+    return {
+      recovered: true,
+      at: held.t,
+      fromInjectionMs: held.t - input.injectedAt,
+      ...(input.runbookStartedAt === undefined
+        ? {}
+        : { fromRunbookStartMs: held.t - input.runbookStartedAt }),
+      restoredBy,
+      results: held.results,
+    };
+  }
+  // Every window starting by the deadline was judged only if the data reaches deadline + verify.
+  const fullyObserved = observedUntil >= input.deadline + input.verifyMs;
+  return {
+    recovered: false,
+    reason: held !== undefined || fullyObserved ? 'never-within-budget' : 'insufficient-data',
+    ...(held === undefined ? {} : { lateAt: held.t }),
+    restoredBy,
+  };
+}
