@@ -48,14 +48,32 @@ export interface WatchEvent {
   object: StoredObject;
 }
 
+/** Options of a delete, as in the Kubernetes DeleteOptions body. All optional. */
+export interface DeleteOptions {
+  /** Pods on a node: 0 removes at once; otherwise deletionTimestamp is set and the kubelet finishes the delete. */
+  gracePeriodSeconds?: number;
+  /** Dependents (by ownerReferences) are deleted too, unless `Orphan`. Foreground behaves as Background here. */
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
 export interface Watch {
   stop(): void;
 }
 
 export class StoreError extends Error {
   constructor(
-    readonly code: 404 | 409 | 422 | 400 | 403 | 500,
-    readonly reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'Forbidden' | 'InternalError',
+    readonly code: 404 | 409 | 410 | 422 | 400 | 403 | 405 | 500,
+    readonly reason:
+      | 'NotFound'
+      | 'AlreadyExists'
+      | 'Conflict'
+      | 'Invalid'
+      | 'BadRequest'
+      | 'Forbidden'
+      | 'InternalError'
+      | 'Expired'
+      | 'MethodNotAllowed',
     message: string,
     readonly causes: { field: string; message: string; reason: string }[] = [],
   ) {
@@ -84,7 +102,12 @@ export interface ObjectStore {
   /** Replaces only `.status` (the status subresource). */
   updateStatus(key: ResourceKey, object: unknown): Promise<StoredObject>;
   /** Deletes; with finalizers it sets deletionTimestamp instead. Returns the object as it was removed. */
-  delete(key: ResourceKey, namespace: string | undefined, name: string): Promise<StoredObject>;
+  delete(
+    key: ResourceKey,
+    namespace: string | undefined,
+    name: string,
+    options?: DeleteOptions,
+  ): Promise<StoredObject>;
   /** Delivers events newer than `sinceResourceVersion` (when still in the window), then live events. */
   watch(
     key: ResourceKey,

@@ -1,0 +1,275 @@
+// The registry of every resource the local target serves: discovery, routing and the store all read it.
+
+import type { ResourceKey } from './types.js';
+
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+export type Subresource = 'status' | 'scale' | 'log' | 'exec';
+
+export interface ResourceDefinition {
+  group: string;
+  /** Served versions, preferred first. All versions share one storage (no schema conversion is needed). */
+  versions: string[];
+  /** Plural resource name, as in URLs. */
+  plural: string;
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  verbs: Verb[];
+  categories: string[];
+  subresources: Subresource[];
+  /**
+   * Where the objects come from: the store, or the pod runtime (metrics.k8s.io is computed on read, like the
+   * real metrics-server, and never stored).
+   */
+  source: 'store' | 'runtime';
+  /** Custom resources get merge patches from kubectl; built-ins get strategic merge patches. */
+  custom: boolean;
+  /** The storage this resource shares (`group/plural`); events.k8s.io events are core events, as upstream. */
+  storage: string;
+}
+
+const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const READ_VERBS: Verb[] = ['get', 'list'];
+
+interface Spec {
+  group: string;
+  versions: string[];
+  plural: string;
+  kind: string;
+  namespaced?: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: Subresource[];
+  verbs?: Verb[];
+  source?: 'store' | 'runtime';
+  custom?: boolean;
+  storage?: string;
+}
+
+function define(spec: Spec): ResourceDefinition {
+  return {
+    group: spec.group,
+    versions: spec.versions,
+    plural: spec.plural,
+    singular: spec.kind.toLowerCase(),
+    kind: spec.kind,
+    namespaced: spec.namespaced ?? true,
+    shortNames: spec.shortNames ?? [],
+    verbs: spec.verbs ?? ALL_VERBS,
+    categories: spec.categories ?? [],
+    subresources: spec.subresources ?? [],
+    source: spec.source ?? 'store',
+    custom: spec.custom ?? false,
+    storage: spec.storage ?? `${spec.group}/${spec.plural}`,
+  };
+}
+
+const ISTIO_VERSIONS = ['v1', 'v1beta1'];
+const ISTIO_NETWORKING = ['istio-io', 'networking-istio-io'];
+const ISTIO_SECURITY = ['istio-io', 'security-istio-io'];
+const CHAOS = ['v1alpha1'];
+
+function istio(group: string, kind: string, plural: string, shortNames: string[]): ResourceDefinition {
+  const categories = group === 'security.istio.io' ? ISTIO_SECURITY : ISTIO_NETWORKING;
+  return define({
+    group,
+    versions: ISTIO_VERSIONS,
+    plural,
+    kind,
+    shortNames,
+    categories,
+    subresources: ['status'],
+    custom: true,
+  });
+}
+
+function chaos(kind: string, plural: string): ResourceDefinition {
+  return define({
+    group: 'chaos-mesh.org',
+    versions: CHAOS,
+    plural,
+    kind,
+    categories: ['chaos-mesh'],
+    subresources: ['status'],
+    custom: true,
+  });
+}
+
+/** Every resource served, in discovery order (core first, as a real server lists them). */
+export const RESOURCES: readonly ResourceDefinition[] = [
+  define({
+    group: '',
+    versions: ['v1'],
+    plural: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+    shortNames: ['ns'],
+    subresources: ['status'],
+  }),
+  define({
+    group: '',
+    versions: ['v1'],
+    plural: 'nodes',
+    kind: 'Node',
+    namespaced: false,
+    shortNames: ['no'],
+    subresources: ['status'],
+  }),
+  define({
+    group: '',
+    versions: ['v1'],
+    plural: 'pods',
+    kind: 'Pod',
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: ['status', 'log', 'exec'],
+  }),
+  define({
+    group: '',
+    versions: ['v1'],
+    plural: 'services',
+    kind: 'Service',
+    shortNames: ['svc'],
+    categories: ['all'],
+    subresources: ['status'],
+  }),
+  define({ group: '', versions: ['v1'], plural: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] }),
+  define({ group: '', versions: ['v1'], plural: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
+  define({ group: '', versions: ['v1'], plural: 'secrets', kind: 'Secret' }),
+  define({
+    group: '',
+    versions: ['v1'],
+    plural: 'serviceaccounts',
+    kind: 'ServiceAccount',
+    shortNames: ['sa'],
+  }),
+  define({ group: '', versions: ['v1'], plural: 'events', kind: 'Event', shortNames: ['ev'] }),
+  define({
+    group: 'apps',
+    versions: ['v1'],
+    plural: 'deployments',
+    kind: 'Deployment',
+    shortNames: ['deploy'],
+    categories: ['all'],
+    subresources: ['status', 'scale'],
+  }),
+  define({
+    group: 'apps',
+    versions: ['v1'],
+    plural: 'replicasets',
+    kind: 'ReplicaSet',
+    shortNames: ['rs'],
+    categories: ['all'],
+    subresources: ['status', 'scale'],
+  }),
+  define({
+    group: 'batch',
+    versions: ['v1'],
+    plural: 'jobs',
+    kind: 'Job',
+    categories: ['all'],
+    subresources: ['status'],
+  }),
+  define({ group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', kind: 'EndpointSlice' }),
+  define({
+    group: 'events.k8s.io',
+    versions: ['v1'],
+    plural: 'events',
+    kind: 'Event',
+    shortNames: ['ev'],
+    storage: '/events',
+  }),
+  define({ group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', kind: 'Lease' }),
+  define({
+    group: 'metrics.k8s.io',
+    versions: ['v1beta1'],
+    plural: 'pods',
+    kind: 'PodMetrics',
+    verbs: READ_VERBS,
+    source: 'runtime',
+  }),
+  istio('networking.istio.io', 'VirtualService', 'virtualservices', ['vs']),
+  istio('networking.istio.io', 'DestinationRule', 'destinationrules', ['dr']),
+  istio('networking.istio.io', 'Gateway', 'gateways', ['gw']),
+  istio('networking.istio.io', 'ServiceEntry', 'serviceentries', ['se']),
+  istio('networking.istio.io', 'Sidecar', 'sidecars', []),
+  istio('security.istio.io', 'PeerAuthentication', 'peerauthentications', ['pa']),
+  istio('security.istio.io', 'AuthorizationPolicy', 'authorizationpolicies', ['ap']),
+  chaos('PodChaos', 'podchaos'),
+  chaos('StressChaos', 'stresschaos'),
+  chaos('NetworkChaos', 'networkchaos'),
+  chaos('TimeChaos', 'timechaos'),
+  chaos('HTTPChaos', 'httpchaos'),
+  define({
+    group: 'k6.io',
+    versions: ['v1alpha1'],
+    plural: 'testruns',
+    kind: 'TestRun',
+    categories: ['k6'],
+    subresources: ['status'],
+    custom: true,
+  }),
+];
+
+/** Builds a key for a resource at its preferred version: `resourceKey('apps', 'deployments')`. */
+export function resourceKey(group: string, plural: string, version?: string): ResourceKey {
+  const def = RESOURCES.find((r) => r.group === group && r.plural === plural);
+  const chosen = version ?? def?.versions[0] ?? 'v1';
+  return { group, version: chosen, resource: plural };
+}
+
+/** The definition for a key, or undefined when the group/version/resource is not served. */
+export function findResource(key: ResourceKey): ResourceDefinition | undefined {
+  return RESOURCES.find(
+    (r) => r.group === key.group && r.plural === key.resource && r.versions.includes(key.version),
+  );
+}
+
+/** The definition serving a kind in an apiVersion (`apps/v1`, `v1`), for manifests and ownerReferences. */
+export function findResourceByKind(apiVersion: string, kind: string): ResourceDefinition | undefined {
+  const { group, version } = splitApiVersion(apiVersion);
+  return RESOURCES.find((r) => r.group === group && r.kind === kind && r.versions.includes(version));
+}
+
+export function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+export function formatApiVersion(group: string, version: string): string {
+  return group === '' ? version : `${group}/${version}`;
+}
+
+/** Keys used by the built-ins, so in-process callers need not spell them out. */
+export const KEYS = {
+  namespaces: resourceKey('', 'namespaces'),
+  nodes: resourceKey('', 'nodes'),
+  pods: resourceKey('', 'pods'),
+  services: resourceKey('', 'services'),
+  endpoints: resourceKey('', 'endpoints'),
+  configmaps: resourceKey('', 'configmaps'),
+  secrets: resourceKey('', 'secrets'),
+  serviceaccounts: resourceKey('', 'serviceaccounts'),
+  events: resourceKey('', 'events'),
+  deployments: resourceKey('apps', 'deployments'),
+  replicasets: resourceKey('apps', 'replicasets'),
+  jobs: resourceKey('batch', 'jobs'),
+  endpointslices: resourceKey('discovery.k8s.io', 'endpointslices'),
+  leases: resourceKey('coordination.k8s.io', 'leases'),
+  virtualservices: resourceKey('networking.istio.io', 'virtualservices'),
+  destinationrules: resourceKey('networking.istio.io', 'destinationrules'),
+  gateways: resourceKey('networking.istio.io', 'gateways'),
+  serviceentries: resourceKey('networking.istio.io', 'serviceentries'),
+  sidecars: resourceKey('networking.istio.io', 'sidecars'),
+  peerauthentications: resourceKey('security.istio.io', 'peerauthentications'),
+  authorizationpolicies: resourceKey('security.istio.io', 'authorizationpolicies'),
+  podchaos: resourceKey('chaos-mesh.org', 'podchaos'),
+  stresschaos: resourceKey('chaos-mesh.org', 'stresschaos'),
+  networkchaos: resourceKey('chaos-mesh.org', 'networkchaos'),
+  timechaos: resourceKey('chaos-mesh.org', 'timechaos'),
+  httpchaos: resourceKey('chaos-mesh.org', 'httpchaos'),
+  testruns: resourceKey('k6.io', 'testruns'),
+} as const satisfies Record<string, ResourceKey>;
