@@ -52,7 +52,11 @@ export function clipOutput(text: string, maxBytes: number): string {
 }
 
 /** Runs a command to completion. Never throws for a non-zero exit, a timeout or a missing binary. */
-export async function run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function run(
+  file: string,
+  args: readonly string[],
+  options: ExecOptions = {},
+): Promise<ExecResult> {
   const started = performance.now();
   const command = formatCommand(file, args);
   const maxOut = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
@@ -111,7 +115,8 @@ export async function run(file: string, args: readonly string[], options: ExecOp
   // A finished leader may leave children behind in its group (`sleep 100 &`): they go with it.
   killGroup('SIGKILL');
 
-  const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut;
+  const spawnFailed =
+    result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut;
   return {
     command,
     exitCode: result.exitCode ?? null,

@@ -42,7 +42,10 @@ export function invalidInput(message: string, hint?: string): MeshdrillError {
   return new MeshdrillError('invalid-input', message, hint === undefined ? {} : { hint });
 }
 
-export function environmentError(message: string, options: { hint?: string; cause?: unknown } = {}): MeshdrillError {
+export function environmentError(
+  message: string,
+  options: { hint?: string; cause?: unknown } = {},
+): MeshdrillError {
   return new MeshdrillError('environment', message, options);
 }
 

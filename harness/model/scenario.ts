@@ -78,7 +78,7 @@ export type KubeAction =
   | { action: 'scale'; target: ObjectRef; replicas: number }
   | { action: 'delete'; target: ObjectRef }
   | { action: 'rollout-restart'; target: ObjectRef }
-  | { action: 'patch'; target: ObjectRef; patchType: 'merge' | 'strategic' | 'json'; patch: unknown }
+  | { action: 'patch'; target: ObjectRef; patchType: 'merge' | 'strategic'; patch: unknown }
   | { action: 'apply'; manifest: KubeObject };
 
 /** The fault: a tagged union whose removal is unconditional at cleanup. */

@@ -10,7 +10,8 @@ describe('durations', () => {
     expect(parseDuration('1h30m')).to.equal(5_400_000);
   });
   it('rejects what is not a duration', () => {
-    for (const text of ['60', '', 's', '5 minutes', '-5s', '1x']) expect(parseDuration(text), text).to.equal(undefined);
+    for (const text of ['60', '', 's', '5 minutes', '-5s', '1x'])
+      expect(parseDuration(text), text).to.equal(undefined);
   });
   it('formats compactly and to Prometheus syntax', () => {
     expect(formatDuration(850)).to.equal('850ms');

@@ -1,0 +1,33 @@
+// SIGINT/SIGTERM handling: the first signal aborts the run so every teardown still runs (faults removed,
+// objects deleted); a second one abandons cleanup, loudly, with the command that finishes it later.
+
+export interface InterruptHandle {
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+export function installInterruptHandlers(options: {
+  onFirst?: (signal: NodeJS.Signals) => void;
+  onSecond?: (signal: NodeJS.Signals) => void;
+}): InterruptHandle {
+  const controller = new AbortController();
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    count++;
+    if (count === 1) {
+      options.onFirst?.(signal);
+      controller.abort(new Error(`received ${signal}`));
+    } else {
+      options.onSecond?.(signal);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// The deploy phase: the scenario's namespace (run-labelled, injection on) and workload manifests, then a wait
+// until every Deployment is ready and the ingress route answers.
+
+import { request } from 'undici';
+import { type KubeClient, describeObject, keyOf, labelForRun } from '../kube/index.js';
+import type { KubeObject, ResolvedScenario } from '../model/index.js';
+import { sleep } from './phase-runner.js';
+
+export function buildNamespace(scenario: ResolvedScenario, runId: string): KubeObject {
+  return labelForRun(
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: scenario.namespace,
+        labels: scenario.workload.injection ? { 'istio-injection': 'enabled' } : {},
+      },
+    },
+    runId,
+    scenario.name,
+  );
+}
+
+/** Manifests as they will be applied: namespaced into the scenario namespace when they name none, run-labelled. */
+export function buildWorkload(scenario: ResolvedScenario, runId: string): KubeObject[] {
+  return scenario.workload.manifests.map((manifest) =>
+    labelForRun(
+      manifest.metadata.namespace || manifest.kind === 'Namespace'
+        ? manifest
+        : { ...manifest, metadata: { ...manifest.metadata, namespace: scenario.namespace } },
+      runId,
+      scenario.name,
+    ),
+  );
+}
+
+export async function waitForDeployments(
+  kube: KubeClient,
+  namespace: string,
+  signal: AbortSignal,
+  pollMs = 500,
+): Promise<void> {
+  for (let attempt = 0; attempt < 100_000; attempt++) {
+    const deployments = await kube.list('apps/v1', 'Deployment', { namespace });
+    const waiting = deployments.filter((d) => {
+      const spec = d.spec as { replicas?: number } | undefined;
+      const status = d.status as { readyReplicas?: number; updatedReplicas?: number } | undefined;
+      const want = spec?.replicas ?? 1;
+      return (status?.readyReplicas ?? 0) < want;
+    });
+    if (waiting.length === 0) return;
+    await sleep(pollMs, signal);
+  }
+}
+
+/** Waits until the first request of the load mix answers 2xx/3xx through the ingress. */
+export async function waitForRoute(
+  ingressUrl: string,
+  path: string,
+  host: string | undefined,
+  signal: AbortSignal,
+  pollMs = 500,
+): Promise<void> {
+  let last = '';
+  for (let attempt = 0; attempt < 100_000; attempt++) {
+    try {
+      const response = await request(`${ingressUrl.replace(/\/$/, '')}${path}`, {
+        headers: host ? { host } : {},
+        headersTimeout: 3000,
+        bodyTimeout: 3000,
+        signal,
+      });
+      await response.body.dump();
+      if (response.statusCode >= 200 && response.statusCode < 400) return;
+      last = `HTTP ${response.statusCode}`;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      last = (error as Error).message;
+    }
+    await sleep(pollMs, signal).catch((error: unknown) => {
+      throw new Error(`the ingress route ${path} never answered 2xx (last: ${last})`, { cause: error });
+    });
+  }
+}
+
+export async function applyAll(kube: KubeClient, objects: KubeObject[]): Promise<string[]> {
+  const applied: string[] = [];
+  for (const object of objects) {
+    await kube.apply(object);
+    applied.push(describeObject(keyOf(object)));
+  }
+  return applied;
+}
+
+/** Deletes the namespace and waits until it is gone (proof, not hope). */
+export async function deleteNamespace(kube: KubeClient, name: string, timeoutMs: number): Promise<void> {
+  await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name }))) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`namespace ${name} still exists ${timeoutMs} ms after deletion`);
+}

@@ -1,0 +1,5 @@
+// The engine: phases, one variant run, a suite run. Depends only on ports (EngineContext) and the Target seam.
+export { type SuiteOptions, type SuiteResult, exitCodeFor, runSuite, worstOutcome } from './run-suite.js';
+export { runVariant, type VariantResult } from './run-variant.js';
+export * from './ports.js';
+export { PhaseRunner, sleep, Interrupted, PhaseTimeout, StopScenario } from './phase-runner.js';

@@ -1,0 +1,70 @@
+// What the engine needs from the world, as interfaces (the engine never knows a concrete target or driver).
+
+import type { ExecResult } from '../exec/index.js';
+import type { Journal } from '../journal/index.js';
+import type { KubeClient } from '../kube/index.js';
+import type { LoadDriver, RunbookRef } from '../model/index.js';
+import type { PrometheusClient } from '../signals/index.js';
+
+export interface RunbookStepView {
+  title: string;
+  kind: 'command' | 'apply';
+  /** The command or manifest as it will run (placeholders bound). */
+  command: string;
+}
+
+export interface RunbookStepResult extends RunbookStepView {
+  index: number;
+  startedAt: number;
+  durationMs: number;
+  exitCode: number | null;
+  timedOut: boolean;
+  output: string;
+}
+
+export interface RunbookPort {
+  load(ref: RunbookRef): Promise<RunbookStepView[]>;
+  run(
+    ref: RunbookRef,
+    options: {
+      signal: AbortSignal;
+      stepTimeoutMs: number;
+      onStepStart(index: number, step: RunbookStepView): void;
+      onStepEnd(result: RunbookStepResult): void;
+    },
+  ): Promise<RunbookStepResult[]>;
+}
+
+/** Everything one scenario execution uses; built once per suite by the CLI. */
+export interface EngineContext {
+  runId: string;
+  journal: Journal;
+  kube: KubeClient;
+  prometheus: PrometheusClient;
+  ingressUrl: string;
+  loadDriver(name: 'builtin' | 'k6'): LoadDriver;
+  runbooks: RunbookPort;
+  /** A shell script with the environment pinned to the target (for `command` conditions). */
+  runCommand(script: string, signal?: AbortSignal): Promise<ExecResult>;
+  /** Aborted on SIGINT/SIGTERM. */
+  interrupt: AbortSignal;
+  /** Overrides for tests: poll intervals and the namespace-deletion wait. */
+  tuning?: Partial<EngineTuning>;
+}
+
+export interface EngineTuning {
+  deployPollMs: number;
+  recoverPollMs: number;
+  namespaceDeleteTimeoutMs: number;
+  runbookStepTimeoutMs: number;
+  /** Skip waiting for the ingress route (test doubles without HTTP). */
+  skipRouteWait: boolean;
+}
+
+export const DEFAULT_TUNING: EngineTuning = {
+  deployPollMs: 500,
+  recoverPollMs: 1000,
+  namespaceDeleteTimeoutMs: 60_000,
+  runbookStepTimeoutMs: 300_000,
+  skipRouteWait: false,
+};

@@ -1,0 +1,378 @@
+// One execution of a scenario variant through every phase (DESIGN.md "One scenario, end to end"):
+// deploy → load → steady state → inject → efficacy + detect → remediate → recover/verify → cleanup.
+// Each undo is registered before its setup; the verdict comes from `assertion` events only.
+
+import { formatDuration } from '../util/duration.js';
+import { injectFault } from '../faults/index.js';
+import type { EventOf, LoadSample, Outcome, ResolvedScenario, ScenarioVariant } from '../model/index.js';
+import { type ConditionContext, evaluateCondition, waitForCondition } from '../signals/index.js';
+import { evaluateSlos } from '../slo/sli.js';
+import { formatMeasured } from '../slo/threshold.js';
+import {
+  applyAll,
+  buildNamespace,
+  buildWorkload,
+  deleteNamespace,
+  waitForDeployments,
+  waitForRoute,
+} from './deploy.js';
+import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
+import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
+import { findHoldingWindow } from './recovery-watch.js';
+
+export interface VariantResult {
+  outcome: Outcome;
+  /** Set when cleanup of this variant failed. */
+  cleanupErrors: string[];
+  error?: string;
+}
+
+type AssertionFields = Omit<EventOf<'assertion'>, 't' | 'type' | 'scenario' | 'variant'>;
+
+export async function runVariant(
+  ctx: EngineContext,
+  scenario: ResolvedScenario,
+  variant: ScenarioVariant,
+  iteration: number,
+): Promise<VariantResult> {
+  const tuning = { ...DEFAULT_TUNING, ...ctx.tuning };
+  const scope = { scenario: scenario.name, variant: variant.name };
+  const { journal } = ctx;
+  const runner = new PhaseRunner(journal, scope, ctx.interrupt);
+  const t = scenario.timeouts;
+  const samples: LoadSample[] = [];
+  let failed = false;
+  const assert = (a: AssertionFields): void => {
+    if (!a.passed && !a.informational) failed = true;
+    journal.append({ type: 'assertion', ...scope, ...a });
+  };
+  const conditionCtx = (signal: AbortSignal): ConditionContext => ({
+    kube: ctx.kube,
+    prometheus: ctx.prometheus,
+    ingressUrl: ctx.ingressUrl,
+    runCommand: ctx.runCommand,
+    signal,
+  });
+
+  const started = Date.now();
+  journal.append({
+    type: 'scenario-start',
+    ...scope,
+    title: scenario.title,
+    file: scenario.file,
+    iteration,
+    expect: variant.expect,
+    faultKind: scenario.fault.kind,
+    slos: scenario.slos,
+    signals: scenario.signals.map((s) => ({ name: s.name, kind: s.kind, withinMs: s.withinMs })),
+    recovery: scenario.recovery,
+    timeScale: scenario.timeScale,
+  });
+
+  let outcome: Outcome = 'passed';
+  let error: string | undefined;
+  try {
+    // deploy
+    runner.onCleanup('delete the workload namespace', () =>
+      deleteNamespace(ctx.kube, scenario.namespace, tuning.namespaceDeleteTimeoutMs),
+    );
+    await runner.phase('deploy', t.deploy, async (signal) => {
+      await ctx.kube.apply(buildNamespace(scenario, ctx.runId));
+      await applyAll(ctx.kube, buildWorkload(scenario, ctx.runId));
+      await waitForDeployments(ctx.kube, scenario.namespace, signal, tuning.deployPollMs);
+      const first = scenario.load.requests[0];
+      if (first && !tuning.skipRouteWait) {
+        await waitForRoute(ctx.ingressUrl, first.path, scenario.load.host, signal, tuning.deployPollMs);
+      }
+    });
+
+    // load: runs for the rest of the variant; stopped at cleanup.
+    let stopLoad: (() => Promise<unknown>) | undefined;
+    runner.onCleanup('stop the load', async () => {
+      await stopLoad?.();
+    });
+    await runner.phase('load', t.load, async () => {
+      const driver = ctx.loadDriver(scenario.load.driver);
+      const run = await driver.start(scenario.load, ctx.ingressUrl, (sample) => {
+        samples.push(sample);
+        journal.append({ type: 'load-sample', ...scope, sample });
+      });
+      stopLoad = () => run.stop();
+    });
+
+    // steady state: the SLOs must hold and no signal may fire (a firing signal now is a false positive).
+    const steadyFrom = Date.now();
+    await runner.phase('steady-state', t['steady-state'], async (signal) => {
+      const end = steadyFrom + scenario.steadyState.durationMs;
+      const falsePositives = new Map<string, string>();
+      const pollMs = Math.max(250, Math.min(...scenario.signals.map((s) => s.pollMs), 5000));
+      while (Date.now() < end) {
+        for (const s of scenario.signals) {
+          if (falsePositives.has(s.name)) continue;
+          const result = await evaluateCondition(s, conditionCtx(signal));
+          if (result.fired) falsePositives.set(s.name, result.evidence);
+        }
+        await sleep(Math.max(0, Math.min(pollMs, end - Date.now())), signal);
+      }
+      // Let the last second's sample arrive before judging the window.
+      await sleep(1100, signal);
+      const results = evaluateSlos(scenario.slos, samples, steadyFrom, end);
+      journal.append({
+        type: 'slo-window',
+        ...scope,
+        window: 'steady-state',
+        from: steadyFrom,
+        to: end,
+        results,
+      });
+      for (const [i, r] of results.entries()) {
+        const slo = scenario.slos[i];
+        assert({
+          id: `steady-state:slo:${r.source}`,
+          name: `steady state holds ${r.source}`,
+          passed: r.passed,
+          message: `${r.source} over the steady-state window: measured ${slo ? formatMeasured(slo, r.measured) : r.measured}`,
+          measured: r.measured,
+        });
+      }
+      for (const s of scenario.signals) {
+        const evidence = falsePositives.get(s.name);
+        journal.append({
+          type: 'condition',
+          ...scope,
+          role: 'false-positive-check',
+          name: s.name,
+          kind: s.kind,
+          fired: evidence !== undefined,
+          budgetMs: scenario.steadyState.durationMs,
+          evidence: evidence ?? 'quiet during steady state',
+        });
+        assert({
+          id: `steady-state:quiet:${s.name}`,
+          name: `signal ${s.name} stays quiet before the fault`,
+          passed: evidence === undefined,
+          message:
+            evidence === undefined ? 'no false positive' : `FALSE POSITIVE before any fault: ${evidence}`,
+        });
+      }
+      if (failed) throw new StopScenario('steady state did not hold; the fault was not injected');
+    });
+
+    // inject: the undo is registered first, so removal is unconditional.
+    let revert: (() => Promise<void>) | undefined;
+    runner.onCleanup('remove the fault', async () => {
+      if (!revert) return;
+      try {
+        await revert();
+        journal.append({ type: 'fault-removed', ...scope, description: 'fault removed', ok: true });
+      } catch (e) {
+        journal.append({
+          type: 'fault-removed',
+          ...scope,
+          description: 'fault removal failed',
+          ok: false,
+          error: String(e),
+        });
+        throw e;
+      }
+    });
+    let injectedAt = 0;
+    await runner.phase('inject', t.inject, async () => {
+      injectedAt = Date.now();
+      const fault = await injectFault(scenario.fault, {
+        kube: ctx.kube,
+        runId: ctx.runId,
+        scenario: scenario.name,
+        defaultNamespace: scenario.namespace,
+      });
+      revert = fault.revert;
+      journal.append({
+        type: 'fault-injected',
+        ...scope,
+        kind: scenario.fault.kind,
+        description: fault.description,
+        objects: fault.objects,
+      });
+    });
+
+    // efficacy and detection are watched together from the injection time; each has its own budget.
+    const watchAll = async (
+      role: 'efficacy' | 'signal',
+      items: typeof scenario.signals,
+      signal: AbortSignal,
+    ): Promise<boolean[]> =>
+      Promise.all(
+        items.map(async (item) => {
+          const outcome = await waitForCondition(item, conditionCtx(signal), {
+            origin: injectedAt,
+            withinMs: item.withinMs,
+            pollMs: item.pollMs,
+          });
+          journal.append({
+            type: 'condition',
+            ...scope,
+            role,
+            name: item.name,
+            kind: item.kind,
+            fired: outcome.fired,
+            ...(outcome.afterMs === undefined ? {} : { afterMs: outcome.afterMs }),
+            budgetMs: item.withinMs,
+            evidence: outcome.evidence,
+          });
+          const label = role === 'efficacy' ? 'efficacy' : 'detect';
+          assert({
+            id: `${label}:${item.name}`,
+            name:
+              role === 'efficacy'
+                ? `the fault bit: ${item.name}`
+                : `signal ${item.name} fires within ${formatDuration(item.withinMs)}`,
+            passed: outcome.fired,
+            message: outcome.fired
+              ? `fired after ${formatDuration(outcome.afterMs ?? 0)} (budget ${formatDuration(item.withinMs)}): ${outcome.evidence}`
+              : `did not fire within ${formatDuration(item.withinMs)}; last observation: ${outcome.evidence}`,
+            ...(outcome.afterMs === undefined ? {} : { measured: outcome.afterMs }),
+            limit: item.withinMs,
+          });
+          return outcome.fired;
+        }),
+      );
+    const efficacyDone = runner.phase('efficacy', t.efficacy, async (signal) => {
+      const fired = await watchAll('efficacy', scenario.efficacy, signal);
+      if (fired.includes(false))
+        throw new StopScenario('the fault did not take effect; detection and recovery would prove nothing');
+    });
+    const detectDone = runner.phase('detect', t.detect, (signal) =>
+      watchAll('signal', scenario.signals, signal),
+    );
+    const [efficacy, detect] = await Promise.allSettled([efficacyDone, detectDone]);
+    for (const settled of [efficacy, detect]) if (settled.status === 'rejected') throw settled.reason;
+
+    // remediate: the runbook as written (or nothing, for an empty-runbook negative control).
+    const duringFaultTo = Date.now();
+    journal.append({
+      type: 'slo-window',
+      ...scope,
+      window: 'during-fault',
+      from: injectedAt,
+      to: duringFaultTo,
+      results: evaluateSlos(scenario.slos, samples, injectedAt, duringFaultTo),
+    });
+    const remediationStart = Date.now();
+    const steps: RunbookStepResult[] = [];
+    await runner.phase('remediate', t.remediate, async (signal) => {
+      if (!variant.runbook) return;
+      await ctx.runbooks.run(variant.runbook, {
+        signal,
+        stepTimeoutMs: tuning.runbookStepTimeoutMs,
+        onStepStart: () => undefined,
+        onStepEnd: (result) => {
+          steps.push(result);
+          journal.append({ type: 'runbook-step', ...scope, ...result });
+        },
+      });
+    });
+
+    // recover: the SLOs must hold for a whole verification window, starting within the budget.
+    const { budgetMs, verifyMs } = scenario.recovery;
+    let recoveredAt: number | undefined;
+    await runner.phase('recover', t.recover, async (signal) => {
+      const giveUp = remediationStart + budgetMs + verifyMs + 1500;
+      // A negative control that never recovers waits out the whole budget: that wait is its evidence.
+      while (Date.now() < giveUp) {
+        recoveredAt = findHoldingWindow(scenario.slos, samples, remediationStart, verifyMs, Date.now());
+        if (recoveredAt !== undefined) break;
+        await sleep(tuning.recoverPollMs, signal);
+      }
+      if (recoveredAt !== undefined && recoveredAt - remediationStart > budgetMs) recoveredAt = undefined;
+    });
+    const recovered = recoveredAt !== undefined;
+    const windowFrom = recoveredAt ?? remediationStart;
+    const windowTo = recoveredAt !== undefined ? recoveredAt + verifyMs : Date.now();
+    journal.append({
+      type: 'slo-window',
+      ...scope,
+      window: 'after-recovery',
+      from: windowFrom,
+      to: windowTo,
+      results: evaluateSlos(scenario.slos, samples, windowFrom, windowTo),
+    });
+    journal.append({
+      type: 'recovery',
+      ...scope,
+      recovered,
+      ...(recoveredAt === undefined
+        ? {}
+        : { fromInjectionMs: recoveredAt - injectedAt, fromRunbookStartMs: recoveredAt - remediationStart }),
+      restoredBy: scenario.slos.map((slo) => ({
+        source: slo.source,
+        step: restoredByStep(findHoldingWindow([slo], samples, injectedAt, verifyMs, windowTo), steps),
+      })),
+    });
+    judgeRecovery(assert, variant, recovered, recoveredAt, remediationStart, budgetMs, verifyMs);
+  } catch (caught) {
+    outcome = outcomeOf(caught);
+    if (caught instanceof StopScenario) outcome = 'failed';
+    if (!(caught instanceof StopScenario)) error = caught instanceof Error ? caught.message : String(caught);
+    if (caught instanceof Interrupted || ctx.interrupt.aborted) outcome = 'interrupted';
+  }
+
+  const cleanup = await runner.cleanup(t.cleanup);
+  if (outcome === 'passed' && failed) outcome = 'failed';
+  if (!cleanup.ok && (outcome === 'passed' || outcome === 'failed')) outcome = 'cleanup-failed';
+  journal.append({ type: 'scenario-end', ...scope, outcome, durationMs: Date.now() - started });
+  return { outcome, cleanupErrors: cleanup.errors, ...(error ? { error } : {}) };
+}
+
+/** The index of the last step that started before the SLI came back (null: it came back before any step). */
+function restoredByStep(at: number | undefined, steps: RunbookStepResult[]): number | null {
+  if (at === undefined) return null;
+  let found: number | null = null;
+  for (const step of steps) if (step.startedAt <= at) found = step.index;
+  return found;
+}
+
+function judgeRecovery(
+  assert: (a: AssertionFields) => void,
+  variant: ScenarioVariant,
+  recovered: boolean,
+  recoveredAt: number | undefined,
+  remediationStart: number,
+  budgetMs: number,
+  verifyMs: number,
+): void {
+  const ttr = recoveredAt === undefined ? undefined : recoveredAt - remediationStart;
+  const how = recovered
+    ? `SLOs held for ${formatDuration(verifyMs)} from ${formatDuration(ttr ?? 0)} after the runbook started`
+    : `SLOs did not hold for a whole ${formatDuration(verifyMs)} window within ${formatDuration(budgetMs)}`;
+  if (variant.expect === 'recovery') {
+    assert({
+      id: 'recover',
+      name: 'the runbook restores the SLOs within budget',
+      passed: recovered,
+      message: how,
+      ...(ttr === undefined ? {} : { measured: ttr }),
+      limit: budgetMs,
+    });
+  } else if (variant.expect === 'no-recovery') {
+    assert({
+      id: 'negative-control',
+      name: 'negative control: no recovery without the real fix',
+      passed: !recovered,
+      message: recovered
+        ? `NEGATIVE CONTROL RECOVERED — the recovery assertion cannot fail as configured (${how}); fix the scenario's SLOs, fault or budget`
+        : `as expected, no recovery: ${how}`,
+      ...(ttr === undefined ? {} : { measured: ttr }),
+      limit: budgetMs,
+    });
+  } else {
+    assert({
+      id: 'recover',
+      name: 'recovery (measured, not asserted)',
+      passed: recovered,
+      informational: true,
+      message: how,
+      ...(ttr === undefined ? {} : { measured: ttr }),
+      limit: budgetMs,
+    });
+  }
+}

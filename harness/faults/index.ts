@@ -1,0 +1,2 @@
+// Faults: inject one, get back its undo.
+export * from './inject.js';

@@ -1,0 +1,158 @@
+// Fault injection (STYLE.md §3): one handler per fault kind, each returning the undo step that cleanup runs
+// unconditionally. Every object a fault creates carries the run label, so `meshdrill cleanup` finds it too.
+
+import { type KubeClient, type ObjectKey, describeObject, keyOf, labelForRun } from '../kube/index.js';
+import type { FaultKind, FaultSpec, KubeAction, KubeObject, ObjectRef } from '../model/index.js';
+
+export interface FaultContext {
+  kube: KubeClient;
+  runId: string;
+  scenario: string;
+  /** Namespace for namespaced manifests that name none. */
+  defaultNamespace: string;
+}
+
+export interface InjectedFault {
+  description: string;
+  /** Objects created or changed, as `Kind ns/name`. */
+  objects: string[];
+  /** Undo: delete what was created, restore what was changed. Idempotent. */
+  revert(): Promise<void>;
+}
+
+type Handler<K extends FaultKind> = (
+  fault: Extract<FaultSpec, { kind: K }>,
+  ctx: FaultContext,
+) => Promise<InjectedFault>;
+
+/** Server-managed fields that must not be sent back when restoring an earlier version of an object. */
+function sanitize(object: KubeObject): KubeObject {
+  const { resourceVersion, uid, creationTimestamp, generation, managedFields, ...metadata } = object.metadata;
+  void resourceVersion;
+  void uid;
+  void creationTimestamp;
+  void generation;
+  void managedFields;
+  const { status, ...rest } = object;
+  void status;
+  return { ...rest, metadata } as KubeObject;
+}
+
+function withNamespace(object: KubeObject, namespace: string): KubeObject {
+  return object.metadata.namespace ? object : { ...object, metadata: { ...object.metadata, namespace } };
+}
+
+/** Applies a manifest; the undo restores what was there before, or deletes it if nothing was. */
+async function applyRevertibly(manifest: KubeObject, ctx: FaultContext): Promise<InjectedFault> {
+  const object = labelForRun(withNamespace(manifest, ctx.defaultNamespace), ctx.runId, ctx.scenario);
+  const key = keyOf(object);
+  const before = await ctx.kube.get(key);
+  await ctx.kube.apply(object);
+  const name = describeObject(key);
+  return {
+    description: `${before ? 'changed' : 'created'} ${name}`,
+    objects: [name],
+    async revert() {
+      if (before) await ctx.kube.apply(sanitize(before));
+      else await ctx.kube.delete(key);
+    },
+  };
+}
+
+async function resolveTargets(t: ObjectRef, ctx: FaultContext): Promise<ObjectKey[]> {
+  const namespace = t.namespace ?? ctx.defaultNamespace;
+  if (t.name) return [{ apiVersion: t.apiVersion, kind: t.kind, namespace, name: t.name }];
+  const found = await ctx.kube.list(t.apiVersion, t.kind, {
+    namespace,
+    ...(t.labelSelector ? { labelSelector: t.labelSelector } : {}),
+  });
+  return found.map(keyOf);
+}
+
+async function runAction(action: KubeAction, ctx: FaultContext): Promise<InjectedFault> {
+  if (action.action === 'apply') return applyRevertibly(action.manifest, ctx);
+  const keys = await resolveTargets(action.target, ctx);
+  if (keys.length === 0) {
+    throw new Error(
+      `fault step ${action.action}: no ${action.target.kind} matched ${action.target.name ?? action.target.labelSelector ?? ''} in ${action.target.namespace ?? ctx.defaultNamespace}`,
+    );
+  }
+  const names = keys.map(describeObject);
+  switch (action.action) {
+    case 'scale': {
+      const previous = await Promise.all(
+        keys.map(async (key) => ({ key, replicas: readReplicas(await ctx.kube.get(key)) })),
+      );
+      for (const key of keys) await ctx.kube.patch(key, { spec: { replicas: action.replicas } }, 'merge');
+      return {
+        description: `scaled ${names.join(', ')} to ${action.replicas}`,
+        objects: names,
+        async revert() {
+          for (const { key, replicas } of previous) {
+            if (replicas !== undefined && (await ctx.kube.get(key))) {
+              await ctx.kube.patch(key, { spec: { replicas } }, 'merge');
+            }
+          }
+        },
+      };
+    }
+    case 'delete':
+      for (const key of keys) await ctx.kube.delete(key);
+      // Nothing to undo: controllers recreate what they own; a deleted bare object is the fault itself.
+      return { description: `deleted ${names.join(', ')}`, objects: names, revert: async () => undefined };
+    case 'rollout-restart': {
+      const at = new Date().toISOString();
+      const patch = {
+        spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } },
+      };
+      for (const key of keys) await ctx.kube.patch(key, patch, 'strategic');
+      return { description: `restarted ${names.join(', ')}`, objects: names, revert: async () => undefined };
+    }
+    case 'patch': {
+      const before = await Promise.all(keys.map((key) => ctx.kube.get(key)));
+      for (const key of keys)
+        await ctx.kube.patch(key, action.patch as Record<string, unknown>, action.patchType);
+      return {
+        description: `patched (${action.patchType}) ${names.join(', ')}`,
+        objects: names,
+        async revert() {
+          for (const object of before) if (object) await ctx.kube.apply(sanitize(object));
+        },
+      };
+    }
+  }
+}
+
+function readReplicas(object: KubeObject | undefined): number | undefined {
+  const spec = object?.spec as { replicas?: number } | undefined;
+  return spec?.replicas;
+}
+
+const handlers: { [K in FaultKind]: Handler<K> } = {
+  'chaos-mesh': (fault, ctx) => applyRevertibly(fault.manifest, ctx),
+  istio: (fault, ctx) => applyRevertibly(fault.manifest, ctx),
+  async kubernetes(fault, ctx) {
+    const done: InjectedFault[] = [];
+    try {
+      for (const step of fault.steps) done.push(await runAction(step, ctx));
+    } catch (error) {
+      // Undo the steps that did happen before reporting the failure.
+      for (const step of done.reverse()) await step.revert().catch(() => undefined);
+      throw error;
+    }
+    return {
+      description: done.map((d) => d.description).join('; '),
+      objects: done.flatMap((d) => d.objects),
+      async revert() {
+        for (const step of [...done].reverse()) await step.revert();
+      },
+    };
+  },
+};
+
+export function injectFault(fault: FaultSpec, ctx: FaultContext): Promise<InjectedFault> {
+  const handler = handlers[fault.kind] as Handler<typeof fault.kind>;
+  return handler(fault as never, ctx);
+}
+
+export const FAULT_KINDS = Object.keys(handlers) as FaultKind[];

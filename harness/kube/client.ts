@@ -1,0 +1,193 @@
+// The one Kubernetes client the harness uses (engine, signals, faults, cleanup, and the kind/existing targets),
+// over @kubernetes/client-node. An interface so engine tests can substitute an in-memory double.
+
+import {
+  ApiException,
+  CoreV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  VersionApi,
+} from '@kubernetes/client-node';
+import { MeshdrillError } from '../model/errors.js';
+import type { KubeObject } from '../model/kube-object.js';
+
+export interface ObjectKey {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface ListQuery {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface KubeClient {
+  /** Server-side apply with field manager `meshdrill` (creates when absent). */
+  apply(object: KubeObject): Promise<KubeObject>;
+  get(key: ObjectKey): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, query?: ListQuery): Promise<KubeObject[]>;
+  /** Resolves false when the object was already gone. */
+  delete(key: ObjectKey): Promise<boolean>;
+  patch(key: ObjectKey, patch: Record<string, unknown>, type: 'merge' | 'strategic'): Promise<KubeObject>;
+  podLog(namespace: string, pod: string, container: string, tailLines?: number): Promise<string>;
+  serverVersion(): Promise<string>;
+}
+
+export const FIELD_MANAGER = 'meshdrill';
+
+/** Describes an object for messages and the journal: `Deployment istio-system/istiod`. */
+export function describeObject(o: { kind: string; namespace?: string; name?: string }): string {
+  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name ?? '(unnamed)'}`;
+}
+
+export function keyOf(object: KubeObject): ObjectKey {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name: object.metadata.name ?? '',
+    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+  };
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (error instanceof ApiException) return error.code;
+  return undefined;
+}
+
+/** Turns a client-node failure into an error that says what was attempted and what the server said. */
+function explain(action: string, error: unknown): MeshdrillError {
+  if (error instanceof ApiException) {
+    let message = String(error.body);
+    try {
+      const body = JSON.parse(String(error.body)) as { message?: string };
+      if (body.message) message = body.message;
+    } catch {
+      // not JSON: keep the raw body
+    }
+    return new MeshdrillError('environment', `${action}: the API server answered ${error.code}: ${message}`, {
+      cause: error,
+    });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new MeshdrillError('environment', `${action}: ${reason}`, {
+    hint: 'check that the cluster is up and the kubeconfig points at it',
+    cause: error,
+  });
+}
+
+export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  // Selecting a context here changes only this in-memory copy: the user's file and current context are untouched.
+  if (context) kc.setCurrentContext(context);
+  return kc;
+}
+
+export function createKubeClient(kubeconfigPath: string, context?: string): KubeClient {
+  const kc = loadKubeConfig(kubeconfigPath, context);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const core = kc.makeApiClient(CoreV1Api);
+  const version = kc.makeApiClient(VersionApi);
+  const header = (key: ObjectKey): KubernetesObject => ({
+    apiVersion: key.apiVersion,
+    kind: key.kind,
+    metadata: { name: key.name, ...(key.namespace ? { namespace: key.namespace } : {}) },
+  });
+
+  return {
+    async apply(object) {
+      try {
+        return (await objects.patch(
+          object as KubernetesObject,
+          undefined,
+          undefined,
+          FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        )) as KubeObject;
+      } catch (error) {
+        throw explain(`applying ${describeObject(keyOf(object))}`, error);
+      }
+    },
+    async get(key) {
+      try {
+        return (await objects.read(header(key) as never)) as KubeObject;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw explain(`reading ${describeObject(key)}`, error);
+      }
+    },
+    async list(apiVersion, kind, query = {}) {
+      try {
+        const result = await objects.list(
+          apiVersion,
+          kind,
+          query.namespace,
+          undefined,
+          undefined,
+          undefined,
+          query.fieldSelector,
+          query.labelSelector,
+        );
+        // List items omit apiVersion/kind; put them back so callers can address each item.
+        return result.items.map((item) => ({ ...item, apiVersion, kind }) as KubeObject);
+      } catch (error) {
+        if (statusOf(error) === 404) return [];
+        throw explain(`listing ${kind} in ${query.namespace ?? 'all namespaces'}`, error);
+      }
+    },
+    async delete(key) {
+      try {
+        await objects.delete(header(key), undefined, undefined, undefined, undefined, 'Background');
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw explain(`deleting ${describeObject(key)}`, error);
+      }
+    },
+    async patch(key, patch, type) {
+      try {
+        return (await objects.patch(
+          {
+            ...patch,
+            apiVersion: key.apiVersion,
+            kind: key.kind,
+            metadata: { ...((patch.metadata as object | undefined) ?? {}), ...header(key).metadata },
+          } as KubernetesObject,
+          undefined,
+          undefined,
+          FIELD_MANAGER,
+          undefined,
+          type === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.StrategicMergePatch,
+        )) as KubeObject;
+      } catch (error) {
+        throw explain(`patching ${describeObject(key)}`, error);
+      }
+    },
+    async podLog(namespace, pod, container, tailLines) {
+      try {
+        return await core.readNamespacedPodLog({
+          name: pod,
+          namespace,
+          container,
+          ...(tailLines === undefined ? {} : { tailLines }),
+        });
+      } catch (error) {
+        throw explain(`reading the log of ${namespace}/${pod} -c ${container}`, error);
+      }
+    },
+    async serverVersion() {
+      try {
+        const info = await version.getCode();
+        return info.gitVersion;
+      } catch (error) {
+        throw explain('asking the API server for its version', error);
+      }
+    },
+  };
+}

@@ -1,0 +1,4 @@
+// The Kubernetes client and the helpers built on it (object addressing, cleanup by run-id label).
+export * from './client.js';
+export * from './field-path.js';
+export * from './run-objects.js';

@@ -1,0 +1,182 @@
+// Evaluates a condition once (STYLE.md §3: a registry keyed by kind; a missing handler is a compile error).
+// Signals, efficacy checks and the false-positive watch during steady state all go through here.
+
+import { request } from 'undici';
+import type { ExecResult } from '../exec/index.js';
+import { type KubeClient, readField } from '../kube/index.js';
+import type { ConditionKind, ConditionSpec } from '../model/scenario.js';
+import type { PrometheusClient } from './prometheus.js';
+
+export interface ConditionContext {
+  kube: KubeClient;
+  prometheus: PrometheusClient;
+  ingressUrl: string;
+  /** Runs a shell script with the environment pinned to the target. */
+  runCommand(script: string, signal?: AbortSignal): Promise<ExecResult>;
+  signal?: AbortSignal;
+}
+
+export interface ConditionResult {
+  fired: boolean;
+  /** What was observed, for the journal and the report. */
+  evidence: string;
+}
+
+type Handler<K extends ConditionKind> = (
+  spec: Extract<ConditionSpec, { kind: K }>,
+  ctx: ConditionContext,
+) => Promise<ConditionResult>;
+
+const MAX_EVIDENCE = 400;
+const clip = (text: string): string =>
+  text.length > MAX_EVIDENCE ? `${text.slice(0, MAX_EVIDENCE)}…` : text;
+
+function describeSamples(samples: { metric: Record<string, string>; value: number }[]): string {
+  if (samples.length === 0) return 'no samples';
+  return samples
+    .slice(0, 3)
+    .map((s) => {
+      const labels = Object.entries(s.metric)
+        .filter(([k]) => k !== '__name__')
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(',');
+      return `${s.metric.__name__ ?? ''}{${labels}} ${s.value}`;
+    })
+    .join('; ');
+}
+
+function compare(
+  value: unknown,
+  op: Extract<ConditionSpec, { kind: 'kubernetes' }>['op'],
+  expected: unknown,
+): boolean {
+  switch (op) {
+    case 'exists':
+      return value !== undefined && value !== null;
+    case 'absent':
+      return value === undefined || value === null;
+    case 'matches':
+      return new RegExp(String(expected)).test(String(value));
+    case '==':
+      return String(value) === String(expected);
+    case '!=':
+      return String(value) !== String(expected);
+    default: {
+      const a = Number(value);
+      const b = Number(expected);
+      if (Number.isNaN(a) || Number.isNaN(b)) return false;
+      return op === '>' ? a > b : op === '>=' ? a >= b : op === '<' ? a < b : a <= b;
+    }
+  }
+}
+
+const handlers: { [K in ConditionKind]: Handler<K> } = {
+  async promql(spec, ctx) {
+    const samples = await ctx.prometheus.query(spec.query, ctx.signal);
+    return { fired: samples.length > 0, evidence: clip(describeSamples(samples)) };
+  },
+
+  async alert(spec, ctx) {
+    const firing = await ctx.prometheus.firingAlerts(ctx.signal);
+    const fired = firing.includes(spec.alert);
+    return { fired, evidence: firing.length ? `firing: ${firing.join(', ')}` : 'no alert firing' };
+  },
+
+  async log(spec, ctx) {
+    const pods = await ctx.kube.list('v1', 'Pod', {
+      namespace: spec.namespace,
+      labelSelector: spec.labelSelector,
+    });
+    const pattern = new RegExp(spec.pattern);
+    for (const pod of pods) {
+      const name = pod.metadata.name ?? '';
+      let text: string;
+      try {
+        text = await ctx.kube.podLog(spec.namespace, name, spec.container, 500);
+      } catch {
+        continue; // the container may not have started yet
+      }
+      const line = text.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) return { fired: true, evidence: clip(`${name}/${spec.container}: ${line}`) };
+    }
+    return { fired: false, evidence: `no line matching /${spec.pattern}/ in ${pods.length} pod(s)` };
+  },
+
+  async kubernetes(spec, ctx) {
+    const { resource } = spec;
+    let objects = resource.name
+      ? [await ctx.kube.get({ ...resource, name: resource.name })].filter((o) => o !== undefined)
+      : await ctx.kube.list(resource.apiVersion, resource.kind, {
+          ...(resource.namespace ? { namespace: resource.namespace } : {}),
+          ...(resource.labelSelector ? { labelSelector: resource.labelSelector } : {}),
+        });
+    objects = objects.filter((o) => o !== undefined);
+    // A missing field counts as absent (e.g. readyReplicas is omitted when 0, as the real API does).
+    const verdicts = objects.map((o) => {
+      const values = readField(o, spec.field);
+      const holds =
+        values.length === 0
+          ? spec.op === 'absent' || (spec.op === '==' && (spec.value === 0 || spec.value === '0'))
+          : values.some((v) => compare(v, spec.op, spec.value));
+      return { name: o.metadata.name ?? '', values, holds };
+    });
+    const matching = verdicts.filter((v) => v.holds).length;
+    const fired =
+      spec.match === 'any'
+        ? matching > 0
+        : spec.match === 'all'
+          ? verdicts.length > 0 && matching === verdicts.length
+          : matching === 0;
+    const evidence = verdicts.length
+      ? verdicts.map((v) => `${v.name}: ${spec.field}=${JSON.stringify(v.values)}`).join('; ')
+      : `no ${resource.kind} matched`;
+    return { fired, evidence: clip(evidence) };
+  },
+
+  async http(spec, ctx) {
+    const url = /^https?:\/\//.test(spec.url) ? spec.url : `${ctx.ingressUrl.replace(/\/$/, '')}${spec.url}`;
+    try {
+      const response = await request(url, {
+        method: 'GET',
+        headers: spec.host ? { host: spec.host } : {},
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      const body = await response.body.text();
+      const statusOk = spec.expectStatus.includes(response.statusCode);
+      const bodyOk = spec.bodyPattern === undefined || new RegExp(spec.bodyPattern).test(body);
+      return { fired: statusOk && bodyOk, evidence: clip(`HTTP ${response.statusCode}: ${body.trim()}`) };
+    } catch (error) {
+      return { fired: false, evidence: `request failed: ${(error as Error).message}` };
+    }
+  },
+
+  async command(spec, ctx) {
+    const result = await ctx.runCommand(spec.run, ctx.signal);
+    const exitOk =
+      spec.expectExitCode === 'nonzero' ? result.exitCode !== 0 : result.exitCode === spec.expectExitCode;
+    const output = `${result.stdout}${result.stderr}`;
+    const outputOk = spec.outputPattern === undefined || new RegExp(spec.outputPattern).test(output);
+    return { fired: exitOk && outputOk, evidence: clip(`exit ${result.exitCode}: ${output.trim()}`) };
+  },
+};
+
+export async function evaluateCondition(
+  spec: ConditionSpec,
+  ctx: ConditionContext,
+): Promise<ConditionResult> {
+  const handler = handlers[spec.kind] as Handler<typeof spec.kind>;
+  try {
+    return await handler(spec as never, ctx);
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error;
+    // A probe that errors has not fired; the error is the evidence (e.g. Prometheus briefly unreachable).
+    return {
+      fired: false,
+      evidence: clip(`error: ${error instanceof Error ? error.message : String(error)}`),
+    };
+  }
+}
+
+export const CONDITION_KINDS = Object.keys(handlers) as ConditionKind[];

@@ -1,0 +1,196 @@
+// Engine tests on the in-process fake world (issue 2 "Tests that must exist"): teardown after a failure, after a
+// phase timeout and after a real SIGINT; a failing cleanup has its own exit code; a negative control whose
+// runbook does nothing is judged as not recovering.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { runSuite } from '../../harness/engine/index.js';
+import { createJournal } from '../../harness/journal/index.js';
+import {
+  EXIT_CODES,
+  type EventOf,
+  type JournalEvent,
+  type ResolvedScenario,
+} from '../../harness/model/index.js';
+import { FakeWorld, fakeScenario } from '../support/fake-world.js';
+
+async function runOn(world: FakeWorld, scenarios: ResolvedScenario[]) {
+  const journal = createJournal();
+  const target = world.target();
+  const result = await runSuite({
+    runId: 'test-run',
+    journal,
+    target,
+    scenarios,
+    repeat: 1,
+    workDir: '/tmp',
+    ruleFiles: [],
+    settings: {},
+    interrupt: new AbortController().signal,
+    connect: () => world.connect(),
+    cleanupTimeoutMs: 1000,
+  });
+  return { result, events: journal.events, target };
+}
+
+const assertions = (events: readonly JournalEvent[], variant?: string) =>
+  events.filter(
+    (e): e is EventOf<'assertion'> => e.type === 'assertion' && (!variant || e.variant === variant),
+  );
+const byId = (events: readonly JournalEvent[], id: string, variant = 'main') =>
+  assertions(events, variant).find((a) => a.id === id);
+
+describe('engine: a suite on the fake world', function () {
+  this.timeout(60_000);
+
+  it('passes a drill whose runbook removes the fault, and removes everything it created', async () => {
+    const world = new FakeWorld();
+    const { result, events, target } = await runOn(world, [fakeScenario()]);
+    expect(result.exitCode).to.equal(EXIT_CODES.passed);
+    expect(byId(events, 'detect:errors-visible')?.passed).to.equal(true);
+    expect(byId(events, 'efficacy:chaos-object-exists')?.passed).to.equal(true);
+    const recover = byId(events, 'recover');
+    expect(recover?.passed, recover?.message).to.equal(true);
+    expect(recover?.measured).to.be.a('number').and.at.most(4000);
+    expect(target.tornDown).to.equal(1);
+    expect(world.objects.size, [...world.objects.keys()].join(',')).to.equal(0);
+    const cleanup = events.find((e) => e.type === 'cleanup');
+    expect(cleanup).to.include({ ok: true });
+  });
+
+  it('judges a negative control whose runbook does nothing as not recovering', async () => {
+    const world = new FakeWorld();
+    const scenario = fakeScenario({
+      variants: [{ name: 'empty-runbook', runbook: null, expect: 'no-recovery' }],
+    });
+    const { result, events } = await runOn(world, [scenario]);
+    const control = byId(events, 'negative-control', 'empty-runbook');
+    expect(control?.passed, control?.message).to.equal(true);
+    expect(control?.message).to.match(/no recovery/);
+    const recovery = events.find((e): e is EventOf<'recovery'> => e.type === 'recovery');
+    expect(recovery?.recovered).to.equal(false);
+    expect(result.exitCode).to.equal(EXIT_CODES.passed);
+  });
+
+  it('fails loudly when a negative control recovers (an assertion that cannot fail)', async () => {
+    const world = new FakeWorld();
+    const scenario = fakeScenario({
+      variants: [
+        {
+          name: 'fix-as-control',
+          runbook: { path: '/runbooks/fix.md', variables: {} },
+          expect: 'no-recovery',
+        },
+      ],
+    });
+    const { result, events } = await runOn(world, [scenario]);
+    const control = byId(events, 'negative-control', 'fix-as-control');
+    expect(control?.passed).to.equal(false);
+    expect(control?.message).to.match(/NEGATIVE CONTROL RECOVERED/);
+    expect(result.exitCode).to.equal(EXIT_CODES.assertionFailed);
+  });
+
+  it('runs teardown after a failure: steady state broken, no fault injected, namespace deleted', async () => {
+    const world = new FakeWorld();
+    // A fault already present before the drill: steady state cannot hold and signals fire early.
+    await world.kube().apply({
+      apiVersion: 'chaos-mesh.org/v1alpha1',
+      kind: 'PodChaos',
+      metadata: { name: 'leftover', namespace: 'other' },
+    });
+    const { result, events } = await runOn(world, [fakeScenario()]);
+    expect(result.exitCode).to.equal(EXIT_CODES.assertionFailed);
+    expect(byId(events, 'steady-state:quiet:errors-visible')?.message).to.match(/FALSE POSITIVE/);
+    expect(events.some((e) => e.type === 'fault-injected')).to.equal(false);
+    expect(world.calls).to.include('delete Namespace//md-fake');
+    expect([...world.objects.keys()]).to.deep.equal(['PodChaos/other/leftover']);
+  });
+
+  it('runs teardown after a phase timeout and removes the fault', async () => {
+    const world = new FakeWorld();
+    const scenario = fakeScenario();
+    scenario.timeouts.remediate = 300;
+    const ports = world.connect();
+    ports.runbooks = { load: async () => [], run: () => new Promise(() => undefined) }; // a runbook that hangs
+    const journal = createJournal();
+    const result = await runSuite({
+      runId: 'timeout-run',
+      journal,
+      target: world.target(),
+      scenarios: [scenario],
+      repeat: 1,
+      workDir: '/tmp',
+      ruleFiles: [],
+      settings: {},
+      interrupt: new AbortController().signal,
+      connect: () => ports,
+      cleanupTimeoutMs: 1000,
+    });
+    const end = journal.events.find(
+      (e): e is EventOf<'phase-end'> => e.type === 'phase-end' && e.phase === 'remediate',
+    );
+    expect(end?.outcome).to.equal('timed-out');
+    expect(end?.error).to.match(/timeouts\.remediate/);
+    expect(journal.events.find((e) => e.type === 'fault-removed')).to.include({ ok: true });
+    expect(world.broken).to.equal(false);
+    expect(result.exitCode).to.equal(EXIT_CODES.assertionFailed);
+  });
+
+  it('gives a failing cleanup its own exit code and names what is left', async () => {
+    const world = new FakeWorld();
+    world.failDeletesOf = 'PodChaos';
+    const { result, events } = await runOn(world, [
+      fakeScenario({ variants: [{ name: 'main', runbook: null, expect: 'measure' }] }),
+    ]);
+    expect(result.exitCode).to.equal(EXIT_CODES.cleanupFailed);
+    const removal = events.find((e): e is EventOf<'fault-removed'> => e.type === 'fault-removed');
+    expect(removal?.ok).to.equal(false);
+    const cleanup = events.find((e): e is EventOf<'cleanup'> => e.type === 'cleanup');
+    expect(cleanup?.ok).to.equal(false);
+    expect(cleanup?.leftover.join(' ')).to.match(/PodChaos md-fake\/kill-web/);
+  });
+
+  it('cleans up after a real SIGINT sent to a child process, and exits 130', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'md-sigint-'));
+    try {
+      const journalPath = join(dir, 'journal.jsonl');
+      const markerPath = join(dir, 'marker.json');
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'test/engine/fixtures/interrupt-child.ts', journalPath, markerPath],
+        { stdio: 'ignore' },
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Send the signal once the drill is in steady state (load running, workload deployed).
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        if (existsSync(journalPath) && readFileSync(journalPath, 'utf8').includes('"phase":"steady-state"'))
+          break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill('SIGINT');
+      const code = await Promise.race([
+        exited,
+        new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000)),
+      ]);
+      if (code === 'hung') child.kill('SIGKILL');
+      expect(code).to.equal(130);
+      const marker = JSON.parse(readFileSync(markerPath, 'utf8'));
+      expect(marker).to.deep.equal({ tornDown: 1, objectsLeft: [], outcome: 'interrupted' });
+      const events = readFileSync(journalPath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(
+        events.some((e) => e.type === 'phase-end' && e.phase === 'cleanup' && e.outcome === 'passed'),
+      ).to.equal(true);
+      expect(events.at(-1)).to.include({ type: 'run-end', outcome: 'interrupted', exitCode: 130 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,272 @@
+// An in-process test double of a cluster for engine tests: a KubeClient over a map, a Prometheus that reports the
+// world's health, a load driver that emits one real-time sample per second, and a Target. The "world" is broken
+// while a PodChaos object exists; a runbook "fixes" it by deleting that object — so verdicts come from the same
+// mechanism as on a real cluster (the fault's presence), not from the test saying so.
+
+import type { Target, TargetEnvironment } from '../../clusters/target.js';
+import type { EngineContext, RunbookPort, RunbookStepResult } from '../../harness/engine/index.js';
+import type { KubeClient, ObjectKey } from '../../harness/kube/index.js';
+import type { KubeObject, LoadDriver, LoadSample, ResolvedScenario } from '../../harness/model/index.js';
+import type { PrometheusClient } from '../../harness/signals/index.js';
+import { createHistogram, encodeHistogram } from '../../harness/slo/histogram.js';
+
+const keyString = (k: { kind: string; namespace?: string; name?: string }): string =>
+  `${k.kind}/${k.namespace ?? ''}/${k.name ?? ''}`;
+
+export class FakeWorld {
+  readonly objects = new Map<string, KubeObject>();
+  readonly calls: string[] = [];
+  /** Make deletes of this kind fail (to exercise a failing cleanup). */
+  failDeletesOf: string | undefined;
+  /** Keep namespaces forever (cleanup that never completes). */
+  stuckNamespaces = false;
+
+  get broken(): boolean {
+    return [...this.objects.values()].some((o) => o.kind === 'PodChaos');
+  }
+
+  kube(): KubeClient {
+    return {
+      apply: async (object) => {
+        this.calls.push(`apply ${keyString({ ...object.metadata, kind: object.kind })}`);
+        const stored = structuredClone(object);
+        if (object.kind === 'Deployment') {
+          const replicas = (object.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+          stored.status = { readyReplicas: replicas, replicas };
+        }
+        this.objects.set(keyString({ ...object.metadata, kind: object.kind }), stored);
+        return stored;
+      },
+      get: async (key: ObjectKey) => this.objects.get(keyString(key)),
+      list: async (_apiVersion, kind, query = {}) =>
+        [...this.objects.values()].filter((o) => {
+          if (o.kind !== kind) return false;
+          if (query.namespace && o.metadata.namespace !== query.namespace) return false;
+          if (query.labelSelector) {
+            const [k, v] = query.labelSelector.split('=');
+            const labels = o.metadata.labels ?? {};
+            if (!(k && k in labels) || (v !== undefined && labels[k] !== v)) return false;
+          }
+          return true;
+        }),
+      delete: async (key) => {
+        this.calls.push(`delete ${keyString(key)}`);
+        if (key.kind === this.failDeletesOf) throw new Error(`the API server refused to delete ${key.kind}`);
+        if (key.kind === 'Namespace' && this.stuckNamespaces) return true;
+        const existed = this.objects.delete(keyString(key));
+        if (key.kind === 'Namespace') {
+          // Objects whose deletion fails stay behind, as a stuck finalizer leaves them on a real cluster.
+          for (const [k, o] of this.objects) {
+            if (o.metadata.namespace === key.name && o.kind !== this.failDeletesOf) this.objects.delete(k);
+          }
+        }
+        return existed;
+      },
+      patch: async (key, patch) => {
+        const current = this.objects.get(keyString(key));
+        if (!current) throw new Error('not found');
+        const merged = { ...current, ...patch, metadata: current.metadata } as KubeObject;
+        this.objects.set(keyString(key), merged);
+        return merged;
+      },
+      podLog: async () => '',
+      serverVersion: async () => 'v1.32.0-fake',
+    };
+  }
+
+  prometheus(): PrometheusClient {
+    return {
+      url: 'http://127.0.0.1:1',
+      query: async () => (this.broken ? [{ metric: { __name__: 'fake_errors' }, value: 1 }] : []),
+      firingAlerts: async () => (this.broken ? ['FakeOutage'] : []),
+    };
+  }
+
+  /** One sample per real second; 100 % success while healthy, 0 % while broken. */
+  loadDriver(rate = 20): LoadDriver {
+    return {
+      name: 'fake',
+      start: async (_profile, _baseUrl, onSample) => {
+        const summary = () => ({
+          startedAt: 0,
+          endedAt: 0,
+          scheduled: 0,
+          completed: 0,
+          succeeded: 0,
+          dropped: 0,
+          byStatus: {},
+          byFlag: {},
+          byError: {},
+          histogram: '',
+          p50: 0,
+          p95: 0,
+          p99: 0,
+        });
+        let bucket = Math.floor(Date.now() / 1000) * 1000;
+        const timer = setInterval(() => {
+          const histogram = createHistogram();
+          for (let i = 0; i < rate; i++) histogram.record(10);
+          const ok = this.broken ? 0 : rate;
+          const sample: LoadSample = {
+            t: bucket,
+            scheduled: rate,
+            completed: rate,
+            succeeded: ok,
+            dropped: 0,
+            byStatus: { '200': ok, ...(ok < rate ? { '503': rate - ok } : {}) },
+            byFlag: {},
+            byError: {},
+            histogram: encodeHistogram(histogram),
+            p50: 10,
+            p95: 10,
+            p99: 10,
+          };
+          bucket += 1000;
+          onSample(sample);
+        }, 1000);
+        const stop = async () => {
+          clearInterval(timer);
+          return summary();
+        };
+        return { done: new Promise(() => undefined), stop };
+      },
+    };
+  }
+
+  /** A runbook port whose "fix" runbook deletes the PodChaos objects and whose other runbooks do nothing. */
+  runbooks(): RunbookPort {
+    const world = this;
+    return {
+      load: async (ref) => [{ title: ref.path, kind: 'command', command: ref.path }],
+      async run(ref, options) {
+        const startedAt = Date.now();
+        options.onStepStart(0, { title: 'fix', kind: 'command', command: ref.path });
+        if (ref.path.endsWith('fix.md')) {
+          for (const [k, o] of world.objects) if (o.kind === 'PodChaos') world.objects.delete(k);
+        }
+        const result: RunbookStepResult = {
+          index: 0,
+          title: 'fix',
+          kind: 'command',
+          command: ref.path,
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          exitCode: 0,
+          timedOut: false,
+          output: '',
+        };
+        options.onStepEnd(result);
+        return [result];
+      },
+    };
+  }
+
+  target(): Target & { provisioned: number; tornDown: number } {
+    const target = {
+      name: 'fake',
+      provisioned: 0,
+      tornDown: 0,
+      provision: async (): Promise<TargetEnvironment> => {
+        target.provisioned++;
+        return {
+          kubeconfigPath: '/dev/null',
+          prometheusUrl: 'http://127.0.0.1:1',
+          ingressUrl: 'http://127.0.0.1:1',
+          versions: { kubernetes: 'v1.32.0-fake', istio: 'fake' },
+          timings: { boot: 1 },
+          binDirs: [],
+          prometheus: { scrapeIntervalMs: 1000, evaluationIntervalMs: 1000 },
+          faultsAllowed: true,
+        };
+      },
+      teardown: async () => {
+        target.tornDown++;
+      },
+    };
+    return target;
+  }
+
+  connect(): Omit<EngineContext, 'runId' | 'journal' | 'interrupt'> {
+    return {
+      kube: this.kube(),
+      prometheus: this.prometheus(),
+      ingressUrl: 'http://127.0.0.1:1',
+      loadDriver: () => this.loadDriver(),
+      runbooks: this.runbooks(),
+      runCommand: async (script) => ({
+        command: script,
+        exitCode: 0,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        durationMs: 0,
+        timedOut: false,
+      }),
+      tuning: { deployPollMs: 50, recoverPollMs: 200, namespaceDeleteTimeoutMs: 1000, skipRouteWait: true },
+    };
+  }
+}
+
+/** A small, fast scenario for the fake world: 2 s steady state, a PodChaos fault, 2 s verification. */
+export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): ResolvedScenario {
+  const minute = 60_000;
+  return {
+    name: 'fake-outage',
+    title: 'A fake outage',
+    description: '',
+    file: '/scenarios/fake.yaml',
+    timeScale: 1,
+    namespace: 'md-fake',
+    workload: {
+      manifests: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 1 } },
+      ],
+      injection: true,
+      readyTimeoutMs: 5000,
+    },
+    load: {
+      driver: 'builtin',
+      executor: 'constant-arrival-rate',
+      rate: 20,
+      stages: [],
+      maxDurationMs: 5 * minute,
+      maxInFlight: 10,
+      requestTimeoutMs: 1000,
+      maxRequests: 100_000,
+      requests: [{ method: 'GET', path: '/', headers: {}, weight: 1 }],
+    },
+    slos: [{ source: 'success_rate >= 99%', metric: 'success_rate', op: '>=', value: 0.99 }],
+    steadyState: { durationMs: 2000 },
+    fault: {
+      kind: 'chaos-mesh',
+      manifest: {
+        apiVersion: 'chaos-mesh.org/v1alpha1',
+        kind: 'PodChaos',
+        metadata: { name: 'kill-web' },
+        spec: {},
+      },
+    },
+    efficacy: [
+      { name: 'chaos-object-exists', kind: 'promql', query: 'fake_errors', withinMs: 3000, pollMs: 200 },
+    ],
+    signals: [
+      { name: 'errors-visible', kind: 'promql', query: 'fake_errors > 0', withinMs: 3000, pollMs: 200 },
+    ],
+    variants: [{ name: 'main', runbook: { path: '/runbooks/fix.md', variables: {} }, expect: 'recovery' }],
+    recovery: { budgetMs: 4000, verifyMs: 2000 },
+    alertRules: [],
+    timeouts: {
+      provision: minute,
+      deploy: 10_000,
+      load: 10_000,
+      'steady-state': 10_000,
+      inject: 10_000,
+      efficacy: 10_000,
+      detect: 10_000,
+      remediate: 10_000,
+      recover: 15_000,
+      cleanup: 10_000,
+    },
+    ...overrides,
+  };
+}
