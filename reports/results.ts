@@ -1,0 +1,418 @@
+// buildResults: the journal folded into the results.json model. Pure: the same events give the same results.
+
+import type { EventOf, JournalEvent, LoadSample } from '../harness/model/index.js';
+import { formatDuration } from '../harness/util/duration.js';
+import { buildCoverage } from './coverage.js';
+import { buildRepeats } from './repeats.js';
+import {
+  type CleanupResult,
+  type LoadTotals,
+  RESULTS_SCHEMA_VERSION,
+  type Results,
+  type RunInfo,
+  type RunOutcome,
+  type ScenarioResult,
+  type Verdict,
+} from './results-types.js';
+import { computeSlis } from './slis.js';
+
+export interface BuildOptions {
+  /** Problems the journal reader reported; carried into results.json so a torn journal is visible. */
+  journalProblems?: { line: number; message: string }[];
+}
+
+/** One scenario execution while the journal is folded: the result plus what later steps need. */
+interface Execution {
+  result: ScenarioResult;
+  samples: LoadSample[];
+}
+
+/** The key of a scenario execution: unique within a run. */
+export function formatScenarioKey(scenario: string, variant: string, iteration: number): string {
+  return `${scenario}/${variant}#${iteration}`;
+}
+
+function newExecution(e: EventOf<'scenario-start'>): Execution {
+  return {
+    samples: [],
+    result: {
+      key: formatScenarioKey(e.scenario, e.variant, e.iteration),
+      scenario: e.scenario,
+      variant: e.variant,
+      iteration: e.iteration,
+      title: e.title,
+      file: e.file,
+      expect: e.expect,
+      negativeControl: e.expect === 'no-recovery',
+      faultKind: e.faultKind,
+      timeScale: e.timeScale,
+      slos: e.slos,
+      startedAt: e.t,
+      endedAt: null,
+      durationMs: null,
+      outcome: 'incomplete',
+      phases: [],
+      fault: null,
+      assertions: [],
+      // Declared signals start as "did not fire"; condition events fill them in.
+      detection: e.signals.map((s) => ({
+        signal: s.name,
+        kind: s.kind,
+        budgetMs: s.withinMs,
+        fired: false,
+        ttdMs: null,
+        floorMs: s.floorMs ?? null,
+        withinBudget: false,
+        evidence: '',
+      })),
+      efficacy: [],
+      falsePositives: [],
+      runbook: [],
+      sloWindows: [],
+      recovery: null,
+      load: emptyTotals(),
+      logs: [],
+    },
+  };
+}
+
+function emptyTotals(): LoadTotals {
+  return {
+    samples: 0,
+    scheduled: 0,
+    completed: 0,
+    succeeded: 0,
+    dropped: 0,
+    successRatio: null,
+    worstP99Ms: null,
+    byStatus: {},
+    byFlag: {},
+    byError: {},
+  };
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number> | undefined): void {
+  for (const [k, v] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + v;
+}
+
+function summarizeLoad(samples: readonly LoadSample[]): LoadTotals {
+  const totals = emptyTotals();
+  for (const s of samples) {
+    totals.samples++;
+    totals.scheduled += s.scheduled;
+    totals.completed += s.completed;
+    totals.succeeded += s.succeeded;
+    totals.dropped += s.dropped;
+    if (s.completed > 0 && Number.isFinite(s.p99))
+      totals.worstP99Ms = Math.max(totals.worstP99Ms ?? 0, s.p99);
+    addCounts(totals.byStatus, s.byStatus);
+    addCounts(totals.byFlag, s.byFlag);
+    addCounts(totals.byError, s.byError);
+  }
+  totals.successRatio = totals.completed > 0 ? totals.succeeded / totals.completed : null;
+  return totals;
+}
+
+function applyScoped(x: Execution, e: JournalEvent): void {
+  const r = x.result;
+  switch (e.type) {
+    case 'phase-start':
+      r.phases.push({
+        phase: e.phase,
+        startedAt: e.t,
+        endedAt: null,
+        deadlineMs: e.deadlineMs,
+        durationMs: null,
+        outcome: null,
+        error: null,
+      });
+      return;
+    case 'phase-end': {
+      const open = r.phases.findLast((p) => p.phase === e.phase && p.endedAt === null);
+      const phase = open ?? {
+        phase: e.phase,
+        startedAt: e.t - e.durationMs,
+        endedAt: null,
+        deadlineMs: 0,
+        durationMs: null,
+        outcome: null,
+        error: null,
+      };
+      if (!open) r.phases.push(phase);
+      phase.endedAt = e.t;
+      phase.durationMs = e.durationMs;
+      phase.outcome = e.outcome;
+      phase.error = e.error ?? null;
+      return;
+    }
+    case 'load-sample':
+      x.samples.push(e.sample);
+      return;
+    case 'fault-injected':
+      r.fault = {
+        kind: e.kind,
+        description: e.description,
+        objects: e.objects,
+        injectedAt: e.t,
+        removedAt: null,
+        removed: null,
+        removeError: null,
+      };
+      return;
+    case 'fault-removed':
+      if (r.fault) {
+        r.fault.removedAt = e.t;
+        r.fault.removed = e.ok;
+        r.fault.removeError = e.error ?? null;
+      }
+      return;
+    case 'condition':
+      applyCondition(r, e);
+      return;
+    case 'runbook-step': {
+      const injectedAt = r.fault?.injectedAt;
+      r.runbook.push({
+        index: e.index,
+        title: e.title,
+        kind: e.kind,
+        command: e.command,
+        startedAt: e.startedAt,
+        offsetMs: injectedAt === undefined ? null : e.startedAt - injectedAt,
+        durationMs: e.durationMs,
+        exitCode: e.exitCode,
+        timedOut: e.timedOut,
+        ok: e.exitCode === 0 && !e.timedOut,
+        output: e.output,
+        slisAfter: [],
+        restored: [],
+      });
+      return;
+    }
+    case 'slo-window':
+      r.sloWindows.push({ window: e.window, from: e.from, to: e.to, results: e.results });
+      return;
+    case 'recovery':
+      r.recovery = {
+        recovered: e.recovered,
+        ttrFromInjectionMs: e.fromInjectionMs ?? null,
+        ttrFromRunbookStartMs: e.fromRunbookStartMs ?? null,
+        restoredBy: e.restoredBy,
+        at: e.t,
+      };
+      return;
+    case 'assertion':
+      r.assertions.push({
+        id: e.id,
+        name: e.name,
+        passed: e.passed,
+        informational: e.informational ?? false,
+        message: e.message,
+        measured: e.measured ?? null,
+        limit: e.limit ?? null,
+        at: e.t,
+      });
+      return;
+    case 'scenario-end':
+      r.outcome = e.outcome;
+      r.endedAt = e.t;
+      r.durationMs = e.durationMs;
+      return;
+    default:
+      return;
+  }
+}
+
+function applyCondition(r: ScenarioResult, e: EventOf<'condition'>): void {
+  if (e.role === 'efficacy') {
+    r.efficacy.push({
+      name: e.name,
+      kind: e.kind,
+      proven: e.fired,
+      afterMs: e.afterMs ?? null,
+      budgetMs: e.budgetMs,
+      evidence: e.evidence,
+    });
+    return;
+  }
+  if (e.role === 'false-positive-check') {
+    r.falsePositives.push({ signal: e.name, kind: e.kind, fired: e.fired, evidence: e.evidence });
+    return;
+  }
+  let row = r.detection.find((d) => d.signal === e.name);
+  if (!row) {
+    // A signal the scenario-start did not list (an older engine): keep it rather than drop evidence.
+    row = {
+      signal: e.name,
+      kind: e.kind,
+      budgetMs: e.budgetMs,
+      fired: false,
+      ttdMs: null,
+      floorMs: null,
+      withinBudget: false,
+      evidence: '',
+    };
+    r.detection.push(row);
+  }
+  row.fired = e.fired;
+  row.ttdMs = e.fired ? (e.afterMs ?? null) : null;
+  row.budgetMs = e.budgetMs;
+  row.withinBudget = e.fired && row.ttdMs !== null && row.ttdMs <= e.budgetMs;
+  row.evidence = e.evidence;
+}
+
+/** Samples whose one-second bucket overlaps [from, to); at most the last SETTLED_SAMPLES of them. */
+const SETTLED_SAMPLES = 5;
+export function pickSettledSamples(samples: readonly LoadSample[], from: number, to: number): LoadSample[] {
+  const overlapping = samples.filter((s) => s.t < to && s.t + 1000 > from);
+  // The state the step settled into is what answers "did it help"; the first seconds after it are transition.
+  if (overlapping.length > 0) return overlapping.slice(-SETTLED_SAMPLES);
+  const next = samples.find((s) => s.t >= from);
+  return next ? [next] : [];
+}
+
+/** After folding: SLIs after each runbook step, the steps that restored each SLO, load totals. */
+function finishExecution(x: Execution): ScenarioResult {
+  const r = x.result;
+  r.load = summarizeLoad(x.samples);
+  const recoverEnd =
+    r.phases.findLast((p) => p.phase === 'recover')?.endedAt ?? r.endedAt ?? Number.POSITIVE_INFINITY;
+  const steps = [...r.runbook].sort((a, b) => a.startedAt - b.startedAt);
+  steps.forEach((step, i) => {
+    const from = step.startedAt + step.durationMs;
+    const next = steps[i + 1];
+    const to = next ? next.startedAt : recoverEnd;
+    step.slisAfter = computeSlis(r.slos, pickSettledSamples(x.samples, from, to));
+    step.restored = (r.recovery?.restoredBy ?? []).filter((b) => b.step === step.index).map((b) => b.source);
+  });
+  return r;
+}
+
+function buildRunInfo(events: readonly JournalEvent[]): RunInfo {
+  const start = events.find((e): e is EventOf<'run-start'> => e.type === 'run-start');
+  const ready = events.findLast((e): e is EventOf<'target-ready'> => e.type === 'target-ready');
+  const end = events.findLast((e): e is EventOf<'run-end'> => e.type === 'run-end');
+  const startedAt = start?.t ?? events[0]?.t ?? null;
+  const endedAt = end?.t ?? null;
+  return {
+    runId: start?.runId ?? 'unknown',
+    meshdrillVersion: start?.meshdrillVersion ?? 'unknown',
+    argv: start?.argv ?? [],
+    target: ready?.target ?? start?.target ?? 'unknown',
+    repeat: start?.repeat ?? 1,
+    versions: ready?.versions ?? {},
+    timings: ready?.timings ?? {},
+    prometheusUrl: ready?.prometheusUrl ?? null,
+    ingressUrl: ready?.ingressUrl ?? null,
+    startedAt,
+    endedAt,
+    durationMs: startedAt !== null && endedAt !== null ? endedAt - startedAt : null,
+    outcome: end?.outcome ?? 'incomplete',
+    exitCode: end?.exitCode ?? null,
+  };
+}
+
+function describeFailure(r: ScenarioResult): string[] {
+  const lines: string[] = [];
+  for (const a of r.assertions) {
+    if (!a.passed && !a.informational) lines.push(`${r.key}: ${a.name} — ${a.message}`);
+  }
+  for (const p of r.phases) {
+    if (p.outcome !== null && p.outcome !== 'passed' && p.error)
+      lines.push(`${r.key}: phase ${p.phase} ${p.outcome} — ${p.error}`);
+  }
+  if (lines.length === 0) lines.push(`${r.key}: scenario ${r.outcome}`);
+  return lines;
+}
+
+function buildVerdict(
+  run: RunInfo,
+  scenarios: readonly ScenarioResult[],
+  cleanup: CleanupResult | null,
+): Verdict {
+  const failures: Verdict['failures'] = [];
+  if (cleanup && !cleanup.ok) {
+    failures.push({
+      key: null,
+      what: `cleanup failed: ${cleanup.leftover.length} object(s) left behind${cleanup.error ? ` — ${cleanup.error}` : ''}; a fault may still be active`,
+    });
+  }
+  for (const r of scenarios) {
+    if (r.outcome === 'passed') continue;
+    for (const what of describeFailure(r)) failures.push({ key: r.key, what });
+  }
+  if (run.outcome === 'incomplete') {
+    failures.push({ key: null, what: 'the journal ends before run-end: the run crashed or was killed' });
+  }
+  const counted = scenarios.flatMap((r) => r.assertions.filter((a) => !a.informational));
+  const outcome = run.outcome;
+  return {
+    outcome,
+    passed: outcome === 'passed',
+    counts: {
+      scenarios: scenarios.length,
+      passed: scenarios.filter((r) => r.outcome === 'passed').length,
+      failed: scenarios.filter((r) => r.outcome !== 'passed').length,
+      assertions: counted.length,
+      assertionsFailed: counted.filter((a) => !a.passed).length,
+    },
+    failures,
+  };
+}
+
+/** Folds journal events into the results model. Events after a torn line are simply absent; nothing throws. */
+export function buildResults(events: readonly JournalEvent[], options: BuildOptions = {}): Results {
+  const executions: Execution[] = [];
+  // Scoped events carry scenario and variant but not the iteration: they belong to the latest open execution.
+  const open = new Map<string, Execution>();
+  let cleanup: CleanupResult | null = null;
+  const runLogs: Results['logs'] = [];
+  for (const e of events) {
+    if (e.type === 'scenario-start') {
+      const x = newExecution(e);
+      executions.push(x);
+      open.set(`${e.scenario}\u0000${e.variant}`, x);
+      continue;
+    }
+    if (e.type === 'cleanup') {
+      cleanup = { ok: e.ok, removed: e.removed, leftover: e.leftover, error: e.error ?? null, at: e.t };
+      continue;
+    }
+    if (e.type === 'log') {
+      const entry = { t: e.t, level: e.level, message: e.message };
+      const owner =
+        e.scenario === undefined ? undefined : executions.findLast((x) => x.result.scenario === e.scenario);
+      if (owner) owner.result.logs.push(entry);
+      else if (e.level !== 'info') runLogs.push(entry);
+      continue;
+    }
+    if ('scenario' in e && 'variant' in e) {
+      const x = open.get(`${e.scenario}\u0000${e.variant}`);
+      if (x) applyScoped(x, e);
+    }
+  }
+  const scenarios = executions.map(finishExecution);
+  const run = buildRunInfo(events);
+  const start = events.find((e): e is EventOf<'run-start'> => e.type === 'run-start');
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    journalVersion: start?.version ?? null,
+    run,
+    verdict: buildVerdict(run, scenarios, cleanup),
+    scenarios,
+    repeats: buildRepeats(scenarios),
+    coverage: buildCoverage(scenarios),
+    cleanup,
+    journalProblems: options.journalProblems ?? [],
+    logs: runLogs,
+  };
+}
+
+/** The run's outcome in words, for headings: "passed", "failed (exit 1)", "incomplete". */
+export function formatOutcome(outcome: RunOutcome, exitCode: number | null = null): string {
+  return exitCode === null || exitCode === 0 ? outcome : `${outcome} (exit ${exitCode})`;
+}
+
+/** A duration for tables, or an em dash when absent. */
+export function formatMaybeDuration(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '—' : formatDuration(ms);
+}
