@@ -1,0 +1,97 @@
+// The imperative part of validation: read every file a scenario names (manifests, runbooks, alert rules)
+// once, so rules and resolveScenario stay pure.
+
+import { access, readFile } from 'node:fs/promises';
+import { parseRunbook } from '../runbook/parse.js';
+import type { RunbookStep } from '../runbook/types.js';
+import type { Problem } from './problem.js';
+import { listManifestRefs, listRunbookRefs } from './refs.js';
+import { resolveRelative } from './resolve.js';
+import type { ScenarioSpec } from './spec.js';
+import { parseYamlSource } from './yaml-source.js';
+
+export interface ManifestFile {
+  path: string;
+  /** Why it could not be read (the file is missing or unreadable). */
+  error?: string;
+  /** YAML syntax problems inside it. */
+  problems: Problem[];
+  documents: { value: unknown; line: number; column: number }[];
+}
+
+export interface RunbookFile {
+  path: string;
+  error?: string;
+  steps: RunbookStep[];
+}
+
+export interface ExternalFiles {
+  manifests: ReadonlyMap<string, ManifestFile>;
+  runbooks: ReadonlyMap<string, RunbookFile>;
+  /** Alert rule files by absolute path: the error when unreadable. */
+  alertRules: ReadonlyMap<string, { error?: string }>;
+}
+
+export const NO_FILES: ExternalFiles = { manifests: new Map(), runbooks: new Map(), alertRules: new Map() };
+
+export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string): Promise<ExternalFiles> {
+  const manifests = new Map<string, ManifestFile>();
+  const runbooks = new Map<string, RunbookFile>();
+  const alertRules = new Map<string, { error?: string }>();
+
+  for (const use of listManifestRefs(spec)) {
+    if (use.ref.file === undefined) continue;
+    const path = resolveRelative(scenarioFile, use.ref.file);
+    if (manifests.has(path)) continue;
+    const text = await readText(path);
+    if (typeof text !== 'string') {
+      manifests.set(path, { path, error: text.error, problems: [], documents: [] });
+      continue;
+    }
+    const source = parseYamlSource(text, path);
+    manifests.set(path, {
+      path,
+      problems: source.problems,
+      documents: source.documents.map((d) => ({ value: d.data, ...d.locate([]) })),
+    });
+  }
+
+  for (const use of listRunbookRefs(spec)) {
+    const path = resolveRelative(scenarioFile, use.ref.path);
+    if (runbooks.has(path)) continue;
+    const text = await readText(path);
+    runbooks.set(
+      path,
+      typeof text === 'string'
+        ? { path, steps: parseRunbook(text, path) }
+        : { path, error: text.error, steps: [] },
+    );
+  }
+
+  for (const rel of spec.spec.alertRules ?? []) {
+    const path = resolveRelative(scenarioFile, rel);
+    try {
+      await access(path);
+      alertRules.set(path, {});
+    } catch (error) {
+      alertRules.set(path, { error: reason(error) });
+    }
+  }
+  return { manifests, runbooks, alertRules };
+}
+
+async function readText(path: string): Promise<string | { error: string }> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    return { error: reason(error) };
+  }
+}
+
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (error as Error).message;
+}

@@ -1,0 +1,170 @@
+// loadScenarios: the imperative shell around validation. Reads scenario files (directories expand to their
+// Scenario YAML files), runs the three stages on each, collects EVERY problem of EVERY file, and resolves
+// nothing unless there are none.
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ResolvedScenario } from '../model/scenario.js';
+import { type ExternalFiles, readExternalFiles } from './external-files.js';
+import { formatPath, type Problem, sortProblems } from './problem.js';
+import { resolveScenario } from './resolve.js';
+import { checkRules, type RuleFinding } from './rules.js';
+import { findingsFromIssues } from './shape-issues.js';
+import { type ScenarioSpec, scenarioSpecSchema } from './spec.js';
+import { parseYamlSource, type YamlDocument } from './yaml-source.js';
+
+export interface LoadOptions {
+  /** Target name: selects the time scale (`spec.timeScale.<target>`). */
+  target: string;
+  /** Base for relative input paths; default process.cwd(). */
+  cwd?: string;
+}
+
+export interface LoadResult {
+  /** Empty whenever `problems` is not. */
+  scenarios: ResolvedScenario[];
+  problems: Problem[];
+}
+
+/** A scenario file that passed all three stages, ready to resolve. */
+export interface ValidScenario {
+  file: string;
+  spec: ScenarioSpec;
+  files: ExternalFiles;
+}
+
+export async function loadScenarios(paths: readonly string[], options: LoadOptions): Promise<LoadResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const { files, problems } = await expandPaths(paths, cwd);
+  const valid: ValidScenario[] = [];
+  for (const { file, text } of files) {
+    const checked = await validateScenarioText(text, file);
+    problems.push(...checked.problems);
+    if (checked.scenario) valid.push(checked.scenario);
+  }
+  problems.push(...checkNamesUnique(valid));
+  if (problems.length > 0) return { scenarios: [], problems: sortProblems(problems) };
+  const scenarios = valid.map(({ file, spec, files: external }) =>
+    resolveScenario(spec, { file, target: options.target, manifestFiles: manifestObjects(external) }),
+  );
+  return { scenarios, problems: [] };
+}
+
+/** The three stages for one file's text: YAML syntax, shape, rules. `file` must be absolute. */
+export async function validateScenarioText(
+  text: string,
+  file: string,
+): Promise<{ scenario?: ValidScenario; problems: Problem[] }> {
+  const source = parseYamlSource(text, file);
+  if (source.problems.length > 0) return { problems: source.problems };
+  const [doc, ...extra] = source.documents;
+  if (!doc)
+    return {
+      problems: [{ file, line: 1, column: 1, path: '', message: 'expected a scenario, got an empty file' }],
+    };
+  if (extra.length > 0) {
+    const at = extra[0]?.locate([]) ?? { line: 1, column: 1 };
+    return {
+      problems: [
+        {
+          file,
+          ...at,
+          path: '',
+          message: `expected one scenario per file, got ${source.documents.length} YAML documents; split them into files`,
+        },
+      ],
+    };
+  }
+  const parsed = scenarioSpecSchema.safeParse(doc.data, { reportInput: true });
+  if (!parsed.success) {
+    const findings = findingsFromIssues(parsed.error.issues, scenarioSpecSchema, doc.data);
+    return { problems: findings.map((f) => toProblem(f, file, doc)) };
+  }
+  const files = await readExternalFiles(parsed.data, file);
+  const findings = checkRules({ spec: parsed.data, file, files });
+  if (findings.length > 0) return { problems: findings.map((f) => toProblem(f, file, doc)) };
+  return { scenario: { file, spec: parsed.data, files }, problems: [] };
+}
+
+function toProblem(f: RuleFinding, file: string, doc: YamlDocument): Problem {
+  if ('file' in f) return f;
+  const at = doc.locate(f.path, { key: f.atKey === true });
+  return { file, ...at, path: formatPath(f.path), message: f.message, ...(f.rule ? { rule: f.rule } : {}) };
+}
+
+function manifestObjects(files: ExternalFiles) {
+  return new Map(
+    [...files.manifests].map(([path, m]) => [
+      path,
+      m.documents.map((d) => d.value as ResolvedScenario['workload']['manifests'][number]),
+    ]),
+  );
+}
+
+/** Names become namespaces and labels: two scenarios with one name would clean up each other's objects. */
+function checkNamesUnique(valid: readonly ValidScenario[]): Problem[] {
+  const first = new Map<string, string>();
+  const out: Problem[] = [];
+  for (const v of valid) {
+    const name = v.spec.metadata.name;
+    const seen = first.get(name);
+    if (seen) {
+      out.push({
+        file: v.file,
+        line: 0,
+        column: 0,
+        path: 'metadata.name',
+        message: `"${name}" is already the name of ${seen}; scenario names must be unique in a suite`,
+        rule: 'scenario-names-unique',
+      });
+    } else first.set(name, v.file);
+  }
+  return out;
+}
+
+async function expandPaths(
+  paths: readonly string[],
+  cwd: string,
+): Promise<{ files: { file: string; text: string }[]; problems: Problem[] }> {
+  const files: { file: string; text: string }[] = [];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const add = (file: string, text: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    files.push({ file, text });
+  };
+  for (const input of paths) {
+    const abs = resolve(cwd, input);
+    try {
+      if ((await stat(abs)).isDirectory()) {
+        const names = (await readdir(abs)).filter((n) => /\.ya?ml$/.test(n)).sort();
+        for (const name of names) {
+          const file = join(abs, name);
+          const text = await readFile(file, 'utf8');
+          if (isScenarioText(text, file)) add(file, text);
+        }
+      } else {
+        add(abs, await readFile(abs, 'utf8'));
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.push({
+        file: abs,
+        line: 0,
+        column: 0,
+        path: '',
+        message: code === 'ENOENT' ? 'no such file or directory' : (error as Error).message,
+      });
+    }
+  }
+  return { files, problems };
+}
+
+/** In a directory, only Scenario files count (workload manifests and rule files may sit beside them). */
+function isScenarioText(text: string, file: string): boolean {
+  const source = parseYamlSource(text, file);
+  if (source.problems.length > 0) return /^kind:\s*["']?Scenario["']?\s*$/m.test(text);
+  const data = source.documents[0]?.data as { kind?: unknown } | undefined;
+  return data?.kind === 'Scenario';
+}

@@ -1,0 +1,94 @@
+// Where a spec refers to other files or objects: every manifest, runbook and object reference, with its path.
+
+import type { DataPath } from './shape-issues.js';
+import type { ManifestRefInput, ObjectRefInput, RunbookRefInput, ScenarioSpec } from './spec.js';
+
+export interface ManifestUse {
+  path: DataPath;
+  ref: ManifestRefInput;
+  /** Fault manifests (and apply actions) must be exactly one object. */
+  single: boolean;
+  faultKind?: 'chaos-mesh' | 'istio';
+}
+
+export function listManifestRefs(spec: ScenarioSpec): ManifestUse[] {
+  const s = spec.spec;
+  const uses: ManifestUse[] = s.workload.manifests.map((ref, i) => ({
+    path: ['spec', 'workload', 'manifests', i],
+    ref,
+    single: false,
+  }));
+  const fault = s.fault;
+  if (fault.kind === 'kubernetes') {
+    fault.steps.forEach((step, i) => {
+      if (step.action === 'apply')
+        uses.push({ path: ['spec', 'fault', 'steps', i, 'manifest'], ref: step.manifest, single: true });
+    });
+  } else {
+    uses.push({
+      path: ['spec', 'fault', 'manifest'],
+      ref: fault.manifest,
+      single: true,
+      faultKind: fault.kind,
+    });
+  }
+  return uses;
+}
+
+export interface RunbookUse {
+  /** Path of the `runbook` field. */
+  path: DataPath;
+  ref: RunbookRefInput;
+  /** The variables in force for it (the main runbook's, overridden by the variant's own). */
+  variables: Record<string, string>;
+}
+
+export function listRunbookRefs(spec: ScenarioSpec): RunbookUse[] {
+  const s = spec.spec;
+  const strings = (vars: RunbookRefInput['variables']) =>
+    Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, String(v)]));
+  const main = s.runbook === 'none' ? {} : strings(s.runbook.variables);
+  const uses: RunbookUse[] = [];
+  if (s.runbook !== 'none') uses.push({ path: ['spec', 'runbook'], ref: s.runbook, variables: main });
+  const variants: [string, { runbook: ScenarioSpec['spec']['runbook'] }[] | undefined][] = [
+    ['negativeControls', s.negativeControls],
+    ['runbookVariants', s.runbookVariants],
+  ];
+  for (const [field, list] of variants) {
+    (list ?? []).forEach((v, i) => {
+      if (v.runbook !== 'none') {
+        uses.push({
+          path: ['spec', field, i, 'runbook'],
+          ref: v.runbook,
+          variables: { ...main, ...strings(v.runbook.variables) },
+        });
+      }
+    });
+  }
+  return uses;
+}
+
+export interface ObjectRefUse {
+  path: DataPath;
+  ref: ObjectRefInput;
+  /** Fault actions must select something: a name or a label selector. */
+  mustSelect: boolean;
+}
+
+export function listObjectRefs(spec: ScenarioSpec): ObjectRefUse[] {
+  const s = spec.spec;
+  const uses: ObjectRefUse[] = [];
+  if (s.fault.kind === 'kubernetes') {
+    s.fault.steps.forEach((step, i) => {
+      if (step.action !== 'apply')
+        uses.push({ path: ['spec', 'fault', 'steps', i, 'target'], ref: step.target, mustSelect: true });
+    });
+  }
+  for (const field of ['efficacy', 'detect'] as const) {
+    (s[field] ?? []).forEach((c, i) => {
+      if (c.kind === 'kubernetes')
+        uses.push({ path: ['spec', field, i, 'resource'], ref: c.resource, mustSelect: false });
+    });
+  }
+  return uses;
+}

@@ -1,0 +1,244 @@
+// resolveScenario: ScenarioSpec (what users write) → ResolvedScenario (what the engine runs). Pure: files the
+// spec refers to were read by the loader and arrive in the context. Every default is decided here.
+
+import { dirname, resolve as resolvePath } from 'node:path';
+import type { KubeObject } from '../model/kube-object.js';
+import type { LoadProfile, RequestSpec } from '../model/load.js';
+import type {
+  EfficacyCheck,
+  PhaseName,
+  ResolvedScenario,
+  RunbookRef,
+  ScenarioVariant,
+  SignalSpec,
+  SloThreshold,
+} from '../model/scenario.js';
+import { parseThreshold } from '../slo/threshold.js';
+import { parseDuration } from '../util/duration.js';
+import { type KindContext, resolveCondition, resolveFault } from './kinds.js';
+import { resolveObjectRef, withDefaultNamespace } from './object-refs.js';
+import { expandScaled, expandScaledDeep } from './scaled.js';
+import type {
+  ConditionSpecInput,
+  LoadSpecInput,
+  ManifestRefInput,
+  RunbookOrNoneInput,
+  ScenarioSpec,
+} from './spec.js';
+
+export interface ResolveContext {
+  /** Absolute path of the scenario file; relative paths in the spec resolve against its directory. */
+  file: string;
+  /** The target name (`local`, `kind`, `existing`): selects the time scale. */
+  target: string;
+  /** Objects of every manifest file the spec names, by absolute path (the loader reads them). */
+  manifestFiles: ReadonlyMap<string, KubeObject[]>;
+}
+
+/** Unscaled defaults, in ms (docs/scenario-format.md lists them). */
+export const DEFAULTS = {
+  readyTimeoutMs: 120_000,
+  requestTimeoutMs: 5_000,
+  steadyStateMs: 30_000,
+  efficacyWithinMs: 30_000,
+  detectWithinMs: 60_000,
+  pollMs: 1_000,
+  verifyMs: 30_000,
+  /** Poll intervals never go below this, whatever the time scale. */
+  minPollMs: 100,
+  /** Added to a phase's own budget for its default timeout. */
+  phaseSlackMs: 30_000,
+  provisionMs: 600_000,
+  injectMs: 60_000,
+  loadMs: 60_000,
+  cleanupMs: 180_000,
+} as const;
+
+export const MAIN_VARIANT = 'main';
+
+export function namespaceFor(name: string): string {
+  return `drill-${name}`.slice(0, 63).replace(/-+$/, '');
+}
+
+export function timeScaleFor(spec: ScenarioSpec, target: string): number {
+  const ts = spec.spec.timeScale;
+  if (ts === undefined) return 1;
+  if (typeof ts === 'number') return ts;
+  return (ts as Record<string, number | undefined>)[target] ?? 1;
+}
+
+/** Absolute path of a path written in the scenario file. */
+export function resolveRelative(scenarioFile: string, path: string): string {
+  return resolvePath(dirname(scenarioFile), path);
+}
+
+export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): ResolvedScenario {
+  const s = spec.spec;
+  const scale = timeScaleFor(spec, ctx.target);
+  const ms = (text: string | undefined, fallbackMs: number): number =>
+    Math.round((text === undefined ? fallbackMs : mustParse(text)) * scale);
+  const poll = (text: string | undefined): number => Math.max(DEFAULTS.minPollMs, ms(text, DEFAULTS.pollMs));
+  const namespace = s.workload.namespace ?? namespaceFor(spec.metadata.name);
+
+  const manifests = (ref: ManifestRefInput): KubeObject[] => {
+    const objects =
+      ref.file !== undefined
+        ? (ctx.manifestFiles.get(resolveRelative(ctx.file, ref.file)) ?? [])
+        : ref.inline !== undefined
+          ? [ref.inline as KubeObject]
+          : [];
+    return objects.map((o) => withDefaultNamespace(o, namespace));
+  };
+  const kinds: KindContext = {
+    namespace,
+    manifests,
+    objectRef: (ref) => resolveObjectRef(ref, namespace),
+    scaled: <T>(value: T): T =>
+      (typeof value === 'string' ? expandScaled(value, scale) : expandScaledDeep(value, scale)) as T,
+  };
+
+  const condition = (c: ConditionSpecInput, withinDefault: number) => ({
+    ...resolveCondition(c, kinds),
+    name: c.name,
+    withinMs: ms(c.within, withinDefault),
+    pollMs: poll(c.poll),
+  });
+  const efficacy: EfficacyCheck[] = (s.efficacy ?? []).map((c) => condition(c, DEFAULTS.efficacyWithinMs));
+  const signals: SignalSpec[] = (s.detect ?? []).map((c) => condition(c, DEFAULTS.detectWithinMs));
+
+  const steadyText = typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration;
+  const steadyStateMs = ms(steadyText, DEFAULTS.steadyStateMs);
+  const recovery = { budgetMs: ms(s.recovery.budget, 0), verifyMs: ms(s.recovery.verify, DEFAULTS.verifyMs) };
+  const readyTimeoutMs = ms(s.workload.readyTimeout, DEFAULTS.readyTimeoutMs);
+  const maxWithin = (list: { withinMs: number }[]) => Math.max(0, ...list.map((c) => c.withinMs));
+  const slack = ms(undefined, DEFAULTS.phaseSlackMs);
+
+  const derived: Record<PhaseName, number> = {
+    provision: ms(undefined, DEFAULTS.provisionMs),
+    deploy: readyTimeoutMs + ms(undefined, 60_000),
+    load: ms(undefined, DEFAULTS.loadMs),
+    'steady-state': steadyStateMs + ms(undefined, 60_000),
+    inject: ms(undefined, DEFAULTS.injectMs),
+    efficacy: maxWithin(efficacy) + slack,
+    detect: maxWithin(signals) + slack,
+    remediate: recovery.budgetMs,
+    recover: recovery.budgetMs + recovery.verifyMs + slack,
+    cleanup: ms(undefined, DEFAULTS.cleanupMs),
+  };
+  const timeouts = { ...derived };
+  for (const [phase, text] of Object.entries(s.timeouts ?? {})) {
+    if (text !== undefined) timeouts[phase as PhaseName] = ms(text, 0);
+  }
+
+  const mainRunbook = resolveRunbook(s.runbook, {}, ctx.file);
+  const mainVariables = mainRunbook?.variables ?? {};
+  const variants: ScenarioVariant[] = [
+    { name: MAIN_VARIANT, runbook: mainRunbook, expect: 'recovery' },
+    ...(s.negativeControls ?? []).map((v) => ({
+      name: v.name,
+      runbook: resolveRunbook(v.runbook, mainVariables, ctx.file),
+      expect: 'no-recovery' as const,
+    })),
+    ...(s.runbookVariants ?? []).map((v) => ({
+      name: v.name,
+      runbook: resolveRunbook(v.runbook, mainVariables, ctx.file),
+      expect: v.expect ?? ('measure' as const),
+    })),
+  ];
+
+  // Load runs from the load phase until cleanup: its natural upper bound is the sum of those phase deadlines.
+  const drillMs =
+    timeouts.load +
+    timeouts['steady-state'] +
+    timeouts.inject +
+    timeouts.efficacy +
+    timeouts.detect +
+    timeouts.remediate +
+    timeouts.recover;
+
+  return {
+    name: spec.metadata.name,
+    title: spec.metadata.title ?? spec.metadata.name,
+    description: spec.metadata.description ?? '',
+    file: ctx.file,
+    timeScale: scale,
+    namespace,
+    workload: {
+      manifests: s.workload.manifests.flatMap(manifests),
+      injection: s.workload.injection ?? true,
+      readyTimeoutMs,
+    },
+    load: resolveLoad(s.load, scale, drillMs),
+    slos: s.slos.map(mustThreshold),
+    steadyState: { durationMs: steadyStateMs },
+    fault: resolveFault(s.fault, kinds),
+    efficacy,
+    signals,
+    variants,
+    recovery,
+    alertRules: (s.alertRules ?? []).map((p) => resolveRelative(ctx.file, p)),
+    timeouts,
+  };
+}
+
+function resolveLoad(load: LoadSpecInput, scale: number, drillMs: number): LoadProfile {
+  const stages = (load.stages ?? []).map((st) => ({
+    durationMs: Math.round(mustParse(st.duration) * scale),
+    target: st.target,
+  }));
+  const executor = load.executor ?? (stages.length > 0 ? 'ramping-arrival-rate' : 'constant-arrival-rate');
+  const peak = Math.max(load.rate, ...stages.map((st) => st.target));
+  // The request timeout is a property of the client and of the latency SLOs, not of the drill's pace: unscaled.
+  const requestTimeoutMs =
+    load.requestTimeout === undefined ? DEFAULTS.requestTimeoutMs : mustParse(load.requestTimeout);
+  const maxDurationMs =
+    load.maxDuration === undefined ? drillMs : Math.round(mustParse(load.maxDuration) * scale);
+  const requests: RequestSpec[] = (load.requests ?? ['/']).map((r) =>
+    typeof r === 'string'
+      ? { method: 'GET', path: r, headers: {}, weight: 1 }
+      : {
+          method: r.method ?? 'GET',
+          path: r.path,
+          headers: r.headers ?? {},
+          ...(r.body === undefined ? {} : { body: r.body }),
+          weight: r.weight ?? 1,
+        },
+  );
+  return {
+    driver: load.driver ?? 'builtin',
+    executor,
+    rate: load.rate,
+    stages,
+    maxDurationMs,
+    // Enough slots for every request of one timeout period to hang: beyond that, dropping is the honest answer.
+    maxInFlight:
+      load.maxInFlight ?? Math.min(10_000, Math.max(10, Math.ceil((peak * requestTimeoutMs) / 1000))),
+    requestTimeoutMs,
+    maxRequests: load.maxRequests ?? Math.ceil((peak * maxDurationMs) / 1000),
+    ...(load.host === undefined ? {} : { host: load.host }),
+    requests,
+  };
+}
+
+function resolveRunbook(
+  input: RunbookOrNoneInput,
+  inherited: Record<string, string>,
+  scenarioFile: string,
+): RunbookRef | null {
+  if (input === 'none') return null;
+  const own = Object.fromEntries(Object.entries(input.variables ?? {}).map(([k, v]) => [k, String(v)]));
+  return { path: resolveRelative(scenarioFile, input.path), variables: { ...inherited, ...own } };
+}
+
+function mustParse(text: string): number {
+  const value = parseDuration(text);
+  // The shape stage only lets valid durations through; reaching this is a bug, not a user error.
+  if (value === undefined) throw new Error(`internal: unvalidated duration ${JSON.stringify(text)}`);
+  return value;
+}
+
+function mustThreshold(source: string): SloThreshold {
+  const parsed = parseThreshold(source);
+  if (!parsed.ok) throw new Error(`internal: unvalidated threshold ${JSON.stringify(source)}`);
+  return parsed.threshold;
+}

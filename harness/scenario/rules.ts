@@ -1,0 +1,667 @@
+// Stage 3 of validation: named semantic rules (docs/scenario-format.md#rules). Each is a small pure function
+// over the parsed spec and the files it names; it returns findings, never throws, and never stops the others.
+
+import { parseAllDocuments } from 'yaml';
+import { isKubeObject } from '../model/kube-object.js';
+import { findUnboundPlaceholders } from '../runbook/placeholders.js';
+import { parseThreshold } from '../slo/threshold.js';
+import { parseDuration } from '../util/duration.js';
+import type { ExternalFiles } from './external-files.js';
+import { KNOWN_API_VERSIONS, apiGroupOf } from './object-refs.js';
+import { describeValue, formatPath, type Problem } from './problem.js';
+import { listManifestRefs, listObjectRefs, listRunbookRefs } from './refs.js';
+import { resolveRelative } from './resolve.js';
+import { collectStrings, findInvalidScaled } from './scaled.js';
+import type { Finding } from './shape-issues.js';
+import type { ConditionSpecInput, ScenarioSpec } from './spec.js';
+
+export interface RuleContext {
+  spec: ScenarioSpec;
+  /** Absolute path of the scenario file. */
+  file: string;
+  files: ExternalFiles;
+}
+
+/** A finding located in the scenario (by data path) or a problem in another file (runbook, manifest). */
+export type RuleFinding = Finding | Problem;
+
+export interface Rule {
+  name: string;
+  /** One line for the docs and `--help`. */
+  summary: string;
+  check(ctx: RuleContext): RuleFinding[];
+}
+
+export const FAULT_GROUPS: Record<'chaos-mesh' | 'istio', string[]> = {
+  'chaos-mesh': ['chaos-mesh.org'],
+  istio: ['networking.istio.io', 'security.istio.io'],
+};
+
+const conditions = (spec: ScenarioSpec) =>
+  (['efficacy', 'detect'] as const).flatMap((field) =>
+    (spec.spec[field] ?? []).map((c, i) => ({ c, path: ['spec', field, i] as (string | number)[] })),
+  );
+
+const sloThresholdParses: Rule = {
+  name: 'slo-threshold-parses',
+  summary: 'every SLO is a threshold in the grammar (success_rate, error_rate, p(N))',
+  check: ({ spec }) =>
+    spec.spec.slos.flatMap((source, i) => {
+      const parsed = parseThreshold(source);
+      return parsed.ok
+        ? []
+        : [
+            {
+              path: ['spec', 'slos', i],
+              message: `expected ${parsed.expected}, got ${describeValue(source)}`,
+            },
+          ];
+    }),
+};
+
+const signalNamesUnique: Rule = {
+  name: 'signal-names-unique',
+  summary: 'efficacy and detect names are unique across both lists (reports key on them)',
+  check: ({ spec }) => {
+    const seen = new Map<string, string>();
+    const out: Finding[] = [];
+    for (const { c, path } of conditions(spec)) {
+      const first = seen.get(c.name);
+      if (first) {
+        out.push({
+          path: [...path, 'name'],
+          message: `"${c.name}" is already used by ${first}; give each efficacy check and signal its own name`,
+        });
+      } else seen.set(c.name, formatPath(path));
+    }
+    return out;
+  },
+};
+
+const variantNamesUnique: Rule = {
+  name: 'variant-names-unique',
+  summary: 'negative controls and runbook variants have unique names, none called "main"',
+  check: ({ spec }) => {
+    const seen = new Map<string, string>([['main', 'the main drill']]);
+    const out: Finding[] = [];
+    for (const field of ['negativeControls', 'runbookVariants'] as const) {
+      (spec.spec[field] ?? []).forEach((v, i) => {
+        const first = seen.get(v.name);
+        if (first)
+          out.push({
+            path: ['spec', field, i, 'name'],
+            message: `"${v.name}" is already used by ${first}; rename it`,
+          });
+        else seen.set(v.name, formatPath(['spec', field, i]));
+      });
+    }
+    return out;
+  },
+};
+
+const detectHasBudget: Rule = {
+  name: 'detect-has-budget',
+  summary: 'every detection signal says within how long it must fire',
+  check: ({ spec }) =>
+    (spec.spec.detect ?? []).flatMap((c, i) =>
+      c.within === undefined
+        ? [
+            {
+              path: ['spec', 'detect', i, 'within'],
+              message: 'expected a duration like "60s", got nothing (a detection signal needs a budget)',
+            },
+          ]
+        : [],
+    ),
+};
+
+const manifestRefOneSource: Rule = {
+  name: 'manifest-ref-one-source',
+  summary: 'a manifest reference has exactly one of `file` or `inline`',
+  check: ({ spec }) =>
+    listManifestRefs(spec).flatMap(({ path, ref }) => {
+      const n = Number(ref.file !== undefined) + Number(ref.inline !== undefined);
+      if (n === 1) return [];
+      return [
+        { path, message: `expected exactly one of file or inline, got ${n === 0 ? 'neither' : 'both'}` },
+      ];
+    }),
+};
+
+const manifestFileExists: Rule = {
+  name: 'manifest-file-exists',
+  summary: 'a manifest `file` exists (relative to the scenario file) and is valid YAML',
+  check: ({ spec, file, files }) =>
+    listManifestRefs(spec).flatMap(({ path, ref }): RuleFinding[] => {
+      if (ref.file === undefined) return [];
+      const abs = resolveRelative(file, ref.file);
+      const m = files.manifests.get(abs);
+      if (m?.error)
+        return [
+          {
+            path: [...path, 'file'],
+            message: `cannot read ${JSON.stringify(ref.file)} (${abs}): ${m.error}`,
+          },
+        ];
+      return m?.problems ?? [];
+    }),
+};
+
+/** The objects a manifest reference stands for, each with where to report a problem about it. */
+function objectsOf(ctx: RuleContext, use: ReturnType<typeof listManifestRefs>[number]) {
+  if (use.ref.inline !== undefined)
+    return [{ value: use.ref.inline as unknown, at: { path: [...use.path, 'inline'] } }];
+  if (use.ref.file === undefined) return [];
+  const m = ctx.files.manifests.get(resolveRelative(ctx.file, use.ref.file));
+  return (m?.documents ?? []).map((d, i) => ({
+    value: d.value,
+    at: { file: m?.path ?? '', line: d.line, column: d.column, path: `document ${i + 1}` },
+  }));
+}
+
+function findingAt(
+  at: { path: (string | number)[] } | { file: string; line: number; column: number; path: string },
+  message: string,
+  rule: string,
+): RuleFinding {
+  return 'file' in at ? { ...at, message, rule } : { path: at.path, message };
+}
+
+const manifestIsKubernetesObject: Rule = {
+  name: 'manifest-is-kubernetes-object',
+  summary: 'every manifest is a Kubernetes object with apiVersion, kind and metadata.name',
+  check: (ctx) =>
+    listManifestRefs(ctx.spec).flatMap((use) =>
+      objectsOf(ctx, use).flatMap(({ value, at }) => {
+        const missing = missingFields(value);
+        return missing.length === 0
+          ? []
+          : [
+              findingAt(
+                at,
+                `expected a Kubernetes object with apiVersion, kind and metadata.name, got one without ${missing.join(', ')}`,
+                'manifest-is-kubernetes-object',
+              ),
+            ];
+      }),
+    ),
+};
+
+function missingFields(value: unknown): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return ['apiVersion', 'kind', 'metadata'];
+  const v = value as Record<string, unknown>;
+  const meta = v.metadata as Record<string, unknown> | undefined;
+  const missing: string[] = [];
+  if (typeof v.apiVersion !== 'string') missing.push('apiVersion');
+  if (typeof v.kind !== 'string') missing.push('kind');
+  if (meta === null || typeof meta !== 'object') missing.push('metadata');
+  else if (typeof meta.name !== 'string' && typeof meta.generateName !== 'string')
+    missing.push('metadata.name');
+  return missing;
+}
+
+const faultManifestSingleObject: Rule = {
+  name: 'fault-manifest-single-object',
+  summary: 'a fault manifest (and an `apply` action) is exactly one object, so its removal is exact',
+  check: (ctx) =>
+    listManifestRefs(ctx.spec).flatMap((use) => {
+      if (!use.single || use.ref.file === undefined) return [];
+      const m = ctx.files.manifests.get(resolveRelative(ctx.file, use.ref.file));
+      if (!m || m.error || m.problems.length > 0 || m.documents.length === 1) return [];
+      return [
+        {
+          path: [...use.path, 'file'],
+          message: `expected a file with exactly one object, got ${m.documents.length}; split it into one fault per scenario`,
+        },
+      ];
+    }),
+};
+
+const faultGroupMatchesKind: Rule = {
+  name: 'fault-group-matches-kind',
+  summary: 'a chaos-mesh fault is a chaos-mesh.org object; an istio fault a networking/security.istio.io one',
+  check: (ctx) =>
+    listManifestRefs(ctx.spec).flatMap((use) => {
+      const kind = use.faultKind;
+      if (!kind) return [];
+      const groups = FAULT_GROUPS[kind];
+      return objectsOf(ctx, use).flatMap(({ value, at }) => {
+        const apiVersion = (value as { apiVersion?: unknown } | null)?.apiVersion;
+        if (typeof apiVersion !== 'string' || groups.includes(apiGroupOf(apiVersion))) return [];
+        return [
+          findingAt(
+            at,
+            `expected an object of API group ${groups.join(' or ')} for a ${kind} fault, got apiVersion ${JSON.stringify(apiVersion)}; change fault.kind or the manifest`,
+            'fault-group-matches-kind',
+          ),
+        ];
+      });
+    }),
+};
+
+const chaosPodFailureNeedsDuration: Rule = {
+  name: 'chaos-pod-failure-needs-duration',
+  summary:
+    "a PodChaos with action pod-failure sets spec.duration (Chaos Mesh's webhook rejects it otherwise)",
+  check: (ctx) =>
+    listManifestRefs(ctx.spec).flatMap((use) =>
+      use.faultKind !== 'chaos-mesh'
+        ? []
+        : objectsOf(ctx, use).flatMap(({ value, at }) => {
+            const v = value as { kind?: unknown; spec?: { action?: unknown; duration?: unknown } } | null;
+            if (
+              v?.kind !== 'PodChaos' ||
+              v.spec?.action !== 'pod-failure' ||
+              typeof v.spec.duration === 'string'
+            )
+              return [];
+            const where = 'file' in at ? at : { path: [...at.path, 'spec'] };
+            return [
+              findingAt(
+                where,
+                'expected spec.duration (e.g. "30s") on a PodChaos with action pod-failure, got none; Chaos Mesh rejects it without one',
+                'chaos-pod-failure-needs-duration',
+              ),
+            ];
+          }),
+    ),
+};
+
+const objectRefResolvable: Rule = {
+  name: 'object-ref-resolvable',
+  summary:
+    'an object reference names its apiVersion (unless the kind is well known) and, for fault actions, a name or labelSelector',
+  check: ({ spec }) =>
+    listObjectRefs(spec).flatMap(({ path, ref, mustSelect }) => {
+      const out: Finding[] = [];
+      if (ref.apiVersion === undefined && KNOWN_API_VERSIONS[ref.kind] === undefined) {
+        out.push({
+          path: [...path, 'kind'],
+          message: `expected a well-known kind or an explicit apiVersion, got kind ${JSON.stringify(ref.kind)} without apiVersion; add apiVersion (e.g. "apps/v1")`,
+        });
+      }
+      if (mustSelect && ref.name === undefined && ref.labelSelector === undefined) {
+        out.push({
+          path,
+          message:
+            'expected name or labelSelector, got neither; a fault action must say which objects it hits',
+        });
+      }
+      return out;
+    }),
+};
+
+const runbookExists: Rule = {
+  name: 'runbook-exists',
+  summary: 'every runbook path exists (relative to the scenario file)',
+  check: ({ spec, file, files }) =>
+    listRunbookRefs(spec).flatMap(({ path, ref }) => {
+      const abs = resolveRelative(file, ref.path);
+      const rb = files.runbooks.get(abs);
+      return rb?.error
+        ? [
+            {
+              path: [...path, 'path'],
+              message: `cannot read runbook ${JSON.stringify(ref.path)} (${abs}): ${rb.error}`,
+            },
+          ]
+        : [];
+    }),
+};
+
+const runbookHasSteps: Rule = {
+  name: 'runbook-has-steps',
+  summary:
+    'a runbook has at least one fenced bash/sh/shell or yaml block (write `runbook: none` for an empty one)',
+  check: ({ spec, file, files }) =>
+    listRunbookRefs(spec).flatMap(({ path, ref }) => {
+      const rb = files.runbooks.get(resolveRelative(file, ref.path));
+      if (!rb || rb.error || rb.steps.length > 0) return [];
+      return [
+        {
+          path: [...path, 'path'],
+          message: `expected a runbook with at least one fenced bash, sh, shell or yaml block, got none in ${JSON.stringify(ref.path)}; write runbook: none for an empty runbook`,
+        },
+      ];
+    }),
+};
+
+const runbookPlaceholdersBound: Rule = {
+  name: 'runbook-placeholders-bound',
+  summary: 'every <placeholder> and unset $VARIABLE in the runbook is bound by its variables',
+  check: ({ spec, file, files }) =>
+    listRunbookRefs(spec).flatMap(({ path, ref, variables }) => {
+      const rb = files.runbooks.get(resolveRelative(file, ref.path));
+      if (!rb || rb.error) return [];
+      return findUnboundPlaceholders(rb.steps, variables).map(({ step, placeholder }) => ({
+        file: step.file,
+        line: placeholder.line,
+        column: 0,
+        path: `step "${step.title}"`,
+        message: `placeholder ${placeholder.token} is not bound; add it to ${formatPath(path)}.variables in the scenario`,
+        rule: 'runbook-placeholders-bound',
+      }));
+    }),
+};
+
+const runbookManifestsParse: Rule = {
+  name: 'runbook-manifests-parse',
+  summary: 'every yaml block of a runbook is valid YAML made of objects with apiVersion and kind',
+  check: ({ spec, file, files }) => {
+    const seen = new Set<string>();
+    return listRunbookRefs(spec).flatMap(({ ref }) => {
+      const rb = files.runbooks.get(resolveRelative(file, ref.path));
+      if (!rb || rb.error || seen.has(rb.path)) return [];
+      seen.add(rb.path);
+      return rb.steps.flatMap((step) => {
+        if (step.kind !== 'apply') return [];
+        const at = {
+          file: step.file,
+          line: step.line,
+          column: 0,
+          path: `step "${step.title}"`,
+          rule: 'runbook-manifests-parse',
+        };
+        const docs = parseAllDocuments(step.body);
+        const list = Array.isArray(docs) ? docs : [];
+        const error = list.flatMap((d) => d.errors)[0];
+        if (error)
+          return [
+            { ...at, message: `expected valid YAML in the yaml block, got: ${error.message.split('\n')[0]}` },
+          ];
+        const bad = list
+          .map((d) => d.toJS() as unknown)
+          .filter((v) => v !== null && !(isKubeObject(v) || hasKind(v)));
+        return bad.length > 0
+          ? [
+              {
+                ...at,
+                message:
+                  'expected Kubernetes objects (apiVersion and kind) in the yaml block, got something else',
+              },
+            ]
+          : [];
+      });
+    });
+  },
+};
+
+function hasKind(v: unknown): boolean {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { apiVersion?: unknown }).apiVersion === 'string' &&
+    typeof (v as { kind?: unknown }).kind === 'string'
+  );
+}
+
+const verifyWithinBudget: Rule = {
+  name: 'verify-within-budget',
+  summary: 'recovery.verify is not longer than recovery.budget',
+  check: ({ spec }) => {
+    const { budget, verify } = spec.spec.recovery;
+    const b = parseDuration(budget);
+    const v = verify === undefined ? undefined : parseDuration(verify);
+    if (b === undefined || v === undefined || v <= b) return [];
+    return [
+      {
+        path: ['spec', 'recovery', 'verify'],
+        message: `expected a verification window no longer than the recovery budget (${budget}), got ${JSON.stringify(verify)}; shorten verify or raise budget`,
+      },
+    ];
+  },
+};
+
+const timeoutsCoverBudgets: Rule = {
+  name: 'timeouts-cover-budgets',
+  summary: 'an explicit phase timeout leaves room for the budget that phase waits on',
+  check: ({ spec }) => {
+    const s = spec.spec;
+    const t = s.timeouts ?? {};
+    const d = (text: string | undefined) => (text === undefined ? undefined : parseDuration(text));
+    const maxWithin = (list: ConditionSpecInput[] | undefined) =>
+      Math.max(0, ...(list ?? []).map((c) => d(c.within) ?? 0));
+    const steady = d(typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration);
+    const needs: [keyof typeof t, number | undefined, string][] = [
+      ['steady-state', steady, 'steadyState'],
+      ['efficacy', maxWithin(s.efficacy), 'the longest efficacy within'],
+      ['detect', maxWithin(s.detect), 'the longest detect within'],
+      [
+        'recover',
+        (d(s.recovery.budget) ?? 0) + (d(s.recovery.verify) ?? 0),
+        'recovery.budget + recovery.verify',
+      ],
+    ];
+    return needs.flatMap(([phase, need, what]) => {
+      const have = d(t[phase]);
+      if (have === undefined || need === undefined || have >= need) return [];
+      return [
+        {
+          path: ['spec', 'timeouts', phase],
+          message: `expected at least ${need / 1000}s (${what}), got ${JSON.stringify(t[phase])}; raise the timeout or remove it to use the default`,
+        },
+      ];
+    });
+  },
+};
+
+const requestWeightsPositive: Rule = {
+  name: 'request-weights-positive',
+  summary: 'every request weight in the load mix is a positive number',
+  check: ({ spec }) =>
+    (spec.spec.load.requests ?? []).flatMap((r, i) =>
+      typeof r !== 'string' && r.weight !== undefined && !(r.weight > 0)
+        ? [
+            {
+              path: ['spec', 'load', 'requests', i, 'weight'],
+              message: `expected a positive weight, got ${describeValue(r.weight)}; remove the request instead of weighting it 0`,
+            },
+          ]
+        : [],
+    ),
+};
+
+const stagesMatchExecutor: Rule = {
+  name: 'stages-match-executor',
+  summary: 'ramping-arrival-rate has stages; constant-arrival-rate has none',
+  check: ({ spec }) => {
+    const { executor, stages } = spec.spec.load;
+    if (executor === 'ramping-arrival-rate' && (stages ?? []).length === 0) {
+      return [
+        {
+          path: ['spec', 'load', 'stages'],
+          message: 'expected stages [{ duration, target }] for executor ramping-arrival-rate, got none',
+        },
+      ];
+    }
+    if (executor === 'constant-arrival-rate' && (stages ?? []).length > 0) {
+      return [
+        {
+          path: ['spec', 'load', 'stages'],
+          message:
+            'expected no stages for executor constant-arrival-rate, got some; use executor: ramping-arrival-rate',
+        },
+      ];
+    }
+    return [];
+  },
+};
+
+const alertRulesExist: Rule = {
+  name: 'alert-rules-exist',
+  summary: 'every alertRules file exists (relative to the scenario file)',
+  check: ({ spec, file, files }) =>
+    (spec.spec.alertRules ?? []).flatMap((rel, i) => {
+      const abs = resolveRelative(file, rel);
+      const error = files.alertRules.get(abs)?.error;
+      return error
+        ? [
+            {
+              path: ['spec', 'alertRules', i],
+              message: `cannot read rule file ${JSON.stringify(rel)} (${abs}): ${error}`,
+            },
+          ]
+        : [];
+    }),
+};
+
+const scaledDurationValid: Rule = {
+  name: 'scaled-duration-valid',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal syntax users write.
+  summary: 'every ${scaled:D} holds a valid duration',
+  check: (ctx) => {
+    const s = ctx.spec.spec;
+    const places: { at: Parameters<typeof findingAt>[0]; value: unknown }[] = conditions(ctx.spec).map(
+      ({ c, path }) => ({
+        at: { path },
+        value: c,
+      }),
+    );
+    if (s.fault.kind === 'kubernetes') {
+      for (const [i, step] of s.fault.steps.entries()) {
+        if (step.action !== 'apply')
+          places.push({ at: { path: ['spec', 'fault', 'steps', i] }, value: step });
+      }
+    }
+    for (const use of listManifestRefs(ctx.spec)) {
+      if (use.single) for (const { value, at } of objectsOf(ctx, use)) places.push({ at, value });
+    }
+    return places.flatMap(({ at, value }) =>
+      collectStrings(value).flatMap((text) =>
+        findInvalidScaled(text).map((token) =>
+          findingAt(
+            at,
+            `expected \${scaled:DURATION} such as \${scaled:1m}, got ${JSON.stringify(token)}`,
+            'scaled-duration-valid',
+          ),
+        ),
+      ),
+    );
+  },
+};
+
+const patternsCompile: Rule = {
+  name: 'patterns-compile',
+  summary: 'log patterns, bodyPattern, outputPattern and `matches` values are valid regular expressions',
+  check: ({ spec }) =>
+    conditions(spec).flatMap(({ c, path }) => {
+      const fields: [string, unknown][] =
+        c.kind === 'log'
+          ? [['pattern', c.pattern]]
+          : c.kind === 'http'
+            ? [['bodyPattern', c.bodyPattern]]
+            : c.kind === 'command'
+              ? [['outputPattern', c.outputPattern]]
+              : c.kind === 'kubernetes' && c.op === 'matches'
+                ? [['value', c.value]]
+                : [];
+      return fields.flatMap(([field, value]) => {
+        if (typeof value !== 'string') return [];
+        try {
+          new RegExp(value);
+          return [];
+        } catch (error) {
+          return [
+            {
+              path: [...path, field],
+              message: `expected a regular expression, got ${JSON.stringify(value)} (${(error as Error).message})`,
+            },
+          ];
+        }
+      });
+    }),
+};
+
+const conditionValuePresent: Rule = {
+  name: 'condition-value-present',
+  summary: 'a kubernetes condition has a value exactly when its op compares (not for exists/absent)',
+  check: ({ spec }) =>
+    conditions(spec).flatMap(({ c, path }) => {
+      if (c.kind !== 'kubernetes' || c.op === undefined) return [];
+      const unary = c.op === 'exists' || c.op === 'absent';
+      if (unary && c.value !== undefined)
+        return [
+          {
+            path: [...path, 'value'],
+            message: `expected no value with op ${c.op}, got ${describeValue(c.value)}`,
+          },
+        ];
+      if (!unary && c.value === undefined)
+        return [
+          {
+            path: [...path, 'value'],
+            message: `expected a value to compare with op ${JSON.stringify(c.op)}, got nothing`,
+          },
+        ];
+      return [];
+    }),
+};
+
+const httpUrlLocal: Rule = {
+  name: 'http-url-local',
+  summary: 'an http condition url is a path on the ingress ("/healthz") or an http URL on 127.0.0.0/8',
+  check: ({ spec }) =>
+    conditions(spec).flatMap(({ c, path }) => {
+      if (c.kind !== 'http' || c.url.startsWith('/')) return [];
+      let host = '';
+      try {
+        const url = new URL(c.url);
+        host = url.protocol.startsWith('http') ? url.hostname : '';
+      } catch {
+        // not a URL at all
+      }
+      if (/^127\.\d+\.\d+\.\d+$/.test(host) || host === 'localhost') return [];
+      return [
+        {
+          path: [...path, 'url'],
+          message: `expected a path such as "/healthz" or an http URL on 127.0.0.0/8, got ${JSON.stringify(c.url)}`,
+        },
+      ];
+    }),
+};
+
+/** Every rule, in the order their findings are reported. */
+export const RULES: readonly Rule[] = [
+  sloThresholdParses,
+  signalNamesUnique,
+  variantNamesUnique,
+  detectHasBudget,
+  manifestRefOneSource,
+  manifestFileExists,
+  manifestIsKubernetesObject,
+  faultManifestSingleObject,
+  faultGroupMatchesKind,
+  chaosPodFailureNeedsDuration,
+  objectRefResolvable,
+  runbookExists,
+  runbookHasSteps,
+  runbookPlaceholdersBound,
+  runbookManifestsParse,
+  verifyWithinBudget,
+  timeoutsCoverBudgets,
+  requestWeightsPositive,
+  stagesMatchExecutor,
+  alertRulesExist,
+  scaledDurationValid,
+  patternsCompile,
+  conditionValuePresent,
+  httpUrlLocal,
+];
+
+/** Runs every rule; a rule that throws is a bug, reported as a finding rather than hiding the others. */
+export function checkRules(ctx: RuleContext): (RuleFinding & { rule: string })[] {
+  return RULES.flatMap((rule) => {
+    try {
+      return rule.check(ctx).map((f) => ({ ...f, rule: rule.name }));
+    } catch (error) {
+      return [
+        {
+          path: [],
+          message: `internal error in rule ${rule.name}: ${(error as Error).message}`,
+          rule: rule.name,
+        },
+      ];
+    }
+  });
+}

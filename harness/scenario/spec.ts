@@ -1,0 +1,273 @@
+// ScenarioSpec: the scenario file as users write it (zod 4 schema; shorthands and optional fields allowed).
+// Shape only: cross-field and file-system checks are named rules (rules.ts); defaults are applied by resolve.ts,
+// so the inferred type stays what users may write. docs/scenario-format.md documents every field.
+
+import { z } from 'zod';
+
+export const SCENARIO_API_VERSION = 'meshdrill.io/v1alpha1';
+
+/** Same grammar as harness/util/duration.ts parseDuration, spelled as a pattern so the JSON Schema carries it. */
+const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+const EXPECT_DURATION = 'expected a duration like "60s"';
+const EXPECT_DNS = 'expected a DNS label (lower-case letters, digits and "-", at most 63 characters)';
+
+export const durationSchema = z
+  .string({ error: EXPECT_DURATION })
+  .regex(DURATION_PATTERN, { error: EXPECT_DURATION })
+  .meta({ description: 'A duration: a number and a unit (ms, s, m, h, d), parts may be chained: "1m30s".' });
+
+const dnsLabel = z
+  .string({ error: EXPECT_DNS })
+  .max(63, { error: EXPECT_DNS })
+  .regex(DNS_LABEL, { error: EXPECT_DNS });
+
+const nonEmpty = (what: string) =>
+  z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+const kubeObjectInline = z
+  .record(z.string(), z.unknown(), {
+    error: 'expected a Kubernetes object (a mapping with apiVersion, kind, metadata)',
+  })
+  .meta({ description: 'A Kubernetes object written inline.' });
+
+/** A manifest either from a file (relative to the scenario file; may hold several YAML documents) or inline. */
+export const manifestRefSchema = z
+  .strictObject(
+    {
+      file: nonEmpty('a file path').optional(),
+      inline: kubeObjectInline.optional(),
+    },
+    { error: 'expected { file: PATH } or { inline: OBJECT }' },
+  )
+  .meta({ description: 'Exactly one of `file` (relative to the scenario file) or `inline`.' });
+
+export const objectRefSchema = z
+  .strictObject(
+    {
+      apiVersion: nonEmpty('an apiVersion such as "apps/v1"').optional(),
+      kind: nonEmpty('a Kubernetes kind such as "Deployment"'),
+      namespace: dnsLabel.optional(),
+      name: nonEmpty('an object name').optional(),
+      labelSelector: nonEmpty('a label selector such as "app=istiod"').optional(),
+    },
+    { error: 'expected an object reference { kind, name | labelSelector, namespace? }' },
+  )
+  .meta({
+    description:
+      'apiVersion may be omitted for well-known kinds; namespace defaults to the scenario namespace.',
+  });
+
+// ---- conditions (detect / efficacy) ----------------------------------------------------------------------
+
+const conditionBase = {
+  name: dnsLabel,
+  within: durationSchema.optional(),
+  poll: durationSchema.optional(),
+};
+
+const promqlCondition = z.strictObject({
+  ...conditionBase,
+  kind: z.literal('promql'),
+  query: nonEmpty('a PromQL query'),
+});
+const alertCondition = z.strictObject({
+  ...conditionBase,
+  kind: z.literal('alert'),
+  alert: nonEmpty('an alert name'),
+});
+const logCondition = z.strictObject({
+  ...conditionBase,
+  kind: z.literal('log'),
+  namespace: dnsLabel.optional(),
+  labelSelector: nonEmpty('a label selector such as "app=frontend"'),
+  container: nonEmpty('a container name'),
+  pattern: nonEmpty('a regular expression'),
+});
+const kubernetesCondition = z.strictObject({
+  ...conditionBase,
+  kind: z.literal('kubernetes'),
+  resource: objectRefSchema,
+  field: nonEmpty('a field path such as "status.readyReplicas"'),
+  op: z.enum(['==', '!=', '>', '>=', '<', '<=', 'exists', 'absent', 'matches']).optional(),
+  value: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional(),
+  match: z.enum(['any', 'all', 'none']).optional(),
+});
+const httpCondition = z.strictObject({
+  ...conditionBase,
+  kind: z.literal('http'),
+  url: nonEmpty('a path on the ingress ("/healthz") or a URL on 127.0.0.0/8'),
+  host: nonEmpty('a Host header').optional(),
+  expectStatus: z
+    .union([z.int(), z.array(z.int())], { error: 'expected a status code or a list of them' })
+    .optional(),
+  bodyPattern: nonEmpty('a regular expression').optional(),
+});
+const commandCondition = z.strictObject({
+  ...conditionBase,
+  kind: z.literal('command'),
+  run: nonEmpty('a shell command'),
+  expectExitCode: z
+    .union([z.int(), z.literal('nonzero')], { error: 'expected an exit code or "nonzero"' })
+    .optional(),
+  outputPattern: nonEmpty('a regular expression').optional(),
+});
+
+export const conditionSchema = z.discriminatedUnion('kind', [
+  promqlCondition,
+  alertCondition,
+  logCondition,
+  kubernetesCondition,
+  httpCondition,
+  commandCondition,
+]);
+
+// ---- fault ----------------------------------------------------------------------------------------------
+
+const kubeActionSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('scale'), target: objectRefSchema, replicas: z.int().min(0) }),
+  z.strictObject({ action: z.literal('delete'), target: objectRefSchema }),
+  z.strictObject({ action: z.literal('rollout-restart'), target: objectRefSchema }),
+  z.strictObject({
+    action: z.literal('patch'),
+    target: objectRefSchema,
+    patchType: z.enum(['merge', 'strategic']).optional(),
+    patch: z.record(z.string(), z.unknown(), {
+      error: 'expected a patch (a mapping merged into the object)',
+    }),
+  }),
+  z.strictObject({ action: z.literal('apply'), manifest: manifestRefSchema }),
+]);
+
+export const faultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('chaos-mesh'), manifest: manifestRefSchema }),
+  z.strictObject({ kind: z.literal('istio'), manifest: manifestRefSchema }),
+  z.strictObject({ kind: z.literal('kubernetes'), steps: z.array(kubeActionSchema).min(1) }),
+]);
+
+// ---- runbook and variants -------------------------------------------------------------------------------
+
+const variableValue = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string' });
+
+export const runbookRefSchema = z.strictObject({
+  path: nonEmpty('a path to a Markdown runbook'),
+  variables: z.record(z.string(), variableValue).optional(),
+});
+
+const runbookOrNone = z
+  .union([z.literal('none'), runbookRefSchema], { error: 'expected { path, variables } or "none"' })
+  .meta({ description: '"none": nothing is done after detection.' });
+
+// ---- load -----------------------------------------------------------------------------------------------
+
+const requestSchema = z.union(
+  [
+    nonEmpty('a request path such as "/echo"'),
+    z.strictObject({
+      path: nonEmpty('a request path such as "/echo"'),
+      method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.string().optional(),
+      weight: z.number().optional(),
+    }),
+  ],
+  { error: 'expected a path or { path, method, headers, body, weight }' },
+);
+
+export const loadSchema = z.strictObject({
+  driver: z.enum(['builtin', 'k6']).optional(),
+  executor: z.enum(['constant-arrival-rate', 'ramping-arrival-rate']).optional(),
+  rate: z.number({ error: 'expected a rate in requests per second' }).positive(),
+  stages: z.array(z.strictObject({ duration: durationSchema, target: z.number().min(0) })).optional(),
+  maxInFlight: z.int().positive().optional(),
+  requestTimeout: durationSchema.optional(),
+  maxRequests: z.int().positive().optional(),
+  maxDuration: durationSchema.optional(),
+  host: nonEmpty('a Host header').optional(),
+  requests: z.array(requestSchema).min(1).optional(),
+});
+
+// ---- the scenario ---------------------------------------------------------------------------------------
+
+const phaseTimeouts = z.strictObject({
+  provision: durationSchema.optional(),
+  deploy: durationSchema.optional(),
+  load: durationSchema.optional(),
+  'steady-state': durationSchema.optional(),
+  inject: durationSchema.optional(),
+  efficacy: durationSchema.optional(),
+  detect: durationSchema.optional(),
+  remediate: durationSchema.optional(),
+  recover: durationSchema.optional(),
+  cleanup: durationSchema.optional(),
+});
+
+const scaleFactor = z.number({ error: 'expected a positive number such as 0.2' }).positive();
+
+export const scenarioSpecSchema = z
+  .strictObject({
+    apiVersion: z.literal(SCENARIO_API_VERSION),
+    kind: z.literal('Scenario'),
+    metadata: z.strictObject({
+      name: dnsLabel,
+      title: z.string().optional(),
+      description: z.string().optional(),
+    }),
+    spec: z.strictObject({
+      timeScale: z
+        .union(
+          [
+            scaleFactor,
+            z.strictObject({
+              local: scaleFactor.optional(),
+              kind: scaleFactor.optional(),
+              existing: scaleFactor.optional(),
+            }),
+          ],
+          { error: 'expected a positive number or { local, kind, existing }' },
+        )
+        .optional(),
+      workload: z.strictObject({
+        namespace: dnsLabel.optional(),
+        injection: z.boolean().optional(),
+        manifests: z.array(manifestRefSchema).min(1),
+        readyTimeout: durationSchema.optional(),
+      }),
+      load: loadSchema,
+      slos: z.array(z.string()).min(1),
+      steadyState: z
+        .union([durationSchema, z.strictObject({ duration: durationSchema })], {
+          error: 'expected a duration like "60s" or { duration: … }',
+        })
+        .optional(),
+      fault: faultSchema,
+      efficacy: z.array(conditionSchema).optional(),
+      detect: z.array(conditionSchema).optional(),
+      runbook: runbookOrNone,
+      recovery: z.strictObject({ budget: durationSchema, verify: durationSchema.optional() }),
+      negativeControls: z.array(z.strictObject({ name: dnsLabel, runbook: runbookOrNone })).optional(),
+      runbookVariants: z
+        .array(
+          z.strictObject({
+            name: dnsLabel,
+            runbook: runbookOrNone,
+            expect: z.enum(['recovery', 'no-recovery', 'measure']).optional(),
+          }),
+        )
+        .optional(),
+      alertRules: z.array(nonEmpty('a path to a Prometheus rule file')).optional(),
+      timeouts: phaseTimeouts.optional(),
+    }),
+  })
+  .meta({ title: 'meshdrill scenario', description: 'A meshdrill scenario file (docs/scenario-format.md).' });
+
+export type ScenarioSpec = z.infer<typeof scenarioSpecSchema>;
+export type ConditionSpecInput = z.infer<typeof conditionSchema>;
+export type FaultSpecInput = z.infer<typeof faultSchema>;
+export type KubeActionInput = z.infer<typeof kubeActionSchema>;
+export type ManifestRefInput = z.infer<typeof manifestRefSchema>;
+export type ObjectRefInput = z.infer<typeof objectRefSchema>;
+export type RunbookRefInput = z.infer<typeof runbookRefSchema>;
+export type RunbookOrNoneInput = z.infer<typeof runbookOrNone>;
+export type LoadSpecInput = z.infer<typeof loadSchema>;
