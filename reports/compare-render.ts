@@ -79,6 +79,11 @@ export function renderComparisonText(c: Comparison, options: TextOptions = {}): 
     lines.push(
       `${s.regression ? red('✗') : green('✓')} ${s.scenario}/${s.variant}: ${s.outcomeA ?? 'not run'} → ${s.outcomeB ?? 'not run'}`,
     );
+    // A scenario on one side only: its per-metric lines would all say the same thing.
+    if (s.outcomeA === null || s.outcomeB === null) {
+      lines.push(`    ${s.outcomeA === null ? 'only in B (new)' : red('only in A: not run in B')}`);
+      continue;
+    }
     for (const a of s.assertions) {
       const side = (x: typeof a.a) =>
         x === null ? '—' : x.runs === 1 ? (x.passed === 1 ? 'pass' : 'fail') : `${x.passed}/${x.runs}`;

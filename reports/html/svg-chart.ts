@@ -118,7 +118,7 @@ export interface ChartSpec {
   legend?: boolean;
 }
 
-const FONT = 'font-family="system-ui, sans-serif" font-size="11"';
+const FONT = 'font-family="system-ui, sans-serif"';
 
 function extentOf(values: number[], fallback: [number, number]): [number, number] {
   let lo = Number.POSITIVE_INFINITY;
@@ -205,7 +205,7 @@ export function renderChart(spec: ChartSpec): string {
   out.push(`<title>${escapeXml(spec.description)}</title>`);
   if (spec.title) {
     out.push(
-      `<text x="${margin.left}" y="14" ${FONT} font-weight="600" fill="#1f2937">${escapeXml(spec.title)}</text>`,
+      `<text x="${margin.left}" y="14" ${FONT} font-size="11" font-weight="600" fill="#1f2937">${escapeXml(spec.title)}</text>`,
     );
   }
   for (const band of spec.bands ?? []) {
@@ -234,7 +234,7 @@ export function renderChart(spec: ChartSpec): string {
       `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${yy}" y2="${yy}" stroke="#e5e7eb"/>`,
     );
     out.push(
-      `<text x="${margin.left - 6}" y="${yy}" dy="3.5" text-anchor="end" ${FONT} fill="#4b5563">${escapeXml(fy(t))}</text>`,
+      `<text x="${margin.left - 6}" y="${yy}" dy="3.5" text-anchor="end" ${FONT} font-size="11" fill="#4b5563">${escapeXml(fy(t))}</text>`,
     );
   }
   for (const t of computeNiceTicks(xDomain[0], xDomain[1], xTickCount)) {
@@ -243,7 +243,7 @@ export function renderChart(spec: ChartSpec): string {
       `<line x1="${xx}" x2="${xx}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 4}" stroke="#9ca3af"/>`,
     );
     out.push(
-      `<text x="${xx}" y="${margin.top + plotH + 15}" text-anchor="middle" ${FONT} fill="#4b5563">${escapeXml(fx(t))}</text>`,
+      `<text x="${xx}" y="${margin.top + plotH + 15}" text-anchor="middle" ${FONT} font-size="11" fill="#4b5563">${escapeXml(fx(t))}</text>`,
     );
   }
   out.push(
@@ -251,12 +251,12 @@ export function renderChart(spec: ChartSpec): string {
   );
   if (spec.y.label) {
     out.push(
-      `<text transform="translate(12 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT} fill="#374151">${escapeXml(spec.y.label)}</text>`,
+      `<text transform="translate(12 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT} font-size="11" fill="#374151">${escapeXml(spec.y.label)}</text>`,
     );
   }
   if (spec.x.label) {
     out.push(
-      `<text x="${margin.left + plotW}" y="${margin.top + plotH + 27}" text-anchor="end" ${FONT} fill="#374151">${escapeXml(spec.x.label)}</text>`,
+      `<text x="${margin.left + plotW}" y="${margin.top + plotH + 27}" text-anchor="end" ${FONT} font-size="11" fill="#374151">${escapeXml(spec.x.label)}</text>`,
     );
   }
   for (const rule of spec.rules ?? []) {
@@ -303,7 +303,9 @@ export function renderChart(spec: ChartSpec): string {
       out.push(
         `<line x1="${lx}" x2="${lx + 16}" y1="${ly - 3.5}" y2="${ly - 3.5}" stroke="${escapeXml(s.color)}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : ''}/>`,
       );
-      out.push(`<text x="${lx + 20}" y="${ly}" ${FONT} fill="#374151">${escapeXml(s.name)}</text>`);
+      out.push(
+        `<text x="${lx + 20}" y="${ly}" ${FONT} font-size="11" fill="#374151">${escapeXml(s.name)}</text>`,
+      );
       lx += 28 + s.name.length * 6.2;
     }
   }
