@@ -1,7 +1,7 @@
 // Stage 3 of validation: named semantic rules (docs/scenario-format.md#rules). Each is a small pure function
 // over the parsed spec and the files it names; it returns findings, never throws, and never stops the others.
 
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { isKubeObject } from '../model/kube-object.js';
 import { findUnboundPlaceholders } from '../runbook/placeholders.js';
 import { parseThreshold } from '../slo/threshold.js';
@@ -363,13 +363,16 @@ const runbookManifestsParse: Rule = {
           path: `step "${step.title}"`,
           rule: 'runbook-manifests-parse',
         };
-        const docs = parseAllDocuments(step.body);
+        const lineCounter = new LineCounter();
+        const docs = parseAllDocuments(step.body, { lineCounter, prettyErrors: false });
         const list = Array.isArray(docs) ? docs : [];
         const error = list.flatMap((d) => d.errors)[0];
-        if (error)
-          return [
-            { ...at, message: `expected valid YAML in the yaml block, got: ${error.message.split('\n')[0]}` },
-          ];
+        if (error) {
+          // The body starts on the line after the opening fence.
+          const line = step.line + lineCounter.linePos(error.pos[0]).line;
+          const message = `expected valid YAML in the yaml block, got: ${error.message.split('\n')[0]}`;
+          return [{ ...at, line, message }];
+        }
         const bad = list
           .map((d) => d.toJS() as unknown)
           .filter((v) => v !== null && !(isKubeObject(v) || hasKind(v)));

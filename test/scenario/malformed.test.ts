@@ -1,0 +1,239 @@
+// The table of broken scenarios and runbooks (test/fixtures/scenarios/invalid): each file with the exact
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${scaled:…} is the literal syntax under test.
+// problems it must produce, positions included. Regenerate a row by running the loader and checking the output.
+
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { formatProblem, loadScenarios } from '../../harness/scenario/index.js';
+
+const F = fileURLToPath(new URL('../fixtures', import.meta.url));
+const DIR = `${F}/scenarios/invalid`;
+
+const TABLE: [string, string[]][] = [
+  [
+    '01-yaml-syntax.yaml',
+    [
+      'scenarios/invalid/01-yaml-syntax.yaml:11:3 invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
+  ],
+  [
+    '02-duplicate-key.yaml',
+    ['scenarios/invalid/02-duplicate-key.yaml:12:3 invalid YAML: Map keys must be unique'],
+  ],
+  [
+    '03-within-number.yaml',
+    [
+      'scenarios/invalid/03-within-number.yaml:21:15 detect[0].within: expected a duration like "60s", got 60 (number)',
+    ],
+  ],
+  [
+    '04-unknown-field.yaml',
+    [
+      'scenarios/invalid/04-unknown-field.yaml:21:7 detect[0].withn: unknown field "withn" (did you mean "within"?); valid fields: name, within, poll, kind, query',
+    ],
+  ],
+  [
+    '05-fault-kind.yaml',
+    [
+      'scenarios/invalid/05-fault-kind.yaml:13:11 fault.kind: expected kind to be one of "chaos-mesh", "istio", "kubernetes", got "litmus" (string)',
+    ],
+  ],
+  [
+    '06-condition-kind.yaml',
+    [
+      'scenarios/invalid/06-condition-kind.yaml:19:13 detect[0].kind: expected kind to be one of "promql", "alert", "log", "kubernetes", "http", "command", got "prometheus" (string)',
+    ],
+  ],
+  [
+    '07-bad-threshold.yaml',
+    [
+      'scenarios/invalid/07-bad-threshold.yaml:11:33 slos[1]: expected a threshold like "success_rate >= 99.5%", "error_rate < 1%", "p(95) < 300ms", "p(99) <= 1s", got "p95 < 300ms" (string)',
+    ],
+  ],
+  [
+    '08-dup-signal.yaml',
+    [
+      'scenarios/invalid/08-dup-signal.yaml:18:13 detect[0].name: "errors" is already used by efficacy[0]; give each efficacy check and signal its own name',
+    ],
+  ],
+  [
+    '09-missing-runbook.yaml',
+    [
+      `scenarios/invalid/09-missing-runbook.yaml:23:11 runbook.path: cannot read runbook "../../runbooks/nope.md" (${F}/runbooks/nope.md): no such file`,
+    ],
+  ],
+  [
+    '10-unbound.yaml',
+    [
+      'runbooks/unbound.md:6 step "Find the pod": placeholder <app> is not bound; add it to runbook.variables in the scenario',
+      'runbooks/unbound.md:13 step "Restart istiod": placeholder $POD_NAME is not bound; add it to runbook.variables in the scenario',
+      'runbooks/unbound.md:14 step "Restart istiod": placeholder ${ISTIO_NAMESPACE} is not bound; add it to runbook.variables in the scenario',
+    ],
+  ],
+  [
+    '11-no-steps.yaml',
+    [
+      'scenarios/invalid/11-no-steps.yaml:23:11 runbook.path: expected a runbook with at least one fenced bash, sh, shell or yaml block, got none in "../../runbooks/prose-only.md"; write runbook: none for an empty runbook',
+    ],
+  ],
+  [
+    '12-manifest-missing.yaml',
+    [
+      `scenarios/invalid/12-manifest-missing.yaml:8:15 workload.manifests[0].file: cannot read "../valid/workloads/nope.yaml" (${F}/scenarios/valid/workloads/nope.yaml): no such file`,
+    ],
+  ],
+  [
+    '13-manifest-not-object.yaml',
+    [
+      'scenarios/valid/workloads/no-name.yaml:1:1 document 1: expected a Kubernetes object with apiVersion, kind and metadata.name, got one without metadata',
+    ],
+  ],
+  [
+    '14-fault-group.yaml',
+    [
+      'scenarios/invalid/14-fault-group.yaml:16:9 fault.manifest.inline: expected an object of API group chaos-mesh.org for a chaos-mesh fault, got apiVersion "networking.istio.io/v1"; change fault.kind or the manifest',
+    ],
+  ],
+  [
+    '15-pod-failure-duration.yaml',
+    [
+      'scenarios/invalid/15-pod-failure-duration.yaml:19:15 fault.manifest.inline.spec: expected spec.duration (e.g. "30s") on a PodChaos with action pod-failure, got none; Chaos Mesh rejects it without one',
+    ],
+  ],
+  [
+    '16-verify-budget.yaml',
+    [
+      'scenarios/invalid/16-verify-budget.yaml:25:35 recovery.verify: expected a verification window no longer than the recovery budget (1m), got "2m"; shorten verify or raise budget',
+    ],
+  ],
+  [
+    '17-weight-zero.yaml',
+    [
+      'scenarios/invalid/17-weight-zero.yaml:11:36 load.requests[0].weight: expected a positive weight, got 0 (number); remove the request instead of weighting it 0',
+    ],
+  ],
+  [
+    '18-alert-rules-missing.yaml',
+    [
+      `scenarios/invalid/18-alert-rules-missing.yaml:25:16 alertRules[0]: cannot read rule file "rules/missing.yaml" (${F}/scenarios/invalid/rules/missing.yaml): no such file`,
+    ],
+  ],
+  [
+    '19-target-selects-nothing.yaml',
+    [
+      'scenarios/invalid/19-target-selects-nothing.yaml:16:17 fault.steps[0].target: expected name or labelSelector, got neither; a fault action must say which objects it hits',
+    ],
+  ],
+  [
+    '20-unknown-kind-no-apiversion.yaml',
+    [
+      'scenarios/invalid/20-unknown-kind-no-apiversion.yaml:16:25 fault.steps[0].target.kind: expected a well-known kind or an explicit apiVersion, got kind "Rollout" without apiVersion; add apiVersion (e.g. "apps/v1")',
+    ],
+  ],
+  [
+    '21-fault-two-objects.yaml',
+    [
+      'scenarios/invalid/21-fault-two-objects.yaml:14:23 fault.manifest.file: expected a file with exactly one object, got 2; split it into one fault per scenario',
+    ],
+  ],
+  [
+    '22-manifest-yaml-error.yaml',
+    ['scenarios/valid/faults/broken.yaml:5:3 invalid YAML: Map keys must be unique'],
+  ],
+  [
+    '23-bad-scaled.yaml',
+    [
+      'scenarios/invalid/23-bad-scaled.yaml:18:7 detect[0]: expected ${scaled:DURATION} such as ${scaled:1m}, got "${scaled:half-a-minute}"',
+    ],
+  ],
+  [
+    '24-ramping-no-stages.yaml',
+    [
+      'scenarios/invalid/24-ramping-no-stages.yaml:10:5 load.stages: expected stages [{ duration, target }] for executor ramping-arrival-rate, got none',
+    ],
+  ],
+  [
+    '25-bad-regex.yaml',
+    [
+      'scenarios/invalid/25-bad-regex.yaml:23:85 efficacy[0].pattern: expected a regular expression, got "(OOM" (Invalid regular expression: /(OOM/: Unterminated group)',
+    ],
+  ],
+  [
+    '26-http-remote.yaml',
+    [
+      'scenarios/invalid/26-http-remote.yaml:23:39 efficacy[0].url: expected a path such as "/healthz" or an http URL on 127.0.0.0/8, got "http://example.com/health"',
+    ],
+  ],
+  [
+    '27-runbook-bad-yaml.yaml',
+    [
+      'runbooks/bad-yaml.md:10 step "Permissive mTLS": expected valid YAML in the yaml block, got: All mapping items must start at the same column',
+    ],
+  ],
+  [
+    '28-many-at-once.yaml',
+    [
+      'scenarios/invalid/28-many-at-once.yaml:4:9 metadata.name: expected a DNS label (lower-case letters, digits and "-", at most 63 characters), got "Broken_Name" (string)',
+      'scenarios/invalid/28-many-at-once.yaml:10:11 load.rate: expected a rate in requests per second, got -1 (number)',
+      'scenarios/invalid/28-many-at-once.yaml:21:15 detect[0].within: expected a duration like "60s", got "1 minute" (string)',
+    ],
+  ],
+  [
+    '29-dup-variant.yaml',
+    [
+      'scenarios/invalid/29-dup-variant.yaml:28:15 runbookVariants[0].name: "empty" is already used by negativeControls[0]; rename it',
+    ],
+  ],
+  [
+    '30-missing-required.yaml',
+    [
+      'scenarios/invalid/30-missing-required.yaml:6:3 recovery: expected a mapping, got nothing (the field is required)',
+    ],
+  ],
+  [
+    '31-timeout-too-short.yaml',
+    [
+      'scenarios/invalid/31-timeout-too-short.yaml:25:23 timeouts.detect: expected at least 60s (the longest detect within), got "10s"; raise the timeout or remove it to use the default',
+    ],
+  ],
+  [
+    '32-runbook-none-typo.yaml',
+    [
+      'scenarios/invalid/32-runbook-none-typo.yaml:26:31 negativeControls[0].runbook: expected { path, variables } or "none", got "nne" (string)',
+    ],
+  ],
+];
+
+describe('malformed scenarios and runbooks: every problem, with its position', () => {
+  it('has at least 20 cases', () => {
+    expect(TABLE.length).to.be.greaterThanOrEqual(20);
+  });
+
+  for (const [file, expected] of TABLE) {
+    it(file, async () => {
+      const result = await loadScenarios([`${DIR}/${file}`], { target: 'local' });
+      expect(result.scenarios).to.deep.equal([]);
+      expect(result.problems.map((p) => formatProblem(p, F))).to.deep.equal(expected);
+    });
+  }
+
+  it('collects the problems of every file at once and resolves nothing', async () => {
+    const result = await loadScenarios([DIR, `${F}/scenarios/valid`], { target: 'local' });
+    const expectedCount = TABLE.reduce((n, [, lines]) => n + lines.length, 0);
+    expect(result.scenarios).to.deep.equal([]);
+    expect(result.problems).to.have.length(expectedCount);
+    expect(new Set(result.problems.map((p) => p.file)).size).to.be.greaterThan(20);
+  });
+
+  it('reports a path that does not exist', async () => {
+    const result = await loadScenarios(['nope/missing.yaml'], { target: 'local', cwd: F });
+    expect(result.problems.map((p) => formatProblem(p, F))).to.deep.equal([
+      'nope/missing.yaml no such file or directory',
+    ]);
+  });
+
+  it('names the rule that found a semantic problem', async () => {
+    const result = await loadScenarios([`${DIR}/16-verify-budget.yaml`], { target: 'local' });
+    expect(result.problems.map((p) => p.rule)).to.deep.equal(['verify-within-budget']);
+  });
+});
