@@ -265,7 +265,7 @@ export function renderChart(spec: ChartSpec): string {
       `<line class="rule" x1="${margin.left}" x2="${margin.left + plotW}" y1="${yy}" y2="${yy}" stroke="${escapeXml(rule.color)}" stroke-dasharray="6 3" stroke-width="1.2"/>`,
     );
     out.push(
-      `<text x="${margin.left + plotW - 4}" y="${yy}" dy="-3" text-anchor="end" ${FONT} font-size="10" fill="${escapeXml(rule.color)}">${escapeXml(rule.label)}</text>`,
+      `<text paint-order="stroke" stroke="#fff" stroke-width="3" x="${margin.left + plotW - 4}" y="${yy}" dy="-3" text-anchor="end" ${FONT} font-size="10" fill="${escapeXml(rule.color)}">${escapeXml(rule.label)}</text>`,
     );
   }
   for (const s of spec.series) {
@@ -292,7 +292,7 @@ export function renderChart(spec: ChartSpec): string {
       const anchor = Number(xx) + (m.label.length * 5.6 + 8) > margin.left + plotW ? 'end' : 'start';
       const dx = anchor === 'end' ? -3 : 3;
       out.push(
-        `<text class="marker-label" x="${xx}" dx="${dx}" y="${top}" dy="3" text-anchor="${anchor}" ${FONT} font-size="10" fill="${escapeXml(m.color)}">${escapeXml(m.label)}</text>`,
+        `<text class="marker-label" paint-order="stroke" stroke="#fff" stroke-width="3" x="${xx}" dx="${dx}" y="${top}" dy="3" text-anchor="${anchor}" ${FONT} font-size="10" fill="${escapeXml(m.color)}">${escapeXml(m.label)}</text>`,
       );
     }
   });
