@@ -126,6 +126,18 @@ export class LoadBuckets {
     };
   }
 
+  /** One Envoy response flag seen on a request of the second of `at` (for drivers that report flags apart). */
+  countFlag(at: number, flag: string, count = 1): void {
+    const bucket = this.bucketFor(at);
+    bucket.byFlag[flag] = (bucket.byFlag[flag] ?? 0) + count;
+    this.totals.byFlag[flag] = (this.totals.byFlag[flag] ?? 0) + count;
+  }
+
+  /** Several scheduled requests dropped at once (k6 reports dropped iterations as a counter). */
+  dropMany(intendedAt: number, count: number): void {
+    for (let i = 0; i < count; i++) this.drop(intendedAt);
+  }
+
   /** A scheduled request was dropped because the in-flight cap was reached. */
   drop(intendedAt: number): void {
     const bucket = this.bucketFor(intendedAt);

@@ -1,0 +1,65 @@
+// Load generation, the public face: one factory over both drivers (built-in open-model generator and k6), the
+// k6 script generator, output parser and in-cluster manifests.
+
+import type { LoadDriver } from '../model/load.js';
+import { type BuiltinDriverOptions, createBuiltinDriver } from './builtin-driver.js';
+import { createK6Driver, type K6DriverOptions } from './k6/driver.js';
+
+export type LoadDriverName = 'builtin' | 'k6';
+export const LOAD_DRIVERS: readonly LoadDriverName[] = ['builtin', 'k6'];
+
+export interface LoadDriverOptions {
+  builtin?: BuiltinDriverOptions;
+  k6?: K6DriverOptions;
+}
+
+// A mapped type: adding a driver name without a factory is a compile error.
+const FACTORIES: { [K in LoadDriverName]: (options: LoadDriverOptions) => LoadDriver } = {
+  builtin: (options) => createBuiltinDriver(options.builtin),
+  k6: (options) => createK6Driver(options.k6),
+};
+
+/** The load driver by name (the scenario's `load.driver`, or the CLI's override). */
+export function createLoadDriver(name: LoadDriverName, options: LoadDriverOptions = {}): LoadDriver {
+  const factory = FACTORIES[name];
+  if (factory === undefined) {
+    throw new Error(`unknown load driver "${String(name)}": expected one of ${LOAD_DRIVERS.join(', ')}`);
+  }
+  return factory(options);
+}
+
+export { type BuiltinDriverOptions, createBuiltinDriver, type EndReason } from './builtin-driver.js';
+export {
+  type ClientErrorKind,
+  isSuccessStatus,
+  LoadBuckets,
+  type RequestOutcome,
+  splitResponseFlags,
+} from './buckets.js';
+export { type LoadClock, systemClock } from './clock.js';
+export { createK6Driver, K6_INSTALL_HINT, type K6DriverOptions } from './k6/driver.js';
+export {
+  buildK6ConfigMap,
+  buildK6Job,
+  buildK6TestRun,
+  K6_IMAGE,
+  type K6ClusterRun,
+  toDnsLabel,
+} from './k6/manifests.js';
+export { classifyK6ErrorCode, K6OutputParser, parseK6Output } from './k6/output.js';
+export {
+  buildK6Scenario,
+  buildK6Thresholds,
+  formatK6Duration,
+  generateK6Script,
+  K6_ENV,
+} from './k6/script.js';
+export { createRequestPicker } from './mix.js';
+export { checkLoadProfile } from './profile-check.js';
+export { createArrivalSchedule, rateAt, rateSegments, scheduleDurationMs } from './schedule.js';
+export {
+  classifyClientError,
+  createUndiciTransport,
+  type LoadTransport,
+  RESPONSE_FLAGS_HEADER,
+} from './transport.js';
