@@ -355,7 +355,7 @@ function judgeRecovery(
     });
   } else if (variant.expect === 'no-recovery') {
     assert({
-      id: 'negative-control',
+      id: 'recover:negative-control',
       name: 'negative control: no recovery without the real fix',
       passed: !recovered,
       message: recovered

@@ -68,7 +68,7 @@ describe('engine: a suite on the fake world', function () {
       variants: [{ name: 'empty-runbook', runbook: null, expect: 'no-recovery' }],
     });
     const { result, events } = await runOn(world, [scenario]);
-    const control = byId(events, 'negative-control', 'empty-runbook');
+    const control = byId(events, 'recover:negative-control', 'empty-runbook');
     expect(control?.passed, control?.message).to.equal(true);
     expect(control?.message).to.match(/no recovery/);
     const recovery = events.find((e): e is EventOf<'recovery'> => e.type === 'recovery');
@@ -88,7 +88,7 @@ describe('engine: a suite on the fake world', function () {
       ],
     });
     const { result, events } = await runOn(world, [scenario]);
-    const control = byId(events, 'negative-control', 'fix-as-control');
+    const control = byId(events, 'recover:negative-control', 'fix-as-control');
     expect(control?.passed).to.equal(false);
     expect(control?.message).to.match(/NEGATIVE CONTROL RECOVERED/);
     expect(result.exitCode).to.equal(EXIT_CODES.assertionFailed);
