@@ -7,6 +7,16 @@ import { ApiError, badRequest } from './status-errors.js';
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export async function readBodyText(req: IncomingMessage): Promise<string> {
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('protobuf') || type.includes('cbor')) {
+    req.resume();
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, got ${type}: ` +
+        'this server decodes JSON only; kubectl 1.32+ sends protobuf for `kubectl create <kind>`, so use the kubectl the server version selects (1.31)',
+    );
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -44,8 +44,14 @@ export interface ApiServerOptions {
   /** Default 0: a free port. */
   port?: number;
   token: string;
-  /** Reported by /version; the kubectl dispatcher picks kubectl.1.<minor>. Default 1.32. */
+  /**
+   * Reported by /version; the kubectl dispatcher runs kubectl.1.<minor>. Default 1.31: kubectl 1.32+ sends
+   * protobuf bodies for `kubectl create <kind>` (this server decodes JSON only), and 1.30+ is needed for exec
+   * over WebSocket.
+   */
   version?: { major: '1'; minor: string };
+  /** Called for every request after authentication (an audit hook for tests and debugging). */
+  onRequest?: (method: string, url: string) => void;
 }
 
 export interface ApiServer {
@@ -212,7 +218,7 @@ async function route(
 /** Starts the server; resolves once it listens. `close()` ends open watches and exec sessions too. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const version = options.version ?? { major: '1', minor: '32' };
+  const version = options.version ?? { major: '1', minor: '31' };
   const token = Buffer.from(options.token);
   const context: ApiContext = { store: options.store, runtime: options.runtime, streams: new Set() };
   const exec = createExecUpgrader(context);
@@ -226,6 +232,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       req.resume();
       return;
     }
+    options.onRequest?.(req.method ?? 'GET', req.url ?? '/');
     route(context, { version, serverAddress: () => address }, req, res, url).catch((error: unknown) => {
       const path = parsePath(url.pathname);
       const details =

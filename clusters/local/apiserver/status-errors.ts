@@ -67,10 +67,10 @@ export function toStatus(error: unknown, context: ErrorContext = {}): Status {
     ...(context.resource ? { kind: context.resource } : {}),
   };
   if (error instanceof ApiError)
-    return buildStatus(error.code, error.reason, error.message, error.details ?? details);
+    return buildStatus(error.code, error.reason, error.message, { ...details, ...error.details });
   if (error instanceof StoreError) {
     const causes = error.causes.length > 0 ? { causes: error.causes.map((c) => ({ ...c })) } : {};
-    return buildStatus(error.code, error.reason, error.message, { ...details, ...causes });
+    return buildStatus(error.code, error.reason, error.message, { ...details, ...error.details, ...causes });
   }
   if (error instanceof PodRuntimeError) {
     const reason = error.code === 404 ? 'NotFound' : error.code === 400 ? 'BadRequest' : 'InternalError';

@@ -76,6 +76,8 @@ export class StoreError extends Error {
       | 'MethodNotAllowed',
     message: string,
     readonly causes: { field: string; message: string; reason: string }[] = [],
+    /** The kind and name the error is about (kubectl prints `The Pod "x" is invalid` from these). */
+    readonly details: { kind?: string; name?: string } = {},
   ) {
     super(message);
     this.name = 'StoreError';

@@ -171,5 +171,5 @@ export function validateObject(def: ResourceDefinition, object: Record<string, u
   const shown = typeof name === 'string' && name !== '' ? name : '';
   const detail = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
   const message = `${def.kind} "${shown}" is invalid: ${causes.length > 1 ? `[${detail}]` : detail}`;
-  throw new StoreError(422, 'Invalid', message, causes);
+  throw new StoreError(422, 'Invalid', message, causes, { kind: def.kind, name: shown });
 }

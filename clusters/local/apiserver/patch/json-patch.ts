@@ -6,7 +6,8 @@ import { ApiError } from '../status-errors.js';
 type Container = Record<string, unknown> | unknown[];
 
 function fail(message: string): ApiError {
-  return new ApiError(422, 'Invalid', message);
+  // As a cause too: kubectl prints the causes of an Invalid status, not its message.
+  return new ApiError(422, 'Invalid', message, { causes: [{ reason: 'FieldValueInvalid', message }] });
 }
 
 function parsePointer(pointer: string): string[] {
