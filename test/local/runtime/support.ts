@@ -1,0 +1,89 @@
+// Test support: boots the in-process pieces of the local target (store, controllers, kubelet) in a temp dir.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ControllerManager, startControllers } from '../../../clusters/local/controllers/index.js';
+import { type Kubelet, startKubelet } from '../../../clusters/local/kubelet/index.js';
+import {
+  createBundler,
+  createDefaultImageRegistry,
+  type ImageRegistry,
+} from '../../../clusters/local/programs/index.js';
+import {
+  createMemoryStore,
+  type MemoryStore,
+  type StoredObject,
+} from '../../../clusters/local/store/index.js';
+
+export interface Rig {
+  store: MemoryStore;
+  controllers: ControllerManager;
+  kubelet: Kubelet;
+  images: ImageRegistry;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startRig(options: { backoffScale?: number } = {}): Promise<Rig> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshdrill-rt-'));
+  const store = createMemoryStore({ gracefulPodDeletion: true });
+  const images = createDefaultImageRegistry();
+  const controllers = startControllers({ store });
+  const kubelet = await startKubelet({
+    store,
+    images,
+    bundler: createBundler(join(dir, 'bin')),
+    workDir: dir,
+    clusterDnsFile: join(dir, 'cluster-dns.json'),
+    backoffScale: options.backoffScale ?? 0.02,
+  });
+  return {
+    store,
+    controllers,
+    kubelet,
+    images,
+    dir,
+    async stop() {
+      controllers.stop();
+      await kubelet.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function pod(
+  name: string,
+  spec: Record<string, unknown>,
+  metadata: Record<string, unknown> = {},
+): StoredObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', ...metadata },
+    spec,
+  } as unknown as StoredObject;
+}
