@@ -1,0 +1,82 @@
+// The `istio/proxyv2` container program: `proxy sidecar` or `proxy router`, configured from the environment
+// the injector sets (POD_NAME, POD_NAMESPACE, INSTANCE_IP, SERVICE_ACCOUNT, PROXY_CONFIG, SECRET_TTL …).
+// Access log lines go to stdout, as Envoy's do, so `kubectl logs -c istio-proxy` shows them.
+
+import { parseDuration } from '../../../../harness/util/duration.js';
+import { asArray, asRecord, asString, asStringArray } from '../model/read.js';
+import { createClusterResolver } from './cluster-dns.js';
+import { type ProxyOptions, startProxy } from './proxy.js';
+
+const env = process.env;
+const mode = process.argv.includes('router') ? 'router' : 'sidecar';
+const namespace = env.POD_NAMESPACE ?? 'default';
+const podIP = env.INSTANCE_IP ?? env.POD_IP ?? '127.0.0.1';
+const resolver = createClusterResolver(env.MESHDRILL_CLUSTER_DNS_FILE, namespace);
+
+let proxyConfig: Record<string, unknown> = {};
+try {
+  proxyConfig = asRecord(JSON.parse(env.PROXY_CONFIG ?? '{}'));
+} catch {
+  process.stderr.write('warning: PROXY_CONFIG is not JSON; using defaults\n');
+}
+const metadata = asRecord(proxyConfig.proxyMetadata);
+const ttlText = env.SECRET_TTL ?? asString(metadata.SECRET_TTL) ?? '24h';
+const ttlMs = parseDuration(ttlText) ?? 24 * 3600_000;
+const inclusion = asStringArray(asRecord(proxyConfig.proxyStatsMatcher).inclusionRegexps);
+for (const p of asArray(asRecord(proxyConfig.proxyStatsMatcher).inclusionPrefixes)) {
+  if (typeof p === 'string') inclusion.push(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+}
+
+async function resolveIstiod(): Promise<string> {
+  if (env.MESHDRILL_ISTIOD_URL) return env.MESHDRILL_ISTIOD_URL;
+  const address = asString(proxyConfig.discoveryAddress) ?? 'istiod.istio-system.svc:15012';
+  const [host = 'istiod.istio-system.svc', port = '15012'] = address.split(':');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ip = resolver(host);
+    if (ip) return `http://${ip}:${port}`;
+    if (Date.now() > deadline) return `http://${host}:${port}`;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function main(): Promise<void> {
+  const certDir = env.MESHDRILL_PROXY_CERT_DIR;
+  const configFile = env.MESHDRILL_PROXY_CONFIG_FILE;
+  const istiodUrl = configFile && certDir ? '' : await resolveIstiod();
+  const options: ProxyOptions = {
+    mode,
+    podIP,
+    podName: env.POD_NAME ?? 'unknown',
+    namespace,
+    serviceAccount: env.SERVICE_ACCOUNT ?? 'default',
+    config: configFile ? { kind: 'file', path: configFile } : { kind: 'xds', istiodUrl },
+    certs: certDir
+      ? {
+          kind: 'files',
+          certChain: `${certDir}/cert-chain.pem`,
+          key: `${certDir}/key.pem`,
+          root: `${certDir}/root-cert.pem`,
+        }
+      : { kind: 'istiod', istiodUrl, ttlMs },
+    statsInclusionRegexps: inclusion,
+    log: (line) => process.stdout.write(line),
+    resolveHost: (host) => resolver(host) ?? host,
+  };
+  const proxy = await startProxy(options);
+  process.stdout.write(
+    `${new Date().toISOString()} info proxy ${mode} started on ${podIP} (istiod ${istiodUrl || 'file config'})\n`,
+  );
+  const stop = (): void => {
+    // A container program: exit once listeners are closed (bounded, so a stuck socket cannot hold the pod).
+    setTimeout(() => process.exit(0), 2000).unref();
+    void proxy.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`error: proxy failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

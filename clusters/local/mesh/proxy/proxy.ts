@@ -1,0 +1,759 @@
+// The Envoy-like proxy (sidecar or gateway): listeners, config application, certificates, admin/stats/ready
+// endpoints. Imperative shell around the pure route table, authz and stats modules.
+
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { spiffeId } from '../ca/csr.js';
+import { CONTENT_TYPE } from '../metrics/registry.js';
+import type {
+  ClusterConfig,
+  InboundPort,
+  ProxyConfig,
+  RouteConfig,
+  WorkloadMeta,
+} from '../model/proxy-config.js';
+import { asRecord, asString } from '../model/read.js';
+import { formatAccessLog } from './access-log.js';
+import { isAllowed } from './authz.js';
+import { type CertProvider, startCertAgent, startFileCerts } from './cert-agent.js';
+import { costsFromEnv, ResidentConfig, type ResidentCosts } from './resident-config.js';
+import { expandHost, findVirtualHost, indexRoutes, type RouteIndex, selectRoute } from './route-table.js';
+import { ProxyStats } from './stats.js';
+import { alertForVerifyError, uriSans } from './transport.js';
+import {
+  type ForwardOutcome,
+  forwardableHeaders,
+  forwardToCluster,
+  ORIGINAL_DST_HEADER,
+  PEER_METADATA_HEADER,
+  sendLocalReply,
+  UpstreamPool,
+} from './upstream.js';
+import { istiodCertSource, startXdsClient, validateConfig, type XdsClient } from './xds-client.js';
+
+export interface ProxyPorts {
+  outbound: number;
+  inbound: number;
+  stats: number;
+  ready: number;
+  admin: number;
+}
+
+export const DEFAULT_PORTS: ProxyPorts = {
+  outbound: 15001,
+  inbound: 15006,
+  stats: 15020,
+  ready: 15021,
+  admin: 15000,
+};
+
+export interface ProxyOptions {
+  mode: 'sidecar' | 'router';
+  podIP: string;
+  podName: string;
+  namespace: string;
+  serviceAccount: string;
+  trustDomain?: string;
+  ports?: Partial<ProxyPorts>;
+  /** Configuration source: istiod's stream, or a JSON file (re-read when it changes). */
+  config: { kind: 'xds'; istiodUrl: string } | { kind: 'file'; path: string };
+  certs:
+    | { kind: 'istiod'; istiodUrl: string; ttlMs: number }
+    | { kind: 'files'; certChain: string; key: string; root: string };
+  statsInclusionRegexps?: string[];
+  costs?: ResidentCosts;
+  /** Where access log lines go (the program passes stdout). */
+  log?: (line: string) => void;
+  /** Resolves a host outside the proxy's config (passthrough) to an address. */
+  resolveHost?: (host: string) => string;
+  connectTimeoutMs?: number;
+}
+
+export interface RunningProxy {
+  readonly stats: ProxyStats;
+  config(): ProxyConfig | undefined;
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+interface SocketInfo {
+  mtls: boolean;
+  peerPrincipal?: string;
+}
+
+function decodePeerMetadata(value: string | string[] | undefined): WorkloadMeta | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  try {
+    const m = asRecord(JSON.parse(Buffer.from(text, 'base64').toString('utf8')));
+    const name = asString(m.name);
+    const namespace = asString(m.namespace);
+    if (!name || !namespace) return undefined;
+    return {
+      name,
+      namespace,
+      app: asString(m.app) ?? name,
+      version: asString(m.version) ?? 'unknown',
+      principal: asString(m.principal) ?? 'unknown',
+      serviceAccount: asString(m.serviceAccount) ?? 'unknown',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function serviceOfHost(
+  host: string | undefined,
+): { host: string; name: string; namespace: string } | undefined {
+  if (!host) return undefined;
+  const parts = host.split('.');
+  return { host, name: parts[0] ?? host, namespace: parts[1] ?? 'unknown' };
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** A stream over `socket` that first yields `first` (bytes already read while sniffing the protocol). */
+function replayStream(socket: net.Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    final(callback) {
+      socket.end();
+      callback();
+    },
+    destroy(error, callback) {
+      socket.destroy();
+      callback(error);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (c: Buffer) => {
+    if (!stream.push(c)) socket.pause();
+  });
+  socket.once('end', () => stream.push(null));
+  socket.once('close', () => stream.destroy());
+  return stream;
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  const ports: ProxyPorts = { ...DEFAULT_PORTS, ...options.ports };
+  const trustDomain = options.trustDomain ?? 'cluster.local';
+  const log = options.log ?? (() => undefined);
+  const self: WorkloadMeta = {
+    name: options.podName,
+    namespace: options.namespace,
+    app: options.podName,
+    version: 'unknown',
+    principal: `${trustDomain}/ns/${options.namespace}/sa/${options.serviceAccount}`,
+    serviceAccount: options.serviceAccount,
+  };
+  const stats = new ProxyStats(self);
+  stats.setInclusionRegexps(options.statsInclusionRegexps ?? []);
+  const resident = new ResidentConfig(options.costs ?? costsFromEnv(process.env));
+  const started = Date.now();
+  stats.registry.onCollect(() => {
+    const mem = process.memoryUsage();
+    stats.memoryAllocated.set({}, mem.heapUsed + mem.external + mem.arrayBuffers);
+    stats.memoryHeapSize.set({}, mem.rss);
+    stats.uptime.set({}, Math.floor((Date.now() - started) / 1000));
+  });
+
+  let config: ProxyConfig | undefined;
+  let outboundIndex: RouteIndex | undefined;
+  const gatewayIndexes = new Map<number, RouteIndex>();
+  const gatewayServers = new Map<number, http.Server>();
+  let certs: CertProvider | undefined;
+  const pool = new UpstreamPool(() => certs?.current(), options.connectTimeoutMs ?? 1000);
+  const socketInfo = new WeakMap<net.Socket, SocketInfo>();
+  const closers: (() => void | Promise<void>)[] = [];
+
+  // --- request handling -------------------------------------------------------------------------------
+
+  const finish = (
+    req: http.IncomingMessage,
+    start: number,
+    startDate: Date,
+    reporter: 'source' | 'destination',
+    outcome: ForwardOutcome & { cluster?: string; route?: string },
+    labels: {
+      source: WorkloadMeta | undefined;
+      destination: WorkloadMeta | undefined;
+      service: { host: string; name: string; namespace: string } | undefined;
+      mtls: boolean;
+    },
+    requestBytes: number,
+  ): void => {
+    const durationMs = performance.now() - start;
+    const flags = outcome.flags.length > 0 ? outcome.flags.join(',') : '-';
+    stats.record({
+      reporter,
+      source: labels.source,
+      destination: labels.destination,
+      destinationService: labels.service,
+      responseCode: outcome.status,
+      responseFlags: flags,
+      mtls: labels.mtls,
+      durationMs,
+      requestBytes,
+      responseBytes: outcome.responseBytes,
+    });
+    log(
+      formatAccessLog({
+        start: startDate,
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        protocol: `HTTP/${req.httpVersion}`,
+        responseCode: outcome.status,
+        responseFlags: flags,
+        responseCodeDetails: outcome.details,
+        ...(outcome.transportFailure ? { upstreamTransportFailureReason: outcome.transportFailure } : {}),
+        bytesReceived: requestBytes,
+        bytesSent: outcome.responseBytes,
+        durationMs,
+        ...(outcome.upstreamServiceTimeMs !== undefined
+          ? { upstreamServiceTimeMs: outcome.upstreamServiceTimeMs }
+          : {}),
+        ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+        ...(typeof req.headers['x-request-id'] === 'string'
+          ? { requestId: req.headers['x-request-id'] }
+          : {}),
+        ...(req.headers.host ? { authority: req.headers.host } : {}),
+        ...(outcome.upstreamHost ? { upstreamHost: outcome.upstreamHost } : {}),
+        ...(outcome.cluster ? { upstreamCluster: outcome.cluster } : {}),
+        ...(outcome.route ? { routeName: outcome.route } : {}),
+        downstreamRemoteAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+        downstreamLocalAddress: `${req.socket.localAddress}:${req.socket.localPort}`,
+      }),
+    );
+  };
+
+  /** Outbound (sidecar) and gateway requests: route, fault, forward, record at reporter="source". */
+  const handleRouted = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    index: RouteIndex | undefined,
+    target: { host: string; port: number; path: string; anyPort: boolean },
+  ): Promise<void> => {
+    const start = performance.now();
+    const startDate = new Date();
+    const body = await readBody(req);
+    const headers = forwardableHeaders(req.headers);
+    if (!headers['x-request-id']) headers['x-request-id'] = crypto.randomUUID();
+    headers['x-forwarded-proto'] = 'http';
+    const facts = {
+      host: target.host,
+      port: target.port,
+      path: target.path,
+      method: req.method ?? 'GET',
+      headers: req.headers as Record<string, string | undefined>,
+    };
+    const hosts = options.mode === 'sidecar' ? expandHost(target.host, options.namespace) : [target.host];
+    const vh = index ? findVirtualHost(index, hosts, target.port, target.anyPort) : undefined;
+    const decision = index
+      ? selectRoute(index, vh, facts, Math.random())
+      : ({ kind: 'no-route', flag: 'NR', status: 404 } as const);
+    const noLabels = { source: self, destination: undefined, service: undefined, mtls: false };
+    if (decision.kind === 'passthrough') {
+      if (options.mode === 'router') {
+        const n = sendLocalReply(res, 404, 'NR', '');
+        finish(
+          req,
+          start,
+          startDate,
+          'source',
+          { status: 404, flags: ['NR'], details: 'route_not_found', responseBytes: n, mtls: false },
+          noLabels,
+          body.length,
+        );
+        return;
+      }
+      const address = options.resolveHost?.(target.host) ?? target.host;
+      const passthrough: ClusterConfig = {
+        name: 'PassthroughCluster',
+        host: target.host,
+        port: target.port,
+        subset: '',
+        service: { name: target.host, namespace: 'unknown' },
+        endpoints: [
+          {
+            address,
+            port: target.port,
+            inMesh: false,
+            mtls: false,
+            labels: {},
+            workload: {
+              name: 'unknown',
+              namespace: 'unknown',
+              app: 'unknown',
+              version: 'unknown',
+              principal: 'unknown',
+              serviceAccount: 'unknown',
+            },
+          },
+        ],
+        trafficPolicy: {},
+      };
+      const route: RouteConfig = {
+        name: 'allow_any',
+        match: [],
+        clusters: [],
+        retries: { attempts: 0, retryOn: '' },
+        source: 'passthrough',
+      };
+      const outcome = await forwardToCluster(
+        pool,
+        passthrough,
+        route,
+        { method: facts.method, path: target.path, headers, body, self },
+        res,
+      );
+      finish(
+        req,
+        start,
+        startDate,
+        'source',
+        { ...outcome, cluster: 'PassthroughCluster' },
+        { ...noLabels, service: { host: target.host, name: target.host, namespace: 'unknown' } },
+        body.length,
+      );
+      return;
+    }
+    if (decision.kind === 'no-route' || decision.kind === 'no-cluster') {
+      const n = sendLocalReply(res, decision.status, decision.flag, '');
+      const service = vh ? serviceOfHost(vh.domains[0]) : undefined;
+      finish(
+        req,
+        start,
+        startDate,
+        'source',
+        {
+          status: decision.status,
+          flags: [decision.flag],
+          details: decision.kind === 'no-route' ? 'route_not_found' : 'cluster_not_found',
+          responseBytes: n,
+          mtls: false,
+          ...(decision.kind === 'no-cluster'
+            ? { cluster: decision.clusterName, route: decision.route.name }
+            : {}),
+        },
+        { ...noLabels, service },
+        body.length,
+      );
+      return;
+    }
+    const { cluster, route } = decision;
+    const service = { host: cluster.host, name: cluster.service.name, namespace: cluster.service.namespace };
+    if (route.fault?.delay && Math.random() * 100 < route.fault.delay.percent) {
+      await new Promise((r) => setTimeout(r, route.fault?.delay?.fixedDelayMs ?? 0));
+    }
+    if (route.fault?.abort && Math.random() * 100 < route.fault.abort.percent) {
+      const n = sendLocalReply(res, route.fault.abort.httpStatus, 'FI', 'fault filter abort');
+      finish(
+        req,
+        start,
+        startDate,
+        'source',
+        {
+          status: route.fault.abort.httpStatus,
+          flags: ['FI'],
+          details: 'fault_filter_abort',
+          responseBytes: n,
+          mtls: false,
+          cluster: cluster.name,
+          route: route.name,
+        },
+        { ...noLabels, service },
+        body.length,
+      );
+      return;
+    }
+    const outcome = await forwardToCluster(
+      pool,
+      cluster,
+      route,
+      { method: facts.method, path: target.path, headers, body, self },
+      res,
+    );
+    finish(
+      req,
+      start,
+      startDate,
+      'source',
+      { ...outcome, cluster: cluster.name, route: route.name },
+      { source: self, destination: outcome.endpoint?.workload, service, mtls: outcome.mtls },
+      body.length,
+    );
+  };
+
+  const handleOutbound = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    let host = req.headers.host ?? '';
+    let path = req.url ?? '/';
+    if (path.startsWith('http://') || path.startsWith('https://')) {
+      const url = new URL(path);
+      host = url.host;
+      path = `${url.pathname}${url.search}`;
+    }
+    const colon = host.lastIndexOf(':');
+    const port = colon > 0 ? Number(host.slice(colon + 1)) : 80;
+    const hostname = (colon > 0 ? host.slice(0, colon) : host).toLowerCase();
+    void handleRouted(req, res, outboundIndex, { host: hostname, port, path, anyPort: false });
+  };
+
+  const inboundPortFor = (req: http.IncomingMessage): InboundPort | undefined => {
+    const ports = config?.inbound.ports ?? [];
+    const dst = req.headers[ORIGINAL_DST_HEADER];
+    const dstPort = typeof dst === 'string' ? Number(dst.slice(dst.lastIndexOf(':') + 1)) : undefined;
+    if (dstPort !== undefined)
+      return (
+        ports.find((p) => p.targetPort === dstPort) ?? {
+          port: dstPort,
+          targetPort: dstPort,
+          service: '',
+          mtls: config?.inbound.defaultMtls ?? 'PERMISSIVE',
+        }
+      );
+    const host = req.headers.host ?? '';
+    const hostPort = host.includes(':') ? Number(host.slice(host.lastIndexOf(':') + 1)) : undefined;
+    return ports.find((p) => p.port === hostPort || p.targetPort === hostPort) ?? ports[0];
+  };
+
+  const handleInbound = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const start = performance.now();
+    const startDate = new Date();
+    const info = socketInfo.get(req.socket) ?? { mtls: false };
+    const port = inboundPortFor(req);
+    const mode = port?.mtls ?? config?.inbound.defaultMtls ?? 'PERMISSIVE';
+    // STRICT refuses plaintext and DISABLE has no TLS chain: either way the connection is reset, nothing recorded.
+    if ((!info.mtls && mode === 'STRICT') || (info.mtls && mode === 'DISABLE') || !config) {
+      req.socket.destroy();
+      return;
+    }
+    const body = await readBody(req);
+    const peer = decodePeerMetadata(req.headers[PEER_METADATA_HEADER]);
+    const source =
+      peer && info.mtls && info.peerPrincipal ? { ...peer, principal: info.peerPrincipal } : peer;
+    const service = serviceOfHost(port?.service || undefined);
+    const labels = { source, destination: self, service, mtls: info.mtls };
+    const targetPort = port?.targetPort ?? 80;
+    const decision = isAllowed(config.inbound.authorization, {
+      principal: info.mtls ? info.peerPrincipal : undefined,
+      namespace: info.mtls ? info.peerPrincipal?.split('/')[2] : undefined,
+      path: req.url ?? '/',
+      method: req.method ?? 'GET',
+      port: targetPort,
+    });
+    if (!decision.allowed) {
+      const n = sendLocalReply(res, 403, '-', 'RBAC: access denied');
+      finish(
+        req,
+        start,
+        startDate,
+        'destination',
+        {
+          status: 403,
+          flags: [],
+          details: 'rbac_access_denied_matched_policy[none]',
+          responseBytes: n,
+          mtls: info.mtls,
+        },
+        labels,
+        body.length,
+      );
+      return;
+    }
+    const headers = forwardableHeaders(req.headers);
+    delete headers[ORIGINAL_DST_HEADER];
+    delete headers[PEER_METADATA_HEADER];
+    const local: ClusterConfig = {
+      name: `inbound|${targetPort}||`,
+      host: options.podIP,
+      port: targetPort,
+      subset: '',
+      service: { name: service?.name ?? 'unknown', namespace: service?.namespace ?? 'unknown' },
+      endpoints: [
+        { address: options.podIP, port: targetPort, inMesh: false, mtls: false, labels: {}, workload: self },
+      ],
+      trafficPolicy: {},
+    };
+    const route: RouteConfig = {
+      name: 'default',
+      match: [],
+      clusters: [],
+      retries: { attempts: 0, retryOn: '' },
+      source: 'inbound',
+    };
+    res.setHeader(PEER_METADATA_HEADER, Buffer.from(JSON.stringify(self)).toString('base64'));
+    const outcome = await forwardToCluster(
+      pool,
+      local,
+      route,
+      { method: req.method ?? 'GET', path: req.url ?? '/', headers, body, self },
+      res,
+    );
+    finish(
+      req,
+      start,
+      startDate,
+      'destination',
+      { ...outcome, mtls: info.mtls, cluster: local.name },
+      labels,
+      body.length,
+    );
+  };
+
+  // --- config --------------------------------------------------------------------------------------------
+
+  const ensureGatewayListeners = async (next: ProxyConfig): Promise<void> => {
+    gatewayIndexes.clear();
+    for (const listener of next.gateway) {
+      gatewayIndexes.set(listener.listenPort, indexRoutes(next, listener.virtualHosts));
+      if (gatewayServers.has(listener.listenPort)) continue;
+      const port = listener.listenPort;
+      const server = http.createServer((req, res) => {
+        const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+        void handleRouted(req, res, gatewayIndexes.get(port), {
+          host,
+          port: listener.serverPort,
+          path: req.url ?? '/',
+          anyPort: true,
+        });
+      });
+      server.keepAliveTimeout = 30_000;
+      gatewayServers.set(port, server);
+      await listen(server, port, options.podIP).catch((error: Error) => {
+        gatewayServers.delete(port);
+        log(
+          `[${new Date().toISOString()}] warning: gateway listener ${options.podIP}:${port} failed: ${error.message}\n`,
+        );
+      });
+    }
+  };
+
+  const applyConfig = (next: ProxyConfig): string | undefined => {
+    const before = new Set(config?.clusters.map((c) => c.name) ?? []);
+    const after = new Set(next.clusters.map((c) => c.name));
+    stats.clusterAdded.inc({}, [...after].filter((n) => !before.has(n)).length);
+    stats.clusterRemoved.inc({}, [...before].filter((n) => !after.has(n)).length);
+    // istiod knows the workload (owner, labels): from now on metrics use its view of who we are.
+    Object.assign(self, next.node.workload);
+    config = next;
+    outboundIndex = indexRoutes(next, next.virtualHosts);
+    resident.apply(next);
+    stats.activeClusters.set({}, next.clusters.length);
+    stats.cdsUpdateSuccess.inc();
+    if (options.mode === 'router') void ensureGatewayListeners(next);
+    return undefined;
+  };
+
+  // --- listeners -------------------------------------------------------------------------------------------
+
+  const outboundServer = http.createServer(handleOutbound);
+  outboundServer.keepAliveTimeout = 30_000;
+  const inboundHttp = http.createServer((req, res) => void handleInbound(req, res));
+  inboundHttp.keepAliveTimeout = 30_000;
+  // Sockets are sniffed (first byte) before TLS or HTTP sees them; the sniffed bytes cannot be pushed back into
+  // a native handle, so both paths get a JS stream wrapper that replays them.
+  const tlsServer = tls.createServer({
+    requestCert: true,
+    rejectUnauthorized: false,
+    ALPNProtocols: ['istio-peer-exchange', 'istio', 'http/1.1'],
+  });
+  tlsServer.on('tlsClientError', () => undefined);
+  let secureContext = false;
+  tlsServer.on('secureConnection', (socket: tls.TLSSocket) => {
+    const peer = socket.getPeerCertificate();
+    if (!socket.authorized) {
+      const code =
+        typeof socket.authorizationError === 'string'
+          ? socket.authorizationError
+          : (socket.authorizationError as NodeJS.ErrnoException | null)?.code;
+      socket.end(`alert ${alertForVerifyError(peer && Object.keys(peer).length > 0 ? code : undefined)}\n`);
+      return;
+    }
+    const principal = uriSans(peer.subjectaltname)[0]?.replace(/^spiffe:\/\//, '');
+    socketInfo.set(socket, { mtls: true, ...(principal ? { peerPrincipal: principal } : {}) });
+    socket.write('ok\n');
+    inboundHttp.emit('connection', socket);
+  });
+  const refreshTls = (): void => {
+    const material = certs?.current();
+    if (!material) return;
+    tlsServer.setSecureContext({ cert: material.certChainPem, key: material.keyPem, ca: material.rootPem });
+    secureContext = true;
+    pool.rotate();
+  };
+  const inboundServer = net.createServer((socket) => {
+    socket.once('error', () => socket.destroy());
+    socket.once('data', (chunk: Buffer) => {
+      const stream = replayStream(socket, chunk);
+      const allDisabled =
+        config !== undefined &&
+        config.inbound.defaultMtls === 'DISABLE' &&
+        config.inbound.ports.every((p) => p.mtls === 'DISABLE');
+      // 0x16: a TLS handshake record. TLS meets the TLS chain unless the workload has no TLS chain at all.
+      if (chunk[0] === 0x16 && !allDisabled && secureContext) {
+        // A non-native stream makes the TLS server wrap it in JS, so the replayed bytes reach the handshake.
+        tlsServer.emit('connection', stream);
+      } else {
+        socketInfo.set(stream as unknown as net.Socket, { mtls: false });
+        inboundHttp.emit('connection', stream);
+      }
+    });
+  });
+
+  const readyServer = http.createServer((req, res) => {
+    if (req.url?.startsWith('/healthz/ready')) {
+      const ok = config !== undefined && (options.mode === 'router' || certs?.current() !== undefined);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(
+        ok ? '' : config ? 'workload certificate not received\n' : 'config not received from XDS server\n',
+      );
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const statsServer = http.createServer((req, res) => {
+    if (req.url?.startsWith('/stats/prometheus')) {
+      res.writeHead(200, { 'content-type': CONTENT_TYPE });
+      res.end(stats.render());
+      return;
+    }
+    if (req.url?.startsWith('/healthz/ready')) {
+      readyServer.emit('request', req, res);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const adminServer = http.createServer((req, res) => {
+    if (req.url?.startsWith('/config_dump')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          config: config ?? null,
+          certificate: { notAfter: certs?.notAfter()?.toISOString() ?? null },
+        }),
+      );
+      return;
+    }
+    if (req.url?.startsWith('/memory')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ...process.memoryUsage(), resident_config: resident.residentBytes() }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+
+  const servers: [net.Server, number][] = [
+    [statsServer, ports.stats],
+    [readyServer, ports.ready],
+    [adminServer, ports.admin],
+  ];
+  if (options.mode === 'sidecar') {
+    servers.push([outboundServer, ports.outbound], [inboundServer, ports.inbound]);
+  }
+  for (const [server, port] of servers) await listen(server, port, options.podIP);
+
+  // --- certificates and configuration sources ---------------------------------------------------------------
+
+  const identity = spiffeId(trustDomain, options.namespace, options.serviceAccount);
+  if (options.certs.kind === 'files') {
+    certs = startFileCerts(
+      { certChain: options.certs.certChain, key: options.certs.key, root: options.certs.root },
+      stats,
+      refreshTls,
+    );
+  } else {
+    certs = startCertAgent({
+      identity,
+      ttlMs: options.certs.ttlMs,
+      source: istiodCertSource(options.certs.istiodUrl, {
+        namespace: options.namespace,
+        serviceAccount: options.serviceAccount,
+        podName: options.podName,
+      }),
+      stats,
+      onChange: refreshTls,
+    });
+  }
+  // The provider may have loaded material before `certs` was assigned: apply it now.
+  refreshTls();
+  closers.push(() => certs?.stop());
+
+  let xds: XdsClient | undefined;
+  if (options.config.kind === 'file') {
+    const path = options.config.path;
+    const load = (): void => {
+      try {
+        const checked = validateConfig(JSON.parse(readFileSync(path, 'utf8')));
+        if ('config' in checked) applyConfig(checked.config);
+        else stats.cdsUpdateRejected.inc();
+      } catch {
+        // A half-written file: the next change re-reads it.
+      }
+    };
+    load();
+    watchFile(path, { interval: 200 }, load);
+    closers.push(() => unwatchFile(path, load));
+  } else {
+    xds = startXdsClient({
+      baseUrl: options.config.istiodUrl,
+      identity: {
+        podName: options.podName,
+        namespace: options.namespace,
+        podIP: options.podIP,
+        mode: options.mode,
+      },
+      stats,
+      apply: applyConfig,
+    });
+    closers.push(() => xds?.stop());
+  }
+
+  return {
+    stats,
+    config: () => config,
+    ready: () => config !== undefined,
+    async close() {
+      for (const c of closers) await c();
+      pool.close();
+      const all = [...servers.map(([s]) => s), ...gatewayServers.values()];
+      await Promise.all(
+        all.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (!s.listening) {
+                resolve();
+                return;
+              }
+              s.close(() => resolve());
+              (s as http.Server).closeAllConnections?.();
+            }),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,242 @@
+// The sidecar's metrics with Istio's real names, label sets and buckets (ISTIO-FACTS.md "Metrics"):
+// istio standard metrics, envoy_server_* / envoy_cluster_manager_*, per-cluster stats gated by
+// proxyStatsMatcher, and istio_agent_*.
+
+import { Counter, Gauge, Histogram, type Labels, Registry } from '../metrics/registry.js';
+import type { WorkloadMeta } from '../model/proxy-config.js';
+
+export const DURATION_BUCKETS_MS = [
+  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000,
+  3600000,
+] as const;
+
+export const ISTIO_LABELS = [
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_cluster',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'destination_cluster',
+  'request_protocol',
+  'response_code',
+  'grpc_response_status',
+  'response_flags',
+  'connection_security_policy',
+] as const;
+
+export interface RequestRecord {
+  reporter: 'source' | 'destination';
+  source: WorkloadMeta | undefined;
+  destination: WorkloadMeta | undefined;
+  destinationService: { host: string; name: string; namespace: string } | undefined;
+  responseCode: number;
+  responseFlags: string;
+  mtls: boolean;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+export const CLUSTER_STAT_NAMES = [
+  'envoy_cluster_upstream_rq_retry',
+  'envoy_cluster_upstream_rq_retry_overflow',
+  'envoy_cluster_upstream_rq_retry_limit_exceeded',
+  'envoy_cluster_upstream_rq_pending_overflow',
+  'envoy_cluster_upstream_cx_connect_fail',
+  'envoy_cluster_upstream_rq_total',
+  'envoy_cluster_outlier_detection_ejections_active',
+] as const;
+
+export type ClusterStatName = (typeof CLUSTER_STAT_NAMES)[number];
+
+function unknownIfEmpty(v: string | undefined): string {
+  return v === undefined || v === '' ? 'unknown' : v;
+}
+
+export class ProxyStats {
+  readonly registry = new Registry();
+  readonly requests = this.registry.register(
+    new Counter('istio_requests_total', 'Counter of requests', ISTIO_LABELS),
+  );
+  readonly duration = this.registry.register(
+    new Histogram(
+      'istio_request_duration_milliseconds',
+      'Request duration',
+      DURATION_BUCKETS_MS,
+      ISTIO_LABELS,
+    ),
+  );
+  readonly requestBytes = this.registry.register(
+    new Histogram(
+      'istio_request_bytes',
+      'Request size',
+      [1, 10, 100, 1000, 10000, 100000, 1000000],
+      ISTIO_LABELS,
+    ),
+  );
+  readonly responseBytes = this.registry.register(
+    new Histogram(
+      'istio_response_bytes',
+      'Response size',
+      [1, 10, 100, 1000, 10000, 100000, 1000000],
+      ISTIO_LABELS,
+    ),
+  );
+  readonly serverLive = this.registry.register(new Gauge('envoy_server_live', 'Whether the server is live'));
+  readonly memoryAllocated = this.registry.register(
+    new Gauge('envoy_server_memory_allocated', 'Current amount of allocated memory in bytes'),
+  );
+  readonly memoryHeapSize = this.registry.register(
+    new Gauge('envoy_server_memory_heap_size', 'Current reserved heap size in bytes'),
+  );
+  readonly uptime = this.registry.register(
+    new Gauge('envoy_server_uptime', 'Seconds since the server started'),
+  );
+  readonly daysUntilCertExpiring = this.registry.register(
+    new Gauge(
+      'envoy_server_days_until_first_cert_expiring',
+      'Days until the next certificate being managed expires',
+    ),
+  );
+  readonly activeClusters = this.registry.register(
+    new Gauge('envoy_cluster_manager_active_clusters', 'Number of currently active (warmed) clusters'),
+  );
+  readonly clusterAdded = this.registry.register(
+    new Counter(
+      'envoy_cluster_manager_cluster_added',
+      'Total clusters added (either via static config or CDS)',
+    ),
+  );
+  readonly clusterRemoved = this.registry.register(
+    new Counter('envoy_cluster_manager_cluster_removed', 'Total clusters removed (via CDS)'),
+  );
+  readonly cdsUpdateSuccess = this.registry.register(
+    new Counter('envoy_cluster_manager_cds_update_success', 'Total CDS updates applied'),
+  );
+  readonly cdsUpdateRejected = this.registry.register(
+    new Counter('envoy_cluster_manager_cds_update_rejected', 'Total CDS updates rejected'),
+  );
+  readonly certExpiry = this.registry.register(
+    new Gauge(
+      'istio_agent_cert_expiry_seconds',
+      'The time remaining, in seconds, before the certificate chain will expire',
+      ['resource_name'],
+    ),
+  );
+  readonly outgoingRequests = this.registry.register(
+    new Counter(
+      'istio_agent_num_outgoing_requests',
+      'Number of total outgoing requests (e.g. to a token exchange server, CA, etc.)',
+      ['request_type'],
+    ),
+  );
+  readonly failedOutgoingRequests = this.registry.register(
+    new Counter('istio_agent_num_failed_outgoing_requests', 'Number of failed outgoing requests', [
+      'request_type',
+    ]),
+  );
+  readonly istiodConnectionFailures = this.registry.register(
+    new Counter(
+      'istio_agent_istiod_connection_failures',
+      'The total number of connection failures to Istiod',
+    ),
+  );
+  readonly istiodConnectionTerminations = this.registry.register(
+    new Counter(
+      'istio_agent_istiod_connection_terminations',
+      'The total number of connection errors to Istiod',
+      ['type'],
+    ),
+  );
+  readonly xdsProxyRequests = this.registry.register(
+    new Counter('istio_agent_xds_proxy_requests', 'The total number of Xds Proxy Requests'),
+  );
+  readonly clusterStats = new Map<ClusterStatName, Counter | Gauge>(
+    CLUSTER_STAT_NAMES.map((name) => [
+      name,
+      this.registry.register(
+        name === 'envoy_cluster_outlier_detection_ejections_active'
+          ? new Gauge(name, 'Per-cluster statistic', ['cluster_name'])
+          : new Counter(name, 'Per-cluster statistic', ['cluster_name']),
+      ),
+    ]),
+  );
+
+  /** Regexps from `proxy.istio.io/config` `proxyStatsMatcher.inclusionRegexps`: per-cluster stats only when matched. */
+  private inclusion: RegExp[] = [];
+
+  constructor(
+    readonly self: WorkloadMeta,
+    readonly clusterId = 'Kubernetes',
+  ) {
+    this.serverLive.set({}, 1);
+  }
+
+  setInclusionRegexps(patterns: string[]): void {
+    this.inclusion = patterns.flatMap((p) => {
+      try {
+        return [new RegExp(p)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  incCluster(name: ClusterStatName, cluster: string, by = 1): void {
+    const metric = this.clusterStats.get(name);
+    if (metric instanceof Counter) metric.inc({ cluster_name: cluster }, by);
+  }
+
+  setClusterGauge(name: ClusterStatName, cluster: string, value: number): void {
+    const metric = this.clusterStats.get(name);
+    if (metric instanceof Gauge) metric.set({ cluster_name: cluster }, value);
+  }
+
+  record(r: RequestRecord): void {
+    const labels: Labels = {
+      reporter: r.reporter,
+      source_workload: unknownIfEmpty(r.source?.name),
+      source_workload_namespace: unknownIfEmpty(r.source?.namespace),
+      source_principal: r.source && r.mtls ? `spiffe://${r.source.principal}` : 'unknown',
+      source_app: unknownIfEmpty(r.source?.app),
+      source_version: unknownIfEmpty(r.source?.version),
+      source_cluster: this.clusterId,
+      destination_workload: unknownIfEmpty(r.destination?.name),
+      destination_workload_namespace: unknownIfEmpty(r.destination?.namespace),
+      destination_principal: r.destination && r.mtls ? `spiffe://${r.destination.principal}` : 'unknown',
+      destination_app: unknownIfEmpty(r.destination?.app),
+      destination_version: unknownIfEmpty(r.destination?.version),
+      destination_service: unknownIfEmpty(r.destinationService?.host),
+      destination_service_name: unknownIfEmpty(r.destinationService?.name),
+      destination_service_namespace: unknownIfEmpty(r.destinationService?.namespace),
+      destination_cluster: this.clusterId,
+      request_protocol: 'http',
+      response_code: String(r.responseCode),
+      grpc_response_status: '',
+      response_flags: r.responseFlags,
+      // The source cannot know what the server accepted: Istio reports `unknown` there.
+      connection_security_policy: r.reporter === 'source' ? 'unknown' : r.mtls ? 'mutual_tls' : 'none',
+    };
+    this.requests.inc(labels);
+    this.duration.observe(labels, r.durationMs);
+    this.requestBytes.observe(labels, r.requestBytes);
+    this.responseBytes.observe(labels, r.responseBytes);
+  }
+
+  render(): string {
+    return this.registry.render((name) => {
+      if (!name.startsWith('envoy_cluster_') || name.startsWith('envoy_cluster_manager_')) return true;
+      return this.inclusion.some((re) => re.test(name) || re.test(name.replace(/^envoy_/, '')));
+    });
+  }
+}

@@ -1,0 +1,201 @@
+// Connections between sidecars: Istio mTLS (workload certificate, SPIFFE SAN checked against the endpoint's
+// identity, peers verified against the trust bundle) and Envoy's wording for transport failures.
+//
+// Node verifies a TLS peer only after the handshake, so a server cannot send a real TLS alert. Sidecars
+// therefore open each mTLS connection with a one-line verdict from the server (`ok` or `alert NAME`) — the
+// stand-in for the alert and for Istio's metadata exchange — before any HTTP flows.
+
+import net from 'node:net';
+import tls from 'node:tls';
+
+export interface WorkloadTls {
+  certChainPem: string;
+  keyPem: string;
+  rootPem: string;
+}
+
+/** An error on the way to an upstream, with Envoy's reset reason and transport failure text. */
+export class UpstreamConnectError extends Error {
+  constructor(
+    readonly resetReason: 'connection failure' | 'connection termination' | 'overflow' | 'timeout',
+    readonly transportFailure: string | undefined,
+  ) {
+    super(`upstream ${resetReason}${transportFailure ? `: ${transportFailure}` : ''}`);
+    this.name = 'UpstreamConnectError';
+  }
+}
+
+const VERIFY_FAILED =
+  'TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end';
+
+const ALERTS: Record<string, string> = {
+  certificate_expired:
+    'TLS_error:|268436501:SSL routines:OPENSSL_internal:SSLV3_ALERT_CERTIFICATE_EXPIRED:SSL alert number 45:TLS_error_end',
+  unknown_ca:
+    'TLS_error:|268436502:SSL routines:OPENSSL_internal:TLSV1_ALERT_UNKNOWN_CA:SSL alert number 48:TLS_error_end',
+  bad_certificate:
+    'TLS_error:|268436498:SSL routines:OPENSSL_internal:SSLV3_ALERT_BAD_CERTIFICATE:SSL alert number 42:TLS_error_end',
+  certificate_required:
+    'TLS_error:|268436636:SSL routines:OPENSSL_internal:TLSV13_ALERT_CERTIFICATE_REQUIRED:SSL alert number 116:TLS_error_end',
+};
+
+/** The TLS alert a server sends for a client certificate that failed verification (Node's error code in). */
+export function alertForVerifyError(code: string | undefined): string {
+  if (code === 'CERT_HAS_EXPIRED') return 'certificate_expired';
+  if (code === undefined || code === 'CERT_REQUIRED' || code === 'ERR_TLS_CERT_REQUIRED')
+    return 'certificate_required';
+  if (/ISSUER|SELF_SIGNED|UNABLE_TO_VERIFY|UNTRUSTED/.test(code)) return 'unknown_ca';
+  return 'bad_certificate';
+}
+
+export function transportFailureForAlert(alert: string): string {
+  return ALERTS[alert] ?? ALERTS.bad_certificate!;
+}
+
+/** Envoy's text for a socket-level connect error. */
+export function connectErrorFor(error: NodeJS.ErrnoException): UpstreamConnectError {
+  if (error instanceof UpstreamConnectError) return error;
+  if (error.code === 'ECONNREFUSED')
+    return new UpstreamConnectError('connection failure', 'delayed connect error: 111');
+  if (error.code === 'ETIMEDOUT')
+    return new UpstreamConnectError('connection failure', 'delayed connect error: 110');
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+    return new UpstreamConnectError('connection termination', undefined);
+  return new UpstreamConnectError('connection failure', error.code ?? error.message);
+}
+
+export function upstreamErrorBody(error: UpstreamConnectError, retried: boolean): string {
+  const reason = retried ? 'retried and the latest reset reason' : 'reset reason';
+  return (
+    `upstream connect error or disconnect/reset before headers. ${reason}: ${error.resetReason}` +
+    (error.transportFailure ? `, transport failure reason: ${error.transportFailure}` : '')
+  );
+}
+
+/**
+ * Opens an Istio mTLS connection to a sidecar's inbound port and waits for its verdict. Resolves with a socket
+ * ready for HTTP; rejects with an UpstreamConnectError carrying Envoy's transport failure text.
+ */
+export function connectMtls(options: {
+  host: string;
+  port: number;
+  tls: WorkloadTls;
+  expectedIdentity: string | undefined;
+  sni: string;
+  timeoutMs: number;
+}): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const socket = tls.connect({
+      host: options.host,
+      port: options.port,
+      cert: options.tls.certChainPem,
+      key: options.tls.keyPem,
+      ca: options.tls.rootPem,
+      servername: options.sni,
+      ALPNProtocols: ['istio-peer-exchange', 'istio', 'http/1.1'],
+      // The SPIFFE URI SAN is checked below, not a DNS name.
+      checkServerIdentity: () => undefined,
+    });
+    const fail = (error: UpstreamConnectError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new UpstreamConnectError('connection failure', 'delayed connect error: 110')),
+      options.timeoutMs,
+    );
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code && /CERT|SELF_SIGNED|UNABLE_TO|SIGNATURE|ISSUER/.test(error.code)) {
+        fail(new UpstreamConnectError('connection failure', VERIFY_FAILED));
+      } else if (error.code?.startsWith('ERR_SSL_')) {
+        fail(
+          new UpstreamConnectError(
+            'connection failure',
+            `TLS_error:|${error.code.replace('ERR_SSL_', '')}:TLS_error_end`,
+          ),
+        );
+      } else {
+        fail(connectErrorFor(error));
+      }
+    });
+    socket.once('secureConnect', () => {
+      if (options.expectedIdentity) {
+        const peer = socket.getPeerCertificate();
+        const uris = uriSans(peer.subjectaltname);
+        if (!uris.includes(options.expectedIdentity)) {
+          fail(new UpstreamConnectError('connection failure', VERIFY_FAILED));
+          return;
+        }
+      }
+      // Paused-mode reads: once our 'readable' listener is gone the stream returns to its initial state, so the
+      // HTTP client's 'data' listener starts the flow and nothing is lost in between.
+      let buffered = Buffer.alloc(0);
+      const onReadable = (): void => {
+        for (
+          let chunk = socket.read() as Buffer | null;
+          chunk !== null;
+          chunk = socket.read() as Buffer | null
+        ) {
+          buffered = Buffer.concat([buffered, chunk]);
+          const nl = buffered.indexOf(0x0a);
+          if (nl < 0) continue;
+          socket.off('readable', onReadable);
+          socket.off('end', onEnd);
+          const verdict = buffered.subarray(0, nl).toString('utf8');
+          const rest = buffered.subarray(nl + 1);
+          if (rest.length > 0) socket.unshift(rest);
+          if (verdict !== 'ok') {
+            fail(
+              new UpstreamConnectError(
+                'connection failure',
+                transportFailureForAlert(verdict.replace(/^alert /, '')),
+              ),
+            );
+            return;
+          }
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          socket.removeAllListeners('error');
+          resolve(socket);
+          return;
+        }
+      };
+      const onEnd = (): void => fail(new UpstreamConnectError('connection termination', undefined));
+      socket.on('readable', onReadable);
+      socket.once('end', onEnd);
+    });
+  });
+}
+
+/** URI entries of Node's `subjectaltname` string (`URI:spiffe://…, DNS:…`). */
+export function uriSans(subjectAltName: string | undefined): string[] {
+  return (subjectAltName ?? '')
+    .split(', ')
+    .filter((s) => s.startsWith('URI:'))
+    .map((s) => s.slice(4));
+}
+
+/** Plain TCP connection with Envoy's wording on failure. */
+export function connectPlain(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new UpstreamConnectError('connection failure', 'delayed connect error: 110'));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(connectErrorFor(error));
+    });
+  });
+}
