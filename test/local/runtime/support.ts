@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ControllerManager, startControllers } from '../../../clusters/local/controllers/index.js';
 import { type Kubelet, startKubelet } from '../../../clusters/local/kubelet/index.js';
+import { type Network, startNetwork } from '../../../clusters/local/network/index.js';
 import {
   createBundler,
   createDefaultImageRegistry,
@@ -20,6 +21,7 @@ export interface Rig {
   store: MemoryStore;
   controllers: ControllerManager;
   kubelet: Kubelet;
+  network: Network;
   images: ImageRegistry;
   dir: string;
   stop(): Promise<void>;
@@ -29,6 +31,7 @@ export async function startRig(options: { backoffScale?: number } = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), 'meshdrill-rt-'));
   const store = createMemoryStore({ gracefulPodDeletion: true });
   const images = createDefaultImageRegistry();
+  const network = startNetwork({ store, dnsFile: join(dir, 'cluster-dns.json') });
   const controllers = startControllers({ store });
   const kubelet = await startKubelet({
     store,
@@ -42,11 +45,13 @@ export async function startRig(options: { backoffScale?: number } = {}): Promise
     store,
     controllers,
     kubelet,
+    network,
     images,
     dir,
     async stop() {
       controllers.stop();
       await kubelet.stop();
+      await network.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

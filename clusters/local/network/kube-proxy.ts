@@ -1,0 +1,151 @@
+// The kube-proxy emulation: a TCP forwarder on ClusterIP:port for every service port (and on
+// 127.0.0.1:nodePort for NodePort/LoadBalancer services, like kind's extraPortMappings), spreading
+// connections round-robin over Ready endpoints. With no Ready endpoint the port is closed: connection refused.
+
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { EndpointSubset, Endpoints, Service, ServicePort } from '../controllers/kube-types.js';
+
+export interface Backend {
+  ip: string;
+  port: number;
+}
+
+export interface ListenerSpec {
+  /** host:port the forwarder listens on. */
+  host: string;
+  port: number;
+  service: string;
+  backends: Backend[];
+}
+
+/** Ready backends of a service port from its Endpoints (pure). */
+export function backendsFor(
+  port: ServicePort,
+  subsets: EndpointSubset[] | undefined,
+  onlyPort: boolean,
+): Backend[] {
+  const out: Backend[] = [];
+  for (const subset of subsets ?? []) {
+    const p =
+      subset.ports?.find((x) => (port.name ? x.name === port.name : true)) ??
+      (onlyPort ? subset.ports?.[0] : undefined);
+    if (!p) continue;
+    for (const a of subset.addresses ?? []) out.push({ ip: a.ip, port: p.port });
+  }
+  return out;
+}
+
+/** Every listener the services and endpoints call for (pure). */
+export function desiredListeners(services: Service[], endpoints: Endpoints[]): ListenerSpec[] {
+  const byKey = new Map(endpoints.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
+  const out: ListenerSpec[] = [];
+  for (const s of services) {
+    const ports = (s.spec.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
+    const ep = byKey.get(`${s.metadata.namespace}/${s.metadata.name}`);
+    const name = `${s.metadata.namespace}/${s.metadata.name}`;
+    for (const p of ports) {
+      const backends = backendsFor(p, ep?.subsets, ports.length === 1);
+      if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
+        out.push({ host: s.spec.clusterIP, port: p.port, service: name, backends });
+      if ((s.spec.type === 'NodePort' || s.spec.type === 'LoadBalancer') && p.nodePort) {
+        out.push({ host: '127.0.0.1', port: p.nodePort, service: name, backends });
+      }
+    }
+  }
+  return out;
+}
+
+interface Listener {
+  spec: ListenerSpec;
+  server: Server | undefined;
+  next: number;
+  sockets: Set<Socket>;
+}
+
+export interface KubeProxy {
+  sync(specs: ListenerSpec[]): void;
+  /** host:port of every open forwarder. */
+  openListeners(): string[];
+  stop(): Promise<void>;
+  onError?: (spec: ListenerSpec, error: Error) => void;
+}
+
+export function createKubeProxy(
+  onError: (spec: ListenerSpec, error: Error) => void = () => undefined,
+): KubeProxy {
+  const listeners = new Map<string, Listener>();
+
+  const forward = (listener: Listener, client: Socket): void => {
+    const backends = listener.spec.backends;
+    if (backends.length === 0) {
+      client.resetAndDestroy();
+      return;
+    }
+    const backend = backends[listener.next++ % backends.length] as Backend;
+    const upstream = connect(backend.port, backend.ip);
+    listener.sockets.add(client);
+    listener.sockets.add(upstream);
+    const done = (): void => {
+      listener.sockets.delete(client);
+      listener.sockets.delete(upstream);
+    };
+    // A refused or reset upstream resets the client too, as an iptables DNAT'd connection would.
+    upstream.on('error', () => client.resetAndDestroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('close', done);
+    client.pipe(upstream).pipe(client);
+  };
+
+  const open = (listener: Listener): void => {
+    const server = createServer((client) => forward(listener, client));
+    listener.server = server;
+    server.on('error', (error) => {
+      listener.server = undefined;
+      onError(listener.spec, error);
+    });
+    server.listen(listener.spec.port, listener.spec.host);
+  };
+
+  const close = (listener: Listener): void => {
+    listener.server?.close();
+    listener.server = undefined;
+  };
+
+  return {
+    sync(specs): void {
+      const wanted = new Map(specs.map((s) => [`${s.host}:${s.port}`, s]));
+      for (const [key, l] of listeners) {
+        if (!wanted.has(key)) {
+          close(l);
+          listeners.delete(key);
+        }
+      }
+      for (const [key, spec] of wanted) {
+        let l = listeners.get(key);
+        if (!l) {
+          l = { spec, server: undefined, next: 0, sockets: new Set() };
+          listeners.set(key, l);
+        }
+        l.spec = spec;
+        if (spec.backends.length > 0 && !l.server) open(l);
+        if (spec.backends.length === 0 && l.server) close(l);
+      }
+    },
+    openListeners(): string[] {
+      return [...listeners.entries()].filter(([, l]) => l.server).map(([k]) => k);
+    },
+    async stop(): Promise<void> {
+      await Promise.all(
+        [...listeners.values()].map(
+          (l) =>
+            new Promise<void>((resolve) => {
+              for (const s of l.sockets) s.destroy();
+              if (!l.server) return resolve();
+              l.server.close(() => resolve());
+            }),
+        ),
+      );
+      listeners.clear();
+    },
+  };
+}
