@@ -67,8 +67,10 @@ describe('kubectl on workloads against the local API server', function () {
     const before = f.store.get(KEYS.deployments, 'default', 'web')?.metadata.generation ?? 0;
     expectSuccess(await f.kubectl(['rollout', 'restart', 'deployment/web']));
     const after = f.store.get(KEYS.deployments, 'default', 'web');
-    const template = (after?.spec as { template: { metadata: { annotations?: Record<string, string> } } })
-      .template;
+    const spec = after?.spec as
+      | { template: { metadata: { annotations?: Record<string, string> } } }
+      | undefined;
+    const template = spec?.template ?? { metadata: {} };
     expect(template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).to.be.a('string');
     expect(after?.metadata.generation).to.equal(before + 1);
     const waiting = f.kubectl(['rollout', 'status', 'deployment/web', '--timeout=15s']);
