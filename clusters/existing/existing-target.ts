@@ -1,0 +1,178 @@
+// The existing target: a cluster the user names by kubeconfig context. Works on a pinned private copy of the
+// kubeconfig, installs nothing unless asked, checks that Istio, Prometheus and Chaos Mesh are there, and
+// refuses faults unless the context is explicitly allowed. Teardown stops port-forwards and leaves the cluster.
+
+import { join } from 'node:path';
+import { MeshdrillError } from '../../harness/model/errors.js';
+import { type Host, cacheDirOf, configDirOf, resolveHost } from '../shared/host.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
+import { imageTagOf } from '../shared/istio/install.js';
+import { type PortForward, startPortForward } from '../shared/port-forward.js';
+import { forwardPrometheus } from '../shared/prometheus/install.js';
+import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
+import { installStack } from '../shared/stack.js';
+import type { Timings } from '../shared/timings.js';
+import { createToolRunner } from '../shared/tool-runner.js';
+import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
+import { readExistingSettings } from './existing-settings.js';
+import { decideFaultsAllowed, readAllowList } from './fault-guard.js';
+import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
+import { checkMeshPresence, loadBalancerUrlOf } from './presence.js';
+
+export interface ExistingTargetOptions {
+  host?: Partial<Host>;
+}
+
+export type ExistingTarget = Target & { readonly commands: readonly string[] };
+
+/** The allow-list file for fault injection. */
+export function allowListPathOf(host: Host): string {
+  return join(configDirOf(host), 'allowed-contexts');
+}
+
+class ExistingClusterTarget implements Target {
+  readonly name = 'existing';
+  private readonly host: Host;
+  private readonly forwards: PortForward[] = [];
+  commands: string[] = [];
+
+  constructor(options: ExistingTargetOptions) {
+    this.host = resolveHost(options.host);
+  }
+
+  async provision(options: ProvisionOptions): Promise<TargetEnvironment> {
+    const settings = readExistingSettings(options.settings, options.istioVersion);
+    const timings: Timings = {};
+    const progress = (m: string): void => options.onProgress?.(m);
+    const runner = createToolRunner(this.host, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    this.commands = runner.commands;
+
+    const requirements: Requirement[] = [{ anyOf: ['kubectl'], purpose: 'port-forwards and runbook steps' }];
+    const { install, stack } = settings;
+    if (
+      (install.has('istio') && stack.istio.installer === 'helm') ||
+      install.has('chaos-mesh') ||
+      install.has('k6-operator')
+    ) {
+      requirements.push({ anyOf: ['helm'], purpose: `installs ${[...install].join(', ')}` });
+    }
+    if (install.has('istio') && stack.istio.installer === 'istioctl') {
+      requirements.push(
+        { anyOf: ['curl'], purpose: 'download istioctl' },
+        { anyOf: ['tar'], purpose: 'unpack istioctl' },
+      );
+    }
+    await checkPrerequisites(requirements, runner);
+
+    const kubeconfigPath = join(options.workDir, 'kubeconfig');
+    await writePinnedKubeconfig(
+      kubeconfigPathsOf(settings.kubeconfig, this.host.env, this.host.homeDir),
+      settings.context,
+      kubeconfigPath,
+    );
+    const kube = this.host.createKubeClient(kubeconfigPath);
+    const kubernetes = await kube.serverVersion();
+
+    const allowListPath = allowListPathOf(this.host);
+    const decision = decideFaultsAllowed({
+      context: settings.context,
+      allowSetting: settings.allowFaults,
+      allowList: await readAllowList(allowListPath),
+      allowListPath,
+    });
+    progress(decision.reason);
+
+    const installed = await installStack(
+      {
+        host: this.host,
+        runner,
+        kube,
+        kubeconfigPath,
+        workDir: options.workDir,
+        cacheDir: cacheDirOf(this.host),
+        ruleFiles: options.ruleFiles,
+        timings,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      stack,
+      install,
+    );
+    if (installed.prometheus) this.forwards.push(installed.prometheus);
+
+    try {
+      const presence = await checkMeshPresence(kube, {
+        ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
+        need: { istio: true, prometheus: !installed.prometheus, chaosMesh: true },
+      });
+      if (presence.missing.length > 0) {
+        throw new MeshdrillError(
+          'environment',
+          `context "${settings.context}" lacks what drills need:\n${presence.missing.map((m) => `  - ${m}`).join('\n')}`,
+          {
+            hint: 'meshdrill installs nothing on an existing cluster unless asked (--target-opt install=…); see docs/targets.md',
+          },
+        );
+      }
+      if (options.ruleFiles.length > 0 && !installed.prometheus) {
+        progress(
+          `note: meshdrill's rule files are not loaded into this cluster's Prometheus; load them there (${options.ruleFiles.join(', ')}) or alert signals will not fire`,
+        );
+      }
+      const wait = { timeoutMs: stack.waitTimeoutMs, pollMs: this.host.pollMs };
+      let prometheusUrl = installed.prometheus?.url ?? settings.prometheusUrl;
+      if (!prometheusUrl && presence.prometheus) {
+        const forward = await forwardPrometheus(this.host, kubeconfigPath, presence.prometheus, wait, {
+          localPort: stack.prometheus.localPort,
+          commands: runner.commands,
+        });
+        this.forwards.push(forward);
+        prometheusUrl = forward.url;
+      }
+      let ingressUrl = settings.ingressUrl ?? loadBalancerUrlOf(presence.ingressGateway);
+      if (!ingressUrl) {
+        const forward = await startPortForward(
+          this.host,
+          { kubeconfigPath, namespace: ISTIO_NAMESPACE, resource: `svc/${INGRESS_GATEWAY}`, remotePort: 80 },
+          { commands: runner.commands },
+        );
+        this.forwards.push(forward);
+        ingressUrl = forward.url;
+      }
+      const istiodTag = imageTagOf(presence.istiod);
+      return {
+        kubeconfigPath,
+        prometheusUrl: prometheusUrl ?? '',
+        ingressUrl,
+        versions: {
+          target: 'existing',
+          context: settings.context,
+          kubernetes,
+          ...(istiodTag ? { istio: istiodTag } : {}),
+          ...installed.versions,
+        },
+        timings,
+        binDirs: installed.binDirs,
+        prometheus: {
+          scrapeIntervalMs: stack.prometheus.scrapeIntervalMs,
+          evaluationIntervalMs: stack.prometheus.evaluationIntervalMs,
+        },
+        faultsAllowed: decision.allowed,
+      };
+    } catch (error) {
+      await this.teardown();
+      throw error;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    const forwards = this.forwards.splice(0);
+    await Promise.all(forwards.map((f) => f.stop()));
+  }
+}
+
+export function createExistingTarget(options: ExistingTargetOptions = {}): ExistingTarget {
+  return new ExistingClusterTarget(options);
+}

@@ -1,0 +1,98 @@
+// What an existing cluster must already have for drills — Istio (istiod), an ingress gateway, Prometheus and
+// Chaos Mesh — checked through the Kubernetes API, each gap named with how to fill it.
+
+import type { KubeClient } from '../../harness/kube/index.js';
+import type { KubeObject } from '../../harness/model/kube-object.js';
+import { CHAOS_MESH_CRDS } from '../shared/addons.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
+import { type ServiceRef, discoverPrometheus } from '../shared/prometheus/discover.js';
+import { deploymentNotAvailableReason } from '../shared/readiness.js';
+
+export interface MeshPresence {
+  istiod?: KubeObject;
+  ingressGateway?: KubeObject;
+  prometheus?: ServiceRef;
+  chaosMesh: boolean;
+  /** One line per missing component, saying how to fix it. */
+  missing: string[];
+}
+
+export async function checkMeshPresence(
+  kube: KubeClient,
+  options: { prometheusUrl?: string; need: { istio: boolean; prometheus: boolean; chaosMesh: boolean } },
+): Promise<MeshPresence> {
+  const missing: string[] = [];
+  const presence: MeshPresence = { chaosMesh: false, missing };
+
+  if (options.need.istio) {
+    const istiods = await kube.list('apps/v1', 'Deployment', {
+      namespace: ISTIO_NAMESPACE,
+      labelSelector: 'app=istiod',
+    });
+    const ready = istiods.find((d) => deploymentNotAvailableReason(d) === undefined);
+    if (ready) presence.istiod = ready;
+    else if (istiods[0]) {
+      missing.push(
+        `Istio: ${deploymentNotAvailableReason(istiods[0])} — fix istiod first (\`kubectl -n istio-system get pods\`)`,
+      );
+    } else {
+      missing.push(
+        'Istio: no istiod Deployment (label app=istiod) in istio-system — install Istio, or pass --target-opt install=istio',
+      );
+    }
+    const gateway = await kube.get({
+      apiVersion: 'v1',
+      kind: 'Service',
+      namespace: ISTIO_NAMESPACE,
+      name: INGRESS_GATEWAY,
+    });
+    if (gateway) presence.ingressGateway = gateway;
+    else {
+      missing.push(
+        `Istio ingress gateway: no Service ${ISTIO_NAMESPACE}/${INGRESS_GATEWAY} — install one, or pass --target-opt ingress-url=http://HOST:PORT`,
+      );
+    }
+  }
+  if (options.need.prometheus && !options.prometheusUrl) {
+    const found = await discoverPrometheus(kube);
+    if (found) presence.prometheus = found;
+    else {
+      missing.push(
+        'Prometheus: no Service found (looked for meshdrill-system/meshdrill-prometheus, istio-system/prometheus, ' +
+          'and Services labelled app.kubernetes.io/name=prometheus, app=prometheus or operated-prometheus=true) — ' +
+          'pass --target-opt prometheus-url=URL, or --target-opt install=prometheus',
+      );
+    }
+  }
+  if (options.need.chaosMesh) {
+    const crds = await Promise.all(
+      CHAOS_MESH_CRDS.map((name) =>
+        kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }),
+      ),
+    );
+    const controllers = await kube.list('apps/v1', 'Deployment', {
+      fieldSelector: 'metadata.name=chaos-controller-manager',
+    });
+    const absentCrds = CHAOS_MESH_CRDS.filter((_, i) => !crds[i]);
+    if (absentCrds.length > 0 || controllers.length === 0) {
+      const what = [
+        absentCrds.length > 0 ? `CRDs ${absentCrds.join(', ')} absent` : '',
+        controllers.length === 0 ? 'no chaos-controller-manager Deployment' : '',
+      ].filter(Boolean);
+      missing.push(
+        `Chaos Mesh: ${what.join('; ')} — install Chaos Mesh, or pass --target-opt install=chaos-mesh`,
+      );
+    } else presence.chaosMesh = true;
+  }
+  return presence;
+}
+
+/** The ingress URL from a LoadBalancer Service's status, when it has one (pure). */
+export function loadBalancerUrlOf(service: KubeObject | undefined): string | undefined {
+  const status = service?.status as
+    | { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }
+    | undefined;
+  const first = status?.loadBalancer?.ingress?.[0];
+  const host = first?.ip ?? first?.hostname;
+  return host ? `http://${host.includes(':') ? `[${host}]` : host}` : undefined;
+}

@@ -1,0 +1,236 @@
+// The kind target: checks prerequisites, creates or reuses a named kind cluster from a generated config, then
+// installs Istio (by version), Prometheus with meshdrill's rules, Chaos Mesh and the workload images; timed.
+// Every kubeconfig lives in the work dir: the user's ~/.kube/config and current context are never touched.
+
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { MeshdrillError } from '../../harness/model/errors.js';
+import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
+import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
+import { preloadImages } from '../shared/images.js';
+import { findCachedIstioctl } from '../shared/istio/release.js';
+import type { PortForward } from '../shared/port-forward.js';
+import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
+import { waitForNodesReady } from '../shared/readiness.js';
+import { type StackPart, installStack } from '../shared/stack.js';
+import { type Timings, timeStep } from '../shared/timings.js';
+import { type ToolRunner, createToolRunner } from '../shared/tool-runner.js';
+import { buildKindConfig, parseKindClusters, parseKindVersion } from './kind-config.js';
+import { type KindSettings, readKindSettings } from './kind-settings.js';
+
+export interface KindTargetOptions {
+  /** The machine: env (PATH), HOME, platform, kube client factory. Defaults to this process's. */
+  host?: Partial<Host>;
+}
+
+/** What the kind target needs on the host for these settings (pure). */
+export async function buildKindRequirements(
+  settings: KindSettings,
+  cacheDir: string,
+): Promise<Requirement[]> {
+  const { stack } = settings;
+  const requirements: Requirement[] = [
+    {
+      id: 'runtime',
+      anyOf: settings.runtime ? [settings.runtime] : ['docker', 'podman'],
+      purpose: 'a running container engine for the kind nodes',
+      probe: ['info'],
+    },
+    { anyOf: ['kind'], purpose: 'creates and deletes the cluster' },
+    { anyOf: ['kubectl'], purpose: 'port-forward to Prometheus, and runbook steps' },
+  ];
+  const helmFor = [
+    stack.istio.installer === 'helm' ? 'Istio' : '',
+    stack.chaosMesh.enabled ? 'Chaos Mesh' : '',
+    stack.k6Operator.enabled ? 'k6-operator' : '',
+  ].filter(Boolean);
+  if (helmFor.length > 0) requirements.push({ anyOf: ['helm'], purpose: `installs ${helmFor.join(', ')}` });
+  if (
+    stack.istio.installer === 'istioctl' &&
+    !(await findCachedIstioctl(cacheDir, stack.istio.config.version))
+  ) {
+    const purpose = `download istioctl ${stack.istio.config.version} (or use istio-installer=helm)`;
+    requirements.push({ anyOf: ['curl'], purpose }, { anyOf: ['tar'], purpose });
+  }
+  if (stack.istio.pluginCa?.mode === 'generate') {
+    requirements.push({ anyOf: ['openssl'], purpose: 'generates the plug-in CA (plugin-ca=generate)' });
+  }
+  return requirements;
+}
+
+class KindClusterTarget implements Target {
+  readonly name = 'kind';
+  private readonly host: Host;
+  private runner: ToolRunner | undefined;
+  private forward: PortForward | undefined;
+  private clusterName: string | undefined;
+  private created = false;
+  private keep = false;
+  private scratchKubeconfig = '';
+
+  constructor(options: KindTargetOptions) {
+    this.host = resolveHost(options.host);
+  }
+
+  async provision(options: ProvisionOptions): Promise<TargetEnvironment> {
+    const settings = readKindSettings(options.settings, options.istioVersion);
+    const timings: Timings = {};
+    const cacheDir = cacheDirOf(this.host);
+    await mkdir(options.workDir, { recursive: true });
+
+    const probeRunner = createToolRunner(this.host, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const chosen = await timeStep(timings, 'prerequisites', async () =>
+      checkPrerequisites(await buildKindRequirements(settings, cacheDir), probeRunner),
+    );
+    const runtime = chosen.runtime === 'podman' ? 'podman' : 'docker';
+    const runner = createToolRunner(this.host, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      // kind drives Docker unless told otherwise.
+      ...(runtime === 'podman' ? { env: { KIND_EXPERIMENTAL_PROVIDER: 'podman' } } : {}),
+    });
+    runner.commands.push(...probeRunner.commands);
+    this.runner = runner;
+    const name = settings.cluster.name;
+    this.clusterName = name;
+    this.keep = settings.keep;
+    // kind writes the new context into --kubeconfig; pointing it at the work dir keeps ~/.kube/config untouched.
+    this.scratchKubeconfig = join(options.workDir, 'kind-scratch.kubeconfig');
+    const kubeconfigPath = join(options.workDir, 'kubeconfig');
+
+    const kindVersion = parseKindVersion((await runner.run('kind', ['version'])).stdout) ?? 'unknown';
+    const existing = parseKindClusters(
+      (await runner.runChecked('kind', ['get', 'clusters'], { hint: `check that ${runtime} is running` }))
+        .stdout,
+    );
+    if (existing.includes(name)) {
+      if (!settings.reuse) {
+        throw new MeshdrillError(
+          'environment',
+          `a kind cluster named "${name}" already exists and reuse=false`,
+          {
+            hint: `delete it (\`kind delete cluster --name ${name}\`), pick another --target-opt cluster-name=, or set reuse=true`,
+          },
+        );
+      }
+      runner.progress(`reusing kind cluster "${name}"`);
+    } else {
+      const configFile = join(options.workDir, 'kind-config.yaml');
+      await writeFile(configFile, stringify(buildKindConfig(settings.cluster)));
+      runner.progress(`creating kind cluster "${name}" (${settings.cluster.nodeImage.split('@')[0]})`);
+      await timeStep(timings, 'cluster-create', () =>
+        runner.runChecked(
+          'kind',
+          [
+            'create',
+            'cluster',
+            '--name',
+            name,
+            '--config',
+            configFile,
+            '--wait',
+            '180s',
+            '--kubeconfig',
+            this.scratchKubeconfig,
+          ],
+          {
+            timeoutMs: 10 * 60_000,
+            hint: `look at \`kind export logs --name ${name}\`; host port ${settings.cluster.ingressHostPort} must be free (ingress-host-port=)`,
+          },
+        ),
+      );
+      this.created = true;
+    }
+
+    const kubeconfig = await runner.runChecked('kind', ['get', 'kubeconfig', '--name', name]);
+    await writeFile(kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
+    await chmod(kubeconfigPath, 0o600);
+    const kube = this.host.createKubeClient(kubeconfigPath);
+    const wait = {
+      timeoutMs: settings.stack.waitTimeoutMs,
+      pollMs: this.host.pollMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    await timeStep(timings, 'nodes-ready', () => waitForNodesReady(kube, 1 + settings.cluster.workers, wait));
+    const kubernetes = await kube.serverVersion();
+
+    if (settings.preloadImages && settings.images.length > 0) {
+      await timeStep(timings, 'image-preload', () =>
+        preloadImages(runner, runtime, settings.images, name, options.workDir),
+      );
+    }
+
+    const parts = new Set<StackPart>(['istio', 'prometheus']);
+    if (settings.stack.chaosMesh.enabled) parts.add('chaos-mesh');
+    if (settings.stack.k6Operator.enabled) parts.add('k6-operator');
+    const stack = await installStack(
+      {
+        host: this.host,
+        runner,
+        kube,
+        kubeconfigPath,
+        workDir: options.workDir,
+        cacheDir,
+        ruleFiles: options.ruleFiles,
+        timings,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      settings.stack,
+      parts,
+    );
+    this.forward = stack.prometheus;
+
+    return {
+      kubeconfigPath,
+      prometheusUrl: stack.prometheus?.url ?? '',
+      ingressUrl: `http://127.0.0.1:${settings.cluster.ingressHostPort}`,
+      versions: {
+        target: 'kind',
+        kind: kindVersion,
+        kubernetes,
+        'node-image': settings.cluster.nodeImage,
+        ...stack.versions,
+      },
+      timings,
+      binDirs: stack.binDirs,
+      prometheus: {
+        scrapeIntervalMs: settings.stack.prometheus.scrapeIntervalMs,
+        evaluationIntervalMs: settings.stack.prometheus.evaluationIntervalMs,
+      },
+      faultsAllowed: true,
+    };
+  }
+
+  async teardown(): Promise<void> {
+    const forward = this.forward;
+    this.forward = undefined;
+    await forward?.stop();
+    if (this.created && !this.keep && this.runner && this.clusterName) {
+      this.created = false;
+      this.runner.progress(`deleting kind cluster "${this.clusterName}"`);
+      await this.runner.runChecked(
+        'kind',
+        ['delete', 'cluster', '--name', this.clusterName, '--kubeconfig', this.scratchKubeconfig],
+        {
+          timeoutMs: 5 * 60_000,
+          hint: `delete it by hand: \`kind delete cluster --name ${this.clusterName}\``,
+        },
+      );
+    }
+  }
+
+  /** Command lines run so far (tests and the journal). */
+  get commands(): readonly string[] {
+    return this.runner?.commands ?? [];
+  }
+}
+
+export type KindTarget = Target & { readonly commands: readonly string[] };
+
+export function createKindTarget(options: KindTargetOptions = {}): KindTarget {
+  return new KindClusterTarget(options);
+}

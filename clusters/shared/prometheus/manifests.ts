@@ -1,0 +1,182 @@
+// Prometheus for drills as pure manifests: Istio's addon scrape model (pod annotations), a short scrape
+// interval, meshdrill's rule files in a ConfigMap, and `--web.enable-lifecycle` for reloads.
+
+import { basename } from 'node:path';
+import type { KubeObject } from '../../../harness/model/kube-object.js';
+import { toPromDuration } from '../../../harness/util/duration.js';
+
+export const PROMETHEUS_NAMESPACE = 'meshdrill-system';
+export const PROMETHEUS_NAME = 'meshdrill-prometheus';
+export const PROMETHEUS_PORT = 9090;
+/** Prometheus 3.5 is an LTS line; pinned so drills compare like with like. */
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.5.0';
+const RULES_DIR = '/etc/prometheus/rules';
+
+export interface PrometheusManifestOptions {
+  scrapeIntervalMs: number;
+  evaluationIntervalMs: number;
+  /** Rule files by name (contents already read). */
+  ruleFiles: { name: string; content: string }[];
+  image?: string;
+  retention?: string;
+}
+
+const LABELS = { 'app.kubernetes.io/name': PROMETHEUS_NAME, 'app.kubernetes.io/managed-by': 'meshdrill' };
+
+/** ConfigMap keys for rule files: DNS-safe, unique, and kept in the order given (pure). */
+export function ruleFileKeys(paths: readonly string[]): string[] {
+  return paths.map((path, i) => {
+    const safe = basename(path).replace(/[^-._a-zA-Z0-9]/g, '_');
+    return `${String(i).padStart(2, '0')}-${safe}`;
+  });
+}
+
+/** prometheus.yml (as an object): pods annotated `prometheus.io/scrape`, as Istio's addon does. */
+export function buildPrometheusConfig(options: PrometheusManifestOptions): Record<string, unknown> {
+  const scrape = toPromDuration(options.scrapeIntervalMs);
+  return {
+    global: {
+      scrape_interval: scrape,
+      scrape_timeout: toPromDuration(Math.min(options.scrapeIntervalMs, 10_000)),
+      evaluation_interval: toPromDuration(options.evaluationIntervalMs),
+    },
+    rule_files: [`${RULES_DIR}/*`],
+    scrape_configs: [
+      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+      {
+        job_name: 'kubernetes-pods',
+        kubernetes_sd_configs: [{ role: 'pod' }],
+        relabel_configs: [
+          {
+            source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'],
+            action: 'keep',
+            regex: 'true',
+          },
+          {
+            source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'],
+            action: 'replace',
+            target_label: '__metrics_path__',
+            regex: '(.+)',
+          },
+          {
+            source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'],
+            action: 'replace',
+            regex: '([^:]+)(?::\\d+)?;(\\d+)',
+            replacement: '$1:$2',
+            target_label: '__address__',
+          },
+          { action: 'labelmap', regex: '__meta_kubernetes_pod_label_(.+)' },
+          { source_labels: ['__meta_kubernetes_namespace'], action: 'replace', target_label: 'namespace' },
+          { source_labels: ['__meta_kubernetes_pod_name'], action: 'replace', target_label: 'pod' },
+          {
+            source_labels: ['__meta_kubernetes_pod_phase'],
+            action: 'drop',
+            regex: 'Pending|Succeeded|Failed|Completed',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function buildPrometheusManifests(
+  options: PrometheusManifestOptions,
+  configYaml: string,
+): KubeObject[] {
+  const ns = PROMETHEUS_NAMESPACE;
+  const meta = (name: string, namespaced = true): KubeObject['metadata'] => ({
+    name,
+    ...(namespaced ? { namespace: ns } : {}),
+    labels: { ...LABELS },
+  });
+  const rules: Record<string, string> = {};
+  const keys = ruleFileKeys(options.ruleFiles.map((f) => f.name));
+  options.ruleFiles.forEach((file, i) => {
+    rules[keys[i] as string] = file.content;
+  });
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      // No sidecar for the monitoring namespace: Prometheus must keep scraping while the mesh is broken.
+      metadata: { name: ns, labels: { ...LABELS, 'istio-injection': 'disabled' } },
+    },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(PROMETHEUS_NAME) },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: meta(PROMETHEUS_NAME, false),
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'],
+          verbs: ['get', 'list', 'watch'],
+        },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+        { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: meta(PROMETHEUS_NAME, false),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROMETHEUS_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: PROMETHEUS_NAME, namespace: ns }],
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(`${PROMETHEUS_NAME}-config`),
+      data: { 'prometheus.yml': configYaml },
+    },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${PROMETHEUS_NAME}-rules`), data: rules },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(PROMETHEUS_NAME),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { 'app.kubernetes.io/name': PROMETHEUS_NAME } },
+        template: {
+          metadata: { labels: { ...LABELS, 'sidecar.istio.io/inject': 'false' } },
+          spec: {
+            serviceAccountName: PROMETHEUS_NAME,
+            containers: [
+              {
+                name: 'prometheus',
+                image: options.image ?? PROMETHEUS_IMAGE,
+                args: [
+                  '--config.file=/etc/prometheus/config/prometheus.yml',
+                  '--storage.tsdb.path=/prometheus',
+                  `--storage.tsdb.retention.time=${options.retention ?? '12h'}`,
+                  '--web.enable-lifecycle',
+                ],
+                ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
+                readinessProbe: { httpGet: { path: '/-/ready', port: PROMETHEUS_PORT }, periodSeconds: 5 },
+                volumeMounts: [
+                  { name: 'config', mountPath: '/etc/prometheus/config' },
+                  { name: 'rules', mountPath: RULES_DIR },
+                  { name: 'data', mountPath: '/prometheus' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'config', configMap: { name: `${PROMETHEUS_NAME}-config` } },
+              { name: 'rules', configMap: { name: `${PROMETHEUS_NAME}-rules` } },
+              { name: 'data', emptyDir: {} },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(PROMETHEUS_NAME),
+      spec: {
+        selector: { 'app.kubernetes.io/name': PROMETHEUS_NAME },
+        ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: PROMETHEUS_PORT }],
+      },
+    },
+  ];
+}

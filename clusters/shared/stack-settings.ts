@@ -1,0 +1,144 @@
+// The settings shared by the kind and existing targets for what meshdrill installs (Istio, Prometheus, Chaos
+// Mesh, k6-operator): documented here once, read strictly, resolved into complete configs.
+
+import { isAbsolute, resolve } from 'node:path';
+import { type ChaosMeshConfig, DEFAULT_CHAOS_MESH_VERSION, type K6OperatorConfig } from './addons.js';
+import { DEFAULT_INGRESS_NODE_PORT, type IstioInstallConfig } from './istio/config.js';
+import type { IstioInstallRequest } from './istio/install.js';
+import type { PluginCaConfig } from './istio/plugin-ca.js';
+import { checkIstioVersion } from './istio/release.js';
+import type { SettingDoc, SettingsReader } from './settings.js';
+
+export const DEFAULT_ISTIO_VERSION = '1.30.3';
+
+export const STACK_SETTING_DOCS: readonly SettingDoc[] = [
+  {
+    key: 'istio-installer',
+    description: '`istioctl` (fetched per version and cached) or `helm` (charts base, istiod, gateway)',
+    default: 'istioctl',
+  },
+  { key: 'istio-profile', description: 'istioctl profile', default: 'default' },
+  { key: 'revision', description: 'install Istio as this revision (canary upgrades), e.g. `1-30-3`' },
+  {
+    key: 'revision-default',
+    description: 'make the revision the default, so `istio-injection=enabled` namespaces use it',
+    default: 'true',
+  },
+  {
+    key: 'secret-ttl',
+    description: 'workload certificate lifetime (`SECRET_TTL`), e.g. `10m`, for rotation drills',
+  },
+  {
+    key: 'plugin-ca',
+    description:
+      '`generate` (root + intermediate made with openssl) or a directory holding ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem',
+  },
+  {
+    key: 'plugin-ca-days',
+    description: 'lifetime of the generated intermediate CA, in days',
+    default: '365',
+  },
+  {
+    key: 'ingress-node-port',
+    description: "the ingress gateway's HTTP NodePort",
+    default: String(DEFAULT_INGRESS_NODE_PORT),
+  },
+  {
+    key: 'scrape-interval',
+    description: "Prometheus scrape interval (meshdrill's Prometheus)",
+    default: '5s',
+  },
+  { key: 'evaluation-interval', description: 'Prometheus rule evaluation interval', default: '5s' },
+  {
+    key: 'prometheus-port',
+    description: 'local port of the Prometheus port-forward (0 = a free port)',
+    default: '0',
+  },
+  { key: 'chaos-mesh', description: 'install Chaos Mesh with Helm', default: 'true on kind' },
+  { key: 'chaos-mesh-version', description: 'Chaos Mesh chart version', default: DEFAULT_CHAOS_MESH_VERSION },
+  { key: 'chaos-daemon-runtime', description: "Chaos Mesh's container runtime", default: 'containerd' },
+  {
+    key: 'chaos-daemon-socket',
+    description: "the runtime's socket on the nodes",
+    default: '/run/containerd/containerd.sock',
+  },
+  {
+    key: 'k6-operator',
+    description: 'install k6-operator with Helm (distributed load as TestRun objects)',
+    default: 'false',
+  },
+  { key: 'k6-operator-version', description: 'k6-operator chart version (latest when empty)' },
+  { key: 'wait-timeout', description: 'how long to wait for each component to become ready', default: '5m' },
+];
+
+export interface StackSettings {
+  istio: IstioInstallRequest;
+  prometheus: { scrapeIntervalMs: number; evaluationIntervalMs: number; localPort: number };
+  chaosMesh: ChaosMeshConfig & { enabled: boolean };
+  k6Operator: K6OperatorConfig & { enabled: boolean };
+  waitTimeoutMs: number;
+}
+
+export function readStackSettings(
+  reader: SettingsReader,
+  istioVersion: string | undefined,
+  defaults: {
+    ingressServiceType: IstioInstallConfig['ingressServiceType'];
+    chaosMesh: boolean;
+    /** Intervals to assume when meshdrill does not run the Prometheus (Istio's addon uses 15s). */
+    intervalMs?: number;
+  },
+): StackSettings {
+  const version = istioVersion ?? DEFAULT_ISTIO_VERSION;
+  try {
+    checkIstioVersion(version);
+  } catch (error) {
+    reader.problem(error instanceof Error ? error.message : String(error));
+  }
+  const revision = reader.name('revision');
+  const secretTtlMs = reader.duration('secret-ttl');
+  const ingressNodePort = reader.int('ingress-node-port', DEFAULT_INGRESS_NODE_PORT, 30000, 32766);
+  const pluginCaRaw = reader.string('plugin-ca');
+  const pluginCaDays = reader.int('plugin-ca-days', 365, 1, 3650);
+  let pluginCa: PluginCaConfig | undefined;
+  if (pluginCaRaw === 'generate') pluginCa = { mode: 'generate', intermediateDays: pluginCaDays };
+  else if (pluginCaRaw)
+    pluginCa = { mode: 'files', dir: isAbsolute(pluginCaRaw) ? pluginCaRaw : resolve(pluginCaRaw) };
+
+  const config: IstioInstallConfig = {
+    version,
+    profile: reader.string('istio-profile', 'default'),
+    ...(revision ? { revision } : {}),
+    revisionIsDefault: reader.bool('revision-default', true),
+    ...(secretTtlMs === undefined ? {} : { secretTtlMs }),
+    ingressServiceType: defaults.ingressServiceType,
+    ingressNodePort,
+    ingressHttpsNodePort: ingressNodePort + 1,
+  };
+  const scrapeIntervalMs = reader.duration('scrape-interval', defaults.intervalMs ?? 5000);
+  const evaluationIntervalMs = reader.duration('evaluation-interval', defaults.intervalMs ?? 5000);
+  if (scrapeIntervalMs < 1000) reader.problem('--target-opt scrape-interval: expected at least 1s');
+  return {
+    istio: {
+      config,
+      installer: reader.oneOf('istio-installer', ['istioctl', 'helm'] as const, 'istioctl'),
+      ...(pluginCa ? { pluginCa } : {}),
+    },
+    prometheus: {
+      scrapeIntervalMs,
+      evaluationIntervalMs,
+      localPort: reader.int('prometheus-port', 0, 0, 65535),
+    },
+    chaosMesh: {
+      enabled: reader.bool('chaos-mesh', defaults.chaosMesh),
+      version: reader.string('chaos-mesh-version', DEFAULT_CHAOS_MESH_VERSION),
+      runtime: reader.string('chaos-daemon-runtime', 'containerd'),
+      socketPath: reader.string('chaos-daemon-socket', '/run/containerd/containerd.sock'),
+    },
+    k6Operator: (() => {
+      const v = reader.string('k6-operator-version');
+      return { enabled: reader.bool('k6-operator', false), ...(v ? { version: v } : {}) };
+    })(),
+    waitTimeoutMs: reader.duration('wait-timeout', 5 * 60_000),
+  };
+}

@@ -1,0 +1,97 @@
+// Installs the drill stack on a cluster meshdrill may change: Istio, Prometheus with meshdrill's rules (reached
+// by port-forward), Chaos Mesh and optionally k6-operator, each timed; returns what the TargetEnvironment needs.
+
+import type { KubeClient } from '../../harness/kube/index.js';
+import { installChaosMesh, installK6Operator } from './addons.js';
+import type { Host } from './host.js';
+import { installIstio } from './istio/install.js';
+import type { PortForward } from './port-forward.js';
+import { PROMETHEUS_IMAGE } from './prometheus/manifests.js';
+import { MESHDRILL_PROMETHEUS_SERVICE, forwardPrometheus, installPrometheus } from './prometheus/install.js';
+import type { WaitOptions } from './readiness.js';
+import type { StackSettings } from './stack-settings.js';
+import { type Timings, timeStep } from './timings.js';
+import type { ToolRunner } from './tool-runner.js';
+
+export type StackPart = 'istio' | 'prometheus' | 'chaos-mesh' | 'k6-operator';
+
+export interface StackContext {
+  host: Host;
+  runner: ToolRunner;
+  kube: KubeClient;
+  kubeconfigPath: string;
+  workDir: string;
+  cacheDir: string;
+  ruleFiles: string[];
+  timings: Timings;
+  signal?: AbortSignal;
+}
+
+export interface StackResult {
+  versions: Record<string, string>;
+  binDirs: string[];
+  /** The Prometheus port-forward, when Prometheus was installed (the caller stops it at teardown). */
+  prometheus?: PortForward;
+}
+
+/** Installs the parts asked for, in dependency order (Istio before anything that may be injected). */
+export async function installStack(
+  ctx: StackContext,
+  settings: StackSettings,
+  parts: ReadonlySet<StackPart>,
+): Promise<StackResult> {
+  const wait: WaitOptions = {
+    timeoutMs: settings.waitTimeoutMs,
+    pollMs: ctx.host.pollMs,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+  const result: StackResult = { versions: {}, binDirs: [] };
+  const common = { kubeconfigPath: ctx.kubeconfigPath, cacheDir: ctx.cacheDir, wait };
+
+  if (parts.has('istio')) {
+    const istio = await installIstio(
+      {
+        runner: ctx.runner,
+        kube: ctx.kube,
+        kubeconfigPath: ctx.kubeconfigPath,
+        workDir: ctx.workDir,
+        cacheDir: ctx.cacheDir,
+        timings: ctx.timings,
+        wait,
+      },
+      settings.istio,
+    );
+    Object.assign(result.versions, istio.versions);
+    if (istio.istioctlDir) result.binDirs.push(istio.istioctlDir);
+  }
+  if (parts.has('prometheus')) {
+    result.prometheus = await timeStep(ctx.timings, 'prometheus', async () => {
+      ctx.runner.progress('installing Prometheus with meshdrill rules');
+      await installPrometheus(ctx.kube, { ...settings.prometheus, ruleFiles: ctx.ruleFiles }, wait);
+      return forwardPrometheus(ctx.host, ctx.kubeconfigPath, MESHDRILL_PROMETHEUS_SERVICE, wait, {
+        localPort: settings.prometheus.localPort,
+        commands: ctx.runner.commands,
+      });
+    });
+    result.versions.prometheus = PROMETHEUS_IMAGE.split(':').at(-1) ?? PROMETHEUS_IMAGE;
+  }
+  try {
+    if (parts.has('chaos-mesh')) {
+      await timeStep(ctx.timings, 'chaos-mesh', () =>
+        installChaosMesh(ctx.runner, ctx.kube, common, settings.chaosMesh),
+      );
+      result.versions['chaos-mesh'] = settings.chaosMesh.version;
+    }
+    if (parts.has('k6-operator')) {
+      await timeStep(ctx.timings, 'k6-operator', () =>
+        installK6Operator(ctx.runner, ctx.kube, common, settings.k6Operator),
+      );
+      result.versions['k6-operator'] = settings.k6Operator.version ?? 'latest';
+    }
+  } catch (error) {
+    // The port-forward is a live child: a failure after it started must not leave it behind.
+    await result.prometheus?.stop();
+    throw error;
+  }
+  return result;
+}

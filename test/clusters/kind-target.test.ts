@@ -1,0 +1,326 @@
+// The kind target end to end against fake kind, docker, helm, kubectl, curl and tar on PATH (and an in-memory
+// cluster behind the KubeClient): exact command lines, the generated config, kubeconfig isolation, timings,
+// the Prometheus port-forward, reuse/keep, and teardown.
+
+import { expect } from 'chai';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { createKindTarget } from '../../clusters/kind/index.js';
+import { MeshdrillError } from '../../harness/model/errors.js';
+import { FakeCluster, type Sandbox, createSandbox, expectGolden, isAlive } from './support.js';
+
+describe('kind target (fake tools on PATH)', function () {
+  this.timeout(30_000);
+  let sandbox: Sandbox;
+  let cluster: FakeCluster;
+
+  beforeEach(async () => {
+    sandbox = await createSandbox();
+    cluster = new FakeCluster();
+    cluster.seedNode('drill-control-plane');
+    cluster.seedInstalledStack();
+  });
+  afterEach(async () => {
+    await sandbox.cleanup();
+  });
+
+  async function writeRules(): Promise<string> {
+    const rules = join(sandbox.dir, 'mesh-rules.yaml');
+    await writeFile(rules, 'groups:\n  - name: mesh\n    rules: []\n');
+    return rules;
+  }
+
+  it('creates the cluster, installs the stack, and runs exactly these commands', async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const progress: string[] = [];
+    const env = await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [await writeRules()],
+      istioVersion: '1.29.4',
+      settings: { 'cluster-name': 'drill' },
+      onProgress: (m) => progress.push(m),
+    });
+    try {
+      const lines = await sandbox.lines();
+      const forward = lines.find((l) => l.startsWith('kubectl'));
+      expect(lines.filter((l) => !l.startsWith('kubectl'))).to.deep.equal([
+        'docker info',
+        'kind version',
+        'kind get clusters',
+        'kind create cluster --name drill --config $SANDBOX/work/kind-config.yaml --wait 180s --kubeconfig $SANDBOX/work/kind-scratch.kubeconfig',
+        'kind get kubeconfig --name drill',
+        'docker pull fortio/fortio:1.74.0',
+        'kind load docker-image fortio/fortio:1.74.0 --name drill',
+        'curl -fsSL --retry 3 -o ' +
+          lines
+            .find((l) => l.startsWith('curl'))
+            ?.split(' -o ')[1]
+            ?.split(' ')[0] +
+          ' https://github.com/istio/istio/releases/download/1.29.4/istio-1.29.4-linux-amd64.tar.gz',
+        lines.find((l) => l.startsWith('tar')) as string,
+        'istioctl install --kubeconfig $SANDBOX/work/kubeconfig -f $SANDBOX/work/istio/istio-operator.yaml -y',
+        'helm repo add chaos-mesh https://charts.chaos-mesh.org --force-update',
+        'helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh -n chaos-mesh --create-namespace --set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/containerd/containerd.sock --set controllerManager.replicaCount=1 --version 2.8.3 --kubeconfig $SANDBOX/work/kubeconfig --wait --timeout 10m',
+      ]);
+      expect(lines.find((l) => l.startsWith('curl'))).to.match(
+        /-o \$SANDBOX\/home\/\.cache\/meshdrill\/istio\/1\.29\.4\/\.partial-/,
+      );
+      expect(forward).to.match(
+        /^kubectl --kubeconfig \$SANDBOX\/work\/kubeconfig --namespace meshdrill-system port-forward --address 127\.0\.0\.1 svc\/meshdrill-prometheus \d+:9090$/,
+      );
+
+      // The generated config is what kind got, and it matches the golden file.
+      const config = await readFile(join(sandbox.stateDir, 'kind-config-drill.yaml'), 'utf8');
+      await expectGolden('kind-config-default.yaml', config);
+      await expectGolden(
+        'istio-operator-as-installed.yaml',
+        await readFile(join(sandbox.stateDir, 'istio-operator.yaml'), 'utf8'),
+      );
+
+      // The kubeconfig is the work dir's, private, and points at the kind cluster.
+      expect(env.kubeconfigPath).to.equal(join(sandbox.workDir, 'kubeconfig'));
+      expect((await stat(env.kubeconfigPath)).mode & 0o777).to.equal(0o600);
+      expect(
+        (parse(await readFile(env.kubeconfigPath, 'utf8')) as { 'current-context': string })[
+          'current-context'
+        ],
+      ).to.equal('kind-drill');
+      await access(join(sandbox.home, '.kube')).then(
+        () => expect.fail('~/.kube must not be created or touched'),
+        () => undefined,
+      );
+
+      // Prometheus answers through the port-forward; the rule file went into its ConfigMap.
+      const ready = await fetch(`${env.prometheusUrl}/-/ready`);
+      expect(ready.status).to.equal(200);
+      const rules = cluster.objects.get('ConfigMap/meshdrill-system/meshdrill-prometheus-rules');
+      expect(rules?.data).to.deep.equal({ '00-mesh-rules.yaml': 'groups:\n  - name: mesh\n    rules: []\n' });
+
+      expect(env.ingressUrl).to.equal('http://127.0.0.1:8080');
+      expect(env.faultsAllowed).to.equal(true);
+      expect(env.prometheus).to.deep.equal({ scrapeIntervalMs: 5000, evaluationIntervalMs: 5000 });
+      expect(env.versions).to.include({
+        target: 'kind',
+        kind: 'v0.30.0',
+        kubernetes: 'v1.34.0',
+        istio: '1.29.4',
+        istiod: '1.30.3',
+        'chaos-mesh': '2.8.3',
+        prometheus: 'v3.5.0',
+      });
+      expect(env.binDirs).to.deep.equal([
+        join(sandbox.home, '.cache/meshdrill/istio/1.29.4/istio-1.29.4/bin'),
+      ]);
+      for (const key of [
+        'prerequisites',
+        'cluster-create',
+        'nodes-ready',
+        'image-preload',
+        'istio-install',
+        'istio-fetch',
+        'prometheus',
+        'chaos-mesh',
+      ]) {
+        expect(env.timings[key], key).to.be.a('number').and.at.least(0);
+      }
+      expect(progress.some((m) => m.startsWith('creating kind cluster "drill"'))).to.equal(true);
+    } finally {
+      await target.teardown();
+    }
+    expect((await sandbox.lines()).at(-1)).to.equal(
+      'kind delete cluster --name drill --kubeconfig $SANDBOX/work/kind-scratch.kubeconfig',
+    );
+    // The port-forward is stopped by PID.
+    const url = env.prometheusUrl;
+    await fetch(`${url}/-/ready`).then(
+      () => expect.fail('the port-forward still answers after teardown'),
+      () => undefined,
+    );
+  });
+
+  it('reuses an existing cluster, never deletes it, and uses the cached istioctl', async () => {
+    await mkdir(sandbox.stateDir, { recursive: true });
+    await writeFile(join(sandbox.stateDir, 'kind-clusters'), 'meshdrill\n');
+    const first = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    await first.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [],
+      settings: { 'chaos-mesh': 'false', 'preload-images': 'false' },
+    });
+    await first.teardown();
+    const second = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    await second.provision({
+      workDir: join(sandbox.dir, 'work2'),
+      ruleFiles: [],
+      settings: { 'chaos-mesh': 'false', 'preload-images': 'false' },
+    });
+    await second.teardown();
+
+    const lines = await sandbox.lines();
+    expect(lines.filter((l) => l.startsWith('kind create'))).to.deep.equal([]);
+    expect(lines.filter((l) => l.startsWith('kind delete'))).to.deep.equal([]);
+    expect(lines.filter((l) => l.startsWith('curl'))).to.have.length(1);
+    expect(lines.filter((l) => l.startsWith('helm'))).to.deep.equal([]);
+    expect(lines.filter((l) => l.startsWith('istioctl install'))).to.have.length(2);
+  });
+
+  it('refuses to reuse when reuse=false, before changing anything', async () => {
+    await mkdir(sandbox.stateDir, { recursive: true });
+    await writeFile(join(sandbox.stateDir, 'kind-clusters'), 'meshdrill\n');
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const error = await target
+      .provision({ workDir: sandbox.workDir, ruleFiles: [], settings: { reuse: 'false' } })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).to.be.instanceOf(MeshdrillError);
+    expect((error as MeshdrillError).message).to.include(
+      'a kind cluster named "meshdrill" already exists and reuse=false',
+    );
+    expect((error as MeshdrillError).hint).to.include('kind delete cluster --name meshdrill');
+    await target.teardown();
+    expect((await sandbox.lines()).filter((l) => /create|delete|install/.test(l))).to.deep.equal([]);
+  });
+
+  it('keeps a created cluster when keep=true', async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [],
+      settings: { keep: 'true', 'preload-images': 'false' },
+    });
+    await target.teardown();
+    const lines = await sandbox.lines();
+    expect(lines.some((l) => l.startsWith('kind create cluster --name meshdrill'))).to.equal(true);
+    expect(lines.some((l) => l.startsWith('kind delete'))).to.equal(false);
+  });
+
+  it('installs Istio with Helm as a default revision, with workers, podman and k6-operator', async () => {
+    cluster = new FakeCluster();
+    for (const n of ['c', 'w1', 'w2']) cluster.seedNode(n);
+    cluster.seedInstalledStack({ revision: '1-30-3' });
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const env = await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [],
+      istioVersion: '1.30.3',
+      settings: {
+        'istio-installer': 'helm',
+        revision: '1-30-3',
+        workers: '2',
+        runtime: 'podman',
+        'k6-operator': 'true',
+        'secret-ttl': '10m',
+        'scrape-interval': '2s',
+      },
+    });
+    await target.teardown();
+    const calls = await sandbox.calls();
+    const lines = await sandbox.lines();
+    expect(lines[0]).to.equal('podman info');
+    expect(
+      calls.filter((c) => c.tool === 'kind').every((c) => c.env.KIND_EXPERIMENTAL_PROVIDER === 'podman'),
+    ).to.equal(true);
+    expect(lines).to.include(
+      'kind load image-archive $SANDBOX/work/fortio_fortio_1.74.0.tar --name meshdrill',
+    );
+    expect(
+      lines.filter((l) => l.startsWith('helm upgrade')).map((l) => l.split(' ').slice(0, 4).join(' ')),
+    ).to.deep.equal([
+      'helm upgrade --install istio-base',
+      'helm upgrade --install istiod-1-30-3',
+      'helm upgrade --install istio-ingressgateway',
+      'helm upgrade --install chaos-mesh',
+      'helm upgrade --install k6-operator',
+    ]);
+    // Helm's repository list stays in meshdrill's cache, not the user's.
+    expect(
+      calls
+        .filter((c) => c.tool === 'helm')
+        .every((c) => c.env.HELM_REPOSITORY_CONFIG?.endsWith('.cache/meshdrill/helm/repositories.yaml')),
+    ).to.equal(true);
+    expect(lines.some((l) => l.startsWith('curl') || l.startsWith('istioctl'))).to.equal(false);
+    const istiodValues = parse(
+      await readFile(join(sandbox.stateDir, 'helm-values-istiod-1-30-3.yaml'), 'utf8'),
+    ) as {
+      revision: string;
+      meshConfig: { defaultConfig: { proxyMetadata: { SECRET_TTL: string } } };
+    };
+    expect(istiodValues.revision).to.equal('1-30-3');
+    expect(istiodValues.meshConfig.defaultConfig.proxyMetadata.SECRET_TTL).to.equal('10m');
+    const kindConfig = parse(
+      await readFile(join(sandbox.stateDir, 'kind-config-meshdrill.yaml'), 'utf8'),
+    ) as { nodes: unknown[] };
+    expect(kindConfig.nodes).to.have.length(3);
+    expect(env.versions).to.include({
+      'istio-revision': '1-30-3',
+      'istio-installer': 'helm',
+      'k6-operator': 'latest',
+    });
+    expect(env.prometheus.scrapeIntervalMs).to.equal(2000);
+    const config = cluster.objects.get('ConfigMap/meshdrill-system/meshdrill-prometheus-config');
+    const data = (config?.data ?? {}) as Record<string, string>;
+    expect(data['prometheus.yml']).to.include('scrape_interval: 2s');
+  });
+
+  it('reports every bad setting at once, before running anything', async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const error = await target
+      .provision({
+        workDir: sandbox.workDir,
+        ruleFiles: [],
+        istioVersion: 'latest',
+        settings: { workers: 'two', 'k8s-version': '1.20', 'clustr-name': 'x', 'scrape-interval': 'fast' },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).to.be.instanceOf(MeshdrillError);
+    const { message, kind, hint } = error as MeshdrillError;
+    expect(kind).to.equal('invalid-input');
+    expect(message).to.include('5 problems');
+    expect(message).to.include('--target-opt workers: expected a whole number from 0 to 10, got "two"');
+    expect(message).to.include('k8s-version: expected one of');
+    expect(message).to.include('--target-opt clustr-name: not a setting of the kind target');
+    expect(message).to.include('--istio: expected an Istio release such as "1.30.3", got "latest"');
+    expect(message).to.include(
+      '--target-opt scrape-interval: expected a duration like "5s" or "2m", got "fast"',
+    );
+    expect(hint).to.include('cluster-name');
+    expect(await sandbox.calls()).to.deep.equal([]);
+  });
+
+  it('stops the port-forward by PID at teardown', async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const env = await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [],
+      settings: { 'preload-images': 'false', 'chaos-mesh': 'false' },
+    });
+    const port = Number(new URL(env.prometheusUrl).port);
+    expect(port).to.be.greaterThan(0);
+    const pids = await findListenerPids(port);
+    await target.teardown();
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).to.equal(false);
+  });
+});
+
+/** PIDs of the fake kubectl processes (their argv carries the local port). */
+async function findListenerPids(port: number): Promise<number[]> {
+  const { readdir } = await import('node:fs/promises');
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (cmdline.includes('port-forward') && cmdline.includes(`${port}:9090`)) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  expect(pids.length, 'the fake kubectl port-forward process').to.be.greaterThan(0);
+  return pids;
+}
