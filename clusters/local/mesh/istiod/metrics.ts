@@ -1,0 +1,133 @@
+// istiod's metrics with the real names (ISTIO-FACTS.md): counters carry no `_total` suffix, push errors are
+// `pilot_xds_pushes{type=~".*_senderr"}`, convergence is a histogram in seconds.
+
+import type { CertificateAuthority } from '../ca/index.js';
+import type { MeshSnapshot } from '../config/snapshot.js';
+import { Gauge, Histogram, Registry } from '../metrics/registry.js';
+
+/** A counter rendered without `_total`, as istiod's OpenCensus-era names are. */
+class IstioCounter extends Gauge {
+  inc(labels: Record<string, string> = {}, by = 1): void {
+    this.set(labels, this.get(labels) + by);
+  }
+
+  override render(): string {
+    return super.render().replace(`# TYPE ${this.name} gauge`, `# TYPE ${this.name} counter`);
+  }
+}
+
+export class IstiodMetrics {
+  readonly registry = new Registry();
+  readonly connected = this.registry.register(
+    new Gauge('pilot_xds', 'Number of endpoints connected to this pilot using XDS.', ['version']),
+  );
+  readonly pushes = this.registry.register(
+    new IstioCounter('pilot_xds_pushes', 'Pilot build and send errors for lds, rds, cds and eds.', ['type']),
+  );
+  readonly pushTriggers = this.registry.register(
+    new IstioCounter(
+      'pilot_push_triggers',
+      'Total number of times a push was triggered, labeled by reason for the push.',
+      ['type'],
+    ),
+  );
+  readonly rejects = this.registry.register(
+    new IstioCounter(
+      'pilot_total_xds_rejects',
+      'Total number of XDS responses from pilot rejected by proxy.',
+    ),
+  );
+  readonly cdsRejects = this.registry.register(
+    new IstioCounter('pilot_xds_cds_reject', 'Pilot rejected CDS configs.'),
+  );
+  readonly convergence = this.registry.register(
+    new Histogram(
+      'pilot_proxy_convergence_time',
+      'Delay in seconds between config change and a proxy receiving all required configuration.',
+      [0.1, 0.5, 1, 3, 5, 10, 20, 30],
+    ),
+  );
+  readonly pushTime = this.registry.register(
+    new Histogram(
+      'pilot_xds_push_time',
+      'Total time in seconds Pilot takes to push lds, rds, cds and eds.',
+      [0.01, 0.1, 1, 3, 5, 10, 20, 30],
+      ['type'],
+    ),
+  );
+  readonly services = this.registry.register(new Gauge('pilot_services', 'Total services known to pilot.'));
+  readonly virtualServices = this.registry.register(
+    new Gauge('pilot_virt_services', 'Total virtual services known to pilot.'),
+  );
+  readonly destinationRules = this.registry.register(
+    new Gauge('pilot_destrule_subsets', 'Duplicate subsets across destination rules for same host'),
+  );
+  readonly csrCount = this.registry.register(
+    new IstioCounter('citadel_server_csr_count', 'The number of CSRs received by Citadel server.'),
+  );
+  readonly issued = this.registry.register(
+    new IstioCounter(
+      'citadel_server_success_cert_issuance_count',
+      'The number of certificates issuances that have succeeded.',
+    ),
+  );
+  readonly signErr = this.registry.register(
+    new IstioCounter(
+      'citadel_server_csr_sign_err_count',
+      'The number of errors occurred when signing the CSR.',
+    ),
+  );
+  readonly csrParseErr = this.registry.register(
+    new IstioCounter(
+      'citadel_server_csr_parsing_err_count',
+      'The number of errors occurred when parsing the CSR.',
+    ),
+  );
+  readonly authnErr = this.registry.register(
+    new IstioCounter('citadel_server_authentication_failure_count', 'The number of authentication failures.'),
+  );
+  readonly rootExpiry = this.registry.register(
+    new Gauge(
+      'citadel_server_root_cert_expiry_timestamp',
+      'The unix timestamp, in seconds, when Citadel root cert will expire.',
+    ),
+  );
+  readonly chainExpiry = this.registry.register(
+    new Gauge(
+      'citadel_server_cert_chain_expiry_timestamp',
+      'The unix timestamp, in seconds, when Citadel cert chain will expire.',
+    ),
+  );
+  readonly chainExpirySeconds = this.registry.register(
+    new Gauge(
+      'citadel_server_cert_chain_expiry_seconds',
+      'The time remaining, in seconds, before the cert chain will expire.',
+    ),
+  );
+  private ca: CertificateAuthority | undefined;
+
+  constructor(readonly version: string) {
+    this.connected.set({ version }, 0);
+    for (const t of ['cds', 'eds', 'lds', 'rds']) this.pushes.inc({ type: t }, 0);
+    this.rejects.inc({}, 0);
+    for (const c of [this.csrCount, this.issued, this.signErr]) c.inc({}, 0);
+    this.registry.onCollect(() => {
+      if (!this.ca) return;
+      this.chainExpirySeconds.set(
+        {},
+        Math.round((this.ca.signingCertNotAfter.getTime() - Date.now()) / 1000),
+      );
+    });
+  }
+
+  setCa(ca: CertificateAuthority): void {
+    this.ca = ca;
+    this.rootExpiry.set({}, Math.floor(ca.rootCertNotAfter.getTime() / 1000));
+    this.chainExpiry.set({}, Math.floor(ca.signingCertNotAfter.getTime() / 1000));
+  }
+
+  refreshInventory(snapshot: MeshSnapshot): void {
+    this.services.set({}, snapshot.services.length + snapshot.serviceEntries.length);
+    this.virtualServices.set({}, snapshot.virtualServices.length);
+  }
+}
