@@ -5,7 +5,7 @@ import { RESOURCES } from '../controllers/resources.js';
 import type { ObjectStore } from '../store/types.js';
 import { buildDnsTable, writeDnsTable } from './cluster-dns.js';
 import { createKubeProxy, desiredListeners, type ListenerSpec } from './kube-proxy.js';
-import { installServiceAllocator } from './service-ips.js';
+import { installServiceAllocator, type ReservedNodePort } from './service-ips.js';
 
 export { buildDnsTable, writeDnsTable } from './cluster-dns.js';
 export {
@@ -15,7 +15,7 @@ export {
   type KubeProxy,
   type ListenerSpec,
 } from './kube-proxy.js';
-export { installServiceAllocator, SERVICE_CIDR } from './service-ips.js';
+export { installServiceAllocator, type ReservedNodePort, SERVICE_CIDR } from './service-ips.js';
 
 export interface Network {
   /** http://127.0.0.1:<nodePort> of a NodePort/LoadBalancer service port (by name or number), if any. */
@@ -30,12 +30,14 @@ export interface NetworkOptions {
   store: ObjectStore;
   dnsFile: string;
   onListenError?: (spec: ListenerSpec, error: Error) => void;
+  /** nodePorts promised to named services before they exist (the ingress gateway's host port). */
+  reservedNodePorts?: ReservedNodePort[];
 }
 
 /** Must start before any Service exists: ClusterIPs are allocated at admission. */
 export function startNetwork(options: NetworkOptions): Network {
   const { store } = options;
-  const allocator = installServiceAllocator(store);
+  const allocator = installServiceAllocator(store, options.reservedNodePorts);
   const proxy = createKubeProxy(options.onListenError);
   let queued = false;
   let stopped = false;

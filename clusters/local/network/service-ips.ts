@@ -12,9 +12,21 @@ export interface ServiceAllocator {
   release(service: StoredObject): void;
 }
 
-export function installServiceAllocator(store: ObjectStore): ServiceAllocator {
+/** A host port promised ahead of time to one service port (kind's extraPortMappings: a fixed nodePort). */
+export interface ReservedNodePort {
+  namespace: string;
+  name: string;
+  /** Port names (first match wins), e.g. ["http2", "http"]; otherwise the port numbered 80. */
+  portNames: string[];
+  nodePort: number;
+}
+
+export function installServiceAllocator(
+  store: ObjectStore,
+  reserved: ReservedNodePort[] = [],
+): ServiceAllocator {
   const usedIps = new Set<string>();
-  const usedNodePorts = new Set<number>();
+  const usedNodePorts = new Set<number>(reserved.map((r) => r.nodePort));
   for (const s of store.list(RESOURCES.services).items as Service[]) {
     if (s.spec.clusterIP) usedIps.add(s.spec.clusterIP);
     for (const p of s.spec.ports ?? []) if (p.nodePort) usedNodePorts.add(p.nodePort);
@@ -69,7 +81,16 @@ export function installServiceAllocator(store: ObjectStore): ServiceAllocator {
     spec.internalTrafficPolicy ??= 'Cluster';
     if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
       spec.externalTrafficPolicy ??= 'Cluster';
-      for (const p of spec.ports ?? []) {
+      const promise = reserved.find(
+        (r) => r.namespace === object.metadata.namespace && r.name === object.metadata.name,
+      );
+      const ports = spec.ports ?? [];
+      const promised = promise
+        ? (promise.portNames.map((n) => ports.find((p) => p.name === n)).find((p) => p !== undefined) ??
+          ports.find((p) => p.port === 80))
+        : undefined;
+      if (promise && promised && promised.nodePort === undefined) promised.nodePort = promise.nodePort;
+      for (const p of ports) {
         const previous = oldSpec.ports?.find((o) => o.port === p.port && o.name === p.name)?.nodePort;
         if (p.nodePort === undefined) p.nodePort = previous ?? allocateNodePort();
         else usedNodePorts.add(p.nodePort);
@@ -81,7 +102,9 @@ export function installServiceAllocator(store: ObjectStore): ServiceAllocator {
     release(service): void {
       const spec = (service.spec ?? {}) as Service['spec'];
       if (spec.clusterIP) usedIps.delete(spec.clusterIP);
-      for (const p of spec.ports ?? []) if (p.nodePort) usedNodePorts.delete(p.nodePort);
+      for (const p of spec.ports ?? []) {
+        if (p.nodePort && !reserved.some((r) => r.nodePort === p.nodePort)) usedNodePorts.delete(p.nodePort);
+      }
     },
   };
 }

@@ -1,0 +1,288 @@
+// The embedded local target: store, API server, controllers, kubelet, network and a real Prometheus on
+// 127.0.0.1, provisioned in about a second and torn down with proof that every process it started is gone.
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { MeshdrillError } from '../../harness/model/errors.js';
+import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
+import { type ApiServer, startApiServer, writeKubeconfig } from './apiserver/index.js';
+import { type ControllerManager, RESOURCES, startControllers } from './controllers/index.js';
+import { type Kubelet, startKubelet } from './kubelet/index.js';
+import { isAlive, signalTree } from './kubelet/process-group.js';
+import { type Network, startNetwork } from './network/index.js';
+import type { PodRuntime } from './pod-runtime.js';
+import {
+  createBundler,
+  createDefaultImageRegistry,
+  type ImageRegistry,
+  type ProgramBundler,
+} from './programs/index.js';
+import { type PrometheusInstance, startPrometheus } from './prometheus/index.js';
+import { createMemoryStore, type MemoryStore } from './store/index.js';
+
+export const INGRESS_NAMESPACE = 'istio-system';
+export const INGRESS_SERVICE = 'istio-ingressgateway';
+
+/** The running pieces, for in-process extensions (the Istio emulation registers images and hooks here). */
+export interface LocalCluster {
+  store: MemoryStore;
+  images: ImageRegistry;
+  bundler: ProgramBundler;
+  controllers: ControllerManager;
+  kubelet: Kubelet;
+  network: Network;
+  apiServer: ApiServer;
+  prometheus: PrometheusInstance;
+  workDir: string;
+}
+
+export interface LocalTargetOptions {
+  /** Multiplies CrashLoopBackOff/image-pull back-off (settings `backoff-scale`). Default 1. */
+  backoffScale?: number;
+  /** Runs after the store and image registry exist and before any pod starts (register images, hooks). */
+  configure?: (
+    cluster: Pick<LocalCluster, 'store' | 'images' | 'bundler' | 'workDir'>,
+  ) => void | Promise<void>;
+  prometheusBinary?: string;
+}
+
+export interface TeardownReport {
+  /** Every PID the target had started, each checked with kill(pid, 0) after stopping. */
+  pids: number[];
+  survivors: number[];
+}
+
+export interface LocalTarget extends Target {
+  readonly cluster: LocalCluster | undefined;
+  /** PIDs of every live process the target started (containers, exec sessions, Prometheus). */
+  pids(): number[];
+  readonly lastTeardown: TeardownReport | undefined;
+}
+
+function freeHostPort(from: number, to: number): Promise<number> {
+  const tryPort = (port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  return (async () => {
+    for (let i = 0; i < 50; i++) {
+      const port = from + Math.floor(Math.random() * (to - from));
+      if (await tryPort(port)) return port;
+    }
+    throw new MeshdrillError(
+      'environment',
+      `no free host port between ${from} and ${to} for the ingress gateway`,
+    );
+  })();
+}
+
+export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget {
+  let cluster: LocalCluster | undefined;
+  let lastTeardown: TeardownReport | undefined;
+  const started: (() => Promise<void>)[] = [];
+  let exitHook: (() => void) | undefined;
+  let knownPids = new Set<number>();
+
+  const livePids = (): number[] => {
+    if (!cluster) return [];
+    const pids = [...cluster.kubelet.pids(), cluster.prometheus.pid];
+    for (const p of pids) knownPids.add(p);
+    return pids;
+  };
+
+  const teardown = async (): Promise<void> => {
+    const steps = started.splice(0).reverse();
+    if (steps.length === 0 && !cluster) return;
+    livePids();
+    for (const step of steps) await step().catch(() => undefined);
+    const pids = [...knownPids];
+    let survivors = pids.filter(isAlive);
+    for (const pid of survivors) signalTree(pid, 'SIGKILL');
+    if (survivors.length > 0) {
+      const deadline = Date.now() + 2000;
+      while (Date.now() < deadline && survivors.some(isAlive)) await new Promise((r) => setTimeout(r, 20));
+      survivors = survivors.filter(isAlive);
+    }
+    lastTeardown = { pids, survivors };
+    if (exitHook) process.off('exit', exitHook);
+    exitHook = undefined;
+    cluster = undefined;
+    knownPids = new Set();
+    if (survivors.length > 0) {
+      throw new MeshdrillError(
+        'cleanup',
+        `local target teardown left processes running: ${survivors.join(', ')}`,
+        {
+          hint: `kill them with: kill -9 ${survivors.join(' ')}`,
+        },
+      );
+    }
+  };
+
+  const provision = async (provisionOptions: ProvisionOptions): Promise<TargetEnvironment> => {
+    if (cluster)
+      throw new MeshdrillError('internal', 'the local target is already provisioned; tear it down first');
+    const progress = provisionOptions.onProgress ?? (() => undefined);
+    const settings = provisionOptions.settings;
+    const timings: Record<string, number> = {};
+    const t0 = performance.now();
+    const time = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+      const s = performance.now();
+      const out = await fn();
+      timings[name] = Math.round(performance.now() - s);
+      return out;
+    };
+    const workDir = join(provisionOptions.workDir, 'local');
+    mkdirSync(workDir, { recursive: true });
+    const backoffScale = Number(settings['backoff-scale'] ?? options.backoffScale ?? 1);
+    try {
+      const store = await time('store', () => createMemoryStore({ gracefulPodDeletion: true }));
+      const images = createDefaultImageRegistry();
+      const bundler = createBundler(join(workDir, 'bin'));
+      await options.configure?.({ store, images, bundler, workDir });
+      const ingressPort = await freeHostPort(30000, 32767);
+      const network = await time('network', () =>
+        startNetwork({
+          store,
+          dnsFile: join(workDir, 'cluster-dns.json'),
+          reservedNodePorts: [
+            {
+              namespace: INGRESS_NAMESPACE,
+              name: INGRESS_SERVICE,
+              portNames: ['http2', 'http'],
+              nodePort: ingressPort,
+            },
+          ],
+        }),
+      );
+      started.push(() => network.stop());
+
+      // The API server and kubelet need each other: the server answers logs/exec from the kubelet, and the
+      // kubelet tells containers where the server is. A forwarding runtime breaks the cycle.
+      let kubelet: Kubelet | undefined;
+      const runtime: PodRuntime = {
+        readLog: (...a) => (kubelet as Kubelet).readLog(...a),
+        followLog: (...a) => (kubelet as Kubelet).followLog(...a),
+        exec: (...a) => (kubelet as Kubelet).exec(...a),
+        podMetrics: () => kubelet?.podMetrics() ?? [],
+      };
+      const token = randomBytes(24).toString('base64url');
+      progress('starting the API server');
+      const apiServer = await time('apiserver', () =>
+        startApiServer({ store, runtime, token, port: Number(settings['api-port'] ?? 0) }),
+      );
+      started.push(() => apiServer.close());
+      const apiUrl = new URL(apiServer.url);
+      const kubeconfigPath = settings.kubeconfig ?? join(workDir, 'kubeconfig');
+      await writeKubeconfig(kubeconfigPath, { url: apiServer.url, token });
+      const apiReadyMs = Math.round(performance.now() - t0);
+
+      const controllers = await time('controllers', () => startControllers({ store }));
+      started.push(async () => controllers.stop());
+      await time('bundle', () => Promise.all(images.bundleEntries().map((e) => bundler.ensure(e))));
+      kubelet = await time('kubelet', () =>
+        startKubelet({
+          store,
+          images,
+          bundler,
+          workDir,
+          clusterDnsFile: join(workDir, 'cluster-dns.json'),
+          backoffScale,
+          apiServer: { host: apiUrl.hostname, port: Number(apiUrl.port) },
+        }),
+      );
+      const startedKubelet = kubelet;
+      started.push(() => startedKubelet.stop());
+      await time('kubernetes-service', () => createKubernetesService(store, Number(apiUrl.port)));
+
+      progress('starting Prometheus');
+      const prometheus = await time('prometheus', () =>
+        startPrometheus({
+          store,
+          workDir,
+          ruleFiles: provisionOptions.ruleFiles,
+          ...(options.prometheusBinary ? { binary: options.prometheusBinary } : {}),
+        }),
+      );
+      started.push(() => prometheus.stop());
+      cluster = { store, images, bundler, controllers, kubelet, network, apiServer, prometheus, workDir };
+      // Last line of defence: if this process exits without a teardown, no container outlives it.
+      exitHook = () => {
+        for (const pid of knownPids) if (isAlive(pid)) signalTree(pid, 'SIGKILL');
+      };
+      process.on('exit', exitHook);
+      const tracker = setInterval(livePids, 500);
+      tracker.unref();
+      started.unshift(async () => clearInterval(tracker));
+      timings.apiReady = apiReadyMs;
+      timings.total = Math.round(performance.now() - t0);
+      return {
+        kubeconfigPath,
+        prometheusUrl: prometheus.url,
+        // The ingress gateway's http2 port is promised this host port (as kind's extraPortMappings);
+        // the Istio install creates istio-system/istio-ingressgateway and it answers from then on.
+        ingressUrl: `http://127.0.0.1:${ingressPort}`,
+        versions: {
+          kubernetes: 'v1.31.0',
+          target: 'local',
+          kubelet: 'meshdrill-local v1.32.0',
+          prometheus: prometheus.version,
+          node: process.version,
+        },
+        timings,
+        binDirs: [],
+        prometheus: {
+          scrapeIntervalMs: prometheus.scrapeIntervalMs,
+          evaluationIntervalMs: prometheus.evaluationIntervalMs,
+        },
+        faultsAllowed: true,
+      };
+    } catch (error) {
+      await teardown().catch(() => undefined);
+      throw error;
+    }
+  };
+
+  return {
+    name: 'local',
+    get cluster() {
+      return cluster;
+    },
+    get lastTeardown() {
+      return lastTeardown;
+    },
+    pids: livePids,
+    provision,
+    teardown,
+  };
+}
+
+/** default/kubernetes → the API server, as in every cluster (no selector: its Endpoints are set here). */
+async function createKubernetesService(store: MemoryStore, apiPort: number): Promise<void> {
+  await store.create(RESOURCES.services, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { component: 'apiserver', provider: 'kubernetes' },
+    },
+    spec: { type: 'ClusterIP', ports: [{ name: 'https', port: 443, targetPort: apiPort, protocol: 'TCP' }] },
+  });
+  await store.create(RESOURCES.endpoints, {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
+    },
+    subsets: [
+      { addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }] },
+    ],
+  });
+}

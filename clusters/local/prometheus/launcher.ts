@@ -1,0 +1,193 @@
+// Starts the real `prometheus` binary for the local target (lifecycle API on, storage in the work dir),
+// keeps its file-based pod discovery current from the store, and stops it by PID.
+
+import { mkdirSync, openSync, readFileSync, renameSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { which } from '../../../harness/exec/index.js';
+import { environmentError } from '../../../harness/model/errors.js';
+import type { Pod } from '../controllers/kube-types.js';
+import { RESOURCES } from '../controllers/resources.js';
+import { isAlive, signalTree } from '../kubelet/process-group.js';
+import type { ObjectStore } from '../store/types.js';
+import { buildPodTargets, buildPrometheusConfig } from './config.js';
+import { spawn } from 'node:child_process';
+
+export interface PrometheusOptions {
+  store: ObjectStore;
+  workDir: string;
+  ruleFiles: string[];
+  scrapeIntervalMs?: number;
+  evaluationIntervalMs?: number;
+  /** Default: PATH lookup of `prometheus`. */
+  binary?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface PrometheusInstance {
+  url: string;
+  pid: number;
+  version: string;
+  scrapeIntervalMs: number;
+  evaluationIntervalMs: number;
+  /** Rewrites the configuration with these rule files and reloads through the lifecycle API. */
+  reload(ruleFiles?: string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const INSTALL_HINT =
+  'install it with `sudo apt-get install prometheus` (Debian/Ubuntu) or run `make setup`';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusInstance> {
+  const binary = options.binary ?? (await which('prometheus'));
+  if (!binary) {
+    throw environmentError('the local target needs the `prometheus` binary, and it is not on PATH', {
+      hint: INSTALL_HINT,
+    });
+  }
+  const dir = join(options.workDir, 'prometheus');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const scrapeIntervalMs = options.scrapeIntervalMs ?? 1000;
+  const evaluationIntervalMs = options.evaluationIntervalMs ?? 1000;
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const url = `http://${address}`;
+  const configFile = join(dir, 'prometheus.yml');
+  const targetsFile = join(dir, 'pod-targets.json');
+  let ruleFiles = [...options.ruleFiles];
+  const writeConfig = (): void =>
+    writeAtomic(
+      configFile,
+      buildPrometheusConfig({
+        scrapeIntervalMs,
+        evaluationIntervalMs,
+        ruleFiles,
+        podTargetsFile: targetsFile,
+        selfAddress: address,
+      }),
+    );
+  let lastTargets = '';
+  const writeTargets = (): void => {
+    const text = `${JSON.stringify(buildPodTargets(options.store.list(RESOURCES.pods).items as Pod[]), null, 1)}\n`;
+    if (text === lastTargets) return;
+    lastTargets = text;
+    writeAtomic(targetsFile, text);
+  };
+  writeConfig();
+  writeTargets();
+
+  const logFile = join(dir, 'prometheus.log');
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=${address}`,
+      '--web.enable-lifecycle',
+      '--storage.tsdb.retention.time=1d',
+      '--log.level=warn',
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd], cwd: dir },
+  );
+  closeSync(logFd);
+  const pid = child.pid;
+  if (pid === undefined) throw environmentError(`could not start ${binary}`, { hint: INSTALL_HINT });
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  child.on('error', () => undefined);
+
+  const stop = async (): Promise<void> => {
+    watch.stop();
+    if (exited) return;
+    signalTree(pid, 'SIGTERM');
+    const hard = setTimeout(() => signalTree(pid, 'SIGKILL'), 5000);
+    await exitedPromise;
+    clearTimeout(hard);
+  };
+
+  let queued = false;
+  const watch = options.store.watch(
+    RESOURCES.pods,
+    { sinceResourceVersion: options.store.currentResourceVersion() },
+    () => {
+      if (queued) return;
+      queued = true;
+      setTimeout(() => {
+        queued = false;
+        writeTargets();
+      }, 50);
+    },
+  );
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  for (;;) {
+    if (exited || !isAlive(pid)) {
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
+      await stop();
+      throw environmentError(`prometheus exited during start-up (${binary}):\n${tail}`, {
+        hint: 'see ' + logFile,
+      });
+    }
+    const ok = await fetch(`${url}/-/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw environmentError(
+        `prometheus did not become ready at ${url} within ${options.readyTimeoutMs ?? 15_000} ms`,
+        { hint: 'see ' + logFile },
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const info = (await fetch(`${url}/api/v1/status/buildinfo`)
+    .then((r) => r.json())
+    .catch(() => ({}))) as { data?: { version?: string } };
+
+  return {
+    url,
+    pid,
+    version: info.data?.version ?? 'unknown',
+    scrapeIntervalMs,
+    evaluationIntervalMs,
+    async reload(next?: string[]): Promise<void> {
+      if (next) ruleFiles = [...next];
+      writeConfig();
+      const res = await fetch(`${url}/-/reload`, { method: 'POST' });
+      if (!res.ok) {
+        throw environmentError(
+          `prometheus rejected the reload (HTTP ${res.status}): ${(await res.text()).trim()}`,
+          {
+            hint: 'check the rule files with `promtool check rules FILE`',
+          },
+        );
+      }
+    },
+    stop,
+  };
+}
