@@ -20,12 +20,21 @@ export function spawnGroup(file: string, args: string[], options: SpawnGroupOpti
   });
 }
 
+/**
+ * kill(pid, 0) succeeds, and the process is not a zombie. (An orphan whose parent died is reparented to PID 1;
+ * where PID 1 does not reap, it lingers as a zombie: exited, holding no memory, yet still answering kill 0.)
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
