@@ -3,6 +3,7 @@
 // MESHDRILL_KUBECONFIG (a kubeconfig file), or KUBERNETES_SERVICE_HOST/PORT with MESHDRILL_KUBE_TOKEN.
 
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { parse } from 'yaml';
 import { parseDuration } from '../../../../harness/util/duration.js';
 import { asArray, asRecord, asString } from '../model/read.js';
@@ -53,6 +54,9 @@ async function main(): Promise<void> {
     debounceMs: parseDuration(env.PILOT_DEBOUNCE_AFTER ?? '100ms') ?? 100,
     log: (line) => process.stdout.write(`${new Date().toISOString()}\t${line}`),
   });
+  // The readiness probe of the real istiod: GET :8080/ready.
+  const ready = http.createServer((req, res) => res.writeHead(req.url === '/ready' ? 200 : 404).end());
+  ready.listen(Number(env.MESHDRILL_READY_PORT ?? 8080), host);
   process.stdout.write(
     `${new Date().toISOString()}\tinfo\tistiod ready: xDS/CA ${istiod.url}, monitoring ${istiod.monitoringUrl}\n`,
   );

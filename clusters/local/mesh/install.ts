@@ -1,0 +1,318 @@
+// Installing the emulated Istio like `istioctl install`: objects in `istio-system` created through the store
+// (the istiod Deployment runs image istio/pilot, the ingress gateway istio/proxyv2 in router mode behind a
+// LoadBalancer Service), the images mapped to the emulation's programs, and the admission webhooks.
+
+import type { ImageRegistry } from '../programs/registry.js';
+import { programEntry } from '../programs/default-images.js';
+import type { ObjectStore, ResourceKey, StoredObject } from '../store/types.js';
+import { StoreError } from '../store/types.js';
+import { ISTIO_VERSION } from './injection/inject.js';
+
+export const ISTIO_NAMESPACE = 'istio-system';
+
+export interface InstallOptions {
+  version?: string;
+  /** Readiness period of the gateway proxy (Istio: 15 s); drills on the local target may shorten it. */
+  readinessPeriodSeconds?: number;
+  /** Extra env for istiod (e.g. PILOT_DEBOUNCE_AFTER). */
+  istiodEnv?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+const KEYS = {
+  namespaces: { group: '', version: 'v1', resource: 'namespaces' },
+  serviceaccounts: { group: '', version: 'v1', resource: 'serviceaccounts' },
+  configmaps: { group: '', version: 'v1', resource: 'configmaps' },
+  services: { group: '', version: 'v1', resource: 'services' },
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
+} satisfies Record<string, ResourceKey>;
+
+type Manifest = { key: ResourceKey; object: Record<string, unknown> };
+
+/** The objects of an install, in apply order (pure). */
+export function buildInstallManifests(options: InstallOptions = {}): Manifest[] {
+  const version = options.version ?? ISTIO_VERSION;
+  const labels = {
+    'app.kubernetes.io/part-of': 'istio',
+    'operator.istio.io/component': 'Pilot',
+    ...options.labels,
+  };
+  const meta = (name: string, extra: Record<string, string> = {}) => ({
+    name,
+    namespace: ISTIO_NAMESPACE,
+    labels: { ...labels, ...extra },
+  });
+  const gwLabels = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+  return [
+    {
+      key: KEYS.namespaces,
+      object: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ISTIO_NAMESPACE, labels: { 'topology.istio.io/network': '' } },
+      },
+    },
+    {
+      key: KEYS.serviceaccounts,
+      object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('istiod') },
+    },
+    {
+      key: KEYS.serviceaccounts,
+      object: {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: meta('istio-ingressgateway-service-account'),
+      },
+    },
+    {
+      key: KEYS.configmaps,
+      object: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: meta('istio'),
+        data: {
+          mesh: 'defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nenablePrometheusMerge: true\nrootNamespace: istio-system\ntrustDomain: cluster.local\n',
+        },
+      },
+    },
+    {
+      key: KEYS.deployments,
+      object: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta('istiod', { app: 'istiod', istio: 'pilot' }),
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'istiod', istio: 'pilot' } },
+          template: {
+            metadata: {
+              labels: { app: 'istiod', istio: 'pilot', 'sidecar.istio.io/inject': 'false' },
+              annotations: {
+                'prometheus.io/scrape': 'true',
+                'prometheus.io/port': '15014',
+                'prometheus.io/path': '/metrics',
+              },
+            },
+            spec: {
+              serviceAccountName: 'istiod',
+              containers: [
+                {
+                  name: 'discovery',
+                  image: `docker.io/istio/pilot:${version}`,
+                  args: [
+                    'discovery',
+                    '--monitoringAddr=:15014',
+                    '--log_output_level=default:info',
+                    '--domain',
+                    'cluster.local',
+                    '--keepaliveMaxServerConnectionAge',
+                    '30m',
+                  ],
+                  ports: [
+                    { containerPort: 8080, name: 'http-debug', protocol: 'TCP' },
+                    { containerPort: 15010, name: 'grpc-xds', protocol: 'TCP' },
+                    { containerPort: 15012, name: 'tls-xds', protocol: 'TCP' },
+                    { containerPort: 15017, name: 'https-webhooks', protocol: 'TCP' },
+                    { containerPort: 15014, name: 'http-monitoring', protocol: 'TCP' },
+                  ],
+                  readinessProbe: {
+                    httpGet: { path: '/ready', port: 8080 },
+                    initialDelaySeconds: 1,
+                    periodSeconds: 3,
+                    timeoutSeconds: 5,
+                  },
+                  env: [
+                    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                    {
+                      name: 'SERVICE_ACCOUNT',
+                      valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } },
+                    },
+                    { name: 'PILOT_DEBOUNCE_AFTER', value: '100ms' },
+                    ...Object.entries(options.istiodEnv ?? {}).map(([name, value]) => ({ name, value })),
+                  ],
+                  resources: { requests: { cpu: '500m', memory: '2048Mi' } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+    {
+      key: KEYS.services,
+      object: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: meta('istiod', { app: 'istiod', istio: 'pilot' }),
+        spec: {
+          selector: { app: 'istiod', istio: 'pilot' },
+          ports: [
+            { name: 'grpc-xds', port: 15010, targetPort: 15010, protocol: 'TCP' },
+            { name: 'https-dns', port: 15012, targetPort: 15012, protocol: 'TCP' },
+            { name: 'https-webhook', port: 443, targetPort: 15017, protocol: 'TCP' },
+            { name: 'http-monitoring', port: 15014, targetPort: 15014, protocol: 'TCP' },
+          ],
+        },
+      },
+    },
+    {
+      key: KEYS.deployments,
+      object: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta('istio-ingressgateway', gwLabels),
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: gwLabels },
+          template: {
+            metadata: {
+              labels: {
+                ...gwLabels,
+                'sidecar.istio.io/inject': 'false',
+                'service.istio.io/canonical-name': 'istio-ingressgateway',
+              },
+              annotations: {
+                'prometheus.io/scrape': 'true',
+                'prometheus.io/port': '15020',
+                'prometheus.io/path': '/stats/prometheus',
+              },
+            },
+            spec: {
+              serviceAccountName: 'istio-ingressgateway-service-account',
+              containers: [
+                {
+                  name: 'istio-proxy',
+                  image: `docker.io/istio/proxyv2:${version}`,
+                  args: [
+                    'proxy',
+                    'router',
+                    '--domain',
+                    '$(POD_NAMESPACE).svc.cluster.local',
+                    '--proxyLogLevel=warning',
+                  ],
+                  ports: [
+                    { containerPort: 15021, name: 'status-port', protocol: 'TCP' },
+                    { containerPort: 8080, name: 'http2', protocol: 'TCP' },
+                    { containerPort: 8443, name: 'https', protocol: 'TCP' },
+                    { containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' },
+                  ],
+                  readinessProbe: {
+                    httpGet: { path: '/healthz/ready', port: 15021 },
+                    failureThreshold: 30,
+                    periodSeconds: options.readinessPeriodSeconds ?? 2,
+                    timeoutSeconds: 1,
+                  },
+                  env: [
+                    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                    { name: 'INSTANCE_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                    {
+                      name: 'SERVICE_ACCOUNT',
+                      valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } },
+                    },
+                    { name: 'ISTIO_META_WORKLOAD_NAME', value: 'istio-ingressgateway' },
+                    { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
+                    {
+                      name: 'PROXY_CONFIG',
+                      value: JSON.stringify({ discoveryAddress: 'istiod.istio-system.svc:15012' }),
+                    },
+                  ],
+                  resources: {
+                    requests: { cpu: '100m', memory: '128Mi' },
+                    limits: { cpu: '2', memory: '1Gi' },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+    {
+      key: KEYS.services,
+      object: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: meta('istio-ingressgateway', gwLabels),
+        spec: {
+          type: 'LoadBalancer',
+          selector: gwLabels,
+          ports: [
+            { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
+            { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
+            { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' },
+          ],
+        },
+      },
+    },
+  ];
+}
+
+/** Creates (or replaces) every install object through the store, as `istioctl install` does through the API. */
+export async function installIstio(
+  store: ObjectStore,
+  options: InstallOptions = {},
+): Promise<StoredObject[]> {
+  const created: StoredObject[] = [];
+  for (const { key, object } of buildInstallManifests(options)) {
+    const metadata = object.metadata as { name: string; namespace?: string };
+    const existing = store.get(key, metadata.namespace, metadata.name);
+    try {
+      created.push(
+        existing
+          ? await store.update(key, { ...object, metadata: { ...existing.metadata, ...metadata } })
+          : await store.create(key, object),
+      );
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      throw new StoreError(
+        error.code,
+        error.reason,
+        `installing Istio: ${object.kind as string} ${metadata.namespace ?? ''}/${metadata.name}: ${error.message}`,
+      );
+    }
+  }
+  return created;
+}
+
+/** Deletes what `installIstio` created (the namespace last). Idempotent. */
+export async function uninstallIstio(store: ObjectStore): Promise<void> {
+  const manifests = buildInstallManifests().reverse();
+  for (const { key, object } of manifests) {
+    const metadata = object.metadata as { name: string; namespace?: string };
+    if (!store.get(key, metadata.namespace, metadata.name)) continue;
+    await store.delete(key, metadata.namespace, metadata.name).catch(() => undefined);
+  }
+}
+
+/** Maps the Istio images to the emulation's programs (pilot-agent → the proxy, pilot-discovery → istiod). */
+export function registerMeshImages(registry: ImageRegistry): void {
+  registry.registerImage('istio/proxyv2', {
+    entrypoint: ['/usr/local/bin/pilot-agent'],
+    cmd: [],
+    executables: { 'pilot-agent': { kind: 'bundle', entry: programEntry('../mesh/proxy/main.ts') } },
+    // The real image has a shell and curl, which runbooks use through `kubectl exec -c istio-proxy`.
+    hostFallback: true,
+  });
+  registry.registerImage('istio/pilot', {
+    entrypoint: ['/usr/local/bin/pilot-discovery'],
+    cmd: [],
+    executables: { 'pilot-discovery': { kind: 'bundle', entry: programEntry('../mesh/istiod/main.ts') } },
+    hostFallback: false,
+  });
+}
+
+/**
+ * Extra container environment for the kubelet's `extraEnv` hook: istiod needs a token to watch the API
+ * (a real pod gets a projected service-account token).
+ */
+export function meshContainerEnv(
+  pod: { spec?: { containers?: { name: string; image?: string }[] } },
+  container: string,
+  apiToken: string,
+): Record<string, string> {
+  const image = pod.spec?.containers?.find((c) => c.name === container)?.image ?? '';
+  return /(^|\/)istio\/pilot(:|@|$)/.test(image) ? { MESHDRILL_KUBE_TOKEN: apiToken } : {};
+}
