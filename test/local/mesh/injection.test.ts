@@ -194,7 +194,7 @@ describe('mesh injection and validation admission', () => {
       'istio-system',
       'istio-ingressgateway',
     );
-    expect((gwSvc?.spec as { type: string }).type).to.equal('LoadBalancer');
+    expect((gwSvc?.spec as { type?: string } | undefined)?.type).to.equal('LoadBalancer');
     const images = buildInstallManifests().flatMap((m) => {
       const spec = (m.object.spec as { template?: { spec: { containers: { image: string }[] } } } | undefined)
         ?.template;

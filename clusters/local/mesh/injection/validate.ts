@@ -34,9 +34,9 @@ function virtualService(spec: Json): string[] {
       const weight = asNumber(r.weight);
       if (weight !== undefined && weight < 0) problems.push(`http[${i}].route[${j}]: weight ${weight} < 0`);
     });
-    asArray(http.match).forEach((m, j) =>
-      problems.push(...regexProblems(`http[${i}].match[${j}]`, asRecord(m))),
-    );
+    asArray(http.match).forEach((m, j) => {
+      problems.push(...regexProblems(`http[${i}].match[${j}]`, asRecord(m)));
+    });
     const attempts = asNumber(asRecord(http.retries).attempts);
     if (attempts !== undefined && attempts < 0)
       problems.push(`http[${i}].retries: attempts cannot be negative`);
