@@ -102,7 +102,7 @@ describe('local kubelet', function () {
                 periodSeconds: 1,
                 failureThreshold: 1,
               },
-              livenessProbe: { tcpSocket: { port: 9999 }, periodSeconds: 1, failureThreshold: 2 },
+              livenessProbe: { tcpSocket: { port: 9999 }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 2 },
             },
           ],
           terminationGracePeriodSeconds: 1,
