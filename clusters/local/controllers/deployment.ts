@@ -44,6 +44,63 @@ function condition(
   };
 }
 
+/**
+ * Progressing: True while replicas move (lastUpdateTime follows progress); False with
+ * ProgressDeadlineExceeded once nothing moved for progressDeadlineSeconds (rollout status then fails).
+ */
+function progressingCondition(
+  deployment: Deployment,
+  newRs: ReplicaSet | undefined,
+  complete: boolean,
+  counts: { replicas: number; updatedReplicas: number; readyReplicas: number; availableReplicas: number },
+  now: string,
+): DeploymentCondition {
+  const old = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
+  const rsName = newRs?.metadata.name ?? '';
+  const make = (
+    status: 'True' | 'False',
+    reason: string,
+    message: string,
+    updated: string,
+  ): DeploymentCondition => ({
+    type: 'Progressing',
+    status,
+    lastUpdateTime: updated,
+    lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now,
+    reason,
+    message,
+  });
+  if (complete) {
+    const same = old?.reason === 'NewReplicaSetAvailable';
+    return make(
+      'True',
+      'NewReplicaSetAvailable',
+      `ReplicaSet "${rsName}" has successfully progressed.`,
+      same ? old.lastUpdateTime : now,
+    );
+  }
+  const s = deployment.status;
+  const progressed =
+    !old ||
+    s?.observedGeneration !== deployment.metadata.generation ||
+    s?.replicas !== counts.replicas ||
+    s?.updatedReplicas !== counts.updatedReplicas ||
+    s?.readyReplicas !== counts.readyReplicas ||
+    s?.availableReplicas !== counts.availableReplicas;
+  if (progressed) return make('True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, now);
+  if (old.reason === 'ProgressDeadlineExceeded') return old;
+  const deadlineMs = (deployment.spec.progressDeadlineSeconds ?? 600) * 1000;
+  if (Date.parse(now) - Date.parse(old.lastUpdateTime) > deadlineMs) {
+    return make(
+      'False',
+      'ProgressDeadlineExceeded',
+      `ReplicaSet "${rsName}" has timed out progressing.`,
+      now,
+    );
+  }
+  return old;
+}
+
 async function scaleReplicaSet(
   store: ObjectStore,
   events: EventRecorder,
@@ -222,14 +279,11 @@ async function writeStatus(
       isAvailable ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
       now,
     ),
-    condition(
-      previous,
-      'Progressing',
-      'True',
-      complete ? 'NewReplicaSetAvailable' : newRs ? 'ReplicaSetUpdated' : 'NewReplicaSetCreated',
-      complete
-        ? `ReplicaSet "${newRs?.metadata.name}" has successfully progressed.`
-        : `ReplicaSet "${newRs?.metadata.name ?? ''}" is progressing.`,
+    progressingCondition(
+      fresh,
+      newRs,
+      complete,
+      { replicas, updatedReplicas, readyReplicas, availableReplicas },
       now,
     ),
   ];
@@ -289,6 +343,8 @@ export function startDeploymentController(store: ObjectStore, events: EventRecor
       },
     ],
     initialKeys: () => store.list(RESOURCES.deployments).items.map(objectKey),
+    // Progress deadlines are time-based: look at every Deployment again each second.
+    resyncMs: 1000,
     reconcile: (key) => reconcileDeployment(store, events, key),
   });
 }

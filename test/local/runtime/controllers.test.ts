@@ -187,6 +187,24 @@ describe('local controllers', () => {
     );
   });
 
+  it('marks Progressing False with ProgressDeadlineExceeded when a rollout stalls', async () => {
+    const d = deployment('stall', 1) as { spec: Record<string, unknown> };
+    d.spec.progressDeadlineSeconds = 1;
+    await store.create(RESOURCES.deployments, d);
+    const cond = await until(
+      'ProgressDeadlineExceeded',
+      () => {
+        const dep = store.get(RESOURCES.deployments, 'default', 'stall');
+        const c = (
+          dep?.status as { conditions?: { type: string; status: string; reason: string }[] } | undefined
+        )?.conditions?.find((x) => x.type === 'Progressing');
+        return c?.reason === 'ProgressDeadlineExceeded' ? c : undefined;
+      },
+      5000,
+    );
+    expect(cond.status).to.equal('False');
+  });
+
   it('Service → Endpoints and EndpointSlice from Ready pods, notReadyAddresses for the rest', async () => {
     await store.create(RESOURCES.services, {
       apiVersion: 'v1',
