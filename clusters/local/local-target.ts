@@ -39,6 +39,11 @@ export interface LocalCluster {
 }
 
 export interface LocalTargetOptions {
+  /**
+   * Target settings (`--target-opt key=value`), overridden by those given to provision: `backoff-scale`
+   * (CrashLoopBackOff time factor), `api-port` (fixed API server port), `kubeconfig` (where to write it).
+   */
+  settings?: Record<string, string>;
   /** Multiplies CrashLoopBackOff/image-pull back-off (settings `backoff-scale`). Default 1. */
   backoffScale?: number;
   /** Runs after the store and image registry exist and before any pod starts (register images, hooks). */
@@ -127,7 +132,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
     if (cluster)
       throw new MeshdrillError('internal', 'the local target is already provisioned; tear it down first');
     const progress = provisionOptions.onProgress ?? (() => undefined);
-    const settings = provisionOptions.settings;
+    const settings = { ...(options.settings ?? {}), ...provisionOptions.settings };
     const timings: Record<string, number> = {};
     const t0 = performance.now();
     const time = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
