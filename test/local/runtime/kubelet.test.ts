@@ -102,7 +102,12 @@ describe('local kubelet', function () {
                 periodSeconds: 1,
                 failureThreshold: 1,
               },
-              livenessProbe: { tcpSocket: { port: 9999 }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 2 },
+              livenessProbe: {
+                tcpSocket: { port: 9999 },
+                initialDelaySeconds: 2,
+                periodSeconds: 1,
+                failureThreshold: 2,
+              },
             },
           ],
           terminationGracePeriodSeconds: 1,
@@ -260,6 +265,77 @@ describe('local kubelet', function () {
     for (const pid of pids) expect(isAlive(pid), `pid ${pid} gone`).to.equal(false);
     await rig.kubelet.events.flush();
     expect(eventsFor(rig, 'polite')).to.include('Killing: Stopping container c');
+  });
+
+  it('a startup probe holds started/ready back, and its failure restarts the container', async () => {
+    await rig.store.create(
+      RESOURCES.pods,
+      pod('slowstart', {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sh', '-c', 'while :; do sleep 1; done'],
+            startupProbe: {
+              exec: { command: ['sh', '-c', 'echo not yet; exit 1'] },
+              periodSeconds: 1,
+              failureThreshold: 2,
+            },
+          },
+        ],
+      }),
+    );
+    const first = await until('running, not started', () => {
+      const st = status(rig, 'slowstart');
+      return st?.state.running ? st : undefined;
+    });
+    expect(first.started).to.equal(false);
+    expect(first.ready).to.equal(false);
+    await until(
+      'restarted by the startup probe',
+      () => (status(rig, 'slowstart')?.restartCount ?? 0) >= 1,
+      10000,
+    );
+    await rig.kubelet.events.flush();
+    const events = eventsFor(rig, 'slowstart');
+    expect(events).to.include('Unhealthy: Startup probe failed: not yet');
+    expect(events).to.include('Killing: Container c failed startup probe, will be restarted');
+  });
+
+  it('a Job whose pods keep failing stops at backoffLimit with BackoffLimitExceeded', async () => {
+    await rig.store.create(RESOURCES.jobs, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'doomed', namespace: 'default' },
+      spec: {
+        backoffLimit: 1,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'exit 1'] }],
+          },
+        },
+      },
+    });
+    const job = await until(
+      'job failed',
+      () => {
+        const j = rig.store.get(RESOURCES.jobs, 'default', 'doomed');
+        const s = j?.status as
+          | { failed?: number; conditions?: { type: string; reason?: string }[] }
+          | undefined;
+        return s?.conditions?.find((c) => c.type === 'Failed') ? s : undefined;
+      },
+      10000,
+    );
+    expect(job.failed).to.equal(2);
+    expect(job.conditions?.find((c) => c.type === 'Failed')?.reason).to.equal('BackoffLimitExceeded');
+    const pods = rig.store.list(RESOURCES.pods, {
+      namespace: 'default',
+      labelSelector: 'job-name=doomed',
+    }).items;
+    expect(pods.map((p) => (p.status as { phase: string }).phase)).to.deep.equal(['Failed', 'Failed']);
   });
 
   it('an unknown image gives ErrImagePull then ImagePullBackOff with Failed events', async () => {
