@@ -117,4 +117,6 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// ps, top and the OOM message name the program, as they would for the real binary.
+process.title = 'fortio';
 await main(process.argv.slice(2));

@@ -11,6 +11,8 @@ function parseBytes(text: string): number {
   return Math.round(Number(m[1]) * (mult[(m[2] ?? '').toLowerCase()] ?? 1));
 }
 
+// ps, top and the kernel's OOM message name the program, as they would for the real binary.
+process.title = 'stress';
 const args = process.argv.slice(2);
 let vm = 0;
 let vmBytes = 256 * 1024 * 1024;
