@@ -606,7 +606,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     secureContext = true;
     pool.rotate();
   };
-  const inboundServer = net.createServer((socket) => {
+  const inboundServer = net.createServer({ noDelay: true }, (socket) => {
     socket.once('error', () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
       const stream = replayStream(socket, chunk);
