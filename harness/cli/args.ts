@@ -1,0 +1,101 @@
+// Argument parsing on node:util parseArgs: strict, so a misspelt option is a usage error (exit 2), not ignored.
+
+import { parseArgs } from 'node:util';
+import { invalidInput } from '../model/errors.js';
+
+export const OPTIONS = {
+  target: { type: 'string' },
+  out: { type: 'string' },
+  repeat: { type: 'string' },
+  runbook: { type: 'string' },
+  istio: { type: 'string', multiple: true },
+  'target-opt': { type: 'string', multiple: true },
+  'load-driver': { type: 'string' },
+  'keep-target': { type: 'boolean' },
+  json: { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  'run-id': { type: 'string' },
+  all: { type: 'boolean' },
+  'ttd-tolerance': { type: 'string' },
+  'ttr-tolerance': { type: 'string' },
+  html: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export interface CliArgs {
+  command: string | undefined;
+  positionals: string[];
+  target: string;
+  out?: string;
+  repeat: number;
+  runbook?: string;
+  istio: string[];
+  targetOpts: Record<string, string>;
+  loadDriver?: 'builtin' | 'k6';
+  keepTarget: boolean;
+  json: boolean;
+  kubeconfig?: string;
+  context?: string;
+  runId?: string;
+  all: boolean;
+  ttdTolerance?: string;
+  ttrTolerance?: string;
+  html?: string;
+  help: boolean;
+  version: boolean;
+}
+
+const TARGETS = ['local', 'kind', 'existing'];
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw invalidInput((error as Error).message, 'run meshdrill --help for the options');
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  const target = values.target ?? 'local';
+  if (!TARGETS.includes(target)) {
+    throw invalidInput(`--target: expected one of ${TARGETS.join(', ')}, got "${target}"`);
+  }
+  const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) {
+    throw invalidInput(`--repeat: expected a whole number from 1 to 100, got "${values.repeat}"`);
+  }
+  const targetOpts: Record<string, string> = {};
+  for (const pair of values['target-opt'] ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw invalidInput(`--target-opt: expected KEY=VALUE, got "${pair}"`);
+    targetOpts[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const driver = values['load-driver'];
+  if (driver !== undefined && driver !== 'builtin' && driver !== 'k6') {
+    throw invalidInput(`--load-driver: expected builtin or k6, got "${driver}"`);
+  }
+  return {
+    command,
+    positionals: rest,
+    target,
+    repeat,
+    istio: values.istio ?? [],
+    targetOpts,
+    keepTarget: values['keep-target'] ?? false,
+    json: values.json ?? false,
+    all: values.all ?? false,
+    help: values.help ?? false,
+    version: values.version ?? false,
+    ...(values.out === undefined ? {} : { out: values.out }),
+    ...(values.runbook === undefined ? {} : { runbook: values.runbook }),
+    ...(driver === undefined ? {} : { loadDriver: driver }),
+    ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
+    ...(values.context === undefined ? {} : { context: values.context }),
+    ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }),
+    ...(values['ttd-tolerance'] === undefined ? {} : { ttdTolerance: values['ttd-tolerance'] }),
+    ...(values['ttr-tolerance'] === undefined ? {} : { ttrTolerance: values['ttr-tolerance'] }),
+    ...(values.html === undefined ? {} : { html: values.html }),
+  };
+}

@@ -1,0 +1,183 @@
+// `meshdrill cluster up|down|status --target T`: a target on its own, for exploring it with kubectl or for
+// reusing it across runs. The local target stays in the foreground until SIGINT/SIGTERM, then tears down;
+// kind clusters outlive the command until `cluster down`.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createTarget } from '../../../clusters/index.js';
+import { invalidInput } from '../../model/errors.js';
+import type { CliArgs } from '../args.js';
+
+interface ClusterState {
+  target: string;
+  pid: number;
+  kubeconfig: string;
+  apiUrl?: string;
+  prometheusUrl: string;
+  ingressUrl: string;
+  startedAt: string;
+}
+
+const stateFile = (target: string): string => resolve('.meshdrill', `cluster-${target}.json`);
+
+function readState(target: string): ClusterState | undefined {
+  const file = stateFile(target);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function serverOf(kubeconfigText: string): string | undefined {
+  return /server:\s*(\S+)/.exec(kubeconfigText)?.[1];
+}
+
+export async function clusterCommand(args: CliArgs): Promise<number> {
+  const [action] = args.positionals;
+  switch (action) {
+    case 'up':
+      return clusterUp(args);
+    case 'down':
+      return clusterDown(args);
+    case 'status':
+      return clusterStatus(args);
+    default:
+      throw invalidInput(
+        `cluster: expected up, down or status, got ${action === undefined ? 'nothing' : `"${action}"`}`,
+      );
+  }
+}
+
+async function clusterUp(args: CliArgs): Promise<number> {
+  const existing = readState(args.target);
+  if (existing && alive(existing.pid) && args.target === 'local') {
+    throw invalidInput(
+      `a local cluster is already up (pid ${existing.pid}); stop it with: meshdrill cluster down --target local`,
+    );
+  }
+  const workDir = await mkdtemp(join(tmpdir(), `meshdrill-cluster-${args.target}-`));
+  const foreground = args.target === 'local';
+  const target = createTarget(args.target, {
+    workDir,
+    settings: { ...args.targetOpts, ...(foreground ? {} : { keep: 'true' }) },
+  });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const env = await target.provision({
+      workDir,
+      ruleFiles: [],
+      settings: args.targetOpts,
+      onProgress: (m: string) => console.error(m),
+      signal: stop.signal,
+      ...(args.istio[0] ? { istioVersion: args.istio[0] } : {}),
+    });
+    const kubeconfig = resolve(args.kubeconfig ?? join('.meshdrill', `kubeconfig-${args.target}`));
+    await mkdir(dirname(kubeconfig), { recursive: true });
+    await copyFile(env.kubeconfigPath, kubeconfig);
+    const apiUrl = serverOf(readFileSync(kubeconfig, 'utf8'));
+    const state: ClusterState = {
+      target: args.target,
+      pid: process.pid,
+      kubeconfig,
+      ...(apiUrl ? { apiUrl } : {}),
+      prometheusUrl: env.prometheusUrl,
+      ingressUrl: env.ingressUrl,
+      startedAt: new Date().toISOString(),
+    };
+    await mkdir(dirname(stateFile(args.target)), { recursive: true });
+    await writeFile(stateFile(args.target), JSON.stringify(state, null, 2));
+    console.log(`api:        ${apiUrl ?? '(see kubeconfig)'}`);
+    console.log(`prometheus: ${env.prometheusUrl}`);
+    console.log(`ingress:    ${env.ingressUrl}`);
+    console.log(`kubeconfig: ${kubeconfig}`);
+    console.log(
+      `versions:   ${Object.entries(env.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    if (!foreground) return 0;
+    console.log(`export KUBECONFIG=${kubeconfig}   # then kubectl get pods -A; Ctrl-C stops the cluster`);
+    await new Promise<void>((resolveWait) => {
+      if (stop.signal.aborted) resolveWait();
+      stop.signal.addEventListener('abort', () => resolveWait(), { once: true });
+    });
+    console.error('stopping the local cluster…');
+    return 0;
+  } finally {
+    if (foreground) {
+      await target.teardown();
+      await rm(stateFile(args.target), { force: true });
+      await rm(workDir, { recursive: true, force: true });
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function clusterDown(args: CliArgs): Promise<number> {
+  const state = readState(args.target);
+  if (args.target === 'local') {
+    if (!state || !alive(state.pid)) {
+      await rm(stateFile(args.target), { force: true });
+      console.log('no local cluster is up');
+      return 0;
+    }
+    process.kill(state.pid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (alive(state.pid)) {
+      console.error(`the local cluster (pid ${state.pid}) did not stop within 30 s`);
+      return 4;
+    }
+    console.log('local cluster stopped');
+    return 0;
+  }
+  const workDir = await mkdtemp(join(tmpdir(), `meshdrill-cluster-${args.target}-`));
+  try {
+    const target = createTarget(args.target, { workDir, settings: { ...args.targetOpts, reuse: 'true' } });
+    await target.teardown();
+    await rm(stateFile(args.target), { force: true });
+    console.log(`${args.target} cluster deleted`);
+    return 0;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function clusterStatus(args: CliArgs): Promise<number> {
+  const state = readState(args.target);
+  if (!state || (args.target === 'local' && !alive(state.pid))) {
+    console.log(
+      `no ${args.target} cluster is up (start one with: meshdrill cluster up --target ${args.target})`,
+    );
+    return 3;
+  }
+  let reachable = false;
+  if (state.apiUrl) {
+    try {
+      const response = await fetch(`${state.apiUrl}/version`, { signal: AbortSignal.timeout(3000) });
+      reachable = response.status === 200 || response.status === 401;
+    } catch {
+      reachable = false;
+    }
+  }
+  console.log(
+    `${args.target} cluster: ${reachable ? 'up' : 'NOT REACHABLE'} (since ${state.startedAt}, pid ${state.pid})`,
+  );
+  console.log(
+    `api:        ${state.apiUrl ?? '?'}\nprometheus: ${state.prometheusUrl}\ningress:    ${state.ingressUrl}\nkubeconfig: ${state.kubeconfig}`,
+  );
+  return reachable ? 0 : 3;
+}

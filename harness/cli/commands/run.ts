@@ -1,0 +1,159 @@
+// `meshdrill run PATH…`: validate everything first (nothing runs if anything is wrong), then the suite on the
+// chosen target, then the reports; the exit code is decided by the engine's outcome.
+
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTarget } from '../../../clusters/index.js';
+import { writeReports } from '../../../reports/index.js';
+import { runSuite } from '../../engine/index.js';
+import { createJournal, createRunId } from '../../journal/index.js';
+import { invalidInput } from '../../model/errors.js';
+import type { ResolvedScenario } from '../../model/index.js';
+import { describeUnbound, loadBoundRunbook } from '../../runbook/index.js';
+import { formatProblem, loadScenarios } from '../../scenario/index.js';
+import type { CliArgs } from '../args.js';
+import { installInterruptHandlers } from '../interrupts.js';
+import { createProgress } from '../progress.js';
+import { MESHDRILL_VERSION } from '../version.js';
+import { connectPorts } from '../wiring.js';
+
+/** --runbook FILE replaces the main variant's runbook, keeping the scenario's variables. */
+async function overrideRunbook(scenarios: ResolvedScenario[], file: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const scenario of scenarios) {
+    const main = scenario.variants[0];
+    if (!main) continue;
+    const ref = { path: resolve(file), variables: main.runbook?.variables ?? {} };
+    main.runbook = ref;
+    try {
+      const steps = await loadBoundRunbook({ path: ref.path, variables: {} });
+      problems.push(...describeUnbound(steps, ref.variables));
+    } catch (error) {
+      problems.push(`${file}: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+export async function runCommand(args: CliArgs, argv: string[]): Promise<number> {
+  if (args.positionals.length === 0) {
+    throw invalidInput('run: expected scenario files or directories, e.g. meshdrill run scenarios/');
+  }
+  const { scenarios, problems } = await loadScenarios(args.positionals, { target: args.target });
+  if (problems.length > 0) {
+    for (const p of problems) console.error(formatProblem(p));
+    console.error(`\n${problems.length} problem(s) found; nothing was run.`);
+    return 2;
+  }
+  if (args.runbook) {
+    const unbound = await overrideRunbook(scenarios, args.runbook);
+    if (unbound.length > 0) {
+      for (const line of unbound) console.error(line);
+      return 2;
+    }
+  }
+  const versions = args.istio.length > 0 ? args.istio : [undefined];
+  let worst = 0;
+  for (const istioVersion of versions) {
+    const runId = createRunId();
+    const base = args.out ? resolve(args.out) : resolve('runs', runId);
+    const outDir = versions.length > 1 ? join(base, `istio-${istioVersion}`) : base;
+    const code = await runOnce(args, argv, scenarios, {
+      runId,
+      outDir,
+      ...(istioVersion ? { istioVersion } : {}),
+    });
+    worst = Math.max(worst, code === 130 ? 1000 : code);
+  }
+  if (versions.length > 1) {
+    const [first, second] = versions;
+    console.log(
+      `\ncompare the versions: meshdrill compare ${join(args.out ?? 'runs/<run-id>', `istio-${first}`)} ${join(args.out ?? 'runs/<run-id>', `istio-${second}`)}`,
+    );
+  }
+  return worst === 1000 ? 130 : worst;
+}
+
+async function runOnce(
+  args: CliArgs,
+  argv: string[],
+  scenarios: ResolvedScenario[],
+  run: { runId: string; outDir: string; istioVersion?: string },
+): Promise<number> {
+  await mkdir(run.outDir, { recursive: true });
+  const workDir = await mkdtemp(join(tmpdir(), `meshdrill-${run.runId}-`));
+  const journal = createJournal({ path: join(run.outDir, 'journal.jsonl') });
+  const mode = args.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
+  const progress = createProgress(mode);
+  journal.subscribe(progress.onEvent);
+  const interrupts = installInterruptHandlers({
+    onFirst: (sig) =>
+      console.error(`\n${sig}: stopping — removing the fault and everything the run created…`),
+    onSecond: () => {
+      console.error(
+        `\nsecond interrupt: cleanup ABANDONED. Objects may remain and a fault may still be active.\n` +
+          `Remove them with: meshdrill cleanup --run-id ${run.runId} --kubeconfig <the target's kubeconfig>`,
+      );
+      process.exit(130);
+    },
+  });
+  journal.append({
+    type: 'run-start',
+    version: 1,
+    runId: run.runId,
+    meshdrillVersion: MESHDRILL_VERSION,
+    argv,
+    target: args.target,
+    repeat: args.repeat,
+  });
+  const target = createTarget(args.target, { workDir, settings: args.targetOpts });
+  let exitCode: number;
+  try {
+    const result = await runSuite({
+      runId: run.runId,
+      journal,
+      target,
+      scenarios,
+      repeat: args.repeat,
+      workDir,
+      ruleFiles: [...new Set(scenarios.flatMap((s) => s.alertRules))],
+      settings: args.targetOpts,
+      interrupt: interrupts.signal,
+      keepTarget: args.keepTarget,
+      connect: (env) => connectPorts(env, workDir, args.loadDriver),
+      onProgress: (message) => journal.append({ type: 'log', level: 'info', message }),
+      ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
+    });
+    exitCode = result.exitCode;
+  } finally {
+    progress.stop();
+    interrupts.dispose();
+  }
+  const reports = await writeReports(run.outDir);
+  for (const failure of reports.failed)
+    console.error(`warning: the ${failure.reporter} reporter failed: ${failure.error}`);
+  printSummary(reports.results, run.outDir, exitCode);
+  if (!args.keepTarget) await rm(workDir, { recursive: true, force: true });
+  return exitCode;
+}
+
+function printSummary(
+  results: Awaited<ReturnType<typeof writeReports>>['results'],
+  outDir: string,
+  exitCode: number,
+): void {
+  const verdict =
+    exitCode === 0
+      ? 'PASSED'
+      : exitCode === 1
+        ? 'FAILED'
+        : exitCode === 4
+          ? 'CLEANUP FAILED'
+          : exitCode === 130
+            ? 'INTERRUPTED'
+            : 'ERROR';
+  console.log(`\n${verdict} — run ${results.run.runId}`);
+  console.log(`report: ${join(outDir, 'index.html')}`);
+  console.log(`junit:  ${join(outDir, 'junit.xml')}   results: ${join(outDir, 'results.json')}`);
+}

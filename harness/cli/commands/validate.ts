@@ -1,0 +1,21 @@
+// `meshdrill validate PATH…`: all three validation stages on every file; prints every problem; runs nothing.
+
+import { invalidInput } from '../../model/errors.js';
+import { formatProblem, loadScenarios } from '../../scenario/index.js';
+import type { CliArgs } from '../args.js';
+
+export async function validateCommand(args: CliArgs): Promise<number> {
+  if (args.positionals.length === 0)
+    throw invalidInput('validate: expected at least one scenario file or directory');
+  const { scenarios, problems } = await loadScenarios(args.positionals, { target: args.target });
+  if (problems.length > 0) {
+    for (const problem of problems) console.error(formatProblem(problem));
+    console.error(`\n${problems.length} problem${problems.length === 1 ? '' : 's'} found; nothing was run.`);
+    return 2;
+  }
+  for (const s of scenarios) {
+    console.log(`✓ ${s.name} (${s.file}): ${s.signals.length} signal(s), ${s.variants.length} variant(s)`);
+  }
+  console.log(`${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} valid`);
+  return 0;
+}

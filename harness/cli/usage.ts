@@ -1,0 +1,39 @@
+// The CLI's help text: commands, options and the exit codes (DESIGN.md "Exit codes").
+
+export const USAGE = `meshdrill — chaos and load drills for Istio service meshes
+
+Usage:
+  meshdrill run PATH… [options]        run scenarios (files or directories) and write reports
+  meshdrill validate PATH…             check scenarios and their runbooks; run nothing
+  meshdrill report RUN_DIR             re-render results.json, junit.xml and index.html from the journal
+  meshdrill compare RUN_A RUN_B        compare two runs (e.g. two Istio versions); exit 1 on regression
+  meshdrill cleanup [--run-id ID|--all] --kubeconfig FILE
+                                       delete every object a (killed) run left behind, by its run-id label
+  meshdrill cluster up|down|status --target T [--kubeconfig FILE]
+                                       manage a target on its own (local: stays in the foreground)
+
+Options for run:
+  --target local|kind|existing         where to run (default: local, the embedded emulated cluster)
+  --out DIR                            write journal.jsonl, results.json, junit.xml, index.html here
+                                       (default: runs/<run-id>/)
+  --repeat N                           run each scenario variant N times; reports pass rates and spread
+  --runbook FILE                       replace the main runbook (validate a runbook before adopting it)
+  --istio VERSION                      Istio version to install (kind); repeat to run once per version
+  --target-opt KEY=VALUE               target setting (see docs/targets.md); repeatable
+  --load-driver builtin|k6             override every scenario's load driver
+  --keep-target                        leave the target running afterwards
+  --json                               print journal events as JSON lines instead of progress
+
+Options for compare:
+  --ttd-tolerance PCT|DURATION         allowed growth of time-to-detect (default 20% or 5s, the larger)
+  --ttr-tolerance PCT|DURATION         allowed growth of time-to-recover (default 20% or 5s, the larger)
+  --html FILE                          also write the comparison as HTML
+
+Exit codes:
+  0    all assertions passed
+  1    an assertion failed (or, for compare, a regression was found)
+  2    invalid input or usage (every problem is listed as file:line:col path: expected …, got …)
+  3    environment or provisioning error
+  4    cleanup failed — a fault may still be active: run 'meshdrill cleanup' and check the cluster
+  130  interrupted (cleanup still ran; a second Ctrl-C abandons it)
+`;
