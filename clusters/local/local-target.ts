@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type ApiServer, startApiServer, writeKubeconfig } from './apiserver/index.js';
+import { KUBERNETES_VERSION } from './apiserver/server.js';
 import { type ControllerManager, RESOURCES, startControllers } from './controllers/index.js';
-import { type Kubelet, startKubelet } from './kubelet/index.js';
+import { KUBELET_VERSION, type Kubelet, startKubelet } from './kubelet/index.js';
 import { isAlive, signalTree } from './kubelet/process-group.js';
 import { type Network, startNetwork } from './network/index.js';
 import type { PodRuntime } from './pod-runtime.js';
@@ -232,9 +233,9 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
         // the Istio install creates istio-system/istio-ingressgateway and it answers from then on.
         ingressUrl: `http://127.0.0.1:${ingressPort}`,
         versions: {
-          kubernetes: 'v1.31.0',
+          kubernetes: KUBERNETES_VERSION,
           target: 'local',
-          kubelet: 'meshdrill-local v1.32.0',
+          kubelet: `meshdrill-local ${KUBELET_VERSION}`,
           prometheus: prometheus.version,
           node: process.version,
         },

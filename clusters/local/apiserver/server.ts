@@ -36,6 +36,9 @@ import { ApiError, buildStatus, notFound } from './status-errors.js';
 import { createServingCert } from './serving-cert.js';
 import { serveWatch } from './watch.js';
 
+/** The Kubernetes version the local target reports everywhere (API server, node, versions). */
+export const DEFAULT_SERVER_VERSION = { major: '1', minor: '31' } as const;
+export const KUBERNETES_VERSION = `v${DEFAULT_SERVER_VERSION.major}.${DEFAULT_SERVER_VERSION.minor}.0`;
 export interface ApiServerOptions {
   store: ObjectStore;
   runtime?: PodRuntime;
@@ -218,7 +221,7 @@ async function route(
 /** Starts the server; resolves once it listens. `close()` ends open watches and exec sessions too. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const version = options.version ?? { major: '1', minor: '31' };
+  const version = options.version ?? DEFAULT_SERVER_VERSION;
   const token = Buffer.from(options.token);
   const context: ApiContext = { store: options.store, runtime: options.runtime, streams: new Set() };
   const exec = createExecUpgrader(context);

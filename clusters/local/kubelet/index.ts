@@ -5,6 +5,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { KUBERNETES_VERSION } from '../apiserver/server.js';
 import { run } from '../../../harness/exec/index.js';
 import { createEventRecorder, type EventRecorder } from '../controllers/events.js';
 import type { Pod } from '../controllers/kube-types.js';
@@ -47,7 +48,7 @@ export {
 export { parseQuantity } from './quantity.js';
 
 export const NODE_NAME = 'meshdrill-local';
-export const KUBELET_VERSION = 'v1.32.0';
+export const KUBELET_VERSION = KUBERNETES_VERSION;
 
 export interface KubeletOptions {
   store: ObjectStore;
