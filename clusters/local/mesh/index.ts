@@ -15,3 +15,4 @@ export * from './istiod/index.js';
 export type * from './model/proxy-config.js';
 export { DEFAULT_PORTS, type ProxyOptions, type RunningProxy, startProxy } from './proxy/proxy.js';
 export { DURATION_BUCKETS_MS, ISTIO_LABELS } from './proxy/stats.js';
+export { createLocalMesh, type LocalMesh, type LocalMeshOptions } from './local-wiring.js';
