@@ -8,7 +8,7 @@ import { type Host, cacheDirOf, configDirOf, resolveHost } from '../shared/host.
 import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
 import { imageTagOf } from '../shared/istio/install.js';
 import { type PortForward, startPortForward } from '../shared/port-forward.js';
-import { forwardPrometheus } from '../shared/prometheus/install.js';
+import { forwardPrometheus, waitForPromqlApi } from '../shared/prometheus/install.js';
 import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
 import { installStack } from '../shared/stack.js';
 import type { Timings } from '../shared/timings.js';
@@ -122,6 +122,12 @@ class ExistingClusterTarget implements Target {
         );
       }
       const wait = { timeoutMs: stack.waitTimeoutMs, pollMs: this.host.pollMs };
+      if (settings.prometheusUrl && !installed.prometheus) {
+        await waitForPromqlApi(settings.prometheusUrl, {
+          ...wait,
+          timeoutMs: Math.min(wait.timeoutMs, 30_000),
+        });
+      }
       let prometheusUrl = installed.prometheus?.url ?? settings.prometheusUrl;
       if (!prometheusUrl && presence.prometheus) {
         const forward = await forwardPrometheus(this.host, kubeconfigPath, presence.prometheus, wait, {

@@ -32,6 +32,9 @@ export function spawnBackground(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A background helper must never be what keeps meshdrill running: the exit hook below ends it instead.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();

@@ -65,6 +65,27 @@ export async function waitForPrometheusReady(url: string, wait: WaitOptions): Pr
   );
 }
 
+/** Checks that a Prometheus-compatible API answers a PromQL query (works for Thanos and Mimir fronts too). */
+export async function waitForPromqlApi(url: string, wait: WaitOptions): Promise<void> {
+  await pollUntilReady(
+    `the Prometheus API at ${url}`,
+    async () => {
+      const response = await fetch(`${url}/api/v1/query?query=vector(1)`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!response.ok) return `GET /api/v1/query answered ${response.status}`;
+      const body = (await response.json()) as { status?: unknown };
+      return body.status === 'success'
+        ? undefined
+        : `GET /api/v1/query answered status ${String(body.status)}`;
+    },
+    {
+      ...wait,
+      hint: 'check --target-opt prometheus-url: it must be the base URL of a Prometheus HTTP API reachable from here',
+    },
+  );
+}
+
 export async function forwardPrometheus(
   host: Host,
   kubeconfigPath: string,
