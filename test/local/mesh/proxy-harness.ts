@@ -167,3 +167,16 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
 }
+
+/** Waits (bounded) until the child's output matches: access log lines are written after the response. */
+export async function waitForOutput(child: ProxyChild, pattern: RegExp, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const out = child.output();
+    if (pattern.test(out)) return out;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(
+    `output of ${child.podIP} did not match ${pattern} within ${timeoutMs} ms:\n${child.output().slice(-2000)}`,
+  );
+}

@@ -28,6 +28,7 @@ import {
   startProxyChild,
   sumMetric,
   viaProxy,
+  waitForOutput,
   writeConfig,
 } from './proxy-harness.js';
 
@@ -199,7 +200,8 @@ describe('sidecar proxy pairs (child processes, real mTLS)', function () {
     const dst = await fetchText(`http://${EXPIRED_IP}:15020/stats/prometheus`);
     expect(sumMetric(dst, 'istio_requests_total', { reporter: 'destination' })).to.equal(0);
     expect(sumMetric(dst, 'istio_agent_cert_expiry_seconds', { resource_name: 'default' })).to.be.below(0);
-    expect(client.output()).to.match(
+    await waitForOutput(
+      client,
       /" 503 UF,URX upstream_reset_before_response_started\{connection_failure\} - "TLS_error:.*CERTIFICATE_VERIFY_FAILED/,
     );
   });

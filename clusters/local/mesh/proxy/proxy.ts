@@ -397,6 +397,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       route,
       { method: facts.method, path: target.path, headers, body, self },
       res,
+      (name) => stats.incCluster(name, cluster.name),
     );
     finish(
       req,
@@ -423,22 +424,27 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     void handleRouted(req, res, outboundIndex, { host: hostname, port, path, anyPort: false });
   };
 
+  /** The inbound port a request is for; among services sharing it, the one the Host header names. */
   const inboundPortFor = (req: http.IncomingMessage): InboundPort | undefined => {
     const ports = config?.inbound.ports ?? [];
+    const host = req.headers.host ?? '';
+    const hostName = host.replace(/:\d+$/, '').toLowerCase();
+    const byHost = (candidates: InboundPort[]): InboundPort | undefined =>
+      candidates.find((p) => p.service === hostName || p.service.startsWith(`${hostName}.`)) ?? candidates[0];
     const dst = req.headers[ORIGINAL_DST_HEADER];
     const dstPort = typeof dst === 'string' ? Number(dst.slice(dst.lastIndexOf(':') + 1)) : undefined;
-    if (dstPort !== undefined)
+    if (dstPort !== undefined) {
       return (
-        ports.find((p) => p.targetPort === dstPort) ?? {
+        byHost(ports.filter((p) => p.targetPort === dstPort)) ?? {
           port: dstPort,
           targetPort: dstPort,
           service: '',
           mtls: config?.inbound.defaultMtls ?? 'PERMISSIVE',
         }
       );
-    const host = req.headers.host ?? '';
+    }
     const hostPort = host.includes(':') ? Number(host.slice(host.lastIndexOf(':') + 1)) : undefined;
-    return ports.find((p) => p.port === hostPort || p.targetPort === hostPort) ?? ports[0];
+    return byHost(ports.filter((p) => p.port === hostPort || p.targetPort === hostPort)) ?? ports[0];
   };
 
   const handleInbound = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -511,7 +517,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       pool,
       local,
       route,
-      { method: req.method ?? 'GET', path: req.url ?? '/', headers, body, self },
+      { method: req.method ?? 'GET', path: req.url ?? '/', headers, body, self, inbound: true },
       res,
     );
     finish(

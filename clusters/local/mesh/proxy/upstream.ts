@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClusterConfig, EndpointConfig, RouteConfig, WorkloadMeta } from '../model/proxy-config.js';
+import type { ClusterStatName } from './stats.js';
 import {
   connectMtls,
   connectPlain,
@@ -217,6 +218,8 @@ export interface ForwardRequest {
   headers: http.OutgoingHttpHeaders;
   body: Buffer;
   self: WorkloadMeta;
+  /** Inbound (sidecar → app): headers pass through untouched, no peer metadata is added. */
+  inbound?: boolean;
 }
 
 /** Sends a proxy-generated response (flags in `x-envoy-response-flags`, Envoy's body text). */
@@ -248,6 +251,7 @@ export async function forwardToCluster(
   route: RouteConfig,
   request: ForwardRequest,
   downstream: http.ServerResponse,
+  stat: (name: ClusterStatName) => void = () => undefined,
   random: () => number = Math.random,
 ): Promise<ForwardOutcome> {
   const started = performance.now();
@@ -274,12 +278,16 @@ export async function forwardToCluster(
       }
       lastEndpoint = endpoint;
       tried.add(`${endpoint.address}:${endpoint.port}`);
-      const headers: http.OutgoingHttpHeaders = {
-        ...request.headers,
-        'x-envoy-attempt-count': String(attempt),
-        [PEER_METADATA_HEADER]: Buffer.from(JSON.stringify(request.self)).toString('base64'),
-      };
+      const headers: http.OutgoingHttpHeaders = request.inbound
+        ? request.headers
+        : {
+            ...request.headers,
+            'x-envoy-attempt-count': String(attempt),
+            [PEER_METADATA_HEADER]: Buffer.from(JSON.stringify(request.self)).toString('base64'),
+          };
       if (endpoint.inMesh) headers[ORIGINAL_DST_HEADER] = `${endpoint.address}:${endpoint.port}`;
+      if (attempt > 1) stat('envoy_cluster_upstream_rq_retry');
+      stat('envoy_cluster_upstream_rq_total');
       const attemptStart = performance.now();
       const result = await attemptOnce(
         pool,
@@ -312,7 +320,9 @@ export async function forwardToCluster(
           await new Promise((r) => setTimeout(r, backoffMs(attempt, random)));
           continue;
         }
-        const flags = attempt > 1 && isRetriableStatus(status, retryOn) ? ['URX'] : [];
+        const exhausted = attempt > 1 && isRetriableStatus(status, retryOn);
+        if (exhausted) stat('envoy_cluster_upstream_rq_retry_limit_exceeded');
+        const flags = exhausted ? ['URX'] : [];
         const serviceTime = Math.round(performance.now() - attemptStart);
         const responseBytes = await pipeResponse(result.response, downstream, serviceTime, flags);
         return {
@@ -341,6 +351,7 @@ export async function forwardToCluster(
         };
       }
       lastError = result.error;
+      if (lastError?.resetReason === 'connection failure') stat('envoy_cluster_upstream_cx_connect_fail');
       if (lastError && canRetry && isRetriableError(lastError, retryOn)) {
         await new Promise((r) => setTimeout(r, backoffMs(attempt, random)));
         continue;
@@ -350,7 +361,10 @@ export async function forwardToCluster(
     const error = lastError ?? new UpstreamConnectError('connection failure', undefined);
     const retried = tried.size > 1 || maxAttempts > 1;
     const flags = [error.resetReason === 'connection termination' ? 'UC' : 'UF'];
-    if (retried && maxAttempts > 1) flags.push('URX');
+    if (retried && maxAttempts > 1) {
+      flags.push('URX');
+      stat('envoy_cluster_upstream_rq_retry_limit_exceeded');
+    }
     const n = sendLocalReply(
       downstream,
       503,
