@@ -122,6 +122,9 @@ class KindClusterTarget implements Target {
       const configFile = join(options.workDir, 'kind-config.yaml');
       await writeFile(configFile, stringify(buildKindConfig(settings.cluster)));
       runner.progress(`creating kind cluster "${name}" (${settings.cluster.nodeImage.split('@')[0]})`);
+      // Marked before the command: an interrupted or failed create may leave node containers that teardown
+      // must delete (`kind delete cluster` is harmless when nothing is there).
+      this.created = true;
       await timeStep(timings, 'cluster-create', () =>
         runner.runChecked(
           'kind',
@@ -143,7 +146,6 @@ class KindClusterTarget implements Target {
           },
         ),
       );
-      this.created = true;
     }
 
     const kubeconfig = await runner.runChecked('kind', ['get', 'kubeconfig', '--name', name]);

@@ -293,6 +293,22 @@ describe('kind target (fake tools on PATH)', function () {
     expect(await sandbox.calls()).to.deep.equal([]);
   });
 
+  it('explains a failed cluster creation and still deletes what it may have left', async () => {
+    sandbox.env.FAKE_FAIL = 'kind:create';
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const error = await target
+      .provision({ workDir: sandbox.workDir, ruleFiles: [], settings: {} })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(MeshdrillError);
+    expect((error as MeshdrillError).message).to.include('--wait 180s');
+    expect((error as MeshdrillError).message).to.include('exited with code 1');
+    expect((error as MeshdrillError).message).to.include('failing on purpose');
+    expect((error as MeshdrillError).hint).to.include('kind export logs --name meshdrill');
+    expect((error as MeshdrillError).hint).to.include('ingress-host-port=');
+    await target.teardown();
+    expect((await sandbox.lines()).at(-1)).to.match(/^kind delete cluster --name meshdrill /);
+  });
+
   it('stops the port-forward by PID at teardown', async () => {
     const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
     const env = await target.provision({
