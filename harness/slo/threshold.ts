@@ -11,9 +11,15 @@ import type { SloThreshold } from '../model/scenario.js';
 
 export type ThresholdParse = { ok: true; threshold: SloThreshold } | { ok: false; expected: string };
 
-const SHAPE = /^\s*(success_rate|error_rate|p\(\s*(\d+(?:\.\d+)?)\s*\))\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*(%|ms|s)?\s*$/;
+const SHAPE =
+  /^\s*(success_rate|error_rate|p\(\s*(\d+(?:\.\d+)?)\s*\))\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*(%|ms|s)?\s*$/;
 
-export const THRESHOLD_EXAMPLES = ['success_rate >= 99.5%', 'error_rate < 1%', 'p(95) < 300ms', 'p(99) <= 1s'];
+export const THRESHOLD_EXAMPLES = [
+  'success_rate >= 99.5%',
+  'error_rate < 1%',
+  'p(95) < 300ms',
+  'p(99) <= 1s',
+];
 
 export function parseThreshold(source: string): ThresholdParse {
   const m = SHAPE.exec(source);
