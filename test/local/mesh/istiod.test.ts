@@ -264,4 +264,39 @@ describe('istiod: xDS push, ACK/NACK, CSR signing, outage', function () {
     );
     expect(await getStatus(`http://${CLIENT_IP}:15021/healthz/ready`)).to.equal(200);
   });
+
+  it('a proxy that starts while istiod is unreachable stays running but not Ready ("config not received from XDS server")', async () => {
+    const lonely = await startProxyChild({
+      podIP: '127.44.0.30',
+      podName: 'lonely-1',
+      namespace: NS,
+      serviceAccount: 'default',
+      configFile: '',
+      certDir: '',
+      waitReady: false,
+      // Nothing listens there: every connection attempt fails.
+      env: { MESHDRILL_ISTIOD_URL: 'http://127.44.0.99:15012', SECRET_TTL: '1h' },
+    });
+    try {
+      const body = await waitFor(
+        'the readiness endpoint',
+        async () => (await getStatus('http://127.44.0.30:15021/healthz/ready')) === 503,
+        10_000,
+      );
+      expect(body).to.be.a('number');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await getStatus('http://127.44.0.30:15021/healthz/ready')).to.equal(503);
+      expect(await fetchText('http://127.44.0.30:15021/healthz/ready')).to.equal(
+        'config not received from XDS server\n',
+      );
+      expect(lonely.child.exitCode).to.equal(null);
+      const stats = await fetchText('http://127.44.0.30:15020/stats/prometheus');
+      expect(sumMetric(stats, 'istio_agent_istiod_connection_failures', {})).to.be.at.least(2);
+      expect(
+        sumMetric(stats, 'istio_agent_num_failed_outgoing_requests', { request_type: 'csr' }),
+      ).to.be.at.least(1);
+    } finally {
+      await lonely.stop();
+    }
+  });
 });

@@ -50,6 +50,8 @@ export async function startProxyChild(options: {
   certDir: string;
   mode?: 'sidecar' | 'router';
   env?: Record<string, string>;
+  /** Default true: resolve once :15021/healthz/ready answers 200. */
+  waitReady?: boolean;
 }): Promise<ProxyChild> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'proxy', options.mode ?? 'sidecar'], {
     env: {
@@ -78,7 +80,7 @@ export async function startProxyChild(options: {
     await exited;
   };
   const deadline = Date.now() + 20_000;
-  for (;;) {
+  for (; options.waitReady !== false; ) {
     const status = await getStatus(`http://${options.podIP}:15021/healthz/ready`);
     if (status === 200) break;
     if (child.exitCode !== null || Date.now() > deadline) {

@@ -235,7 +235,7 @@ export function sendLocalReply(
     'content-type': 'text/plain',
     'content-length': payload.length,
     server: 'envoy',
-    'x-envoy-response-flags': flags,
+    ...(flags === '-' ? {} : { 'x-envoy-response-flags': flags }),
   });
   res.end(payload);
   return payload.length;
