@@ -40,6 +40,10 @@ describe('sidecar retries (child processes)', function () {
     const ca = await createSelfSignedAuthority();
     app = http.createServer((req, res) => {
       attemptsSeen.push(String(req.headers['x-envoy-attempt-count']));
+      if (req.url === '/slow') {
+        setTimeout(() => res.writeHead(200).end('late'), 600);
+        return;
+      }
       res.writeHead(503).end('app says 503');
     });
     app.listen(8080, SERVER_IP);
@@ -55,11 +59,17 @@ describe('sidecar retries (child processes)', function () {
         service('retried', NS, { app: 'flaky' }),
         service('dead', NS, { app: 'dead' }),
         service('faulty', NS, { app: 'flaky' }),
+        service('slow', NS, { app: 'flaky' }),
+        service('empty', NS, { app: 'nobody' }),
       ],
       virtualServices: [
         istio('VirtualService', 'retried', NS, {
           hosts: ['retried'],
           http: [{ route: [{ destination: { host: 'retried' } }], retries: { attempts: 3, retryOn: '503' } }],
+        }),
+        istio('VirtualService', 'slow', NS, {
+          hosts: ['slow'],
+          http: [{ route: [{ destination: { host: 'slow' } }], timeout: '150ms' }],
         }),
         istio('VirtualService', 'faulty', NS, {
           hosts: ['faulty'],
@@ -177,5 +187,21 @@ describe('sidecar retries (child processes)', function () {
     expect(reply.body).to.equal('fault filter abort');
     expect(attemptsSeen).to.deep.equal([]);
     await waitForOutput(client, /" 418 FI fault_filter_abort /);
+  });
+
+  it('a route timeout answers 504 UT "upstream request timeout"', async () => {
+    const started = Date.now();
+    const reply = await viaProxy(CLIENT_IP, `http://slow.${NS}:8080/slow`);
+    expect(reply.status).to.equal(504);
+    expect(reply.headers['x-envoy-response-flags']).to.equal('UT');
+    expect(reply.body).to.equal('upstream request timeout');
+    expect(Date.now() - started).to.be.below(550);
+  });
+
+  it('a service without endpoints answers 503 UH "no healthy upstream"', async () => {
+    const reply = await viaProxy(CLIENT_IP, `http://empty.${NS}:8080/`);
+    expect(reply.status).to.equal(503);
+    expect(reply.headers['x-envoy-response-flags']).to.equal('UH');
+    expect(reply.body).to.equal('no healthy upstream');
   });
 });
