@@ -20,6 +20,7 @@ import {
   type ImageRegistry,
   type ProgramBundler,
 } from './programs/index.js';
+import { createLocalMesh } from './mesh/index.js';
 import { type PrometheusInstance, startPrometheus } from './prometheus/index.js';
 import { createMemoryStore, type MemoryStore } from './store/index.js';
 
@@ -149,6 +150,9 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       const store = await time('store', () => createMemoryStore({ gracefulPodDeletion: true }));
       const images = createDefaultImageRegistry();
       const bundler = createBundler(join(workDir, 'bin'));
+      // Istio is installed unless `--target-opt mesh=false` asks for a bare cluster (as on a new kind cluster).
+      const mesh = settings.mesh === 'false' ? undefined : createLocalMesh({ readinessPeriodSeconds: 1 });
+      mesh?.configure({ store, images });
       await options.configure?.({ store, images, bundler, workDir });
       const ingressPort = await freeHostPort(30000, 32767);
       const network = await time('network', () =>
@@ -215,6 +219,12 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
         }),
       );
       started.push(() => prometheus.stop());
+      const meshVersions = mesh
+        ? await time('istio', () => {
+            progress('installing Istio (istiod, ingress gateway)');
+            return mesh.install(store, kubeconfigPath);
+          })
+        : {};
       cluster = { store, images, bundler, controllers, kubelet, network, apiServer, prometheus, workDir };
       // Last line of defence: if this process exits without a teardown, no container outlives it.
       exitHook = () => {
@@ -238,6 +248,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
           kubelet: `meshdrill-local ${KUBELET_VERSION}`,
           prometheus: prometheus.version,
           node: process.version,
+          ...meshVersions,
         },
         timings,
         binDirs: [],

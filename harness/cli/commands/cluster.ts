@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { createTarget } from '../../../clusters/index.js';
@@ -21,7 +21,14 @@ interface ClusterState {
   startedAt: string;
 }
 
-const stateFile = (target: string): string => resolve('.meshdrill', `cluster-${target}.json`);
+/** Per user, not per directory: `cluster down` must find the cluster wherever it is run from. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    env.MESHDRILL_STATE_DIR ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'meshdrill')
+  );
+}
+
+const stateFile = (target: string): string => join(stateDir(), `cluster-${target}.json`);
 
 function readState(target: string): ClusterState | undefined {
   const file = stateFile(target);
@@ -84,7 +91,7 @@ async function clusterUp(args: CliArgs): Promise<number> {
       signal: stop.signal,
       ...(args.istio[0] ? { istioVersion: args.istio[0] } : {}),
     });
-    const kubeconfig = resolve(args.kubeconfig ?? join('.meshdrill', `kubeconfig-${args.target}`));
+    const kubeconfig = resolve(args.kubeconfig ?? join(stateDir(), `kubeconfig-${args.target}`));
     await mkdir(dirname(kubeconfig), { recursive: true });
     await copyFile(env.kubeconfigPath, kubeconfig);
     const apiUrl = serverOf(readFileSync(kubeconfig, 'utf8'));
