@@ -6,6 +6,7 @@ import { formatDuration } from '../util/duration.js';
 import { injectFault } from '../faults/index.js';
 import type { EventOf, LoadSample, Outcome, ResolvedScenario, ScenarioVariant } from '../model/index.js';
 import { type ConditionContext, evaluateCondition, waitForCondition } from '../signals/index.js';
+import { computeRecovery } from '../slo/recovery.js';
 import { evaluateSlos } from '../slo/sli.js';
 import { formatMeasured } from '../slo/threshold.js';
 import {
@@ -18,7 +19,6 @@ import {
 } from './deploy.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
-import { findHoldingWindow } from './recovery-watch.js';
 
 export interface VariantResult {
   outcome: Outcome;
@@ -91,13 +91,28 @@ export async function runVariant(
     runner.onCleanup('stop the load', async () => {
       await stopLoad?.();
     });
-    await runner.phase('load', t.load, async () => {
+    await runner.phase('load', t.load, async (signal) => {
       const driver = ctx.loadDriver(scenario.load.driver);
       const run = await driver.start(scenario.load, ctx.ingressUrl, (sample) => {
         samples.push(sample);
         journal.append({ type: 'load-sample', ...scope, sample });
       });
       stopLoad = () => run.stop();
+      // Settle: signals over rate windows may still see an earlier variant's fault (same workload, same
+      // series). The steady-state window starts once every signal is quiet, or after the settle budget —
+      // a signal still firing then is judged a false positive by the steady-state phase.
+      const settleUntil = Date.now() + Math.min(scenario.steadyState.durationMs * 2, t.load * 0.8);
+      while (Date.now() < settleUntil) {
+        let anyFiring = false;
+        for (const s of scenario.signals) {
+          if ((await evaluateCondition(s, conditionCtx(signal))).fired) {
+            anyFiring = true;
+            break;
+          }
+        }
+        if (!anyFiring) break;
+        await sleep(Math.min(1000, Math.max(0, settleUntil - Date.now())), signal);
+      }
     });
 
     // steady state: the SLOs must hold and no signal may fire (a firing signal now is a false positive).
@@ -274,18 +289,28 @@ export async function runVariant(
 
     // recover: the SLOs must hold for a whole verification window, starting within the budget.
     const { budgetMs, verifyMs } = scenario.recovery;
-    let recoveredAt: number | undefined;
+    const recoveryInput = () => ({
+      slos: scenario.slos,
+      samples,
+      injectedAt,
+      ...(steps[0] ? { runbookStartedAt: steps[0].startedAt } : {}),
+      searchFrom: remediationStart,
+      verifyMs,
+      deadline: remediationStart + budgetMs,
+      steps,
+    });
+    let outcome = computeRecovery(recoveryInput());
     await runner.phase('recover', t.recover, async (signal) => {
-      const giveUp = remediationStart + budgetMs + verifyMs + 1500;
-      // A negative control that never recovers waits out the whole budget: that wait is its evidence.
-      while (Date.now() < giveUp) {
-        recoveredAt = findHoldingWindow(scenario.slos, samples, remediationStart, verifyMs, Date.now());
-        if (recoveredAt !== undefined) break;
+      // Poll until a window holds or every window starting within the budget has been observed. A negative
+      // control that never recovers waits out the whole budget: that wait is its evidence.
+      for (let i = 0; i < 100_000; i++) {
+        outcome = computeRecovery(recoveryInput());
+        if (outcome.recovered || outcome.reason === 'never-within-budget') return;
         await sleep(tuning.recoverPollMs, signal);
       }
-      if (recoveredAt !== undefined && recoveredAt - remediationStart > budgetMs) recoveredAt = undefined;
     });
-    const recovered = recoveredAt !== undefined;
+    const recovered = outcome.recovered;
+    const recoveredAt = outcome.recovered ? outcome.at : undefined;
     const windowFrom = recoveredAt ?? remediationStart;
     const windowTo = recoveredAt !== undefined ? recoveredAt + verifyMs : Date.now();
     journal.append({
@@ -300,12 +325,15 @@ export async function runVariant(
       type: 'recovery',
       ...scope,
       recovered,
-      ...(recoveredAt === undefined
-        ? {}
-        : { fromInjectionMs: recoveredAt - injectedAt, fromRunbookStartMs: recoveredAt - remediationStart }),
-      restoredBy: scenario.slos.map((slo) => ({
-        source: slo.source,
-        step: restoredByStep(findHoldingWindow([slo], samples, injectedAt, verifyMs, windowTo), steps),
+      ...(outcome.recovered
+        ? {
+            fromInjectionMs: outcome.fromInjectionMs,
+            fromRunbookStartMs: outcome.at - remediationStart,
+          }
+        : {}),
+      restoredBy: outcome.restoredBy.map((r) => ({
+        source: r.source,
+        step: r.step === null ? null : (steps[r.step]?.index ?? r.step),
       })),
     });
     judgeRecovery(assert, variant, recovered, recoveredAt, remediationStart, budgetMs, verifyMs);
@@ -321,14 +349,6 @@ export async function runVariant(
   if (!cleanup.ok && (outcome === 'passed' || outcome === 'failed')) outcome = 'cleanup-failed';
   journal.append({ type: 'scenario-end', ...scope, outcome, durationMs: Date.now() - started });
   return { outcome, cleanupErrors: cleanup.errors, ...(error ? { error } : {}) };
-}
-
-/** The index of the last step that started before the SLI came back (null: it came back before any step). */
-function restoredByStep(at: number | undefined, steps: RunbookStepResult[]): number | null {
-  if (at === undefined) return null;
-  let found: number | null = null;
-  for (const step of steps) if (step.startedAt <= at) found = step.index;
-  return found;
 }
 
 function judgeRecovery(

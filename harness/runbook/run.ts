@@ -1,6 +1,7 @@
 // runRunbook: executes bound runbook steps in order through the one exec module, as written: a failing step
 // is recorded and the next one still runs (an SRE at 3 AM would carry on too; the SLOs judge the outcome).
 
+import { mkdir } from 'node:fs/promises';
 import { type ExecOptions, type ExecResult, run } from '../exec/index.js';
 import { buildTargetEnv } from '../exec/target-env.js';
 import type { RunbookStep, StepKind, StepResult } from './types.js';
@@ -55,6 +56,8 @@ export async function runRunbook(
   steps: readonly RunbookStep[],
   options: RunRunbookOptions,
 ): Promise<StepResult[]> {
+  // Steps run in the work dir (and kubectl caches below it): it must exist before the first step.
+  await mkdir(options.workDir, { recursive: true });
   const env = buildStepEnv(options);
   const maxOutput = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT;
   const results: StepResult[] = [];

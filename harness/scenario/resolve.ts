@@ -116,7 +116,8 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
   const derived: Record<PhaseName, number> = {
     provision: ms(undefined, DEFAULTS.provisionMs),
     deploy: readyTimeoutMs + ms(undefined, 60_000),
-    load: ms(undefined, DEFAULTS.loadMs),
+    // Starting load also waits (up to twice the steady-state duration) for the signals to settle.
+    load: ms(undefined, DEFAULTS.loadMs) + 2 * steadyStateMs,
     'steady-state': steadyStateMs + ms(undefined, 60_000),
     inject: ms(undefined, DEFAULTS.injectMs),
     efficacy: maxWithin(efficacy) + slack,

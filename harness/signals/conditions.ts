@@ -31,6 +31,8 @@ const MAX_EVIDENCE = 400;
 const clip = (text: string): string =>
   text.length > MAX_EVIDENCE ? `${text.slice(0, MAX_EVIDENCE)}…` : text;
 
+const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+
 function describeSamples(samples: { metric: Record<string, string>; value: number }[]): string {
   if (samples.length === 0) return 'no samples';
   return samples
@@ -40,7 +42,8 @@ function describeSamples(samples: { metric: Record<string, string>; value: numbe
         .filter(([k]) => k !== '__name__')
         .map(([k, v]) => `${k}="${v}"`)
         .join(',');
-      return `${s.metric.__name__ ?? ''}{${labels}} ${s.value}`;
+      const name = s.metric.__name__ ?? '';
+      return name || labels ? `${name}{${labels}} ${formatValue(s.value)}` : `value ${formatValue(s.value)}`;
     })
     .join('; ');
 }

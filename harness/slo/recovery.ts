@@ -1,5 +1,6 @@
 // Time-to-recover: the earliest instant t (at one-second granularity, t ≥ the search start) from which every SLO
-// holds over the whole verification window [t, t + verify), judged on the window's aggregate. TTR is reported
+// holds over the whole verification window [t, t + verify), judged on the window's aggregate, and in the first
+// second of that window too. TTR is reported
 // from injection and from runbook start; `restoredBy` names, per SLO, the runbook step after which it came back.
 //
 // "Came back" for one SLO uses the same windowed test with that SLO alone. A step gets the credit when it started
@@ -9,7 +10,13 @@
 import type { LoadSample } from '../model/load.js';
 import type { SloThreshold } from '../model/scenario.js';
 import { createHistogram } from './histogram.js';
-import { evaluateWindow, sampleHistogram, type SloResult, type WindowAggregate } from './sli.js';
+import {
+  aggregateWindow,
+  evaluateWindow,
+  sampleHistogram,
+  type SloResult,
+  type WindowAggregate,
+} from './sli.js';
 
 export interface RecoveryInput {
   slos: readonly SloThreshold[];
@@ -125,7 +132,15 @@ export function scanWindows(
     }
     window.aggregate.from = start;
     window.aggregate.to = end;
-    out.push({ t: start, results: evaluateWindow(slos, window.aggregate) });
+    // The window must also start on a good second: an aggregate over the whole window would otherwise let a
+    // window that opens during the fault "hold" (a few bad seconds diluted by many good ones), and recovery would
+    // be dated — and credited to a runbook step — before the fix took effect.
+    const first = evaluateWindow(slos, aggregateWindow([sorted[i] as LoadSample], start, start + SECOND_MS));
+    const results = evaluateWindow(slos, window.aggregate).map((r, k) => ({
+      ...r,
+      passed: r.passed && first[k]?.passed === true,
+    }));
+    out.push({ t: start, results });
   }
   return out;
 }

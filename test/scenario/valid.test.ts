@@ -48,7 +48,7 @@ describe('valid scenarios resolve', () => {
       expect(s.timeouts).to.deep.equal({
         provision: 120_000,
         deploy: 36_000,
-        load: 12_000,
+        load: 36_000, // 12 s + twice the 12 s steady state, to let signals settle
         'steady-state': 24_000,
         inject: 12_000,
         efficacy: 12_000,
@@ -126,10 +126,10 @@ describe('valid scenarios resolve', () => {
         executor: 'constant-arrival-rate',
         rate: 50,
         stages: [],
-        maxDurationMs: 228_000,
+        maxDurationMs: 252_000,
         maxInFlight: 100,
         requestTimeoutMs: 2_000,
-        maxRequests: 11_400,
+        maxRequests: 12_600,
         host: 'frontend.drill.local',
         requests: [
           { method: 'GET', path: '/echo', headers: {}, weight: 1 },
