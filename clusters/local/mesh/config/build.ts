@@ -65,6 +65,17 @@ function findDestinationRule(
   return candidates[0];
 }
 
+/** Istio applies the `portLevelSettings` entry for the cluster's port over the (subset-merged) policy. */
+function policyForPort(policy: Record<string, unknown>, port: number): Record<string, unknown> {
+  const { portLevelSettings, ...rest } = policy;
+  const entry = asArray(portLevelSettings)
+    .map(asRecord)
+    .find((p) => Number(asRecord(p.port).number) === port);
+  if (!entry) return rest;
+  const { port: _port, ...overrides } = entry;
+  return { ...rest, ...overrides };
+}
+
 function buildClusters(
   input: BuildInput,
   options: MeshOptions,
@@ -89,7 +100,7 @@ function buildClusters(
     ];
     for (const port of svc.ports) {
       for (const subset of subsets) {
-        const tlsMode = asString(asRecord(subset.policy.tls).mode);
+        const tlsMode = asString(asRecord(policyForPort(subset.policy, port.port).tls).mode);
         const endpoints: EndpointConfig[] = [];
         for (const ep of port.endpoints) {
           const labels = asStringMap(ep.pod?.metadata.labels);
@@ -126,7 +137,7 @@ function buildClusters(
           subset: subset.name,
           service: { name: svc.name, namespace: svc.namespace },
           endpoints,
-          trafficPolicy: subset.policy,
+          trafficPolicy: policyForPort(subset.policy, port.port),
         });
       }
     }
@@ -240,6 +251,14 @@ function buildInboundPorts(
 
 function parseAuthorizationRule(value: unknown): AuthorizationRule {
   const r = asRecord(value);
+  const when = asArray(r.when).map((w) => {
+    const c = asRecord(w);
+    return {
+      key: asString(c.key) ?? '',
+      values: asStringArray(c.values),
+      notValues: asStringArray(c.notValues),
+    };
+  });
   return {
     from: asArray(r.from).map((f) => {
       const s = asRecord(asRecord(f).source);
@@ -248,6 +267,8 @@ function parseAuthorizationRule(value: unknown): AuthorizationRule {
         namespaces: asStringArray(s.namespaces),
         notPrincipals: asStringArray(s.notPrincipals),
         notNamespaces: asStringArray(s.notNamespaces),
+        ipBlocks: asStringArray(s.ipBlocks),
+        notIpBlocks: asStringArray(s.notIpBlocks),
       };
     }),
     to: asArray(r.to).map((t) => {
@@ -258,8 +279,12 @@ function parseAuthorizationRule(value: unknown): AuthorizationRule {
         notPaths: asStringArray(o.notPaths),
         notMethods: asStringArray(o.notMethods),
         ports: asStringArray(o.ports),
+        notPorts: asStringArray(o.notPorts),
+        hosts: asStringArray(o.hosts),
+        notHosts: asStringArray(o.notHosts),
       };
     }),
+    ...(when.length > 0 ? { when } : {}),
   };
 }
 

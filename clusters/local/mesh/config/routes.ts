@@ -57,9 +57,12 @@ function parseIstioDuration(value: unknown): number | undefined {
   return text === undefined ? undefined : parseDuration(text);
 }
 
-function parsePercent(value: unknown): number {
-  const p = asRecord(value);
-  return asNumber(p.value) ?? 100;
+/** Istio: `percentage.value` (double), else the deprecated integer `percent`, else 100 %. */
+function parsePercent(spec: Record<string, unknown>): number {
+  const value = asNumber(asRecord(spec.percentage).value);
+  if (value !== undefined) return value;
+  const legacy = asNumber(spec.percent);
+  return legacy !== undefined && legacy > 0 ? legacy : 100;
 }
 
 function parseFault(value: unknown): FaultPolicy | undefined {
@@ -67,21 +70,31 @@ function parseFault(value: unknown): FaultPolicy | undefined {
   const out: FaultPolicy = {};
   const delay = asRecord(f.delay);
   const fixed = parseIstioDuration(delay.fixedDelay);
-  if (fixed !== undefined) out.delay = { fixedDelayMs: fixed, percent: parsePercent(delay.percentage) };
+  if (fixed !== undefined) out.delay = { fixedDelayMs: fixed, percent: parsePercent(delay) };
   const abort = asRecord(f.abort);
   const status = asNumber(abort.httpStatus);
-  if (status !== undefined) out.abort = { httpStatus: status, percent: parsePercent(abort.percentage) };
+  if (status !== undefined) out.abort = { httpStatus: status, percent: parsePercent(abort) };
   return out.delay || out.abort ? out : undefined;
 }
 
+/**
+ * Istio's route/retry ConvertPolicy: no `retries` → the default policy; `attempts` 0 or unset → no policy at
+ * all; otherwise the default with `attempts`, `retryOn` (bare codes kept: the proxy splits them), `perTryTimeout`
+ * and `backoff` (Envoy's base interval) overridden.
+ */
 function parseRetries(value: unknown): RetryPolicy {
-  if (value === undefined) return DEFAULT_RETRIES;
+  if (value === undefined || value === null) return DEFAULT_RETRIES;
   const r = asRecord(value);
+  const attempts = asNumber(r.attempts) ?? 0;
+  if (attempts <= 0) return { attempts: 0, retryOn: '' };
   const perTry = parseIstioDuration(r.perTryTimeout);
+  const backoff = parseIstioDuration(r.backoff);
+  const retryOn = asString(r.retryOn);
   return {
-    attempts: asNumber(r.attempts) ?? 2,
-    retryOn: asString(r.retryOn) ?? DEFAULT_RETRY_ON,
+    attempts,
+    retryOn: retryOn === undefined || retryOn.trim() === '' ? DEFAULT_RETRY_ON : retryOn,
     ...(perTry !== undefined ? { perTryTimeoutMs: perTry } : {}),
+    ...(backoff !== undefined && backoff > 0 ? { backoffBaseMs: backoff } : {}),
   };
 }
 

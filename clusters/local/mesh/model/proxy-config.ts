@@ -69,9 +69,14 @@ export interface WeightedCluster {
 }
 
 export interface RetryPolicy {
+  /** Retries after the first attempt; 0 = no retry policy (Istio drops the policy for `attempts: 0`). */
   attempts: number;
   perTryTimeoutMs?: number;
+  /** Envoy `retry_on` plus bare status codes (the proxy splits them as Istio does). */
   retryOn: string;
+  /** VirtualService `retries.backoff`: Envoy's base interval (default 25 ms); the maximum is 10 × base. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
 }
 
 export interface FaultPolicy {
@@ -107,9 +112,34 @@ export interface InboundPort {
   mtls: MtlsMode;
 }
 
+export interface AuthorizationCondition {
+  /** `source.ip`, `source.namespace`, `source.principal`, `request.headers[NAME]`, `destination.port` … */
+  key: string;
+  values: string[];
+  notValues: string[];
+}
+
 export interface AuthorizationRule {
-  from: { principals: string[]; namespaces: string[]; notPrincipals: string[]; notNamespaces: string[] }[];
-  to: { paths: string[]; methods: string[]; notPaths: string[]; notMethods: string[]; ports: string[] }[];
+  from: {
+    principals: string[];
+    namespaces: string[];
+    notPrincipals: string[];
+    notNamespaces: string[];
+    ipBlocks?: string[];
+    notIpBlocks?: string[];
+  }[];
+  to: {
+    paths: string[];
+    methods: string[];
+    notPaths: string[];
+    notMethods: string[];
+    ports: string[];
+    notPorts?: string[];
+    hosts?: string[];
+    notHosts?: string[];
+  }[];
+  /** `when` conditions (all must hold). */
+  when?: AuthorizationCondition[];
 }
 
 export interface AuthorizationConfig {

@@ -37,3 +37,10 @@ export function readPath(value: unknown, path: string): unknown {
   for (const part of path.split('.')) current = asRecord(current)[part];
   return current;
 }
+
+export function asBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}

@@ -2,6 +2,7 @@
 // left, back off while istiod is away (CSR failures counted), and report the expiry gauge (negative once expired).
 
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { certificateNotAfter, createWorkloadCsr } from '../ca/csr.js';
 import type { ProxyStats } from './stats.js';
 import type { WorkloadTls } from './transport.js';
@@ -19,7 +20,19 @@ export interface CertAgentOptions {
   /** Back-off after a failed CSR: starts here, doubles, capped at maxBackoffMs. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The pod's clock (TimeChaos offset included); rotation and the expiry gauges use it. */
+  clock?: CertClock;
 }
+
+export interface CertClock {
+  now(): number;
+  onClockChange(listener: () => void): void;
+}
+
+const REAL_CLOCK: CertClock = { now: () => Date.now(), onClockChange: () => undefined };
+
+/** A rotation never comes sooner than this after the last one, so a clock far ahead cannot spin CSRs. */
+const MIN_ROTATION_MS = 1000;
 
 export interface CertProvider {
   current(): WorkloadTls | undefined;
@@ -27,9 +40,9 @@ export interface CertProvider {
   stop(): void;
 }
 
-function exportExpiry(stats: ProxyStats, notAfter: Date | undefined): void {
+function exportExpiry(stats: ProxyStats, notAfter: Date | undefined, now: number = Date.now()): void {
   if (!notAfter) return;
-  const seconds = (notAfter.getTime() - Date.now()) / 1000;
+  const seconds = (notAfter.getTime() - now) / 1000;
   stats.certExpiry.set({ resource_name: 'default' }, Math.round(seconds * 1000) / 1000);
   stats.daysUntilCertExpiring.set({}, Math.floor(seconds / 86400));
 }
@@ -41,7 +54,18 @@ export function startCertAgent(options: CertAgentOptions): CertProvider {
   let timer: NodeJS.Timeout | undefined;
   let backoff = options.initialBackoffMs ?? 1000;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
-  options.stats.registry.onCollect(() => exportExpiry(options.stats, notAfter));
+  const clock = options.clock ?? REAL_CLOCK;
+  let lifeMs = 0;
+  options.stats.registry.onCollect(() => exportExpiry(options.stats, notAfter, clock.now()));
+  /** Istio rotates when about half the lifetime remains (SECRET_GRACE_PERIOD_RATIO 0.5), with a little jitter. */
+  const planRotation = (): void => {
+    if (!notAfter) return;
+    if (timer) clearTimeout(timer);
+    const remaining = notAfter.getTime() - clock.now();
+    schedule(Math.max(MIN_ROTATION_MS, remaining - lifeMs * (0.5 + Math.random() * 0.05)));
+  };
+  // A clock jump (TimeChaos) re-plans the rotation against the new time.
+  clock.onClockChange(planRotation);
 
   const schedule = (ms: number): void => {
     if (stopped) return;
@@ -60,9 +84,8 @@ export function startCertAgent(options: CertAgentOptions): CertProvider {
       notAfter = certificateNotAfter(leaf);
       backoff = options.initialBackoffMs ?? 1000;
       options.onChange();
-      const life = notAfter.getTime() - Date.now();
-      // Istio rotates when about half the lifetime remains (SECRET_GRACE_PERIOD_RATIO 0.5), with a little jitter.
-      schedule(life * (0.5 - Math.random() * 0.05));
+      lifeMs = notAfter.getTime() - certificateNotBefore(leaf).getTime();
+      planRotation();
     } catch {
       options.stats.failedOutgoingRequests.inc({ request_type: 'csr' });
       schedule(backoff);
@@ -86,6 +109,7 @@ export function startFileCerts(
   paths: { certChain: string; key: string; root: string },
   stats: ProxyStats,
   onChange: () => void,
+  clock: CertClock = REAL_CLOCK,
 ): CertProvider {
   let current: WorkloadTls | undefined;
   let notAfter: Date | undefined;
@@ -104,7 +128,7 @@ export function startFileCerts(
     }
   };
   load();
-  stats.registry.onCollect(() => exportExpiry(stats, notAfter));
+  stats.registry.onCollect(() => exportExpiry(stats, notAfter, clock.now()));
   const files = [paths.certChain, paths.key, paths.root];
   for (const f of files) watchFile(f, { interval: 200 }, load);
   return {
@@ -114,4 +138,8 @@ export function startFileCerts(
       for (const f of files) unwatchFile(f, load);
     },
   };
+}
+
+function certificateNotBefore(pem: string): Date {
+  return new Date(new X509Certificate(pem).validFrom);
 }

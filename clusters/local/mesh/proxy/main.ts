@@ -3,7 +3,8 @@
 // Access log lines go to stdout, as Envoy's do, so `kubectl logs -c istio-proxy` shows them.
 
 import { parseDuration } from '../../../../harness/util/duration.js';
-import { asArray, asRecord, asString, asStringArray } from '../model/read.js';
+import { NETWORK_FAULTS_ENV, TIME_OFFSET_ENV } from '../../chaos-hooks.js';
+import { asRecord, asString, asStringArray } from '../model/read.js';
 import { createClusterResolver } from './cluster-dns.js';
 import { type ProxyOptions, startProxy } from './proxy.js';
 
@@ -22,10 +23,7 @@ try {
 const metadata = asRecord(proxyConfig.proxyMetadata);
 const ttlText = env.SECRET_TTL ?? asString(metadata.SECRET_TTL) ?? '24h';
 const ttlMs = parseDuration(ttlText) ?? 24 * 3600_000;
-const inclusion = asStringArray(asRecord(proxyConfig.proxyStatsMatcher).inclusionRegexps);
-for (const p of asArray(asRecord(proxyConfig.proxyStatsMatcher).inclusionPrefixes)) {
-  if (typeof p === 'string') inclusion.push(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
-}
+const statsMatcher = asRecord(proxyConfig.proxyStatsMatcher);
 
 async function resolveIstiod(): Promise<string> {
   if (env.MESHDRILL_ISTIOD_URL) return env.MESHDRILL_ISTIOD_URL;
@@ -59,7 +57,15 @@ async function main(): Promise<void> {
           root: `${certDir}/root-cert.pem`,
         }
       : { kind: 'istiod', istiodUrl, ttlMs },
-    statsInclusionRegexps: inclusion,
+    statsMatcher: {
+      inclusionRegexps: asStringArray(statsMatcher.inclusionRegexps),
+      inclusionPrefixes: asStringArray(statsMatcher.inclusionPrefixes),
+      inclusionSuffixes: asStringArray(statsMatcher.inclusionSuffixes),
+    },
+    chaosFiles: {
+      ...(env[NETWORK_FAULTS_ENV] ? { networkFaults: env[NETWORK_FAULTS_ENV] } : {}),
+      ...(env[TIME_OFFSET_ENV] ? { timeOffset: env[TIME_OFFSET_ENV] } : {}),
+    },
     log: (line) => process.stdout.write(line),
     resolveHost: (host) => resolver(host) ?? host,
   };

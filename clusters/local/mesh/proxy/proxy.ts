@@ -17,16 +17,22 @@ import type {
 } from '../model/proxy-config.js';
 import { asRecord, asString } from '../model/read.js';
 import { formatAccessLog } from './access-log.js';
-import { isAllowed } from './authz.js';
+import { renderCerts, renderClusters, renderClustersText, renderConfigDump } from './admin.js';
+import { evaluateAuthorization } from './authz.js';
 import { type CertProvider, startCertAgent, startFileCerts } from './cert-agent.js';
 import { costsFromEnv, ResidentConfig, type ResidentCosts } from './resident-config.js';
 import { expandHost, findVirtualHost, indexRoutes, type RouteIndex, selectRoute } from './route-table.js';
-import { ProxyStats } from './stats.js';
-import { alertForVerifyError, uriSans } from './transport.js';
+import { ProxyStats, type StatsMatcher } from './stats.js';
+import { alertForVerifyError, isValidAt, uriSans } from './transport.js';
+import { type ChaosHooks, NO_CHAOS, startChaosHooks } from './resilience/chaos-hooks.js';
+import { CircuitBreakers } from './resilience/circuit-breaker.js';
+import { decideFault } from './resilience/fault-injection.js';
+import { formatFlags } from './resilience/flags.js';
+import { OutlierDetectors } from './resilience/outlier.js';
+import { forwardToCluster, type RouterContext } from './router.js';
 import {
   type ForwardOutcome,
   forwardableHeaders,
-  forwardToCluster,
   ORIGINAL_DST_HEADER,
   PEER_METADATA_HEADER,
   sendLocalReply,
@@ -64,6 +70,10 @@ export interface ProxyOptions {
     | { kind: 'istiod'; istiodUrl: string; ttlMs: number }
     | { kind: 'files'; certChain: string; key: string; root: string };
   statsInclusionRegexps?: string[];
+  /** `proxyStatsMatcher` (regexps, prefixes, suffixes); replaces statsInclusionRegexps when given. */
+  statsMatcher?: StatsMatcher;
+  /** The chaos hooks files (clusters/local/chaos-hooks.ts), polled for changes. */
+  chaosFiles?: { networkFaults?: string; timeOffset?: string };
   costs?: ResidentCosts;
   /** Where access log lines go (the program passes stdout). */
   log?: (line: string) => void;
@@ -82,6 +92,17 @@ export interface RunningProxy {
 interface SocketInfo {
   mtls: boolean;
   peerPrincipal?: string;
+}
+
+/** The source pod IP a client sidecar put in its peer metadata (the emulation's addition to Istio's fields). */
+function peerIpOf(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  try {
+    return asString(asRecord(JSON.parse(Buffer.from(text, 'base64').toString('utf8'))).ip);
+  } catch {
+    return undefined;
+  }
 }
 
 function decodePeerMetadata(value: string | string[] | undefined): WorkloadMeta | undefined {
@@ -172,7 +193,17 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     serviceAccount: options.serviceAccount,
   };
   const stats = new ProxyStats(self);
-  stats.setInclusionRegexps(options.statsInclusionRegexps ?? []);
+  stats.setStatsMatcher(
+    options.statsMatcher ?? {
+      inclusionRegexps: options.statsInclusionRegexps ?? [],
+      inclusionPrefixes: [],
+      inclusionSuffixes: [],
+    },
+  );
+  const chaos: ChaosHooks =
+    options.chaosFiles && (options.chaosFiles.networkFaults || options.chaosFiles.timeOffset)
+      ? startChaosHooks(options.chaosFiles, log)
+      : NO_CHAOS;
   const resident = new ResidentConfig(options.costs ?? costsFromEnv(process.env));
   const started = Date.now();
   stats.registry.onCollect(() => {
@@ -187,9 +218,25 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const gatewayIndexes = new Map<number, RouteIndex>();
   const gatewayServers = new Map<number, http.Server>();
   let certs: CertProvider | undefined;
-  const pool = new UpstreamPool(() => certs?.current(), options.connectTimeoutMs ?? 1000);
+  const pool = new UpstreamPool(
+    () => certs?.current(),
+    options.connectTimeoutMs ?? 1000,
+    () => chaos.offsetMs(),
+  );
   const socketInfo = new WeakMap<net.Socket, SocketInfo>();
-  const closers: (() => void | Promise<void>)[] = [];
+  const closers: (() => void | Promise<void>)[] = [() => chaos.stop()];
+  const breakers = new CircuitBreakers();
+  const outliers = new OutlierDetectors((cluster, active) =>
+    stats.setClusterGauge('envoy_cluster_outlier_detection_ejections_active', cluster, active),
+  );
+  closers.push(() => outliers.stop());
+  const router: RouterContext = {
+    pool,
+    breakers,
+    outliers,
+    chaos,
+    stat: (name, cluster) => stats.incCluster(name, cluster),
+  };
 
   // --- request handling -------------------------------------------------------------------------------
 
@@ -208,7 +255,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     requestBytes: number,
   ): void => {
     const durationMs = performance.now() - start;
-    const flags = outcome.flags.length > 0 ? outcome.flags.join(',') : '-';
+    const flags = formatFlags(outcome.flags);
     stats.record({
       reporter,
       source: labels.source,
@@ -271,6 +318,39 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       method: req.method ?? 'GET',
       headers: req.headers as Record<string, string | undefined>,
     };
+    if (options.mode === 'router' && config && config.inbound.authorization.length > 0) {
+      // A gateway enforces the AuthorizationPolicies that select it before routing (downstream is plaintext).
+      const peerIp = req.socket.remoteAddress;
+      const decision = evaluateAuthorization(config.inbound.authorization, {
+        principal: undefined,
+        namespace: undefined,
+        path: target.path,
+        method: facts.method,
+        port: target.port,
+        ...(peerIp ? { sourceIp: peerIp } : {}),
+        host: target.host,
+        headers: facts.headers,
+      });
+      if (!decision.allowed) {
+        const n = sendLocalReply(res, 403, '-', 'RBAC: access denied');
+        finish(
+          req,
+          start,
+          startDate,
+          'source',
+          {
+            status: 403,
+            flags: [],
+            details: decision.details ?? 'rbac_access_denied_matched_policy[none]',
+            responseBytes: n,
+            mtls: false,
+          },
+          { source: self, destination: undefined, service: undefined, mtls: false },
+          body.length,
+        );
+        return;
+      }
+    }
     const hosts = options.mode === 'sidecar' ? expandHost(target.host, options.namespace) : [target.host];
     const vh = index ? findVirtualHost(index, hosts, target.port, target.anyPort) : undefined;
     const decision = index
@@ -325,10 +405,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         source: 'passthrough',
       };
       const outcome = await forwardToCluster(
-        pool,
+        router,
         passthrough,
         route,
-        { method: facts.method, path: target.path, headers, body, self },
+        { method: facts.method, path: target.path, headers, body, self, sourceIp: options.podIP },
         res,
       );
       finish(
@@ -367,19 +447,24 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     }
     const { cluster, route } = decision;
     const service = { host: cluster.host, name: cluster.service.name, namespace: cluster.service.namespace };
-    if (route.fault?.delay && Math.random() * 100 < route.fault.delay.percent) {
-      await new Promise((r) => setTimeout(r, route.fault?.delay?.fixedDelayMs ?? 0));
+    // The fault filter runs before the router: delay first (DI), then abort (FI).
+    const fault = decideFault(route.fault, Math.random);
+    const preFlags: string[] = [];
+    if (fault.delayMs !== undefined) {
+      preFlags.push('DI');
+      await new Promise((r) => setTimeout(r, fault.delayMs));
     }
-    if (route.fault?.abort && Math.random() * 100 < route.fault.abort.percent) {
-      const n = sendLocalReply(res, route.fault.abort.httpStatus, 'FI', 'fault filter abort');
+    if (fault.abort) {
+      preFlags.push('FI');
+      const n = sendLocalReply(res, fault.abort.httpStatus, formatFlags(preFlags), 'fault filter abort');
       finish(
         req,
         start,
         startDate,
         'source',
         {
-          status: route.fault.abort.httpStatus,
-          flags: ['FI'],
+          status: fault.abort.httpStatus,
+          flags: preFlags,
           details: 'fault_filter_abort',
           responseBytes: n,
           mtls: false,
@@ -392,12 +477,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return;
     }
     const outcome = await forwardToCluster(
-      pool,
+      router,
       cluster,
       route,
-      { method: facts.method, path: target.path, headers, body, self },
+      { method: facts.method, path: target.path, headers, body, self, sourceIp: options.podIP },
       res,
-      (name) => stats.incCluster(name, cluster.name),
+      preFlags,
     );
     finish(
       req,
@@ -465,12 +550,26 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const service = serviceOfHost(port?.service || undefined);
     const labels = { source, destination: self, service, mtls: info.mtls };
     const targetPort = port?.targetPort ?? 80;
-    const decision = isAllowed(config.inbound.authorization, {
+    // Chaos hooks, inbound: the request leg comes `from` the peer, the response leg goes `to` it.
+    const peerIp = peerIpOf(req.headers[PEER_METADATA_HEADER]) ?? req.socket.remoteAddress;
+    const fromLeg = chaos.leg('from', peerIp);
+    const toLeg = chaos.leg('to', peerIp);
+    if (fromLeg.dropped || toLeg.dropped) {
+      // Black hole: nothing comes back; the connection dies after a while, as a peer's retransmits give up.
+      setTimeout(() => req.socket.destroy(), pool.connectTimeoutMs).unref();
+      return;
+    }
+    if (fromLeg.delayMs + toLeg.delayMs > 0)
+      await new Promise((r) => setTimeout(r, fromLeg.delayMs + toLeg.delayMs));
+    const decision = evaluateAuthorization(config.inbound.authorization, {
       principal: info.mtls ? info.peerPrincipal : undefined,
       namespace: info.mtls ? info.peerPrincipal?.split('/')[2] : undefined,
       path: req.url ?? '/',
       method: req.method ?? 'GET',
       port: targetPort,
+      ...(peerIp ? { sourceIp: peerIp } : {}),
+      host: (req.headers.host ?? '').replace(/:\d+$/, ''),
+      headers: req.headers as Record<string, string | undefined>,
     });
     if (!decision.allowed) {
       const n = sendLocalReply(res, 403, '-', 'RBAC: access denied');
@@ -482,7 +581,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         {
           status: 403,
           flags: [],
-          details: 'rbac_access_denied_matched_policy[none]',
+          details: decision.details ?? 'rbac_access_denied_matched_policy[none]',
           responseBytes: n,
           mtls: info.mtls,
         },
@@ -514,7 +613,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     };
     res.setHeader(PEER_METADATA_HEADER, Buffer.from(JSON.stringify(self)).toString('base64'));
     const outcome = await forwardToCluster(
-      pool,
+      router,
       local,
       route,
       { method: req.method ?? 'GET', path: req.url ?? '/', headers, body, self, inbound: true },
@@ -568,6 +667,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     Object.assign(self, next.node.workload);
     config = next;
     outboundIndex = indexRoutes(next, next.virtualHosts);
+    outliers.sync(next.clusters);
     resident.apply(next);
     stats.activeClusters.set({}, next.clusters.length);
     stats.cdsUpdateSuccess.inc();
@@ -598,6 +698,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
           ? socket.authorizationError
           : (socket.authorizationError as NodeJS.ErrnoException | null)?.code;
       socket.end(`alert ${alertForVerifyError(peer && Object.keys(peer).length > 0 ? code : undefined)}\n`);
+      return;
+    }
+    // TimeChaos: the pod's clock, not the host's, decides whether the client certificate is still valid.
+    if (chaos.offsetMs() !== 0 && !isValidAt(peer, chaos.now())) {
+      socket.end('alert certificate_expired\n');
       return;
     }
     const principal = uriSans(peer.subjectaltname)[0]?.replace(/^spiffe:\/\//, '');
@@ -655,19 +760,49 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     res.writeHead(404).end();
   });
   const adminServer = http.createServer((req, res) => {
-    if (req.url?.startsWith('/config_dump')) {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const json = (body: unknown): void => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          config: config ?? null,
-          certificate: { notAfter: certs?.notAfter()?.toISOString() ?? null },
+      res.end(JSON.stringify(body, null, 2));
+    };
+    if (url.pathname === '/config_dump') {
+      json(
+        renderConfigDump(config, certs?.current(), certs?.notAfter(), {
+          now: chaos.now(),
+          offsetMs: chaos.offsetMs(),
         }),
       );
       return;
     }
-    if (req.url?.startsWith('/memory')) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...process.memoryUsage(), resident_config: resident.residentBytes() }));
+    if (url.pathname === '/certs') {
+      json(renderCerts(certs?.current(), chaos.now()));
+      return;
+    }
+    if (url.pathname === '/clusters') {
+      const status = renderClusters(config?.clusters ?? [], breakers, outliers);
+      if (url.searchParams.get('format') === 'json') json(status);
+      else {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(renderClustersText(status));
+      }
+      return;
+    }
+    if (url.pathname === '/stats/prometheus') {
+      res.writeHead(200, { 'content-type': CONTENT_TYPE });
+      res.end(stats.render());
+      return;
+    }
+    if (url.pathname === '/stats') {
+      const body = stats.renderJson();
+      if (url.searchParams.get('format') === 'json') json(body);
+      else {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(body.stats.map((s) => `${s.name}: ${s.value}`).join('\n') + '\n');
+      }
+      return;
+    }
+    if (url.pathname === '/memory') {
+      json({ ...process.memoryUsage(), resident_config: resident.residentBytes() });
       return;
     }
     res.writeHead(404).end();
@@ -691,6 +826,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       { certChain: options.certs.certChain, key: options.certs.key, root: options.certs.root },
       stats,
       refreshTls,
+      chaos,
     );
   } else {
     certs = startCertAgent({
@@ -703,6 +839,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       }),
       stats,
       onChange: refreshTls,
+      clock: chaos,
     });
   }
   // The provider may have loaded material before `certs` was assigned: apply it now.

@@ -47,17 +47,63 @@ export interface RequestRecord {
   responseBytes: number;
 }
 
-export const CLUSTER_STAT_NAMES = [
-  'envoy_cluster_upstream_rq_retry',
-  'envoy_cluster_upstream_rq_retry_overflow',
-  'envoy_cluster_upstream_rq_retry_limit_exceeded',
-  'envoy_cluster_upstream_rq_pending_overflow',
-  'envoy_cluster_upstream_cx_connect_fail',
-  'envoy_cluster_upstream_rq_total',
-  'envoy_cluster_outlier_detection_ejections_active',
-] as const;
+/** Per-cluster stats: the Prometheus name and Envoy's own stat name under `cluster.<cluster_name>.`. */
+export const CLUSTER_STATS = {
+  envoy_cluster_upstream_rq_retry: { envoy: 'upstream_rq_retry', type: 'counter' },
+  envoy_cluster_upstream_rq_retry_overflow: { envoy: 'upstream_rq_retry_overflow', type: 'counter' },
+  envoy_cluster_upstream_rq_retry_limit_exceeded: {
+    envoy: 'upstream_rq_retry_limit_exceeded',
+    type: 'counter',
+  },
+  envoy_cluster_upstream_rq_pending_overflow: { envoy: 'upstream_rq_pending_overflow', type: 'counter' },
+  envoy_cluster_upstream_rq_timeout: { envoy: 'upstream_rq_timeout', type: 'counter' },
+  envoy_cluster_upstream_rq_per_try_timeout: { envoy: 'upstream_rq_per_try_timeout', type: 'counter' },
+  envoy_cluster_upstream_cx_connect_fail: { envoy: 'upstream_cx_connect_fail', type: 'counter' },
+  envoy_cluster_upstream_cx_overflow: { envoy: 'upstream_cx_overflow', type: 'counter' },
+  envoy_cluster_upstream_rq_total: { envoy: 'upstream_rq_total', type: 'counter' },
+  envoy_cluster_upstream_rq_active: { envoy: 'upstream_rq_active', type: 'gauge' },
+  envoy_cluster_upstream_rq_pending_active: { envoy: 'upstream_rq_pending_active', type: 'gauge' },
+  envoy_cluster_outlier_detection_ejections_active: {
+    envoy: 'outlier_detection.ejections_active',
+    type: 'gauge',
+  },
+  envoy_cluster_outlier_detection_ejections_enforced_total: {
+    envoy: 'outlier_detection.ejections_enforced_total',
+    type: 'counter',
+  },
+  envoy_cluster_outlier_detection_ejections_overflow: {
+    envoy: 'outlier_detection.ejections_overflow',
+    type: 'counter',
+  },
+} as const satisfies Record<string, { envoy: string; type: 'counter' | 'gauge' }>;
 
-export type ClusterStatName = (typeof CLUSTER_STAT_NAMES)[number];
+export type ClusterStatName = keyof typeof CLUSTER_STATS;
+export const CLUSTER_STAT_NAMES = Object.keys(CLUSTER_STATS) as ClusterStatName[];
+
+/**
+ * Istio's `proxyStatsMatcher` as Envoy's stats_matcher inclusion list: regexps match the whole Envoy stat name
+ * (RE2 full match), prefixes and suffixes its start and end. Envoy applies it when a stat is created, so a
+ * stat that does not match never exists (not on /stats, not on /stats/prometheus).
+ */
+export interface StatsMatcher {
+  inclusionRegexps: string[];
+  inclusionPrefixes: string[];
+  inclusionSuffixes: string[];
+}
+
+function compileMatcher(m: StatsMatcher): (envoyName: string) => boolean {
+  const regexps = m.inclusionRegexps.flatMap((p) => {
+    try {
+      return [new RegExp(`^(?:${p})$`)];
+    } catch {
+      return [];
+    }
+  });
+  return (name) =>
+    regexps.some((re) => re.test(name)) ||
+    m.inclusionPrefixes.some((p) => name.startsWith(p)) ||
+    m.inclusionSuffixes.some((p) => name.endsWith(p));
+}
 
 function unknownIfEmpty(v: string | undefined): string {
   return v === undefined || v === '' ? 'unknown' : v;
@@ -165,15 +211,17 @@ export class ProxyStats {
     CLUSTER_STAT_NAMES.map((name) => [
       name,
       this.registry.register(
-        name === 'envoy_cluster_outlier_detection_ejections_active'
+        CLUSTER_STATS[name].type === 'gauge'
           ? new Gauge(name, 'Per-cluster statistic', ['cluster_name'])
           : new Counter(name, 'Per-cluster statistic', ['cluster_name']),
       ),
     ]),
   );
+  /** Envoy stat name → value, for the admin `/stats?format=json` (only stats the matcher let exist). */
+  private readonly envoyValues = new Map<string, number>();
 
-  /** Regexps from `proxy.istio.io/config` `proxyStatsMatcher.inclusionRegexps`: per-cluster stats only when matched. */
-  private inclusion: RegExp[] = [];
+  /** From `proxy.istio.io/config` `proxyStatsMatcher`: per-cluster stats exist only when it includes them. */
+  private included: (envoyName: string) => boolean = () => false;
 
   constructor(
     readonly self: WorkloadMeta,
@@ -182,24 +230,52 @@ export class ProxyStats {
     this.serverLive.set({}, 1);
   }
 
+  setStatsMatcher(matcher: StatsMatcher): void {
+    this.included = compileMatcher(matcher);
+  }
+
   setInclusionRegexps(patterns: string[]): void {
-    this.inclusion = patterns.flatMap((p) => {
-      try {
-        return [new RegExp(p)];
-      } catch {
-        return [];
-      }
-    });
+    this.setStatsMatcher({ inclusionRegexps: patterns, inclusionPrefixes: [], inclusionSuffixes: [] });
+  }
+
+  /** Envoy's name of a per-cluster stat: `cluster.outbound|8080||x.ns.svc.cluster.local.upstream_rq_retry`. */
+  static envoyName(name: ClusterStatName, cluster: string): string {
+    return `cluster.${cluster}.${CLUSTER_STATS[name].envoy}`;
   }
 
   incCluster(name: ClusterStatName, cluster: string, by = 1): void {
+    const envoyName = ProxyStats.envoyName(name, cluster);
+    if (!this.included(envoyName)) return;
     const metric = this.clusterStats.get(name);
     if (metric instanceof Counter) metric.inc({ cluster_name: cluster }, by);
+    this.envoyValues.set(envoyName, (this.envoyValues.get(envoyName) ?? 0) + by);
   }
 
   setClusterGauge(name: ClusterStatName, cluster: string, value: number): void {
+    const envoyName = ProxyStats.envoyName(name, cluster);
+    if (!this.included(envoyName)) return;
     const metric = this.clusterStats.get(name);
     if (metric instanceof Gauge) metric.set({ cluster_name: cluster }, value);
+    this.envoyValues.set(envoyName, value);
+  }
+
+  /** Envoy's `/stats?format=json` shape: `{ stats: [{ name, value }] }`, sorted by name. */
+  renderJson(): { stats: { name: string; value: number }[] } {
+    this.registry.render();
+    const server: [string, number][] = [
+      ['server.live', this.serverLive.get()],
+      ['server.memory_allocated', this.memoryAllocated.get()],
+      ['server.memory_heap_size', this.memoryHeapSize.get()],
+      ['server.uptime', this.uptime.get()],
+      ['server.days_until_first_cert_expiring', this.daysUntilCertExpiring.get()],
+      ['cluster_manager.active_clusters', this.activeClusters.get()],
+      ['cluster_manager.cluster_added', this.clusterAdded.get()],
+      ['cluster_manager.cluster_removed', this.clusterRemoved.get()],
+      ['cluster_manager.cds.update_success', this.cdsUpdateSuccess.get()],
+      ['cluster_manager.cds.update_rejected', this.cdsUpdateRejected.get()],
+    ];
+    const all = [...server, ...this.envoyValues.entries()].map(([name, value]) => ({ name, value }));
+    return { stats: all.sort((a, b) => a.name.localeCompare(b.name)) };
   }
 
   record(r: RequestRecord): void {
@@ -234,9 +310,6 @@ export class ProxyStats {
   }
 
   render(): string {
-    return this.registry.render((name) => {
-      if (!name.startsWith('envoy_cluster_') || name.startsWith('envoy_cluster_manager_')) return true;
-      return this.inclusion.some((re) => re.test(name) || re.test(name.replace(/^envoy_/, '')));
-    });
+    return this.registry.render();
   }
 }

@@ -83,6 +83,8 @@ export function connectMtls(options: {
   expectedIdentity: string | undefined;
   sni: string;
   timeoutMs: number;
+  /** The pod's clock when a TimeChaos offset is in force: the peer's validity is also checked against it. */
+  now?: number;
 }): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -125,6 +127,10 @@ export function connectMtls(options: {
       }
     });
     socket.once('secureConnect', () => {
+      if (options.now !== undefined && !isValidAt(socket.getPeerCertificate(), options.now)) {
+        fail(new UpstreamConnectError('connection failure', VERIFY_FAILED));
+        return;
+      }
       if (options.expectedIdentity) {
         const peer = socket.getPeerCertificate();
         const uris = uriSans(peer.subjectaltname);
@@ -172,6 +178,12 @@ export function connectMtls(options: {
       socket.once('end', onEnd);
     });
   });
+}
+
+/** Whether a peer certificate is within its validity window at `now` (the offset clock's time). */
+export function isValidAt(peer: tls.PeerCertificate | undefined, now: number): boolean {
+  if (!peer?.valid_to) return true;
+  return Date.parse(peer.valid_from) <= now && now <= Date.parse(peer.valid_to);
 }
 
 /** URI entries of Node's `subjectaltname` string (`URI:spiffe://…, DNS:…`). */
