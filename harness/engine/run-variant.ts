@@ -264,13 +264,14 @@ export async function runVariant(
 
     // remediate: the runbook as written (or nothing, for an empty-runbook negative control).
     const duringFaultTo = Date.now();
+    const duringFault = evaluateSlos(scenario.slos, samples, injectedAt, duringFaultTo);
     journal.append({
       type: 'slo-window',
       ...scope,
       window: 'during-fault',
       from: injectedAt,
       to: duringFaultTo,
-      results: evaluateSlos(scenario.slos, samples, injectedAt, duringFaultTo),
+      results: duringFault,
     });
     const remediationStart = Date.now();
     const steps: RunbookStepResult[] = [];
@@ -331,9 +332,10 @@ export async function runVariant(
             fromRunbookStartMs: outcome.at - remediationStart,
           }
         : {}),
-      restoredBy: outcome.restoredBy.map((r) => ({
+      // An SLO that held throughout the fault was not restored by anything: no step gets the credit.
+      restoredBy: outcome.restoredBy.map((r, i) => ({
         source: r.source,
-        step: r.step === null ? null : (steps[r.step]?.index ?? r.step),
+        step: r.step === null || duringFault[i]?.passed ? null : (steps[r.step]?.index ?? r.step),
       })),
     });
     judgeRecovery(assert, variant, recovered, recoveredAt, remediationStart, budgetMs, verifyMs);
