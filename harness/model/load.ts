@@ -33,44 +33,41 @@ export interface LoadProfile {
   requests: RequestSpec[];
 }
 
-/** One second of load, as streamed by a driver while running. */
-export interface LoadSample {
-  /** Start of the one-second bucket, epoch ms. */
-  t: number;
-  /** Requests scheduled in this second (started + dropped). */
-  scheduled: number;
-  /** Requests that completed in this bucket (by intended start time). */
+/** Counts and latency of some requests: one second of them (a sample) or a whole run (a summary). */
+export interface LoadCounts {
+  /** Requests that completed (by intended start time). */
   completed: number;
   /** Completed with a status in [200, 400). */
   succeeded: number;
   /** Not started because maxInFlight was reached. */
   dropped: number;
   byStatus: Record<string, number>;
-  /** By Envoy response flag (`x-envoy-response-flags` or the access-log style header), when sent back. */
+  /** By Envoy response flag (`x-envoy-response-flags`), when the gateway sends one back. */
   byFlag: Record<string, number>;
   /** By client error kind: refused, reset, timeout, other. */
   byError: Record<string, number>;
-  /** Latency in ms from the intended start, as a compressed base64 HDR histogram (hdr-histogram-js). */
+  /**
+   * Latency from the intended start, as a compressed base64 HDR histogram (hdr-histogram-js) holding integer
+   * microseconds; read it with harness/slo decodeHistogram, which returns milliseconds.
+   */
   histogram: string;
   p50: number;
   p95: number;
   p99: number;
 }
 
-export interface LoadSummary {
+/** One second of load, as streamed by a driver while running. */
+export interface LoadSample extends LoadCounts {
+  /** Start of the one-second bucket, epoch ms. */
+  t: number;
+  /** Requests scheduled in this second (started + dropped). */
+  scheduled: number;
+}
+
+export interface LoadSummary extends LoadCounts {
   startedAt: number;
   endedAt: number;
   scheduled: number;
-  completed: number;
-  succeeded: number;
-  dropped: number;
-  byStatus: Record<string, number>;
-  byFlag: Record<string, number>;
-  byError: Record<string, number>;
-  histogram: string;
-  p50: number;
-  p95: number;
-  p99: number;
 }
 
 /** A running load: stop() ends it early and resolves with the summary; done resolves when it ends by itself. */
