@@ -25,7 +25,7 @@ export interface IstiodOptions {
   host?: string;
   /** xDS + CA port (Istio: 15012). 0 picks a free port. */
   port?: number;
-  /** Monitoring port (Istio: 15014) with /metrics; also serves /ready and /debug/syncz. */
+  /** Monitoring port (Istio: 15014): /metrics, /ready, /debug/syncz and /debug/config_dump?proxyID=POD.NS. */
   monitoringPort?: number;
   debounceMs?: number;
   mesh?: Partial<MeshOptions>;
@@ -62,6 +62,31 @@ interface Connection {
   res: http.ServerResponse;
   lastConfigJson: string | undefined;
   pushedAt: number | undefined;
+}
+
+/**
+ * One proxy's entry of `/debug/syncz` in istiod's SyncStatus shape (what `istioctl proxy-status` reads): the
+ * nonce sent and acknowledged per xDS type. This istiod pushes one versioned snapshot for CDS, LDS, RDS and EDS
+ * together, so the four types share a nonce; ECDS is never sent. The emulation's own fields stay alongside.
+ */
+function syncStatusOf(status: ProxyStatus, istioVersion: string): Record<string, unknown> {
+  const sent = status.sentNonce ?? '';
+  const acked = status.ackedNonce ?? '';
+  return {
+    ...status,
+    cluster_id: 'Kubernetes',
+    proxy: status.id,
+    proxy_type: status.mode,
+    istio_version: istioVersion,
+    cluster_sent: sent,
+    cluster_acked: acked,
+    listener_sent: sent,
+    listener_acked: acked,
+    route_sent: sent,
+    route_acked: acked,
+    endpoint_sent: sent,
+    endpoint_acked: acked,
+  };
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -336,7 +361,7 @@ export async function startIstiod(options: IstiodOptions): Promise<Istiod> {
       sendJson(
         res,
         200,
-        [...connections.values()].map((c) => c.status),
+        [...connections.values()].map((c) => syncStatusOf(c.status, options.version ?? '1.30.3')),
       );
       return;
     }

@@ -1,0 +1,37 @@
+// Installs the local target's istioctl: bundles the program once per work dir with the target's esbuild
+// bundler and writes a `bin/istioctl` shell wrapper, whose directory the target puts first on PATH for
+// runbook steps (TargetEnvironment.binDirs).
+
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { programEntry } from '../programs/default-images.js';
+import type { ProgramBundler } from '../programs/index.js';
+
+export interface IstioctlInstall {
+  /** Directory holding the `istioctl` wrapper. */
+  binDir: string;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Bundles istioctl and writes `<workDir>/istioctl/bin/istioctl`. The wrapper runs the bundle with this Node
+ * binary, so it works from any shell whatever PATH says about node.
+ */
+export async function installIstioctl(cluster: {
+  bundler: ProgramBundler;
+  workDir: string;
+}): Promise<IstioctlInstall> {
+  const bundle = await cluster.bundler.ensure(programEntry('../istioctl/main.ts'));
+  const binDir = join(cluster.workDir, 'istioctl', 'bin');
+  await mkdir(binDir, { recursive: true });
+  const wrapper = join(binDir, 'istioctl');
+  await writeFile(
+    wrapper,
+    `#!/bin/sh\n# istioctl of the meshdrill local target (an emulation of the istioctl subset runbooks use).\nexec ${shellQuote(process.execPath)} ${shellQuote(bundle)} "$@"\n`,
+  );
+  await chmod(wrapper, 0o755);
+  return { binDir };
+}
