@@ -22,6 +22,8 @@ export interface NetworkFaultRule {
   jitterMs?: number;
   /** 0–100: the share of connections/requests dropped. */
   lossPercent?: number;
+  /** 0–100: netem's correlation of successive jitter/loss draws with the previous one. */
+  correlation?: number;
 }
 
 export interface NetworkFaultsFile {

@@ -82,6 +82,8 @@ export class ContainerRunner {
   private stopping = false;
   private everRan = false;
   private listeners = new Set<() => void>();
+  /** Processes started inside this container by the runtime (chaos stressors): counted in its RSS, die with it. */
+  private attached = new Set<number>();
 
   constructor(
     readonly spec: Container,
@@ -301,6 +303,8 @@ export class ContainerRunner {
         const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9);
         const reason = instance.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
         if (this.instance === instance) this.instance = undefined;
+        // Whatever ran in the container's cgroup goes with it.
+        this.killAttached();
         this.recordExit({
           exitCode,
           ...(signal ? { signal: SIGNALS[signal] ?? 9 } : {}),
@@ -482,7 +486,9 @@ export class ContainerRunner {
     const instance = this.instance;
     if (!instance || instance.oomKilled) return;
     instance.oomKilled = true;
+    // memory.oom.group (set by the kubelet on cgroup v2): the whole container goes, stressors included.
     signalTree(instance.pid, 'SIGKILL');
+    this.killAttached();
     this.event(
       'Warning',
       'OOMKilling',
@@ -509,5 +515,50 @@ export class ContainerRunner {
   /** PIDs of the live instance (for teardown proofs). */
   pid(): number | undefined {
     return this.instance?.pid;
+  }
+
+  /** Registers a process the runtime started inside this container (see ContainerRuntimeSocket.attachProcess). */
+  attach(pid: number): void {
+    this.attached.add(pid);
+  }
+
+  detach(pid: number): void {
+    this.attached.delete(pid);
+  }
+
+  attachedPids(): number[] {
+    return [...this.attached];
+  }
+
+  private killAttached(): void {
+    for (const pid of this.attached) signalTree(pid, 'SIGKILL');
+  }
+
+  /** Sends a signal to the running instance's process tree (container-kill); false when nothing runs. */
+  signal(signal: NodeJS.Signals): boolean {
+    const instance = this.instance;
+    if (!instance) return false;
+    signalTree(instance.pid, signal);
+    return true;
+  }
+
+  /**
+   * The pod spec's image changed (the one mutable container field): as the kubelet does, the container is killed
+   * and started again from the new image, counting a restart. Chaos Mesh's pod-failure works through this.
+   */
+  changeImage(image: string): void {
+    if (image === this.image || this.stopping) return;
+    this.image = image;
+    this.event('Normal', 'Killing', `Container ${this.name} definition changed, will be restarted`);
+    this.backoffS = 0;
+    const instance = this.instance;
+    if (instance) {
+      void this.killInstance(instance, Math.min(2, this.host.terminationGraceSeconds()));
+      return;
+    }
+    // Not running (back-off or a failed pull): start from the new image now.
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.everRan && !this.finished) this.relaunch();
   }
 }

@@ -21,6 +21,8 @@ import {
 import type { ProgramBundler } from '../programs/bundler.js';
 import { type ImageRegistry, resolveExecutable } from '../programs/registry.js';
 import { type ObjectStore, StoreError, type WatchEvent } from '../store/types.js';
+import { NETWORK_FAULTS_ENV, TIME_OFFSET_ENV } from '../chaos-hooks.js';
+import { type AttachedProcess, podChaosFiles, publishRuntimeSocket } from './chaos-hooks.js';
 import type { ContainerRunner } from './container-runner.js';
 import { buildContainerEnv } from './env.js';
 import { createIpPool, type IpPool } from './ip-pool.js';
@@ -34,6 +36,14 @@ import {
   spawnGroup,
 } from './process-group.js';
 
+export {
+  type AttachedProcess,
+  type ContainerLookup,
+  type ContainerRuntimeSocket,
+  connectRuntimeSocket,
+  podChaosFiles,
+  podSandboxDir,
+} from './chaos-hooks.js';
 export { createIpPool, type IpPool } from './ip-pool.js';
 export { LogBuffer } from './log-buffer.js';
 export { computePodPhase, computePodStatus, computeQosClass } from './pod-status.js';
@@ -135,6 +145,9 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     MESHDRILL_CONTAINER_NAME: container,
     MESHDRILL_NODE_NAME: nodeName,
     MESHDRILL_CLUSTER_DNS_FILE: options.clusterDnsFile,
+    // Per-pod chaos hooks (clusters/local/chaos-hooks.ts): the files may not exist; then there is no fault.
+    [NETWORK_FAULTS_ENV]: podChaosFiles(options.workDir, pod).networkFaults,
+    [TIME_OFFSET_ENV]: podChaosFiles(options.workDir, pod).timeOffset,
     ...(options.extraEnv?.(pod, container) ?? {}),
   });
 
@@ -278,7 +291,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       return;
     }
     if (worker) {
-      worker.pod = pod;
+      worker.applySpec(pod);
       return;
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -302,7 +315,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       for (const runner of worker.runners()) {
         const pid = runner.pid();
         if (pid === undefined) continue;
-        const members = groupMembers(pid, table);
+        const members = [pid, ...runner.attachedPids()].flatMap((root) => groupMembers(root, table));
         const rss = members.reduce((s, p) => s + readRssBytes(p.pid), 0);
         const ticks = members.reduce((s, p) => s + p.cpuTicks, 0);
         rssOf.set(pid, rss);
@@ -370,6 +383,57 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     }
     return runner.currentLog;
   };
+
+  publishRuntimeSocket(store, {
+    lookup(namespace, pod, container) {
+      const worker = workers.get(`${namespace}/${pod}`);
+      if (!worker) return { ok: false, reason: `pod ${namespace}/${pod} is not running on node ${nodeName}` };
+      const runner = worker.runner(container);
+      if (!runner)
+        return { ok: false, reason: `container "${container}" not found in pod ${namespace}/${pod}` };
+      return { ok: true, kind: runner.kind, running: runner.instance !== undefined, pid: runner.pid() };
+    },
+    signal(namespace, pod, container, signal) {
+      return workers.get(`${namespace}/${pod}`)?.runner(container)?.signal(signal) ?? false;
+    },
+    async attachProcess(namespace, pod, container, program, args): Promise<AttachedProcess> {
+      const worker = workers.get(`${namespace}/${pod}`);
+      const runner = worker?.runner(container);
+      if (!worker || !runner?.instance) {
+        throw new PodRuntimeError(
+          404,
+          `container "${container}" of pod ${namespace}/${pod} is not running: nothing to attach to`,
+        );
+      }
+      const file = 'entry' in program ? process.execPath : program.path;
+      const argv = 'entry' in program ? [await options.bundler.ensure(program.entry), ...args] : args;
+      const cwd = join(worker.dir, runner.name);
+      mkdirSync(cwd, { recursive: true });
+      const child = spawnGroup(file, argv, { env: { ...runner.env, PWD: cwd }, cwd });
+      const pid = child.pid;
+      if (pid === undefined) {
+        child.on('error', () => undefined);
+        throw new PodRuntimeError(500, `could not start ${file} in container "${container}"`);
+      }
+      runner.attach(pid);
+      // chaos-daemon's processes do not write to the container's log; drain their output.
+      child.stdout?.resume();
+      child.stderr?.resume();
+      const exited = new Promise<void>((resolve) => {
+        child.on('error', () => resolve());
+        child.on('exit', () => resolve());
+      });
+      void exited.then(() => runner.detach(pid));
+      return {
+        pid,
+        exited,
+        async stop() {
+          signalTree(pid, 'SIGKILL');
+          await exited;
+        },
+      };
+    },
+  });
 
   return {
     nodeName,
@@ -456,6 +520,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       const table = readProcessTable();
       for (const w of workers.values()) {
         for (const pid of w.pids()) for (const m of groupMembers(pid, table)) out.add(m.pid);
+        for (const r of w.runners())
+          for (const pid of r.attachedPids()) for (const m of groupMembers(pid, table)) out.add(m.pid);
       }
       return [...out];
     },
@@ -464,6 +530,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     },
     async stop(): Promise<void> {
       stopped = true;
+      publishRuntimeSocket(store, undefined);
       watch.stop();
       clearInterval(sampler);
       // Teardown is not a graceful drain: a short grace, then SIGKILL, for every pod at once.

@@ -19,7 +19,9 @@ export function createIpPool(cidr = '127.1.0.0/16'): IpPool {
   const size = 2 ** (32 - Number(bits ?? 16));
   const start = toInt(base ?? '127.1.0.0');
   const used = new Set<number>();
-  let cursor = 2; // skip .0 and .1 of the range (network and "gateway"), as CNI plugins do
+  // Start somewhere random in the range: several local clusters on one host (parallel test runs) share 127/8,
+  // and two of them handing out the same first addresses would steal each other's ports.
+  let cursor = 2 + Math.floor(Math.random() * Math.max(1, size - 4)); // .0 and .1 are skipped below, as CNI does
   return {
     allocate(): string {
       // Round-robin so a restarted pod rarely gets the IP a just-deleted pod had (stale connections).

@@ -194,6 +194,17 @@ export class PodWorker {
     this.pod = updated;
   }
 
+  /** A new version of the pod: container image changes restart those containers (the only mutable field). */
+  applySpec(pod: Pod): void {
+    this.pod = pod;
+    if (this.terminating) return;
+    const specs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+    for (const runner of this.runners()) {
+      const image = specs.find((c) => c.name === runner.name)?.image;
+      if (image !== undefined && image !== runner.image) runner.changeImage(image);
+    }
+  }
+
   /** Every runner, init first (for lookups by container name). */
   runners(): ContainerRunner[] {
     return [...this.init, ...this.regular];

@@ -5,6 +5,7 @@ import { RESOURCES } from '../controllers/resources.js';
 import type { ObjectStore } from '../store/types.js';
 import { buildDnsTable, writeDnsTable } from './cluster-dns.js';
 import { createKubeProxy, desiredListeners, type ListenerSpec } from './kube-proxy.js';
+import { podFaults } from './pod-faults.js';
 import { installServiceAllocator, type ReservedNodePort } from './service-ips.js';
 
 export { buildDnsTable, writeDnsTable } from './cluster-dns.js';
@@ -15,6 +16,7 @@ export {
   type KubeProxy,
   type ListenerSpec,
 } from './kube-proxy.js';
+export { type PodFaultLookup, podFaults, registerPodFaultLookup } from './pod-faults.js';
 export { installServiceAllocator, type ReservedNodePort, SERVICE_CIDR } from './service-ips.js';
 
 export interface Network {
@@ -38,7 +40,7 @@ export interface NetworkOptions {
 export function startNetwork(options: NetworkOptions): Network {
   const { store } = options;
   const allocator = installServiceAllocator(store, options.reservedNodePorts);
-  const proxy = createKubeProxy(options.onListenError);
+  const proxy = createKubeProxy(options.onListenError, (ip) => podFaults(store, ip));
   let queued = false;
   let stopped = false;
 

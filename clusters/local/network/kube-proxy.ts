@@ -1,9 +1,13 @@
 // The kube-proxy emulation: a TCP forwarder on ClusterIP:port for every service port (and on
 // 127.0.0.1:nodePort for NodePort/LoadBalancer services, like kind's extraPortMappings), spreading
 // connections round-robin over Ready endpoints. With no Ready endpoint the port is closed: connection refused.
+// Each direction of a connection honours the NetworkChaos rules of both pods (delay, loss, partition), chunk by
+// chunk, so connections already open feel a fault when it starts and stop feeling it when it is removed.
 
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { NetworkFaultRule } from '../chaos-hooks.js';
 import type { EndpointSubset, Endpoints, Service, ServicePort } from '../controllers/kube-types.js';
+import { createLegState, judgeChunk, type LegState, rulesForLeg } from '../programs/lib/network-faults.js';
 
 export interface Backend {
   ip: string;
@@ -70,8 +74,49 @@ export interface KubeProxy {
   onError?: (spec: ListenerSpec, error: Error) => void;
 }
 
+/**
+ * Copies one direction of a connection through the fault rules: each chunk waits its verdict's delay (in order,
+ * as a netem queue); a black-holed chunk and everything after it on that leg is dropped (TCP would stall).
+ */
+function shapeLeg(from: Socket, to: Socket, rules: () => NetworkFaultRule[]): void {
+  const state: LegState = createLegState();
+  let dueAt = 0;
+  let dead = false;
+  let pending = 0;
+  let ended = false;
+  const flushEnd = (): void => {
+    if (ended && pending === 0 && !dead) to.end();
+  };
+  from.on('data', (chunk: Buffer) => {
+    if (dead) return;
+    const active = rules();
+    if (active.length === 0 && pending === 0) {
+      to.write(chunk);
+      return;
+    }
+    const verdict = judgeChunk(active, state);
+    if (verdict.kind === 'blackhole') {
+      dead = true;
+      return;
+    }
+    const at = Math.max(Date.now() + verdict.delayMs, dueAt);
+    dueAt = at;
+    pending++;
+    setTimeout(() => {
+      pending--;
+      if (!to.destroyed) to.write(chunk);
+      flushEnd();
+    }, at - Date.now());
+  });
+  from.on('end', () => {
+    ended = true;
+    flushEnd();
+  });
+}
+
 export function createKubeProxy(
   onError: (spec: ListenerSpec, error: Error) => void = () => undefined,
+  faultsOf: (podIP: string) => NetworkFaultRule[] = () => [],
 ): KubeProxy {
   const listeners = new Map<string, Listener>();
 
@@ -82,8 +127,20 @@ export function createKubeProxy(
       return;
     }
     const backend = backends[listener.next++ % backends.length] as Backend;
-    const upstream = connect(backend.port, backend.ip);
+    const source = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const request = () =>
+      rulesForLeg({ ip: source, rules: faultsOf(source) }, { ip: backend.ip, rules: faultsOf(backend.ip) });
+    const response = () =>
+      rulesForLeg({ ip: backend.ip, rules: faultsOf(backend.ip) }, { ip: source, rules: faultsOf(source) });
     listener.sockets.add(client);
+    if (request().some((r) => r.action === 'partition') || response().some((r) => r.action === 'partition')) {
+      // iptables DROP: the handshake never completes; the client waits for its own timeout.
+      client.on('error', () => undefined);
+      client.on('close', () => listener.sockets.delete(client));
+      client.resume();
+      return;
+    }
+    const upstream = connect(backend.port, backend.ip);
     listener.sockets.add(upstream);
     const done = (): void => {
       listener.sockets.delete(client);
@@ -92,8 +149,10 @@ export function createKubeProxy(
     // A refused or reset upstream resets the client too, as an iptables DNAT'd connection would.
     upstream.on('error', () => client.resetAndDestroy());
     client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
     upstream.on('close', done);
-    client.pipe(upstream).pipe(client);
+    shapeLeg(client, upstream, request);
+    shapeLeg(upstream, client, response);
   };
 
   const open = (listener: Listener): void => {

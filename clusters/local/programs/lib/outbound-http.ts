@@ -1,8 +1,20 @@
 // Outbound HTTP of container programs: cluster names through the cluster DNS emulation, and through
 // HTTP_PROXY when the pod has one (set by the mesh's sidecar injector, standing in for iptables redirection).
+// Connections leave from the pod's own IP, as in a cluster; a direct call to another pod's IP honours this pod's
+// NetworkChaos rules (traffic to a ClusterIP is shaped by the kube-proxy stand-in, via a sidecar by the proxy).
 
 import { request } from 'node:http';
+import { isIP } from 'node:net';
 import { resolveClusterHost } from './cluster-dns.js';
+import {
+  type ChunkVerdict,
+  createLegState,
+  isServiceAddress,
+  judgeChunk,
+  ownFaultsFile,
+  readNetworkFaults,
+  rulesForLeg,
+} from './network-faults.js';
 
 export interface OutboundRequest {
   url: string;
@@ -35,7 +47,52 @@ function proxyFor(target: URL): URL | undefined {
   return new URL(proxy.includes('://') ? proxy : `http://${proxy}`);
 }
 
-export function sendOutbound(req: OutboundRequest): Promise<OutboundResponse> {
+/** Delay and loss of this pod's own rules for a direct pod-to-pod call (undefined: nothing to apply). */
+function directLegs(host: string): { request: () => ChunkVerdict; response: () => ChunkVerdict } | undefined {
+  const self = process.env.MESHDRILL_POD_IP;
+  if (!self || isIP(host) !== 4 || host === self || isServiceAddress(host) || host.startsWith('127.0.0.')) {
+    return undefined;
+  }
+  const own = () => readNetworkFaults(ownFaultsFile());
+  if (own().length === 0) return undefined;
+  const up = createLegState();
+  const down = createLegState();
+  return {
+    request: () => judgeChunk(rulesForLeg({ ip: self, rules: own() }, { ip: host, rules: [] }), up),
+    response: () => judgeChunk(rulesForLeg({ ip: host, rules: [] }, { ip: self, rules: own() }), down),
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function sendOutbound(req: OutboundRequest): Promise<OutboundResponse> {
+  const target = new URL(req.url.includes('://') ? req.url : `http://${req.url}`);
+  const legs = proxyFor(target) ? undefined : directLegs(resolveClusterHost(target.hostname));
+  if (!legs) return sendNow(req);
+  const timeoutMs = req.timeoutMs ?? 60_000;
+  const started = Date.now();
+  const verdict = legs.request();
+  if (verdict.kind === 'blackhole') {
+    // The SYN never arrives: the caller's timeout is all that ends it.
+    await sleep(timeoutMs);
+    throw new Error(
+      `timeout after ${timeoutMs} ms (connect ${target.host}: no route through a network fault)`,
+    );
+  }
+  await sleep(verdict.delayMs);
+  const response = await sendNow({ ...req, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
+  const back = legs.response();
+  if (back.kind === 'blackhole') {
+    await sleep(Math.max(0, timeoutMs - (Date.now() - started)));
+    throw new Error(
+      `timeout after ${timeoutMs} ms (no response from ${target.host} through a network fault)`,
+    );
+  }
+  await sleep(back.delayMs);
+  return response;
+}
+
+function sendNow(req: OutboundRequest): Promise<OutboundResponse> {
   const target = new URL(req.url.includes('://') ? req.url : `http://${req.url}`);
   const proxy = proxyFor(target);
   const headers: Record<string, string | string[]> = { ...(req.headers ?? {}) };
@@ -49,9 +106,17 @@ export function sendOutbound(req: OutboundRequest): Promise<OutboundResponse> {
         port: Number(target.port || 80),
         path: `${target.pathname}${target.search}`,
       };
+  // Like a pod's traffic, it leaves from the pod's IP (the kube-proxy stand-in tells pods apart by it).
+  const localAddress = process.env.MESHDRILL_POD_IP;
   return new Promise((resolve, reject) => {
     const outgoing = request(
-      { ...options, method: req.method ?? 'GET', headers, timeout: req.timeoutMs ?? 60_000 },
+      {
+        ...options,
+        ...(localAddress && isIP(localAddress) === 4 && isIP(options.host) === 4 ? { localAddress } : {}),
+        method: req.method ?? 'GET',
+        headers,
+        timeout: req.timeoutMs ?? 60_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
