@@ -226,9 +226,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const socketInfo = new WeakMap<net.Socket, SocketInfo>();
   const closers: (() => void | Promise<void>)[] = [() => chaos.stop()];
   const breakers = new CircuitBreakers();
-  const outliers = new OutlierDetectors((cluster, active) =>
-    stats.setClusterGauge('envoy_cluster_outlier_detection_ejections_active', cluster, active),
-  );
+  const outliers = new OutlierDetectors((cluster, event, active) => {
+    stats.setClusterGauge('envoy_cluster_outlier_detection_ejections_active', cluster, active);
+    if (event === 'eject')
+      stats.incCluster('envoy_cluster_outlier_detection_ejections_enforced_total', cluster);
+    if (event === 'overflow') stats.incCluster('envoy_cluster_outlier_detection_ejections_overflow', cluster);
+  });
   closers.push(() => outliers.stop());
   const router: RouterContext = {
     pool,

@@ -20,6 +20,9 @@ export interface OutlierConfig {
 }
 
 /** What an attempt told about a host. */
+/** What the detector tells its owner (stats): an ejection, a refused ejection, hosts returned. */
+export type OutlierEvent = 'eject' | 'overflow' | 'uneject';
+
 export type HostResult = { kind: 'status'; status: number } | { kind: 'local-failure' };
 
 function durationMs(value: unknown, fallback: number): number {
@@ -67,7 +70,7 @@ export class OutlierDetector {
   constructor(
     readonly config: OutlierConfig,
     private readonly now: () => number = Date.now,
-    private readonly onChange: () => void = () => undefined,
+    private readonly onEvent: (event: OutlierEvent) => void = () => undefined,
   ) {
     this.timer = setInterval(() => this.sweep(), Math.max(10, config.intervalMs));
     this.timer.unref();
@@ -131,6 +134,7 @@ export class OutlierDetector {
     // DetectorImpl::ejectHost: allowed under the percentage, and always when nothing is ejected yet.
     if (percent > Math.min(100, this.config.maxEjectionPercent) && active > 0) {
       this.ejectionsOverflow += 1;
+      this.onEvent('overflow');
       return;
     }
     h.ejected = true;
@@ -138,7 +142,7 @@ export class OutlierDetector {
     h.backoff += 1;
     h.lastEjectionMs = this.now();
     this.ejectionsEnforced += 1;
-    this.onChange();
+    this.onEvent('eject');
     void key;
   }
 
@@ -160,7 +164,7 @@ export class OutlierDetector {
         changed = true;
       }
     }
-    if (changed) this.onChange();
+    if (changed) this.onEvent('uneject');
   }
 
   /** When the host is due back (for /clusters), in epoch ms. */
@@ -188,7 +192,9 @@ function freshState(): HostOutlierState {
 export class OutlierDetectors {
   private readonly detectors = new Map<string, { key: string; detector: OutlierDetector }>();
 
-  constructor(private readonly onChange: (cluster: string, active: number) => void) {}
+  constructor(
+    private readonly onEvent: (cluster: string, event: OutlierEvent | 'reset', active: number) => void,
+  ) {}
 
   sync(
     clusters: {
@@ -206,12 +212,12 @@ export class OutlierDetectors {
       let entry = this.detectors.get(c.name);
       if (!entry || entry.key !== key) {
         entry?.detector.stop();
-        const detector: OutlierDetector = new OutlierDetector(config, Date.now, () =>
-          this.onChange(c.name, detector.ejectionsActive()),
+        const detector: OutlierDetector = new OutlierDetector(config, Date.now, (event) =>
+          this.onEvent(c.name, event, detector.ejectionsActive()),
         );
         entry = { key, detector };
         this.detectors.set(c.name, entry);
-        this.onChange(c.name, 0);
+        this.onEvent(c.name, 'reset', 0);
       }
       entry.detector.syncHosts(c.endpoints.map((e) => `${e.address}:${e.port}`));
     }
