@@ -37,7 +37,7 @@ export function describeCertificate(pem: string, now: number): CertificateDetail
     const validTo = new Date(cert.validTo);
     return {
       serial_number: cert.serialNumber.toLowerCase(),
-      subject: cert.subject.replace(/\n/g, ','),
+      subject: (cert.subject ?? '').replace(/\n/g, ','),
       subject_alt_names: sans,
       valid_from: new Date(cert.validFrom).toISOString(),
       expiration_time: validTo.toISOString(),

@@ -11,7 +11,7 @@ import {
   parseRetryOn,
 } from '../../../../clusters/local/mesh/proxy/resilience/retry-policy.js';
 import { istio, pod, service, snapshot } from '../fixtures.js';
-import { clusterStat, flagsOf, Rig, type SidecarHandle, sendMany, statsEnv, viaProxy } from './rig.js';
+import { clusterStat, flagsOf, Rig, sendMany, statsEnv, viaProxy } from './rig.js';
 
 const NS = 'retries';
 const CLIENT_IP = '127.48.0.11';
@@ -22,7 +22,6 @@ const cluster = (svc: string) => `outbound|8080||${svc}.${NS}.svc.cluster.local`
 describe('resilience: retries and timeouts (child process sidecar)', function () {
   this.timeout(60_000);
   const rig = new Rig(NS);
-  let client: SidecarHandle;
   let seen: { path: string; attempt: string }[] = [];
 
   const vs = (host: string, http: Record<string, unknown>) =>
@@ -83,7 +82,7 @@ describe('resilience: retries and timeouts (child process sidecar)', function ()
         vs('many', { retries: { attempts: 3, retryOn: '503', backoff: '1ms' } }),
       ],
     });
-    client = await rig.sidecar(world.pods[0] as (typeof world.pods)[0], world, {
+    await rig.sidecar(world.pods[0] as (typeof world.pods)[0], world, {
       env: statsEnv({
         inclusionRegexps: ['.*upstream_rq_retry.*', '.*upstream_cx_connect_fail', '.*rq_timeout'],
       }),

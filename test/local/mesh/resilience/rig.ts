@@ -71,20 +71,21 @@ export class Rig {
   async sidecar(
     pod: KubeObject,
     world: MeshSnapshot,
-    options: { env?: Record<string, string>; certTtlMs?: number } = {},
+    options: { env?: Record<string, string>; certTtlMs?: number; namespace?: string } = {},
   ): Promise<SidecarHandle> {
+    const namespace = options.namespace ?? this.namespace;
     const name = String(pod.metadata.name);
     const sa = String((pod.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default');
     const ip = String((pod.status as { podIP?: string }).podIP);
     const certDir = join(this.dir, name);
-    await issueCerts(await this.authority(), certDir, this.namespace, sa, options.certTtlMs ?? 3600_000);
+    await issueCerts(await this.authority(), certDir, namespace, sa, options.certTtlMs ?? 3600_000);
     const configFile = join(this.dir, `${name}.json`);
     const handle = { pod, configFile };
     this.configure(handle, world, '1');
     const child = await startProxyChild({
       podIP: ip,
       podName: name,
-      namespace: this.namespace,
+      namespace,
       serviceAccount: sa,
       configFile,
       certDir,
@@ -165,3 +166,27 @@ export async function sendMany(
 
 export { viaProxy };
 export const flagsOf = (r: Reply): string => String(r.headers['x-envoy-response-flags'] ?? '-');
+
+/** Like viaProxy, with a method (HTTP_PROXY style: absolute URL to the sidecar's outbound port). */
+export function requestVia(proxyIP: string, url: string, method: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: proxyIP,
+      port: 15001,
+      path: url,
+      method,
+      headers: { host: new URL(url).host },
+      agent: false,
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${url} via ${proxyIP} timed out`)));
+    req.once('error', reject);
+    req.once('response', (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.end();
+  });
+}
