@@ -124,7 +124,8 @@ export async function proxyStatus(ctx: CommandContext): Promise<number> {
 
 interface ProxyDump {
   config: ProxyConfig;
-  certificate: unknown;
+  /** The whole admin document (certificate details live beside the config). */
+  document: unknown;
   ip: string;
 }
 
@@ -150,7 +151,7 @@ async function proxyDump(ctx: CommandContext, pod: KubeObject): Promise<ProxyDum
   if (!Array.isArray(config.clusters)) {
     throw new IstioctlError(`no config dump from ${id}: config not received from XDS server yet`);
   }
-  return { config: config as unknown as ProxyConfig, certificate: doc.certificate, ip };
+  return { config: config as unknown as ProxyConfig, document: body, ip };
 }
 
 /** The DestinationRule istiod applies to a host for this proxy: proxy namespace, service namespace, root. */
@@ -241,7 +242,7 @@ export async function proxyConfig(ctx: CommandContext): Promise<number> {
     else printStructured(ctx.io, hostStatusesAsJson(filtered), format);
     return 0;
   }
-  const secrets = summariseSecrets(dump.certificate, dump.config.trustBundle, new Date());
+  const secrets = summariseSecrets(dump.document, dump.config.trustBundle, new Date());
   if (format === 'short') ctx.io.out(writeSecretSummary(secrets));
   else printStructured(ctx.io, secretConfigDump(secrets, dump.config.version), format);
   return 0;

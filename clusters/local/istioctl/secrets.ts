@@ -93,21 +93,40 @@ function describePem(
   };
 }
 
+/** One certificate of Envoy's /certs document (`serial_number`, `valid_from`, `expiration_time`). */
+function fromEnvoyCerts(name: SecretSummary['name'], details: unknown, now: Date): SecretSummary | undefined {
+  const d = asRecord(details);
+  const notAfter = dateOf(d.expiration_time);
+  if (!notAfter) return undefined;
+  const notBefore = dateOf(d.valid_from);
+  return {
+    name,
+    type: name === 'default' ? 'Cert Chain' : 'CA',
+    status: 'ACTIVE',
+    valid: now <= notAfter && (!notBefore || now >= notBefore),
+    serialNumber: serialText(asString(d.serial_number) ?? ''),
+    notAfter,
+    notBefore,
+    pem: undefined,
+  };
+}
+
 /**
- * Reads the `certificate` part of the proxy's /config_dump (`certChain`/`certChainPem`/`certificateChain`,
- * `root`/`rootPem`/`rootCert`, or only `notAfter`, `notBefore`, `serialNumber`) and the pushed trust bundle.
+ * The proxy's secrets from its /config_dump: Envoy's /certs list (`certificates[0].cert_chain` / `ca_cert`)
+ * when present; else PEMs under `certificate` (`certChain`, `certChainPem`, `root`, `rootPem` …) or the pushed
+ * trust bundle; else only `certificate.notAfter`. Validity is judged on this host's clock, as istioctl does.
  */
-export function summariseSecrets(
-  certificate: unknown,
-  trustBundle: string | undefined,
-  now: Date,
-): SecretSummary[] {
-  const c = asRecord(certificate);
+export function summariseSecrets(dump: unknown, trustBundle: string | undefined, now: Date): SecretSummary[] {
+  const doc = asRecord(dump);
+  const c = asRecord(doc.certificate);
+  const envoyCerts = asRecord(asArray(doc.certificates)[0]);
   const chain = pemOf(c.certChain) ?? pemOf(c.certChainPem) ?? pemOf(c.certificateChain) ?? pemOf(c.pem);
   const root = pemOf(c.root) ?? pemOf(c.rootPem) ?? pemOf(c.rootCert) ?? pemOf(c.rootCertPem) ?? trustBundle;
   return [
-    describePem('default', chain, c, now),
-    describePem('ROOTCA', root, asRecord(c.rootCertificate ?? c.rootInfo), now),
+    (chain ? undefined : fromEnvoyCerts('default', asArray(envoyCerts.cert_chain)[0], now)) ??
+      describePem('default', chain, c, now),
+    (root ? undefined : fromEnvoyCerts('ROOTCA', asArray(envoyCerts.ca_cert)[0], now)) ??
+      describePem('ROOTCA', root, {}, now),
   ];
 }
 
