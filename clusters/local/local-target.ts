@@ -20,6 +20,7 @@ import {
   type ImageRegistry,
   type ProgramBundler,
 } from './programs/index.js';
+import { installChaosMesh } from './chaos/index.js';
 import { createLocalMesh } from './mesh/index.js';
 import { type PrometheusInstance, startPrometheus } from './prometheus/index.js';
 import { createMemoryStore, type MemoryStore } from './store/index.js';
@@ -153,6 +154,9 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       // Istio is installed unless `--target-opt mesh=false` asks for a bare cluster (as on a new kind cluster).
       const mesh = settings.mesh === 'false' ? undefined : createLocalMesh({ readinessPeriodSeconds: 1 });
       mesh?.configure({ store, images });
+      // Chaos Mesh's controller and webhooks (the kind target installs the real one with Helm).
+      const chaos = installChaosMesh({ store, images, workDir });
+      started.push(() => chaos.stop());
       await options.configure?.({ store, images, bundler, workDir });
       const ingressPort = await freeHostPort(30000, 32767);
       const network = await time('network', () =>
