@@ -21,6 +21,7 @@ import {
   type ProgramBundler,
 } from './programs/index.js';
 import { installChaosMesh } from './chaos/index.js';
+import { installIstioctl } from './istioctl/index.js';
 import { createLocalMesh } from './mesh/index.js';
 import { type PrometheusInstance, startPrometheus } from './prometheus/index.js';
 import { createMemoryStore, type MemoryStore } from './store/index.js';
@@ -229,6 +230,8 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
             return mesh.install(store, kubeconfigPath);
           })
         : {};
+      // Runbook steps find the target's istioctl first on PATH (binDirs), like a real istioctl for that mesh.
+      const istioctl = mesh ? await time('istioctl', () => installIstioctl({ bundler, workDir })) : undefined;
       cluster = { store, images, bundler, controllers, kubelet, network, apiServer, prometheus, workDir };
       // Last line of defence: if this process exits without a teardown, no container outlives it.
       exitHook = () => {
@@ -255,7 +258,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
           ...meshVersions,
         },
         timings,
-        binDirs: [],
+        binDirs: istioctl ? [istioctl.binDir] : [],
         prometheus: {
           scrapeIntervalMs: prometheus.scrapeIntervalMs,
           evaluationIntervalMs: prometheus.evaluationIntervalMs,
