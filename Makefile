@@ -16,7 +16,9 @@ help:
 
 setup:
 	./scripts/setup-system.sh
-	npm ci --no-audit --no-fund
+	# npm install, not npm ci: the registry here lacks some optional platform packages of biome (e.g.
+	# @biomejs/cli-darwin-arm64), so the lock cannot list them and `npm ci` refuses; install keeps the lock.
+	npm install --no-audit --no-fund
 
 build:
 	$(NODE_BIN)/tsc -p tsconfig.build.json
