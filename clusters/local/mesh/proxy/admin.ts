@@ -1,11 +1,12 @@
 // The Envoy admin API on :15000 (pure renderers; proxy.ts serves them). Shapes follow Envoy's JSON so the
 // istioctl emulation and drills can read them; the field list is documented in docs/local-target-fidelity.md.
-//   /config_dump      { config, certificate: { notAfter }, certificates: [...], clock: { offsetMs } }
+//   /config_dump      { config, certificate: { notAfter }, certificates: [...], clock, networkFaults }
 //   /certs            { certificates: [{ cert_chain: [...], ca_cert: [...] }] }  (Envoy's /certs)
 //   /clusters         Envoy's text lines `CLUSTER::HOST:PORT::health_flags::healthy` (…?format=json below)
 //   /stats?format=json { stats: [{ name, value }] }
 
 import { X509Certificate } from 'node:crypto';
+import type { NetworkFaultRule } from '../../chaos-hooks.js';
 import type { ClusterConfig, ProxyConfig } from '../model/proxy-config.js';
 import type { CircuitBreakers } from './resilience/circuit-breaker.js';
 import type { OutlierDetectors } from './resilience/outlier.js';
@@ -63,12 +64,14 @@ export function renderConfigDump(
   tls: WorkloadTls | undefined,
   notAfter: Date | undefined,
   clock: { now: number; offsetMs: number },
+  networkFaults: NetworkFaultRule[] = [],
 ) {
   return {
     config: config ?? null,
     certificate: { notAfter: notAfter?.toISOString() ?? null },
     ...renderCerts(tls, clock.now),
     clock: { now: new Date(clock.now).toISOString(), offsetMs: clock.offsetMs },
+    networkFaults,
   };
 }
 

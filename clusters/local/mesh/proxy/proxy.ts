@@ -693,7 +693,18 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   });
   tlsServer.on('tlsClientError', () => undefined);
   let secureContext = false;
+  const inboundTls = new Set<tls.TLSSocket>();
+  // A TimeChaos clock jump: certificates are checked at the next handshake. Envoy would keep already-open
+  // connections until they close; the emulation re-handshakes at once so a drill sees the new clock without
+  // waiting for connection churn (documented in docs/local-target-fidelity.md).
+  chaos.onClockChange(() => {
+    pool.rotate();
+    for (const socket of inboundTls) socket.destroy();
+    inboundTls.clear();
+  });
   tlsServer.on('secureConnection', (socket: tls.TLSSocket) => {
+    inboundTls.add(socket);
+    socket.once('close', () => inboundTls.delete(socket));
     const peer = socket.getPeerCertificate();
     if (!socket.authorized) {
       const code =
@@ -770,10 +781,13 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     };
     if (url.pathname === '/config_dump') {
       json(
-        renderConfigDump(config, certs?.current(), certs?.notAfter(), {
-          now: chaos.now(),
-          offsetMs: chaos.offsetMs(),
-        }),
+        renderConfigDump(
+          config,
+          certs?.current(),
+          certs?.notAfter(),
+          { now: chaos.now(), offsetMs: chaos.offsetMs() },
+          chaos.rules(),
+        ),
       );
       return;
     }

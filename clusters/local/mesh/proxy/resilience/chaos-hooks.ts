@@ -86,6 +86,8 @@ function pollFile(path: string, load: (text: string | undefined) => void): () =>
 
 export interface ChaosHooks {
   leg(leg: Leg, peerIp: string | undefined): LegEffect;
+  /** The network-fault rules in force (for the admin config dump). */
+  rules(): NetworkFaultRule[];
   /** The pod's clock: real time plus the TimeChaos offset. */
   now(): number;
   offsetMs(): number;
@@ -138,6 +140,7 @@ export function startChaosHooks(
   return {
     leg: (leg, peerIp) =>
       rules.length === 0 ? { delayMs: 0, dropped: false } : legEffect(rules, leg, peerIp, random),
+    rules: () => rules,
     now: () => Date.now() + offset,
     offsetMs: () => offset,
     onClockChange: (l) => clockListeners.push(l),
@@ -150,6 +153,7 @@ export function startChaosHooks(
 /** A clock-only hooks object for proxies started without the env vars. */
 export const NO_CHAOS: ChaosHooks = {
   leg: () => ({ delayMs: 0, dropped: false }),
+  rules: () => [],
   now: () => Date.now(),
   offsetMs: () => 0,
   onClockChange: () => undefined,
