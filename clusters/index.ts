@@ -2,7 +2,7 @@
 // CLI imports this file — the engine sees the Target interface alone.
 
 import { createExistingTarget } from './existing/index.js';
-import { createKindTarget } from './kind/index.js';
+import { createKindTarget, deleteKindCluster } from './kind/index.js';
 import { createLocalTarget } from './local/index.js';
 import type { Target, TargetName } from './target.js';
 
@@ -24,4 +24,22 @@ export function createTarget(name: string, options: TargetFactoryOptions): Targe
   const factory = factories[name as TargetName];
   if (!factory) throw new Error(`unknown target "${name}"; valid targets: ${TARGET_NAMES.join(', ')}`);
   return factory(options);
+}
+
+/**
+ * Deletes a cluster that outlived the command which made it (`meshdrill cluster down`). Only kind owns such
+ * clusters; the local target lives and dies with its `cluster up` process, an existing cluster is never deleted.
+ */
+export async function deleteOwnedCluster(
+  name: string,
+  options: TargetFactoryOptions,
+): Promise<{ deleted: boolean; detail: string }> {
+  if (name !== 'kind') return { deleted: false, detail: `the ${name} target owns no cluster to delete` };
+  const result = await deleteKindCluster(options.settings, { workDir: options.workDir });
+  return {
+    deleted: result.deleted,
+    detail: result.deleted
+      ? `kind cluster "${result.name}" deleted`
+      : `no kind cluster named "${result.name}"`,
+  };
 }

@@ -4,6 +4,7 @@ export {
   type KindTargetOptions,
   buildKindRequirements,
   createKindTarget,
+  deleteKindCluster,
 } from './kind-target.js';
 export {
   DEFAULT_K8S_VERSION,

@@ -236,3 +236,27 @@ export type KindTarget = Target & { readonly commands: readonly string[] };
 export function createKindTarget(options: KindTargetOptions = {}): KindTarget {
   return new KindClusterTarget(options);
 }
+
+/**
+ * `meshdrill cluster down --target kind`: deletes the named cluster outright — it outlived the command that
+ * created it, so no Target instance knows it. A scratch --kubeconfig keeps ~/.kube/config untouched.
+ */
+export async function deleteKindCluster(
+  settings: Record<string, string>,
+  options: KindTargetOptions & { workDir: string },
+): Promise<{ name: string; deleted: boolean }> {
+  const host = resolveHost(options.host);
+  const name = readKindSettings(settings, undefined).cluster.name;
+  const runner = createToolRunner(host);
+  const existing = parseKindClusters(
+    (await runner.runChecked('kind', ['get', 'clusters'], { hint: 'check that docker or podman is running' }))
+      .stdout,
+  );
+  if (!existing.includes(name)) return { name, deleted: false };
+  await runner.runChecked(
+    'kind',
+    ['delete', 'cluster', '--name', name, '--kubeconfig', join(options.workDir, 'kind-scratch.kubeconfig')],
+    { timeoutMs: 5 * 60_000, hint: `delete it by hand: \`kind delete cluster --name ${name}\`` },
+  );
+  return { name, deleted: true };
+}

@@ -340,3 +340,31 @@ async function findListenerPids(port: number): Promise<number[]> {
   expect(pids.length, 'the fake kubectl port-forward process').to.be.greaterThan(0);
   return pids;
 }
+
+describe('deleteKindCluster (cluster down --target kind)', () => {
+  it('deletes the named cluster with a scratch kubeconfig, and says so when there is none', async () => {
+    const { deleteKindCluster } = await import('../../clusters/kind/index.js');
+    const sandbox = await createSandbox();
+    try {
+      await mkdir(sandbox.stateDir, { recursive: true });
+      await writeFile(join(sandbox.stateDir, 'kind-clusters'), 'drill\nother\n');
+      const first = await deleteKindCluster(
+        { 'cluster-name': 'drill' },
+        { host: sandbox.host(), workDir: sandbox.workDir },
+      );
+      expect(first).to.deep.equal({ name: 'drill', deleted: true });
+      expect(await readFile(join(sandbox.stateDir, 'kind-clusters'), 'utf8')).to.equal('other\n');
+      const lines = await sandbox.lines();
+      expect(lines).to.include(
+        'kind delete cluster --name drill --kubeconfig $SANDBOX/work/kind-scratch.kubeconfig',
+      );
+      const again = await deleteKindCluster(
+        { 'cluster-name': 'drill' },
+        { host: sandbox.host(), workDir: sandbox.workDir },
+      );
+      expect(again).to.deep.equal({ name: 'drill', deleted: false });
+    } finally {
+      await sandbox.cleanup();
+    }
+  });
+});

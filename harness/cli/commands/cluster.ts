@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
-import { createTarget } from '../../../clusters/index.js';
+import { createTarget, deleteOwnedCluster } from '../../../clusters/index.js';
 import { invalidInput } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
 
@@ -154,10 +154,9 @@ async function clusterDown(args: CliArgs): Promise<number> {
   }
   const workDir = await mkdtemp(join(tmpdir(), `meshdrill-cluster-${args.target}-`));
   try {
-    const target = createTarget(args.target, { workDir, settings: { ...args.targetOpts, reuse: 'true' } });
-    await target.teardown();
+    const result = await deleteOwnedCluster(args.target, { workDir, settings: args.targetOpts });
     await rm(stateFile(args.target), { force: true });
-    console.log(`${args.target} cluster deleted`);
+    console.log(result.detail);
     return 0;
   } finally {
     await rm(workDir, { recursive: true, force: true });
