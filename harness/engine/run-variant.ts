@@ -3,8 +3,17 @@
 // Each undo is registered before its setup; the verdict comes from `assertion` events only.
 
 import { formatDuration } from '../util/duration.js';
-import { injectFault } from '../faults/index.js';
-import type { EventOf, LoadSample, Outcome, ResolvedScenario, ScenarioVariant } from '../model/index.js';
+import { deleteObjects, injectFault, runSetupActions } from '../faults/index.js';
+import { labelForRun } from '../kube/index.js';
+import { generateManifests } from '../scenario/generate.js';
+import type {
+  EventOf,
+  KubeObject,
+  LoadSample,
+  Outcome,
+  ResolvedScenario,
+  ScenarioVariant,
+} from '../model/index.js';
 import { type ConditionContext, evaluateCondition, waitForCondition } from '../signals/index.js';
 import { computeRecovery } from '../slo/recovery.js';
 import { evaluateSlos } from '../slo/sli.js';
@@ -76,8 +85,31 @@ export async function runVariant(
     runner.onCleanup('delete the workload namespace', () =>
       deleteNamespace(ctx.kube, scenario.namespace, tuning.namespaceDeleteTimeoutMs),
     );
+    // Generated objects (a plug-in CA made for this variant) and setup actions prepare the cluster the workload
+    // runs on; at cleanup the generated objects go and setup runs again, so restarted components leave them.
+    const faultCtx = (signal?: AbortSignal) => ({
+      kube: ctx.kube,
+      runId: ctx.runId,
+      scenario: scenario.name,
+      defaultNamespace: scenario.namespace,
+      ...(signal ? { signal } : {}),
+    });
+    let generated: KubeObject[] = [];
+    runner.onCleanup('remove generated objects and re-run workload setup', async () => {
+      if (generated.length === 0) return;
+      await deleteObjects(ctx.kube, generated);
+      await runSetupActions(scenario.workload.setup ?? [], faultCtx(), { timeoutMs: t.cleanup / 2 });
+    });
     await runner.phase('deploy', t.deploy, async (signal) => {
       await ctx.kube.apply(buildNamespace(scenario, ctx.runId));
+      generated = (await generateManifests(scenario.workload.generate ?? [])).map((o) =>
+        labelForRun(o, ctx.runId, scenario.name),
+      );
+      await applyAll(ctx.kube, generated);
+      await runSetupActions(scenario.workload.setup ?? [], faultCtx(signal), {
+        timeoutMs: scenario.workload.readyTimeoutMs,
+        signal,
+      });
       await applyAll(ctx.kube, buildWorkload(scenario, ctx.runId));
       await waitForDeployments(ctx.kube, scenario.namespace, signal, tuning.deployPollMs);
       const first = scenario.load.requests[0];
@@ -192,14 +224,11 @@ export async function runVariant(
       }
     });
     let injectedAt = 0;
-    await runner.phase('inject', t.inject, async () => {
+    await runner.phase('inject', t.inject, async (signal) => {
       injectedAt = Date.now();
-      const fault = await injectFault(scenario.fault, {
-        kube: ctx.kube,
-        runId: ctx.runId,
-        scenario: scenario.name,
-        defaultNamespace: scenario.namespace,
-      });
+      const fault = await injectFault(scenario.fault, faultCtx(signal));
+      // A fault that waits for its moment (a certificate running out) says when it began.
+      if (fault.injectedAt !== undefined) injectedAt = fault.injectedAt;
       revert = fault.revert;
       journal.append({
         type: 'fault-injected',

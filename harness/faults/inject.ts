@@ -1,24 +1,12 @@
 // Fault injection (STYLE.md §3): one handler per fault kind, each returning the undo step that cleanup runs
 // unconditionally. Every object a fault creates carries the run label, so `meshdrill cleanup` finds it too.
 
-import { type KubeClient, type ObjectKey, describeObject, keyOf, labelForRun } from '../kube/index.js';
+import { type ObjectKey, describeObject, keyOf, labelForRun } from '../kube/index.js';
 import type { FaultKind, FaultSpec, KubeAction, KubeObject, ObjectRef } from '../model/index.js';
+import { injectCertificateExpiry } from './certificate-expiry.js';
+import type { FaultContext, InjectedFault } from './types.js';
 
-export interface FaultContext {
-  kube: KubeClient;
-  runId: string;
-  scenario: string;
-  /** Namespace for namespaced manifests that name none. */
-  defaultNamespace: string;
-}
-
-export interface InjectedFault {
-  description: string;
-  /** Objects created or changed, as `Kind ns/name`. */
-  objects: string[];
-  /** Undo: delete what was created, restore what was changed. Idempotent. */
-  revert(): Promise<void>;
-}
+export type { FaultContext, InjectedFault } from './types.js';
 
 type Handler<K extends FaultKind> = (
   fault: Extract<FaultSpec, { kind: K }>,
@@ -59,7 +47,8 @@ async function applyRevertibly(manifest: KubeObject, ctx: FaultContext): Promise
   };
 }
 
-async function resolveTargets(t: ObjectRef, ctx: FaultContext): Promise<ObjectKey[]> {
+/** The objects an action's target selects (by name, or listed by label selector). */
+export async function resolveTargets(t: ObjectRef, ctx: FaultContext): Promise<ObjectKey[]> {
   const namespace = t.namespace ?? ctx.defaultNamespace;
   if (t.name) return [{ apiVersion: t.apiVersion, kind: t.kind, namespace, name: t.name }];
   const found = await ctx.kube.list(t.apiVersion, t.kind, {
@@ -69,7 +58,8 @@ async function resolveTargets(t: ObjectRef, ctx: FaultContext): Promise<ObjectKe
   return found.map(keyOf);
 }
 
-async function runAction(action: KubeAction, ctx: FaultContext): Promise<InjectedFault> {
+/** One Kubernetes action with its undo (shared by `kubernetes` faults and workload setup actions). */
+export async function runAction(action: KubeAction, ctx: FaultContext): Promise<InjectedFault> {
   if (action.action === 'apply') return applyRevertibly(action.manifest, ctx);
   const keys = await resolveTargets(action.target, ctx);
   if (keys.length === 0) {
@@ -129,6 +119,7 @@ function readReplicas(object: KubeObject | undefined): number | undefined {
 }
 
 const handlers: { [K in FaultKind]: Handler<K> } = {
+  'certificate-expiry': (fault, ctx) => injectCertificateExpiry(fault, ctx),
   'chaos-mesh': (fault, ctx) => applyRevertibly(fault.manifest, ctx),
   istio: (fault, ctx) => applyRevertibly(fault.manifest, ctx),
   async kubernetes(fault, ctx) {

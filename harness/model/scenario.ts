@@ -85,9 +85,29 @@ export type KubeAction =
 export type FaultSpec =
   | { kind: 'chaos-mesh'; manifest: KubeObject }
   | { kind: 'istio'; manifest: KubeObject }
-  | { kind: 'kubernetes'; steps: KubeAction[] };
+  | { kind: 'kubernetes'; steps: KubeAction[] }
+  /**
+   * A plug-in CA's intermediate runs out: injection waits until the `ca-cert.pem` of `secret` expires (the
+   * injection time is its notAfter); the undo deletes the Secret and restarts `restart` onto the mesh's own CA.
+   */
+  | { kind: 'certificate-expiry'; secret: ObjectRef; restart: ObjectRef[]; maxWaitMs: number };
 
 export type FaultKind = FaultSpec['kind'];
+
+/**
+ * A workload object made at deploy time rather than read from a file, because its content depends on when the
+ * variant runs (a certificate's lifetime). `cacerts`: the plug-in CA Secret (root + intermediate) istiod
+ * reads, and optionally a second Secret with the root certificate and key for a runbook that renews.
+ */
+export interface GeneratedManifest {
+  generate: 'cacerts';
+  namespace: string;
+  name: string;
+  intermediateValidityMs: number;
+  rootValidityMs: number;
+  /** Name of the Secret (same namespace) that keeps `root-cert.pem` and `root-key.pem`; none when absent. */
+  rootSecret?: string;
+}
 
 export interface RunbookRef {
   /** Absolute path of the Markdown runbook. */
@@ -119,6 +139,13 @@ export interface ResolvedScenario {
     /** Label the namespace `istio-injection=enabled`. */
     injection: boolean;
     readyTimeoutMs: number;
+    /** Objects generated at each deploy (after `manifests`); removed at cleanup, then `setup` runs again. */
+    generate?: GeneratedManifest[];
+    /**
+     * Actions run after the manifests are applied and ready (e.g. restart istiod onto a plugged-in CA), each
+     * waited on until its Deployments have rolled out; run again at cleanup once generated objects are gone.
+     */
+    setup?: KubeAction[];
   };
   load: LoadProfile;
   slos: SloThreshold[];

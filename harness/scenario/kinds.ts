@@ -26,7 +26,16 @@ export interface KindContext {
   objectRef(ref: ObjectRefInput): ObjectRef;
   /** Expands `${scaled:…}` in a string or inside any JSON-like value. */
   scaled<T>(value: T): T;
+  /** A drill duration in ms, time-scaled (`fallbackMs` is unscaled, as written). */
+  duration(text: string | undefined, fallbackMs: number): number;
 }
+
+/** Unscaled defaults of the certificate-expiry fault. */
+export const CERTIFICATE_EXPIRY_DEFAULTS = {
+  secret: { kind: 'Secret', namespace: 'istio-system', name: 'cacerts' },
+  restart: [{ kind: 'Deployment', namespace: 'istio-system', name: 'istiod' }],
+  maxWaitMs: 600_000,
+} as const;
 
 type FaultResolvers = {
   [K in FaultKind]: (
@@ -63,6 +72,12 @@ export const FAULT_RESOLVERS: FaultResolvers = {
   kubernetes: (input, ctx) => ({
     kind: 'kubernetes',
     steps: input.steps.map((step) => resolveAction(step, ctx)),
+  }),
+  'certificate-expiry': (input, ctx) => ({
+    kind: 'certificate-expiry',
+    secret: ctx.objectRef(input.secret ?? CERTIFICATE_EXPIRY_DEFAULTS.secret),
+    restart: (input.restart ?? CERTIFICATE_EXPIRY_DEFAULTS.restart).map((r) => ctx.objectRef(r)),
+    maxWaitMs: ctx.duration(input.maxWait, CERTIFICATE_EXPIRY_DEFAULTS.maxWaitMs),
   }),
 };
 

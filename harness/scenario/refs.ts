@@ -1,11 +1,18 @@
 // Where a spec refers to other files or objects: every manifest, runbook and object reference, with its path.
 
 import type { DataPath } from './shape-issues.js';
-import type { ManifestRefInput, ObjectRefInput, RunbookRefInput, ScenarioSpec } from './spec.js';
+import type {
+  ManifestRefInput,
+  ObjectRefInput,
+  RunbookRefInput,
+  ScenarioSpec,
+  WorkloadManifestInput,
+} from './spec.js';
 
 export interface ManifestUse {
   path: DataPath;
-  ref: ManifestRefInput;
+  /** A workload manifest may also be `generate`d; fault manifests are file or inline only. */
+  ref: ManifestRefInput | WorkloadManifestInput;
   /** Fault manifests (and apply actions) must be exactly one object. */
   single: boolean;
   faultKind?: 'chaos-mesh' | 'istio';
@@ -18,13 +25,17 @@ export function listManifestRefs(spec: ScenarioSpec): ManifestUse[] {
     ref,
     single: false,
   }));
+  (s.workload.setup ?? []).forEach((step, i) => {
+    if (step.action === 'apply')
+      uses.push({ path: ['spec', 'workload', 'setup', i, 'manifest'], ref: step.manifest, single: true });
+  });
   const fault = s.fault;
   if (fault.kind === 'kubernetes') {
     fault.steps.forEach((step, i) => {
       if (step.action === 'apply')
         uses.push({ path: ['spec', 'fault', 'steps', i, 'manifest'], ref: step.manifest, single: true });
     });
-  } else {
+  } else if (fault.kind !== 'certificate-expiry') {
     uses.push({
       path: ['spec', 'fault', 'manifest'],
       ref: fault.manifest,
@@ -78,10 +89,21 @@ export interface ObjectRefUse {
 export function listObjectRefs(spec: ScenarioSpec): ObjectRefUse[] {
   const s = spec.spec;
   const uses: ObjectRefUse[] = [];
+  (s.workload.setup ?? []).forEach((step, i) => {
+    if (step.action !== 'apply')
+      uses.push({ path: ['spec', 'workload', 'setup', i, 'target'], ref: step.target, mustSelect: true });
+  });
   if (s.fault.kind === 'kubernetes') {
     s.fault.steps.forEach((step, i) => {
       if (step.action !== 'apply')
         uses.push({ path: ['spec', 'fault', 'steps', i, 'target'], ref: step.target, mustSelect: true });
+    });
+  }
+  if (s.fault.kind === 'certificate-expiry') {
+    if (s.fault.secret)
+      uses.push({ path: ['spec', 'fault', 'secret'], ref: s.fault.secret, mustSelect: true });
+    (s.fault.restart ?? []).forEach((ref, i) => {
+      uses.push({ path: ['spec', 'fault', 'restart', i], ref, mustSelect: true });
     });
   }
   for (const field of ['efficacy', 'detect'] as const) {

@@ -6,6 +6,7 @@ import type { KubeObject } from '../model/kube-object.js';
 import type { LoadProfile, RequestSpec } from '../model/load.js';
 import type {
   EfficacyCheck,
+  GeneratedManifest,
   PhaseName,
   ResolvedScenario,
   RunbookRef,
@@ -15,7 +16,7 @@ import type {
 } from '../model/scenario.js';
 import { parseThreshold } from '../slo/threshold.js';
 import { parseDuration } from '../util/duration.js';
-import { type KindContext, resolveCondition, resolveFault } from './kinds.js';
+import { type KindContext, resolveAction, resolveCondition, resolveFault } from './kinds.js';
 import { resolveObjectRef, withDefaultNamespace } from './object-refs.js';
 import { expandScaled, expandScaledDeep } from './scaled.js';
 import type {
@@ -56,6 +57,9 @@ export const DEFAULTS = {
 
 export const MAIN_VARIANT = 'main';
 
+/** Root CA lifetime of a generated `cacerts` when none is given: ten years, as Istio's own self-signed root. */
+export const DEFAULT_ROOT_VALIDITY_MS = 3650 * 24 * 3600 * 1000;
+
 export function namespaceFor(name: string): string {
   return `drill-${name}`.slice(0, 63).replace(/-+$/, '');
 }
@@ -95,6 +99,7 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     objectRef: (ref) => resolveObjectRef(ref, namespace),
     scaled: <T>(value: T): T =>
       (typeof value === 'string' ? expandScaled(value, scale) : expandScaledDeep(value, scale)) as T,
+    duration: ms,
   };
 
   const condition = (c: ConditionSpecInput, withinDefault: number) => ({
@@ -105,6 +110,8 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
   });
   const efficacy: EfficacyCheck[] = (s.efficacy ?? []).map((c) => condition(c, DEFAULTS.efficacyWithinMs));
   const signals: SignalSpec[] = (s.detect ?? []).map((c) => condition(c, DEFAULTS.detectWithinMs));
+
+  const fault = resolveFault(s.fault, kinds);
 
   const steadyText = typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration;
   const steadyStateMs = ms(steadyText, DEFAULTS.steadyStateMs);
@@ -119,7 +126,8 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     // Starting load also waits (up to twice the steady-state duration) for the signals to settle.
     load: ms(undefined, DEFAULTS.loadMs) + 2 * steadyStateMs,
     'steady-state': steadyStateMs + ms(undefined, 60_000),
-    inject: ms(undefined, DEFAULTS.injectMs),
+    // A fault that waits for its moment (certificate-expiry) may take up to its maxWait to inject.
+    inject: ms(undefined, DEFAULTS.injectMs) + (fault.kind === 'certificate-expiry' ? fault.maxWaitMs : 0),
     efficacy: maxWithin(efficacy) + slack,
     detect: maxWithin(signals) + slack,
     remediate: recovery.budgetMs,
@@ -130,6 +138,24 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
   for (const [phase, text] of Object.entries(s.timeouts ?? {})) {
     if (text !== undefined) timeouts[phase as PhaseName] = ms(text, 0);
   }
+
+  const generate: GeneratedManifest[] = s.workload.manifests.flatMap((ref) =>
+    ref.generate === undefined
+      ? []
+      : [
+          {
+            generate: ref.generate,
+            namespace: ref.namespace ?? 'istio-system',
+            name: ref.name ?? 'cacerts',
+            // The intermediate's lifetime sets the drill's pace (it must outlive deploy + steady state): scaled.
+            intermediateValidityMs: ms(ref.intermediateValidity, 0),
+            // The root's is a property of the PKI, not of the drill: as written.
+            rootValidityMs:
+              ref.rootValidity === undefined ? DEFAULT_ROOT_VALIDITY_MS : mustParse(ref.rootValidity),
+            ...(ref.rootSecret === undefined ? {} : { rootSecret: ref.rootSecret }),
+          },
+        ],
+  );
 
   const mainRunbook = resolveRunbook(s.runbook, {}, ctx.file);
   const mainVariables = mainRunbook?.variables ?? {};
@@ -165,14 +191,16 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     timeScale: scale,
     namespace,
     workload: {
-      manifests: s.workload.manifests.flatMap(manifests),
+      manifests: s.workload.manifests.flatMap((ref) => (ref.generate === undefined ? manifests(ref) : [])),
       injection: s.workload.injection ?? true,
       readyTimeoutMs,
+      ...(generate.length > 0 ? { generate } : {}),
+      ...(s.workload.setup ? { setup: s.workload.setup.map((a) => resolveAction(a, kinds)) } : {}),
     },
     load: resolveLoad(s.load, scale, drillMs),
     slos: s.slos.map(mustThreshold),
     steadyState: { durationMs: steadyStateMs },
-    fault: resolveFault(s.fault, kinds),
+    fault,
     efficacy,
     signals,
     variants,

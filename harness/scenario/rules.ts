@@ -117,14 +117,45 @@ const detectHasBudget: Rule = {
 
 const manifestRefOneSource: Rule = {
   name: 'manifest-ref-one-source',
-  summary: 'a manifest reference has exactly one of `file` or `inline`',
+  summary: 'a manifest reference has exactly one of `file` or `inline` (or, in the workload, `generate`)',
   check: ({ spec }) =>
     listManifestRefs(spec).flatMap(({ path, ref }) => {
-      const n = Number(ref.file !== undefined) + Number(ref.inline !== undefined);
+      const generated = 'generate' in ref && ref.generate !== undefined;
+      const n = Number(ref.file !== undefined) + Number(ref.inline !== undefined) + Number(generated);
       if (n === 1) return [];
-      return [
-        { path, message: `expected exactly one of file or inline, got ${n === 0 ? 'neither' : 'both'}` },
-      ];
+      const workload = path[1] === 'workload' && path[2] === 'manifests';
+      const got = n === 0 ? 'neither' : generated ? 'several' : 'both';
+      const message = workload
+        ? `expected exactly one of file or inline (or generate), got ${got}`
+        : `expected exactly one of file or inline, got ${got}`;
+      return [{ path, message }];
+    }),
+};
+
+const GENERATOR_FIELDS = ['namespace', 'name', 'intermediateValidity', 'rootValidity', 'rootSecret'] as const;
+
+const generatedManifestFields: Rule = {
+  name: 'generated-manifest-fields',
+  summary: 'generate: cacerts has an intermediateValidity; generator fields appear only with generate',
+  check: ({ spec }) =>
+    spec.spec.workload.manifests.flatMap((ref, i): RuleFinding[] => {
+      const path = ['spec', 'workload', 'manifests', i];
+      if (ref.generate === undefined) {
+        return GENERATOR_FIELDS.filter((f) => ref[f] !== undefined).map((f) => ({
+          path: [...path, f],
+          message: `expected ${f} only beside generate (e.g. generate: cacerts), got it on a ${ref.file !== undefined ? 'file' : 'inline'} manifest; remove it`,
+        }));
+      }
+      if (ref.intermediateValidity === undefined) {
+        return [
+          {
+            path: [...path, 'intermediateValidity'],
+            message:
+              'expected a duration like "3m" (how long the generated intermediate lives), got nothing (generate: cacerts needs it)',
+          },
+        ];
+      }
+      return [];
     }),
 };
 
@@ -631,6 +662,7 @@ export const RULES: readonly Rule[] = [
   variantNamesUnique,
   detectHasBudget,
   manifestRefOneSource,
+  generatedManifestFields,
   manifestFileExists,
   manifestIsKubernetesObject,
   faultManifestSingleObject,

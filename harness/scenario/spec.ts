@@ -43,6 +43,31 @@ export const manifestRefSchema = z
   )
   .meta({ description: 'Exactly one of `file` (relative to the scenario file) or `inline`.' });
 
+/**
+ * A workload manifest: a file, an inline object, or an object generated at each deploy (`generate`). The
+ * generator's own fields are allowed only with `generate` (rule generated-manifest-fields).
+ */
+export const workloadManifestSchema = z
+  .strictObject(
+    {
+      file: nonEmpty('a file path').optional(),
+      inline: kubeObjectInline.optional(),
+      generate: z.enum(['cacerts'], { error: 'expected a generator: "cacerts"' }).optional(),
+      namespace: dnsLabel.optional(),
+      name: dnsLabel.optional(),
+      intermediateValidity: durationSchema.optional(),
+      rootValidity: durationSchema.optional(),
+      rootSecret: dnsLabel.optional(),
+    },
+    { error: 'expected { file: PATH }, { inline: OBJECT } or { generate: cacerts, … }' },
+  )
+  .meta({
+    description:
+      'Exactly one of `file`, `inline` or `generate`. generate: cacerts makes the plug-in CA Secret at each deploy: ' +
+      'namespace (istio-system), name (cacerts), intermediateValidity (required; time-scaled), rootValidity ' +
+      '(3650d), rootSecret (a second Secret with root-cert.pem and root-key.pem, for a runbook that renews).',
+  });
+
 export const objectRefSchema = z
   .strictObject(
     {
@@ -144,6 +169,19 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('chaos-mesh'), manifest: manifestRefSchema }),
   z.strictObject({ kind: z.literal('istio'), manifest: manifestRefSchema }),
   z.strictObject({ kind: z.literal('kubernetes'), steps: z.array(kubeActionSchema).min(1) }),
+  z
+    .strictObject({
+      kind: z.literal('certificate-expiry'),
+      secret: objectRefSchema.optional(),
+      restart: z.array(objectRefSchema).optional(),
+      maxWait: durationSchema.optional(),
+    })
+    .meta({
+      description:
+        'Waits until the intermediate (ca-cert.pem) of the plug-in CA Secret expires; injection time = its notAfter. ' +
+        'secret defaults to Secret istio-system/cacerts; undo deletes it and rollout-restarts `restart` ' +
+        '(default Deployment istio-system/istiod). maxWait (default 10m, scaled) bounds the wait.',
+    }),
 ]);
 
 // ---- runbook and variants -------------------------------------------------------------------------------
@@ -231,8 +269,9 @@ export const scenarioSpecSchema = z
       workload: z.strictObject({
         namespace: dnsLabel.optional(),
         injection: z.boolean().optional(),
-        manifests: z.array(manifestRefSchema).min(1),
+        manifests: z.array(workloadManifestSchema).min(1),
         readyTimeout: durationSchema.optional(),
+        setup: z.array(kubeActionSchema).optional(),
       }),
       load: loadSchema,
       slos: z.array(z.string()).min(1),
@@ -267,6 +306,7 @@ export type ConditionSpecInput = z.infer<typeof conditionSchema>;
 export type FaultSpecInput = z.infer<typeof faultSchema>;
 export type KubeActionInput = z.infer<typeof kubeActionSchema>;
 export type ManifestRefInput = z.infer<typeof manifestRefSchema>;
+export type WorkloadManifestInput = z.infer<typeof workloadManifestSchema>;
 export type ObjectRefInput = z.infer<typeof objectRefSchema>;
 export type RunbookRefInput = z.infer<typeof runbookRefSchema>;
 export type RunbookOrNoneInput = z.infer<typeof runbookOrNone>;

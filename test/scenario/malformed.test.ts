@@ -35,7 +35,7 @@ const TABLE: [string, string[]][] = [
   [
     '05-fault-kind.yaml',
     [
-      'scenarios/invalid/05-fault-kind.yaml:13:11 fault.kind: expected kind to be one of "chaos-mesh", "istio", "kubernetes", got "litmus" (string)',
+      'scenarios/invalid/05-fault-kind.yaml:13:11 fault.kind: expected kind to be one of "chaos-mesh", "istio", "kubernetes", "certificate-expiry", got "litmus" (string)',
     ],
   ],
   [

@@ -144,7 +144,7 @@ describe('object references and names', () => {
 
 describe('registries and rules', () => {
   it('have a resolver for every kind and a unique, documented name per rule', async () => {
-    expect(FAULT_KINDS).to.deep.equal(['chaos-mesh', 'istio', 'kubernetes']);
+    expect(FAULT_KINDS).to.deep.equal(['chaos-mesh', 'istio', 'kubernetes', 'certificate-expiry']);
     expect(CONDITION_KINDS).to.deep.equal(['promql', 'alert', 'log', 'kubernetes', 'http', 'command']);
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).to.equal(names.length);

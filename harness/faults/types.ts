@@ -1,0 +1,26 @@
+// What a fault handler is given and gives back (shared by every fault kind and the workload setup actions).
+
+import type { KubeClient } from '../kube/index.js';
+
+export interface FaultContext {
+  kube: KubeClient;
+  runId: string;
+  scenario: string;
+  /** Namespace for namespaced manifests that name none. */
+  defaultNamespace: string;
+  /** Aborts a fault that waits (certificate-expiry); optional so callers without one keep working. */
+  signal?: AbortSignal;
+}
+
+export interface InjectedFault {
+  description: string;
+  /** Objects created or changed, as `Kind ns/name`. */
+  objects: string[];
+  /** Undo: delete what was created, restore what was changed. Idempotent. */
+  revert(): Promise<void>;
+  /**
+   * When the fault began, if not when injection was called (epoch ms): a certificate-expiry fault waits for
+   * the certificate to run out, and its time-to-detect counts from the expiry.
+   */
+  injectedAt?: number;
+}

@@ -1,0 +1,46 @@
+// Workload setup actions (scenario `workload.setup`): Kubernetes actions run once the workload is ready — e.g.
+// restart istiod and the gateway onto a plugged-in CA — each waited on until its Deployments have rolled out.
+// At cleanup, after generated objects are deleted, the same actions run again so the restarted components
+// leave the generated state too (istiod back on its own CA).
+
+import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
+import type { KubeAction, KubeObject } from '../model/index.js';
+import { type FaultContext, resolveTargets, runAction } from './inject.js';
+import { waitForRollouts } from './rollout.js';
+
+export interface SetupOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Runs the actions in order, each followed by a wait for the Deployments it touched. Returns what was done. */
+export async function runSetupActions(
+  actions: readonly KubeAction[],
+  ctx: FaultContext,
+  options: SetupOptions,
+): Promise<string[]> {
+  const done: string[] = [];
+  const deadline = Date.now() + options.timeoutMs;
+  for (const action of actions) {
+    const keys =
+      action.action === 'apply' ? [keyOf(action.manifest)] : await resolveTargets(action.target, ctx);
+    const result = await runAction(action, ctx);
+    await waitForRollouts(ctx.kube, keys, {
+      timeoutMs: Math.max(1000, deadline - Date.now()),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    done.push(result.description);
+  }
+  return done;
+}
+
+/** Deletes generated objects (absent ones are fine). */
+export async function deleteObjects(kube: KubeClient, objects: readonly KubeObject[]): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const object of objects) {
+    const key = keyOf(object);
+    await kube.delete(key);
+    deleted.push(describeObject(key));
+  }
+  return deleted;
+}
