@@ -4,6 +4,7 @@
 import type { LoadDriver } from '../model/load.js';
 import { type BuiltinDriverOptions, createBuiltinDriver } from './builtin-driver.js';
 import { createK6Driver, type K6DriverOptions } from './k6/driver.js';
+import { createK6InClusterDriver, type K6InClusterDriverOptions } from './k6/in-cluster-driver.js';
 
 export type LoadDriverName = 'builtin' | 'k6';
 export const LOAD_DRIVERS: readonly LoadDriverName[] = ['builtin', 'k6'];
@@ -11,12 +12,17 @@ export const LOAD_DRIVERS: readonly LoadDriverName[] = ['builtin', 'k6'];
 export interface LoadDriverOptions {
   builtin?: BuiltinDriverOptions;
   k6?: K6DriverOptions;
+  /** When set, `k6` runs in-cluster (a Job or a k6-operator TestRun) instead of a local binary. */
+  k6InCluster?: K6InClusterDriverOptions;
 }
 
 // A mapped type: adding a driver name without a factory is a compile error.
 const FACTORIES: { [K in LoadDriverName]: (options: LoadDriverOptions) => LoadDriver } = {
   builtin: (options) => createBuiltinDriver(options.builtin),
-  k6: (options) => createK6Driver(options.k6),
+  k6: (options) =>
+    options.k6InCluster === undefined
+      ? createK6Driver(options.k6)
+      : createK6InClusterDriver(options.k6InCluster),
 };
 
 /** The load driver by name (the scenario's `load.driver`, or the CLI's override). */
@@ -39,10 +45,20 @@ export {
 export { type LoadClock, systemClock } from './clock.js';
 export { createK6Driver, K6_INSTALL_HINT, type K6DriverOptions } from './k6/driver.js';
 export {
+  createK6InClusterDriver,
+  K6_OPERATOR_INSTALL_HINT,
+  type K6ClusterMode,
+  type K6ClusterPlan,
+  type K6InClusterDriverOptions,
+  planK6ClusterRun,
+} from './k6/in-cluster-driver.js';
+export { type LogRead, LogCursor } from './k6/log-cursor.js';
+export {
   buildK6ConfigMap,
   buildK6Job,
   buildK6TestRun,
   K6_IMAGE,
+  K6_POINTS_TO_STDOUT,
   type K6ClusterRun,
   toDnsLabel,
 } from './k6/manifests.js';

@@ -8,6 +8,13 @@ import { K6_ENV } from './script.js';
 export const K6_IMAGE = 'grafana/k6:0.54.0';
 const SCRIPT_KEY = 'script.js';
 
+/**
+ * k6's NDJSON points to the container's stdout, where the pod log (kubectl logs) carries them. The path form on
+ * purpose: k6 writes a file output straight through, one write per 200 ms batch of whole lines, whereas `json=-`
+ * goes through a 4 KiB buffer that can split a line around anything else written to stdout.
+ */
+export const K6_POINTS_TO_STDOUT: readonly string[] = ['--out', 'json=/dev/stdout'];
+
 export interface K6ClusterRun {
   /** Base of the object names (DNS-safe-ified and truncated). */
   name: string;
@@ -78,7 +85,7 @@ export function buildK6Job(run: K6ClusterRun): KubeObject {
             {
               name: 'k6',
               image: run.image ?? K6_IMAGE,
-              args: ['run', '--quiet', '--out', 'json=/dev/stdout', `/scripts/${SCRIPT_KEY}`],
+              args: ['run', '--quiet', ...K6_POINTS_TO_STDOUT, `/scripts/${SCRIPT_KEY}`],
               env: [
                 { name: K6_ENV.baseUrl, value: run.baseUrl },
                 { name: K6_ENV.summaryPath, value: '/tmp/summary.json' },
@@ -93,7 +100,12 @@ export function buildK6Job(run: K6ClusterRun): KubeObject {
   };
 }
 
-/** A k6-operator TestRun: `parallelism` runners, each running its share of the script's scenario. */
+/**
+ * A k6-operator TestRun: `parallelism` runners, each running its share of the script's scenario. The operator
+ * labels runner pods `app=k6,k6_cr=<name>,runner=true` and names their container `k6`; each runner's points go
+ * to its stdout like the Job's. Scuttle (the operator's wrapper that waits for an Istio sidecar) is off: the
+ * runners get no sidecar, so it would only wait out its timeout.
+ */
 export function buildK6TestRun(run: K6ClusterRun): KubeObject {
   return {
     apiVersion: 'k6.io/v1alpha1',
@@ -101,12 +113,16 @@ export function buildK6TestRun(run: K6ClusterRun): KubeObject {
     metadata: { name: toDnsLabel(run.name, 63), namespace: run.namespace, labels: labels(run) },
     spec: {
       parallelism: run.parallelism ?? 1,
-      arguments: '--out json=/tmp/points.json',
+      arguments: K6_POINTS_TO_STDOUT.join(' '),
       script: { configMap: { name: configMapName(run), file: SCRIPT_KEY } },
+      scuttle: { enabled: 'false' },
       runner: {
         image: run.image ?? K6_IMAGE,
         metadata: { labels: labels(run), annotations: { 'sidecar.istio.io/inject': 'false' } },
-        env: [{ name: K6_ENV.baseUrl, value: run.baseUrl }],
+        env: [
+          { name: K6_ENV.baseUrl, value: run.baseUrl },
+          { name: K6_ENV.summaryPath, value: '/tmp/summary.json' },
+        ],
       },
     },
   };
