@@ -31,7 +31,9 @@ export function installServiceAllocator(
     if (s.spec.clusterIP) usedIps.add(s.spec.clusterIP);
     for (const p of s.spec.ports ?? []) if (p.nodePort) usedNodePorts.add(p.nodePort);
   }
-  let next = 10;
+  // Start somewhere random, as the kubelet's pod IP pool does: several local clusters on one host (a `cluster up`
+  // beside a test run) share 127/8, and two kube-proxies listening on the same ClusterIP would cross-connect them.
+  let next = 10 + Math.floor(Math.random() * 64_000);
   const allocateIp = (): string => {
     for (let i = 0; i < 65000; i++) {
       const n = ((next + i) % 65000) + 10;

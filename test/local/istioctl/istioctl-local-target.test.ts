@@ -6,11 +6,7 @@
 
 import { join } from 'node:path';
 import { expect } from 'chai';
-import {
-  ANALYZER_FOUND_ISSUES,
-  installIstioctl,
-  parseTable,
-} from '../../../clusters/local/istioctl/index.js';
+import { ANALYZER_FOUND_ISSUES, parseTable } from '../../../clusters/local/istioctl/index.js';
 import { type ExecResult, run } from '../../../harness/exec/index.js';
 import { type Booted, bootTarget, expectOk, until } from '../e2e/fixture.js';
 
@@ -151,9 +147,9 @@ describe('istioctl on the local target (real wrapper, KUBECONFIG, booted mesh)',
 
   before(async () => {
     booted = await bootTarget();
-    const cluster = booted.target.cluster;
-    if (!cluster) throw new Error('the local target exposes no cluster after provision');
-    const { binDir } = await installIstioctl(cluster);
+    // The target puts its istioctl first on the runbook PATH (binDirs): use exactly that one.
+    const [binDir] = booted.env.binDirs;
+    if (!binDir) throw new Error('the local target put no istioctl on binDirs');
     istioctlPath = join(binDir, 'istioctl');
     expectOk(await booted.kubectl(['apply', '-f', '-'], WORKLOAD));
     for (const d of ['reviews-v1', 'reviews-v2']) {

@@ -10,12 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createLocalTarget } from '../../../clusters/local/index.js';
-import {
-  cacertsSecret,
-  createLocalMesh,
-  generateCacerts,
-  type RootMaterial,
-} from '../../../clusters/local/mesh/index.js';
+import { cacertsSecret, generateCacerts, type RootMaterial } from '../../../clusters/local/mesh/index.js';
 import type { MemoryStore } from '../../../clusters/local/store/index.js';
 import { run } from '../../../harness/exec/index.js';
 import { expectOk, until } from '../e2e/fixture.js';
@@ -131,13 +126,12 @@ describe('mesh failure facts on the local target', function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'meshdrill-mesh-faults-'));
-    const mesh = createLocalMesh({ readinessPeriodSeconds: 1 });
-    target = createLocalTarget({ backoffScale: 0.02, configure: (c) => mesh.configure(c) });
+    target = createLocalTarget({ backoffScale: 0.02 });
     const env = await target.provision({ workDir: dir, ruleFiles: [], settings: {} });
     kubeconfig = env.kubeconfigPath;
     ingressUrl = env.ingressUrl;
     store = target.cluster!.store;
-    await mesh.install(store, kubeconfig, { timeoutMs: 60_000 });
+    // The local target installs the mesh itself (istiod, gateway, injection) during provision.
     expectOk(await kubectl(['apply', '-f', '-'], WORKLOAD));
     for (const d of ['reviews', 'client'])
       expectOk(await kubectl(['-n', 'shop', 'rollout', 'status', `deployment/${d}`, '--timeout=60s']));

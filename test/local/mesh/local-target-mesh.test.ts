@@ -4,7 +4,6 @@
 
 import http from 'node:http';
 import { expect } from 'chai';
-import { createLocalMesh } from '../../../clusters/local/mesh/index.js';
 import { expectOk, until } from '../e2e/fixture.js';
 import { createLocalTarget } from '../../../clusters/local/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,15 +117,12 @@ describe('mesh on the local target (real API, kubectl, Prometheus)', function ()
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'meshdrill-mesh-e2e-'));
-    const mesh = createLocalMesh({ readinessPeriodSeconds: 1 });
-    target = createLocalTarget({ backoffScale: 0.05, configure: (c) => mesh.configure(c) });
+    target = createLocalTarget({ backoffScale: 0.05 });
     const env = await target.provision({ workDir: dir, ruleFiles: [], settings: {} });
     kubeconfig = env.kubeconfigPath;
     ingressUrl = env.ingressUrl;
     prometheusUrl = env.prometheusUrl;
-    const store = target.cluster?.store;
-    if (!store) throw new Error('the local target exposes no store after provision');
-    await mesh.install(store, kubeconfig, { timeoutMs: 60_000 });
+    // The local target installs the mesh itself (istiod, gateway, injection) during provision.
     expectOk(await kubectl(['apply', '-f', '-'], WORKLOAD));
     expectOk(await kubectl(['-n', 'demo', 'rollout', 'status', 'deployment/reviews-v1', '--timeout=60s']));
     expectOk(await kubectl(['-n', 'demo', 'rollout', 'status', 'deployment/reviews-v2', '--timeout=60s']));
