@@ -5,7 +5,9 @@
 // When a gateway (or meshdrill's local emulation) adds an `x-envoy-response-flags` response header, its value
 // ("UF,URX") is counted per flag; otherwise byFlag stays empty.
 
-import { Pool } from 'undici';
+import type { Client, Dispatcher } from 'undici';
+import { ConnectionPool, type PooledRequest } from './connection-pool.js';
+import { type Deadlined, DeadlineQueue } from './deadline-queue.js';
 import type { ClientErrorKind, RequestOutcome } from './buckets.js';
 
 export interface OutgoingRequest {
@@ -64,64 +66,146 @@ export interface UndiciTransportOptions {
   host?: string;
 }
 
-/** A keep-alive connection pool to one origin. */
+/** The reason a request was cut off by its deadline (classified `timeout`). */
+class RequestTimeoutError extends Error {}
+/** The reason a request was cut off by abortAll() (stop, interrupt). */
+class RequestAbortedError extends Error {}
+
+const TIMEOUT_OUTCOME: RequestOutcome = { kind: 'error', error: 'timeout' };
+const ABORTED_OUTCOME: RequestOutcome = { kind: 'aborted' };
+
+/**
+ * One request, as the raw handler undici dispatches to (the legacy callbacks undici uses internally, so no
+ * adapter; no response stream, no parsed header object, no AbortController, no timer): this object and its
+ * promise are all a request allocates on our side.
+ */
+class InFlight implements PooledRequest, Deadlined {
+  done = false;
+  connection: Client | undefined;
+  private abort: ((error: Error) => void) | undefined;
+  /** Why we cut it off before undici connected it; applied when undici does. */
+  private cutOff: Error | undefined;
+  private status = 0;
+  private flags: string | undefined;
+
+  constructor(
+    readonly deadline: number,
+    private readonly pool: ConnectionPool,
+    private readonly settle: (outcome: RequestOutcome) => void,
+  ) {}
+
+  expire(): void {
+    this.cut(new RequestTimeoutError('request deadline passed'));
+  }
+
+  /** Ends the request early: on its deadline (timeout) or at abortAll (aborted). */
+  cut(error: Error): void {
+    if (this.done) return;
+    if (this.abort !== undefined) {
+      this.abort(error);
+      return;
+    }
+    // Not on a socket yet (waiting for a connection): settle now; undici's onConnect aborts it if it gets there.
+    this.cutOff = error;
+    this.finish(error instanceof RequestTimeoutError ? TIMEOUT_OUTCOME : ABORTED_OUTCOME);
+  }
+
+  onConnect(abort: (error: Error) => void): void {
+    if (this.cutOff !== undefined) abort(this.cutOff);
+    else this.abort = abort;
+  }
+  onHeaders(statusCode: number, headers: Buffer[] | string[] | null): boolean {
+    // 1xx informational answers come through here too; the final status is the last one seen.
+    this.status = statusCode;
+    if (headers !== null) {
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = headers[i] as Buffer | string;
+        // Only a name of the right length is decoded and compared.
+        if (
+          name.length === RESPONSE_FLAGS_HEADER.length &&
+          name.toString().toLowerCase() === RESPONSE_FLAGS_HEADER
+        ) {
+          const value = (headers[i + 1] as Buffer | string).toString();
+          this.flags = this.flags === undefined ? value : `${this.flags},${value}`;
+        }
+      }
+    }
+    return true;
+  }
+  onData(): boolean {
+    // The body is read and dropped: latency ends when all of it has arrived.
+    return true;
+  }
+  onComplete(): void {
+    this.finish(
+      this.flags === undefined
+        ? { kind: 'response', status: this.status }
+        : { kind: 'response', status: this.status, flags: this.flags },
+    );
+  }
+  onError(error: Error): void {
+    if (error instanceof RequestTimeoutError) this.finish(TIMEOUT_OUTCOME);
+    else if (error instanceof RequestAbortedError) this.finish(ABORTED_OUTCOME);
+    else this.finish({ kind: 'error', error: classifyClientError(error) });
+  }
+  onUpgrade(): void {
+    this.finish({ kind: 'error', error: 'other' });
+  }
+
+  private finish(outcome: RequestOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    this.pool.release(this);
+    this.settle(outcome);
+  }
+}
+
+/** A request's dispatch options, built once per request of the mix and reused (undici only reads them). */
+function prepareRequest(request: OutgoingRequest, basePath: string, host: string | undefined) {
+  const headers: Record<string, string> = { ...(host === undefined ? {} : { host }), ...request.headers };
+  return {
+    path: basePath + request.path,
+    method: request.method.toUpperCase() as Dispatcher.HttpMethod,
+    headers: Object.entries(headers).flat(),
+    ...(request.body === undefined ? {} : { body: Buffer.from(request.body) }),
+  } satisfies Dispatcher.DispatchOptions;
+}
+
+/** Keep-alive connections to one origin (see connection-pool.ts), with one deadline timer for all requests. */
 export function createUndiciTransport(baseUrl: string, options: UndiciTransportOptions): LoadTransport {
   const url = new URL(baseUrl);
   const basePath = url.pathname.replace(/\/$/, '');
-  const pool = new Pool(url.origin, {
+  const pool = new ConnectionPool(url.origin, {
     connections: options.connections,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    // Our own per-request timer governs; undici's must not fire first with its own error.
-    headersTimeout: 0,
-    bodyTimeout: 0,
+    keepAliveTimeoutMs: 30_000,
   });
-  const hostHeader = options.host === undefined ? {} : { host: options.host };
-  // One controller per request, kept in a set: listeners on a shared stop signal would pile up by thousands.
-  const active = new Set<AbortController>();
+  const prepared = new WeakMap<OutgoingRequest, Dispatcher.DispatchOptions>();
+  const deadlines = new DeadlineQueue<InFlight>();
   let stopping = false;
 
   return {
-    async send(request, timeoutMs) {
-      if (stopping) return { kind: 'aborted' };
-      const controller = new AbortController();
-      active.add(controller);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, timeoutMs);
-      try {
-        const response = await pool.request({
-          path: basePath + request.path,
-          method: request.method as 'GET',
-          headers: { ...hostHeader, ...request.headers },
-          ...(request.body === undefined ? {} : { body: request.body }),
-          signal: controller.signal,
-        });
-        // Drain the body so the connection goes back to the pool; latency ends when the body has arrived.
-        await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
-        const flags = response.headers[RESPONSE_FLAGS_HEADER];
-        return {
-          kind: 'response',
-          status: response.statusCode,
-          ...(flags === undefined ? {} : { flags: Array.isArray(flags) ? flags.join(',') : flags }),
-        };
-      } catch (error) {
-        if (timedOut) return { kind: 'error', error: 'timeout' };
-        if (controller.signal.aborted) return { kind: 'aborted' };
-        return { kind: 'error', error: classifyClientError(error) };
-      } finally {
-        clearTimeout(timer);
-        active.delete(controller);
+    send(request, timeoutMs) {
+      if (stopping) return Promise.resolve(ABORTED_OUTCOME);
+      let dispatchOptions = prepared.get(request);
+      if (dispatchOptions === undefined) {
+        dispatchOptions = prepareRequest(request, basePath, options.host);
+        prepared.set(request, dispatchOptions);
       }
+      const ready = dispatchOptions;
+      return new Promise<RequestOutcome>((settle) => {
+        const inFlight = new InFlight(performance.now() + timeoutMs, pool, settle);
+        deadlines.add(inFlight);
+        pool.dispatch(ready, inFlight);
+      });
     },
     abortAll() {
       stopping = true;
-      for (const controller of active) controller.abort();
+      deadlines.stop();
+      for (const request of deadlines.pending()) request.cut(new RequestAbortedError('load stopped'));
     },
     async close() {
-      await pool.destroy();
+      deadlines.stop();
+      await pool.close();
     },
   };
 }
