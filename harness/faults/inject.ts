@@ -4,7 +4,11 @@
 import { type ObjectKey, describeObject, keyOf, labelForRun } from '../kube/index.js';
 import type { FaultKind, FaultSpec, KubeAction, KubeObject, ObjectRef } from '../model/index.js';
 import { injectCertificateExpiry } from './certificate-expiry.js';
+import { waitForRollouts } from './rollout.js';
 import type { FaultContext, InjectedFault } from './types.js';
+
+/** How long undoing a scale waits for the Deployments to be ready again. */
+const SCALE_UNDO_TIMEOUT_MS = 120_000;
 
 export type { FaultContext, InjectedFault } from './types.js';
 
@@ -83,6 +87,9 @@ export async function runAction(action: KubeAction, ctx: FaultContext): Promise<
               await ctx.kube.patch(key, { spec: { replicas } }, 'merge');
             }
           }
+          // Scaled back is not the same as serving again: the next variant (or the next user of a real cluster)
+          // needs the replicas ready — e.g. istiod, whose webhooks fail closed until it is.
+          await waitForRollouts(ctx.kube, keys, { timeoutMs: SCALE_UNDO_TIMEOUT_MS });
         },
       };
     }

@@ -1,0 +1,64 @@
+// Reads a run's journal (DIR/journal.jsonl) into the verdicts the pack is judged by: per scenario variant its
+// expectation, assertions and outcome, plus the run's cleanup and exit code. Shared by the pack test and bench.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JournalEvent } from '../../harness/model/journal.js';
+
+export interface VariantVerdict {
+  scenario: string;
+  variant: string;
+  expect: string;
+  outcome?: string;
+  durationMs?: number;
+  assertions: { id: string; passed: boolean; informational: boolean; message: string }[];
+}
+
+export interface PackVerdicts {
+  variants: VariantVerdict[];
+  runEnd?: { outcome: string; exitCode: number };
+  cleanup?: { ok: boolean; leftover: string[] };
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export async function readPackVerdicts(dir: string): Promise<PackVerdicts> {
+  const text = await readFile(join(dir, 'journal.jsonl'), 'utf8');
+  const out: PackVerdicts = { variants: [] };
+  const byKey = new Map<string, VariantVerdict>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const event = JSON.parse(line) as JournalEvent;
+    if (event.type === 'load-sample') continue;
+    out.startedAt ??= event.t;
+    out.endedAt = event.t;
+    if (event.type === 'scenario-start') {
+      const v: VariantVerdict = {
+        scenario: event.scenario,
+        variant: event.variant,
+        expect: event.expect,
+        assertions: [],
+      };
+      byKey.set(`${event.scenario}/${event.variant}`, v);
+      out.variants.push(v);
+    } else if (event.type === 'assertion') {
+      byKey.get(`${event.scenario}/${event.variant}`)?.assertions.push({
+        id: event.id,
+        passed: event.passed,
+        informational: event.informational === true,
+        message: event.message,
+      });
+    } else if (event.type === 'scenario-end') {
+      const v = byKey.get(`${event.scenario}/${event.variant}`);
+      if (v) {
+        v.outcome = event.outcome;
+        v.durationMs = event.durationMs;
+      }
+    } else if (event.type === 'run-end') {
+      out.runEnd = { outcome: event.outcome, exitCode: event.exitCode };
+    } else if (event.type === 'cleanup') {
+      out.cleanup = { ok: event.ok, leftover: event.leftover };
+    }
+  }
+  return out;
+}

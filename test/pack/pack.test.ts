@@ -1,0 +1,77 @@
+// The whole scenario pack, end to end on the local target: `meshdrill run scenarios/` through the one exec
+// door, judged from the parsed journal (never stdout): every main variant's assertions pass, every negative
+// control's `recover:negative-control` assertion passes, cleanup is clean and the run exits 0.
+
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect } from 'chai';
+import { run } from '../../harness/exec/index.js';
+import { type PackVerdicts, readPackVerdicts } from './journal-verdicts.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** The pack with its negative controls; generous, since the 2-core CI machine is shared. */
+const PACK_TIMEOUT_MS = 30 * 60_000;
+
+describe('the scenario pack on the local target', function () {
+  this.timeout(PACK_TIMEOUT_MS + 120_000);
+  let dir: string;
+  let verdicts: PackVerdicts;
+  let output = '';
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'meshdrill-pack-'));
+    const result = await run('./bin/meshdrill.js', ['run', 'scenarios/', '--out', dir], {
+      cwd: ROOT,
+      timeoutMs: PACK_TIMEOUT_MS,
+    });
+    output = `${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`;
+    verdicts = await readPackVerdicts(dir);
+  });
+
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs every scenario file of scenarios/ with each of its variants', async () => {
+    const files = (await readdir(join(ROOT, 'scenarios'))).filter((f) => f.endsWith('.yaml'));
+    const scenarios = new Set(verdicts.variants.map((v) => v.scenario));
+    expect([...scenarios].sort(), output).to.deep.equal(files.map((f) => f.replace(/\.yaml$/, '')).sort());
+    for (const name of scenarios) {
+      const variants = verdicts.variants.filter((v) => v.scenario === name);
+      expect(variants[0]?.variant, `${name} starts with its main variant`).to.equal('main');
+      expect(
+        variants.some((v) => v.expect === 'no-recovery'),
+        `${name} has a negative control that ran`,
+      ).to.equal(true);
+    }
+  });
+
+  it('every main variant passes all of its assertions', () => {
+    for (const v of verdicts.variants.filter((x) => x.expect === 'recovery')) {
+      const failed = v.assertions.filter((a) => !a.passed && !a.informational);
+      expect(
+        failed.map((a) => `${v.scenario}/${v.variant} ${a.id}: ${a.message}`),
+        output,
+      ).to.deep.equal([]);
+      expect(v.assertions.some((a) => a.id === 'recover' && a.passed)).to.equal(true);
+      expect(v.outcome, `${v.scenario}/${v.variant}`).to.equal('passed');
+    }
+  });
+
+  it("every negative control's recover:negative-control assertion passes (it did not recover)", () => {
+    const controls = verdicts.variants.filter((x) => x.expect === 'no-recovery');
+    expect(controls.length).to.be.greaterThan(0);
+    for (const v of controls) {
+      const nc = v.assertions.find((a) => a.id === 'recover:negative-control');
+      expect(nc, `${v.scenario}/${v.variant} reached its recovery verdict`).to.not.equal(undefined);
+      expect(nc?.passed, `${v.scenario}/${v.variant}: ${nc?.message}`).to.equal(true);
+    }
+  });
+
+  it('cleans up everything and exits 0', () => {
+    expect(verdicts.cleanup?.ok, JSON.stringify(verdicts.cleanup)).to.equal(true);
+    expect(verdicts.cleanup?.leftover).to.deep.equal([]);
+    expect(verdicts.runEnd, output).to.deep.equal({ outcome: 'passed', exitCode: 0 });
+  });
+});
