@@ -30,6 +30,16 @@ export class ConnectionPool {
   private waitingHead = 0;
   private connecting = 0;
   private closed = false;
+  private pumpScheduled = false;
+  /**
+   * Waiting requests are handed to free connections on a microtask, never from inside undici's callbacks: undici
+   * fails every queued request of a connection that could not connect in one loop, and a dispatch into that same
+   * Client from the middle of it breaks its invariants (an assertion in undici's onError).
+   */
+  private readonly pumpSoon = (): void => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
 
   constructor(
     private readonly origin: string,
@@ -80,7 +90,7 @@ export class ConnectionPool {
       this.connecting -= 1;
       client.off('connect', settled);
       client.off('connectionError', settled);
-      this.pump();
+      this.schedulePump();
     };
     client.on('connect', settled);
     client.on('connectionError', settled);
@@ -93,9 +103,14 @@ export class ConnectionPool {
     if (client === undefined) return;
     request.connection = undefined;
     if (this.closed) return;
-    const next = this.takeWaiting();
-    if (next === undefined) this.idle.push(client);
-    else this.run(client, next[0], next[1]);
+    this.idle.push(client);
+    if (this.waitingHead < this.waiting.length) this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(this.pumpSoon);
   }
 
   private run(client: Client, options: Dispatcher.DispatchOptions, request: PooledRequest): void {
