@@ -96,6 +96,27 @@ describe('load/transport (undici, loopback)', function () {
   });
 });
 
+describe('load/transport against a closed port', () => {
+  it('counts every request refused, also those queued behind a connection that failed to connect', async () => {
+    // A port that was just free: listen, note it, close.
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const { port } = probe.address() as AddressInfo;
+    probe.close();
+    await once(probe, 'close');
+    const transport = createUndiciTransport(`http://127.0.0.1:${port}`, { connections: 2 });
+    try {
+      // More requests than connections: undici fails a connection's queue in one loop, and the pool must not
+      // re-dispatch into it from there (that tripped an assertion inside undici).
+      const outcomes = await Promise.all(Array.from({ length: 12 }, () => transport.send(GET, 2000)));
+      expect(outcomes).to.deep.equal(Array.from({ length: 12 }, () => ({ kind: 'error', error: 'refused' })));
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
 describe('load/deadline-queue', () => {
   class Entry implements Deadlined {
     done = false;
