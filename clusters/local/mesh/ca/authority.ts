@@ -5,6 +5,7 @@
 import {
   type CryptoKey,
   caExtensions,
+  exportPrivateKeyPem,
   generateKeyPair,
   importPrivateKeyPem,
   parseCertificate,
@@ -131,6 +132,22 @@ function createAuthority(m: Material): CertificateAuthority {
 
 /** istiod's default: a self-signed root that signs workload certificates directly. */
 export async function createSelfSignedAuthority(options: { validityMs?: number; now?: Date } = {}) {
+  return (await generateSelfSignedCa(options)).authority;
+}
+
+/** The two keys istiod keeps its self-signed CA under, in the Secret `istio-system/istio-ca-secret`. */
+export interface SelfSignedCaFiles {
+  'ca-cert.pem': string;
+  'ca-key.pem': string;
+}
+
+/**
+ * A new self-signed CA and the files to persist it. Real istiod stores its self-signed root in
+ * `istio-system/istio-ca-secret` and reloads it at start, so a restarted istiod keeps the root every proxy trusts.
+ */
+export async function generateSelfSignedCa(
+  options: { validityMs?: number; now?: Date } = {},
+): Promise<{ authority: CertificateAuthority; files: SelfSignedCaFiles }> {
   const now = options.now ?? new Date();
   const keys = await generateKeyPair();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
@@ -142,10 +159,27 @@ export async function createSelfSignedAuthority(options: { validityMs?: number; 
     keys,
     extensions: await caExtensions(keys.publicKey),
   });
-  return createAuthority({
+  const authority = createAuthority({
     source: 'self-signed',
     signingCert: root,
     signingKey: keys.privateKey,
+    chain: [pemOf(root)],
+    rootCert: root,
+  });
+  return {
+    authority,
+    files: { 'ca-cert.pem': pemOf(root), 'ca-key.pem': await exportPrivateKeyPem(keys.privateKey) },
+  };
+}
+
+/** istiod's self-signed CA as persisted in `istio-ca-secret`. */
+export async function loadSelfSignedAuthority(files: SelfSignedCaFiles): Promise<CertificateAuthority> {
+  const root = parseCertificate(files['ca-cert.pem']);
+  const signingKey = await importPrivateKeyPem(files['ca-key.pem']);
+  return createAuthority({
+    source: 'self-signed',
+    signingCert: root,
+    signingKey,
     chain: [pemOf(root)],
     rootCert: root,
   });

@@ -4,9 +4,12 @@ export {
   type CacertsFiles,
   type CertificateAuthority,
   createSelfSignedAuthority,
+  generateSelfSignedCa,
   loadPluggedInAuthority,
+  loadSelfSignedAuthority,
   ROOT_VALIDITY_MS,
   readCacertsSecret,
+  type SelfSignedCaFiles,
   type SignedCertificate,
 } from './authority.js';
 export {

@@ -9,8 +9,11 @@ import {
   CaError,
   type CertificateAuthority,
   createSelfSignedAuthority,
+  generateSelfSignedCa,
   loadPluggedInAuthority,
+  loadSelfSignedAuthority,
   readCacertsSecret,
+  type SelfSignedCaFiles,
 } from '../ca/index.js';
 import { buildProxyConfig, proxyNodeForPod } from '../config/build.js';
 import type { MeshOptions } from '../config/snapshot.js';
@@ -19,6 +22,20 @@ import type { ProxyConfig } from '../model/proxy-config.js';
 import { asNumber, asRecord, asString } from '../model/read.js';
 import { IstiodMetrics } from './metrics.js';
 import type { MeshSource } from './sources.js';
+
+/** Where istiod keeps its self-signed CA (real istiod: `istio-system/istio-ca-secret`, type istio.io/ca-root). */
+const CA_SECRET = 'istio-ca-secret';
+
+function readSelfSignedSecret(secret: KubeObject | undefined): SelfSignedCaFiles | undefined {
+  const data = asRecord(secret?.data);
+  const decode = (key: string): string | undefined => {
+    const value = asString(data?.[key]);
+    return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+  };
+  const cert = decode('ca-cert.pem');
+  const key = decode('ca-key.pem');
+  return cert && key ? { 'ca-cert.pem': cert, 'ca-key.pem': key } : undefined;
+}
 
 export interface IstiodOptions {
   source: MeshSource;
@@ -127,8 +144,31 @@ export async function startIstiod(options: IstiodOptions): Promise<Istiod> {
   let pushCounter = 0;
 
   // --- CA ------------------------------------------------------------------------------------------------
-  let ca = await createSelfSignedAuthority();
+  // The self-signed CA is created or loaded once the informers have synced (below), from istio-ca-secret.
+  let ca: CertificateAuthority = await createSelfSignedAuthority();
   let cacertsVersion: string | undefined;
+  const loadOrCreateSelfSigned = async (): Promise<CertificateAuthority> => {
+    const stored = readSelfSignedSecret(options.source.secret(rootNamespace, CA_SECRET));
+    if (stored) {
+      try {
+        const loaded = await loadSelfSignedAuthority(stored);
+        log(`info: loaded the self-signed root CA from ${rootNamespace}/${CA_SECRET}\n`);
+        return loaded;
+      } catch (error) {
+        log(
+          `error: cannot load ${rootNamespace}/${CA_SECRET}: ${(error as Error).message}; generating a new root\n`,
+        );
+      }
+    }
+    const fresh = await generateSelfSignedCa();
+    try {
+      await options.source.createSecret(rootNamespace, CA_SECRET, 'istio.io/ca-root', { ...fresh.files });
+      log(`info: generated a self-signed root CA and stored it in ${rootNamespace}/${CA_SECRET}\n`);
+    } catch (error) {
+      log(`error: cannot store ${rootNamespace}/${CA_SECRET}: ${(error as Error).message}\n`);
+    }
+    return fresh.authority;
+  };
   const reloadCa = async (): Promise<void> => {
     const secret = options.source.secret(rootNamespace, 'cacerts');
     const version = secret
@@ -154,9 +194,10 @@ export async function startIstiod(options: IstiodOptions): Promise<Istiod> {
         log(`error: cannot load ${rootNamespace}/cacerts: ${(error as Error).message}\n`);
       }
     } else if (previous !== undefined) {
-      // cacerts removed: fall back to a new self-signed root that existing proxies do not trust.
-      ca = await createSelfSignedAuthority();
-      log('info: cacerts removed; generated a new self-signed root CA\n');
+      // cacerts removed: fall back to the self-signed CA (istio-ca-secret), whose root existing proxies —
+      // which trust the plugged-in root — do not trust until they restart.
+      ca = await loadOrCreateSelfSigned();
+      log('info: cacerts removed; signing with the self-signed root CA\n');
     }
     metrics.setCa(ca);
   };
@@ -230,6 +271,8 @@ export async function startIstiod(options: IstiodOptions): Promise<Istiod> {
   };
 
   await options.source.start(onChange);
+  ca = await loadOrCreateSelfSigned();
+  metrics.setCa(ca);
   await reloadCa();
   metrics.refreshInventory(options.source.snapshot());
   synced = true;

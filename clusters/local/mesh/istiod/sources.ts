@@ -41,7 +41,20 @@ export interface MeshSource {
   start(onChange: () => void): Promise<void>;
   snapshot(): MeshSnapshot;
   secret(namespace: string, name: string): KubeObject | undefined;
+  /** Creates a Secret (istiod's own `istio-ca-secret`); an existing one is left alone. */
+  createSecret(
+    namespace: string,
+    name: string,
+    type: string,
+    stringData: Record<string, string>,
+  ): Promise<void>;
   stop(): void;
+}
+
+function secretObject(namespace: string, name: string, type: string, stringData: Record<string, string>) {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(v, 'utf8').toString('base64');
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type, data };
 }
 
 class ObjectCache {
@@ -104,6 +117,16 @@ export function createStoreSource(store: ObjectStore, rootNamespace = 'istio-sys
     },
     snapshot: () => cache.snapshot(),
     secret: (ns, name) => cache.secret(ns, name),
+    async createSecret(ns, name, type, stringData) {
+      try {
+        await store.create(
+          { group: '', version: 'v1', resource: 'secrets' },
+          secretObject(ns, name, type, stringData),
+        );
+      } catch (error) {
+        if ((error as { code?: number }).code !== 409) throw error;
+      }
+    },
     stop: () => {
       for (const w of watches) w.stop();
     },
@@ -126,12 +149,18 @@ function requestJson(
   path: string,
   onLine?: (line: string) => void,
   live?: Set<http.ClientRequest>,
+  write?: { method: 'POST'; body: unknown },
 ) {
   const url = new URL(path, conn.server);
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = lib.request(url, {
-      headers: { authorization: `Bearer ${conn.token}`, accept: 'application/json' },
+      method: write?.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${conn.token}`,
+        accept: 'application/json',
+        ...(write ? { 'content-type': 'application/json' } : {}),
+      },
       // The local API server's certificate is self-signed (the kubeconfig says insecure-skip-tls-verify).
       rejectUnauthorized: false,
     });
@@ -157,7 +186,7 @@ function requestJson(
       res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.once('error', reject);
     });
-    req.end();
+    req.end(write ? JSON.stringify(write.body) : undefined);
   });
 }
 
@@ -234,6 +263,18 @@ export function createApiSource(conn: KubeConnection, rootNamespace = 'istio-sys
     },
     snapshot: () => cache.snapshot(),
     secret: (ns, name) => cache.secret(ns, name),
+    async createSecret(ns, name, type, stringData) {
+      const answer = await requestJson(conn, `/api/v1/namespaces/${ns}/secrets`, undefined, live, {
+        method: 'POST',
+        body: secretObject(ns, name, type, stringData),
+      });
+      // 409: another istiod replica (or an earlier start) created it first; the next start loads that one.
+      if (answer.status !== 201 && answer.status !== 200 && answer.status !== 409) {
+        throw new Error(
+          `creating secret ${ns}/${name}: the API server answered ${answer.status}: ${answer.body}`,
+        );
+      }
+    },
     stop: () => {
       stopped = true;
       for (const req of live) req.destroy();
