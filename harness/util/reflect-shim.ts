@@ -1,6 +1,5 @@
-// A minimal Reflect metadata API for the base layer's PKI: @peculiar/x509 (through tsyringe) refuses to load
-// without one, and no polyfill package is installed. Must be imported before @peculiar/x509. Same contract as
-// clusters/local/mesh/ca/reflect-shim.ts; whichever loads first installs it, the other sees it present.
+// A minimal Reflect metadata API: @peculiar/x509 (through tsyringe) refuses to load without one, and no polyfill
+// package is installed. Must be imported before @peculiar/x509 — by harness/util/pki.ts and the mesh CA alike.
 
 type Key = string | symbol | undefined;
 const store = new WeakMap<object, Map<Key, Map<unknown, unknown>>>();

@@ -1,7 +1,7 @@
 // WebCrypto key and PEM plumbing for the CA and the agent: ECDSA P-256 keys (fast to make), PKCS#8 PEM that
 // Node's TLS accepts, and the certificate extensions Istio's certificates carry.
 
-import './reflect-shim.js';
+import '../../../../harness/util/reflect-shim.js';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
