@@ -3,106 +3,82 @@
 
 import type { CertificateAuthority } from '../ca/index.js';
 import type { MeshSnapshot } from '../config/snapshot.js';
-import { Gauge, Histogram, Registry } from '../metrics/registry.js';
+import { Registry } from '../metrics/registry.js';
 
-/** A counter rendered without `_total`, as istiod's OpenCensus-era names are. */
-class IstioCounter extends Gauge {
-  inc(labels: Record<string, string> = {}, by = 1): void {
-    this.set(labels, this.get(labels) + by);
-  }
+const CONVERGENCE_BUCKETS_S = [0.1, 0.5, 1, 3, 5, 10, 20, 30];
+const PUSH_TIME_BUCKETS_S = [0.01, 0.1, 1, 3, 5, 10, 20, 30];
 
-  override render(): string {
-    return super.render().replace(`# TYPE ${this.name} gauge`, `# TYPE ${this.name} counter`);
-  }
-}
-
+// Counters are plain registry counters: the registry never appends `_total`, which matches istiod's
+// OpenCensus-era names.
 export class IstiodMetrics {
   readonly registry = new Registry();
-  readonly connected = this.registry.register(
-    new Gauge('pilot_xds', 'Number of endpoints connected to this pilot using XDS.', ['version']),
+  private readonly r = this.registry;
+  readonly connected = this.r.gauge('pilot_xds', 'Number of endpoints connected to this pilot using XDS.', [
+    'version',
+  ]);
+  readonly pushes = this.r.counter(
+    'pilot_xds_pushes',
+    'Pilot build and send errors for lds, rds, cds and eds.',
+    ['type'],
   );
-  readonly pushes = this.registry.register(
-    new IstioCounter('pilot_xds_pushes', 'Pilot build and send errors for lds, rds, cds and eds.', ['type']),
+  readonly pushTriggers = this.r.counter(
+    'pilot_push_triggers',
+    'Total number of times a push was triggered, labeled by reason for the push.',
+    ['type'],
   );
-  readonly pushTriggers = this.registry.register(
-    new IstioCounter(
-      'pilot_push_triggers',
-      'Total number of times a push was triggered, labeled by reason for the push.',
-      ['type'],
-    ),
+  readonly rejects = this.r.counter(
+    'pilot_total_xds_rejects',
+    'Total number of XDS responses from pilot rejected by proxy.',
   );
-  readonly rejects = this.registry.register(
-    new IstioCounter(
-      'pilot_total_xds_rejects',
-      'Total number of XDS responses from pilot rejected by proxy.',
-    ),
+  readonly cdsRejects = this.r.counter('pilot_xds_cds_reject', 'Pilot rejected CDS configs.');
+  readonly convergence = this.r.histogram(
+    'pilot_proxy_convergence_time',
+    'Delay in seconds between config change and a proxy receiving all required configuration.',
+    CONVERGENCE_BUCKETS_S,
   );
-  readonly cdsRejects = this.registry.register(
-    new IstioCounter('pilot_xds_cds_reject', 'Pilot rejected CDS configs.'),
+  readonly pushTime = this.r.histogram(
+    'pilot_xds_push_time',
+    'Total time in seconds Pilot takes to push lds, rds, cds and eds.',
+    PUSH_TIME_BUCKETS_S,
+    ['type'],
   );
-  readonly convergence = this.registry.register(
-    new Histogram(
-      'pilot_proxy_convergence_time',
-      'Delay in seconds between config change and a proxy receiving all required configuration.',
-      [0.1, 0.5, 1, 3, 5, 10, 20, 30],
-    ),
+  readonly services = this.r.gauge('pilot_services', 'Total services known to pilot.');
+  readonly virtualServices = this.r.gauge('pilot_virt_services', 'Total virtual services known to pilot.');
+  readonly destinationRules = this.r.gauge(
+    'pilot_destrule_subsets',
+    'Duplicate subsets across destination rules for same host',
   );
-  readonly pushTime = this.registry.register(
-    new Histogram(
-      'pilot_xds_push_time',
-      'Total time in seconds Pilot takes to push lds, rds, cds and eds.',
-      [0.01, 0.1, 1, 3, 5, 10, 20, 30],
-      ['type'],
-    ),
+  readonly csrCount = this.r.counter(
+    'citadel_server_csr_count',
+    'The number of CSRs received by Citadel server.',
   );
-  readonly services = this.registry.register(new Gauge('pilot_services', 'Total services known to pilot.'));
-  readonly virtualServices = this.registry.register(
-    new Gauge('pilot_virt_services', 'Total virtual services known to pilot.'),
+  readonly issued = this.r.counter(
+    'citadel_server_success_cert_issuance_count',
+    'The number of certificates issuances that have succeeded.',
   );
-  readonly destinationRules = this.registry.register(
-    new Gauge('pilot_destrule_subsets', 'Duplicate subsets across destination rules for same host'),
+  readonly signErr = this.r.counter(
+    'citadel_server_csr_sign_err_count',
+    'The number of errors occurred when signing the CSR.',
   );
-  readonly csrCount = this.registry.register(
-    new IstioCounter('citadel_server_csr_count', 'The number of CSRs received by Citadel server.'),
+  readonly csrParseErr = this.r.counter(
+    'citadel_server_csr_parsing_err_count',
+    'The number of errors occurred when parsing the CSR.',
   );
-  readonly issued = this.registry.register(
-    new IstioCounter(
-      'citadel_server_success_cert_issuance_count',
-      'The number of certificates issuances that have succeeded.',
-    ),
+  readonly authnErr = this.r.counter(
+    'citadel_server_authentication_failure_count',
+    'The number of authentication failures.',
   );
-  readonly signErr = this.registry.register(
-    new IstioCounter(
-      'citadel_server_csr_sign_err_count',
-      'The number of errors occurred when signing the CSR.',
-    ),
+  readonly rootExpiry = this.r.gauge(
+    'citadel_server_root_cert_expiry_timestamp',
+    'The unix timestamp, in seconds, when Citadel root cert will expire.',
   );
-  readonly csrParseErr = this.registry.register(
-    new IstioCounter(
-      'citadel_server_csr_parsing_err_count',
-      'The number of errors occurred when parsing the CSR.',
-    ),
+  readonly chainExpiry = this.r.gauge(
+    'citadel_server_cert_chain_expiry_timestamp',
+    'The unix timestamp, in seconds, when Citadel cert chain will expire.',
   );
-  readonly authnErr = this.registry.register(
-    new IstioCounter('citadel_server_authentication_failure_count', 'The number of authentication failures.'),
-  );
-  readonly rootExpiry = this.registry.register(
-    new Gauge(
-      'citadel_server_root_cert_expiry_timestamp',
-      'The unix timestamp, in seconds, when Citadel root cert will expire.',
-    ),
-  );
-  readonly chainExpiry = this.registry.register(
-    new Gauge(
-      'citadel_server_cert_chain_expiry_timestamp',
-      'The unix timestamp, in seconds, when Citadel cert chain will expire.',
-    ),
-  );
-  readonly chainExpirySeconds = this.registry.register(
-    new Gauge(
-      'citadel_server_cert_chain_expiry_seconds',
-      'The time remaining, in seconds, before the cert chain will expire.',
-    ),
+  readonly chainExpirySeconds = this.r.gauge(
+    'citadel_server_cert_chain_expiry_seconds',
+    'The time remaining, in seconds, before the cert chain will expire.',
   );
   private ca: CertificateAuthority | undefined;
 

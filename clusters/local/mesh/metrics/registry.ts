@@ -138,6 +138,24 @@ export class Registry {
     return metric;
   }
 
+  // Declaring and registering in one call keeps the metric tables of istiod and the sidecar one line a metric.
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return this.register(new Counter(name, help, labelNames));
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    return this.register(new Gauge(name, help, labelNames));
+  }
+
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames: readonly string[] = [],
+  ): Histogram {
+    return this.register(new Histogram(name, help, buckets, labelNames));
+  }
+
   /** Runs before each render, to refresh gauges read from the process. */
   onCollect(collect: () => void): void {
     this.collectors.push(collect);

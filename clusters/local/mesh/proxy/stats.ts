@@ -2,7 +2,7 @@
 // istio standard metrics, envoy_server_* / envoy_cluster_manager_*, per-cluster stats gated by
 // proxyStatsMatcher, and istio_agent_*.
 
-import { Counter, Gauge, Histogram, type Labels, Registry } from '../metrics/registry.js';
+import { Counter, Gauge, type Labels, Registry } from '../metrics/registry.js';
 import type { WorkloadMeta } from '../model/proxy-config.js';
 
 export const DURATION_BUCKETS_MS = [
@@ -111,110 +111,93 @@ function unknownIfEmpty(v: string | undefined): string {
 
 export class ProxyStats {
   readonly registry = new Registry();
-  readonly requests = this.registry.register(
-    new Counter('istio_requests_total', 'Counter of requests', ISTIO_LABELS),
+  readonly requests = this.registry.counter('istio_requests_total', 'Counter of requests', ISTIO_LABELS);
+  readonly duration = this.registry.histogram(
+    'istio_request_duration_milliseconds',
+    'Request duration',
+    DURATION_BUCKETS_MS,
+    ISTIO_LABELS,
   );
-  readonly duration = this.registry.register(
-    new Histogram(
-      'istio_request_duration_milliseconds',
-      'Request duration',
-      DURATION_BUCKETS_MS,
-      ISTIO_LABELS,
-    ),
+  readonly requestBytes = this.registry.histogram(
+    'istio_request_bytes',
+    'Request size',
+    [1, 10, 100, 1000, 10000, 100000, 1000000],
+    ISTIO_LABELS,
   );
-  readonly requestBytes = this.registry.register(
-    new Histogram(
-      'istio_request_bytes',
-      'Request size',
-      [1, 10, 100, 1000, 10000, 100000, 1000000],
-      ISTIO_LABELS,
-    ),
+  readonly responseBytes = this.registry.histogram(
+    'istio_response_bytes',
+    'Response size',
+    [1, 10, 100, 1000, 10000, 100000, 1000000],
+    ISTIO_LABELS,
   );
-  readonly responseBytes = this.registry.register(
-    new Histogram(
-      'istio_response_bytes',
-      'Response size',
-      [1, 10, 100, 1000, 10000, 100000, 1000000],
-      ISTIO_LABELS,
-    ),
+  readonly serverLive = this.registry.gauge('envoy_server_live', 'Whether the server is live');
+  readonly memoryAllocated = this.registry.gauge(
+    'envoy_server_memory_allocated',
+    'Current amount of allocated memory in bytes',
   );
-  readonly serverLive = this.registry.register(new Gauge('envoy_server_live', 'Whether the server is live'));
-  readonly memoryAllocated = this.registry.register(
-    new Gauge('envoy_server_memory_allocated', 'Current amount of allocated memory in bytes'),
+  readonly memoryHeapSize = this.registry.gauge(
+    'envoy_server_memory_heap_size',
+    'Current reserved heap size in bytes',
   );
-  readonly memoryHeapSize = this.registry.register(
-    new Gauge('envoy_server_memory_heap_size', 'Current reserved heap size in bytes'),
+  readonly uptime = this.registry.gauge('envoy_server_uptime', 'Seconds since the server started');
+  readonly daysUntilCertExpiring = this.registry.gauge(
+    'envoy_server_days_until_first_cert_expiring',
+    'Days until the next certificate being managed expires',
   );
-  readonly uptime = this.registry.register(
-    new Gauge('envoy_server_uptime', 'Seconds since the server started'),
+  readonly activeClusters = this.registry.gauge(
+    'envoy_cluster_manager_active_clusters',
+    'Number of currently active (warmed) clusters',
   );
-  readonly daysUntilCertExpiring = this.registry.register(
-    new Gauge(
-      'envoy_server_days_until_first_cert_expiring',
-      'Days until the next certificate being managed expires',
-    ),
+  readonly clusterAdded = this.registry.counter(
+    'envoy_cluster_manager_cluster_added',
+    'Total clusters added (either via static config or CDS)',
   );
-  readonly activeClusters = this.registry.register(
-    new Gauge('envoy_cluster_manager_active_clusters', 'Number of currently active (warmed) clusters'),
+  readonly clusterRemoved = this.registry.counter(
+    'envoy_cluster_manager_cluster_removed',
+    'Total clusters removed (via CDS)',
   );
-  readonly clusterAdded = this.registry.register(
-    new Counter(
-      'envoy_cluster_manager_cluster_added',
-      'Total clusters added (either via static config or CDS)',
-    ),
+  readonly cdsUpdateSuccess = this.registry.counter(
+    'envoy_cluster_manager_cds_update_success',
+    'Total CDS updates applied',
   );
-  readonly clusterRemoved = this.registry.register(
-    new Counter('envoy_cluster_manager_cluster_removed', 'Total clusters removed (via CDS)'),
+  readonly cdsUpdateRejected = this.registry.counter(
+    'envoy_cluster_manager_cds_update_rejected',
+    'Total CDS updates rejected',
   );
-  readonly cdsUpdateSuccess = this.registry.register(
-    new Counter('envoy_cluster_manager_cds_update_success', 'Total CDS updates applied'),
+  readonly certExpiry = this.registry.gauge(
+    'istio_agent_cert_expiry_seconds',
+    'The time remaining, in seconds, before the certificate chain will expire',
+    ['resource_name'],
   );
-  readonly cdsUpdateRejected = this.registry.register(
-    new Counter('envoy_cluster_manager_cds_update_rejected', 'Total CDS updates rejected'),
+  readonly outgoingRequests = this.registry.counter(
+    'istio_agent_num_outgoing_requests',
+    'Number of total outgoing requests (e.g. to a token exchange server, CA, etc.)',
+    ['request_type'],
   );
-  readonly certExpiry = this.registry.register(
-    new Gauge(
-      'istio_agent_cert_expiry_seconds',
-      'The time remaining, in seconds, before the certificate chain will expire',
-      ['resource_name'],
-    ),
+  readonly failedOutgoingRequests = this.registry.counter(
+    'istio_agent_num_failed_outgoing_requests',
+    'Number of failed outgoing requests',
+    ['request_type'],
   );
-  readonly outgoingRequests = this.registry.register(
-    new Counter(
-      'istio_agent_num_outgoing_requests',
-      'Number of total outgoing requests (e.g. to a token exchange server, CA, etc.)',
-      ['request_type'],
-    ),
+  readonly istiodConnectionFailures = this.registry.counter(
+    'istio_agent_istiod_connection_failures',
+    'The total number of connection failures to Istiod',
   );
-  readonly failedOutgoingRequests = this.registry.register(
-    new Counter('istio_agent_num_failed_outgoing_requests', 'Number of failed outgoing requests', [
-      'request_type',
-    ]),
+  readonly istiodConnectionTerminations = this.registry.counter(
+    'istio_agent_istiod_connection_terminations',
+    'The total number of connection errors to Istiod',
+    ['type'],
   );
-  readonly istiodConnectionFailures = this.registry.register(
-    new Counter(
-      'istio_agent_istiod_connection_failures',
-      'The total number of connection failures to Istiod',
-    ),
-  );
-  readonly istiodConnectionTerminations = this.registry.register(
-    new Counter(
-      'istio_agent_istiod_connection_terminations',
-      'The total number of connection errors to Istiod',
-      ['type'],
-    ),
-  );
-  readonly xdsProxyRequests = this.registry.register(
-    new Counter('istio_agent_xds_proxy_requests', 'The total number of Xds Proxy Requests'),
+  readonly xdsProxyRequests = this.registry.counter(
+    'istio_agent_xds_proxy_requests',
+    'The total number of Xds Proxy Requests',
   );
   readonly clusterStats = new Map<ClusterStatName, Counter | Gauge>(
     CLUSTER_STAT_NAMES.map((name) => [
       name,
-      this.registry.register(
-        CLUSTER_STATS[name].type === 'gauge'
-          ? new Gauge(name, 'Per-cluster statistic', ['cluster_name'])
-          : new Counter(name, 'Per-cluster statistic', ['cluster_name']),
-      ),
+      CLUSTER_STATS[name].type === 'gauge'
+        ? this.registry.gauge(name, 'Per-cluster statistic', ['cluster_name'])
+        : this.registry.counter(name, 'Per-cluster statistic', ['cluster_name']),
     ]),
   );
   /** Envoy stat name → value, for the admin `/stats?format=json` (only stats the matcher let exist). */
