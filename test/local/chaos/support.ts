@@ -1,14 +1,12 @@
 // Test support for the Chaos Mesh emulation: a LocalTarget (mesh=false) with Chaos Mesh installed from
 // `configure`, a small workload, and helpers to read pods and send traffic through fortio's fetch proxy.
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type ChaosMeshInstall, installChaosMesh } from '../../../clusters/local/chaos/index.js';
 import type { Pod } from '../../../clusters/local/controllers/kube-types.js';
-import { createLocalTarget, type LocalTarget } from '../../../clusters/local/index.js';
+import type { LocalTarget } from '../../../clusters/local/index.js';
 import { KEYS, type MemoryStore, type StoredObject } from '../../../clusters/local/store/index.js';
+import { type Booted, bootTarget, untilWith } from '../support/index.js';
 
 export interface ChaosRig {
   target: LocalTarget;
@@ -19,59 +17,38 @@ export interface ChaosRig {
 }
 
 export async function bootChaosTarget(): Promise<ChaosRig> {
-  const dir = mkdtempSync(join(tmpdir(), 'meshdrill-chaos-'));
   let chaos: ChaosMeshInstall | undefined;
   let workDir = '';
-  const target = createLocalTarget({
-    backoffScale: 0.02,
-    configure: (cluster) => {
-      chaos = installChaosMesh(cluster);
-      workDir = cluster.workDir;
-    },
-  });
+  let booted: Booted;
   try {
-    await target.provision({ workDir: dir, ruleFiles: [], settings: { mesh: 'false' } });
+    booted = await bootTarget({
+      backoffScale: 0.02,
+      dirPrefix: 'meshdrill-chaos-',
+      settings: { mesh: 'false' },
+      configure: (cluster) => {
+        chaos = installChaosMesh(cluster);
+        workDir = cluster.workDir;
+      },
+    });
   } catch (error) {
     await chaos?.stop();
-    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const store = target.cluster?.store as MemoryStore;
+  const store = booted.target.cluster?.store as MemoryStore;
   return {
-    target,
+    target: booted.target,
     store,
     chaos: chaos as ChaosMeshInstall,
     workDir,
     async stop() {
       await chaos?.stop();
-      await target.teardown();
-      rmSync(dir, { recursive: true, force: true });
+      await booted.stop();
     },
   };
 }
 
-export async function until<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls at the chaos tests' pace: 10 s by default, every 50 ms, a throwing probe counts as "not yet". */
+export const until = untilWith({ timeoutMs: 10_000, intervalMs: 50, retryErrors: true });
 
 export function fortioDeployment(
   namespace: string,

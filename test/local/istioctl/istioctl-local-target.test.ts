@@ -8,53 +8,27 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { ANALYZER_FOUND_ISSUES, parseTable } from '../../../clusters/local/istioctl/index.js';
 import { type ExecResult, run } from '../../../harness/exec/index.js';
-import { type Booted, bootTarget, expectOk, until } from '../e2e/fixture.js';
+import {
+  applyAndRollOut,
+  type Booted,
+  bootTarget,
+  destinationRuleYaml,
+  expectOk,
+  fortioDeploymentYaml,
+  lateKubectl,
+  namespaceYaml,
+  serviceYaml,
+  until,
+  yamlStream,
+} from '../support/index.js';
 
-const WORKLOAD = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: demo, labels: { istio-injection: enabled } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v1, namespace: demo }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: reviews, version: v1 } }
-  template:
-    metadata: { labels: { app: reviews, version: v1 } }
-    spec:
-      containers:
-      - { name: app, image: fortio/fortio, args: [server, -http-port, "8080"], ports: [{ containerPort: 8080, name: http }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v2, namespace: demo }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: reviews, version: v2 } }
-  template:
-    metadata: { labels: { app: reviews, version: v2 } }
-    spec:
-      containers:
-      - { name: app, image: fortio/fortio, args: [server, -http-port, "8080"], ports: [{ containerPort: 8080, name: http }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: demo }
-spec:
-  selector: { app: reviews }
-  ports: [{ name: http, port: 8080, targetPort: 8080 }]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: demo }
-spec:
-  host: reviews
-  subsets:
-  - { name: v1, labels: { version: v1 } }
-  - { name: v2, labels: { version: v2 } }
----
+const WORKLOAD = yamlStream(
+  namespaceYaml('demo'),
+  fortioDeploymentYaml({ namespace: 'demo', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } }),
+  fortioDeploymentYaml({ namespace: 'demo', name: 'reviews-v2', labels: { app: 'reviews', version: 'v2' } }),
+  serviceYaml('demo', 'reviews'),
+  destinationRuleYaml('demo', 'reviews', ['v1', 'v2']),
+  `
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews, namespace: demo }
@@ -64,26 +38,11 @@ spec:
   - match: [{ uri: { prefix: /v2 } }]
     route: [{ destination: { host: reviews, subset: v2 } }]
   - route: [{ destination: { host: reviews, subset: v1 } }]
----
-apiVersion: v1
-kind: Namespace
-metadata: { name: broken, labels: { istio-injection: enabled } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: details, namespace: broken }
-spec:
-  selector: { app: details }
-  ports: [{ name: http, port: 8080, targetPort: 8080 }]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: details, namespace: broken }
-spec:
-  host: details
-  subsets:
-  - { name: v1, labels: { version: v1 } }
----
+`,
+  namespaceYaml('broken'),
+  serviceYaml('broken', 'details'),
+  destinationRuleYaml('broken', 'details', ['v1']),
+  `
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: details-subset, namespace: broken }
@@ -105,18 +64,10 @@ spec:
   gateways: [no-such-gateway]
   http:
   - route: [{ destination: { host: ratings } }]
----
-apiVersion: v1
-kind: Namespace
-metadata: { name: clean, labels: { istio-injection: enabled } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: clean }
-spec:
-  selector: { app: web }
-  ports: [{ name: http, port: 8080, targetPort: 8080 }]
----
+`,
+  namespaceYaml('clean'),
+  serviceYaml('clean', 'web'),
+  `
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: web, namespace: clean }
@@ -131,7 +82,8 @@ spec:
   hosts: [web]
   http:
   - route: [{ destination: { host: web, subset: v1 } }]
-`;
+`,
+);
 
 describe('istioctl on the local target (real wrapper, KUBECONFIG, booted mesh)', function () {
   this.timeout(180_000);
@@ -151,10 +103,7 @@ describe('istioctl on the local target (real wrapper, KUBECONFIG, booted mesh)',
     const [binDir] = booted.env.binDirs;
     if (!binDir) throw new Error('the local target put no istioctl on binDirs');
     istioctlPath = join(binDir, 'istioctl');
-    expectOk(await booted.kubectl(['apply', '-f', '-'], WORKLOAD));
-    for (const d of ['reviews-v1', 'reviews-v2']) {
-      expectOk(await booted.kubectl(['-n', 'demo', 'rollout', 'status', `deployment/${d}`, '--timeout=60s']));
-    }
+    await applyAndRollOut(booted.kubectl, WORKLOAD, 'demo', ['reviews-v1', 'reviews-v2']);
     const list = JSON.parse(expectOk(await booted.kubectl(['-n', 'demo', 'get', 'pods', '-o', 'json'])));
     pods = list.items.map(
       (p: { metadata: { name: string; labels: { version: string } }; status: { podIP: string } }) => ({
@@ -384,7 +333,7 @@ describe('istioctl on the local target (real wrapper, KUBECONFIG, booted mesh)',
   });
 
   it('proxy-status fails outright while istiod is scaled to 0, and works again after', async () => {
-    const kubectl = booted?.kubectl ?? (() => Promise.reject(new Error('not booted')));
+    const kubectl = lateKubectl(() => booted);
     expectOk(await kubectl(['-n', 'istio-system', 'scale', 'deployment/istiod', '--replicas=0']));
     const failed = await until(
       'proxy-status to fail',

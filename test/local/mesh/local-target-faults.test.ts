@@ -4,63 +4,45 @@
 // the mesh (503 UF,URX at reporter="source" only, negative agent expiry) and a renewed intermediate from the
 // same root plus restarts brings traffic back.
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { createLocalTarget } from '../../../clusters/local/index.js';
 import { cacertsSecret, generateCacerts, type RootMaterial } from '../../../clusters/local/mesh/index.js';
 import type { MemoryStore } from '../../../clusters/local/store/index.js';
-import { run } from '../../../harness/exec/index.js';
-import { expectOk, until } from '../e2e/fixture.js';
+import {
+  applyAndRollOut,
+  type Booted,
+  bootTarget,
+  expectOk,
+  fortioDeploymentYaml,
+  ingressGatewayYaml,
+  lateKubectl,
+  namespaceYaml,
+  scaleIstiodDown,
+  serviceYaml,
+  until,
+  yamlStream,
+} from '../support/index.js';
 import { fetchText, sumMetric } from './proxy-harness.js';
 
 const INTERMEDIATE_MS = 25_000;
 
-const WORKLOAD = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews, namespace: shop }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: reviews } }
-  template:
-    metadata: { labels: { app: reviews, version: v1 } }
-    spec:
-      containers:
-      - { name: app, image: fortio/fortio, args: [server, -http-port, "8080"], ports: [{ containerPort: 8080, name: http }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: client, namespace: shop }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: client } }
-  template:
-    metadata: { labels: { app: client, version: v1 } }
-    spec:
-      containers:
-      - { name: app, image: fortio/fortio, args: [server, -http-port, "8080"], ports: [{ containerPort: 8080, name: http }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: shop }
-spec:
-  selector: { app: reviews }
-  ports: [{ name: http, port: 8080, targetPort: 8080 }]
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: front, namespace: shop }
-spec:
-  selector: { istio: ingressgateway }
-  servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"] }]
----
+const WORKLOAD = yamlStream(
+  namespaceYaml('shop'),
+  fortioDeploymentYaml({
+    namespace: 'shop',
+    name: 'reviews',
+    labels: { app: 'reviews', version: 'v1' },
+    selector: { app: 'reviews' },
+  }),
+  fortioDeploymentYaml({
+    namespace: 'shop',
+    name: 'client',
+    labels: { app: 'client', version: 'v1' },
+    selector: { app: 'client' },
+  }),
+  serviceYaml('shop', 'reviews'),
+  ingressGatewayYaml('shop'),
+  `
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: front, namespace: shop }
@@ -68,7 +50,8 @@ spec:
   hosts: ["*"]
   gateways: [front]
   http: [{ route: [{ destination: { host: reviews } }] }]
-`;
+`,
+);
 
 function get(
   url: string,
@@ -95,20 +78,12 @@ function get(
 
 describe('mesh failure facts on the local target', function () {
   this.timeout(300_000);
-  let target: ReturnType<typeof createLocalTarget> | undefined;
+  let booted: Booted | undefined;
   let store: MemoryStore;
-  let dir = '';
-  let kubeconfig = '';
   let ingressUrl = '';
   let root: RootMaterial;
   let intermediateExpiry = 0;
-  let n = 0;
-  const kubectl = (args: string[], input?: string) =>
-    run('/usr/bin/kubectl', args, {
-      env: { KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, `cache-${n++}`), HOME: dir },
-      timeoutMs: 90_000,
-      ...(input === undefined ? {} : { input }),
-    });
+  const kubectl = lateKubectl(() => booted);
   const podOf = async (ns: string, selector: string) =>
     JSON.parse(expectOk(await kubectl(['-n', ns, 'get', 'pods', '-l', selector, '-o', 'json']))).items[0] as {
       metadata: { name: string };
@@ -125,21 +100,19 @@ describe('mesh failure facts on the local target', function () {
   const secretYaml = (files: Parameters<typeof cacertsSecret>[0]) => JSON.stringify(cacertsSecret(files));
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'meshdrill-mesh-faults-'));
-    target = createLocalTarget({ backoffScale: 0.02 });
-    const env = await target.provision({ workDir: dir, ruleFiles: [], settings: {} });
-    kubeconfig = env.kubeconfigPath;
-    ingressUrl = env.ingressUrl;
-    store = target.cluster!.store;
+    booted = await bootTarget({
+      backoffScale: 0.02,
+      dirPrefix: 'meshdrill-mesh-faults-',
+      kubectlTimeoutMs: 90_000,
+    });
+    ingressUrl = booted.env.ingressUrl;
+    store = booted.target.cluster!.store;
     // The local target installs the mesh itself (istiod, gateway, injection) during provision.
-    expectOk(await kubectl(['apply', '-f', '-'], WORKLOAD));
-    for (const d of ['reviews', 'client'])
-      expectOk(await kubectl(['-n', 'shop', 'rollout', 'status', `deployment/${d}`, '--timeout=60s']));
+    await applyAndRollOut(kubectl, WORKLOAD, 'shop', ['reviews', 'client']);
   });
 
   after(async () => {
-    await target?.teardown();
-    rmSync(dir, { recursive: true, force: true });
+    await booted?.stop();
   });
 
   it('PERMISSIVE on the server does not change what clients send; a namespace-level DISABLE makes them send plaintext', async () => {
@@ -233,20 +206,7 @@ describe('mesh failure facts on the local target', function () {
   });
 
   it('istiod down: new pods in injected namespaces are rejected (FailedCreate), existing traffic flows', async () => {
-    expectOk(await kubectl(['-n', 'istio-system', 'scale', 'deployment/istiod', '--replicas=0']));
-    await until(
-      'istiod endpoints empty',
-      async () => {
-        const out = await kubectl(['-n', 'istio-system', 'get', 'endpoints', 'istiod', '-o', 'json']);
-        return (
-          out.exitCode === 0 &&
-          !(JSON.parse(out.stdout).subsets ?? []).some(
-            (s: { addresses?: unknown[] }) => (s.addresses ?? []).length > 0,
-          )
-        );
-      },
-      30_000,
-    );
+    await scaleIstiodDown(kubectl);
     expect((await get(`${ingressUrl}/`, { host: 'shop.example' })).status).to.equal(200);
     expectOk(await kubectl(['-n', 'shop', 'scale', 'deployment/client', '--replicas=2']));
     const events = await until(

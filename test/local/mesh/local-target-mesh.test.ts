@@ -4,68 +4,36 @@
 
 import http from 'node:http';
 import { expect } from 'chai';
-import { expectOk, until } from '../e2e/fixture.js';
-import { createLocalTarget } from '../../../clusters/local/index.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { run } from '../../../harness/exec/index.js';
+import {
+  applyAndRollOut,
+  type Booted,
+  bootTarget,
+  destinationRuleYaml,
+  expectOk,
+  fortioDeploymentYaml,
+  ingressGatewayYaml,
+  lateKubectl,
+  namespaceYaml,
+  scaleIstiodDown,
+  serviceYaml,
+  until,
+  yamlStream,
+} from '../support/index.js';
 import { fetchText, sumMetric } from './proxy-harness.js';
 
-const WORKLOAD = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: demo, labels: { istio-injection: enabled } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v1, namespace: demo }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: reviews, version: v1 } }
-  template:
-    metadata:
-      labels: { app: reviews, version: v1 }
-      annotations: { proxy.istio.io/config: '{"proxyMetadata":{"SECRET_TTL":"1h"}}' }
-    spec:
-      containers:
-      - { name: app, image: fortio/fortio, args: [server, -http-port, "8080"], ports: [{ containerPort: 8080, name: http }] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: reviews-v2, namespace: demo }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: reviews, version: v2 } }
-  template:
-    metadata: { labels: { app: reviews, version: v2 } }
-    spec:
-      containers:
-      - { name: app, image: fortio/fortio, args: [server, -http-port, "8080"], ports: [{ containerPort: 8080, name: http }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: reviews, namespace: demo }
-spec:
-  selector: { app: reviews }
-  ports: [{ name: http, port: 8080, targetPort: 8080 }]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: demo }
-spec:
-  host: reviews
-  subsets:
-  - { name: v1, labels: { version: v1 } }
-  - { name: v2, labels: { version: v2 } }
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: front, namespace: demo }
-spec:
-  selector: { istio: ingressgateway }
-  servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"] }]
----
+const WORKLOAD = yamlStream(
+  namespaceYaml('demo'),
+  fortioDeploymentYaml({
+    namespace: 'demo',
+    name: 'reviews-v1',
+    labels: { app: 'reviews', version: 'v1' },
+    annotations: { 'proxy.istio.io/config': '{"proxyMetadata":{"SECRET_TTL":"1h"}}' },
+  }),
+  fortioDeploymentYaml({ namespace: 'demo', name: 'reviews-v2', labels: { app: 'reviews', version: 'v2' } }),
+  serviceYaml('demo', 'reviews'),
+  destinationRuleYaml('demo', 'reviews', ['v1', 'v2']),
+  ingressGatewayYaml('demo'),
+  `
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: front, namespace: demo }
@@ -78,7 +46,8 @@ spec:
   - route:
     - { destination: { host: reviews, subset: v1 }, weight: 90 }
     - { destination: { host: reviews, subset: v2 }, weight: 10 }
-`;
+`,
+);
 
 function get(
   url: string,
@@ -102,35 +71,21 @@ function get(
 
 describe('mesh on the local target (real API, kubectl, Prometheus)', function () {
   this.timeout(180_000);
-  let target: ReturnType<typeof createLocalTarget> | undefined;
-  let dir = '';
-  let kubeconfig = '';
+  let booted: Booted | undefined;
   let ingressUrl = '';
   let prometheusUrl = '';
-  let n = 0;
-  const kubectl = (args: string[], input?: string) =>
-    run('/usr/bin/kubectl', args, {
-      env: { KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dir, `cache-${n++}`), HOME: dir },
-      timeoutMs: 60_000,
-      ...(input === undefined ? {} : { input }),
-    });
+  const kubectl = lateKubectl(() => booted);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'meshdrill-mesh-e2e-'));
-    target = createLocalTarget({ backoffScale: 0.05 });
-    const env = await target.provision({ workDir: dir, ruleFiles: [], settings: {} });
-    kubeconfig = env.kubeconfigPath;
-    ingressUrl = env.ingressUrl;
-    prometheusUrl = env.prometheusUrl;
+    booted = await bootTarget({ dirPrefix: 'meshdrill-mesh-e2e-' });
+    ingressUrl = booted.env.ingressUrl;
+    prometheusUrl = booted.env.prometheusUrl;
     // The local target installs the mesh itself (istiod, gateway, injection) during provision.
-    expectOk(await kubectl(['apply', '-f', '-'], WORKLOAD));
-    expectOk(await kubectl(['-n', 'demo', 'rollout', 'status', 'deployment/reviews-v1', '--timeout=60s']));
-    expectOk(await kubectl(['-n', 'demo', 'rollout', 'status', 'deployment/reviews-v2', '--timeout=60s']));
+    await applyAndRollOut(kubectl, WORKLOAD, 'demo', ['reviews-v1', 'reviews-v2']);
   });
 
   after(async () => {
-    await target?.teardown();
-    rmSync(dir, { recursive: true, force: true });
+    await booted?.stop();
   });
 
   it('injected pods run istio-proxy next to the app and carry the prometheus.io annotations', async () => {
@@ -223,20 +178,7 @@ describe('mesh on the local target (real API, kubectl, Prometheus)', function ()
   });
 
   it('istiod down: existing traffic keeps flowing and applying an Istio object fails with the webhook error', async () => {
-    expectOk(await kubectl(['-n', 'istio-system', 'scale', 'deployment/istiod', '--replicas=0']));
-    await until(
-      'istiod gone from endpoints',
-      async () => {
-        const out = await kubectl(['-n', 'istio-system', 'get', 'endpoints', 'istiod', '-o', 'json']);
-        return (
-          out.exitCode === 0 &&
-          !(JSON.parse(out.stdout).subsets ?? []).some(
-            (s: { addresses?: unknown[] }) => (s.addresses ?? []).length > 0,
-          )
-        );
-      },
-      30_000,
-    );
+    await scaleIstiodDown(kubectl);
     const agent = new http.Agent({ keepAlive: false });
     const replies = await Promise.all(
       Array.from({ length: 20 }, () => get(`${ingressUrl}/echo`, 'frontend.drill.local', agent)),

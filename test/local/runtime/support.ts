@@ -16,6 +16,7 @@ import {
   type MemoryStore,
   type StoredObject,
 } from '../../../clusters/local/store/index.js';
+import { untilWith } from '../support/index.js';
 
 export interface Rig {
   store: MemoryStore;
@@ -57,28 +58,8 @@ export async function startRig(options: { backoffScale?: number } = {}): Promise
   };
 }
 
-export async function until<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls at the runtime tests' pace: 5 s by default, every 25 ms, a throwing probe counts as "not yet". */
+export const until = untilWith({ timeoutMs: 5000, intervalMs: 25, retryErrors: true });
 
 export function pod(
   name: string,
