@@ -146,6 +146,14 @@ function containersAndImages(template: unknown): [string, string] {
   return [containers.map((c) => str(c.name)).join(','), containers.map((c) => str(c.image)).join(',')];
 }
 
+/** `-o wide` columns kubectl shows for Deployments and ReplicaSets alike. */
+const WORKLOAD_WIDE_COLUMNS = [col('Containers', 1), col('Images', 1), col('Selector', 1)];
+
+function workloadWideCells(o: StoredObject): string[] {
+  const [containers, images] = containersAndImages(at(o, 'spec.template'));
+  return [containers, images, formatSelector(at(o, 'spec.selector'))];
+}
+
 const deployments: Printer = {
   columns: [
     NAME,
@@ -153,22 +161,17 @@ const deployments: Printer = {
     col('Up-to-date', 0, 'integer'),
     col('Available', 0, 'integer'),
     AGE,
-    col('Containers', 1),
-    col('Images', 1),
-    col('Selector', 1),
+    ...WORKLOAD_WIDE_COLUMNS,
   ],
   cells: (o, now) => {
     const status = obj(o.status);
-    const [containers, images] = containersAndImages(at(o, 'spec.template'));
     return [
       name(o),
       `${num(status.readyReplicas)}/${num(at(o, 'spec.replicas'), 1)}`,
       num(status.updatedReplicas),
       num(status.availableReplicas),
       age(o, now),
-      containers,
-      images,
-      formatSelector(at(o, 'spec.selector')),
+      ...workloadWideCells(o),
     ];
   },
 };
@@ -180,22 +183,17 @@ const replicasets: Printer = {
     col('Current', 0, 'integer'),
     col('Ready', 0, 'integer'),
     AGE,
-    col('Containers', 1),
-    col('Images', 1),
-    col('Selector', 1),
+    ...WORKLOAD_WIDE_COLUMNS,
   ],
   cells: (o, now) => {
     const status = obj(o.status);
-    const [containers, images] = containersAndImages(at(o, 'spec.template'));
     return [
       name(o),
       num(at(o, 'spec.replicas'), 1),
       num(status.replicas),
       num(status.readyReplicas),
       age(o, now),
-      containers,
-      images,
-      formatSelector(at(o, 'spec.selector')),
+      ...workloadWideCells(o),
     ];
   },
 };
@@ -326,31 +324,19 @@ function jobStatus(o: StoredObject): string {
 }
 
 const jobs: Printer = {
-  columns: [
-    NAME,
-    col('Status'),
-    col('Completions'),
-    col('Duration'),
-    AGE,
-    col('Containers', 1),
-    col('Images', 1),
-    col('Selector', 1),
-  ],
+  columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE, ...WORKLOAD_WIDE_COLUMNS],
   cells: (o, now) => {
     const status = obj(o.status);
     const start = str(status.startTime);
     const end = str(status.completionTime);
     const duration = start ? formatAge(start, end ? Date.parse(end) : now) : '';
-    const [containers, images] = containersAndImages(at(o, 'spec.template'));
     return [
       name(o),
       jobStatus(o),
       `${num(status.succeeded)}/${num(at(o, 'spec.completions'), 1)}`,
       duration,
       age(o, now),
-      containers,
-      images,
-      formatSelector(at(o, 'spec.selector')),
+      ...workloadWideCells(o),
     ];
   },
 };
