@@ -12,6 +12,8 @@ export interface VariantVerdict {
   outcome?: string;
   durationMs?: number;
   assertions: { id: string; passed: boolean; informational: boolean; message: string }[];
+  /** Phases that ended other than `passed`, with their error: why a variant never reached a verdict. */
+  phaseErrors: string[];
 }
 
 export interface PackVerdicts {
@@ -38,6 +40,7 @@ export async function readPackVerdicts(dir: string): Promise<PackVerdicts> {
         variant: event.variant,
         expect: event.expect,
         assertions: [],
+        phaseErrors: [],
       };
       byKey.set(`${event.scenario}/${event.variant}`, v);
       out.variants.push(v);
@@ -48,6 +51,10 @@ export async function readPackVerdicts(dir: string): Promise<PackVerdicts> {
         informational: event.informational === true,
         message: event.message,
       });
+    } else if (event.type === 'phase-end' && event.outcome !== 'passed') {
+      byKey
+        .get(`${event.scenario}/${event.variant}`)
+        ?.phaseErrors.push(`${event.phase} ${event.outcome}${event.error ? `: ${event.error}` : ''}`);
     } else if (event.type === 'scenario-end') {
       const v = byKey.get(`${event.scenario}/${event.variant}`);
       if (v) {
@@ -61,4 +68,11 @@ export async function readPackVerdicts(dir: string): Promise<PackVerdicts> {
     }
   }
   return out;
+}
+
+/** A variant's story in a few lines, for a failure message: outcome, failed assertions, failed phases. */
+export function explainVariant(v: VariantVerdict): string {
+  const failed = v.assertions.filter((a) => !a.passed).map((a) => `  ✗ ${a.id}: ${a.message}`);
+  const phases = v.phaseErrors.map((e) => `  phase ${e}`);
+  return [`${v.scenario}/${v.variant} → ${v.outcome ?? 'no outcome'}`, ...failed, ...phases].join('\n');
 }

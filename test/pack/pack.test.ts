@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { run } from '../../harness/exec/index.js';
-import { type PackVerdicts, readPackVerdicts } from './journal-verdicts.js';
+import { explainVariant, type PackVerdicts, readPackVerdicts } from './journal-verdicts.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The pack with its negative controls; generous, since the 2-core CI machine is shared. */
@@ -55,7 +55,7 @@ describe('the scenario pack on the local target', function () {
         output,
       ).to.deep.equal([]);
       expect(v.assertions.some((a) => a.id === 'recover' && a.passed)).to.equal(true);
-      expect(v.outcome, `${v.scenario}/${v.variant}`).to.equal('passed');
+      expect(v.outcome, explainVariant(v)).to.equal('passed');
     }
   });
 
@@ -64,7 +64,10 @@ describe('the scenario pack on the local target', function () {
     expect(controls.length).to.be.greaterThan(0);
     for (const v of controls) {
       const nc = v.assertions.find((a) => a.id === 'recover:negative-control');
-      expect(nc, `${v.scenario}/${v.variant} reached its recovery verdict`).to.not.equal(undefined);
+      expect(
+        nc,
+        `${v.scenario}/${v.variant} reached its recovery verdict\n${explainVariant(v)}`,
+      ).to.not.equal(undefined);
       expect(nc?.passed, `${v.scenario}/${v.variant}: ${nc?.message}`).to.equal(true);
     }
   });
@@ -72,6 +75,10 @@ describe('the scenario pack on the local target', function () {
   it('cleans up everything and exits 0', () => {
     expect(verdicts.cleanup?.ok, JSON.stringify(verdicts.cleanup)).to.equal(true);
     expect(verdicts.cleanup?.leftover).to.deep.equal([]);
-    expect(verdicts.runEnd, output).to.deep.equal({ outcome: 'passed', exitCode: 0 });
+    const failing = verdicts.variants.filter((v) => v.outcome !== 'passed').map(explainVariant);
+    expect(verdicts.runEnd, `${failing.join('\n')}\n${output}`).to.deep.equal({
+      outcome: 'passed',
+      exitCode: 0,
+    });
   });
 });
