@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClusterConfig, EndpointConfig, WorkloadMeta } from '../model/proxy-config.js';
+import { enforceConnectionLifetime, parseConnectionLifetime } from './resilience/connection-lifetime.js';
 import { formatFlags } from './resilience/flags.js';
 import { connectMtls, connectPlain, UpstreamConnectError, type WorkloadTls } from './transport.js';
 
@@ -56,10 +57,12 @@ export class UpstreamPool {
   }
 
   agentFor(endpoint: EndpointConfig, cluster: ClusterConfig): http.Agent {
-    const key = `${endpoint.address}:${endpoint.port}|${endpoint.mtls ? 'mtls' : 'plain'}|${endpoint.inMesh}|${this.tlsGeneration}`;
+    const lifetime = parseConnectionLifetime(cluster.trafficPolicy);
+    const key = `${endpoint.address}:${endpoint.port}|${endpoint.mtls ? 'mtls' : 'plain'}|${endpoint.inMesh}|${this.tlsGeneration}|${JSON.stringify(lifetime)}`;
     let agent = this.agents.get(key);
     if (agent) return agent;
     agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, keepAliveMsecs: 1000 });
+    const lifetimes = enforceConnectionLifetime(agent, lifetime);
     const port = endpoint.inMesh ? INBOUND_PORT : endpoint.port;
     const connect: ConnectFn = (_options, callback) => {
       const tls = this.getTls();
@@ -82,7 +85,10 @@ export class UpstreamPool {
             )
         : connectPlain(endpoint.address, port, this.connectTimeoutMs);
       opening.then(
-        (socket) => callback(null, socket),
+        (socket) => {
+          lifetimes.track(socket);
+          callback(null, socket);
+        },
         (error: Error) => callback(error),
       );
       return undefined;
