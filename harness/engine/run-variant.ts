@@ -26,6 +26,7 @@ import {
   waitForDeployments,
   waitForRoute,
 } from './deploy.js';
+import { alertSignalFloors } from './detection-floors.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
 
@@ -64,6 +65,13 @@ export async function runVariant(
   });
 
   const started = Date.now();
+  const { floors, problems: floorProblems } = await alertSignalFloors(
+    scenario,
+    ctx.prometheus,
+    ctx.interrupt,
+  );
+  for (const problem of floorProblems)
+    journal.append({ type: 'log', level: 'warn', message: problem, scenario: scenario.name });
   journal.append({
     type: 'scenario-start',
     ...scope,
@@ -73,7 +81,15 @@ export async function runVariant(
     expect: variant.expect,
     faultKind: scenario.fault.kind,
     slos: scenario.slos,
-    signals: scenario.signals.map((s) => ({ name: s.name, kind: s.kind, withinMs: s.withinMs })),
+    signals: scenario.signals.map((s) => {
+      const floorMs = s.kind === 'alert' ? floors.get(s.alert) : undefined;
+      return {
+        name: s.name,
+        kind: s.kind,
+        withinMs: s.withinMs,
+        ...(floorMs === undefined ? {} : { floorMs }),
+      };
+    }),
     recovery: scenario.recovery,
     timeScale: scenario.timeScale,
   });

@@ -1,7 +1,9 @@
 // A small client for the Prometheus HTTP API (instant queries, alerts, rule reload): the seam through which
 // every metric signal is read, whatever the target.
 
+import { parse as parseYaml } from 'yaml';
 import { MeshdrillError } from '../model/errors.js';
+import { parsePromDuration, type RuleTiming } from '../slo/detection.js';
 
 export interface PromSample {
   metric: Record<string, string>;
@@ -14,7 +16,12 @@ export interface PrometheusClient {
   query(promql: string, signal?: AbortSignal): Promise<PromSample[]>;
   /** Names of the alerts currently firing. */
   firingAlerts(signal?: AbortSignal): Promise<string[]>;
+  /** The running configuration's global scrape and rule-evaluation intervals (`/api/v1/status/config`). */
+  ruleTiming(signal?: AbortSignal): Promise<RuleTiming>;
 }
+
+/** Prometheus's own defaults when its configuration leaves the global intervals out. */
+const PROMETHEUS_DEFAULT_INTERVAL_MS = 60_000;
 
 interface QueryResponse {
   status: 'success' | 'error';
@@ -61,6 +68,20 @@ export function createPrometheusClient(url: string): PrometheusClient {
       return (body.data?.alerts ?? [])
         .filter((a) => a.state === 'firing')
         .map((a) => a.labels.alertname ?? '');
+    },
+    async ruleTiming(signal) {
+      const body = await get<{ data?: { yaml?: string } }>('/api/v1/status/config', signal);
+      const config = parseYaml(body.data?.yaml ?? '') as { global?: Record<string, unknown> } | null;
+      const interval = (key: string): number => {
+        const text = config?.global?.[key];
+        return (
+          (typeof text === 'string' ? parsePromDuration(text) : undefined) ?? PROMETHEUS_DEFAULT_INTERVAL_MS
+        );
+      };
+      return {
+        scrapeIntervalMs: interval('scrape_interval'),
+        evaluationIntervalMs: interval('evaluation_interval'),
+      };
     },
   };
 }

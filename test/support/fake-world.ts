@@ -79,6 +79,7 @@ export class FakeWorld {
       url: 'http://127.0.0.1:1',
       query: async () => (this.broken ? [{ metric: { __name__: 'fake_errors' }, value: 1 }] : []),
       firingAlerts: async () => (this.broken ? ['FakeOutage'] : []),
+      ruleTiming: async () => ({ scrapeIntervalMs: 1000, evaluationIntervalMs: 1000 }),
     };
   }
 

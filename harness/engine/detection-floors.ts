@@ -1,0 +1,57 @@
+// The detection floor of each alert signal (harness/slo/detection.ts): the scenario's rule files read from disk,
+// the intervals read from the running Prometheus, so the floor is the target's, not an assumed one. A floor
+// that cannot be computed is left out (the report shows none) and said why in the journal; it never fails a run.
+
+import { readFile } from 'node:fs/promises';
+import type { ResolvedScenario } from '../model/index.js';
+import { formatDuration } from '../util/duration.js';
+import type { PrometheusClient } from '../signals/index.js';
+import { computeDetectionFloors, parseRuleFile, type PrometheusAlertRule } from '../slo/detection.js';
+
+export interface FloorsResult {
+  /** Floor in ms per alert name the scenario's signals wait for. */
+  floors: Map<string, number>;
+  /** Why some floors are missing: unreadable rule files, an alert no file defines, Prometheus not answering. */
+  problems: string[];
+}
+
+export async function alertSignalFloors(
+  scenario: Pick<ResolvedScenario, 'alertRules' | 'signals'>,
+  prometheus: Pick<PrometheusClient, 'ruleTiming'>,
+  signal?: AbortSignal,
+): Promise<FloorsResult> {
+  const alerts = scenario.signals.flatMap((s) => (s.kind === 'alert' ? [s.alert] : []));
+  const result: FloorsResult = { floors: new Map(), problems: [] };
+  if (alerts.length === 0) return result;
+
+  const rules: PrometheusAlertRule[] = [];
+  for (const file of scenario.alertRules) {
+    const parsed = parseRuleFile(await readFile(file, 'utf8').catch(() => ''), file);
+    if (parsed.ok) rules.push(...parsed.rules);
+    else result.problems.push(...parsed.errors);
+  }
+  let timing: Awaited<ReturnType<PrometheusClient['ruleTiming']>>;
+  try {
+    timing = await prometheus.ruleTiming(signal);
+  } catch (error) {
+    result.problems.push(
+      `no alert floors: Prometheus's configuration could not be read: ${(error as Error).message}`,
+    );
+    return result;
+  }
+  const floors = computeDetectionFloors(rules, timing);
+  for (const alert of new Set(alerts)) {
+    const floor = floors.get(alert);
+    if (floor) result.floors.set(alert, floor.floorMs);
+    else result.problems.push(`no floor for alert ${alert}: no rule file of the scenario defines it`);
+  }
+  for (const s of scenario.signals) {
+    const floorMs = s.kind === 'alert' ? result.floors.get(s.alert) : undefined;
+    if (floorMs !== undefined && floorMs > s.withinMs)
+      result.problems.push(
+        `signal ${s.name}: its budget (${formatDuration(s.withinMs)}) is below the floor of alert ${s.kind === 'alert' ? s.alert : ''} ` +
+          `(${formatDuration(floorMs)}): it cannot fire in time; raise "within" or shorten the rule's for/range`,
+      );
+  }
+  return result;
+}

@@ -1,0 +1,108 @@
+// Alert floors as the engine computes them: rule files from disk, intervals from the running Prometheus's
+// configuration (/api/v1/status/config, served here by a small stand-in with the real answer's shape).
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { alertSignalFloors } from '../../harness/engine/detection-floors.js';
+import type { SignalSpec } from '../../harness/model/index.js';
+import { createPrometheusClient } from '../../harness/signals/index.js';
+
+const RULES = `groups:
+  - name: mesh
+    rules:
+      - alert: IstiodDown
+        expr: absent(up{app="istiod"} == 1)
+        for: 10s
+      - alert: RetryStorm
+        expr: sum(rate(envoy_cluster_upstream_rq_retry[1m])) > 5
+        for: 30s
+`;
+
+function alertSignal(name: string, alert: string, withinMs: number): SignalSpec {
+  return { kind: 'alert', alert, name, withinMs, pollMs: 500 };
+}
+
+describe('alert detection floors in the engine', () => {
+  let dir: string;
+  let server: http.Server;
+  let url: string;
+  let configYaml = 'global:\n  scrape_interval: 2s\n  evaluation_interval: 3s\n';
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'meshdrill-floors-'));
+    await writeFile(join(dir, 'mesh.rules.yaml'), RULES);
+    server = http.createServer((req, res) => {
+      if (req.url !== '/api/v1/status/config') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'success', data: { yaml: configYaml } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads Prometheus's global intervals, and its defaults (1m) when they are left out", async () => {
+    const prometheus = createPrometheusClient(url);
+    expect(await prometheus.ruleTiming()).to.deep.equal({
+      scrapeIntervalMs: 2000,
+      evaluationIntervalMs: 3000,
+    });
+    configYaml = 'global: {}\n';
+    expect(await prometheus.ruleTiming()).to.deep.equal({
+      scrapeIntervalMs: 60_000,
+      evaluationIntervalMs: 60_000,
+    });
+    configYaml = 'global:\n  scrape_interval: 2s\n  evaluation_interval: 3s\n';
+  });
+
+  it('floor = scrape + evaluation + for + the largest range, per alert signal', async () => {
+    const result = await alertSignalFloors(
+      {
+        alertRules: [join(dir, 'mesh.rules.yaml')],
+        signals: [alertSignal('down', 'IstiodDown', 60_000), alertSignal('storm', 'RetryStorm', 120_000)],
+      },
+      createPrometheusClient(url),
+    );
+    expect(result.problems).to.deep.equal([]);
+    expect(Object.fromEntries(result.floors)).to.deep.equal({
+      IstiodDown: 2000 + 3000 + 10_000,
+      RetryStorm: 2000 + 3000 + 30_000 + 60_000,
+    });
+  });
+
+  it('says which floors are missing and which budgets are below their floor, without failing', async () => {
+    const result = await alertSignalFloors(
+      {
+        alertRules: [join(dir, 'mesh.rules.yaml'), join(dir, 'missing.rules.yaml')],
+        signals: [alertSignal('storm', 'RetryStorm', 30_000), alertSignal('ghost', 'NoSuchAlert', 30_000)],
+      },
+      createPrometheusClient(url),
+    );
+    expect(result.floors.get('RetryStorm')).to.equal(95_000);
+    expect(result.problems.join('\n')).to.include('missing.rules.yaml');
+    expect(result.problems.join('\n')).to.include('no floor for alert NoSuchAlert');
+    expect(result.problems.join('\n')).to.match(
+      /signal storm: its budget \(30s\) is below the floor .*1m35s/,
+    );
+  });
+
+  it('leaves floors out when Prometheus does not answer', async () => {
+    const result = await alertSignalFloors(
+      { alertRules: [join(dir, 'mesh.rules.yaml')], signals: [alertSignal('down', 'IstiodDown', 60_000)] },
+      createPrometheusClient('http://127.0.0.1:1'),
+    );
+    expect(result.floors.size).to.equal(0);
+    expect(result.problems[0]).to.match(/Prometheus's configuration could not be read/);
+  });
+});
