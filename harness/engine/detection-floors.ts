@@ -6,11 +6,18 @@ import { readFile } from 'node:fs/promises';
 import type { ResolvedScenario } from '../model/index.js';
 import { formatDuration } from '../util/duration.js';
 import type { PrometheusClient } from '../signals/index.js';
-import { computeDetectionFloors, parseRuleFile, type PrometheusAlertRule } from '../slo/detection.js';
+import {
+  computeDetectionFloors,
+  largestRangeMs,
+  parseRuleFile,
+  type PrometheusAlertRule,
+} from '../slo/detection.js';
 
 export interface FloorsResult {
   /** Floor in ms per alert name the scenario's signals wait for. */
   floors: Map<string, number>;
+  /** Look-back in ms per alert name: how long an earlier fault keeps it firing. */
+  lookbacks: Map<string, number>;
   /** Why some floors are missing: unreadable rule files, an alert no file defines, Prometheus not answering. */
   problems: string[];
 }
@@ -21,7 +28,7 @@ export async function alertSignalFloors(
   signal?: AbortSignal,
 ): Promise<FloorsResult> {
   const alerts = scenario.signals.flatMap((s) => (s.kind === 'alert' ? [s.alert] : []));
-  const result: FloorsResult = { floors: new Map(), problems: [] };
+  const result: FloorsResult = { floors: new Map(), lookbacks: new Map(), problems: [] };
   if (alerts.length === 0) return result;
 
   const rules: PrometheusAlertRule[] = [];
@@ -42,16 +49,36 @@ export async function alertSignalFloors(
   const floors = computeDetectionFloors(rules, timing);
   for (const alert of new Set(alerts)) {
     const floor = floors.get(alert);
-    if (floor) result.floors.set(alert, floor.floorMs);
-    else result.problems.push(`no floor for alert ${alert}: no rule file of the scenario defines it`);
+    if (floor) {
+      result.floors.set(alert, floor.floorMs);
+      result.lookbacks.set(alert, floor.lookbackMs);
+    } else result.problems.push(`no floor for alert ${alert}: no rule file of the scenario defines it`);
   }
   for (const s of scenario.signals) {
     const floorMs = s.kind === 'alert' ? result.floors.get(s.alert) : undefined;
     if (floorMs !== undefined && floorMs > s.withinMs)
       result.problems.push(
         `signal ${s.name}: its budget (${formatDuration(s.withinMs)}) is below the floor of alert ${s.kind === 'alert' ? s.alert : ''} ` +
-          `(${formatDuration(floorMs)}): it cannot fire in time; raise "within" or shorten the rule's for/range`,
+          `(${formatDuration(floorMs)}): it may be missed by the scrape and evaluation delays alone; raise "within" or shorten the rule's for`,
       );
   }
   return result;
+}
+
+/**
+ * How long, at most, to wait for the signals to go quiet before a steady state: an earlier variant's fault stays
+ * visible to a signal for as long as its data looks back (a PromQL range window; an alert's look-back). Never
+ * less than twice the steady state, never more than `capMs`.
+ */
+export function settleBudgetMs(
+  scenario: Pick<ResolvedScenario, 'signals' | 'steadyState'>,
+  lookbacks: ReadonlyMap<string, number>,
+  capMs: number,
+): number {
+  const perSignal = scenario.signals.map((s) =>
+    s.kind === 'promql' ? largestRangeMs(s.query) : s.kind === 'alert' ? (lookbacks.get(s.alert) ?? 0) : 0,
+  );
+  // A second or two for the last scrape and evaluation after the window has passed.
+  const fromSignals = Math.max(0, ...perSignal) + 2000;
+  return Math.min(Math.max(scenario.steadyState.durationMs * 2, fromSignals), capMs);
 }

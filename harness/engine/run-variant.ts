@@ -26,7 +26,7 @@ import {
   waitForDeployments,
   waitForRoute,
 } from './deploy.js';
-import { alertSignalFloors } from './detection-floors.js';
+import { alertSignalFloors, settleBudgetMs } from './detection-floors.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
 
@@ -36,6 +36,9 @@ export interface VariantResult {
   cleanupErrors: string[];
   error?: string;
 }
+
+/** Settling never waits longer than this, whatever the signals' look-back (production rules reach hours). */
+const MAX_SETTLE_MS = 5 * 60_000;
 
 type AssertionFields = Omit<EventOf<'assertion'>, 't' | 'type' | 'scenario' | 'variant'>;
 
@@ -65,11 +68,11 @@ export async function runVariant(
   });
 
   const started = Date.now();
-  const { floors, problems: floorProblems } = await alertSignalFloors(
-    scenario,
-    ctx.prometheus,
-    ctx.interrupt,
-  );
+  const {
+    floors,
+    lookbacks,
+    problems: floorProblems,
+  } = await alertSignalFloors(scenario, ctx.prometheus, ctx.interrupt);
   for (const problem of floorProblems)
     journal.append({ type: 'log', level: 'warn', message: problem, scenario: scenario.name });
   journal.append({
@@ -139,7 +142,9 @@ export async function runVariant(
     runner.onCleanup('stop the load', async () => {
       await stopLoad?.();
     });
-    await runner.phase('load', t.load, async (signal) => {
+    // The load phase starts the load, then settles; its deadline grows by the settle budget.
+    const settleMs = settleBudgetMs(scenario, lookbacks, MAX_SETTLE_MS);
+    await runner.phase('load', t.load + settleMs, async (signal) => {
       const driver = ctx.loadDriver(scenario.load.driver);
       const run = await driver.start(scenario.load, ctx.ingressUrl, (sample) => {
         samples.push(sample);
@@ -149,7 +154,7 @@ export async function runVariant(
       // Settle: signals over rate windows may still see an earlier variant's fault (same workload, same
       // series). The steady-state window starts once every signal is quiet, or after the settle budget —
       // a signal still firing then is judged a false positive by the steady-state phase.
-      const settleUntil = Date.now() + Math.min(scenario.steadyState.durationMs * 2, t.load * 0.8);
+      const settleUntil = Date.now() + settleMs;
       while (Date.now() < settleUntil) {
         let anyFiring = false;
         for (const s of scenario.signals) {

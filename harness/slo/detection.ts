@@ -1,11 +1,16 @@
 // Detection maths: time-to-detect from injection, and the detection floor of a Prometheus alert rule — the
-// fastest the alert could possibly fire after a fault begins:
+// delay the pipeline itself adds before the alert can fire after a fault begins, whatever the rule measures:
 //
-//   floor = scrape interval + evaluation interval + the rule's `for` + the largest range window in its expr
+//   floor = scrape interval + evaluation interval + the rule's `for`
 //
-// (the fault must be scraped once, the rule evaluated once, the `for` must elapse, and a `[5m]` range must fill
-// with bad data before an averaging condition can cross its threshold). A budget below the floor cannot be met;
-// a measured TTD far above it points at the rule, not at Prometheus.
+// (in the worst phase alignment, the fault is scraped one interval late and the rule evaluated one interval
+// later; then the alert is pending for `for`). A budget below the floor may be missed by chance alone.
+//
+// The range windows in the expression are not part of the floor: `resets(x[1m]) > 0` fires on the first bad
+// sample, and an averaging condition crosses its threshold after a share of its window that depends on how bad
+// the fault is. They matter the other way round — bad data keeps an alert firing for as long as it stays in the
+// window — so each floor also carries its look-back (range + scrape + evaluation): how long an earlier fault
+// stays visible.
 
 import { parse as parseYaml } from 'yaml';
 
@@ -21,6 +26,8 @@ export interface AlertFloor {
   group: string;
   expr: string;
   floorMs: number;
+  /** How long past data keeps the alert's expression true: the largest range plus scrape and evaluation. */
+  lookbackMs: number;
   parts: DetectionFloorParts;
 }
 
@@ -157,7 +164,8 @@ export function computeDetectionFloor(rule: PrometheusAlertRule, timing: RuleTim
     alert: rule.alert,
     group: rule.group,
     expr: rule.expr,
-    floorMs: parts.scrapeMs + parts.evaluationMs + parts.forMs + parts.rangeMs,
+    floorMs: parts.scrapeMs + parts.evaluationMs + parts.forMs,
+    lookbackMs: parts.rangeMs + parts.scrapeMs + parts.evaluationMs,
     parts,
   };
 }

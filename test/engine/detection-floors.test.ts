@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { alertSignalFloors } from '../../harness/engine/detection-floors.js';
+import { alertSignalFloors, settleBudgetMs } from '../../harness/engine/detection-floors.js';
 import type { SignalSpec } from '../../harness/model/index.js';
 import { createPrometheusClient } from '../../harness/signals/index.js';
 
@@ -66,7 +66,7 @@ describe('alert detection floors in the engine', () => {
     configYaml = 'global:\n  scrape_interval: 2s\n  evaluation_interval: 3s\n';
   });
 
-  it('floor = scrape + evaluation + for + the largest range, per alert signal', async () => {
+  it('floor = scrape + evaluation + for; look-back = largest range + scrape + evaluation, per alert signal', async () => {
     const result = await alertSignalFloors(
       {
         alertRules: [join(dir, 'mesh.rules.yaml')],
@@ -77,7 +77,11 @@ describe('alert detection floors in the engine', () => {
     expect(result.problems).to.deep.equal([]);
     expect(Object.fromEntries(result.floors)).to.deep.equal({
       IstiodDown: 2000 + 3000 + 10_000,
-      RetryStorm: 2000 + 3000 + 30_000 + 60_000,
+      RetryStorm: 2000 + 3000 + 30_000,
+    });
+    expect(Object.fromEntries(result.lookbacks)).to.deep.equal({
+      IstiodDown: 2000 + 3000,
+      RetryStorm: 60_000 + 2000 + 3000,
     });
   });
 
@@ -85,16 +89,14 @@ describe('alert detection floors in the engine', () => {
     const result = await alertSignalFloors(
       {
         alertRules: [join(dir, 'mesh.rules.yaml'), join(dir, 'missing.rules.yaml')],
-        signals: [alertSignal('storm', 'RetryStorm', 30_000), alertSignal('ghost', 'NoSuchAlert', 30_000)],
+        signals: [alertSignal('storm', 'RetryStorm', 20_000), alertSignal('ghost', 'NoSuchAlert', 30_000)],
       },
       createPrometheusClient(url),
     );
-    expect(result.floors.get('RetryStorm')).to.equal(95_000);
+    expect(result.floors.get('RetryStorm')).to.equal(35_000);
     expect(result.problems.join('\n')).to.include('missing.rules.yaml');
     expect(result.problems.join('\n')).to.include('no floor for alert NoSuchAlert');
-    expect(result.problems.join('\n')).to.match(
-      /signal storm: its budget \(30s\) is below the floor .*1m35s/,
-    );
+    expect(result.problems.join('\n')).to.match(/signal storm: its budget \(20s\) is below the floor .*35s/);
   });
 
   it('leaves floors out when Prometheus does not answer', async () => {
@@ -104,5 +106,39 @@ describe('alert detection floors in the engine', () => {
     );
     expect(result.floors.size).to.equal(0);
     expect(result.problems[0]).to.match(/Prometheus's configuration could not be read/);
+  });
+});
+
+describe('the settle budget before a steady state', () => {
+  const steadyState = { durationMs: 15_000 };
+  const promql = (name: string, query: string): SignalSpec => ({
+    kind: 'promql',
+    query,
+    name,
+    withinMs: 30_000,
+    pollMs: 500,
+  });
+
+  it('waits out the longest look-back of the signals (a PromQL range, an alert look-back)', () => {
+    const signals = [promql('p', 'sum(rate(x[45s])) > 0'), alertSignal('a', 'RetryStorm', 120_000)];
+    expect(settleBudgetMs({ signals, steadyState }, new Map([['RetryStorm', 70_000]]), 120_000)).to.equal(
+      72_000,
+    );
+    expect(settleBudgetMs({ signals: [signals[0] as SignalSpec], steadyState }, new Map(), 120_000)).to.equal(
+      47_000,
+    );
+  });
+
+  it('never less than twice the steady state, never more than the cap', () => {
+    expect(settleBudgetMs({ signals: [promql('p', 'up == 0')], steadyState }, new Map(), 120_000)).to.equal(
+      30_000,
+    );
+    expect(
+      settleBudgetMs(
+        { signals: [alertSignal('a', 'Slow', 1)], steadyState },
+        new Map([['Slow', 600_000]]),
+        90_000,
+      ),
+    ).to.equal(90_000);
   });
 });

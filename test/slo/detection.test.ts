@@ -52,7 +52,7 @@ describe('slo/detection', () => {
     expect(largestRangeMs('absent(up == 1)')).to.equal(0);
   });
 
-  it('computes the floor of each alert: scrape + evaluation + for + range', () => {
+  it('computes the floor of each alert (scrape + evaluation + for) and its look-back (range + scrape + evaluation)', () => {
     const parsed = parseRuleFile(RULES, 'rules.yaml');
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
     expect(parsed.rules.map((r) => r.alert)).to.deep.equal([
@@ -62,7 +62,8 @@ describe('slo/detection', () => {
       'Istio5xxHigh',
     ]);
     const floors = computeDetectionFloors(parsed.rules, TIMING);
-    expect(floors.get('Istio5xxHigh')?.floorMs).to.equal(5000 + 5000 + 30_000 + 60_000);
+    expect(floors.get('Istio5xxHigh')?.floorMs).to.equal(5000 + 5000 + 30_000);
+    expect(floors.get('Istio5xxHigh')?.lookbackMs).to.equal(60_000 + 5000 + 5000);
     expect(floors.get('IstiodDown')?.floorMs).to.equal(10_000);
     // The group's own interval replaces the global evaluation interval.
     expect(floors.get('LatencyBurn')?.parts).to.deep.equal({
@@ -71,7 +72,7 @@ describe('slo/detection', () => {
       forMs: 120_000,
       rangeMs: 300_000,
     });
-    expect(floors.get('LatencyBurn')?.floorMs).to.equal(485_000);
+    expect(floors.get('LatencyBurn')?.floorMs).to.equal(185_000);
   });
 
   it('reports every malformed rule at once, with its path', () => {
@@ -129,6 +130,7 @@ groups:
       { alert: 'X', expr: 'rate(a[2m]) > 0', forMs: 0, group: 'g' },
       TIMING,
     );
-    expect(floor.floorMs).to.equal(130_000);
+    expect(floor.floorMs).to.equal(10_000);
+    expect(floor.lookbackMs).to.equal(130_000);
   });
 });
