@@ -74,6 +74,12 @@ export type SignalSpec = ConditionSpec & {
 /** A fault-efficacy check: proof that the fault bit (OOMKilled seen, istiod has 0 ready pods…). */
 export type EfficacyCheck = ConditionSpec & { name: string; withinMs: number; pollMs: number };
 
+/**
+ * A recovery condition: besides the SLOs, it must be true at the start and at the end of the verification window
+ * that counts as recovered (polled from the runbook's start). No budget of its own: recovery.budget bounds it.
+ */
+export type RecoveryCondition = ConditionSpec & { name: string; pollMs: number };
+
 export type KubeAction =
   | { action: 'scale'; target: ObjectRef; replicas: number }
   | { action: 'delete'; target: ObjectRef }
@@ -149,13 +155,23 @@ export interface ResolvedScenario {
   };
   load: LoadProfile;
   slos: SloThreshold[];
+  /**
+   * Whether the SLOs are asserted over the during-fault window (injection → runbook start). `ignore`: not
+   * asserted, the fault is expected to break them; `hold`: each SLO must hold throughout the fault.
+   */
+  duringFault: { slos: 'hold' | 'ignore' };
   steadyState: { durationMs: number };
   fault: FaultSpec;
   efficacy: EfficacyCheck[];
   signals: SignalSpec[];
   /** The first variant is the main drill; the others are negative controls or measured alternatives. */
   variants: ScenarioVariant[];
-  recovery: { budgetMs: number; verifyMs: number };
+  recovery: {
+    budgetMs: number;
+    verifyMs: number;
+    /** Must each be true at the start and the end of the verification window, besides the SLOs holding. */
+    conditions: RecoveryCondition[];
+  };
   /** Prometheus rule files (absolute paths) the target must load; alert floors are computed from them. */
   alertRules: string[];
   timeouts: Record<PhaseName, number>;

@@ -112,5 +112,13 @@ export function listObjectRefs(spec: ScenarioSpec): ObjectRefUse[] {
         uses.push({ path: ['spec', field, i, 'resource'], ref: c.resource, mustSelect: false });
     });
   }
+  (s.recovery.conditions ?? []).forEach((c, i) => {
+    if (c.kind === 'kubernetes')
+      uses.push({
+        path: ['spec', 'recovery', 'conditions', i, 'resource'],
+        ref: c.resource,
+        mustSelect: false,
+      });
+  });
   return uses;
 }

@@ -8,6 +8,7 @@ import type {
   EfficacyCheck,
   GeneratedManifest,
   PhaseName,
+  RecoveryCondition,
   ResolvedScenario,
   RunbookRef,
   ScenarioVariant,
@@ -115,7 +116,13 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
 
   const steadyText = typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration;
   const steadyStateMs = ms(steadyText, DEFAULTS.steadyStateMs);
-  const recovery = { budgetMs: ms(s.recovery.budget, 0), verifyMs: ms(s.recovery.verify, DEFAULTS.verifyMs) };
+  const recovery = {
+    budgetMs: ms(s.recovery.budget, 0),
+    verifyMs: ms(s.recovery.verify, DEFAULTS.verifyMs),
+    conditions: (s.recovery.conditions ?? []).map(
+      (c): RecoveryCondition => ({ ...resolveCondition(c, kinds), name: c.name, pollMs: poll(c.poll) }),
+    ),
+  };
   const readyTimeoutMs = ms(s.workload.readyTimeout, DEFAULTS.readyTimeoutMs);
   const maxWithin = (list: { withinMs: number }[]) => Math.max(0, ...list.map((c) => c.withinMs));
   const slack = ms(undefined, DEFAULTS.phaseSlackMs);
@@ -199,6 +206,7 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     },
     load: resolveLoad(s.load, scale, drillMs),
     slos: s.slos.map(mustThreshold),
+    duringFault: { slos: s.duringFault?.slos ?? 'ignore' },
     steadyState: { durationMs: steadyStateMs },
     fault,
     efficacy,

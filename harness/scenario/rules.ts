@@ -12,8 +12,8 @@ import { describeValue, formatPath, type Problem } from './problem.js';
 import { listManifestRefs, listObjectRefs, listRunbookRefs } from './refs.js';
 import { resolveRelative } from './resolve.js';
 import { collectStrings, findInvalidScaled } from './scaled.js';
-import type { Finding } from './shape-issues.js';
-import type { ConditionSpecInput, ScenarioSpec } from './spec.js';
+import type { DataPath, Finding } from './shape-issues.js';
+import type { ConditionSpecInput, RecoveryConditionInput, ScenarioSpec } from './spec.js';
 
 export interface RuleContext {
   spec: ScenarioSpec;
@@ -37,10 +37,18 @@ export const FAULT_GROUPS: Record<'chaos-mesh' | 'istio', string[]> = {
   istio: ['networking.istio.io', 'security.istio.io'],
 };
 
-const conditions = (spec: ScenarioSpec) =>
-  (['efficacy', 'detect'] as const).flatMap((field) =>
-    (spec.spec[field] ?? []).map((c, i) => ({ c, path: ['spec', field, i] as (string | number)[] })),
-  );
+/** Every condition of the scenario with its data path: efficacy, detect, then recovery.conditions. */
+const conditions = (
+  spec: ScenarioSpec,
+): { c: ConditionSpecInput | RecoveryConditionInput; path: DataPath }[] => [
+  ...(['efficacy', 'detect'] as const).flatMap((field) =>
+    (spec.spec[field] ?? []).map((c, i) => ({ c, path: ['spec', field, i] as DataPath })),
+  ),
+  ...(spec.spec.recovery.conditions ?? []).map((c, i) => ({
+    c,
+    path: ['spec', 'recovery', 'conditions', i] as DataPath,
+  })),
+];
 
 const sloThresholdParses: Rule = {
   name: 'slo-threshold-parses',
@@ -61,7 +69,8 @@ const sloThresholdParses: Rule = {
 
 const signalNamesUnique: Rule = {
   name: 'signal-names-unique',
-  summary: 'efficacy and detect names are unique across both lists (reports key on them)',
+  summary:
+    'efficacy, detect and recovery condition names are unique across the three lists (reports key on them)',
   check: ({ spec }) => {
     const seen = new Map<string, string>();
     const out: Finding[] = [];
@@ -70,7 +79,7 @@ const signalNamesUnique: Rule = {
       if (first) {
         out.push({
           path: [...path, 'name'],
-          message: `"${c.name}" is already used by ${first}; give each efficacy check and signal its own name`,
+          message: `"${c.name}" is already used by ${first}; give each efficacy check, signal and recovery condition its own name`,
         });
       } else seen.set(c.name, formatPath(path));
     }

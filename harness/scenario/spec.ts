@@ -84,69 +84,74 @@ export const objectRefSchema = z
       'apiVersion may be omitted for well-known kinds; namespace defaults to the scenario namespace.',
   });
 
-// ---- conditions (detect / efficacy) ----------------------------------------------------------------------
+// ---- conditions (detect / efficacy / recovery) ----------------------------------------------------------
 
-const conditionBase = {
+/** The condition kinds over a common base: detect and efficacy items have a `within`, recovery ones do not. */
+function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
+  const promql = z.strictObject({
+    ...base,
+    kind: z.literal('promql'),
+    query: nonEmpty('a PromQL query'),
+  });
+  const alert = z.strictObject({
+    ...base,
+    kind: z.literal('alert'),
+    alert: nonEmpty('an alert name'),
+  });
+  const log = z.strictObject({
+    ...base,
+    kind: z.literal('log'),
+    namespace: dnsLabel.optional(),
+    labelSelector: nonEmpty('a label selector such as "app=frontend"'),
+    container: nonEmpty('a container name'),
+    pattern: nonEmpty('a regular expression'),
+  });
+  const kubernetes = z.strictObject({
+    ...base,
+    kind: z.literal('kubernetes'),
+    resource: objectRefSchema,
+    field: nonEmpty('a field path such as "status.readyReplicas"'),
+    op: z.enum(['==', '!=', '>', '>=', '<', '<=', 'exists', 'absent', 'matches']).optional(),
+    value: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional(),
+    match: z.enum(['any', 'all', 'none']).optional(),
+  });
+  const http = z.strictObject({
+    ...base,
+    kind: z.literal('http'),
+    url: nonEmpty('a path on the ingress ("/healthz") or a URL on 127.0.0.0/8'),
+    host: nonEmpty('a Host header').optional(),
+    expectStatus: z
+      .union([z.int(), z.array(z.int())], { error: 'expected a status code or a list of them' })
+      .optional(),
+    bodyPattern: nonEmpty('a regular expression').optional(),
+  });
+  const command = z.strictObject({
+    ...base,
+    kind: z.literal('command'),
+    run: nonEmpty('a shell command'),
+    expectExitCode: z
+      .union([z.int(), z.literal('nonzero')], { error: 'expected an exit code or "nonzero"' })
+      .optional(),
+    outputPattern: nonEmpty('a regular expression').optional(),
+  });
+  return z.discriminatedUnion('kind', [promql, alert, log, kubernetes, http, command]);
+}
+
+export const conditionSchema = conditionKinds({
   name: dnsLabel,
   within: durationSchema.optional(),
   poll: durationSchema.optional(),
-};
-
-const promqlCondition = z.strictObject({
-  ...conditionBase,
-  kind: z.literal('promql'),
-  query: nonEmpty('a PromQL query'),
-});
-const alertCondition = z.strictObject({
-  ...conditionBase,
-  kind: z.literal('alert'),
-  alert: nonEmpty('an alert name'),
-});
-const logCondition = z.strictObject({
-  ...conditionBase,
-  kind: z.literal('log'),
-  namespace: dnsLabel.optional(),
-  labelSelector: nonEmpty('a label selector such as "app=frontend"'),
-  container: nonEmpty('a container name'),
-  pattern: nonEmpty('a regular expression'),
-});
-const kubernetesCondition = z.strictObject({
-  ...conditionBase,
-  kind: z.literal('kubernetes'),
-  resource: objectRefSchema,
-  field: nonEmpty('a field path such as "status.readyReplicas"'),
-  op: z.enum(['==', '!=', '>', '>=', '<', '<=', 'exists', 'absent', 'matches']).optional(),
-  value: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional(),
-  match: z.enum(['any', 'all', 'none']).optional(),
-});
-const httpCondition = z.strictObject({
-  ...conditionBase,
-  kind: z.literal('http'),
-  url: nonEmpty('a path on the ingress ("/healthz") or a URL on 127.0.0.0/8'),
-  host: nonEmpty('a Host header').optional(),
-  expectStatus: z
-    .union([z.int(), z.array(z.int())], { error: 'expected a status code or a list of them' })
-    .optional(),
-  bodyPattern: nonEmpty('a regular expression').optional(),
-});
-const commandCondition = z.strictObject({
-  ...conditionBase,
-  kind: z.literal('command'),
-  run: nonEmpty('a shell command'),
-  expectExitCode: z
-    .union([z.int(), z.literal('nonzero')], { error: 'expected an exit code or "nonzero"' })
-    .optional(),
-  outputPattern: nonEmpty('a regular expression').optional(),
 });
 
-export const conditionSchema = z.discriminatedUnion('kind', [
-  promqlCondition,
-  alertCondition,
-  logCondition,
-  kubernetesCondition,
-  httpCondition,
-  commandCondition,
-]);
+/** A recovery condition: a detect item without `within` (the recovery budget bounds it). */
+export const recoveryConditionSchema = conditionKinds({
+  name: dnsLabel,
+  poll: durationSchema.optional(),
+}).meta({
+  description:
+    'Must be true at the start and at the end of the verification window that counts as recovered, besides the ' +
+    'SLOs holding over it. Same kinds and fields as a detect item, without `within`.',
+});
 
 // ---- fault ----------------------------------------------------------------------------------------------
 
@@ -275,6 +280,16 @@ export const scenarioSpecSchema = z
       }),
       load: loadSchema,
       slos: z.array(z.string()).min(1),
+      duringFault: z
+        .strictObject({
+          slos: z.enum(['hold', 'ignore'], { error: 'expected "hold" or "ignore"' }),
+        })
+        .meta({
+          description:
+            'slos: hold asserts each SLO over the during-fault window (injection → runbook start); ignore ' +
+            '(the default) does not assert them: the fault is expected to break them.',
+        })
+        .optional(),
       steadyState: z
         .union([durationSchema, z.strictObject({ duration: durationSchema })], {
           error: 'expected a duration like "60s" or { duration: … }',
@@ -284,7 +299,11 @@ export const scenarioSpecSchema = z
       efficacy: z.array(conditionSchema).optional(),
       detect: z.array(conditionSchema).optional(),
       runbook: runbookOrNone,
-      recovery: z.strictObject({ budget: durationSchema, verify: durationSchema.optional() }),
+      recovery: z.strictObject({
+        budget: durationSchema,
+        verify: durationSchema.optional(),
+        conditions: z.array(recoveryConditionSchema).optional(),
+      }),
       negativeControls: z.array(z.strictObject({ name: dnsLabel, runbook: runbookOrNone })).optional(),
       runbookVariants: z
         .array(
@@ -303,6 +322,7 @@ export const scenarioSpecSchema = z
 
 export type ScenarioSpec = z.infer<typeof scenarioSpecSchema>;
 export type ConditionSpecInput = z.infer<typeof conditionSchema>;
+export type RecoveryConditionInput = z.infer<typeof recoveryConditionSchema>;
 export type FaultSpecInput = z.infer<typeof faultSchema>;
 export type KubeActionInput = z.infer<typeof kubeActionSchema>;
 export type ManifestRefInput = z.infer<typeof manifestRefSchema>;

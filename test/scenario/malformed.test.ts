@@ -53,7 +53,7 @@ const TABLE: [string, string[]][] = [
   [
     '08-dup-signal.yaml',
     [
-      'scenarios/invalid/08-dup-signal.yaml:18:13 detect[0].name: "errors" is already used by efficacy[0]; give each efficacy check and signal its own name',
+      'scenarios/invalid/08-dup-signal.yaml:18:13 detect[0].name: "errors" is already used by efficacy[0]; give each efficacy check, signal and recovery condition its own name',
     ],
   ],
   [
@@ -202,6 +202,39 @@ const TABLE: [string, string[]][] = [
       'scenarios/invalid/32-runbook-none-typo.yaml:26:31 negativeControls[0].runbook: expected { path, variables } or "none", got "nne" (string)',
     ],
   ],
+  [
+    '33-recovery-within.yaml',
+    [
+      'scenarios/invalid/33-recovery-within.yaml:31:9 recovery.conditions[0].within: unknown field "within"; valid fields: name, poll, kind, run, expectExitCode, outputPattern',
+    ],
+  ],
+  [
+    '34-recovery-dup-name.yaml',
+    [
+      'scenarios/invalid/34-recovery-dup-name.yaml:28:17 recovery.conditions[0].name: "errors" is already used by detect[0]; give each efficacy check, signal and recovery condition its own name',
+    ],
+  ],
+  [
+    '35-during-fault.yaml',
+    [
+      'scenarios/invalid/35-during-fault.yaml:12:24 duringFault.slos: expected "hold" or "ignore", got "always" (string)',
+    ],
+  ],
+  [
+    '36-during-fault-field.yaml',
+    [
+      'scenarios/invalid/36-during-fault-field.yaml:12:16 duringFault.slos: expected "hold" or "ignore", got nothing (the field is required)',
+      'scenarios/invalid/36-during-fault-field.yaml:12:18 duringFault.slo: unknown field "slo" (did you mean "slos"?); valid fields: slos',
+    ],
+  ],
+  [
+    '37-recovery-rules.yaml',
+    [
+      'scenarios/invalid/37-recovery-rules.yaml:28:81 recovery.conditions[0].outputPattern: expected a regular expression, got "(ok" (Invalid regular expression: /(ok/: Unterminated group)',
+      'scenarios/invalid/37-recovery-rules.yaml:29:43 recovery.conditions[1].url: expected a path such as "/healthz" or an http URL on 127.0.0.0/8, got "http://example.com/healthz"',
+      'scenarios/invalid/37-recovery-rules.yaml:30:9 recovery.conditions[2].value: expected a value to compare with op ">=", got nothing',
+    ],
+  ],
 ];
 
 describe('malformed scenarios and runbooks: every problem, with its position', () => {
@@ -229,6 +262,17 @@ describe('malformed scenarios and runbooks: every problem, with its position', (
     const result = await loadScenarios(['nope/missing.yaml'], { target: 'local', cwd: F });
     expect(result.problems.map((p) => formatProblem(p, F))).to.deep.equal([
       'nope/missing.yaml no such file or directory',
+    ]);
+  });
+
+  it('names the rules that found problems in recovery conditions', async () => {
+    const dup = await loadScenarios([`${DIR}/34-recovery-dup-name.yaml`], { target: 'local' });
+    expect(dup.problems.map((p) => p.rule)).to.deep.equal(['signal-names-unique']);
+    const rules = await loadScenarios([`${DIR}/37-recovery-rules.yaml`], { target: 'local' });
+    expect(rules.problems.map((p) => p.rule)).to.deep.equal([
+      'patterns-compile',
+      'http-url-local',
+      'condition-value-present',
     ]);
   });
 

@@ -36,7 +36,11 @@ describe('valid scenarios resolve', () => {
 
     it('scales every drill duration', () => {
       expect(s.steadyState.durationMs).to.equal(12_000);
-      expect(s.recovery).to.deep.equal({ budgetMs: 60_000, verifyMs: 12_000 });
+      expect([s.recovery.budgetMs, s.recovery.verifyMs]).to.deep.equal([60_000, 12_000]);
+      expect(s.recovery.conditions.map((c) => [c.name, c.pollMs])).to.deep.equal([
+        ['istiod-pushes', 400],
+        ['istiod-ready', 200],
+      ]);
       expect(s.workload.readyTimeoutMs).to.equal(24_000);
       expect(s.signals.map((x) => [x.name, x.withinMs, x.pollMs])).to.deep.equal([
         ['push-errors', 12_000, 400],
@@ -64,6 +68,32 @@ describe('valid scenarios resolve', () => {
       expect(first?.kind === 'promql' && first.query).to.equal(
         'sum(rate(pilot_xds_push_errors[12s])) > 0 or absent(up{job="istiod"} == 1)',
       );
+    });
+
+    it('resolves recovery conditions like detect items, without a budget', () => {
+      expect(s.recovery.conditions).to.deep.equal([
+        {
+          kind: 'promql',
+          query: 'sum(rate(pilot_xds_pushes[12s])) > 0',
+          name: 'istiod-pushes',
+          pollMs: 400,
+        },
+        {
+          kind: 'kubernetes',
+          resource: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'istio-system', name: 'istiod' },
+          field: 'status.readyReplicas',
+          op: '>=',
+          value: 1,
+          match: 'any',
+          name: 'istiod-ready',
+          pollMs: 200,
+        },
+      ]);
+      expect(s.recovery.conditions[0]).to.not.have.property('withinMs');
+    });
+
+    it('asserts the SLOs during the fault when duringFault.slos is hold', () => {
+      expect(s.duringFault).to.deep.equal({ slos: 'hold' });
     });
 
     it('reads manifests from files (several documents) and inline, filling the namespace', () => {
@@ -147,7 +177,11 @@ describe('valid scenarios resolve', () => {
   it('istiod-crash on kind (time scale 1) keeps real durations', async () => {
     const s = (await load('kind')).get('istiod-crash')!;
     expect(s.steadyState.durationMs).to.equal(60_000);
-    expect(s.recovery).to.deep.equal({ budgetMs: 300_000, verifyMs: 60_000 });
+    expect(s.recovery.budgetMs).to.equal(300_000);
+    expect(s.recovery.verifyMs).to.equal(60_000);
+    expect(s.recovery.conditions.map((c) => c.pollMs)).to.deep.equal([2000, 1000]);
+    const [pushes] = s.recovery.conditions;
+    expect(pushes?.kind === 'promql' && pushes.query).to.contain('[60s]');
     const [first] = s.signals;
     expect(first?.kind === 'promql' && first.query).to.contain('[60s]');
     // A target missing from the timeScale map runs at scale 1.
@@ -194,7 +228,8 @@ describe('valid scenarios resolve', () => {
         },
         { kind: 'http', url: '/healthz', expectStatus: [503] },
       ]);
-      expect(s.recovery).to.deep.equal({ budgetMs: 60_000, verifyMs: 15_000 });
+      expect(s.recovery).to.deep.equal({ budgetMs: 60_000, verifyMs: 15_000, conditions: [] });
+      expect(s.duringFault).to.deep.equal({ slos: 'ignore' });
     });
   });
 });

@@ -237,6 +237,7 @@ export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): Resolve
       requests: [{ method: 'GET', path: '/', headers: {}, weight: 1 }],
     },
     slos: [{ source: 'success_rate >= 99%', metric: 'success_rate', op: '>=', value: 0.99 }],
+    duringFault: { slos: 'ignore' },
     steadyState: { durationMs: 2000 },
     fault: {
       kind: 'chaos-mesh',
@@ -254,7 +255,7 @@ export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): Resolve
       { name: 'errors-visible', kind: 'promql', query: 'fake_errors > 0', withinMs: 3000, pollMs: 200 },
     ],
     variants: [{ name: 'main', runbook: { path: '/runbooks/fix.md', variables: {} }, expect: 'recovery' }],
-    recovery: { budgetMs: 4000, verifyMs: 2000 },
+    recovery: { budgetMs: 4000, verifyMs: 2000, conditions: [] },
     alertRules: [],
     timeouts: {
       provision: minute,
