@@ -1,6 +1,7 @@
 // Time-to-recover: the earliest instant t (at one-second granularity, t ≥ the search start) from which every SLO
 // holds over the whole verification window [t, t + verify), judged on the window's aggregate, and in the first
-// second of that window too. TTR is reported
+// second of that window too — and every recovery condition is true at t and at t + verify, each instant judged by
+// the condition's first observation at or after it (so the resolution is one poll interval). TTR is reported
 // from injection and from runbook start; `restoredBy` names, per SLO, the runbook step after which it came back.
 //
 // "Came back" for one SLO uses the same windowed test with that SLO alone. A step gets the credit when it started
@@ -9,6 +10,7 @@
 
 import type { LoadSample } from '../model/load.js';
 import type { SloThreshold } from '../model/scenario.js';
+import { formatDuration } from '../util/duration.js';
 import { createHistogram } from './histogram.js';
 import {
   aggregateWindow,
@@ -33,6 +35,30 @@ export interface RecoveryInput {
   steps: readonly { startedAt: number }[];
   /** End of the observed data (epoch ms); defaults to the end of the last sample's second. */
   observedUntil?: number;
+  /** Recovery conditions and every observation of each (none: the SLOs alone decide). */
+  conditions?: readonly ObservedCondition[];
+}
+
+/** One poll of a recovery condition. */
+export interface ConditionObservation {
+  /** When the probe started (epoch ms). */
+  t: number;
+  fired: boolean;
+  evidence: string;
+}
+
+export interface ObservedCondition {
+  name: string;
+  observations: readonly ConditionObservation[];
+}
+
+/** A recovery condition that kept recovery from counting. */
+export interface ConditionBlock {
+  name: string;
+  /** Whether any observation from the search start on was true. */
+  everTrue: boolean;
+  /** The evidence of the latest observation ('not observed' without any). */
+  evidence: string;
 }
 
 export interface RestoredBy {
@@ -65,6 +91,13 @@ export type RecoveryOutcome =
       /** A window that held, but started after the deadline (recovered too late), if any. */
       lateAt?: number;
       restoredBy: RestoredBy[];
+      /** Whether the SLOs held over some judged window starting by the deadline (a condition then blocked). */
+      slosHeld: boolean;
+      /**
+       * The recovery conditions to blame. When the SLOs held: those false at the start or end of every such
+       * window. When they never held: those never observed true (they would have blocked as well).
+       */
+      blockedBy: ConditionBlock[];
     };
 
 const SECOND_MS = 1000;
@@ -163,6 +196,10 @@ export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
   );
   const observedUntil = input.observedUntil ?? lastSampleEnd;
   const windows = scanWindows(input.slos, input.samples, from, input.verifyMs, observedUntil);
+  const conditions = (input.conditions ?? []).map((c) => ({
+    name: c.name,
+    observations: [...c.observations].sort((a, b) => a.t - b.t),
+  }));
 
   const restoredBy: RestoredBy[] = input.slos.map((slo, index) => {
     const back = windows.find((w) => w.results[index]?.passed === true);
@@ -173,7 +210,26 @@ export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
     };
   });
 
-  const held = windows.find((w) => w.results.every((r) => r.passed));
+  // Windows in which the SLOs held, in order, each with every condition's state at its start and end. A window
+  // whose conditions are not observed yet at its end is pending, and so is every later one: stop there.
+  let held: (typeof windows)[number] | undefined;
+  let pendingAt: number | undefined;
+  const judged: { t: number; states: boolean[] }[] = [];
+  for (const w of windows) {
+    if (!w.results.every((r) => r.passed)) continue;
+    const states = conditions.map((c) => conditionHeld(c.observations, w.t, w.t + input.verifyMs));
+    if (states.includes(undefined)) {
+      pendingAt = w.t;
+      break;
+    }
+    const decided = states as boolean[];
+    judged.push({ t: w.t, states: decided });
+    if (decided.every(Boolean)) {
+      held = w;
+      break;
+    }
+  }
+
   if (held !== undefined && held.t <= input.deadline) {
     return {
       recovered: true,
@@ -186,12 +242,92 @@ export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
       results: held.results,
     };
   }
-  // Every window starting by the deadline was judged only if the data reaches deadline + verify.
-  const fullyObserved = observedUntil >= input.deadline + input.verifyMs;
+  // Every window starting by the deadline was judged only if the data reaches deadline + verify and no window
+  // by the deadline still waits for a condition's observation.
+  const fullyObserved =
+    observedUntil >= input.deadline + input.verifyMs &&
+    (pendingAt === undefined || pendingAt > input.deadline);
+  const inBudget = judged.filter((j) => j.t <= input.deadline);
+  const slosHeld = inBudget.length > 0;
+  const blockedBy = conditions.flatMap((c, k): ConditionBlock[] => {
+    const blocking = slosHeld
+      ? inBudget.every((j) => j.states[k] === false)
+      : !c.observations.some((o) => o.fired && o.t >= from);
+    if (!blocking) return [];
+    return [
+      {
+        name: c.name,
+        everTrue: c.observations.some((o) => o.fired && o.t >= from),
+        evidence: c.observations.at(-1)?.evidence ?? 'not observed',
+      },
+    ];
+  });
   return {
     recovered: false,
     reason: held !== undefined || fullyObserved ? 'never-within-budget' : 'insufficient-data',
     ...(held === undefined ? {} : { lateAt: held.t }),
     restoredBy,
+    slosHeld,
+    blockedBy,
   };
+}
+
+/** The first observation at or after `t` (observations sorted by time). */
+export function observationAt(
+  observations: readonly ConditionObservation[],
+  t: number,
+): ConditionObservation | undefined {
+  let lo = 0;
+  let hi = observations.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((observations[mid] as ConditionObservation).t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return observations[lo];
+}
+
+/** True at both instants, false if not, undefined while either is not observed yet. */
+function conditionHeld(
+  observations: readonly ConditionObservation[],
+  start: number,
+  end: number,
+): boolean | undefined {
+  const first = observationAt(observations, start);
+  const last = observationAt(observations, end);
+  if (first === undefined || last === undefined) return undefined;
+  return first.fired && last.fired;
+}
+
+/** One line for the journal and the `recover` assertion: how the SLOs and conditions did. */
+export function describeRecovery(
+  outcome: RecoveryOutcome,
+  context: { verifyMs: number; budgetMs: number; conditions: readonly string[]; remediationStart: number },
+): string {
+  const window = formatDuration(context.verifyMs);
+  if (outcome.recovered) {
+    const ttr = formatDuration(outcome.at - context.remediationStart);
+    const conditions =
+      context.conditions.length === 0
+        ? ''
+        : `; ${plural(context.conditions, 'condition')} true at its start and end`;
+    return `SLOs held for ${window} from ${ttr} after the runbook started${conditions}`;
+  }
+  if (outcome.reason === 'insufficient-data')
+    return `not judged: the load data or a condition's observations end before every ${window} window starting within ${formatDuration(context.budgetMs)} could be judged`;
+  const blocks = outcome.blockedBy.map((b) =>
+    b.everTrue
+      ? `condition ${b.name} not true at both the start and the end of any ${window} window in which the SLOs held (last: ${b.evidence})`
+      : `condition ${b.name} never true (last: ${b.evidence})`,
+  );
+  if (outcome.slosHeld) {
+    if (blocks.length > 0) return blocks.join('; ');
+    return `${plural(context.conditions, 'condition')} never all true at both the start and the end of a ${window} window in which the SLOs held`;
+  }
+  const slos = `SLOs did not hold for a whole ${window} window within ${formatDuration(context.budgetMs)}`;
+  return [slos, ...blocks].join('; ');
+}
+
+function plural(names: readonly string[], noun: string): string {
+  return `${noun}${names.length === 1 ? '' : 's'} ${names.join(', ')}`;
 }

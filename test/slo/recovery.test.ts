@@ -1,7 +1,15 @@
-// Tests of time-to-recover with a verification window, restoredBy, and the no-recovery outcomes.
+// Tests of time-to-recover with a verification window, restoredBy, recovery conditions, and the no-recovery
+// outcomes with their reasons.
 
 import { expect } from 'chai';
-import { computeRecovery, findRestoringStep, scanWindows } from '../../harness/slo/recovery.js';
+import {
+  type ConditionObservation,
+  computeRecovery,
+  describeRecovery,
+  findRestoringStep,
+  observationAt,
+  scanWindows,
+} from '../../harness/slo/recovery.js';
 import { evaluateSlos } from '../../harness/slo/sli.js';
 import { parseThreshold } from '../../harness/slo/threshold.js';
 import type { SloThreshold } from '../../harness/model/scenario.js';
@@ -130,5 +138,167 @@ describe('slo/recovery', () => {
     expect(findRestoringStep(steps, s(5))).to.equal(1);
     expect(findRestoringStep(steps, s(4))).to.equal(0);
     expect(findRestoringStep(steps, s(1))).to.equal(null);
+  });
+});
+
+/** Observations every second from `from` (in seconds after T0), true from `trueFrom` on (never if null). */
+function polls(
+  from: number,
+  to: number,
+  trueFrom: number | null,
+  offset = 0,
+  falseFrom: number | null = null,
+): ConditionObservation[] {
+  const out: ConditionObservation[] = [];
+  for (let n = from; n <= to; n++) {
+    const fired = trueFrom !== null && n >= trueFrom && (falseFrom === null || n < falseFrom);
+    out.push({ t: s(n + offset), fired, evidence: fired ? 'exit 0: converged' : 'exit 1: not yet' });
+  }
+  return out;
+}
+
+describe('slo/recovery: recovery conditions', () => {
+  // Outage 0-9, SLOs good from 10 on; runbook at 10; verify 5 s; the deadline at 30.
+  const samples = makeSeconds(T0, [...repeat({ failed: 100 }, 10), ...repeat({ ok: 100 }, 40)]);
+  const base = {
+    slos: [SUCCESS],
+    samples,
+    injectedAt: T0,
+    runbookStartedAt: s(10),
+    searchFrom: s(10),
+    verifyMs: 5000,
+    deadline: s(30),
+    steps: [{ startedAt: s(10) }],
+  };
+  const context = { verifyMs: 5000, budgetMs: 20_000, remediationStart: s(10) };
+
+  it('without conditions, the SLOs alone decide (as before)', () => {
+    const outcome = computeRecovery({ ...base, conditions: [] });
+    expect(outcome.recovered && outcome.at).to.equal(s(10));
+  });
+
+  it('dates recovery at the first window whose start and end see the condition true, after the SLOs are back', () => {
+    const outcome = computeRecovery({
+      ...base,
+      conditions: [{ name: 'config-converges', observations: polls(10, 49, 15) }],
+    });
+    expect(outcome.recovered).to.equal(true);
+    if (!outcome.recovered) return;
+    expect(outcome.at).to.equal(s(15));
+    expect(outcome.fromRunbookStartMs).to.equal(5000);
+    expect(outcome.fromInjectionMs).to.equal(15_000);
+    // restoredBy stays about the SLOs: success_rate was back at 10.
+    expect(outcome.restoredBy).to.deep.equal([{ source: SUCCESS.source, at: s(10), step: 0 }]);
+    expect(describeRecovery(outcome, { ...context, conditions: ['config-converges'] })).to.equal(
+      'SLOs held for 5s from 5s after the runbook started; condition config-converges true at its start and end',
+    );
+  });
+
+  it("judges each instant by the condition's first observation at or after it (one poll interval of resolution)", () => {
+    // Polls at n + 0.5 s: false up to 14.5, true from 15.5; the window at 15 is judged by the poll at 15.5.
+    const observations = polls(10, 49, 15, 0.5);
+    expect(observationAt(observations, s(15))?.t).to.equal(s(15.5));
+    expect(observationAt(observations, s(15.5))?.t).to.equal(s(15.5));
+    const outcome = computeRecovery({ ...base, conditions: [{ name: 'c', observations }] });
+    expect(outcome.recovered && outcome.at).to.equal(s(15));
+  });
+
+  it('judges the start and the end of the window only, not the seconds between', () => {
+    // True 10-14, false 15-17, true from 18: the window at 13 (ends 18) counts, those at 10-12 do not.
+    const observations = polls(10, 49, 10, 0, 15).map((o) =>
+      o.t >= s(18) ? { ...o, fired: true, evidence: 'exit 0: converged' } : o,
+    );
+    const outcome = computeRecovery({ ...base, conditions: [{ name: 'c', observations }] });
+    expect(outcome.recovered && outcome.at).to.equal(s(13));
+  });
+
+  it('requires every condition at both ends of the same window', () => {
+    const outcome = computeRecovery({
+      ...base,
+      conditions: [
+        { name: 'a', observations: polls(10, 49, 12) },
+        { name: 'b', observations: polls(10, 49, 20) },
+      ],
+    });
+    expect(outcome.recovered && outcome.at).to.equal(s(20));
+  });
+
+  it('does not recover when a condition is never true, although the SLOs hold, and names it', () => {
+    const outcome = computeRecovery({
+      ...base,
+      conditions: [
+        { name: 'config-converges', observations: polls(10, 49, null) },
+        { name: 'istiod-ready', observations: polls(10, 49, 10) },
+      ],
+    });
+    expect(outcome).to.deep.include({ recovered: false, reason: 'never-within-budget', slosHeld: true });
+    if (outcome.recovered) return;
+    expect(outcome.blockedBy).to.deep.equal([
+      { name: 'config-converges', everTrue: false, evidence: 'exit 1: not yet' },
+    ]);
+    expect(
+      describeRecovery(outcome, { ...context, conditions: ['config-converges', 'istiod-ready'] }),
+    ).to.equal('condition config-converges never true (last: exit 1: not yet)');
+  });
+
+  it('says when a condition was true, but never at both ends of a window in which the SLOs held', () => {
+    // True only 12-13: no 5 s window has it true at both ends.
+    const outcome = computeRecovery({
+      ...base,
+      conditions: [{ name: 'flappy', observations: polls(10, 49, 12, 0, 14) }],
+    });
+    expect(outcome.recovered).to.equal(false);
+    if (outcome.recovered) return;
+    expect(outcome.blockedBy).to.deep.equal([
+      { name: 'flappy', everTrue: true, evidence: 'exit 1: not yet' },
+    ]);
+    expect(describeRecovery(outcome, { ...context, conditions: ['flappy'] })).to.equal(
+      'condition flappy not true at both the start and the end of any 5s window in which the SLOs held (last: exit 1: not yet)',
+    );
+  });
+
+  it('says when the conditions each held in some window, but never together', () => {
+    const at = (seconds: number[]) =>
+      polls(10, 49, null).map((o) => (seconds.some((n) => o.t === s(n)) ? { ...o, fired: true } : o));
+    const outcome = computeRecovery({
+      ...base,
+      conditions: [
+        { name: 'a', observations: at([10, 15]) },
+        { name: 'b', observations: at([11, 16]) },
+      ],
+    });
+    expect(outcome).to.deep.include({ recovered: false, slosHeld: true, blockedBy: [] });
+    expect(describeRecovery(outcome, { ...context, conditions: ['a', 'b'] })).to.equal(
+      'conditions a, b never all true at both the start and the end of a 5s window in which the SLOs held',
+    );
+  });
+
+  it('says "SLOs did not hold" first when they never did, and adds the conditions never true', () => {
+    const outcome = computeRecovery({
+      ...base,
+      samples: makeSeconds(T0, repeat({ failed: 100 }, 50)),
+      conditions: [
+        { name: 'config-converges', observations: polls(10, 49, null) },
+        { name: 'istiod-ready', observations: polls(10, 49, 11) },
+      ],
+    });
+    expect(outcome).to.deep.include({ recovered: false, reason: 'never-within-budget', slosHeld: false });
+    expect(
+      describeRecovery(outcome, { ...context, conditions: ['config-converges', 'istiod-ready'] }),
+    ).to.equal(
+      'SLOs did not hold for a whole 5s window within 20s; condition config-converges never true (last: exit 1: not yet)',
+    );
+  });
+
+  it('waits (insufficient data) while the observation at the end of a window is still to come', () => {
+    // Observations stop at 16: the window at 15 cannot be judged at its end (20) yet.
+    const outcome = computeRecovery({
+      ...base,
+      conditions: [{ name: 'c', observations: polls(10, 16, 15) }],
+    });
+    expect(outcome).to.deep.include({ recovered: false, reason: 'insufficient-data' });
+    // Once the observation at 20 exists, the same window counts.
+    const later = computeRecovery({ ...base, conditions: [{ name: 'c', observations: polls(10, 20, 15) }] });
+    expect(later.recovered && later.at).to.equal(s(15));
   });
 });
