@@ -238,6 +238,9 @@ function applyCondition(r: ScenarioResult, e: EventOf<'condition'>): void {
     r.falsePositives.push({ signal: e.name, kind: e.kind, fired: e.fired, evidence: e.evidence });
     return;
   }
+  // Observations of recovery conditions (one per poll) are no detection signal; the recover assertion and the
+  // recovery event already say which condition held or blocked.
+  if (e.role !== 'signal') return;
   let row = r.detection.find((d) => d.signal === e.name);
   if (!row) {
     // A signal the scenario-start did not list (an older engine): keep it rather than drop evidence.

@@ -15,7 +15,7 @@ import type {
   ScenarioVariant,
 } from '../model/index.js';
 import { type ConditionContext, evaluateCondition, waitForCondition } from '../signals/index.js';
-import { computeRecovery } from '../slo/recovery.js';
+import { computeRecovery, describeRecovery } from '../slo/recovery.js';
 import { evaluateSlos } from '../slo/sli.js';
 import { formatMeasured } from '../slo/threshold.js';
 import {
@@ -29,6 +29,7 @@ import {
 import { alertSignalFloors, settleBudgetMs } from './detection-floors.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
+import { type RecoveryWatch, watchRecoveryConditions } from './recovery-watch.js';
 
 export interface VariantResult {
   outcome: Outcome;
@@ -93,7 +94,14 @@ export async function runVariant(
         ...(floorMs === undefined ? {} : { floorMs }),
       };
     }),
-    recovery: scenario.recovery,
+    recovery: {
+      budgetMs: scenario.recovery.budgetMs,
+      verifyMs: scenario.recovery.verifyMs,
+      ...(scenario.recovery.conditions.length === 0
+        ? {}
+        : { conditions: scenario.recovery.conditions.map((c) => ({ name: c.name, kind: c.kind })) }),
+    },
+    ...(scenario.duringFault.slos === 'hold' ? { duringFault: { slos: 'hold' as const } } : {}),
     timeScale: scenario.timeScale,
   });
 
@@ -314,6 +322,8 @@ export async function runVariant(
 
     // remediate: the runbook as written (or nothing, for an empty-runbook negative control).
     const duringFaultTo = Date.now();
+    // An asserted window is judged on complete data: the sample of its last second arrives after that second.
+    if (scenario.duringFault.slos === 'hold') await waitForSample(samples, duringFaultTo, ctx.interrupt);
     const duringFault = evaluateSlos(scenario.slos, samples, injectedAt, duringFaultTo);
     journal.append({
       type: 'slo-window',
@@ -323,8 +333,52 @@ export async function runVariant(
       to: duringFaultTo,
       results: duringFault,
     });
+    // duringFault: { slos: hold } — the fault must not break the SLOs (a data plane that rides out a control-plane
+    // outage). Judged like steady state, over injection → runbook start; negative controls share the fault.
+    if (scenario.duringFault.slos === 'hold') {
+      const window = `the during-fault window (${formatDuration(duringFaultTo - injectedAt)} from injection to the runbook)`;
+      for (const [i, r] of duringFault.entries()) {
+        const slo = scenario.slos[i];
+        assert({
+          id: `during-fault:slo:${r.source}`,
+          name: `SLO holds during the fault: ${r.source}`,
+          passed: r.passed,
+          message: Number.isNaN(r.measured)
+            ? `${r.source}: no load data over ${window}, so it cannot show the SLO held`
+            : `${r.source} over ${window}: measured ${slo ? formatMeasured(slo, r.measured) : r.measured}`,
+          measured: r.measured,
+        });
+      }
+    }
     const remediationStart = Date.now();
     const steps: RunbookStepResult[] = [];
+    // Recovery conditions are polled from the runbook's start (a verification window may start then) until the
+    // recover phase has decided; the watch's teardown is registered before it starts.
+    let watch: RecoveryWatch | undefined;
+    runner.onCleanup('stop watching the recovery conditions', async () => {
+      await watch?.stop();
+    });
+    const { conditions } = scenario.recovery;
+    if (conditions.length > 0) {
+      watch = watchRecoveryConditions(
+        conditions,
+        (c, signal) => evaluateCondition(c, conditionCtx(signal)),
+        (c, observation) =>
+          journal.append({
+            type: 'condition',
+            ...scope,
+            role: 'recovery',
+            name: c.name,
+            kind: c.kind,
+            fired: observation.fired,
+            afterMs: observation.t - injectedAt,
+            observedAt: observation.t,
+            budgetMs: scenario.recovery.budgetMs,
+            evidence: observation.evidence,
+          }),
+        ctx.interrupt,
+      );
+    }
     await runner.phase('remediate', t.remediate, async (signal) => {
       if (!variant.runbook) return;
       await ctx.runbooks.run(variant.runbook, {
@@ -349,6 +403,7 @@ export async function runVariant(
       verifyMs,
       deadline: remediationStart + budgetMs,
       steps,
+      conditions: watch?.observed ?? [],
     });
     let outcome = computeRecovery(recoveryInput());
     await runner.phase('recover', t.recover, async (signal) => {
@@ -360,7 +415,14 @@ export async function runVariant(
         await sleep(tuning.recoverPollMs, signal);
       }
     });
+    await watch?.stop();
     const recovered = outcome.recovered;
+    const how = describeRecovery(outcome, {
+      verifyMs,
+      budgetMs,
+      conditions: conditions.map((c) => c.name),
+      remediationStart,
+    });
     const recoveredAt = outcome.recovered ? outcome.at : undefined;
     const windowFrom = recoveredAt ?? remediationStart;
     const windowTo = recoveredAt !== undefined ? recoveredAt + verifyMs : Date.now();
@@ -387,8 +449,9 @@ export async function runVariant(
         source: r.source,
         step: r.step === null || duringFault[i]?.passed ? null : (steps[r.step]?.index ?? r.step),
       })),
+      ...(outcome.recovered ? {} : { reason: how }),
     });
-    judgeRecovery(assert, variant, recovered, recoveredAt, remediationStart, budgetMs, verifyMs);
+    judgeRecovery(assert, variant, how, recoveredAt, remediationStart, budgetMs, conditions.length > 0);
   } catch (caught) {
     outcome = outcomeOf(caught);
     if (caught instanceof StopScenario) outcome = 'failed';
@@ -403,23 +466,33 @@ export async function runVariant(
   return { outcome, cleanupErrors: cleanup.errors, ...(error ? { error } : {}) };
 }
 
+/** Waits (at most a little over a second) until the sample of the second holding `until` has arrived. */
+async function waitForSample(
+  samples: readonly LoadSample[],
+  until: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const deadline = Date.now() + 1500;
+  while (Date.now() < deadline && !samples.some((s) => s.t + 1000 >= until)) await sleep(50, signal);
+}
+
+/** `how` says what held or what blocked (describeRecovery); `recoveredAt` is set when the variant recovered. */
 function judgeRecovery(
   assert: (a: AssertionFields) => void,
   variant: ScenarioVariant,
-  recovered: boolean,
+  how: string,
   recoveredAt: number | undefined,
   remediationStart: number,
   budgetMs: number,
-  verifyMs: number,
+  hasConditions: boolean,
 ): void {
+  const recovered = recoveredAt !== undefined;
+  const what = hasConditions ? 'the SLOs and the recovery conditions' : 'the SLOs';
   const ttr = recoveredAt === undefined ? undefined : recoveredAt - remediationStart;
-  const how = recovered
-    ? `SLOs held for ${formatDuration(verifyMs)} from ${formatDuration(ttr ?? 0)} after the runbook started`
-    : `SLOs did not hold for a whole ${formatDuration(verifyMs)} window within ${formatDuration(budgetMs)}`;
   if (variant.expect === 'recovery') {
     assert({
       id: 'recover',
-      name: 'the runbook restores the SLOs within budget',
+      name: `the runbook restores ${what} within budget`,
       passed: recovered,
       message: how,
       ...(ttr === undefined ? {} : { measured: ttr }),
@@ -431,7 +504,7 @@ function judgeRecovery(
       name: 'negative control: no recovery without the real fix',
       passed: !recovered,
       message: recovered
-        ? `NEGATIVE CONTROL RECOVERED — the recovery assertion cannot fail as configured (${how}); fix the scenario's SLOs, fault or budget`
+        ? `NEGATIVE CONTROL RECOVERED — the recovery assertion cannot fail as configured (${how}); fix the scenario's SLOs${hasConditions ? ', recovery conditions' : ''}, fault or budget`
         : `as expected, no recovery: ${how}`,
       ...(ttr === undefined ? {} : { measured: ttr }),
       limit: budgetMs,

@@ -48,7 +48,14 @@ export type JournalEvent =
       faultKind: string;
       slos: SloThreshold[];
       signals: { name: string; kind: string; withinMs: number; floorMs?: number }[];
-      recovery: { budgetMs: number; verifyMs: number };
+      recovery: {
+        budgetMs: number;
+        verifyMs: number;
+        /** Recovery conditions besides the SLOs (absent when none are declared). */
+        conditions?: { name: string; kind: string }[];
+      };
+      /** `hold`: each SLO is asserted over the during-fault window (absent: not asserted). */
+      duringFault?: { slos: 'hold' };
       timeScale: number;
     })
   | (Scoped & { type: 'phase-start'; phase: PhaseName; deadlineMs: number })
@@ -58,13 +65,18 @@ export type JournalEvent =
   | (Scoped & { type: 'fault-removed'; description: string; ok: boolean; error?: string })
   | (Scoped & {
       type: 'condition';
-      /** Which role this condition played. */
-      role: 'efficacy' | 'signal' | 'false-positive-check';
+      /**
+       * Which role this condition played. `recovery`: one observation of a recovery condition (one event per
+       * poll, from the runbook's start until recovery is decided; `observedAt` says when).
+       */
+      role: 'efficacy' | 'signal' | 'false-positive-check' | 'recovery';
       name: string;
       kind: string;
       fired: boolean;
-      /** Time from injection until it fired (efficacy/signal), when it fired. */
+      /** Time from injection until it fired (efficacy/signal), when it fired; for recovery, until this observation. */
       afterMs?: number;
+      /** Recovery observations: when the probe started (epoch ms); the verdict judges windows by it. */
+      observedAt?: number;
       budgetMs: number;
       /** What was observed: a query result, a log line, a field value. */
       evidence: string;
@@ -98,6 +110,11 @@ export type JournalEvent =
       fromRunbookStartMs?: number;
       /** For each SLO, the runbook step index after which it came back (null: before any step). */
       restoredBy: { source: string; step: number | null }[];
+      /**
+       * When not recovered: why, e.g. `condition config-converges never true` or `SLOs did not hold for a whole
+       * 1m00s window within 4m00s`.
+       */
+      reason?: string;
     })
   | (Scoped & {
       type: 'assertion';

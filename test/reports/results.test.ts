@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { JournalEvent } from '../../harness/model/index.js';
 import { buildResults } from '../../reports/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../../reports/results-types.js';
 import { computeSpread } from '../../reports/stats.js';
@@ -174,6 +175,46 @@ describe('reports/results: the journal folded into results.json', () => {
     const a = buildResults(events);
     expect(buildResults(events)).to.deep.equal(a);
     expect(JSON.parse(JSON.stringify(a))).to.deep.equal(a);
+  });
+
+  it('keeps recovery-condition observations out of detection and shows during-fault assertions', () => {
+    const { events } = loadFixture('passing');
+    const start = events.find((e) => e.type === 'scenario-start');
+    if (start?.type !== 'scenario-start') throw new Error('no scenario-start');
+    const scope = { scenario: start.scenario, variant: start.variant };
+    const extra: JournalEvent[] = [
+      {
+        t: start.t + 1,
+        type: 'condition',
+        ...scope,
+        role: 'recovery',
+        name: 'config-converges',
+        kind: 'command',
+        fired: false,
+        afterMs: 1000,
+        observedAt: start.t + 1,
+        budgetMs: 60_000,
+        evidence: 'exit 1: not yet',
+      },
+      {
+        t: start.t + 2,
+        type: 'assertion',
+        ...scope,
+        id: 'during-fault:slo:success_rate >= 99%',
+        name: 'SLO holds during the fault: success_rate >= 99%',
+        passed: false,
+        message: 'success_rate >= 99% over the during-fault window: measured 40%',
+        measured: 0.4,
+      },
+    ];
+    const at = events.indexOf(start) + 1;
+    const before = buildResults(events).scenarios[0];
+    const after = buildResults([...events.slice(0, at), ...extra, ...events.slice(at)]).scenarios[0];
+    expect(after?.detection).to.deep.equal(before?.detection);
+    expect(after?.detection.map((d) => d.signal)).to.not.include('config-converges');
+    const during = after?.assertions.find((a) => a.id.startsWith('during-fault:'));
+    expect(during).to.include({ passed: false, name: 'SLO holds during the fault: success_rate >= 99%' });
+    expect(after?.outcome).to.equal(before?.outcome);
   });
 
   it('computeSpread takes min, median and max of the finite values only', () => {
