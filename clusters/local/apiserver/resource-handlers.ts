@@ -97,7 +97,7 @@ function isDryRun(request: ResourceRequest): boolean {
   return request.query.getAll('dryRun').includes('All');
 }
 
-/** A dry run validates and answers with what would be stored, writing nothing. */
+/** A dry run of an update validates and answers with what would be stored, writing nothing (creates run admission too). */
 function dryRunObject(request: ResourceRequest, object: StoredObject): StoredObject {
   validateObject(request.def, object as unknown as Record<string, unknown>);
   return object;
@@ -110,9 +110,7 @@ export async function handleCreate(context: ApiContext, request: ResourceRequest
     );
   }
   const object = await readObject(request);
-  const created = isDryRun(request)
-    ? dryRunObject(request, object)
-    : await context.store.create(request.key, object);
+  const created = await context.store.create(request.key, object, { dryRun: isDryRun(request) });
   sendJson(request.res, 201, present(request, created));
 }
 
@@ -197,9 +195,7 @@ export async function handlePatch(context: ApiContext, request: ResourceRequest)
         ...patch,
         metadata: { ...meta, name, ...(request.def.namespaced ? { namespace: request.namespace } : {}) },
       };
-      const created = isDryRun(request)
-        ? dryRunObject(request, object as unknown as StoredObject)
-        : await context.store.create(request.key, object);
+      const created = await context.store.create(request.key, object, { dryRun: isDryRun(request) });
       sendJson(request.res, 201, present(request, created));
       return;
     }

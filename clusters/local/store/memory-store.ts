@@ -391,7 +391,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return { items, resourceVersion: String(revision) };
     },
 
-    async create(key, input) {
+    async create(key, input, options = {}) {
       const bucket = bucketOf(key);
       const def = bucket.def;
       const object = intake(def, key, input);
@@ -414,6 +414,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       }
       // The namespace may have started terminating while the admission hooks ran.
       checkNamespaceOpen(def, meta.namespace);
+      if (options.dryRun) return cloneJson(object);
       if (def.storage === '/services') allocateServiceIp(object);
       return cloneJson(insert(bucket, object));
     },

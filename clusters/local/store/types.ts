@@ -97,8 +97,12 @@ export type AdmissionHook = (
 export interface ObjectStore {
   get(key: ResourceKey, namespace: string | undefined, name: string): StoredObject | undefined;
   list(key: ResourceKey, options?: ListOptions): { items: StoredObject[]; resourceVersion: string };
-  /** Creates; assigns metadata; resolves generateName; throws AlreadyExists. */
-  create(key: ResourceKey, object: unknown): Promise<StoredObject>;
+  /**
+   * Creates; assigns metadata; resolves generateName; throws AlreadyExists. With `dryRun` every step runs —
+   * defaulting, admission (webhooks mutate and may refuse, as a real server calls them on a server-side dry
+   * run), validation — and nothing is stored.
+   */
+  create(key: ResourceKey, object: unknown, options?: { dryRun?: boolean }): Promise<StoredObject>;
   /** Replaces; a non-empty metadata.resourceVersion that is stale throws Conflict. */
   update(key: ResourceKey, object: unknown): Promise<StoredObject>;
   /** Replaces only `.status` (the status subresource). */

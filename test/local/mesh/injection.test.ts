@@ -181,6 +181,19 @@ describe('mesh injection and validation admission', () => {
     expect((await store.create(PODS, podSpec('j', 'meshed'))).metadata.name).to.equal('j');
   });
 
+  it('a server-side dry run goes through the webhooks: injected when istiod is up, refused while it is down, never stored', async () => {
+    await setIstiodEndpoints(store, true);
+    const dry = await store.create(PODS, podSpec('dry', 'meshed'), { dryRun: true });
+    expect(containersOf(dry).containers.map((c) => c.name)).to.include('istio-proxy');
+    expect(store.get(PODS, 'meshed', 'dry')).to.equal(undefined);
+    await setIstiodEndpoints(store, false);
+    const refused = await store
+      .create(PODS, podSpec('dry', 'meshed'), { dryRun: true })
+      .catch((e: unknown) => e as Error);
+    expect(String(refused)).to.include('no endpoints available for service "istiod"');
+    expect(store.get(PODS, 'meshed', 'dry')).to.equal(undefined);
+  });
+
   it('install creates istio-system objects through the store (istiod on istio/pilot, gateway on istio/proxyv2 behind a LoadBalancer) and uninstall removes them', async () => {
     const created = await installIstio(store);
     expect(created.map((o) => `${o.kind}/${o.metadata.name}`)).to.include.members([
