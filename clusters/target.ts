@@ -35,6 +35,11 @@ export interface TargetEnvironment {
 
 export interface Target {
   readonly name: string;
+  /**
+   * The cluster runs inside this process (the local target): it cannot outlive the command, so keeping it
+   * means staying in the foreground until the user stops it.
+   */
+  readonly livesWithProcess?: boolean;
   provision(options: ProvisionOptions): Promise<TargetEnvironment>;
   /** Undo provision: stop what it started, delete what it created (idempotent). */
   teardown(): Promise<void>;

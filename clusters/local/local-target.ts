@@ -273,6 +273,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
 
   return {
     name: 'local',
+    livesWithProcess: true,
     get cluster() {
       return cluster;
     },

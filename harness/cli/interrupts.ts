@@ -31,3 +31,19 @@ export function installInterruptHandlers(options: {
     },
   };
 }
+
+/** Resolves on the first SIGINT or SIGTERM (or at once if `signal` is already aborted): a foreground hold. */
+export function untilStopped(signal?: AbortSignal): Promise<NodeJS.Signals | 'aborted'> {
+  return new Promise((resolve) => {
+    const done = (why: NodeJS.Signals | 'aborted'): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(why);
+    };
+    const onSignal = (sig: NodeJS.Signals): void => done(sig);
+    if (signal?.aborted) return done('aborted');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    signal?.addEventListener('abort', () => done('aborted'), { once: true });
+  });
+}

@@ -21,7 +21,7 @@ Options for run:
   --istio VERSION                      Istio version to install (kind); repeat to run once per version
   --target-opt KEY=VALUE               target setting (see docs/targets.md); repeatable
   --load-driver builtin|k6             override every scenario's load driver
-  --keep-target                        leave the target running afterwards
+  --keep-target                        leave the target running afterwards (local: stays in the foreground until Ctrl-C)
   --json                               print journal events as JSON lines instead of progress
 
 Options for compare:

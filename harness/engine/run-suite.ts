@@ -31,6 +31,8 @@ export interface SuiteOptions {
 export interface SuiteResult {
   outcome: Outcome;
   exitCode: number;
+  /** The target's environment when it is still up (kept with `keepTarget`). */
+  keptEnvironment?: TargetEnvironment;
 }
 
 /** Worst outcome wins: interrupted > cleanup failed > error > failed/timed out > passed. */
@@ -162,5 +164,5 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   const outcome = worstOutcome(outcomes);
   const exitCode = exitCodeFor(outcome);
   journal.append({ type: 'run-end', outcome, exitCode });
-  return { outcome, exitCode };
+  return { outcome, exitCode, ...(options.keepTarget && env ? { keptEnvironment: env } : {}) };
 }

@@ -10,6 +10,7 @@ import { Agent, request } from 'undici';
 import { createTarget, deleteOwnedCluster } from '../../../clusters/index.js';
 import { invalidInput } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
+import { untilStopped } from '../interrupts.js';
 
 interface ClusterState {
   target: string;
@@ -117,10 +118,7 @@ async function clusterUp(args: CliArgs): Promise<number> {
     );
     if (!foreground) return 0;
     console.log(`export KUBECONFIG=${kubeconfig}   # then kubectl get pods -A; Ctrl-C stops the cluster`);
-    await new Promise<void>((resolveWait) => {
-      if (stop.signal.aborted) resolveWait();
-      stop.signal.addEventListener('abort', () => resolveWait(), { once: true });
-    });
+    await untilStopped(stop.signal);
     console.error('stopping the local cluster…');
     return 0;
   } finally {

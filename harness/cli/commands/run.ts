@@ -8,12 +8,12 @@ import { createTarget } from '../../../clusters/index.js';
 import { writeReports } from '../../../reports/index.js';
 import { runSuite } from '../../engine/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
-import { invalidInput } from '../../model/errors.js';
+import { EXIT_CODES, invalidInput } from '../../model/errors.js';
 import type { ResolvedScenario } from '../../model/index.js';
 import { describeUnbound, loadBoundRunbook } from '../../runbook/index.js';
 import { formatProblem, loadScenarios } from '../../scenario/index.js';
 import type { CliArgs } from '../args.js';
-import { installInterruptHandlers } from '../interrupts.js';
+import { installInterruptHandlers, untilStopped } from '../interrupts.js';
 import { createProgress } from '../progress.js';
 import { MESHDRILL_VERSION } from '../version.js';
 import { connectPorts } from '../wiring.js';
@@ -108,9 +108,9 @@ async function runOnce(
     repeat: args.repeat,
   });
   const target = createTarget(args.target, { workDir, settings: args.targetOpts });
-  let exitCode: number;
+  let suite: Awaited<ReturnType<typeof runSuite>>;
   try {
-    const result = await runSuite({
+    suite = await runSuite({
       runId: run.runId,
       journal,
       target,
@@ -125,7 +125,6 @@ async function runOnce(
       onProgress: (message) => journal.append({ type: 'log', level: 'info', message }),
       ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
     });
-    exitCode = result.exitCode;
   } finally {
     progress.stop();
     interrupts.dispose();
@@ -133,8 +132,21 @@ async function runOnce(
   const reports = await writeReports(run.outDir);
   for (const failure of reports.failed)
     console.error(`warning: the ${failure.reporter} reporter failed: ${failure.error}`);
+  const { exitCode } = suite;
   printSummary(reports.results, run.outDir, exitCode);
-  if (!args.keepTarget) await rm(workDir, { recursive: true, force: true });
+  if (args.keepTarget && target.livesWithProcess) {
+    // This target cannot outlive the process: keep it by staying in the foreground, as `cluster up` does.
+    if (suite.keptEnvironment && exitCode !== EXIT_CODES.interrupted) {
+      console.log(
+        `the ${target.name} target stays up for inspection: export KUBECONFIG=${suite.keptEnvironment.kubeconfigPath}` +
+          `   # Ctrl-C stops it`,
+      );
+      await untilStopped();
+      console.error(`stopping the ${target.name} target…`);
+    }
+    await target.teardown();
+  }
+  if (!args.keepTarget || target.livesWithProcess) await rm(workDir, { recursive: true, force: true });
   return exitCode;
 }
 

@@ -1,0 +1,95 @@
+// `meshdrill run --keep-target` on the local target: the target cannot outlive the process, so the command stays
+// in the foreground with the cluster up (real kubectl reaches it) until SIGINT, then stops every process it
+// started. Each descendant PID is collected from /proc while the target is up and checked with kill(pid, 0).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect } from 'chai';
+import { run } from '../../harness/exec/index.js';
+import { isAlive } from '../../clusters/local/kubelet/index.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SCENARIO = 'test/fixtures/scenarios/quick/scale-to-zero.yaml';
+
+/** Every live process whose parent chain reaches `root`. */
+function descendantsOf(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command in parentheses, which may itself contain spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out: number[] = [];
+  for (const pid of parents.keys()) {
+    let p: number | undefined = pid;
+    for (let hops = 0; p !== undefined && p > 1 && hops < 64; hops++) {
+      p = parents.get(p);
+      if (p === root) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+describe('meshdrill run --keep-target on the local target', function () {
+  this.timeout(240_000);
+
+  it('stays in the foreground with the cluster reachable, and SIGINT stops every process it started', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'meshdrill-keep-'));
+    const child = spawn(
+      process.execPath,
+      ['bin/meshdrill.js', 'run', SCENARIO, '--keep-target', '--out', out],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const deadline = Date.now() + 200_000;
+      let kubeconfig: string | undefined;
+      while (!kubeconfig && Date.now() < deadline && child.exitCode === null) {
+        kubeconfig = /stays up for inspection: export KUBECONFIG=(\S+)/.exec(stdout)?.[1];
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(kubeconfig, `the run did not keep its target:\n${stdout}\n${stderr.slice(-3000)}`).to.be.a(
+        'string',
+      );
+      expect(stdout).to.match(/PASSED/);
+
+      const pids = descendantsOf(child.pid as number);
+      expect(pids.length, 'the kept target runs processes (Prometheus, istiod, pods)').to.be.greaterThan(3);
+      const nodes = await run('kubectl', ['get', 'pods', '-n', 'istio-system', '--no-headers'], {
+        env: { KUBECONFIG: kubeconfig as string },
+        timeoutMs: 20_000,
+      });
+      expect(nodes.exitCode, nodes.stderr).to.equal(0);
+      expect(nodes.stdout).to.match(/istiod-\S+\s+1\/1\s+Running/);
+
+      child.kill('SIGINT');
+      expect(await exited).to.equal(0);
+      for (const pid of pids) expect(isAlive(pid), `pid ${pid} survived`).to.equal(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
