@@ -130,7 +130,7 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
   const derived: Record<PhaseName, number> = {
     provision: ms(undefined, DEFAULTS.provisionMs),
     deploy: readyTimeoutMs + ms(undefined, 60_000),
-    // Starting load also waits (up to twice the steady-state duration) for the signals to settle.
+    // Starting load; the engine adds its settle budget (the signals' look-back) to this deadline.
     load: ms(undefined, DEFAULTS.loadMs) + 2 * steadyStateMs,
     'steady-state': steadyStateMs + ms(undefined, 60_000),
     // A fault that waits for its moment (certificate-expiry) may take up to its maxWait to inject.
