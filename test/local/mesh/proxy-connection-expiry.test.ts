@@ -3,9 +3,8 @@
 // a new connection fails (503 UF,URX). A DestinationRule `maxConnectionDuration` replaces connections, so expiry
 // then reaches traffic. Sidecars are real child processes on loopback.
 
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -14,13 +13,10 @@ import {
   generateCacerts,
   loadPluggedInAuthority,
 } from '../../../clusters/local/mesh/ca/index.js';
-import {
-  buildProxyConfig,
-  type MeshSnapshot,
-  proxyNodeForPod,
-} from '../../../clusters/local/mesh/config/index.js';
+import type { MeshSnapshot } from '../../../clusters/local/mesh/config/index.js';
+import type { KubeObject } from '../../../harness/model/kube-object.js';
 import { istio, pod, service, snapshot } from './fixtures.js';
-import { issueCerts, type ProxyChild, startProxyChild, viaProxy, writeConfig } from './proxy-harness.js';
+import { type ProxyChild, startApp, startPodSidecar, viaProxy } from './proxy-harness.js';
 
 const NS = 'expiry';
 const CLIENT_IP = '127.42.1.11';
@@ -56,41 +52,21 @@ describe('sidecar connections across certificate expiry (child processes, real m
     ],
   });
 
-  async function startApp(ip: string): Promise<void> {
-    const app = http.createServer((_req, res) => res.end(`hello from ${ip}`));
-    app.listen(8080, ip);
-    await once(app, 'listening');
-    apps.push(app);
-  }
-
-  async function startSidecar(p: typeof clientPod, sa: string): Promise<ProxyChild> {
-    const name = String(p.metadata.name);
-    const certDir = join(dir, name, 'certs');
-    await issueCerts(ca, certDir, NS, sa, CERT_TTL_MS);
-    const configFile = join(dir, name, 'config.json');
-    writeConfig(
-      configFile,
-      buildProxyConfig({ snapshot: world, node: proxyNodeForPod(p, 'sidecar'), version: '1' }),
+  const startSidecar = (p: KubeObject, serviceAccount: string): Promise<ProxyChild> =>
+    startPodSidecar({ world, pod: p, serviceAccount, certTtlMs: CERT_TTL_MS, authority: ca, dir }).then(
+      (child) => {
+        children.push(child);
+        return child;
+      },
     );
-    const child = await startProxyChild({
-      podIP: String((p.status as { podIP: string }).podIP),
-      podName: name,
-      namespace: NS,
-      serviceAccount: sa,
-      configFile,
-      certDir,
-    });
-    children.push(child);
-    return child;
-  }
 
   let expiresAt: number;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'meshdrill-expiry-'));
     ca = await loadPluggedInAuthority(await generateCacerts({ intermediateValidityMs: 3600_000 }));
-    await startApp(KEPT_IP);
-    await startApp(RECYCLED_IP);
+    for (const ip of [KEPT_IP, RECYCLED_IP])
+      apps.push(await startApp(ip, (_req, res) => res.end(`hello from ${ip}`)));
     expiresAt = Date.now() + CERT_TTL_MS;
     await Promise.all([
       startSidecar(clientPod, 'client'),

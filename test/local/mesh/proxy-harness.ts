@@ -7,7 +7,13 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { CertificateAuthority } from '../../../clusters/local/mesh/ca/index.js';
 import { createWorkloadCsr, spiffeId } from '../../../clusters/local/mesh/ca/index.js';
+import {
+  buildProxyConfig,
+  type MeshSnapshot,
+  proxyNodeForPod,
+} from '../../../clusters/local/mesh/config/index.js';
 import type { ProxyConfig } from '../../../clusters/local/mesh/model/proxy-config.js';
+import type { KubeObject } from '../../../harness/model/kube-object.js';
 
 const MAIN = new URL('../../../clusters/local/mesh/proxy/main.ts', import.meta.url).pathname;
 
@@ -181,4 +187,44 @@ export async function waitForOutput(child: ProxyChild, pattern: RegExp, timeoutM
   throw new Error(
     `output of ${child.podIP} did not match ${pattern} within ${timeoutMs} ms:\n${child.output().slice(-2000)}`,
   );
+}
+
+/** An app on `ip:8080` (where the sidecar forwards inbound traffic), answering with `handler`. */
+export async function startApp(ip: string, handler: http.RequestListener): Promise<http.Server> {
+  const app = http.createServer(handler);
+  app.listen(8080, ip);
+  await new Promise<void>((resolve) => app.once('listening', () => resolve()));
+  return app;
+}
+
+/**
+ * A pod's sidecar as istiod would set it up: certificates from `authority` (life `certTtlMs`), the configuration
+ * built from `world` for this pod, then the proxy program started as a child on the pod's IP.
+ */
+export async function startPodSidecar(options: {
+  world: MeshSnapshot;
+  pod: KubeObject;
+  serviceAccount: string;
+  certTtlMs: number;
+  authority: CertificateAuthority;
+  dir: string;
+}): Promise<ProxyChild> {
+  const { pod } = options;
+  const name = String(pod.metadata.name);
+  const namespace = String(pod.metadata.namespace);
+  const certDir = join(options.dir, name, 'certs');
+  await issueCerts(options.authority, certDir, namespace, options.serviceAccount, options.certTtlMs);
+  const configFile = join(options.dir, name, 'config.json');
+  writeConfig(
+    configFile,
+    buildProxyConfig({ snapshot: options.world, node: proxyNodeForPod(pod, 'sidecar'), version: '1' }),
+  );
+  return startProxyChild({
+    podIP: String((pod.status as { podIP: string }).podIP),
+    podName: name,
+    namespace,
+    serviceAccount: options.serviceAccount,
+    configFile,
+    certDir,
+  });
 }

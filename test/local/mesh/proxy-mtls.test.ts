@@ -2,7 +2,6 @@
 // mTLS success, expired / unknown-CA peers → 503 UF,URX at reporter="source" only, STRICT vs PERMISSIVE,
 // NR/NC local replies, the access log, and metric names/labels/buckets from ISTIO-FACTS.md.
 
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,22 +13,18 @@ import {
   generateCacerts,
   loadPluggedInAuthority,
 } from '../../../clusters/local/mesh/ca/index.js';
-import {
-  buildProxyConfig,
-  type MeshSnapshot,
-  proxyNodeForPod,
-} from '../../../clusters/local/mesh/config/index.js';
+import type { MeshSnapshot } from '../../../clusters/local/mesh/config/index.js';
 import { DURATION_BUCKETS_MS, ISTIO_LABELS } from '../../../clusters/local/mesh/proxy/stats.js';
+import type { KubeObject } from '../../../harness/model/kube-object.js';
 import { istio, pod, service, snapshot } from './fixtures.js';
 import {
   fetchText,
-  issueCerts,
   type ProxyChild,
-  startProxyChild,
+  startApp,
+  startPodSidecar,
   sumMetric,
   viaProxy,
   waitForOutput,
-  writeConfig,
 } from './proxy-harness.js';
 
 const NS = 'mtls';
@@ -83,40 +78,23 @@ describe('sidecar proxy pairs (child processes, real mTLS)', function () {
     peerAuthentications: [strictPa],
   });
 
-  async function startApp(ip: string): Promise<void> {
-    const app = http.createServer((req, res) => {
-      appHits += 1;
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end(`hello from ${ip} path=${req.url}`);
-    });
-    app.listen(8080, ip);
-    await once(app, 'listening');
-    apps.push(app);
+  async function startEcho(ip: string): Promise<void> {
+    apps.push(
+      await startApp(ip, (req, res) => {
+        appHits += 1;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`hello from ${ip} path=${req.url}`);
+      }),
+    );
   }
 
   async function startSidecar(
-    p: typeof clientPod,
-    sa: string,
+    p: KubeObject,
+    serviceAccount: string,
     certTtlMs: number,
     authority: CertificateAuthority,
   ) {
-    const podIP = String((p.status as { podIP: string }).podIP);
-    const name = String(p.metadata.name);
-    const certDir = join(dir, name, 'certs');
-    await issueCerts(authority, certDir, NS, sa, certTtlMs);
-    const configFile = join(dir, name, 'config.json');
-    writeConfig(
-      configFile,
-      buildProxyConfig({ snapshot: world, node: proxyNodeForPod(p, 'sidecar'), version: '1' }),
-    );
-    const child = await startProxyChild({
-      podIP,
-      podName: name,
-      namespace: NS,
-      serviceAccount: sa,
-      configFile,
-      certDir,
-    });
+    const child = await startPodSidecar({ world, pod: p, serviceAccount, certTtlMs, authority, dir });
     children.push(child);
     return child;
   }
@@ -131,7 +109,7 @@ describe('sidecar proxy pairs (child processes, real mTLS)', function () {
     dir = mkdtempSync(join(tmpdir(), 'meshdrill-mtls-'));
     ca = await loadPluggedInAuthority(await generateCacerts({ intermediateValidityMs: 3600_000 }));
     const otherCa = await createSelfSignedAuthority();
-    for (const ip of [SERVER_IP, EXPIRED_IP, FOREIGN_IP, STRICT_IP]) await startApp(ip);
+    for (const ip of [SERVER_IP, EXPIRED_IP, FOREIGN_IP, STRICT_IP]) await startEcho(ip);
     [client, server, expired, foreign, strict] = await Promise.all([
       startSidecar(clientPod, 'client', 3600_000, ca),
       startSidecar(serverPod, 'reviews', 3600_000, ca),
