@@ -27,7 +27,11 @@ export interface TargetEnvironment {
   timings: Record<string, number>;
   /** Directories put first on PATH for runbook steps (e.g. the local target's istioctl). */
   binDirs: string[];
-  /** Scrape and rule-evaluation intervals, for alert detection floors. */
+  /**
+   * The scrape and rule-evaluation intervals the target configured. Alert floors are computed from the running
+   * Prometheus's own configuration instead (harness/engine/detection-floors.ts), which also covers a Prometheus
+   * the target did not install.
+   */
   prometheus: { scrapeIntervalMs: number; evaluationIntervalMs: number };
   /** Whether faults may be injected here (false on an existing cluster not explicitly allowed). */
   faultsAllowed: boolean;
