@@ -83,11 +83,45 @@ export async function waitForRoute(
   }
 }
 
-export async function applyAll(kube: KubeClient, objects: KubeObject[]): Promise<string[]> {
+/**
+ * An admission webhook the API server cannot reach (istiod still starting after an earlier drill restored it,
+ * or restarting on a real cluster) makes every apply fail with this text from the API server. It is the
+ * environment catching up, not a fault of the scenario, so the deploy phase waits it out until its deadline.
+ */
+export function isWebhookUnavailable(error: unknown): boolean {
+  return error instanceof Error && /failed calling webhook/.test(error.message);
+}
+
+export interface ApplyAllOptions {
+  /** The phase's signal: retries of an unreachable webhook stop when it aborts (deadline or interrupt). */
+  signal?: AbortSignal;
+  retryPollMs?: number;
+  /** Told once per object the first time its apply meets an unreachable webhook. */
+  onWebhookWait?: (object: string, error: Error) => void;
+}
+
+export async function applyAll(
+  kube: KubeClient,
+  objects: KubeObject[],
+  options: ApplyAllOptions = {},
+): Promise<string[]> {
   const applied: string[] = [];
   for (const object of objects) {
-    await kube.apply(object);
-    applied.push(describeObject(keyOf(object)));
+    const name = describeObject(keyOf(object));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await kube.apply(object);
+        break;
+      } catch (error) {
+        if (!options.signal || !isWebhookUnavailable(error)) throw error;
+        if (attempt === 1) options.onWebhookWait?.(name, error as Error);
+        // An aborted wait (the deploy deadline) surfaces the webhook's own error, which says what was missing.
+        await sleep(options.retryPollMs ?? 1000, options.signal).catch(() => {
+          throw error;
+        });
+      }
+    }
+    applied.push(name);
   }
   return applied;
 }

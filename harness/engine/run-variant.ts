@@ -132,12 +132,23 @@ export async function runVariant(
       generated = (await generateManifests(scenario.workload.generate ?? [])).map((o) =>
         labelForRun(o, ctx.runId, scenario.name),
       );
-      await applyAll(ctx.kube, generated);
+      const applyOptions = {
+        signal,
+        retryPollMs: tuning.deployPollMs,
+        onWebhookWait: (object: string, error: Error) =>
+          journal.append({
+            type: 'log',
+            level: 'warn',
+            scenario: scenario.name,
+            message: `deploy: ${object} waits for an admission webhook the API server cannot reach yet (${error.message}); retrying until the deploy deadline`,
+          }),
+      };
+      await applyAll(ctx.kube, generated, applyOptions);
       await runSetupActions(scenario.workload.setup ?? [], faultCtx(signal), {
         timeoutMs: scenario.workload.readyTimeoutMs,
         signal,
       });
-      await applyAll(ctx.kube, buildWorkload(scenario, ctx.runId));
+      await applyAll(ctx.kube, buildWorkload(scenario, ctx.runId), applyOptions);
       await waitForDeployments(ctx.kube, scenario.namespace, signal, tuning.deployPollMs);
       const first = scenario.load.requests[0];
       if (first && !tuning.skipRouteWait) {

@@ -43,8 +43,11 @@ export interface ObjectRef {
 export type ConditionSpec =
   /** True when the instant query returns at least one sample (write the comparison in PromQL). */
   | { kind: 'promql'; query: string }
-  /** True when Prometheus reports the alert firing (`ALERTS{alertname, alertstate="firing"}`). */
-  | { kind: 'alert'; alert: string }
+  /**
+   * True when Prometheus reports the alert firing (`ALERTS{alertname, alertstate="firing"}`) with every label of
+   * `labels`: an alert shared by many services (a burn rate per destination) counts only for this drill's.
+   */
+  | { kind: 'alert'; alert: string; labels?: Record<string, string> }
   /** True when a line of the container's log matches the regular expression. */
   | { kind: 'log'; namespace: string; labelSelector: string; container: string; pattern: string }
   /** True when the field of the matched objects satisfies the comparison (`match` says for how many). */

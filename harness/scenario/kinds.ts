@@ -96,7 +96,7 @@ export const ACTION_RESOLVERS: ActionResolvers = {
 
 export const CONDITION_RESOLVERS: ConditionResolvers = {
   promql: (c, ctx) => ({ kind: 'promql', query: ctx.scaled(c.query) }),
-  alert: (c) => ({ kind: 'alert', alert: c.alert }),
+  alert: (c) => ({ kind: 'alert', alert: c.alert, ...(c.labels ? { labels: c.labels } : {}) }),
   log: (c, ctx) => ({
     kind: 'log',
     namespace: c.namespace ?? ctx.namespace,

@@ -97,6 +97,15 @@ function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
     ...base,
     kind: z.literal('alert'),
     alert: nonEmpty('an alert name'),
+    labels: z
+      .record(z.string(), z.string({ error: 'expected a label value (a string)' }), {
+        error: 'expected a mapping of alert labels to values, such as { namespace: drill-shop }',
+      })
+      .optional()
+      .meta({
+        description:
+          'Only an alert instance carrying every one of these labels counts (scopes a shared alert to this drill).',
+      }),
   });
   const log = z.strictObject({
     ...base,

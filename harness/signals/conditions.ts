@@ -5,7 +5,7 @@ import { request } from 'undici';
 import type { ExecResult } from '../exec/index.js';
 import { type KubeClient, readField } from '../kube/index.js';
 import type { ConditionKind, ConditionSpec } from '../model/scenario.js';
-import type { PrometheusClient } from './prometheus.js';
+import type { FiringAlert, PrometheusClient } from './prometheus.js';
 
 export interface ConditionContext {
   kube: KubeClient;
@@ -33,18 +33,32 @@ const clip = (text: string): string =>
 
 const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
 
+/** `{a="1",b="2"}` without the name label (`__name__` for samples, `alertname` for alerts). */
+function describeLabels(labels: Record<string, string>, nameLabel?: string): string {
+  const pairs = Object.entries(labels)
+    .filter(([k]) => k !== nameLabel)
+    .map(([k, v]) => `${k}="${v}"`);
+  return `{${pairs.join(',')}}`;
+}
+
 function describeSamples(samples: { metric: Record<string, string>; value: number }[]): string {
   if (samples.length === 0) return 'no samples';
   return samples
     .slice(0, 3)
     .map((s) => {
-      const labels = Object.entries(s.metric)
-        .filter(([k]) => k !== '__name__')
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(',');
+      const labels = describeLabels(s.metric, '__name__');
       const name = s.metric.__name__ ?? '';
-      return name || labels ? `${name}{${labels}} ${formatValue(s.value)}` : `value ${formatValue(s.value)}`;
+      return name || labels !== '{}'
+        ? `${name}${labels} ${formatValue(s.value)}`
+        : `value ${formatValue(s.value)}`;
     })
+    .join('; ');
+}
+
+function describeAlerts(alerts: FiringAlert[]): string {
+  return alerts
+    .slice(0, 3)
+    .map((a) => `${a.name}${describeLabels(a.labels, 'alertname')}`)
     .join('; ');
 }
 
@@ -81,8 +95,22 @@ const handlers: { [K in ConditionKind]: Handler<K> } = {
 
   async alert(spec, ctx) {
     const firing = await ctx.prometheus.firingAlerts(ctx.signal);
-    const fired = firing.includes(spec.alert);
-    return { fired, evidence: firing.length ? `firing: ${firing.join(', ')}` : 'no alert firing' };
+    const wanted = Object.entries(spec.labels ?? {});
+    const matches = firing.filter(
+      (a) => a.name === spec.alert && wanted.every(([key, value]) => a.labels[key] === value),
+    );
+    if (matches.length > 0) return { fired: true, evidence: clip(`firing: ${describeAlerts(matches)}`) };
+    const elsewhere = firing.filter((a) => a.name === spec.alert);
+    return {
+      fired: false,
+      evidence: clip(
+        elsewhere.length > 0
+          ? `${spec.alert} fires only for other labels than ${describeLabels(spec.labels ?? {})}: ${describeAlerts(elsewhere)}`
+          : firing.length > 0
+            ? `${spec.alert} not firing; firing: ${[...new Set(firing.map((a) => a.name))].join(', ')}`
+            : 'no alert firing',
+      ),
+    };
   },
 
   async log(spec, ctx) {

@@ -10,12 +10,17 @@ export interface PromSample {
   value: number;
 }
 
+export interface FiringAlert {
+  name: string;
+  labels: Record<string, string>;
+}
+
 export interface PrometheusClient {
   readonly url: string;
   /** Instant query; a vector result becomes samples, a scalar one sample with no labels. */
   query(promql: string, signal?: AbortSignal): Promise<PromSample[]>;
-  /** Names of the alerts currently firing. */
-  firingAlerts(signal?: AbortSignal): Promise<string[]>;
+  /** The alert instances currently firing, with their labels (`alertname` among them). */
+  firingAlerts(signal?: AbortSignal): Promise<FiringAlert[]>;
   /** The running configuration's global scrape and rule-evaluation intervals (`/api/v1/status/config`). */
   ruleTiming(signal?: AbortSignal): Promise<RuleTiming>;
 }
@@ -67,7 +72,7 @@ export function createPrometheusClient(url: string): PrometheusClient {
       );
       return (body.data?.alerts ?? [])
         .filter((a) => a.state === 'firing')
-        .map((a) => a.labels.alertname ?? '');
+        .map((a) => ({ name: a.labels.alertname ?? '', labels: a.labels }));
     },
     async ruleTiming(signal) {
       const body = await get<{ data?: { yaml?: string } }>('/api/v1/status/config', signal);

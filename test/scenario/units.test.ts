@@ -90,7 +90,7 @@ describe('shape issues', () => {
 
   it('suggest the nearest valid field for an unknown one', () => {
     expect(messages({ name: 'a', kind: 'alert', alert: 'X', pol: '1s' })).to.deep.equal([
-      'pol: unknown field "pol" (did you mean "poll"?); valid fields: name, within, poll, kind, alert',
+      'pol: unknown field "pol" (did you mean "poll"?); valid fields: name, within, poll, kind, alert, labels',
     ]);
   });
 

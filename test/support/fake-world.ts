@@ -78,7 +78,8 @@ export class FakeWorld {
     return {
       url: 'http://127.0.0.1:1',
       query: async () => (this.broken ? [{ metric: { __name__: 'fake_errors' }, value: 1 }] : []),
-      firingAlerts: async () => (this.broken ? ['FakeOutage'] : []),
+      firingAlerts: async () =>
+        this.broken ? [{ name: 'FakeOutage', labels: { alertname: 'FakeOutage', namespace: 'fake' } }] : [],
       ruleTiming: async () => ({ scrapeIntervalMs: 1000, evaluationIntervalMs: 1000 }),
     };
   }
