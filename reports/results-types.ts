@@ -31,6 +31,8 @@ export interface RunInfo {
   argv: string[];
   target: string;
   repeat: number;
+  /** How many namespace-isolated drills could run at once (`--parallel`; 1 for older journals). */
+  parallel: number;
   /** Component versions from target-ready (kubernetes, istio, prometheus…). */
   versions: Record<string, string>;
   /** Provisioning step durations in ms (cluster create, Istio install…). */
@@ -126,6 +128,8 @@ export interface DetectionRow {
   /** Fastest the signal could fire (alerts: scrape + evaluation + for + range); null when unknown. */
   floorMs: number | null;
   withinBudget: boolean;
+  /** Measured and reported, not judged (`informational: true` in the scenario). */
+  informational: boolean;
   evidence: string;
 }
 

@@ -63,6 +63,7 @@ function newExecution(e: EventOf<'scenario-start'>): Execution {
         ttdMs: null,
         floorMs: s.floorMs ?? null,
         withinBudget: false,
+        informational: s.informational ?? false,
         evidence: '',
       })),
       efficacy: [],
@@ -252,6 +253,7 @@ function applyCondition(r: ScenarioResult, e: EventOf<'condition'>): void {
       ttdMs: null,
       floorMs: null,
       withinBudget: false,
+      informational: false,
       evidence: '',
     };
     r.detection.push(row);
@@ -302,6 +304,7 @@ function buildRunInfo(events: readonly JournalEvent[]): RunInfo {
     argv: start?.argv ?? [],
     target: ready?.target ?? start?.target ?? 'unknown',
     repeat: start?.repeat ?? 1,
+    parallel: start?.parallel ?? 1,
     versions: ready?.versions ?? {},
     timings: ready?.timings ?? {},
     prometheusUrl: ready?.prometheusUrl ?? null,

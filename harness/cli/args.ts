@@ -7,6 +7,7 @@ export const OPTIONS = {
   target: { type: 'string' },
   out: { type: 'string' },
   repeat: { type: 'string' },
+  parallel: { type: 'string' },
   runbook: { type: 'string' },
   istio: { type: 'string', multiple: true },
   'target-opt': { type: 'string', multiple: true },
@@ -30,6 +31,8 @@ export interface CliArgs {
   target: string;
   out?: string;
   repeat: number;
+  /** How many `isolation: namespace` drills may run at once. */
+  parallel: number;
   runbook?: string;
   istio: string[];
   targetOpts: Record<string, string>;
@@ -66,6 +69,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) {
     throw invalidInput(`--repeat: expected a whole number from 1 to 100, got "${values.repeat}"`);
   }
+  const parallel = values.parallel === undefined ? 1 : Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) {
+    throw invalidInput(`--parallel: expected a whole number from 1 to 16, got "${values.parallel}"`);
+  }
   const targetOpts: Record<string, string> = {};
   for (const pair of values['target-opt'] ?? []) {
     const at = pair.indexOf('=');
@@ -81,6 +88,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     positionals: rest,
     target,
     repeat,
+    parallel,
     istio: values.istio ?? [],
     targetOpts,
     keepTarget: values['keep-target'] ?? false,

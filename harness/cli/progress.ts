@@ -6,7 +6,15 @@ import { formatDuration } from '../util/duration.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
-export function createProgress(mode: ProgressMode, out: NodeJS.WriteStream = process.stderr) {
+/**
+ * `interleaved`: drills run side by side (`--parallel`), so each line of a drill starts with its
+ * `scenario/variant` to keep the lines of one drill findable.
+ */
+export function createProgress(
+  mode: ProgressMode,
+  out: NodeJS.WriteStream = process.stderr,
+  options: { interleaved?: boolean } = {},
+) {
   let phase = '';
   let phaseStarted = Date.now();
   let scenario = '';
@@ -18,9 +26,10 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WriteStream = pro
     if (lineShown) out.write('\r\x1b[2K');
     lineShown = false;
   };
+  let prefix = '';
   const say = (text: string): void => {
     if (mode === 'tty') clearLine();
-    out.write(`${text}\n`);
+    out.write(`${prefix}${text}\n`);
   };
   const status = (): void => {
     if (mode !== 'tty' || !phase) return;
@@ -39,6 +48,13 @@ export function createProgress(mode: ProgressMode, out: NodeJS.WriteStream = pro
         process.stdout.write(`${JSON.stringify(event)}\n`);
         return;
       }
+      prefix = !options.interleaved
+        ? ''
+        : 'variant' in event
+          ? `${event.scenario}/${event.variant} │ `
+          : event.type === 'log' && event.scenario
+            ? `${event.scenario} │ `
+            : '';
       switch (event.type) {
         case 'scenario-start':
           scenario = `${event.scenario}/${event.variant}`;

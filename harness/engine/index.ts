@@ -3,3 +3,4 @@ export { type SuiteOptions, type SuiteResult, exitCodeFor, runSuite, worstOutcom
 export { runVariant, type VariantResult } from './run-variant.js';
 export * from './ports.js';
 export { PhaseRunner, sleep, Interrupted, PhaseTimeout, StopScenario } from './phase-runner.js';
+export { type DrillClaims, findSideBySideClashes, runScheduled } from './schedule.js';

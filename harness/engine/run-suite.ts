@@ -8,6 +8,7 @@ import { EXIT_CODES, MeshdrillError, type Outcome, type ResolvedScenario } from 
 import { Interrupted } from './phase-runner.js';
 import type { EngineContext } from './ports.js';
 import { runVariant } from './run-variant.js';
+import { runScheduled } from './schedule.js';
 
 export interface SuiteOptions {
   runId: string;
@@ -15,6 +16,8 @@ export interface SuiteOptions {
   target: Target;
   scenarios: ResolvedScenario[];
   repeat: number;
+  /** How many `isolation: namespace` drills may run at once (default 1); `cluster` ones always run alone. */
+  parallel?: number;
   workDir: string;
   ruleFiles: string[];
   settings: Record<string, string>;
@@ -104,7 +107,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     const ports = options.connect(env);
     kube = ports.kube;
     const ctx: EngineContext = { ...ports, runId: options.runId, journal, interrupt: options.interrupt };
-    for (const scenario of options.scenarios) {
+    // A scenario's variants share its namespace, so they run one after the other within its turn.
+    const runScenario = async (scenario: ResolvedScenario): Promise<void> => {
       for (const variant of scenario.variants) {
         for (let iteration = 1; iteration <= options.repeat; iteration++) {
           if (options.interrupt.aborted) throw new Interrupted();
@@ -113,7 +117,17 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
           if (result.outcome === 'interrupted') throw new Interrupted();
         }
       }
-    }
+    };
+    await runScheduled(
+      options.scenarios,
+      {
+        parallel: options.parallel ?? 1,
+        shares: (scenario) => scenario.isolation === 'namespace',
+        stopped: () => options.interrupt.aborted,
+      },
+      runScenario,
+    );
+    if (options.interrupt.aborted) throw new Interrupted();
   } catch (error) {
     const outcome: Outcome =
       error instanceof Interrupted || options.interrupt.aborted ? 'interrupted' : 'error';

@@ -92,6 +92,7 @@ export async function runVariant(
         kind: s.kind,
         withinMs: s.withinMs,
         ...(floorMs === undefined ? {} : { floorMs }),
+        ...(s.informational ? { informational: true } : {}),
       };
     }),
     recovery: {
@@ -240,6 +241,7 @@ export async function runVariant(
           passed: evidence === undefined,
           message:
             evidence === undefined ? 'no false positive' : `FALSE POSITIVE before any fault: ${evidence}`,
+          ...(s.informational ? { informational: true } : {}),
         });
       }
       if (failed) throw new StopScenario('steady state did not hold; the fault was not injected');
@@ -316,6 +318,7 @@ export async function runVariant(
               : `did not fire within ${formatDuration(item.withinMs)}; last observation: ${outcome.evidence}`,
             ...(outcome.afterMs === undefined ? {} : { measured: outcome.afterMs }),
             limit: item.withinMs,
+            ...('informational' in item && item.informational ? { informational: true } : {}),
           });
           return outcome.fired;
         }),

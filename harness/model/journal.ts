@@ -29,6 +29,8 @@ export type JournalEvent =
       argv: string[];
       target: string;
       repeat: number;
+      /** `--parallel`: how many namespace-isolated drills could run at once (absent in older journals: 1). */
+      parallel?: number;
     })
   | (Base & {
       type: 'target-ready';
@@ -47,7 +49,8 @@ export type JournalEvent =
       expect: ScenarioVariant['expect'];
       faultKind: string;
       slos: SloThreshold[];
-      signals: { name: string; kind: string; withinMs: number; floorMs?: number }[];
+      /** `informational`: measured and reported, never judged (absent: judged). */
+      signals: { name: string; kind: string; withinMs: number; floorMs?: number; informational?: boolean }[];
       recovery: {
         budgetMs: number;
         verifyMs: number;

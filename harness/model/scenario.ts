@@ -70,6 +70,8 @@ export type ConditionKind = ConditionSpec['kind'];
 export type SignalSpec = ConditionSpec & {
   name: string;
   withinMs: number;
+  /** Measured and reported, never judged: its assertions are informational. */
+  informational?: boolean;
   /** Poll interval while waiting. */
   pollMs: number;
 };
@@ -142,6 +144,11 @@ export interface ResolvedScenario {
   file: string;
   /** The factor applied to every duration below (and to `${scaled:…}` in queries). */
   timeScale: number;
+  /**
+   * `cluster`: the drill changes what every workload shares and runs alone. `namespace`: it stays in its own
+   * namespace and may run beside other such drills (`--parallel`).
+   */
+  isolation: 'cluster' | 'namespace';
   namespace: string;
   workload: {
     manifests: KubeObject[];

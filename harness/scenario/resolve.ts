@@ -110,7 +110,10 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     pollMs: poll(c.poll),
   });
   const efficacy: EfficacyCheck[] = (s.efficacy ?? []).map((c) => condition(c, DEFAULTS.efficacyWithinMs));
-  const signals: SignalSpec[] = (s.detect ?? []).map((c) => condition(c, DEFAULTS.detectWithinMs));
+  const signals: SignalSpec[] = (s.detect ?? []).map((c) => ({
+    ...condition(c, DEFAULTS.detectWithinMs),
+    ...(c.informational ? { informational: true } : {}),
+  }));
 
   const fault = resolveFault(s.fault, kinds);
 
@@ -196,6 +199,7 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     description: spec.metadata.description ?? '',
     file: ctx.file,
     timeScale: scale,
+    isolation: s.isolation ?? 'cluster',
     namespace,
     workload: {
       manifests: s.workload.manifests.flatMap((ref) => (ref.generate === undefined ? manifests(ref) : [])),

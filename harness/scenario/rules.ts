@@ -10,7 +10,7 @@ import type { ExternalFiles } from './external-files.js';
 import { KNOWN_API_VERSIONS, apiGroupOf } from './object-refs.js';
 import { describeValue, formatPath, type Problem } from './problem.js';
 import { listManifestRefs, listObjectRefs, listRunbookRefs } from './refs.js';
-import { resolveRelative } from './resolve.js';
+import { namespaceFor, resolveRelative } from './resolve.js';
 import { collectStrings, findInvalidScaled } from './scaled.js';
 import type { DataPath, Finding } from './shape-issues.js';
 import type { ConditionSpecInput, RecoveryConditionInput, ScenarioSpec } from './spec.js';
@@ -531,6 +531,70 @@ const stagesMatchExecutor: Rule = {
   },
 };
 
+/**
+ * A drill that may run beside others must not reach outside its namespace, and its alert signals must tell its
+ * own alert instances from theirs. The runbook cannot be checked: docs/scenario-format.md says what it may do.
+ */
+const namespaceIsolationHolds: Rule = {
+  name: 'namespace-isolation-holds',
+  summary:
+    'isolation: namespace keeps the fault, setup and generated objects in the drill namespace and scopes every alert signal with labels',
+  check: (ctx) => {
+    const s = ctx.spec.spec;
+    if (s.isolation !== 'namespace') return [];
+    const namespace = s.workload.namespace ?? namespaceFor(ctx.spec.metadata.name);
+    const rule = 'namespace-isolation-holds';
+    const outside = (where: string, got: string) =>
+      `expected ${where} in the drill's namespace ${namespace} (isolation: namespace), got ${got}; keep it in the namespace or set isolation: cluster`;
+    const findings: RuleFinding[] = [];
+    if (s.fault.kind === 'certificate-expiry')
+      findings.push({
+        path: ['spec', 'fault', 'kind'],
+        message:
+          "expected a fault that stays in the drill's namespace (isolation: namespace), got certificate-expiry, which expires the mesh's CA; set isolation: cluster",
+      });
+    s.workload.manifests.forEach((m, i) => {
+      if (m.generate !== undefined)
+        findings.push({
+          path: ['spec', 'workload', 'manifests', i, 'generate'],
+          message: outside('generated objects', `generate: ${m.generate} (it writes to istio-system)`),
+        });
+    });
+    for (const use of listObjectRefs(ctx.spec)) {
+      if (!use.mustSelect || use.ref.namespace === undefined || use.ref.namespace === namespace) continue;
+      findings.push({ path: [...use.path, 'namespace'], message: outside('the target', use.ref.namespace) });
+    }
+    for (const use of listManifestRefs(ctx.spec).filter((u) => u.single)) {
+      for (const { value, at } of objectsOf(ctx, use)) {
+        const object = value as {
+          metadata?: { namespace?: unknown };
+          spec?: { selector?: { namespaces?: unknown } };
+        } | null;
+        const own = object?.metadata?.namespace;
+        if (typeof own === 'string' && own !== namespace)
+          findings.push(findingAt(at, outside('the object', `metadata.namespace ${own}`), rule));
+        const selected = object?.spec?.selector?.namespaces;
+        if (Array.isArray(selected) && selected.some((n) => n !== namespace))
+          findings.push(
+            findingAt(
+              at,
+              outside('every selected namespace', `spec.selector.namespaces ${JSON.stringify(selected)}`),
+              rule,
+            ),
+          );
+      }
+    }
+    for (const { c, path } of conditions(ctx.spec)) {
+      if (c.kind === 'alert' && Object.keys(c.labels ?? {}).length === 0)
+        findings.push({
+          path: [...path, 'labels'],
+          message: `expected labels that name this drill's instances of ${c.alert} (such as { namespace: ${namespace} }), got none: beside other drills, their ${c.alert} would count as this drill's`,
+        });
+    }
+    return findings;
+  },
+};
+
 const alertRulesExist: Rule = {
   name: 'alert-rules-exist',
   summary: 'every alertRules file exists (relative to the scenario file)',
@@ -687,6 +751,7 @@ export const RULES: readonly Rule[] = [
   requestWeightsPositive,
   stagesMatchExecutor,
   alertRulesExist,
+  namespaceIsolationHolds,
   scaledDurationValid,
   patternsCompile,
   conditionValuePresent,

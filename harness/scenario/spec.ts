@@ -152,6 +152,21 @@ export const conditionSchema = conditionKinds({
   poll: durationSchema.optional(),
 });
 
+/** A detection signal: a condition with a budget, which may be on trial (measured and reported, not judged). */
+export const detectSchema = conditionKinds({
+  name: dnsLabel,
+  within: durationSchema.optional(),
+  poll: durationSchema.optional(),
+  informational: z
+    .boolean({ error: 'expected true or false' })
+    .optional()
+    .meta({
+      description:
+        'true: the signal is measured and reported (time to detect, false positives) but never fails the run — ' +
+        'for a signal on trial, or one the drill shows to be unreliable.',
+    }),
+});
+
 /** A recovery condition: a detect item without `within` (the recovery budget bounds it). */
 export const recoveryConditionSchema = conditionKinds({
   name: dnsLabel,
@@ -280,6 +295,15 @@ export const scenarioSpecSchema = z
           { error: 'expected a positive number or { local, kind, existing }' },
         )
         .optional(),
+      isolation: z
+        .enum(['cluster', 'namespace'], { error: 'expected "cluster" or "namespace"' })
+        .meta({
+          description:
+            'cluster (the default): the drill changes what all workloads share (istiod, the CA, the gateway) and ' +
+            'runs alone. namespace: its fault, setup and runbook stay in its own namespace and its alert signals ' +
+            'are scoped by labels, so `meshdrill run --parallel N` may run it beside other such drills.',
+        })
+        .optional(),
       workload: z.strictObject({
         namespace: dnsLabel.optional(),
         injection: z.boolean().optional(),
@@ -306,7 +330,7 @@ export const scenarioSpecSchema = z
         .optional(),
       fault: faultSchema,
       efficacy: z.array(conditionSchema).optional(),
-      detect: z.array(conditionSchema).optional(),
+      detect: z.array(detectSchema).optional(),
       runbook: runbookOrNone,
       recovery: z.strictObject({
         budget: durationSchema,
@@ -332,6 +356,7 @@ export const scenarioSpecSchema = z
 export type ScenarioSpec = z.infer<typeof scenarioSpecSchema>;
 export type ConditionSpecInput = z.infer<typeof conditionSchema>;
 export type RecoveryConditionInput = z.infer<typeof recoveryConditionSchema>;
+export type DetectInput = z.infer<typeof detectSchema>;
 export type FaultSpecInput = z.infer<typeof faultSchema>;
 export type KubeActionInput = z.infer<typeof kubeActionSchema>;
 export type ManifestRefInput = z.infer<typeof manifestRefSchema>;

@@ -22,11 +22,13 @@ const OUTPUT_CHARS = 4000;
 function renderDetection(r: ScenarioResult): SafeHtml {
   if (r.detection.length === 0) return html`<p class="muted">No detection signals declared.</p>`;
   const rows = r.detection.map((d) => {
-    const status = !d.fired
-      ? html`<span class="badge bad">missed</span>`
+    const bad = d.informational ? 'muted' : 'bad';
+    const verdict = !d.fired
+      ? html`<span class="badge ${bad}">missed</span>`
       : d.withinBudget
         ? html`<span class="badge ok">in budget</span>`
-        : html`<span class="badge bad">late</span>`;
+        : html`<span class="badge ${bad}">late</span>`;
+    const status = d.informational ? html`${verdict}<div class="sub">on trial, not judged</div>` : verdict;
     const headroom =
       d.floorMs !== null && d.ttdMs !== null ? `${formatMs(d.ttdMs - d.floorMs)} above floor` : '';
     return html`<tr><td><strong>${d.signal}</strong></td><td>${d.kind}</td><td class="num">${formatMs(d.budgetMs)}</td><td class="num">${formatMs(d.ttdMs)}</td><td class="num">${formatMs(d.floorMs)}<div class="sub">${headroom}</div></td><td>${status}</td><td class="evidence"><code>${d.evidence}</code></td></tr>`;

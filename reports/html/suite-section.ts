@@ -47,7 +47,7 @@ export function renderEnvironment(results: Results): SafeHtml {
   );
   return html`<section class="card" id="environment"><h2>Environment</h2>
 <div class="grid3">
-<dl class="facts"><div><dt>run</dt><dd><code>${run.runId}</code></dd></div><div><dt>target</dt><dd>${run.target}</dd></div><div><dt>meshdrill</dt><dd>${run.meshdrillVersion}</dd></div><div><dt>started</dt><dd>${formatTime(run.startedAt)}</dd></div><div><dt>took</dt><dd>${formatMs(run.durationMs)}</dd></div><div><dt>command</dt><dd><code>meshdrill ${run.argv.join(' ')}</code></dd></div><div><dt>repeat</dt><dd>${run.repeat}</dd></div></dl>
+<dl class="facts"><div><dt>run</dt><dd><code>${run.runId}</code></dd></div><div><dt>target</dt><dd>${run.target}</dd></div><div><dt>meshdrill</dt><dd>${run.meshdrillVersion}</dd></div><div><dt>started</dt><dd>${formatTime(run.startedAt)}</dd></div><div><dt>took</dt><dd>${formatMs(run.durationMs)}</dd></div><div><dt>command</dt><dd><code>meshdrill ${run.argv.join(' ')}</code></dd></div><div><dt>repeat</dt><dd>${run.repeat}</dd></div><div><dt>drills at once</dt><dd>${run.parallel}</dd></div></dl>
 <div><h3>Versions</h3><table>${versions.length > 0 ? versions : html`<tr><td class="muted">not reported</td></tr>`}</table></div>
 <div><h3>Provisioning</h3><table>${timings.length > 0 ? timings : html`<tr><td class="muted">not reported</td></tr>`}</table></div>
 </div></section>`;

@@ -94,6 +94,34 @@ describe('engine: a suite on the fake world', function () {
     expect(result.exitCode).to.equal(EXIT_CODES.assertionFailed);
   });
 
+  it('reports a signal on trial that never fires without failing the drill; judged, the same miss fails it', async () => {
+    const trial = (informational: boolean) =>
+      fakeScenario({
+        signals: [
+          { name: 'errors-visible', kind: 'promql', query: 'fake_errors > 0', withinMs: 3000, pollMs: 200 },
+          {
+            name: 'memory-alert',
+            kind: 'alert',
+            alert: 'ProxyMemoryHigh',
+            withinMs: 1500,
+            pollMs: 200,
+            ...(informational ? { informational: true } : {}),
+          },
+        ],
+      });
+    const onTrial = await runOn(new FakeWorld(), [trial(true)]);
+    const missed = byId(onTrial.events, 'detect:memory-alert');
+    expect(missed?.passed).to.equal(false);
+    expect(missed?.informational).to.equal(true);
+    expect(onTrial.result.exitCode).to.equal(EXIT_CODES.passed);
+    const start = onTrial.events.find((e) => e.type === 'scenario-start');
+    expect(start?.type === 'scenario-start' && start.signals[1]).to.include({ informational: true });
+
+    const judged = await runOn(new FakeWorld(), [trial(false)]);
+    expect(byId(judged.events, 'detect:memory-alert')?.informational).to.equal(undefined);
+    expect(judged.result.exitCode).to.equal(EXIT_CODES.assertionFailed);
+  });
+
   it('runs teardown after a failure: steady state broken, no fault injected, namespace deleted', async () => {
     const world = new FakeWorld();
     // A fault already present before the drill: steady state cannot hold and signals fire early.

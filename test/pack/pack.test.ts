@@ -21,7 +21,7 @@ describe('the scenario pack on the local target', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'meshdrill-pack-'));
-    const result = await run('./bin/meshdrill.js', ['run', 'scenarios/', '--out', dir], {
+    const result = await run('./bin/meshdrill.js', ['run', 'scenarios/', '--parallel', '3', '--out', dir], {
       cwd: ROOT,
       timeoutMs: PACK_TIMEOUT_MS,
     });

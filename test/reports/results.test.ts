@@ -38,6 +38,7 @@ describe('reports/results: the journal folded into results.json', () => {
         ttdMs: 4200,
         floorMs: 2000,
         withinBudget: true,
+        informational: false,
         evidence: s.detection[0]?.evidence,
       },
       {
@@ -48,6 +49,7 @@ describe('reports/results: the journal folded into results.json', () => {
         ttdMs: 14800,
         floorMs: 9500,
         withinBudget: true,
+        informational: false,
         evidence: s.detection[1]?.evidence,
       },
     ]);

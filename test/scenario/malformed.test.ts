@@ -29,7 +29,7 @@ const TABLE: [string, string[]][] = [
   [
     '04-unknown-field.yaml',
     [
-      'scenarios/invalid/04-unknown-field.yaml:21:7 detect[0].withn: unknown field "withn" (did you mean "within"?); valid fields: name, within, poll, kind, query',
+      'scenarios/invalid/04-unknown-field.yaml:21:7 detect[0].withn: unknown field "withn" (did you mean "within"?); valid fields: name, within, poll, informational, kind, query',
     ],
   ],
   [
@@ -233,6 +233,14 @@ const TABLE: [string, string[]][] = [
       'scenarios/invalid/37-recovery-rules.yaml:28:81 recovery.conditions[0].outputPattern: expected a regular expression, got "(ok" (Invalid regular expression: /(ok/: Unterminated group)',
       'scenarios/invalid/37-recovery-rules.yaml:29:43 recovery.conditions[1].url: expected a path such as "/healthz" or an http URL on 127.0.0.0/8, got "http://example.com/healthz"',
       'scenarios/invalid/37-recovery-rules.yaml:30:9 recovery.conditions[2].value: expected a value to compare with op ">=", got nothing',
+    ],
+  ],
+  [
+    '38-isolation.yaml',
+    [
+      `scenarios/invalid/38-isolation.yaml:17:9 fault.manifest.inline: expected the object in the drill's namespace drill-broken (isolation: namespace), got metadata.namespace istio-system; keep it in the namespace or set isolation: cluster`,
+      `scenarios/invalid/38-isolation.yaml:17:9 fault.manifest.inline: expected every selected namespace in the drill's namespace drill-broken (isolation: namespace), got spec.selector.namespaces ["istio-system"]; keep it in the namespace or set isolation: cluster`,
+      `scenarios/invalid/38-isolation.yaml:25:7 detect[0].labels: expected labels that name this drill's instances of ErrorBudgetBurnFast (such as { namespace: drill-broken }), got none: beside other drills, their ErrorBudgetBurnFast would count as this drill's`,
     ],
   ],
 ];

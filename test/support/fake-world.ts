@@ -218,6 +218,7 @@ export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): Resolve
     description: '',
     file: '/scenarios/fake.yaml',
     timeScale: 1,
+    isolation: 'cluster',
     namespace: 'md-fake',
     workload: {
       manifests: [

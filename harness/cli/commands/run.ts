@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTarget } from '../../../clusters/index.js';
 import { writeReports } from '../../../reports/index.js';
-import { runSuite } from '../../engine/index.js';
+import { findSideBySideClashes, runSuite } from '../../engine/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
 import type { ResolvedScenario } from '../../model/index.js';
@@ -53,6 +53,18 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
       return 2;
     }
   }
+  if (args.parallel > 1) {
+    const clashes = findSideBySideClashes(
+      scenarios
+        .filter((s) => s.isolation === 'namespace')
+        .map((s) => ({ name: s.name, file: s.file, namespace: s.namespace, host: s.load.host })),
+    );
+    if (clashes.length > 0) {
+      for (const line of clashes) console.error(line);
+      console.error(`\n${clashes.length} problem(s) found; nothing was run.`);
+      return 2;
+    }
+  }
   const versions = args.istio.length > 0 ? args.istio : [undefined];
   let worst = 0;
   for (const istioVersion of versions) {
@@ -85,7 +97,7 @@ async function runOnce(
   const workDir = await mkdtemp(join(tmpdir(), `meshdrill-${run.runId}-`));
   const journal = createJournal({ path: join(run.outDir, 'journal.jsonl') });
   const mode = args.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
-  const progress = createProgress(mode);
+  const progress = createProgress(mode, process.stderr, { interleaved: args.parallel > 1 });
   journal.subscribe(progress.onEvent);
   const interrupts = installInterruptHandlers({
     onFirst: (sig) =>
@@ -106,6 +118,7 @@ async function runOnce(
     argv,
     target: args.target,
     repeat: args.repeat,
+    parallel: args.parallel,
   });
   const target = createTarget(args.target, { workDir, settings: args.targetOpts });
   let suite: Awaited<ReturnType<typeof runSuite>>;
@@ -116,6 +129,7 @@ async function runOnce(
       target,
       scenarios,
       repeat: args.repeat,
+      parallel: args.parallel,
       workDir,
       ruleFiles: [...new Set(scenarios.flatMap((s) => s.alertRules))],
       settings: args.targetOpts,

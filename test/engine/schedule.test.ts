@@ -1,0 +1,131 @@
+// The drill schedule: namespace-isolated drills side by side up to the limit, cluster-isolated ones alone, the
+// order kept, nothing new after an interrupt or an error, and nothing abandoned.
+
+import { expect } from 'chai';
+import { findSideBySideClashes, runScheduled } from '../../harness/engine/schedule.js';
+
+interface Drill {
+  name: string;
+  shares: boolean;
+  ms: number;
+}
+
+/** Runs the drills with pretend work, recording starts, ends and the drills running at each start. */
+async function simulate(drills: Drill[], parallel: number, stopAfter?: string, failing?: string) {
+  const log: string[] = [];
+  const running = new Set<string>();
+  const overlaps = new Map<string, string[]>();
+  let stop = false;
+  const error = await runScheduled(
+    drills,
+    { parallel, shares: (d) => d.shares, stopped: () => stop },
+    async (d) => {
+      overlaps.set(d.name, [...running]);
+      for (const other of running) overlaps.get(other)?.push(d.name);
+      running.add(d.name);
+      log.push(`start ${d.name}`);
+      await new Promise((resolve) => setTimeout(resolve, d.ms));
+      running.delete(d.name);
+      log.push(`end ${d.name}`);
+      if (d.name === stopAfter) stop = true;
+      if (d.name === failing) throw new Error(`${d.name} broke`);
+    },
+  ).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  return { log, overlaps, error, started: log.filter((l) => l.startsWith('start')).map((l) => l.slice(6)) };
+}
+
+const drill = (name: string, shares: boolean, ms = 30): Drill => ({ name, shares, ms });
+
+describe('the drill schedule', () => {
+  it('runs one after the other with parallel 1, whatever the isolation', async () => {
+    const { log } = await simulate([drill('a', true), drill('b', true), drill('c', false)], 1);
+    expect(log).to.deep.equal(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+  });
+
+  it('runs namespace-isolated drills side by side, never more than the limit', async () => {
+    const drills = ['a', 'b', 'c', 'd', 'e'].map((n) => drill(n, true, 40));
+    const { log, overlaps, started } = await simulate(drills, 2);
+    expect(started).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
+    expect(overlaps.get('a')).to.include('b');
+    let now = 0;
+    let most = 0;
+    for (const line of log) {
+      now += line.startsWith('start') ? 1 : -1;
+      most = Math.max(most, now);
+    }
+    expect(most).to.equal(2);
+  });
+
+  it('runs the namespace-isolated drills first, together, then each cluster-isolated drill alone', async () => {
+    const drills = [
+      drill('a', true, 60),
+      drill('crash', false, 30),
+      drill('b', true, 20),
+      drill('expiry', false, 30),
+      drill('c', true),
+    ];
+    const { log, overlaps, started } = await simulate(drills, 4);
+    expect(started).to.deep.equal(['a', 'b', 'c', 'crash', 'expiry']);
+    expect(overlaps.get('a')).to.have.members(['b', 'c']);
+    expect(overlaps.get('crash')).to.deep.equal([]);
+    expect(overlaps.get('expiry')).to.deep.equal([]);
+    expect(log.indexOf('start crash')).to.be.greaterThan(log.indexOf('end a'));
+    expect(log.indexOf('start expiry')).to.be.greaterThan(log.indexOf('end crash'));
+  });
+
+  it('keeps the order given with parallel 1', async () => {
+    const drills = [drill('a', true, 5), drill('crash', false, 5), drill('b', true, 5)];
+    const { started } = await simulate(drills, 1);
+    expect(started).to.deep.equal(['a', 'crash', 'b']);
+  });
+
+  it('starts nothing new once stopped, and lets the running drills end', async () => {
+    const drills = [drill('a', true, 20), drill('b', true, 80), drill('c', true), drill('d', false)];
+    const { log, started } = await simulate(drills, 2, 'a');
+    expect(started).to.deep.equal(['a', 'b']);
+    expect(log).to.include('end b');
+  });
+
+  it('rethrows the first error after the running drills have ended, starting nothing after it', async () => {
+    const drills = [drill('a', true, 20), drill('b', true, 80), drill('c', true)];
+    const { log, started, error } = await simulate(drills, 2, undefined, 'a');
+    expect(error?.message).to.equal('a broke');
+    expect(started).to.deep.equal(['a', 'b']);
+    expect(log.at(-1)).to.equal('end b');
+  });
+});
+
+describe('drills side by side: clashing claims', () => {
+  const claims = (name: string, namespace: string, host: string | undefined) => ({
+    name,
+    file: `scenarios/${name}.yaml`,
+    namespace,
+    host,
+  });
+
+  it('accepts drills with their own namespaces and hosts', () => {
+    expect(
+      findSideBySideClashes([
+        claims('canary-shift', 'drill-canary-shift', 'canary.drill.local'),
+        claims('retry-storm', 'drill-retry-storm', 'retry.drill.local'),
+      ]),
+    ).to.deep.equal([]);
+  });
+
+  it('names both drills and the field to change when a host or a namespace is shared', () => {
+    const clashes = findSideBySideClashes([
+      claims('a', 'drill-shop', 'shop.drill.local'),
+      claims('b', 'drill-b', 'shop.drill.local'),
+      claims('c', 'drill-shop', undefined),
+      claims('d', 'drill-d', undefined),
+    ]);
+    expect(clashes).to.deep.equal([
+      'scenarios/b.yaml: b and a (scenarios/a.yaml) both use host shop.drill.local and would run side by side (isolation: namespace, --parallel); give one its own load.host and its Gateway/VirtualService',
+      'scenarios/c.yaml: c and a (scenarios/a.yaml) both use namespace drill-shop and would run side by side (isolation: namespace, --parallel); give one its own workload.namespace',
+      'scenarios/d.yaml: d and c (scenarios/c.yaml) both use host (no load.host: the gateway default) and would run side by side (isolation: namespace, --parallel); give one its own load.host and its Gateway/VirtualService',
+    ]);
+  });
+});
