@@ -4,11 +4,14 @@
 import { type ObjectKey, describeObject, keyOf, labelForRun } from '../kube/index.js';
 import type { FaultKind, FaultSpec, KubeAction, KubeObject, ObjectRef } from '../model/index.js';
 import { injectCertificateExpiry } from './certificate-expiry.js';
+import { sharedPodSelection, waitForPodsReady } from './chaos-heal.js';
 import { waitForRollouts } from './rollout.js';
 import type { FaultContext, InjectedFault } from './types.js';
 
 /** How long undoing a scale waits for the Deployments to be ready again. */
 const SCALE_UNDO_TIMEOUT_MS = 120_000;
+/** How long undoing a Chaos Mesh fault waits for the shared pods it hit to be Ready again. */
+const CHAOS_HEAL_TIMEOUT_MS = 120_000;
 
 export type { FaultContext, InjectedFault } from './types.js';
 
@@ -127,7 +130,18 @@ function readReplicas(object: KubeObject | undefined): number | undefined {
 
 const handlers: { [K in FaultKind]: Handler<K> } = {
   'certificate-expiry': (fault, ctx) => injectCertificateExpiry(fault, ctx),
-  'chaos-mesh': (fault, ctx) => applyRevertibly(fault.manifest, ctx),
+  async 'chaos-mesh'(fault, ctx) {
+    const applied = await applyRevertibly(fault.manifest, ctx);
+    const shared = sharedPodSelection(fault.manifest, ctx.defaultNamespace);
+    if (!shared) return applied;
+    return {
+      ...applied,
+      async revert() {
+        await applied.revert();
+        await waitForPodsReady(ctx.kube, shared, { timeoutMs: CHAOS_HEAL_TIMEOUT_MS });
+      },
+    };
+  },
   istio: (fault, ctx) => applyRevertibly(fault.manifest, ctx),
   async kubernetes(fault, ctx) {
     const done: InjectedFault[] = [];
