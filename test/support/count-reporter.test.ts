@@ -29,6 +29,14 @@ describe('the count reporter', function () {
     expect(result.stderr).to.not.contain('exit guard');
   });
 
+  it('keeps the failure count as the exit code when it ends the process itself', async () => {
+    const result = await mochaOn('failing.spec.ts');
+    expect(result.timedOut).to.equal(false);
+    expect(result.exitCode).to.equal(1);
+    expect(lastLine(result.stdout)).to.equal('0 passed, 1 failed');
+    expect(result.stderr).to.not.contain('exit guard');
+  });
+
   it('fails a run that leaves a server and a child process behind, names them, and stops the child', async () => {
     const result = await mochaOn('leaky.spec.ts');
     expect(result.timedOut, 'the guard ended the run, not the timeout').to.equal(false);
