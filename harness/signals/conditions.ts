@@ -31,7 +31,16 @@ const MAX_EVIDENCE = 400;
 const clip = (text: string): string =>
   text.length > MAX_EVIDENCE ? `${text.slice(0, MAX_EVIDENCE)}…` : text;
 
-const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+const formatValue = (v: number): string =>
+  Number.isFinite(v)
+    ? Number.isInteger(v)
+      ? String(v)
+      : v.toPrecision(4)
+    : v > 0
+      ? '+Inf'
+      : v < 0
+        ? '-Inf'
+        : 'NaN';
 
 /** `{a="1",b="2"}` without the name label (`__name__` for samples, `alertname` for alerts). */
 function describeLabels(labels: Record<string, string>, nameLabel?: string): string {

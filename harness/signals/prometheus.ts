@@ -91,11 +91,19 @@ export function createPrometheusClient(url: string): PrometheusClient {
   };
 }
 
+/** A sample value as Prometheus writes it: a decimal, or "NaN", "+Inf", "-Inf" (which Number() reads as NaN). */
+export function parseSampleValue(text: string): number {
+  if (text === '+Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
 export function parseResult(resultType: string, result: unknown): PromSample[] {
-  if (resultType === 'scalar' && Array.isArray(result)) return [{ metric: {}, value: Number(result[1]) }];
+  if (resultType === 'scalar' && Array.isArray(result))
+    return [{ metric: {}, value: parseSampleValue(String(result[1])) }];
   if (resultType !== 'vector' || !Array.isArray(result)) return [];
   return result.map((entry) => {
     const e = entry as { metric: Record<string, string>; value: [number, string] };
-    return { metric: e.metric, value: Number(e.value[1]) };
+    return { metric: e.metric, value: parseSampleValue(e.value[1]) };
   });
 }
