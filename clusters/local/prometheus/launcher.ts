@@ -120,8 +120,15 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   );
   child.on('error', () => undefined);
 
+  // Pod changes are batched for 50 ms before the targets file is rewritten. Stopping cancels a pending
+  // rewrite: the work dir may be removed right after stop(), and a late write would throw ENOENT.
+  let pendingWrite: NodeJS.Timeout | undefined;
+  let stopped = false;
   const stop = async (): Promise<void> => {
+    stopped = true;
     watch.stop();
+    if (pendingWrite) clearTimeout(pendingWrite);
+    pendingWrite = undefined;
     if (exited) return;
     signalTree(pid, 'SIGTERM');
     const hard = setTimeout(() => signalTree(pid, 'SIGKILL'), 5000);
@@ -129,16 +136,14 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     clearTimeout(hard);
   };
 
-  let queued = false;
   const watch = options.store.watch(
     RESOURCES.pods,
     { sinceResourceVersion: options.store.currentResourceVersion() },
     () => {
-      if (queued) return;
-      queued = true;
-      setTimeout(() => {
-        queued = false;
-        writeTargets();
+      if (pendingWrite || stopped) return;
+      pendingWrite = setTimeout(() => {
+        pendingWrite = undefined;
+        if (!stopped) writeTargets();
       }, 50);
     },
   );
