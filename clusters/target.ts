@@ -44,6 +44,12 @@ export interface Target {
    * means staying in the foreground until the user stops it.
    */
   readonly livesWithProcess?: boolean;
+  /**
+   * Another, independent cluster of this kind, where one is provisioned in seconds (the local target). With it,
+   * `run --parallel` gives each run of an `isolation: cluster` drill a cluster of its own, so such drills run side
+   * by side instead of alone. Absent where a cluster costs minutes (kind) or is not ours to make (existing).
+   */
+  sibling?(): Target;
   provision(options: ProvisionOptions): Promise<TargetEnvironment>;
   /** Undo provision: stop what it started, delete what it created (idempotent). */
   teardown(): Promise<void>;

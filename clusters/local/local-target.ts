@@ -55,7 +55,14 @@ export interface LocalTargetOptions {
     cluster: Pick<LocalCluster, 'store' | 'images' | 'bundler' | 'workDir'>,
   ) => void | Promise<void>;
   prometheusBinary?: string;
+  /**
+   * Ignore the `api-port` and `kubeconfig` settings: a sibling cluster (Target.sibling) runs beside the first,
+   * which already holds that port and file.
+   */
+  ignoreFixedEndpoints?: boolean;
 }
+
+const FIXED_ENDPOINT_SETTINGS = ['api-port', 'kubeconfig'];
 
 export interface TeardownReport {
   /** Every PID the target had started, each checked with kill(pid, 0) after stopping. */
@@ -137,6 +144,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       throw new MeshdrillError('internal', 'the local target is already provisioned; tear it down first');
     const progress = provisionOptions.onProgress ?? (() => undefined);
     const settings = { ...(options.settings ?? {}), ...provisionOptions.settings };
+    if (options.ignoreFixedEndpoints) for (const key of FIXED_ENDPOINT_SETTINGS) delete settings[key];
     const timings: Record<string, number> = {};
     const t0 = performance.now();
     const time = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
@@ -281,6 +289,8 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       return lastTeardown;
     },
     pids: livePids,
+    // A local cluster boots in seconds, so a drill that needs a whole cluster can have one beside the others.
+    sibling: () => createLocalTarget({ ...options, ignoreFixedEndpoints: true }),
     provision,
     teardown,
   };

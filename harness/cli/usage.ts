@@ -17,7 +17,9 @@ Options for run:
   --out DIR                            write journal.jsonl, results.json, junit.xml, index.html here
                                        (default: runs/<run-id>/)
   --repeat N                           run each scenario variant N times; reports pass rates and spread
-  --parallel N                         run up to N drills marked isolation: namespace at once (others run alone)
+  --parallel N                         run up to N drills at once: isolation: namespace ones share the cluster;
+                                       on local each cluster-isolated variant gets a cluster of its own
+                                       (kind/existing: those run alone)
   --runbook FILE                       replace the main runbook (validate a runbook before adopting it)
   --istio VERSION                      Istio version to install (kind); repeat to run once per version
   --target-opt KEY=VALUE               target setting (see docs/targets.md); repeatable

@@ -1,14 +1,23 @@
 // A suite run: provision the target once, run every scenario variant (× repeats), prove cleanup by label, tear
-// the target down, and decide the exit code (DESIGN.md "Exit codes").
+// the target down, and decide the exit code (DESIGN.md "Exit codes"). Where the target makes clusters in seconds
+// and drills may run at once, each run of a cluster-isolated drill gets a cluster of its own (planTurns).
 
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Target, TargetEnvironment } from '../../clusters/target.js';
 import type { Journal } from '../journal/index.js';
 import { deleteRunObjects, type KubeClient } from '../kube/index.js';
-import { EXIT_CODES, MeshdrillError, type Outcome, type ResolvedScenario } from '../model/index.js';
+import {
+  EXIT_CODES,
+  MeshdrillError,
+  type Outcome,
+  type ResolvedScenario,
+  type ScenarioVariant,
+} from '../model/index.js';
 import { Interrupted } from './phase-runner.js';
 import type { EngineContext } from './ports.js';
 import { runVariant } from './run-variant.js';
-import { runScheduled } from './schedule.js';
+import { planTurns, runScheduled, type Turn } from './schedule.js';
 
 export interface SuiteOptions {
   runId: string;
@@ -16,7 +25,10 @@ export interface SuiteOptions {
   target: Target;
   scenarios: ResolvedScenario[];
   repeat: number;
-  /** How many `isolation: namespace` drills may run at once (default 1); `cluster` ones always run alone. */
+  /**
+   * How many drills may run at once (default 1). `isolation: cluster` drills run alone, unless the target gives
+   * each a cluster of its own (Target.sibling).
+   */
   parallel?: number;
   workDir: string;
   ruleFiles: string[];
@@ -25,8 +37,11 @@ export interface SuiteOptions {
   interrupt: AbortSignal;
   /** Keep the target running after the suite (reuse on kind; inspection on local). */
   keepTarget?: boolean;
-  /** Builds the clients and ports once the target is up. */
-  connect(env: TargetEnvironment): Omit<EngineContext, 'runId' | 'journal' | 'interrupt'>;
+  /**
+   * Builds the clients and ports once a cluster is up; `workDir` is the turn's own (runbook steps run there, so
+   * drills running at once never share files).
+   */
+  connect(env: TargetEnvironment, workDir: string): Omit<EngineContext, 'runId' | 'journal' | 'interrupt'>;
   onProgress?: (message: string) => void;
   cleanupTimeoutMs?: number;
 }
@@ -104,28 +119,39 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
         hint: 'allow the context explicitly (see docs/targets.md) before injecting faults into a shared cluster',
       });
     }
-    const ports = options.connect(env);
-    kube = ports.kube;
-    const ctx: EngineContext = { ...ports, runId: options.runId, journal, interrupt: options.interrupt };
-    // A scenario's variants share its namespace, so they run one after the other within its turn.
-    const runScenario = async (scenario: ResolvedScenario): Promise<void> => {
-      for (const variant of scenario.variants) {
-        for (let iteration = 1; iteration <= options.repeat; iteration++) {
-          if (options.interrupt.aborted) throw new Interrupted();
-          const result = await runVariant(ctx, scenario, variant, iteration);
-          outcomes.push(result.outcome);
-          if (result.outcome === 'interrupted') throw new Interrupted();
-        }
+    const shared = env;
+    kube = options.connect(shared, options.workDir).kube;
+    const contextFor = (environment: TargetEnvironment, workDir: string): EngineContext => ({
+      ...options.connect(environment, workDir),
+      runId: options.runId,
+      journal,
+      interrupt: options.interrupt,
+    });
+    const runRuns = async (ctx: EngineContext, turn: SuiteTurn): Promise<void> => {
+      for (const { variant, iteration } of turn.runs) {
+        if (options.interrupt.aborted) throw new Interrupted();
+        const result = await runVariant(ctx, turn.scenario, variant, iteration);
+        outcomes.push(result.outcome);
+        if (result.outcome === 'interrupted') throw new Interrupted();
       }
     };
+    const parallel = options.parallel ?? 1;
+    const turns = planTurns(options.scenarios, {
+      repeat: options.repeat,
+      parallel,
+      ownClusters: target.sibling !== undefined,
+      expectedMs: expectedVariantMs,
+    });
     await runScheduled(
-      options.scenarios,
-      {
-        parallel: options.parallel ?? 1,
-        shares: (scenario) => scenario.isolation === 'namespace',
-        stopped: () => options.interrupt.aborted,
+      turns,
+      { parallel, shares: (turn) => turn.shares, stopped: () => options.interrupt.aborted },
+      async (turn) => {
+        const workDir = join(options.workDir, 'turns', turnName(turn));
+        if (!turn.ownCluster) return runRuns(contextFor(shared, workDir), turn);
+        await onOwnCluster(options, turn, workDir, outcomes, (own) =>
+          runRuns(contextFor(own, workDir), turn),
+        );
       },
-      runScenario,
     );
     if (options.interrupt.aborted) throw new Interrupted();
   } catch (error) {
@@ -179,4 +205,66 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   const exitCode = exitCodeFor(outcome);
   journal.append({ type: 'run-end', outcome, exitCode });
   return { outcome, exitCode, ...(options.keepTarget && env ? { keptEnvironment: env } : {}) };
+}
+
+type SuiteTurn = Turn<ResolvedScenario, ScenarioVariant>;
+
+/** A directory name for the turn: its scenario, and the variant and iteration when it runs a single one. */
+function turnName(turn: SuiteTurn): string {
+  const only = turn.runs.length === 1 ? turn.runs[0] : undefined;
+  return only ? `${turn.scenario.name}-${only.variant.name}-${only.iteration}` : turn.scenario.name;
+}
+
+/** A variant's rough length, to start long turns first: steady state, detection, recovery and verification. */
+export function expectedVariantMs(scenario: ResolvedScenario): number {
+  const detection = Math.max(0, ...scenario.signals.map((s) => s.withinMs));
+  return (
+    scenario.steadyState.durationMs + detection + scenario.recovery.budgetMs + scenario.recovery.verifyMs
+  );
+}
+
+/**
+ * Provisions a cluster of the target's kind for this turn alone, runs `work` on it, and tears it down whatever
+ * happened. What the turn's variants created dies with the cluster (its teardown proves no process survives),
+ * so no label sweep is needed there; a failed teardown is a cleanup failure of the run.
+ */
+async function onOwnCluster(
+  options: SuiteOptions,
+  turn: SuiteTurn,
+  workDir: string,
+  outcomes: Outcome[],
+  work: (env: TargetEnvironment) => Promise<void>,
+): Promise<void> {
+  const { journal } = options;
+  const own = (options.target.sibling as () => Target)();
+  const label = turnName(turn);
+  const started = Date.now();
+  try {
+    const env = await own.provision({
+      workDir,
+      ruleFiles: options.ruleFiles,
+      settings: options.settings,
+      ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
+      signal: options.interrupt,
+    });
+    journal.append({
+      type: 'log',
+      level: 'info',
+      message: `${label}: a ${options.target.name} cluster of its own, ready in ${Date.now() - started} ms (Prometheus ${env.prometheusUrl}, ingress ${env.ingressUrl})`,
+    });
+    await work(env);
+  } finally {
+    try {
+      await own.teardown();
+      journal.append({ type: 'log', level: 'info', message: `${label}: its own cluster torn down` });
+    } catch (error) {
+      outcomes.push('cleanup-failed');
+      journal.append({
+        type: 'log',
+        level: 'error',
+        message: `${label}: tearing down its own cluster failed: ${String(error)}`,
+      });
+    }
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
 }

@@ -87,3 +87,67 @@ export function findSideBySideClashes(drills: readonly DrillClaims[]): string[] 
   }
   return clashes;
 }
+
+/** One run of a variant: which variant, and which of the `--repeat` iterations. */
+export interface VariantRun<V> {
+  variant: V;
+  iteration: number;
+}
+
+/** A unit of the schedule: runs of one scenario, one after the other, on the shared cluster or one of its own. */
+export interface Turn<S, V> {
+  scenario: S;
+  runs: VariantRun<V>[];
+  /** Runs on a cluster provisioned for this turn alone (and torn down after it). */
+  ownCluster: boolean;
+  /** May run beside other turns. */
+  shares: boolean;
+}
+
+export interface PlannableScenario {
+  name: string;
+  isolation: 'cluster' | 'namespace';
+  variants: readonly unknown[];
+}
+
+/**
+ * Cuts the scenarios into turns. A scenario's variants share its namespace, so on a shared cluster they form one
+ * turn, in order. When the target can give a drill a cluster of its own (`ownClusters`, the local target) and
+ * drills may run at once, each run of an `isolation: cluster` drill becomes a turn on a fresh cluster: nothing
+ * else lives there, so it may run beside the rest, and it starts without what an earlier variant left behind.
+ * Then the longest expected turns go first, so the run does not end waiting on one long drill started last.
+ */
+export function planTurns<S extends PlannableScenario, V = S['variants'][number]>(
+  scenarios: readonly S[],
+  options: {
+    repeat: number;
+    parallel: number;
+    ownClusters: boolean;
+    /** Rough length of one variant run of the scenario in ms, to start the longest turns first. */
+    expectedMs: (scenario: S) => number;
+  },
+): Turn<S, V>[] {
+  const runsOf = (variants: readonly unknown[]): VariantRun<V>[] =>
+    (variants as readonly V[]).flatMap((variant) =>
+      Array.from({ length: options.repeat }, (_, i) => ({ variant, iteration: i + 1 })),
+    );
+  const ownClusters = options.ownClusters && options.parallel > 1;
+  const turns = scenarios.flatMap((scenario): Turn<S, V>[] =>
+    ownClusters && scenario.isolation === 'cluster'
+      ? runsOf(scenario.variants).map((run) => ({ scenario, runs: [run], ownCluster: true, shares: true }))
+      : [
+          {
+            scenario,
+            runs: runsOf(scenario.variants),
+            ownCluster: false,
+            shares: scenario.isolation === 'namespace',
+          },
+        ],
+  );
+  if (!ownClusters) return turns;
+  const length = (t: Turn<S, V>) => t.runs.length * options.expectedMs(t.scenario);
+  return turns
+    .map((turn, index) => ({ turn, index }))
+    .sort((a, b) => length(b.turn) - length(a.turn) || a.index - b.index)
+    .map((x) => x.turn);
+}

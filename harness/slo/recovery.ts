@@ -178,6 +178,21 @@ export function scanWindows(
   return out;
 }
 
+/** Whether every second starting in (`scannedUntil`, `deadline`] (and at or after `from`) fails an SLO. */
+function openingsFail(
+  slos: readonly SloThreshold[],
+  samples: readonly LoadSample[],
+  from: number,
+  deadline: number,
+  scannedUntil: number,
+): boolean {
+  return samples.every((sample) => {
+    if (sample.t < from || sample.t > deadline || sample.t <= scannedUntil) return true;
+    const first = evaluateWindow(slos, aggregateWindow([sample], sample.t, sample.t + SECOND_MS));
+    return first.some((r) => !r.passed);
+  });
+}
+
 /** The last step started before `at + 1 s` (see the file comment); null when none had. */
 export function findRestoringStep(steps: readonly { startedAt: number }[], at: number): number | null {
   let found: number | null = null;
@@ -242,11 +257,16 @@ export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
       results: held.results,
     };
   }
-  // Every window starting by the deadline was judged only if the data reaches deadline + verify and no window
-  // by the deadline still waits for a condition's observation.
-  const fullyObserved =
-    observedUntil >= input.deadline + input.verifyMs &&
-    (pendingAt === undefined || pendingAt > input.deadline);
+  // Every window starting by the deadline is decided once the data reaches deadline + verify — or, earlier, once
+  // it reaches deadline + 1 s and each such window not yet fully observed opens on a failing second (a window must
+  // start on a good second, and an emitted second never changes: it can no longer hold). A negative control whose
+  // fault persists is thus judged at its budget, not a verification window later. Either way, no window by the
+  // deadline may still wait for a condition's observation.
+  const decided =
+    observedUntil >= input.deadline + input.verifyMs ||
+    (observedUntil >= input.deadline + SECOND_MS &&
+      openingsFail(input.slos, input.samples, from, input.deadline, observedUntil - input.verifyMs));
+  const fullyObserved = decided && (pendingAt === undefined || pendingAt > input.deadline);
   const inBudget = judged.filter((j) => j.t <= input.deadline);
   const slosHeld = inBudget.length > 0;
   const blockedBy = conditions.flatMap((c, k): ConditionBlock[] => {

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import type { ProvisionOptions } from '../../clusters/target.js';
 import { runSuite } from '../../harness/engine/index.js';
 import { createJournal } from '../../harness/journal/index.js';
 import {
@@ -120,6 +121,136 @@ describe('engine: a suite on the fake world', function () {
     const judged = await runOn(new FakeWorld(), [trial(false)]);
     expect(byId(judged.events, 'detect:memory-alert')?.informational).to.equal(undefined);
     expect(judged.result.exitCode).to.equal(EXIT_CODES.assertionFailed);
+  });
+
+  describe('with clusters of their own (Target.sibling, --parallel)', () => {
+    /** A target whose siblings are fresh fake worlds, each found again by its kubeconfig path. */
+    function withSiblings(shared: FakeWorld, failTeardownOf?: number) {
+      const worlds = new Map<string, FakeWorld>([['/dev/null', shared]]);
+      const siblings: ReturnType<FakeWorld['target']>[] = [];
+      const target = Object.assign(shared.target(), {
+        sibling: () => {
+          const world = new FakeWorld();
+          const index = siblings.length;
+          const kubeconfigPath = `/dev/null#${index}`;
+          worlds.set(kubeconfigPath, world);
+          const base = world.target();
+          const provision = base.provision;
+          const sibling = Object.assign(base, {
+            provision: async (options: ProvisionOptions) => ({
+              ...(await provision(options)),
+              kubeconfigPath,
+            }),
+            teardown: async () => {
+              sibling.tornDown++;
+              if (index === failTeardownOf) throw new Error('a container would not stop');
+            },
+          });
+          siblings.push(sibling);
+          return sibling;
+        },
+      });
+      return { target, worlds, siblings };
+    }
+
+    async function runWithSiblings(scenarios: ResolvedScenario[], parallel: number, failTeardownOf?: number) {
+      const shared = new FakeWorld();
+      const { target, worlds, siblings } = withSiblings(shared, failTeardownOf);
+      const journal = createJournal();
+      const used: string[] = [];
+      const workDir = await mkdtemp(join(tmpdir(), 'meshdrill-suite-'));
+      try {
+        const result = await runSuite({
+          runId: 'test-run',
+          journal,
+          target,
+          scenarios,
+          repeat: 1,
+          parallel,
+          workDir,
+          ruleFiles: [],
+          settings: {},
+          interrupt: new AbortController().signal,
+          connect: (env, turnDir) => {
+            used.push(`${env.kubeconfigPath} ${turnDir.slice(workDir.length)}`);
+            return (worlds.get(env.kubeconfigPath) as FakeWorld).connect();
+          },
+          cleanupTimeoutMs: 1000,
+        });
+        return { result, events: journal.events, shared, worlds, siblings, used, target };
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+      }
+    }
+
+    const twoVariants = (name: string, namespace: string) =>
+      fakeScenario({
+        name,
+        namespace,
+        variants: [
+          { name: 'main', runbook: { path: '/runbooks/fix.md', variables: {} }, expect: 'recovery' },
+          { name: 'empty-runbook', runbook: null, expect: 'no-recovery' },
+        ],
+      });
+
+    it('runs each variant of a cluster-isolated drill on a fresh cluster, side by side, and tears each down', async () => {
+      const run = await runWithSiblings(
+        [twoVariants('outage-a', 'md-a'), twoVariants('outage-b', 'md-b')],
+        4,
+      );
+      expect(run.result.exitCode).to.equal(EXIT_CODES.passed);
+      expect(run.siblings).to.have.length(4);
+      for (const sibling of run.siblings) expect(sibling).to.include({ provisioned: 1, tornDown: 1 });
+      // Every variant ran on its own cluster, none on the shared one, and each left its cluster empty.
+      const clusters = run.used.filter((u) => u.includes('#')).map((u) => u.split(' ')[0]);
+      expect(new Set(clusters).size).to.equal(4);
+      expect(run.shared.calls.filter((c) => c.includes('md-'))).to.deep.equal([]);
+      const own = [...run.worlds].filter(([path]) => path.includes('#'));
+      for (const [path, world] of own)
+        expect(
+          world.calls.some((c) => c.includes('/md-')),
+          path,
+        ).to.equal(true);
+      for (const [path, world] of run.worlds) expect(world.objects.size, path).to.equal(0);
+      // Side by side: every variant started before the first one ended.
+      const firstEnd = run.events.findIndex((e) => e.type === 'scenario-end');
+      const startsBefore = run.events.slice(0, firstEnd).filter((e) => e.type === 'scenario-start');
+      expect(startsBefore).to.have.length(4);
+      // Runbook steps of drills running at once get directories of their own.
+      expect(run.used.filter((u) => u.includes('#')).map((u) => u.split(' ')[1])).to.have.members([
+        '/turns/outage-a-main-1',
+        '/turns/outage-a-empty-runbook-1',
+        '/turns/outage-b-main-1',
+        '/turns/outage-b-empty-runbook-1',
+      ]);
+      const verdicts = assertions(run.events).filter((a) => a.id.startsWith('recover'));
+      expect(verdicts.map((a) => a.passed)).to.deep.equal([true, true, true, true]);
+    });
+
+    it('keeps to one cluster with --parallel 1: variants one after the other, no cluster of their own', async () => {
+      const run = await runWithSiblings([twoVariants('outage-a', 'md-a')], 1);
+      expect(run.result.exitCode).to.equal(EXIT_CODES.passed);
+      expect(run.siblings).to.have.length(0);
+      const order = run.events
+        .filter((e) => e.type === 'scenario-start' || e.type === 'scenario-end')
+        .map((e) => `${e.type} ${'variant' in e ? e.variant : ''}`);
+      expect(order).to.deep.equal([
+        'scenario-start main',
+        'scenario-end main',
+        'scenario-start empty-runbook',
+        'scenario-end empty-runbook',
+      ]);
+    });
+
+    it("makes a failed teardown of a drill's own cluster a cleanup failure of the run, naming it", async () => {
+      const run = await runWithSiblings([twoVariants('outage-a', 'md-a')], 2, 0);
+      expect(run.siblings.map((s) => s.tornDown)).to.deep.equal([1, 1]);
+      expect(run.result.exitCode).to.equal(EXIT_CODES.cleanupFailed);
+      const logged = run.events.filter((e) => e.type === 'log' && e.level === 'error');
+      expect(logged.map((e) => (e.type === 'log' ? e.message : ''))).to.satisfy((messages: string[]) =>
+        messages.some((m) => /outage-a-.*: tearing down its own cluster failed: .*would not stop/.test(m)),
+      );
+    });
   });
 
   it('runs teardown after a failure: steady state broken, no fault injected, namespace deleted', async () => {

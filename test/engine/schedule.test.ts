@@ -2,7 +2,7 @@
 // order kept, nothing new after an interrupt or an error, and nothing abandoned.
 
 import { expect } from 'chai';
-import { findSideBySideClashes, runScheduled } from '../../harness/engine/schedule.js';
+import { findSideBySideClashes, planTurns, runScheduled } from '../../harness/engine/schedule.js';
 
 interface Drill {
   name: string;
@@ -126,6 +126,53 @@ describe('drills side by side: clashing claims', () => {
       'scenarios/b.yaml: b and a (scenarios/a.yaml) both use host shop.drill.local and would run side by side (isolation: namespace, --parallel); give one its own load.host and its Gateway/VirtualService',
       'scenarios/c.yaml: c and a (scenarios/a.yaml) both use namespace drill-shop and would run side by side (isolation: namespace, --parallel); give one its own workload.namespace',
       'scenarios/d.yaml: d and c (scenarios/c.yaml) both use host (no load.host: the gateway default) and would run side by side (isolation: namespace, --parallel); give one its own load.host and its Gateway/VirtualService',
+    ]);
+  });
+});
+
+describe('turns of the schedule', () => {
+  const scenario = (name: string, isolation: 'cluster' | 'namespace', variants: string[], ms: number) => ({
+    name,
+    isolation,
+    variants,
+    ms,
+  });
+  const pack = [
+    scenario('ns-short', 'namespace', ['main', 'control'], 10),
+    scenario('cl-long', 'cluster', ['main', 'control'], 40),
+    scenario('ns-long', 'namespace', ['main'], 50),
+  ];
+  const describeTurns = (turns: ReturnType<typeof planTurns<(typeof pack)[number]>>) =>
+    turns.map(
+      (t) =>
+        `${t.scenario.name}[${t.runs.map((r) => `${r.variant}#${r.iteration}`).join(',')}]${t.ownCluster ? ' own' : ''}${t.shares ? ' shares' : ''}`,
+    );
+
+  it("keeps a scenario's variants in one turn on the shared cluster, in order, when no cluster of its own can be had", () => {
+    const turns = planTurns(pack, { repeat: 2, parallel: 3, ownClusters: false, expectedMs: (s) => s.ms });
+    expect(describeTurns(turns)).to.deep.equal([
+      'ns-short[main#1,main#2,control#1,control#2] shares',
+      'cl-long[main#1,main#2,control#1,control#2]',
+      'ns-long[main#1,main#2] shares',
+    ]);
+  });
+
+  it('gives each run of a cluster-isolated drill a turn on a cluster of its own, longest turns first', () => {
+    const turns = planTurns(pack, { repeat: 1, parallel: 3, ownClusters: true, expectedMs: (s) => s.ms });
+    expect(describeTurns(turns)).to.deep.equal([
+      'ns-long[main#1] shares',
+      'cl-long[main#1] own shares',
+      'cl-long[control#1] own shares',
+      'ns-short[main#1,control#1] shares',
+    ]);
+  });
+
+  it('uses no cluster of its own with parallel 1, keeping the order given', () => {
+    const turns = planTurns(pack, { repeat: 1, parallel: 1, ownClusters: true, expectedMs: (s) => s.ms });
+    expect(describeTurns(turns)).to.deep.equal([
+      'ns-short[main#1,control#1] shares',
+      'cl-long[main#1,control#1]',
+      'ns-long[main#1] shares',
     ]);
   });
 });

@@ -113,9 +113,35 @@ describe('slo/recovery', () => {
       recovered: false,
       reason: 'never-within-budget',
     });
-    expect(computeRecovery({ ...base, deadline: s(28) })).to.deep.include({
+    // The data ends at 30 s, before deadline + 1 s: not every second that may open a window by the deadline
+    // has been observed yet.
+    expect(computeRecovery({ ...base, deadline: s(29.5) })).to.deep.include({
       recovered: false,
       reason: 'insufficient-data',
+    });
+  });
+
+  it('decides no recovery at the deadline when every window left to observe opens on a failing second', () => {
+    // Failing throughout; verify 5 s, deadline 28 s: the windows at 26-28 s are not fully observed (data ends at
+    // 30 s), but each opens on a failing second, so none can hold — decided without waiting until 33 s.
+    const failing = makeSeconds(T0, repeat({ failed: 10 }, 30));
+    const base = { slos: [SUCCESS], injectedAt: T0, verifyMs: 5000, steps: [], deadline: s(28) };
+    expect(computeRecovery({ ...base, samples: failing })).to.deep.include({
+      recovered: false,
+      reason: 'never-within-budget',
+      slosHeld: false,
+    });
+    // A good second at 27 s could open a window that holds: not decided yet.
+    const goodAt27 = makeSeconds(T0, [...repeat({ failed: 10 }, 27), ...repeat({ ok: 10 }, 3)]);
+    expect(computeRecovery({ ...base, samples: goodAt27 })).to.deep.include({
+      recovered: false,
+      reason: 'insufficient-data',
+    });
+    // Only a good second after the deadline: nothing by the deadline can hold.
+    const goodAt29 = makeSeconds(T0, [...repeat({ failed: 10 }, 29), { ok: 10 }]);
+    expect(computeRecovery({ ...base, samples: goodAt29 })).to.deep.include({
+      recovered: false,
+      reason: 'never-within-budget',
     });
   });
 

@@ -135,7 +135,7 @@ async function runOnce(
       settings: args.targetOpts,
       interrupt: interrupts.signal,
       keepTarget: args.keepTarget,
-      connect: (env) => connectPorts(env, workDir, args.loadDriver),
+      connect: (env, turnDir) => connectPorts(env, turnDir, args.loadDriver),
       onProgress: (message) => journal.append({ type: 'log', level: 'info', message }),
       ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
     });
