@@ -215,12 +215,16 @@ function turnName(turn: SuiteTurn): string {
   return only ? `${turn.scenario.name}-${only.variant.name}-${only.iteration}` : turn.scenario.name;
 }
 
-/** A variant's rough length, to start long turns first: steady state, detection, recovery and verification. */
-export function expectedVariantMs(scenario: ResolvedScenario): number {
+/**
+ * A variant run's rough length, to start long turns first: steady state and the longest detection budget, then
+ * the whole recovery budget and a verification window for a variant that may not recover (a negative control, a
+ * measured runbook: they wait the budget out), a quarter of the budget for one expected to recover.
+ */
+export function expectedVariantMs(scenario: ResolvedScenario, variant: ScenarioVariant): number {
   const detection = Math.max(0, ...scenario.signals.map((s) => s.withinMs));
-  return (
-    scenario.steadyState.durationMs + detection + scenario.recovery.budgetMs + scenario.recovery.verifyMs
-  );
+  const { budgetMs, verifyMs } = scenario.recovery;
+  const recovery = variant.expect === 'recovery' ? budgetMs / 4 + verifyMs : budgetMs + verifyMs;
+  return scenario.steadyState.durationMs + detection + recovery;
 }
 
 /**

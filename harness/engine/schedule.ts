@@ -123,8 +123,8 @@ export function planTurns<S extends PlannableScenario, V = S['variants'][number]
     repeat: number;
     parallel: number;
     ownClusters: boolean;
-    /** Rough length of one variant run of the scenario in ms, to start the longest turns first. */
-    expectedMs: (scenario: S) => number;
+    /** Rough length of one run of a variant in ms, to start the longest turns first. */
+    expectedMs: (scenario: S, variant: V) => number;
   },
 ): Turn<S, V>[] {
   const runsOf = (variants: readonly unknown[]): VariantRun<V>[] =>
@@ -145,7 +145,8 @@ export function planTurns<S extends PlannableScenario, V = S['variants'][number]
         ],
   );
   if (!ownClusters) return turns;
-  const length = (t: Turn<S, V>) => t.runs.length * options.expectedMs(t.scenario);
+  const length = (t: Turn<S, V>) =>
+    t.runs.reduce((sum, r) => sum + options.expectedMs(t.scenario, r.variant), 0);
   return turns
     .map((turn, index) => ({ turn, index }))
     .sort((a, b) => length(b.turn) - length(a.turn) || a.index - b.index)

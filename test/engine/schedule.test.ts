@@ -2,7 +2,9 @@
 // order kept, nothing new after an interrupt or an error, and nothing abandoned.
 
 import { expect } from 'chai';
+import { expectedVariantMs } from '../../harness/engine/run-suite.js';
 import { findSideBySideClashes, planTurns, runScheduled } from '../../harness/engine/schedule.js';
+import { fakeScenario } from '../support/fake-world.js';
 
 interface Drill {
   name: string;
@@ -149,7 +151,12 @@ describe('turns of the schedule', () => {
     );
 
   it("keeps a scenario's variants in one turn on the shared cluster, in order, when no cluster of its own can be had", () => {
-    const turns = planTurns(pack, { repeat: 2, parallel: 3, ownClusters: false, expectedMs: (s) => s.ms });
+    const turns = planTurns(pack, {
+      repeat: 2,
+      parallel: 3,
+      ownClusters: false,
+      expectedMs: (s, v) => s.ms + (v === 'control' ? 5 : 0),
+    });
     expect(describeTurns(turns)).to.deep.equal([
       'ns-short[main#1,main#2,control#1,control#2] shares',
       'cl-long[main#1,main#2,control#1,control#2]',
@@ -158,21 +165,48 @@ describe('turns of the schedule', () => {
   });
 
   it('gives each run of a cluster-isolated drill a turn on a cluster of its own, longest turns first', () => {
-    const turns = planTurns(pack, { repeat: 1, parallel: 3, ownClusters: true, expectedMs: (s) => s.ms });
+    // Expected lengths: ns-long 50, cl-long's control 45 and main 40, ns-short 10 + 15.
+    const turns = planTurns(pack, {
+      repeat: 1,
+      parallel: 3,
+      ownClusters: true,
+      expectedMs: (s, v) => s.ms + (v === 'control' ? 5 : 0),
+    });
     expect(describeTurns(turns)).to.deep.equal([
       'ns-long[main#1] shares',
-      'cl-long[main#1] own shares',
       'cl-long[control#1] own shares',
+      'cl-long[main#1] own shares',
       'ns-short[main#1,control#1] shares',
     ]);
   });
 
   it('uses no cluster of its own with parallel 1, keeping the order given', () => {
-    const turns = planTurns(pack, { repeat: 1, parallel: 1, ownClusters: true, expectedMs: (s) => s.ms });
+    const turns = planTurns(pack, {
+      repeat: 1,
+      parallel: 1,
+      ownClusters: true,
+      expectedMs: (s, v) => s.ms + (v === 'control' ? 5 : 0),
+    });
     expect(describeTurns(turns)).to.deep.equal([
       'ns-short[main#1,control#1] shares',
       'cl-long[main#1,control#1]',
       'ns-long[main#1] shares',
     ]);
+  });
+});
+
+describe("a variant run's expected length", () => {
+  it('counts the whole budget and a window for a variant that may not recover, a quarter for one that should', () => {
+    const scenario = fakeScenario({
+      steadyState: { durationMs: 10_000 },
+      recovery: { budgetMs: 60_000, verifyMs: 15_000, conditions: [] },
+    });
+    const longest = Math.max(...scenario.signals.map((s) => s.withinMs));
+    const main = expectedVariantMs(scenario, { name: 'main', runbook: null, expect: 'recovery' });
+    const control = expectedVariantMs(scenario, { name: 'c', runbook: null, expect: 'no-recovery' });
+    const measured = expectedVariantMs(scenario, { name: 'm', runbook: null, expect: 'measure' });
+    expect(main).to.equal(10_000 + longest + 15_000 + 15_000);
+    expect(control).to.equal(10_000 + longest + 75_000);
+    expect(measured).to.equal(control);
   });
 });

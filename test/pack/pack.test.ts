@@ -21,7 +21,7 @@ describe('the scenario pack on the local target', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'meshdrill-pack-'));
-    const result = await run('./bin/meshdrill.js', ['run', 'scenarios/', '--parallel', '3', '--out', dir], {
+    const result = await run('./bin/meshdrill.js', ['run', 'scenarios/', '--parallel', '5', '--out', dir], {
       cwd: ROOT,
       timeoutMs: PACK_TIMEOUT_MS,
     });
@@ -39,7 +39,11 @@ describe('the scenario pack on the local target', function () {
     expect([...scenarios].sort(), output).to.deep.equal(files.map((f) => f.replace(/\.yaml$/, '')).sort());
     for (const name of scenarios) {
       const variants = verdicts.variants.filter((v) => v.scenario === name);
-      expect(variants[0]?.variant, `${name} starts with its main variant`).to.equal('main');
+      // Side by side on clusters of their own, a scenario's variants may start in any order.
+      expect(
+        variants.map((v) => v.variant),
+        `${name} ran its main variant`,
+      ).to.include('main');
       expect(
         variants.some((v) => v.expect === 'no-recovery'),
         `${name} has a negative control that ran`,
