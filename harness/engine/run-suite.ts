@@ -241,7 +241,9 @@ async function onOwnCluster(
 ): Promise<void> {
   const { journal } = options;
   const own = (options.target.sibling as () => Target)();
-  const label = turnName(turn);
+  // As progress lines name a drill running beside others: scenario/variant (and the iteration of a repeat).
+  const only = turn.runs[0];
+  const label = `${turn.scenario.name}/${only?.variant.name ?? '*'}${options.repeat > 1 ? ` #${only?.iteration}` : ''}`;
   const started = Date.now();
   try {
     const env = await own.provision({

@@ -248,7 +248,7 @@ describe('engine: a suite on the fake world', function () {
       expect(run.result.exitCode).to.equal(EXIT_CODES.cleanupFailed);
       const logged = run.events.filter((e) => e.type === 'log' && e.level === 'error');
       expect(logged.map((e) => (e.type === 'log' ? e.message : ''))).to.satisfy((messages: string[]) =>
-        messages.some((m) => /outage-a-.*: tearing down its own cluster failed: .*would not stop/.test(m)),
+        messages.some((m) => /outage-a\/\S+: tearing down its own cluster failed: .*would not stop/.test(m)),
       );
     });
   });
