@@ -82,3 +82,16 @@ export function settleBudgetMs(
   const fromSignals = Math.max(0, ...perSignal) + 2000;
   return Math.min(Math.max(scenario.steadyState.durationMs * 2, fromSignals), capMs);
 }
+
+/**
+ * How long the load must run before the steady-state window opens: the longest range window of the PromQL
+ * signals, plus a scrape. A rate over a window that reaches back before the load — into the deploy, when the
+ * series were appearing one by one and the proxies' configuration was still arriving — is a startup transient,
+ * not the steady state (measured: retry-storm's amplification ratio read 1.26 in a steady state that opened
+ * as the load started, on a loaded 2-core machine).
+ */
+export function loadWarmupMs(scenario: Pick<ResolvedScenario, 'signals'>, scrapeMs = 1000): number {
+  const ranges = scenario.signals.map((s) => (s.kind === 'promql' ? largestRangeMs(s.query) : 0));
+  const longest = Math.max(0, ...ranges);
+  return longest === 0 ? 0 : longest + scrapeMs;
+}

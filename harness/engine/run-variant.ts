@@ -26,7 +26,7 @@ import {
   waitForDeployments,
   waitForRoute,
 } from './deploy.js';
-import { alertSignalFloors, settleBudgetMs } from './detection-floors.js';
+import { alertSignalFloors, loadWarmupMs, settleBudgetMs } from './detection-floors.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
 import { type RecoveryWatch, watchRecoveryConditions } from './recovery-watch.js';
@@ -164,17 +164,21 @@ export async function runVariant(
     });
     // The load phase starts the load, then settles; its deadline grows by the settle budget.
     const settleMs = settleBudgetMs(scenario, lookbacks, MAX_SETTLE_MS);
-    await runner.phase('load', t.load + settleMs, async (signal) => {
+    const warmupMs = loadWarmupMs(scenario);
+    await runner.phase('load', t.load + Math.max(settleMs, warmupMs), async (signal) => {
       const driver = ctx.loadDriver(scenario.load.driver);
       const run = await driver.start(scenario.load, ctx.ingressUrl, (sample) => {
         samples.push(sample);
         journal.append({ type: 'load-sample', ...scope, sample });
       });
       stopLoad = () => run.stop();
-      // Settle: signals over rate windows may still see an earlier variant's fault (same workload, same
-      // series). The steady-state window starts once every signal is quiet, or after the settle budget —
-      // a signal still firing then is judged a false positive by the steady-state phase.
-      const settleUntil = Date.now() + settleMs;
+      // Warm up, then settle: rate windows must first cover load-time data only (loadWarmupMs), and signals
+      // over them may still see an earlier variant's fault (same workload, same series). The steady-state
+      // window starts once the warm-up is over and every signal is quiet, or after the settle budget — a
+      // signal still firing then is judged a false positive by the steady-state phase.
+      const loadStarted = Date.now();
+      const settleUntil = loadStarted + Math.max(settleMs, warmupMs);
+      await sleep(Math.min(warmupMs, settleUntil - Date.now()), signal);
       while (Date.now() < settleUntil) {
         let anyFiring = false;
         for (const s of scenario.signals) {

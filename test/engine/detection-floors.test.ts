@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { alertSignalFloors, settleBudgetMs } from '../../harness/engine/detection-floors.js';
+import { alertSignalFloors, loadWarmupMs, settleBudgetMs } from '../../harness/engine/detection-floors.js';
 import type { SignalSpec } from '../../harness/model/index.js';
 import { createPrometheusClient } from '../../harness/signals/index.js';
 
@@ -140,5 +140,27 @@ describe('the settle budget before a steady state', () => {
         90_000,
       ),
     ).to.equal(90_000);
+  });
+});
+
+describe('the load warm-up before a steady state', () => {
+  const promql = (query: string): SignalSpec => ({
+    kind: 'promql',
+    query,
+    name: 'p',
+    withinMs: 30_000,
+    pollMs: 500,
+  });
+
+  it('lasts the longest range window of the PromQL signals, subqueries included, plus a scrape', () => {
+    const signals = [promql('sum(rate(x[15s])) > 0'), promql('max_over_time(rate(y[5s])[20s:1s]) > 1')];
+    expect(loadWarmupMs({ signals })).to.equal(21_000);
+    expect(loadWarmupMs({ signals }, 2000)).to.equal(22_000);
+  });
+
+  it('is none when no signal looks back over a range (an instant query, an alert: its rule has a for)', () => {
+    expect(loadWarmupMs({ signals: [promql('up == 0'), alertSignal('a', 'IstiodDown', 15_000)] })).to.equal(
+      0,
+    );
   });
 });

@@ -253,6 +253,30 @@ describe('engine: a suite on the fake world', function () {
     });
   });
 
+  it('opens the steady state only once the load has run for the longest range window of the signals', async () => {
+    const phaseStart = (events: readonly JournalEvent[], phase: string) =>
+      events.find((e) => e.type === 'phase-start' && e.phase === phase)?.t as number;
+    const warm = await runOn(new FakeWorld(), [
+      fakeScenario({
+        signals: [
+          {
+            name: 'errors-visible',
+            kind: 'promql',
+            query: 'sum(rate(fake_errors[3s])) > 0',
+            withinMs: 3000,
+            pollMs: 200,
+          },
+        ],
+      }),
+    ]);
+    expect(warm.result.exitCode).to.equal(EXIT_CODES.passed);
+    const warmup = phaseStart(warm.events, 'steady-state') - phaseStart(warm.events, 'load');
+    expect(warmup).to.be.at.least(4000); // 3 s window + 1 s scrape
+    const instant = await runOn(new FakeWorld(), [fakeScenario()]);
+    const none = phaseStart(instant.events, 'steady-state') - phaseStart(instant.events, 'load');
+    expect(none).to.be.below(1000);
+  });
+
   it('runs teardown after a failure: steady state broken, no fault injected, namespace deleted', async () => {
     const world = new FakeWorld();
     // A fault already present before the drill: steady state cannot hold and signals fire early.
