@@ -386,7 +386,13 @@ export function buildResults(events: readonly JournalEvent[], options: BuildOpti
     if (e.type === 'log') {
       const entry = { t: e.t, level: e.level, message: e.message };
       const owner =
-        e.scenario === undefined ? undefined : executions.findLast((x) => x.result.scenario === e.scenario);
+        e.scenario === undefined
+          ? undefined
+          : executions.findLast(
+              (x) =>
+                x.result.scenario === e.scenario &&
+                (e.variant === undefined || x.result.variant === e.variant),
+            );
       if (owner) owner.result.logs.push(entry);
       else if (e.level !== 'info') runLogs.push(entry);
       continue;

@@ -133,7 +133,14 @@ export type JournalEvent =
     })
   | (Scoped & { type: 'scenario-end'; outcome: Outcome; durationMs: number })
   | (Base & { type: 'cleanup'; ok: boolean; removed: string[]; leftover: string[]; error?: string })
-  | (Base & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; scenario?: string })
+  | (Base & {
+      type: 'log';
+      level: 'info' | 'warn' | 'error';
+      message: string;
+      scenario?: string;
+      /** With `scenario`: the variant it is about (drills side by side may run several variants at once). */
+      variant?: string;
+    })
   | (Base & { type: 'run-end'; outcome: Outcome; exitCode: number });
 
 export type JournalEventType = JournalEvent['type'];

@@ -112,6 +112,33 @@ describe('reports/results: the journal folded into results.json', () => {
     expect(results.logs[0]?.message).to.match(/scrape of the ingress gateway/);
   });
 
+  it("files a log event under the variant it names, else under the scenario's latest execution", () => {
+    const { events } = loadFixture('failing');
+    const end = events.findIndex((e) => e.type === 'run-end');
+    const t = (events[end - 1] as JournalEvent).t;
+    const log = (message: string, variant?: string): JournalEvent => ({
+      type: 'log',
+      level: 'warn',
+      message,
+      scenario: 'upstream-503',
+      ...(variant ? { variant } : {}),
+      t,
+    });
+    const withLogs = [
+      ...events.slice(0, end),
+      log('about main', 'main'),
+      log('about the scenario'),
+      ...events.slice(end),
+    ];
+    const results = buildResults(withLogs);
+    const logsOf = (key: string) =>
+      results.scenarios.find((s) => s.key === key)?.logs.map((l) => l.message) ?? [];
+    expect(logsOf('upstream-503/main#1')).to.include('about main');
+    expect(logsOf('upstream-503/main#1')).to.not.include('about the scenario');
+    expect(logsOf('upstream-503/empty-runbook#1')).to.include('about the scenario');
+    expect(logsOf('upstream-503/empty-runbook#1')).to.not.include('about main');
+  });
+
   it('--repeat 3: pass rate per assertion and the TTD/TTR spread show the flaky alert', () => {
     const { results } = loadFixture('repeat-3');
     expect(results.scenarios.map((s) => s.iteration)).to.deep.equal([1, 2, 3]);
