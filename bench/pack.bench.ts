@@ -1,6 +1,6 @@
 // Wall time of `meshdrill run scenarios/` on the local target, per scenario (its variants summed) and in total,
 // read from the journal. Run: npx tsx bench/pack.bench.ts [PATH…] (default scenarios/), with MESHDRILL_PARALLEL
-// drills side by side (default 5, as `make demo` and the pack test; 1 runs them one after the other). Prints
+// drills side by side (default 6, as `make demo`; the pack test runs 4; 1 runs them one after the other). Prints
 // figures only.
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { readPackVerdicts } from '../test/pack/journal-verdicts.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const paths = process.argv.slice(2);
-const parallel = process.env.MESHDRILL_PARALLEL ?? '5';
+const parallel = process.env.MESHDRILL_PARALLEL ?? '6';
 const dir = await mkdtemp(join(tmpdir(), 'meshdrill-pack-bench-'));
 try {
   const started = performance.now();

@@ -31,15 +31,19 @@ export function watchLoopStalls(): { stop(): LoopStallReport } {
   };
 }
 
-/** Stalls this long or longer are reported (the pack's tightest latency SLO is p95 < 250 ms). */
-export const LOOP_STALL_WARN_MS = 100;
+/**
+ * Reported when the loop was late by 50 ms or more for 1 % of the time (enough to move a p99 latency figure) or
+ * stalled once for 250 ms or more (the pack's tightest latency SLO is p95 < 250 ms). A lone stall of 100–200 ms
+ * is common with drills side by side on 2 cores (measured: 133–141 ms at --parallel 6) and moves no percentile.
+ */
+export const LOOP_STALL_LIMITS = { p99Ms: 50, maxMs: 250 };
 
-/** A journal warning when the loop stalled for LOOP_STALL_WARN_MS or more; undefined otherwise. */
+/** A journal warning when the loop stalled past LOOP_STALL_LIMITS; undefined otherwise. */
 export function describeLoopStalls(
   report: LoopStallReport,
-  thresholdMs = LOOP_STALL_WARN_MS,
+  limits: { p99Ms: number; maxMs: number } = LOOP_STALL_LIMITS,
 ): string | undefined {
-  if (report.maxMs < thresholdMs) return undefined;
+  if (report.p99Ms < limits.p99Ms && report.maxMs < limits.maxMs) return undefined;
   return (
     `the harness's event loop stalled for up to ${report.maxMs} ms while the load ran (p99 of its delays ${report.p99Ms} ms): ` +
     "the built-in generator counts latency from each request's intended start, so these stalls show as latency — " +

@@ -21,7 +21,7 @@ describe('the scenario pack on the local target', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'meshdrill-pack-'));
-    // Four at once, one fewer than `make demo`: the verdicts are what this test judges, and on a shared 2-core
+    // Four at once, two fewer than `make demo`: the verdicts are what this test judges, and on a shared 2-core
     // CI machine each extra drill adds CPU stalls to everyone's latency (p95 up to ≈ 200 ms at 5, ≈ 370 ms at
     // 6, measured, against SLOs of 250–500 ms).
     const result = await run('./bin/meshdrill.js', ['run', 'scenarios/', '--parallel', '4', '--out', dir], {
