@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { killOnProcessExit } from './exit-kills.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type ApiServer, startApiServer, writeKubeconfig } from './apiserver/index.js';
@@ -100,7 +101,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
   let cluster: LocalCluster | undefined;
   let lastTeardown: TeardownReport | undefined;
   const started: (() => Promise<void>)[] = [];
-  let exitHook: (() => void) | undefined;
+  let forgetExitKill: (() => void) | undefined;
   let knownPids = new Set<number>();
 
   const livePids = (): number[] => {
@@ -124,8 +125,8 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       survivors = survivors.filter(isAlive);
     }
     lastTeardown = { pids, survivors };
-    if (exitHook) process.off('exit', exitHook);
-    exitHook = undefined;
+    forgetExitKill?.();
+    forgetExitKill = undefined;
     cluster = undefined;
     knownPids = new Set();
     if (survivors.length > 0) {
@@ -242,10 +243,9 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       const istioctl = mesh ? await time('istioctl', () => installIstioctl({ bundler, workDir })) : undefined;
       cluster = { store, images, bundler, controllers, kubelet, network, apiServer, prometheus, workDir };
       // Last line of defence: if this process exits without a teardown, no container outlives it.
-      exitHook = () => {
+      forgetExitKill = killOnProcessExit(() => {
         for (const pid of knownPids) if (isAlive(pid)) signalTree(pid, 'SIGKILL');
-      };
-      process.on('exit', exitHook);
+      });
       const tracker = setInterval(livePids, 500);
       tracker.unref();
       started.unshift(async () => clearInterval(tracker));
