@@ -8,8 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { ProvisionOptions } from '../../clusters/target.js';
+import type { ProvisionOptions, Target } from '../../clusters/target.js';
 import { runSuite } from '../../harness/engine/index.js';
+import type { SuiteOptions } from '../../harness/engine/run-suite.js';
 import { createJournal } from '../../harness/journal/index.js';
 import {
   EXIT_CODES,
@@ -19,12 +20,15 @@ import {
 } from '../../harness/model/index.js';
 import { FakeWorld, fakeScenario } from '../support/fake-world.js';
 
-async function runOn(world: FakeWorld, scenarios: ResolvedScenario[]) {
-  const journal = createJournal();
-  const target = world.target();
-  const result = await runSuite({
+/** A suite of the scenarios on one target: one iteration, no rule files, no interrupt. */
+function suiteOptions(
+  target: Target,
+  scenarios: ResolvedScenario[],
+  more: Pick<SuiteOptions, 'connect'> & Partial<SuiteOptions>,
+): SuiteOptions {
+  return {
     runId: 'test-run',
-    journal,
+    journal: createJournal(),
     target,
     scenarios,
     repeat: 1,
@@ -32,10 +36,16 @@ async function runOn(world: FakeWorld, scenarios: ResolvedScenario[]) {
     ruleFiles: [],
     settings: {},
     interrupt: new AbortController().signal,
-    connect: () => world.connect(),
     cleanupTimeoutMs: 1000,
-  });
-  return { result, events: journal.events, target };
+    ...more,
+  };
+}
+
+async function runOn(world: FakeWorld, scenarios: ResolvedScenario[]) {
+  const target = world.target();
+  const options = suiteOptions(target, scenarios, { connect: () => world.connect() });
+  const result = await runSuite(options);
+  return { result, events: options.journal.events, target };
 }
 
 const assertions = (events: readonly JournalEvent[], variant?: string) =>
@@ -156,28 +166,19 @@ describe('engine: a suite on the fake world', function () {
     async function runWithSiblings(scenarios: ResolvedScenario[], parallel: number, failTeardownOf?: number) {
       const shared = new FakeWorld();
       const { target, worlds, siblings } = withSiblings(shared, failTeardownOf);
-      const journal = createJournal();
       const used: string[] = [];
       const workDir = await mkdtemp(join(tmpdir(), 'meshdrill-suite-'));
       try {
-        const result = await runSuite({
-          runId: 'test-run',
-          journal,
-          target,
-          scenarios,
-          repeat: 1,
+        const options = suiteOptions(target, scenarios, {
           parallel,
           workDir,
-          ruleFiles: [],
-          settings: {},
-          interrupt: new AbortController().signal,
           connect: (env, turnDir) => {
             used.push(`${env.kubeconfigPath} ${turnDir.slice(workDir.length)}`);
             return (worlds.get(env.kubeconfigPath) as FakeWorld).connect();
           },
-          cleanupTimeoutMs: 1000,
         });
-        return { result, events: journal.events, shared, worlds, siblings, used, target };
+        const result = await runSuite(options);
+        return { result, events: options.journal.events, shared, worlds, siblings, used, target };
       } finally {
         await rm(workDir, { recursive: true, force: true });
       }
