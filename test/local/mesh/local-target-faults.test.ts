@@ -76,6 +76,20 @@ function get(
   });
 }
 
+interface PodView {
+  metadata: { name: string; deletionTimestamp?: string };
+  status: {
+    phase?: string;
+    podIP: string;
+    containerStatuses?: {
+      name: string;
+      ready: boolean;
+      restartCount: number;
+      lastState?: { terminated?: { reason: string; exitCode: number } };
+    }[];
+  };
+}
+
 describe('mesh failure facts on the local target', function () {
   this.timeout(300_000);
   let booted: Booted | undefined;
@@ -84,19 +98,14 @@ describe('mesh failure facts on the local target', function () {
   let root: RootMaterial;
   let intermediateExpiry = 0;
   const kubectl = lateKubectl(() => booted);
-  const podOf = async (ns: string, selector: string) =>
-    JSON.parse(expectOk(await kubectl(['-n', ns, 'get', 'pods', '-l', selector, '-o', 'json']))).items[0] as {
-      metadata: { name: string };
-      status: {
-        podIP: string;
-        containerStatuses?: {
-          name: string;
-          ready: boolean;
-          restartCount: number;
-          lastState?: { terminated?: { reason: string; exitCode: number } };
-        }[];
-      };
-    };
+  // The serving pod: after a rollout restart the old pod may still be listed while it terminates (graceful
+  // deletion, as on a real cluster), and its ports close under a test that picked it (seen once on CI).
+  const podOf = async (ns: string, selector: string) => {
+    const items = JSON.parse(expectOk(await kubectl(['-n', ns, 'get', 'pods', '-l', selector, '-o', 'json'])))
+      .items as PodView[];
+    const live = items.filter((p) => !p.metadata.deletionTimestamp);
+    return (live.find((p) => p.status.phase === 'Running') ?? live[0] ?? items[0]) as PodView;
+  };
   const secretYaml = (files: Parameters<typeof cacertsSecret>[0]) => JSON.stringify(cacertsSecret(files));
 
   before(async () => {
