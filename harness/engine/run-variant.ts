@@ -27,7 +27,6 @@ import {
   waitForRoute,
 } from './deploy.js';
 import { alertSignalFloors, loadWarmupMs, settleBudgetMs } from './detection-floors.js';
-import { describeLoopStalls, watchLoopStalls } from './loop-stalls.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
 import { type RecoveryWatch, watchRecoveryConditions } from './recovery-watch.js';
@@ -160,11 +159,8 @@ export async function runVariant(
 
     // load: runs for the rest of the variant; stopped at cleanup.
     let stopLoad: (() => Promise<unknown>) | undefined;
-    let loopStalls: ReturnType<typeof watchLoopStalls> | undefined;
     runner.onCleanup('stop the load', async () => {
       await stopLoad?.();
-      const stalled = loopStalls && describeLoopStalls(loopStalls.stop());
-      if (stalled) journal.append({ type: 'log', level: 'warn', message: stalled, ...scope });
     });
     // The load phase starts the load, then settles; its deadline grows by the settle budget.
     const settleMs = settleBudgetMs(scenario, lookbacks, MAX_SETTLE_MS);
@@ -176,8 +172,6 @@ export async function runVariant(
         journal.append({ type: 'load-sample', ...scope, sample });
       });
       stopLoad = () => run.stop();
-      // Only the in-process generator's latency includes this process's stalls (k6 measures in its own).
-      if (driver.name === 'builtin') loopStalls = watchLoopStalls();
       // Warm up, then settle: rate windows must first cover load-time data only (loadWarmupMs), and signals
       // over them may still see an earlier variant's fault (same workload, same series). The steady-state
       // window starts once the warm-up is over and every signal is quiet, or after the settle budget — a

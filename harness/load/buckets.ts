@@ -3,6 +3,7 @@
 // finished (or, at the latest, one request timeout after it ended), and closed seconds are emitted in order as
 // LoadSamples. The stream therefore lags real time by at most the request timeout when the server stalls.
 
+import { type InstrumentSecond, LATE_SEND_MS } from '../model/instrument.js';
 import type { LoadSample, LoadSummary } from '../model/load.js';
 import { createHistogram, type LatencyHistogram } from '../slo/histogram.js';
 
@@ -21,6 +22,8 @@ interface Bucket {
   succeeded: number;
   dropped: number;
   inFlight: number;
+  sendLagMaxMs: number;
+  lateSends: number;
   byStatus: Record<string, number>;
   byFlag: Record<string, number>;
   byError: Record<string, number>;
@@ -41,6 +44,8 @@ function emptyBucket(index: number): Bucket {
     succeeded: 0,
     dropped: 0,
     inFlight: 0,
+    sendLagMaxMs: 0,
+    lateSends: 0,
     byStatus: {},
     byFlag: {},
     byError: {},
@@ -67,6 +72,9 @@ export function splitResponseFlags(value: string | undefined): string[] {
     .filter((f) => f !== '' && f !== '-');
 }
 
+/** The generator's health over second `index` of the run, apart from what the buckets see themselves. */
+export type InstrumentSource = (index: number) => Omit<InstrumentSecond, 'sendLagMaxMs' | 'lateSends'>;
+
 export class LoadBuckets {
   readonly startedAt: number;
   private readonly closeGraceMs: number;
@@ -74,12 +82,17 @@ export class LoadBuckets {
   /** Index of the next second to emit; all before it are emitted. */
   private nextToEmit = 0;
   private readonly totals: Omit<Bucket, 'index' | 'inFlight'>;
+  private readonly instrument: InstrumentSource | undefined;
 
-  /** `closeGraceMs`: how long after its end a second waits for its last requests (the request timeout). */
-  constructor(startedAt: number, closeGraceMs: number) {
+  /**
+   * `closeGraceMs`: how long after its end a second waits for its last requests (the request timeout).
+   * `instrument`: the generator's health per second index; with it, each sample carries `instrument`.
+   */
+  constructor(startedAt: number, closeGraceMs: number, instrument?: InstrumentSource) {
     this.startedAt = startedAt;
     this.closeGraceMs = closeGraceMs;
     this.totals = emptyBucket(-1);
+    this.instrument = instrument;
   }
 
   private bucketFor(intendedAt: number): Bucket {
@@ -94,9 +107,15 @@ export class LoadBuckets {
     return bucket;
   }
 
-  /** A request was started at its intended time. Returns a handle to record its outcome. */
-  start(intendedAt: number): (outcome: RequestOutcome, latencyMs: number) => void {
+  /**
+   * A request meant to start at `intendedAt` was sent at `sentAt` (default: on time). Returns a handle to record
+   * its outcome.
+   */
+  start(intendedAt: number, sentAt = intendedAt): (outcome: RequestOutcome, latencyMs: number) => void {
     const bucket = this.bucketFor(intendedAt);
+    const lag = sentAt - intendedAt;
+    if (lag > bucket.sendLagMaxMs) bucket.sendLagMaxMs = lag;
+    if (lag >= LATE_SEND_MS) bucket.lateSends += 1;
     bucket.scheduled += 1;
     bucket.inFlight += 1;
     this.totals.scheduled += 1;
@@ -187,7 +206,7 @@ export class LoadBuckets {
 
   private toSample(bucket: Bucket): LoadSample {
     const h = bucket.histogram;
-    return {
+    const sample: LoadSample = {
       t: this.startedAt + bucket.index * BUCKET_MS,
       scheduled: bucket.scheduled,
       completed: bucket.completed,
@@ -201,6 +220,14 @@ export class LoadBuckets {
       p95: percentileOr0(h, 95),
       p99: percentileOr0(h, 99),
     };
+    if (this.instrument !== undefined) {
+      sample.instrument = {
+        sendLagMaxMs: Math.round(bucket.sendLagMaxMs * 10) / 10,
+        lateSends: bucket.lateSends,
+        ...this.instrument(bucket.index),
+      };
+    }
+    return sample;
   }
 
   summarize(endedAt: number): LoadSummary {

@@ -5,7 +5,7 @@
 
 import { invalidInput } from '../model/errors.js';
 import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../model/load.js';
-import { LoadBuckets } from './buckets.js';
+import { type InstrumentSource, LoadBuckets } from './buckets.js';
 import { type LoadClock, systemClock } from './clock.js';
 import { createRequestPicker } from './mix.js';
 import { checkLoadProfile } from './profile-check.js';
@@ -16,6 +16,17 @@ export interface BuiltinDriverOptions {
   clock?: LoadClock;
   /** Builds the transport for a run; defaults to an undici keep-alive pool sized to maxInFlight. */
   createTransport?: (baseUrl: string, profile: LoadProfile) => LoadTransport;
+  /**
+   * Starts sampling the generator's own health for a run that starts at `startedAt`; each sample then carries
+   * `instrument`. The isolated driver's worker passes one (isolated/instrument-sampler.ts).
+   */
+  sampleInstrument?: (startedAt: number) => InstrumentProbe;
+}
+
+/** The generator's health per second, and how to stop sampling it. */
+export interface InstrumentProbe {
+  take: InstrumentSource;
+  stop(): Promise<void>;
 }
 
 /** Why a run ended. */
@@ -44,7 +55,14 @@ export function createBuiltinDriver(options: BuiltinDriverOptions = {}): LoadDri
           'fix the scenario\'s "load" section',
         );
       }
-      return startRun(profile, makeTransport(baseUrl, profile), clock, onSample, signal);
+      return startRun(
+        profile,
+        makeTransport(baseUrl, profile),
+        clock,
+        onSample,
+        signal,
+        options.sampleInstrument,
+      );
     },
   };
 }
@@ -55,9 +73,11 @@ function startRun(
   clock: LoadClock,
   onSample: (sample: LoadSample) => void,
   signal: AbortSignal | undefined,
+  sampleInstrument: ((startedAt: number) => InstrumentProbe) | undefined,
 ): LoadRun {
   const startedAt = Math.floor(clock.now());
-  const buckets = new LoadBuckets(startedAt, profile.requestTimeoutMs + CLOSE_GRACE_MS);
+  const probe = sampleInstrument?.(startedAt);
+  const buckets = new LoadBuckets(startedAt, profile.requestTimeoutMs + CLOSE_GRACE_MS, probe?.take);
   const nextOffset = createArrivalSchedule(profile);
   const pick = createRequestPicker(profile.requests);
   const wake = new AbortController();
@@ -78,10 +98,10 @@ function startRun(
     }
   };
 
-  const launch = (intended: number): void => {
+  const launch = (intended: number, sentAt: number): void => {
     inFlight += 1;
     started += 1;
-    const finish = buckets.start(intended);
+    const finish = buckets.start(intended, sentAt);
     void transport.send(pick(), profile.requestTimeoutMs).then((outcome) => {
       const now = clock.now();
       finish(outcome, now - intended);
@@ -116,7 +136,7 @@ function startRun(
       }
       if (started >= profile.maxRequests) return 'max-requests';
       if (inFlight >= profile.maxInFlight) buckets.drop(intended);
-      else launch(intended);
+      else launch(intended, now);
       lastIntended = intended;
       offset = nextOffset();
     }
@@ -141,6 +161,7 @@ function startRun(
     }
     emit(buckets.flushAll(endAt));
     const summary = buckets.summarize(clock.now());
+    await probe?.stop();
     await transport.close().catch(() => undefined);
     detachSignal();
     return summary;

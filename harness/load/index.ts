@@ -5,11 +5,16 @@ import type { LoadDriver } from '../model/load.js';
 import { type BuiltinDriverOptions, createBuiltinDriver } from './builtin-driver.js';
 import { createK6Driver, type K6DriverOptions } from './k6/driver.js';
 import { createK6InClusterDriver, type K6InClusterDriverOptions } from './k6/in-cluster-driver.js';
+import { createIsolatedBuiltinDriver } from './isolated/isolated-driver.js';
 
 export type LoadDriverName = 'builtin' | 'k6';
 export const LOAD_DRIVERS: readonly LoadDriverName[] = ['builtin', 'k6'];
 
 export interface LoadDriverOptions {
+  /**
+   * Runs the built-in generator inline, on the calling thread, with these options (an injected clock or
+   * transport: tests). Without it the generator runs on a worker thread of its own (isolated/).
+   */
   builtin?: BuiltinDriverOptions;
   k6?: K6DriverOptions;
   /** When set, `k6` runs in-cluster (a Job or a k6-operator TestRun) instead of a local binary. */
@@ -18,7 +23,8 @@ export interface LoadDriverOptions {
 
 // A mapped type: adding a driver name without a factory is a compile error.
 const FACTORIES: { [K in LoadDriverName]: (options: LoadDriverOptions) => LoadDriver } = {
-  builtin: (options) => createBuiltinDriver(options.builtin),
+  builtin: (options) =>
+    options.builtin === undefined ? createIsolatedBuiltinDriver() : createBuiltinDriver(options.builtin),
   k6: (options) =>
     options.k6InCluster === undefined
       ? createK6Driver(options.k6)
@@ -34,7 +40,13 @@ export function createLoadDriver(name: LoadDriverName, options: LoadDriverOption
   return factory(options);
 }
 
-export { type BuiltinDriverOptions, createBuiltinDriver, type EndReason } from './builtin-driver.js';
+export {
+  type BuiltinDriverOptions,
+  createBuiltinDriver,
+  type EndReason,
+  type InstrumentProbe,
+} from './builtin-driver.js';
+export { createIsolatedBuiltinDriver, summarizeSamples } from './isolated/isolated-driver.js';
 export {
   type ClientErrorKind,
   isSuccessStatus,

@@ -2,5 +2,6 @@
 export * from './errors.js';
 export * from './journal.js';
 export * from './kube-object.js';
+export * from './instrument.js';
 export * from './load.js';
 export * from './scenario.js';

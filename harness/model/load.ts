@@ -1,5 +1,7 @@
 // The load profile the engine hands a load driver, and the samples a driver streams back.
 
+import type { InstrumentSecond } from './instrument.js';
+
 export interface RequestSpec {
   method: string;
   path: string;
@@ -62,6 +64,8 @@ export interface LoadSample extends LoadCounts {
   t: number;
   /** Requests scheduled in this second (started + dropped). */
   scheduled: number;
+  /** The generator's own health in this second (the built-in driver; absent for k6). */
+  instrument?: InstrumentSecond;
 }
 
 export interface LoadSummary extends LoadCounts {

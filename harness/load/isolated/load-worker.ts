@@ -1,0 +1,58 @@
+// The worker thread that runs one built-in load run (isolated-driver.ts starts it). The generator, its
+// instrument sampler and the control echo live here, on event loops of their own, so nothing the harness's main
+// thread does — API servers, controllers, kubelets, the engine of every drill — can delay a send or its timing.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LoadProfile, LoadSample, LoadSummary } from '../../model/load.js';
+import { createBuiltinDriver } from '../builtin-driver.js';
+import { systemClock } from '../clock.js';
+import { scheduleDurationMs } from '../schedule.js';
+import { startControlEcho } from './control-echo.js';
+import { startInstrumentSampler } from './instrument-sampler.js';
+
+export interface LoadWorkerInput {
+  profile: LoadProfile;
+  baseUrl: string;
+}
+
+export type LoadWorkerMessage =
+  | { type: 'started'; startedAt: number }
+  | { type: 'sample'; sample: LoadSample }
+  | { type: 'done'; summary: LoadSummary }
+  | { type: 'failed'; message: string };
+
+/** Past its schedule, its requests' timeout and this, the run ends itself even if something hangs. */
+const WATCHDOG_GRACE_MS = 10_000;
+
+async function main(port: NonNullable<typeof parentPort>, input: LoadWorkerInput): Promise<void> {
+  const post = (message: LoadWorkerMessage): void => port.postMessage(message);
+  const echo = await startControlEcho();
+  try {
+    const driver = createBuiltinDriver({
+      sampleInstrument: (startedAt) => startInstrumentSampler(startedAt, echo.url, systemClock.now),
+    });
+    const run = await driver.start(input.profile, input.baseUrl, (sample) =>
+      post({ type: 'sample', sample }),
+    );
+    post({ type: 'started', startedAt: Date.now() });
+    port.on('message', (message: { type?: string }) => {
+      if (message.type === 'stop') void run.stop();
+    });
+    const bound = scheduleDurationMs(input.profile) + input.profile.requestTimeoutMs + WATCHDOG_GRACE_MS;
+    const watchdog = setTimeout(() => void run.stop(), bound);
+    const summary = await run.done;
+    clearTimeout(watchdog);
+    post({ type: 'done', summary });
+  } finally {
+    await echo.stop();
+    port.close();
+  }
+}
+
+if (parentPort !== null) {
+  const port = parentPort;
+  main(port, workerData as LoadWorkerInput).catch((error: unknown) => {
+    port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    port.close();
+  });
+}
