@@ -1,7 +1,7 @@
 // Benchmark of the local target: boot to API ready and to the first pod Ready (goals < 2 s and < 5 s on a
 // 2-core machine), and the idle memory of the whole target (RSS of this process + every process it started).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RESOURCES } from '../clusters/local/controllers/index.js';
@@ -13,6 +13,22 @@ interface Run {
   provisionMs: number;
   firstPodReadyMs: number;
   idleRssMiB: { harness: number; prometheus: number; containers: number; total: number };
+  /** Each container process at idle: its command line (shortened) and RSS in MiB. */
+  perProcess: { command: string; rssMiB: number }[];
+}
+
+const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+
+function commandOf(pid: number): string {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return argv
+      .map((a) => a.slice(a.lastIndexOf('/') + 1))
+      .join(' ')
+      .slice(0, 70);
+  } catch {
+    return `pid ${pid}`;
+  }
 }
 
 async function once(withIdle: boolean): Promise<Run> {
@@ -50,15 +66,14 @@ async function once(withIdle: boolean): Promise<Run> {
     }
     const firstPodReadyMs = performance.now() - t0;
     let idle = { harness: 0, prometheus: 0, containers: 0, total: 0 };
+    let perProcess: Run['perProcess'] = [];
     if (withIdle) {
       // Let Prometheus settle into its scrape loop before measuring.
       await new Promise((r) => setTimeout(r, 5000));
-      const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
       const prometheus = readRssBytes(cluster.prometheus.pid);
-      const containers = target
-        .pids()
-        .filter((p) => p !== cluster.prometheus.pid)
-        .reduce((s, p) => s + readRssBytes(p), 0);
+      const containerPids = target.pids().filter((p) => p !== cluster.prometheus.pid);
+      perProcess = containerPids.map((p) => ({ command: commandOf(p), rssMiB: mib(readRssBytes(p)) }));
+      const containers = containerPids.reduce((s, p) => s + readRssBytes(p), 0);
       const harness = process.memoryUsage.rss();
       idle = {
         harness: mib(harness),
@@ -68,7 +83,13 @@ async function once(withIdle: boolean): Promise<Run> {
       };
     }
     void env;
-    return { apiReadyMs: env.timings.apiReady ?? 0, provisionMs, firstPodReadyMs, idleRssMiB: idle };
+    return {
+      apiReadyMs: env.timings.apiReady ?? 0,
+      provisionMs,
+      firstPodReadyMs,
+      idleRssMiB: idle,
+      perProcess,
+    };
   } finally {
     await target.teardown();
     rmSync(dir, { recursive: true, force: true });
@@ -91,3 +112,5 @@ const idle = runs[2]?.idleRssMiB;
 console.log(
   `  idle memory (RSS, 1 fortio pod): total ${idle?.total} MiB = harness process ${idle?.harness} MiB + Prometheus ${idle?.prometheus} MiB + containers ${idle?.containers} MiB`,
 );
+for (const p of runs[2]?.perProcess ?? [])
+  console.log(`    ${String(p.rssMiB).padStart(6)} MiB  ${p.command}`);

@@ -1,9 +1,11 @@
 // Test helpers: start the proxy program as a child process on its own loopback IP with file-based config and
-// certificates, wait for readiness with a deadline, and stop it by PID.
+// certificates, wait for readiness with a deadline, and stop it by PID. The program runs as the kubelet runs
+// it: the esbuild bundle of proxy/main.ts under plain `node` (built once per test process).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CertificateAuthority } from '../../../clusters/local/mesh/ca/index.js';
 import { createWorkloadCsr, spiffeId } from '../../../clusters/local/mesh/ca/index.js';
@@ -13,9 +15,21 @@ import {
   proxyNodeForPod,
 } from '../../../clusters/local/mesh/config/index.js';
 import type { ProxyConfig } from '../../../clusters/local/mesh/model/proxy-config.js';
+import { createBundler } from '../../../clusters/local/programs/index.js';
 import type { KubeObject } from '../../../harness/model/kube-object.js';
 
 const MAIN = new URL('../../../clusters/local/mesh/proxy/main.ts', import.meta.url).pathname;
+
+let bundled: Promise<string> | undefined;
+/** The proxy program's bundle, built on first use into a directory removed when this process exits. */
+export function proxyProgram(): Promise<string> {
+  if (!bundled) {
+    const outDir = mkdtempSync(join(tmpdir(), 'meshdrill-proxy-bundle-'));
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+    bundled = createBundler(outDir).ensure(MAIN);
+  }
+  return bundled;
+}
 
 export interface ProxyChild {
   pid: number;
@@ -58,8 +72,14 @@ export async function startProxyChild(options: {
   env?: Record<string, string>;
   /** Default true: resolve once :15021/healthz/ready answers 200. */
   waitReady?: boolean;
+  /** Extra `node` options before the program (profiling: `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** Another build of the program (comparisons); default the bundle of proxy/main.ts. */
+  program?: string;
 }): Promise<ProxyChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'proxy', options.mode ?? 'sidecar'], {
+  const program = options.program ?? (await proxyProgram());
+  const argv = [...(options.nodeArgs ?? []), program, 'proxy', options.mode ?? 'sidecar'];
+  const child = spawn(process.execPath, argv, {
     env: {
       ...process.env,
       POD_NAME: options.podName,
