@@ -31,6 +31,7 @@ import { formatFlags } from './resilience/flags.js';
 import { OutlierDetectors } from './resilience/outlier.js';
 import { forwardToCluster, type RouterContext } from './router.js';
 import {
+  encodePeerMetadata,
   type ForwardOutcome,
   forwardableHeaders,
   ORIGINAL_DST_HEADER,
@@ -134,7 +135,15 @@ function serviceOfHost(
   return { host, name: parts[0] ?? host, namespace: parts[1] ?? 'unknown' };
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
+const EMPTY = Buffer.alloc(0);
+
+/** The request body, buffered (retries replay it, as Envoy buffers for retries). */
+function readBody(req: http.IncomingMessage): Promise<Buffer> | Buffer {
+  // HTTP/1.1: a request has a body only with content-length or transfer-encoding (RFC 9112 §6.3).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return EMPTY;
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -168,6 +177,33 @@ function replayStream(socket: net.Socket, first: Buffer): Duplex {
   socket.once('end', () => stream.push(null));
   socket.once('close', () => stream.destroy());
   return stream;
+}
+
+/** Authorities and paths the WHATWG URL parser returns unchanged (apart from the host's case). */
+const PLAIN_HOST = /^[A-Za-z0-9.-]+(?::[1-9]\d{0,3})?$/;
+const PLAIN_PATH = /^(?:[/?][A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
+
+/**
+ * The authority and path of an absolute-form request target (`http://host:port/path?query`), as an app with
+ * HTTP_PROXY sends it, with what `new URL` would give. Plain targets (the usual case) skip the URL parser;
+ * anything it would rewrite (dot segments, characters it escapes, userinfo, IPv6) still goes through it.
+ */
+export function splitAbsoluteUrl(target: string): { host: string; path: string } {
+  const start = target.indexOf('//') + 2;
+  let end = start;
+  while (end < target.length && target[end] !== '/' && target[end] !== '?') end += 1;
+  const host = target.slice(start, end);
+  const rest = target.slice(end);
+  if (start < 2 || !PLAIN_HOST.test(host) || !PLAIN_PATH.test(rest) || rest.includes('/.')) {
+    const url = new URL(target);
+    return { host: url.host, path: `${url.pathname}${url.search}` };
+  }
+  const defaultPort = target.startsWith('https:') ? ':443' : ':80';
+  const lower = host.toLowerCase();
+  return {
+    host: lower.endsWith(defaultPort) ? lower.slice(0, -defaultPort.length) : lower,
+    path: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest,
+  };
 }
 
 function listen(server: net.Server, port: number, host: string): Promise<void> {
@@ -233,6 +269,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     if (event === 'overflow') stats.incCluster('envoy_cluster_outlier_detection_ejections_overflow', cluster);
   });
   closers.push(() => outliers.stop());
+  // The metadata-exchange header this proxy sends, encoded again only when istiod's view of the workload changes.
+  let peerMetadata = encodePeerMetadata(self, options.podIP);
   const router: RouterContext = {
     pool,
     breakers,
@@ -411,7 +449,15 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         router,
         passthrough,
         route,
-        { method: facts.method, path: target.path, headers, body, self, sourceIp: options.podIP },
+        {
+          method: facts.method,
+          path: target.path,
+          headers,
+          body,
+          self,
+          sourceIp: options.podIP,
+          peerMetadata,
+        },
         res,
       );
       finish(
@@ -483,7 +529,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       router,
       cluster,
       route,
-      { method: facts.method, path: target.path, headers, body, self, sourceIp: options.podIP },
+      { method: facts.method, path: target.path, headers, body, self, sourceIp: options.podIP, peerMetadata },
       res,
       preFlags,
     );
@@ -502,9 +548,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     let host = req.headers.host ?? '';
     let path = req.url ?? '/';
     if (path.startsWith('http://') || path.startsWith('https://')) {
-      const url = new URL(path);
+      const url = splitAbsoluteUrl(path);
       host = url.host;
-      path = `${url.pathname}${url.search}`;
+      path = url.path;
     }
     const colon = host.lastIndexOf(':');
     const port = colon > 0 ? Number(host.slice(colon + 1)) : 80;
@@ -533,6 +579,50 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     }
     const hostPort = host.includes(':') ? Number(host.slice(host.lastIndexOf(':') + 1)) : undefined;
     return byHost(ports.filter((p) => p.port === hostPort || p.targetPort === hostPort)) ?? ports[0];
+  };
+
+  /** The inbound cluster `inbound|PORT||` and its route, built once per config (cleared by applyConfig). */
+  const inboundRoutes = new Map<
+    string,
+    { cluster: ClusterConfig; route: RouteConfig; selfMetadata: string }
+  >();
+  const inboundRouteFor = (
+    targetPort: number,
+    service: { name: string; namespace: string } | undefined,
+  ): { cluster: ClusterConfig; route: RouteConfig; selfMetadata: string } => {
+    const key = `${targetPort}|${service?.name ?? ''}|${service?.namespace ?? ''}`;
+    let found = inboundRoutes.get(key);
+    if (found) return found;
+    found = {
+      cluster: {
+        name: `inbound|${targetPort}||`,
+        host: options.podIP,
+        port: targetPort,
+        subset: '',
+        service: { name: service?.name ?? 'unknown', namespace: service?.namespace ?? 'unknown' },
+        endpoints: [
+          {
+            address: options.podIP,
+            port: targetPort,
+            inMesh: false,
+            mtls: false,
+            labels: {},
+            workload: self,
+          },
+        ],
+        trafficPolicy: {},
+      },
+      route: {
+        name: 'default',
+        match: [],
+        clusters: [],
+        retries: { attempts: 0, retryOn: '' },
+        source: 'inbound',
+      },
+      selfMetadata: Buffer.from(JSON.stringify(self)).toString('base64'),
+    };
+    inboundRoutes.set(key, found);
+    return found;
   };
 
   const handleInbound = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -596,25 +686,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const headers = forwardableHeaders(req.headers);
     delete headers[ORIGINAL_DST_HEADER];
     delete headers[PEER_METADATA_HEADER];
-    const local: ClusterConfig = {
-      name: `inbound|${targetPort}||`,
-      host: options.podIP,
-      port: targetPort,
-      subset: '',
-      service: { name: service?.name ?? 'unknown', namespace: service?.namespace ?? 'unknown' },
-      endpoints: [
-        { address: options.podIP, port: targetPort, inMesh: false, mtls: false, labels: {}, workload: self },
-      ],
-      trafficPolicy: {},
-    };
-    const route: RouteConfig = {
-      name: 'default',
-      match: [],
-      clusters: [],
-      retries: { attempts: 0, retryOn: '' },
-      source: 'inbound',
-    };
-    res.setHeader(PEER_METADATA_HEADER, Buffer.from(JSON.stringify(self)).toString('base64'));
+    const { cluster: local, route, selfMetadata } = inboundRouteFor(targetPort, service);
+    res.setHeader(PEER_METADATA_HEADER, selfMetadata);
     const outcome = await forwardToCluster(
       router,
       local,
@@ -668,6 +741,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     stats.clusterRemoved.inc({}, [...before].filter((n) => !after.has(n)).length);
     // istiod knows the workload (owner, labels): from now on metrics use its view of who we are.
     Object.assign(self, next.node.workload);
+    peerMetadata = encodePeerMetadata(self, options.podIP);
+    inboundRoutes.clear();
     config = next;
     outboundIndex = indexRoutes(next, next.virtualHosts);
     outliers.sync(next.clusters);
@@ -684,8 +759,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   outboundServer.keepAliveTimeout = 30_000;
   const inboundHttp = http.createServer((req, res) => void handleInbound(req, res));
   inboundHttp.keepAliveTimeout = 30_000;
-  // Sockets are sniffed (first byte) before TLS or HTTP sees them; the sniffed bytes cannot be pushed back into
-  // a native handle, so both paths get a JS stream wrapper that replays them.
+  // Sockets are sniffed (first byte) before TLS or HTTP sees them. TLS takes the native handle and replays bytes
+  // unshifted into the socket (Node's TLSSocket reads a socket's buffered data first); the HTTP server does not,
+  // so plaintext gets a JS stream wrapper that replays them.
   const tlsServer = tls.createServer({
     requestCert: true,
     rejectUnauthorized: false,
@@ -734,16 +810,18 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const inboundServer = net.createServer({ noDelay: true }, (socket) => {
     socket.once('error', () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
-      const stream = replayStream(socket, chunk);
       const allDisabled =
         config !== undefined &&
         config.inbound.defaultMtls === 'DISABLE' &&
         config.inbound.ports.every((p) => p.mtls === 'DISABLE');
       // 0x16: a TLS handshake record. TLS meets the TLS chain unless the workload has no TLS chain at all.
       if (chunk[0] === 0x16 && !allDisabled && secureContext) {
-        // A non-native stream makes the TLS server wrap it in JS, so the replayed bytes reach the handshake.
-        tlsServer.emit('connection', stream);
+        // Encryption stays in C++ on the socket's own handle: 'data' listeners go, the sniffed bytes go back.
+        socket.pause();
+        socket.unshift(chunk);
+        tlsServer.emit('connection', socket);
       } else {
+        const stream = replayStream(socket, chunk);
         socketInfo.set(stream as unknown as net.Socket, { mtls: false });
         inboundHttp.emit('connection', stream);
       }

@@ -22,6 +22,7 @@ import { UpstreamConnectError, upstreamErrorBody } from './transport.js';
 import {
   type AttemptResult,
   attemptOnce,
+  encodePeerMetadata,
   type ForwardOutcome,
   type ForwardRequest,
   ORIGINAL_DST_HEADER,
@@ -41,6 +42,20 @@ export interface RouterContext {
 }
 
 const OVERFLOW_BODY = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
+
+/** The signal of a request without a route timeout: nothing ever aborts it, so one serves every request. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/** A route's `retryOn` parsed once per route object (routes are rebuilt only when a new config arrives). */
+const parsedRetryOn = new WeakMap<RouteConfig['retries'], ReturnType<typeof parseRetryOn>>();
+function retryOnOf(retries: RouteConfig['retries']): ReturnType<typeof parseRetryOn> {
+  let parsed = parsedRetryOn.get(retries);
+  if (!parsed) {
+    parsed = parseRetryOn(retries.retryOn);
+    parsedRetryOn.set(retries, parsed);
+  }
+  return parsed;
+}
 
 /** Waits `ms`, or less when `signal` aborts (the route timeout fired). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -76,20 +91,20 @@ export async function forwardToCluster(
 ): Promise<ForwardOutcome> {
   const random = ctx.random ?? Math.random;
   const stat = (name: ClusterStatName): void => ctx.stat(name, cluster.name);
-  const retryOn = parseRetryOn(route.retries.retryOn);
+  const retryOn = retryOnOf(route.retries);
   // Istio drops the retry policy for `attempts: 0`: no retries and no retry stats at all.
   const retriesAllowed = Math.max(0, route.retries.attempts);
   const resources = ctx.breakers.for(cluster);
   const detector = ctx.outliers.get(cluster.name);
-  const timeout = new AbortController();
   let inflight: http.ClientRequest | undefined;
-  const globalTimer =
-    route.timeoutMs !== undefined && route.timeoutMs > 0
-      ? setTimeout(() => {
-          timeout.abort();
-          inflight?.destroy();
-        }, route.timeoutMs)
-      : undefined;
+  const hasTimeout = route.timeoutMs !== undefined && route.timeoutMs > 0;
+  const timeout = hasTimeout ? new AbortController() : { signal: NEVER_ABORTED, abort: () => undefined };
+  const globalTimer = hasTimeout
+    ? setTimeout(() => {
+        timeout.abort();
+        inflight?.destroy();
+      }, route.timeoutMs)
+    : undefined;
   const tried = new Set<string>();
   let retriesUsed = 0;
   let retryHold: Release | undefined;
@@ -172,9 +187,8 @@ export async function forwardToCluster(
           : {
               ...request.headers,
               'x-envoy-attempt-count': String(attemptNumber),
-              [PEER_METADATA_HEADER]: Buffer.from(
-                JSON.stringify({ ...request.self, ...(request.sourceIp ? { ip: request.sourceIp } : {}) }),
-              ).toString('base64'),
+              [PEER_METADATA_HEADER]:
+                request.peerMetadata ?? encodePeerMetadata(request.self, request.sourceIp),
             };
         if (endpoint.inMesh) headers[ORIGINAL_DST_HEADER] = hostKey;
         stat('envoy_cluster_upstream_rq_total');

@@ -5,7 +5,11 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClusterConfig, EndpointConfig, WorkloadMeta } from '../model/proxy-config.js';
-import { enforceConnectionLifetime, parseConnectionLifetime } from './resilience/connection-lifetime.js';
+import {
+  type ConnectionLifetime,
+  enforceConnectionLifetime,
+  parseConnectionLifetime,
+} from './resilience/connection-lifetime.js';
 import { formatFlags } from './resilience/flags.js';
 import { connectMtls, connectPlain, UpstreamConnectError, type WorkloadTls } from './transport.js';
 
@@ -28,6 +32,33 @@ export interface ForwardOutcome {
 }
 
 type ConnectFn = (options: unknown, callback: (error: Error | null, socket?: Socket) => void) => undefined;
+
+// Config objects are replaced, never mutated, when a push arrives: what is derived from one is kept with it.
+const lifetimes = new WeakMap<object, { lifetime: ConnectionLifetime; key: string }>();
+function lifetimeOf(trafficPolicy: Record<string, unknown>): { lifetime: ConnectionLifetime; key: string } {
+  let found = lifetimes.get(trafficPolicy);
+  if (!found) {
+    const lifetime = parseConnectionLifetime(trafficPolicy);
+    found = { lifetime, key: JSON.stringify(lifetime) };
+    lifetimes.set(trafficPolicy, found);
+  }
+  return found;
+}
+
+const endpointKeys = new WeakMap<EndpointConfig, string>();
+function endpointKeyOf(endpoint: EndpointConfig): string {
+  let key = endpointKeys.get(endpoint);
+  if (key === undefined) {
+    key = `${endpoint.address}:${endpoint.port}|${endpoint.mtls ? 'mtls' : 'plain'}|${endpoint.inMesh}`;
+    endpointKeys.set(endpoint, key);
+  }
+  return key;
+}
+
+/** Istio's HTTP metadata exchange header: the workload's metadata (and, here, its pod IP) as base64 JSON. */
+export function encodePeerMetadata(self: WorkloadMeta, sourceIp: string | undefined): string {
+  return Buffer.from(JSON.stringify({ ...self, ...(sourceIp ? { ip: sourceIp } : {}) })).toString('base64');
+}
 
 export class UpstreamPool {
   private readonly agents = new Map<string, http.Agent>();
@@ -57,8 +88,8 @@ export class UpstreamPool {
   }
 
   agentFor(endpoint: EndpointConfig, cluster: ClusterConfig): http.Agent {
-    const lifetime = parseConnectionLifetime(cluster.trafficPolicy);
-    const key = `${endpoint.address}:${endpoint.port}|${endpoint.mtls ? 'mtls' : 'plain'}|${endpoint.inMesh}|${this.tlsGeneration}|${JSON.stringify(lifetime)}`;
+    const { lifetime, key: lifetimeKey } = lifetimeOf(cluster.trafficPolicy);
+    const key = `${endpointKeyOf(endpoint)}|${this.tlsGeneration}|${lifetimeKey}`;
     let agent = this.agents.get(key);
     if (agent) return agent;
     agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, keepAliveMsecs: 1000 });
@@ -131,7 +162,10 @@ const HOP_BY_HOP = new Set([
 
 export function forwardableHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  }
   return out;
 }
 
@@ -191,6 +225,8 @@ export interface ForwardRequest {
   inbound?: boolean;
   /** This pod's IP, carried in the peer metadata so the server side knows the source pod (chaos `from` rules). */
   sourceIp?: string;
+  /** `self` and `sourceIp` already encoded (the proxy encodes them once per config). */
+  peerMetadata?: string;
 }
 
 /** Sends a proxy-generated response (flags in `x-envoy-response-flags`, Envoy's body text). */

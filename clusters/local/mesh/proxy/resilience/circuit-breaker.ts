@@ -126,9 +126,17 @@ export class ClusterResources {
 export class CircuitBreakers {
   private readonly clusters = new Map<string, { key: string; resources: ClusterResources }>();
 
+  /** Thresholds per trafficPolicy object: a pushed config is never mutated, so each is parsed once. */
+  private readonly parsed = new WeakMap<object, { thresholds: Thresholds; key: string }>();
+
   for(cluster: { name: string; trafficPolicy: Record<string, unknown> }): ClusterResources {
-    const thresholds = parseThresholds(cluster.trafficPolicy);
-    const key = JSON.stringify(thresholds);
+    let parsed = this.parsed.get(cluster.trafficPolicy);
+    if (!parsed) {
+      const thresholds = parseThresholds(cluster.trafficPolicy);
+      parsed = { thresholds, key: JSON.stringify(thresholds) };
+      this.parsed.set(cluster.trafficPolicy, parsed);
+    }
+    const { thresholds, key } = parsed;
     const existing = this.clusters.get(cluster.name);
     if (existing && existing.key === key) return existing.resources;
     const resources = new ClusterResources(thresholds);
