@@ -46,6 +46,7 @@ const MARK: Record<ChangeVerdict, string> = {
   new: 'new',
   missing: 'missing in B',
   informational: 'info',
+  inconclusive: 'inconclusive (not compared)',
 };
 
 export interface TextOptions {
@@ -114,6 +115,7 @@ const VERDICT_CLASS: Record<ChangeVerdict, string> = {
   better: 'ok',
   new: 'muted',
   informational: 'muted',
+  inconclusive: 'unsure',
 };
 
 function renderMetricRows(metrics: readonly MetricChange[]): SafeHtml[] {

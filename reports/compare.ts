@@ -50,7 +50,16 @@ export function resolveTolerances(input: TolerancesInput = {}): Tolerances {
 }
 
 /** regression: worse beyond tolerance; worse: worse but within it; informational: not judged. */
-export type ChangeVerdict = 'regression' | 'worse' | 'same' | 'better' | 'new' | 'missing' | 'informational';
+/** inconclusive: one side never decided it (the instrument was degraded), so the two are not compared. */
+export type ChangeVerdict =
+  | 'regression'
+  | 'worse'
+  | 'same'
+  | 'better'
+  | 'new'
+  | 'missing'
+  | 'informational'
+  | 'inconclusive';
 
 export interface MetricChange {
   /** What is compared, e.g. "TTD istio-5xx-ratio" or "SLI after-recovery success_rate >= 99%". */
@@ -192,9 +201,14 @@ function compareAssertions(
     const informational = a.informational || b.informational;
     let verdict: ChangeVerdict;
     let reason: string;
+    const undecided = [a, b].filter((x) => x.runs - x.inconclusive === 0);
     if (informational) {
       verdict = 'informational';
       reason = 'informational assertion, not judged';
+    } else if (undecided.length > 0) {
+      // An inconclusive run is neither a regression nor a pass: there is nothing to compare against.
+      verdict = 'inconclusive';
+      reason = `inconclusive in ${undecided.map((x) => (x === a ? 'A' : 'B')).join(' and ')} (the instrument was degraded there); not compared`;
     } else if (a.passRate === 1 && b.passRate < 1) {
       verdict = 'regression';
       reason =

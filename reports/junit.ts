@@ -50,6 +50,9 @@ function buildTestcase(r: ScenarioResult, a: AssertionResult, classname: string)
     children.push(
       element('skipped', { message: `informational, not counted: ${describeAssertionFailure(a)}` }),
     );
+  } else if (a.inconclusive) {
+    // Neither a pass nor a failure: CI shows it as skipped, with the instrument's evidence as the reason.
+    children.push(element('skipped', { message: `inconclusive: ${describeAssertionFailure(a)}` }));
   } else if (!a.passed) {
     const detail = [
       describeAssertionFailure(a),

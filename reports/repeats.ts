@@ -19,7 +19,13 @@ export function groupExecutions(scenarios: readonly ScenarioResult[]): ScenarioR
 function buildAssertionStats(runs: readonly ScenarioResult[]): AssertionStats[] {
   const byId = new Map<
     string,
-    { name: string; informational: boolean; results: boolean[]; measured: (number | null)[] }
+    {
+      name: string;
+      informational: boolean;
+      /** null: inconclusive in that run (neither passed nor failed). */
+      results: (boolean | null)[];
+      measured: (number | null)[];
+    }
   >();
   for (const r of runs) {
     for (const a of r.assertions) {
@@ -29,21 +35,24 @@ function buildAssertionStats(runs: readonly ScenarioResult[]): AssertionStats[] 
         results: [],
         measured: [],
       };
-      entry.results.push(a.passed);
+      entry.results.push(a.inconclusive ? null : a.passed);
       entry.measured.push(a.measured);
       byId.set(a.id, entry);
     }
   }
   return [...byId.entries()].map(([id, e]) => {
-    const passed = e.results.filter(Boolean).length;
+    const passed = e.results.filter((x) => x === true).length;
+    const decided = e.results.filter((x) => x !== null).length;
     return {
       id,
       name: e.name,
       informational: e.informational,
       runs: e.results.length,
       passed,
-      passRate: passed / e.results.length,
-      flaky: passed > 0 && passed < e.results.length,
+      inconclusive: e.results.length - decided,
+      // Over the runs that decided: an inconclusive run neither lowers nor raises it.
+      passRate: decided === 0 ? 0 : passed / decided,
+      flaky: passed > 0 && passed < decided,
       measured: computeSpread(e.measured),
     };
   });

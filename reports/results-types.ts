@@ -3,7 +3,8 @@
 
 import type { Outcome, SloThreshold } from '../harness/model/index.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: the inconclusive outcome (assertions, SLO windows, counts); SLIs after each step from the journal. */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 /** A run that never wrote run-end (crash, kill -9) is reported as incomplete rather than guessed. */
 export type RunOutcome = Outcome | 'incomplete';
@@ -49,9 +50,21 @@ export interface RunInfo {
 export interface Verdict {
   outcome: RunOutcome;
   passed: boolean;
-  counts: { scenarios: number; passed: number; failed: number; assertions: number; assertionsFailed: number };
+  counts: {
+    scenarios: number;
+    passed: number;
+    /** Scenario executions neither passed nor inconclusive. */
+    failed: number;
+    /** Scenario executions with no failed judged assertion but at least one inconclusive. */
+    inconclusive: number;
+    assertions: number;
+    assertionsFailed: number;
+    assertionsInconclusive: number;
+  };
   /** What failed, most important first: one line each, pointing at a scenario key when there is one. */
   failures: { key: string | null; what: string }[];
+  /** What could not be decided because the instrument was degraded, with its evidence. */
+  inconclusive: { key: string; what: string }[];
 }
 
 export interface ScenarioResult {
@@ -110,8 +123,11 @@ export interface FaultResult {
 export interface AssertionResult {
   id: string;
   name: string;
+  /** false for an inconclusive assertion too: it did not pass. */
   passed: boolean;
   informational: boolean;
+  /** Neither passed nor failed: the instrument was degraded where it was judged (the message says how). */
+  inconclusive: boolean;
   message: string;
   measured: number | null;
   limit: number | null;
@@ -153,6 +169,8 @@ export interface SliValue {
   source: string;
   measured: number | null;
   passed: boolean | null;
+  /** Why the breach may be the instrument's (absent: judged as `passed` says). */
+  inconclusive?: string;
 }
 
 export interface RunbookStepResult {
@@ -169,8 +187,8 @@ export interface RunbookStepResult {
   ok: boolean;
   output: string;
   /**
-   * The SLIs measured from load samples between the end of this step and the start of the next (or the end of
-   * the recover phase). Latency uses the worst per-sample percentile in that window (see the schema doc).
+   * The SLOs as the engine judged them over the seconds this step settled into (the journal's `after-step`
+   * window: the last five before the next step or the recovery verdict); empty when none was journaled.
    */
   slisAfter: SliValue[];
   /** SLO sources the recovery event says came back after this step. */
@@ -181,7 +199,8 @@ export interface SloWindowResult {
   window: 'steady-state' | 'during-fault' | 'after-recovery';
   from: number;
   to: number;
-  results: { source: string; measured: number; passed: boolean }[];
+  /** `inconclusive`: why the breach may be the instrument's. */
+  results: { source: string; measured: number; passed: boolean; inconclusive?: string }[];
 }
 
 export interface RecoveryResult {
@@ -238,6 +257,9 @@ export interface AssertionStats {
   informational: boolean;
   runs: number;
   passed: number;
+  /** Runs in which it was inconclusive; they count in neither `passed` nor `passRate`. */
+  inconclusive: number;
+  /** passed / (runs − inconclusive); 0 when no run decided. */
   passRate: number;
   /** Passed in some iterations and failed in others. */
   flaky: boolean;

@@ -12,9 +12,9 @@ import {
   type RunInfo,
   type RunOutcome,
   type ScenarioResult,
+  type SliValue,
   type Verdict,
 } from './results-types.js';
-import { computeSlis } from './slis.js';
 
 export interface BuildOptions {
   /** Problems the journal reader reported; carried into results.json so a torn journal is visible. */
@@ -189,9 +189,15 @@ function applyScoped(x: Execution, e: JournalEvent): void {
       });
       return;
     }
-    case 'slo-window':
-      r.sloWindows.push({ window: e.window, from: e.from, to: e.to, results: e.results });
+    case 'slo-window': {
+      if (e.window !== 'after-step') {
+        r.sloWindows.push({ window: e.window, from: e.from, to: e.to, results: e.results });
+        return;
+      }
+      const step = r.runbook.find((s) => s.index === e.step);
+      if (step) step.slisAfter = e.results.map(toSliValue);
       return;
+    }
     case 'recovery':
       r.recovery = {
         recovered: e.recovered,
@@ -207,6 +213,7 @@ function applyScoped(x: Execution, e: JournalEvent): void {
         name: e.name,
         passed: e.passed,
         informational: e.informational ?? false,
+        inconclusive: e.inconclusive ?? false,
         message: e.message,
         measured: e.measured ?? null,
         limit: e.limit ?? null,
@@ -265,30 +272,13 @@ function applyCondition(r: ScenarioResult, e: EventOf<'condition'>): void {
   row.evidence = e.evidence;
 }
 
-/** Samples whose one-second bucket overlaps [from, to); at most the last SETTLED_SAMPLES of them. */
-const SETTLED_SAMPLES = 5;
-export function pickSettledSamples(samples: readonly LoadSample[], from: number, to: number): LoadSample[] {
-  const overlapping = samples.filter((s) => s.t < to && s.t + 1000 > from);
-  // The state the step settled into is what answers "did it help"; the first seconds after it are transition.
-  if (overlapping.length > 0) return overlapping.slice(-SETTLED_SAMPLES);
-  const next = samples.find((s) => s.t >= from);
-  return next ? [next] : [];
-}
-
-/** After folding: SLIs after each runbook step, the steps that restored each SLO, load totals. */
+/** After folding: the steps that restored each SLO, load totals. */
 function finishExecution(x: Execution): ScenarioResult {
   const r = x.result;
   r.load = summarizeLoad(x.samples);
-  const recoverEnd =
-    r.phases.findLast((p) => p.phase === 'recover')?.endedAt ?? r.endedAt ?? Number.POSITIVE_INFINITY;
-  const steps = [...r.runbook].sort((a, b) => a.startedAt - b.startedAt);
-  steps.forEach((step, i) => {
-    const from = step.startedAt + step.durationMs;
-    const next = steps[i + 1];
-    const to = next ? next.startedAt : recoverEnd;
-    step.slisAfter = computeSlis(r.slos, pickSettledSamples(x.samples, from, to));
+  for (const step of r.runbook) {
     step.restored = (r.recovery?.restoredBy ?? []).filter((b) => b.step === step.index).map((b) => b.source);
-  });
+  }
   return r;
 }
 
@@ -317,10 +307,26 @@ function buildRunInfo(events: readonly JournalEvent[]): RunInfo {
   };
 }
 
+/** A journaled SLO result as the report shows it (NaN, no data, becomes null: JSON has no NaN). */
+function toSliValue(x: {
+  source: string;
+  measured: number;
+  passed: boolean;
+  inconclusive?: string;
+}): SliValue {
+  const measured = Number.isNaN(x.measured) ? null : x.measured;
+  return {
+    source: x.source,
+    measured,
+    passed: measured === null ? null : x.passed,
+    ...(x.inconclusive === undefined ? {} : { inconclusive: x.inconclusive }),
+  };
+}
+
 function describeFailure(r: ScenarioResult): string[] {
   const lines: string[] = [];
   for (const a of r.assertions) {
-    if (!a.passed && !a.informational) lines.push(`${r.key}: ${a.name} — ${a.message}`);
+    if (!a.passed && !a.informational && !a.inconclusive) lines.push(`${r.key}: ${a.name} — ${a.message}`);
   }
   for (const p of r.phases) {
     if (p.outcome !== null && p.outcome !== 'passed' && p.error)
@@ -342,8 +348,13 @@ function buildVerdict(
       what: `cleanup failed: ${cleanup.leftover.length} object(s) left behind${cleanup.error ? ` — ${cleanup.error}` : ''}; a fault may still be active`,
     });
   }
+  const inconclusive: Verdict['inconclusive'] = [];
   for (const r of scenarios) {
-    if (r.outcome === 'passed') continue;
+    for (const a of r.assertions) {
+      if (a.inconclusive && !a.informational)
+        inconclusive.push({ key: r.key, what: `${a.name} — ${a.message}` });
+    }
+    if (r.outcome === 'passed' || r.outcome === 'inconclusive') continue;
     for (const what of describeFailure(r)) failures.push({ key: r.key, what });
   }
   if (run.outcome === 'incomplete') {
@@ -357,11 +368,14 @@ function buildVerdict(
     counts: {
       scenarios: scenarios.length,
       passed: scenarios.filter((r) => r.outcome === 'passed').length,
-      failed: scenarios.filter((r) => r.outcome !== 'passed').length,
+      failed: scenarios.filter((r) => r.outcome !== 'passed' && r.outcome !== 'inconclusive').length,
+      inconclusive: scenarios.filter((r) => r.outcome === 'inconclusive').length,
       assertions: counted.length,
-      assertionsFailed: counted.filter((a) => !a.passed).length,
+      assertionsFailed: counted.filter((a) => !a.passed && !a.inconclusive).length,
+      assertionsInconclusive: counted.filter((a) => a.inconclusive).length,
     },
     failures,
+    inconclusive,
   };
 }
 

@@ -1,6 +1,7 @@
 // Argument parsing on node:util parseArgs: strict, so a misspelt option is a usage error (exit 2), not ignored.
 
 import { parseArgs } from 'node:util';
+import { MAX_PARALLEL } from '../engine/index.js';
 import { invalidInput } from '../model/errors.js';
 
 export const OPTIONS = {
@@ -31,8 +32,11 @@ export interface CliArgs {
   target: string;
   out?: string;
   repeat: number;
-  /** How many `isolation: namespace` drills may run at once. */
-  parallel: number;
+  /**
+   * How many drills may run at once; `auto`: chosen from the machine's cores and each drill's measured CPU cost
+   * (harness/engine/parallelism.ts) once the scenarios are loaded.
+   */
+  parallel: number | 'auto';
   runbook?: string;
   istio: string[];
   targetOpts: Record<string, string>;
@@ -69,9 +73,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) {
     throw invalidInput(`--repeat: expected a whole number from 1 to 100, got "${values.repeat}"`);
   }
-  const parallel = values.parallel === undefined ? 1 : Number(values.parallel);
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) {
-    throw invalidInput(`--parallel: expected a whole number from 1 to 16, got "${values.parallel}"`);
+  const parallel = values.parallel === 'auto' ? 'auto' : Number(values.parallel ?? 1);
+  if (parallel !== 'auto' && (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)) {
+    throw invalidInput(
+      `--parallel: expected auto or a whole number from 1 to ${MAX_PARALLEL}, got "${values.parallel}"`,
+      'auto chooses from the cores and what each drill costs; N forces N',
+    );
   }
   const targetOpts: Record<string, string> = {};
   for (const pair of values['target-opt'] ?? []) {

@@ -94,7 +94,8 @@ export function createProgress(
           );
           break;
         case 'assertion':
-          if (!event.informational) say(`  ${event.passed ? '✓' : '✗'} ${event.name}: ${event.message}`);
+          if (!event.informational)
+            say(`  ${event.passed ? '✓' : event.inconclusive ? '?' : '✗'} ${event.name}: ${event.message}`);
           else say(`  ○ ${event.name}: ${event.message}`);
           break;
         case 'scenario-end':

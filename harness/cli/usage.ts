@@ -17,9 +17,10 @@ Options for run:
   --out DIR                            write journal.jsonl, results.json, junit.xml, index.html here
                                        (default: runs/<run-id>/)
   --repeat N                           run each scenario variant N times; reports pass rates and spread
-  --parallel N                         run up to N drills at once: isolation: namespace ones share the cluster;
+  --parallel N|auto                    run up to N drills at once: isolation: namespace ones share the cluster;
                                        on local each cluster-isolated variant gets a cluster of its own
-                                       (kind/existing: those run alone)
+                                       (kind/existing: those run alone). auto: as many as the machine's cores
+                                       carry, from each drill's measured CPU cost (says the figure and why)
   --runbook FILE                       replace the main runbook (validate a runbook before adopting it)
   --istio VERSION                      Istio version to install (kind); repeat to run once per version
   --target-opt KEY=VALUE               target setting (see docs/targets.md); repeatable
@@ -38,5 +39,7 @@ Exit codes:
   2    invalid input or usage (every problem is listed as file:line:col path: expected …, got …)
   3    environment or provisioning error
   4    cleanup failed — a fault may still be active: run 'meshdrill cleanup' and check the cluster
+  5    inconclusive — nothing failed, but the load generator or the machine was degraded where an assertion
+       was judged, enough to explain its breach (docs/load.md); run fewer drills at once or on a quieter machine
   130  interrupted (cleanup still ran; a second Ctrl-C abandons it)
 `;

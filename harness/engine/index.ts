@@ -4,3 +4,12 @@ export { runVariant, type VariantResult } from './run-variant.js';
 export * from './ports.js';
 export { PhaseRunner, sleep, Interrupted, PhaseTimeout, StopScenario } from './phase-runner.js';
 export { type DrillClaims, findSideBySideClashes, runScheduled } from './schedule.js';
+export {
+  chooseParallelism,
+  DRILL_CPU_COSTS,
+  type DrillCost,
+  decideParallelism,
+  estimateTurnCosts,
+  MAX_PARALLEL,
+  type ParallelismChoice,
+} from './parallelism.js';

@@ -53,15 +53,16 @@ export interface SuiteResult {
   keptEnvironment?: TargetEnvironment;
 }
 
-/** Worst outcome wins: interrupted > cleanup failed > error > failed/timed out > passed. */
+/** Worst outcome wins: interrupted > cleanup failed > error > failed/timed out > inconclusive > passed. */
 export function worstOutcome(outcomes: Outcome[]): Outcome {
   const rank: Record<Outcome, number> = {
     passed: 0,
-    failed: 1,
-    'timed-out': 1,
-    error: 2,
-    'cleanup-failed': 3,
-    interrupted: 4,
+    inconclusive: 1,
+    failed: 2,
+    'timed-out': 2,
+    error: 3,
+    'cleanup-failed': 4,
+    interrupted: 5,
   };
   return outcomes.reduce<Outcome>((worst, o) => (rank[o] > rank[worst] ? o : worst), 'passed');
 }
@@ -70,6 +71,8 @@ export function exitCodeFor(outcome: Outcome): number {
   switch (outcome) {
     case 'passed':
       return EXIT_CODES.passed;
+    case 'inconclusive':
+      return EXIT_CODES.inconclusive;
     case 'failed':
     case 'timed-out':
       return EXIT_CODES.assertionFailed;

@@ -13,10 +13,17 @@ import type {
   Outcome,
   ResolvedScenario,
   ScenarioVariant,
+  SloThreshold,
 } from '../model/index.js';
 import { type ConditionContext, evaluateCondition, waitForCondition } from '../signals/index.js';
-import { computeRecovery, describeRecovery } from '../slo/recovery.js';
-import { evaluateSlos } from '../slo/sli.js';
+import {
+  describeDegradation,
+  explainedSeconds,
+  judgeSlos,
+  type SloVerdict,
+  withoutExplainedSeconds,
+} from '../slo/instrument.js';
+import { computeRecovery, describeRecovery, type RecoveryInput } from '../slo/recovery.js';
 import { formatMeasured } from '../slo/threshold.js';
 import {
   applyAll,
@@ -56,8 +63,12 @@ export async function runVariant(
   const t = scenario.timeouts;
   const samples: LoadSample[] = [];
   let failed = false;
+  let inconclusive = false;
   const assert = (a: AssertionFields): void => {
-    if (!a.passed && !a.informational) failed = true;
+    if (!a.passed && !a.informational) {
+      if (a.inconclusive) inconclusive = true;
+      else failed = true;
+    }
     journal.append({ type: 'assertion', ...scope, ...a });
   };
   const conditionCtx = (signal: AbortSignal): ConditionContext => ({
@@ -208,7 +219,7 @@ export async function runVariant(
       }
       // Let the last second's sample arrive before judging the window.
       await sleep(1100, signal);
-      const results = evaluateSlos(scenario.slos, samples, steadyFrom, end);
+      const results = judgeSlos(scenario.slos, samples, steadyFrom, end);
       journal.append({
         type: 'slo-window',
         ...scope,
@@ -222,8 +233,11 @@ export async function runVariant(
         assert({
           id: `steady-state:slo:${r.source}`,
           name: `steady state holds ${r.source}`,
-          passed: r.passed,
-          message: `${r.source} over the steady-state window: measured ${slo ? formatMeasured(slo, r.measured) : r.measured}`,
+          ...verdictFields(r),
+          message: withEvidence(
+            r,
+            `${r.source} over the steady-state window: measured ${slo ? formatMeasured(slo, r.measured) : r.measured}`,
+          ),
           measured: r.measured,
         });
       }
@@ -342,7 +356,7 @@ export async function runVariant(
     const duringFaultTo = Date.now();
     // An asserted window is judged on complete data: the sample of its last second arrives after that second.
     if (scenario.duringFault.slos === 'hold') await waitForSample(samples, duringFaultTo, ctx.interrupt);
-    const duringFault = evaluateSlos(scenario.slos, samples, injectedAt, duringFaultTo);
+    const duringFault = judgeSlos(scenario.slos, samples, injectedAt, duringFaultTo);
     journal.append({
       type: 'slo-window',
       ...scope,
@@ -360,10 +374,13 @@ export async function runVariant(
         assert({
           id: `during-fault:slo:${r.source}`,
           name: `SLO holds during the fault: ${r.source}`,
-          passed: r.passed,
+          ...verdictFields(r),
           message: Number.isNaN(r.measured)
             ? `${r.source}: no load data over ${window}, so it cannot show the SLO held`
-            : `${r.source} over ${window}: measured ${slo ? formatMeasured(slo, r.measured) : r.measured}`,
+            : withEvidence(
+                r,
+                `${r.source} over ${window}: measured ${slo ? formatMeasured(slo, r.measured) : r.measured}`,
+              ),
           measured: r.measured,
         });
       }
@@ -412,7 +429,7 @@ export async function runVariant(
 
     // recover: the SLOs must hold for a whole verification window, starting within the budget.
     const { budgetMs, verifyMs } = scenario.recovery;
-    const recoveryInput = () => ({
+    const recoveryInput = (): RecoveryInput => ({
       slos: scenario.slos,
       samples,
       injectedAt,
@@ -434,24 +451,32 @@ export async function runVariant(
       }
     });
     await watch?.stop();
+    // A second look with the seconds the instrument explains set aside: where it decides otherwise, the
+    // instrument, not the mesh, may have decided the first (judgeRecovery makes that inconclusive).
+    const input = recoveryInput();
+    const aside = computeRecovery({ ...input, samples: withoutExplainedSeconds(scenario.slos, samples) });
+    const instrumentDecides = !outcome.recovered && aside.recovered;
     const recovered = outcome.recovered;
-    const how = describeRecovery(outcome, {
+    const describeContext = {
       verifyMs,
       budgetMs,
       conditions: conditions.map((c) => c.name),
       remediationStart,
-    });
+    };
+    const how = describeRecovery(outcome, describeContext);
     const recoveredAt = outcome.recovered ? outcome.at : undefined;
     const windowFrom = recoveredAt ?? remediationStart;
     const windowTo = recoveredAt !== undefined ? recoveredAt + verifyMs : Date.now();
+    await waitForSample(samples, windowTo, ctx.interrupt);
     journal.append({
       type: 'slo-window',
       ...scope,
       window: 'after-recovery',
       from: windowFrom,
       to: windowTo,
-      results: evaluateSlos(scenario.slos, samples, windowFrom, windowTo),
+      results: judgeSlos(scenario.slos, samples, windowFrom, windowTo),
     });
+    journalStepWindows(journal, scope, scenario.slos, samples, steps, windowTo);
     journal.append({
       type: 'recovery',
       ...scope,
@@ -469,7 +494,17 @@ export async function runVariant(
       })),
       ...(outcome.recovered ? {} : { reason: how }),
     });
-    judgeRecovery(assert, variant, how, recoveredAt, remediationStart, budgetMs, conditions.length > 0);
+    const secondLook = instrumentDecides
+      ? describeSecondLook(scenario.slos, samples, remediationStart, describeRecovery(aside, describeContext))
+      : undefined;
+    judgeRecovery(assert, variant, {
+      how,
+      recoveredAt,
+      remediationStart,
+      budgetMs,
+      hasConditions: conditions.length > 0,
+      ...(secondLook === undefined ? {} : { secondLook }),
+    });
   } catch (caught) {
     outcome = outcomeOf(caught);
     if (caught instanceof StopScenario) outcome = 'failed';
@@ -479,6 +514,7 @@ export async function runVariant(
 
   const cleanup = await runner.cleanup(t.cleanup);
   if (outcome === 'passed' && failed) outcome = 'failed';
+  else if (outcome === 'passed' && inconclusive) outcome = 'inconclusive';
   if (!cleanup.ok && (outcome === 'passed' || outcome === 'failed')) outcome = 'cleanup-failed';
   journal.append({ type: 'scenario-end', ...scope, outcome, durationMs: Date.now() - started });
   return { outcome, cleanupErrors: cleanup.errors, ...(error ? { error } : {}) };
@@ -494,38 +530,56 @@ async function waitForSample(
   while (Date.now() < deadline && !samples.some((s) => s.t + 1000 >= until)) await sleep(50, signal);
 }
 
-/** `how` says what held or what blocked (describeRecovery); `recoveredAt` is set when the variant recovered. */
+/** What the recovery verdict is built from. */
+interface RecoveryJudgement {
+  /** What held or what blocked (describeRecovery). */
+  how: string;
+  /** Set when the variant recovered. */
+  recoveredAt: number | undefined;
+  remediationStart: number;
+  budgetMs: number;
+  hasConditions: boolean;
+  /**
+   * Set when the SLOs did not recover as judged, but did with the seconds the instrument explains set aside: the
+   * instrument may have decided the outcome, so neither "recovered" nor "did not" can be claimed.
+   */
+  secondLook?: string;
+}
+
 function judgeRecovery(
   assert: (a: AssertionFields) => void,
   variant: ScenarioVariant,
-  how: string,
-  recoveredAt: number | undefined,
-  remediationStart: number,
-  budgetMs: number,
-  hasConditions: boolean,
+  j: RecoveryJudgement,
 ): void {
-  const recovered = recoveredAt !== undefined;
-  const what = hasConditions ? 'the SLOs and the recovery conditions' : 'the SLOs';
-  const ttr = recoveredAt === undefined ? undefined : recoveredAt - remediationStart;
+  const recovered = j.recoveredAt !== undefined;
+  const what = j.hasConditions ? 'the SLOs and the recovery conditions' : 'the SLOs';
+  const ttr = j.recoveredAt === undefined ? undefined : j.recoveredAt - j.remediationStart;
+  const measured = ttr === undefined ? {} : { measured: ttr };
+  const unsure =
+    j.secondLook === undefined
+      ? {}
+      : { inconclusive: true, message: `INCONCLUSIVE — ${j.how}; but ${j.secondLook}` };
   if (variant.expect === 'recovery') {
     assert({
       id: 'recover',
       name: `the runbook restores ${what} within budget`,
       passed: recovered,
-      message: how,
-      ...(ttr === undefined ? {} : { measured: ttr }),
-      limit: budgetMs,
+      message: j.how,
+      ...measured,
+      limit: j.budgetMs,
+      ...unsure,
     });
   } else if (variant.expect === 'no-recovery') {
     assert({
       id: 'recover:negative-control',
       name: 'negative control: no recovery without the real fix',
-      passed: !recovered,
+      passed: !recovered && j.secondLook === undefined,
       message: recovered
-        ? `NEGATIVE CONTROL RECOVERED — the recovery assertion cannot fail as configured (${how}); fix the scenario's SLOs${hasConditions ? ', recovery conditions' : ''}, fault or budget`
-        : `as expected, no recovery: ${how}`,
-      ...(ttr === undefined ? {} : { measured: ttr }),
-      limit: budgetMs,
+        ? `NEGATIVE CONTROL RECOVERED — the recovery assertion cannot fail as configured (${j.how}); fix the scenario's SLOs${j.hasConditions ? ', recovery conditions' : ''}, fault or budget`
+        : `as expected, no recovery: ${j.how}`,
+      ...measured,
+      limit: j.budgetMs,
+      ...unsure,
     });
   } else {
     assert({
@@ -533,9 +587,65 @@ function judgeRecovery(
       name: 'recovery (measured, not asserted)',
       passed: recovered,
       informational: true,
-      message: how,
-      ...(ttr === undefined ? {} : { measured: ttr }),
-      limit: budgetMs,
+      message: j.how,
+      ...measured,
+      limit: j.budgetMs,
     });
   }
+}
+
+/** An SLO verdict as assertion fields: passed, or inconclusive with the instrument's evidence. */
+function verdictFields(r: SloVerdict): { passed: boolean; inconclusive?: true } {
+  return r.inconclusive === undefined ? { passed: r.passed } : { passed: false, inconclusive: true };
+}
+
+/** The assertion message, with the instrument's evidence when the verdict is inconclusive. */
+function withEvidence(r: SloVerdict, message: string): string {
+  return r.inconclusive === undefined ? message : `INCONCLUSIVE — ${message}; ${r.inconclusive}`;
+}
+
+/** The second look at recovery in words: what the instrument went through, and what recovery then shows. */
+function describeSecondLook(
+  slos: readonly SloThreshold[],
+  samples: readonly LoadSample[],
+  from: number,
+  recovery: string,
+): string {
+  const after = samples.filter((s) => s.t >= from);
+  return `with the seconds the instrument explains set aside (${describeDegradation(after, explainedSeconds(slos, after))}): ${recovery}`;
+}
+
+/**
+ * The SLOs after each runbook step, as the report shows them: over the last SETTLED_SECONDS seconds before the
+ * next step started (or the recovery was decided) — the state the step settled into, not its transition.
+ */
+const SETTLED_SECONDS = 5;
+function journalStepWindows(
+  journal: EngineContext['journal'],
+  scope: { scenario: string; variant: string },
+  slos: readonly SloThreshold[],
+  samples: readonly LoadSample[],
+  steps: readonly RunbookStepResult[],
+  decidedAt: number,
+): void {
+  const ordered = [...steps].sort((a, b) => a.startedAt - b.startedAt);
+  ordered.forEach((step, i) => {
+    const ended = step.startedAt + step.durationMs;
+    const until = Math.max(ended, ordered[i + 1]?.startedAt ?? decidedAt);
+    const seconds = samples.filter((s) => s.t < until && s.t + 1000 > ended);
+    const settled = seconds.slice(-SETTLED_SECONDS);
+    // A step followed at once by the next gets the first second after it.
+    const first = settled[0] ?? samples.find((s) => s.t >= ended);
+    if (first === undefined) return;
+    const last = settled[settled.length - 1] ?? first;
+    journal.append({
+      type: 'slo-window',
+      ...scope,
+      window: 'after-step',
+      step: step.index,
+      from: first.t,
+      to: last.t + 1000,
+      results: judgeSlos(slos, samples, first.t, last.t + 1000),
+    });
+  });
 }

@@ -6,6 +6,8 @@ export const EXIT_CODES = {
   invalidInput: 2,
   environment: 3,
   cleanupFailed: 4,
+  /** No judged assertion failed, but one or more were inconclusive: the instrument was degraded there. */
+  inconclusive: 5,
   interrupted: 130,
 } as const;
 

@@ -7,7 +7,18 @@ import type { PhaseName, ScenarioVariant, SloThreshold } from './scenario.js';
 /** Bumped on any incompatible change; readers refuse journals of a newer major version. */
 export const JOURNAL_VERSION = 1;
 
-export type Outcome = 'passed' | 'failed' | 'timed-out' | 'interrupted' | 'cleanup-failed' | 'error';
+/**
+ * `inconclusive`: no judged assertion failed, but at least one could not be decided because the instrument itself
+ * was degraded where it was judged (harness/slo/instrument.ts).
+ */
+export type Outcome =
+  | 'passed'
+  | 'inconclusive'
+  | 'failed'
+  | 'timed-out'
+  | 'interrupted'
+  | 'cleanup-failed'
+  | 'error';
 
 interface Base {
   /** Epoch milliseconds when the event happened. */
@@ -99,11 +110,17 @@ export type JournalEvent =
     })
   | (Scoped & {
       type: 'slo-window';
-      /** steady-state, during-fault, after-recovery */
-      window: 'steady-state' | 'during-fault' | 'after-recovery';
+      /**
+       * steady-state, during-fault, after-recovery; after-step: the seconds a runbook step settled into (the
+       * last five before the next step or the recovery verdict), one per step.
+       */
+      window: 'steady-state' | 'during-fault' | 'after-recovery' | 'after-step';
+      /** after-step: the runbook step's index. */
+      step?: number;
       from: number;
       to: number;
-      results: { source: string; measured: number; passed: boolean }[];
+      /** `inconclusive`: the breach may be the instrument's; why (absent: judged as `passed` says). */
+      results: { source: string; measured: number; passed: boolean; inconclusive?: string }[];
     })
   | (Scoped & {
       type: 'recovery';
@@ -127,6 +144,11 @@ export type JournalEvent =
       passed: boolean;
       /** Not counted in the verdict (variants with expect=measure). */
       informational?: boolean;
+      /**
+       * Neither passed nor failed: the instrument was degraded enough where this was judged to explain the
+       * outcome (`passed` is false; the message gives the evidence).
+       */
+      inconclusive?: boolean;
       message: string;
       measured?: number;
       limit?: number;

@@ -6,3 +6,4 @@ export * from './histogram.js';
 export * from './recovery.js';
 export * from './sli.js';
 export * from './threshold.js';
+export * from './instrument.js';

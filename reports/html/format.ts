@@ -70,6 +70,7 @@ export function formatSli(slo: SloThreshold | undefined, measured: number | null
 
 const OUTCOME_CLASS: Record<RunOutcome, string> = {
   passed: 'ok',
+  inconclusive: 'unsure',
   failed: 'bad',
   'timed-out': 'bad',
   interrupted: 'warn',

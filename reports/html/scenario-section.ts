@@ -45,6 +45,9 @@ function renderSloTable(r: ScenarioResult): SafeHtml {
         .findLast((x) => x.window === w)
         ?.results.find((x) => x.source === slo.source);
       if (!result) return html`<td class="num muted">—</td>`;
+      if (result.inconclusive !== undefined) {
+        return html`<td class="num unsure-text" title="${result.inconclusive}">${formatSli(slo, result.measured)} ?</td>`;
+      }
       // During the fault, a broken SLO is the expected effect, not a failure: colour it as information.
       const cls = result.passed ? 'ok-text' : w === 'during-fault' ? 'warn-text' : 'bad-text';
       return html`<td class="num ${cls}">${formatSli(slo, result.measured)} ${result.passed ? '✓' : '✗'}</td>`;
@@ -83,8 +86,15 @@ function renderRunbook(r: ScenarioResult): SafeHtml {
     const exit = s.timedOut ? 'timed out' : s.exitCode === null ? '—' : String(s.exitCode);
     const slis = s.slisAfter.map((v) => {
       const slo = r.slos.find((x) => x.source === v.source);
-      const cls = v.passed === null ? 'muted' : v.passed ? 'ok-text' : 'bad-text';
-      return html`<div class="${cls}">${formatSli(slo, v.measured)} <span class="sub">${v.source}</span></div>`;
+      const cls =
+        v.inconclusive !== undefined
+          ? 'unsure-text'
+          : v.passed === null
+            ? 'muted'
+            : v.passed
+              ? 'ok-text'
+              : 'bad-text';
+      return html`<div class="${cls}">${formatSli(slo, v.measured)}${v.inconclusive === undefined ? '' : ' ?'} <span class="sub">${v.source}</span></div>`;
     });
     const restored = s.restored.map((src) => html`<span class="badge ok">restored ${src}</span> `);
     const output = s.output.length > OUTPUT_CHARS ? `${s.output.slice(0, OUTPUT_CHARS)}\n[…]` : s.output;
@@ -109,10 +119,13 @@ function renderEfficacy(r: ScenarioResult): SafeHtml {
 }
 
 function renderAssertions(r: ScenarioResult): SafeHtml {
-  const rows = r.assertions.map(
-    (a) =>
-      html`<tr class="${a.passed ? '' : a.informational ? 'info' : 'failed'}"><td>${renderPassBadge(a.passed)}${a.informational ? html` <span class="badge muted">informational</span>` : ''}</td><td>${a.name}<div class="sub"><code>${a.id}</code></div></td><td>${a.passed ? a.message : describeAssertionFailure(a)}</td></tr>`,
-  );
+  const rows = r.assertions.map((a) => {
+    const badge = a.inconclusive
+      ? html`<span class="badge unsure">inconclusive</span>`
+      : renderPassBadge(a.passed);
+    const cls = a.passed ? '' : a.informational ? 'info' : a.inconclusive ? 'inconclusive' : 'failed';
+    return html`<tr class="${cls}"><td>${badge}${a.informational ? html` <span class="badge muted">informational</span>` : ''}</td><td>${a.name}<div class="sub"><code>${a.id}</code></div></td><td>${a.passed || a.inconclusive ? a.message : describeAssertionFailure(a)}</td></tr>`;
+  });
   return html`<table class="assertions"><thead><tr><th></th><th>assertion</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
@@ -125,11 +138,17 @@ function renderPhases(r: ScenarioResult): SafeHtml {
 }
 
 export function renderScenario(r: ScenarioResult, samples: readonly LoadSample[]): SafeHtml {
-  const failed = r.assertions.filter((a) => !a.passed && !a.informational);
-  const failures =
+  const failed = r.assertions.filter((a) => !a.passed && !a.informational && !a.inconclusive);
+  const undecided = r.assertions.filter((a) => a.inconclusive && !a.informational);
+  const failures = html`${
     failed.length > 0
       ? html`<ul class="failures">${failed.map((a) => html`<li><strong>${a.name}</strong>: ${describeAssertionFailure(a)}</li>`)}</ul>`
-      : '';
+      : ''
+  }${
+    undecided.length > 0
+      ? html`<ul class="inconclusive">${undecided.map((a) => html`<li><strong>${a.name}</strong> — inconclusive: ${a.message}</li>`)}</ul>`
+      : ''
+  }`;
   const logs =
     r.logs.length > 0
       ? html`<h3>Log</h3><ul class="logs">${r.logs.map((l) => html`<li class="${l.level}"><span class="sub">${formatTime(l.t)}</span> ${l.level}: ${l.message}</li>`)}</ul>`
@@ -139,7 +158,9 @@ export function renderScenario(r: ScenarioResult, samples: readonly LoadSample[]
     : r.expect === 'measure'
       ? html`<span class="badge muted">measured only</span>`
       : '';
-  return html`<section class="scenario card ${r.outcome === 'passed' ? 'passed' : 'not-passed'}" id="${formatAnchor(r.key)}">
+  const frame =
+    r.outcome === 'passed' ? 'passed' : r.outcome === 'inconclusive' ? 'inconclusive' : 'not-passed';
+  return html`<section class="scenario card ${frame}" id="${formatAnchor(r.key)}">
 <header><h2>${renderOutcomeBadge(r.outcome)} ${r.title}</h2><div class="sub"><code>${r.key}</code> ${kindBadge} · fault ${r.faultKind} · expect ${r.expect} · took ${formatMs(r.durationMs)} · time scale ${r.timeScale} · <code>${r.file}</code></div></header>
 ${failures}
 ${raw(renderTimeline(r, samples))}

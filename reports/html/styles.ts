@@ -2,6 +2,7 @@
 
 export const REPORT_CSS = `
 :root { --ok:#15803d; --ok-bg:#dcfce7; --bad:#b91c1c; --bad-bg:#fee2e2; --warn:#b45309; --warn-bg:#fef3c7;
+  --unsure:#1e40af; --unsure-bg:#e0e7ff;
   --muted:#6b7280; --line:#e5e7eb; --ink:#111827; --card:#fff; --page:#f5f6f8; --accent:#1d4ed8; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--page); color:var(--ink); font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; }
@@ -22,6 +23,12 @@ pre.out { background:#111827; color:#e5e7eb; padding:8px; border-radius:4px; max
   box-shadow:0 1px 2px rgba(0,0,0,.04); }
 .scenario.not-passed { border-left:5px solid var(--bad); }
 .scenario.passed { border-left:5px solid var(--ok); }
+.scenario.inconclusive { border-left:5px solid var(--unsure); }
+.verdict.inconclusive { background:var(--unsure-bg); border:1px solid #a5b4fc; }
+.verdict.inconclusive .verdict-word { color:var(--unsure); }
+ol.inconclusive, ul.inconclusive { background:var(--unsure-bg); border-radius:6px; padding:8px 8px 8px 26px; margin:6px 0 0; }
+.badge.unsure { background:var(--unsure-bg); color:var(--unsure); }
+.unsure-text { color:var(--unsure); }
 .verdict { border-radius:8px; padding:16px 20px; margin:10px 0 14px; }
 .verdict.passed { background:var(--ok-bg); border:1px solid #86efac; }
 .verdict.failed { background:var(--bad-bg); border:1px solid #fca5a5; }

@@ -22,18 +22,25 @@ function formatSpread(s: Spread | null): string {
 export function renderVerdict(results: Results): SafeHtml {
   const v = results.verdict;
   const c = v.counts;
+  const unsure = v.outcome === 'inconclusive';
   const title = v.passed
     ? 'All scenarios passed'
-    : v.outcome === 'incomplete'
-      ? 'Run incomplete'
-      : 'Run failed';
-  const failures = v.failures.map(
-    (f) => html`<li>${f.key === null ? f.what : html`<a href="#${formatAnchor(f.key)}">${f.what}</a>`}</li>`,
-  );
-  return html`<section class="verdict ${v.passed ? 'passed' : 'failed'}" id="verdict">
-<div class="verdict-head"><div class="verdict-word">${v.passed ? '✓' : '✗'} ${title}</div>
-<div class="verdict-meta">${renderOutcomeBadge(v.outcome)} exit code ${results.run.exitCode ?? '—'} · ${c.passed}/${c.scenarios} scenario runs passed · ${c.assertions - c.assertionsFailed}/${c.assertions} assertions passed</div></div>
+    : unsure
+      ? 'Inconclusive: the instrument was degraded where it judged'
+      : v.outcome === 'incomplete'
+        ? 'Run incomplete'
+        : 'Run failed';
+  const link = (f: { key: string | null; what: string }) =>
+    html`<li>${f.key === null ? f.what : html`<a href="#${formatAnchor(f.key)}">${f.what}</a>`}</li>`;
+  const failures = v.failures.map(link);
+  const undecided = v.inconclusive.map(link);
+  const passedAssertions = c.assertions - c.assertionsFailed - c.assertionsInconclusive;
+  const counts = `${c.passed}/${c.scenarios} scenario runs passed${c.inconclusive > 0 ? `, ${c.inconclusive} inconclusive` : ''} · ${passedAssertions}/${c.assertions} assertions passed${c.assertionsInconclusive > 0 ? `, ${c.assertionsInconclusive} inconclusive` : ''}`;
+  return html`<section class="verdict ${v.passed ? 'passed' : unsure ? 'inconclusive' : 'failed'}" id="verdict">
+<div class="verdict-head"><div class="verdict-word">${v.passed ? '✓' : unsure ? '?' : '✗'} ${title}</div>
+<div class="verdict-meta">${renderOutcomeBadge(v.outcome)} exit code ${results.run.exitCode ?? '—'} · ${counts}</div></div>
 ${failures.length > 0 ? html`<h3>What failed</h3><ol class="failures">${failures}</ol>` : ''}
+${undecided.length > 0 ? html`<h3>What could not be decided</h3><p class="sub">The load generator or the machine was degraded enough in these windows to explain the breach; neither a pass nor a failure is claimed. Run fewer drills at once or on a quieter machine.</p><ol class="inconclusive">${undecided}</ol>` : ''}
 </section>`;
 }
 

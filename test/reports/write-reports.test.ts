@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createMultiplexer, loadRunResults, type Reporter, writeReports } from '../../reports/index.js';
+import { RESULTS_SCHEMA_VERSION } from '../../reports/results-types.js';
 import { JOURNALS_DIR } from './fixtures.js';
 import { parseXml } from './xml-parse.js';
 
@@ -21,7 +22,7 @@ describe('reports/index: writeReports and the reporter multiplexer', () => {
     expect(out.failed).to.deep.equal([]);
     expect(out.written).to.deep.equal(['results.json', 'junit.xml', 'index.html'].map((f) => join(dir, f)));
     const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    expect(results.schemaVersion).to.equal(1);
+    expect(results.schemaVersion).to.equal(RESULTS_SCHEMA_VERSION);
     expect(results.verdict.passed).to.equal(false);
     expect(parseXml(readFileSync(join(dir, 'junit.xml'), 'utf8')).attrs.failures).to.equal('1');
     expect(readFileSync(join(dir, 'index.html'), 'utf8')).to.include('Run failed');
@@ -85,6 +86,8 @@ describe('reports/index: writeReports and the reporter multiplexer', () => {
     } catch (error) {
       tooNew = error;
     }
-    expect((tooNew as Error).message).to.match(/expected results schemaVersion ≤ 1, got 99/);
+    expect((tooNew as Error).message).to.include(
+      `expected results schemaVersion ≤ ${RESULTS_SCHEMA_VERSION}, got 99`,
+    );
   });
 });

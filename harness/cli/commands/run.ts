@@ -2,11 +2,11 @@
 // chosen target, then the reports; the exit code is decided by the engine's outcome.
 
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTarget } from '../../../clusters/index.js';
 import { writeReports } from '../../../reports/index.js';
-import { findSideBySideClashes, runSuite } from '../../engine/index.js';
+import { decideParallelism, findSideBySideClashes, runSuite } from '../../engine/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
 import type { ResolvedScenario } from '../../model/index.js';
@@ -53,7 +53,8 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
       return 2;
     }
   }
-  if (args.parallel > 1) {
+  // auto may choose more than one: drills that would clash side by side are refused as for --parallel N.
+  if (args.parallel === 'auto' || args.parallel > 1) {
     const clashes = findSideBySideClashes(
       scenarios
         .filter((s) => s.isolation === 'namespace')
@@ -96,8 +97,18 @@ async function runOnce(
   await mkdir(run.outDir, { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), `meshdrill-${run.runId}-`));
   const journal = createJournal({ path: join(run.outDir, 'journal.jsonl') });
+  const target = createTarget(args.target, { workDir, settings: args.targetOpts });
+  const auto =
+    args.parallel === 'auto'
+      ? decideParallelism(scenarios, {
+          repeat: args.repeat,
+          ownClusters: target.sibling !== undefined,
+          cores: availableParallelism(),
+        })
+      : undefined;
+  const parallel = auto?.parallel ?? (args.parallel === 'auto' ? 1 : args.parallel);
   const mode = args.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
-  const progress = createProgress(mode, process.stderr, { interleaved: args.parallel > 1 });
+  const progress = createProgress(mode, process.stderr, { interleaved: parallel > 1 });
   journal.subscribe(progress.onEvent);
   const interrupts = installInterruptHandlers({
     onFirst: (sig) =>
@@ -118,9 +129,9 @@ async function runOnce(
     argv,
     target: args.target,
     repeat: args.repeat,
-    parallel: args.parallel,
+    parallel,
   });
-  const target = createTarget(args.target, { workDir, settings: args.targetOpts });
+  if (auto) journal.append({ type: 'log', level: 'info', message: auto.explanation });
   let suite: Awaited<ReturnType<typeof runSuite>>;
   try {
     suite = await runSuite({
@@ -129,7 +140,7 @@ async function runOnce(
       target,
       scenarios,
       repeat: args.repeat,
-      parallel: args.parallel,
+      parallel,
       workDir,
       ruleFiles: [...new Set(scenarios.flatMap((s) => s.alertRules))],
       settings: args.targetOpts,
@@ -174,11 +185,13 @@ function printSummary(
       ? 'PASSED'
       : exitCode === 1
         ? 'FAILED'
-        : exitCode === 4
-          ? 'CLEANUP FAILED'
-          : exitCode === 130
-            ? 'INTERRUPTED'
-            : 'ERROR';
+        : exitCode === EXIT_CODES.inconclusive
+          ? 'INCONCLUSIVE (the instrument was degraded where it judged; see the report)'
+          : exitCode === 4
+            ? 'CLEANUP FAILED'
+            : exitCode === 130
+              ? 'INTERRUPTED'
+              : 'ERROR';
   console.log(`\n${verdict} — run ${results.run.runId}`);
   console.log(`report: ${join(outDir, 'index.html')}`);
   console.log(`junit:  ${join(outDir, 'junit.xml')}   results: ${join(outDir, 'results.json')}`);

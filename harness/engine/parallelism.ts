@@ -1,0 +1,204 @@
+// `--parallel auto`: how many drills run at once, from the machine's cores and each drill's CPU demand, so the
+// machine is never oversubscribed (DESIGN.md: the instrument is not the system under test — a CPU queue shows up as
+// the mesh's latency). The demand comes from a small cost model whose constants were measured (DRILL_CPU_COSTS).
+
+import type { KubeObject, ResolvedScenario } from '../model/index.js';
+import { expectedVariantMs } from './run-suite.js';
+import { planTurns, type Turn } from './schedule.js';
+
+/** The most drills `--parallel N` allows; auto never goes above it. */
+export const MAX_PARALLEL = 16;
+
+/**
+ * What a drill costs in CPU on the local target. Measured 2026-12-03 on the 2-core development machine (shared:
+ * load average 2–3 during the runs), as utime + stime from /proc/<pid>/stat summed over the measuring process and
+ * all its descendants. The emulated proxy is being made cheaper: re-measure these when the mesh changes — the
+ * set-ups are those of bench/local-target.bench.ts and bench/mesh.bench.ts, and `bench/pack-repeat.bench.ts`
+ * prints a whole run's CPU-seconds to check the model against.
+ */
+export const DRILL_CPU_COSTS = {
+  /**
+   * CPU-milliseconds per request per proxy on its path (the ingress gateway, then the sidecar of each tier), the
+   * proxies' work together with the application behind them and the load generator's share. Measured: a fresh
+   * local target (as bench/local-target.bench.ts) with shop.yaml's two fortio pods injected, 40 req/s through the
+   * gateway for 20 s, 0.218 cores above idle = 5.46 ms per request over 2 proxies (100 req/s: 3.77 ms — the cost
+   * per request falls with the rate; the pack's drills send 40). For comparison the two proxies of
+   * bench/mesh.bench.ts alone take 0.64–0.68 ms per request each at 100–200 req/s.
+   */
+  requestHopMs: 2.73,
+  /**
+   * Cores one injected pod (app + sidecar) takes at idle: readiness probes, xDS, Prometheus scraping it every
+   * second. Measured: the same target idle for 20 s with and without shop.yaml's 2 pods, 0.057 − 0.046 cores.
+   */
+  podIdleCores: 0.006,
+  /**
+   * Cores a local cluster takes at idle: API server and controllers (in the harness process), istiod, the gateway,
+   * Prometheus at a 1 s scrape. Measured: a fresh target idle for 20 s, 5 s after provisioning, 0.046 cores.
+   */
+  clusterIdleCores: 0.046,
+  /**
+   * CPU-seconds to boot a local cluster of its own (Target.sibling). Measured: three provisions back to back
+   * (as bench/local-target.bench.ts), 2.18, 1.91, 1.81 CPU-s in 2.9–3.1 s of wall time; spread over the turn.
+   */
+  clusterBootCpuSeconds: 1.9,
+  /**
+   * Cores the engine's own work on one running drill takes beyond the above: deploys, kubectl steps, signal and
+   * SLO queries every second, Prometheus evaluating them. Measured: `MESHDRILL_PACK_SCENARIOS=scenarios/
+   * canary-shift.yaml MESHDRILL_PARALLEL=1 MESHDRILL_PACK_REPEATS=1 MESHDRILL_PACK_BUSY=0 npx tsx
+   * bench/pack-repeat.bench.ts`: the run's CPU-seconds over its wall time, less the cluster, pods and load above.
+   */
+  drillEngineCores: 0.1,
+  /**
+   * The share of the cores drills may plan to use. Not a measurement of cost but of contention: with the pack at
+   * 60 % of 2 cores on average (peaks at 99 %) steady-state p95 reached 365 ms against SLOs of 250–500 ms, so the
+   * plan leaves a fifth for bursts (deploys, boots, a storm's retries) and the rest of the machine.
+   */
+  utilisation: 0.8,
+} as const;
+
+export type DrillCpuCosts = { readonly [K in keyof typeof DRILL_CPU_COSTS]: number };
+
+/** One turn's expected CPU demand while it runs, and what it is made of (for the explanation). */
+export interface DrillCost {
+  /** scenario, or scenario/variant for a turn on a cluster of its own */
+  name: string;
+  cores: number;
+  /** e.g. "40 req/s through 3 proxies, 5 pods, a cluster of its own" */
+  detail: string;
+}
+
+export interface ParallelismChoice {
+  parallel: number;
+  /** One line: the figure and why. */
+  explanation: string;
+}
+
+/**
+ * The most drills that may run at once without planning more CPU than the machine has: the largest N for which
+ * the N costliest drills together, beside what is always running (`baseCores`: the shared cluster), fit in
+ * `cores × utilisation`. Never below 1 (one drill always runs), never above `max` (what --parallel N allows) nor
+ * the number of drills that may run side by side.
+ */
+export function chooseParallelism(options: {
+  cores: number;
+  costs: readonly DrillCost[];
+  baseCores?: number;
+  utilisation?: number;
+  max?: number;
+}): ParallelismChoice {
+  const utilisation = options.utilisation ?? DRILL_CPU_COSTS.utilisation;
+  const base = options.baseCores ?? DRILL_CPU_COSTS.clusterIdleCores;
+  const max = Math.max(1, Math.min(options.max ?? MAX_PARALLEL, MAX_PARALLEL));
+  const cores = Math.max(1, options.cores);
+  const budget = cores * utilisation - base;
+  const costliest = [...options.costs].sort((a, b) => b.cores - a.cores);
+  let parallel = 1;
+  let planned = costliest[0]?.cores ?? 0;
+  while (parallel < Math.min(max, costliest.length)) {
+    const next = planned + (costliest[parallel]?.cores ?? 0);
+    if (next > budget) break;
+    planned = next;
+    parallel += 1;
+  }
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  const top = costliest[0];
+  const why =
+    costliest.length === 0
+      ? 'no drill may run beside another'
+      : costliest.length === 1
+        ? `one drill to run: ${top?.name} needs ≈ ${round(top?.cores ?? 0)} core (${top?.detail})`
+        : `the costliest ${plural(parallel, 'drill needs', 'drills need')} ≈ ${round(planned)} core${parallel > 1 ? ` together, ≤ ${round(top?.cores ?? 0)} each` : ''} (${top?.name}: ${top?.detail})${parallel < costliest.length && parallel < max ? `; one more would plan ${round(planned + (costliest[parallel]?.cores ?? 0))}` : parallel === max ? `; --parallel allows at most ${max}` : `; that is every drill that may run beside another`}`;
+  return {
+    parallel,
+    explanation: `--parallel auto: ${plural(parallel, 'drill', 'drills')} at once — ${plural(cores, 'core', 'cores')}, ${round(budget)} of them planned for drills (${Math.round(utilisation * 100)} % less ${round(base)} for the shared cluster); ${why}`,
+  };
+}
+
+/** The costs of each turn that may run beside others, on a target that can (`ownClusters`) or cannot give siblings. */
+export function estimateTurnCosts(
+  scenarios: readonly ResolvedScenario[],
+  options: { repeat: number; ownClusters: boolean; costs?: DrillCpuCosts },
+): DrillCost[] {
+  const model = options.costs ?? DRILL_CPU_COSTS;
+  // As the schedule cuts them when drills may run at once (parallel > 1).
+  const turns = planTurns(scenarios, {
+    repeat: options.repeat,
+    parallel: MAX_PARALLEL,
+    ownClusters: options.ownClusters,
+    expectedMs: expectedVariantMs,
+  });
+  return turns.filter((t) => t.shares).map((t) => estimateTurnCost(t, model));
+}
+
+/** A turn's CPU demand while it runs: its load through its proxies, its pods, its cluster, the engine's work. */
+export function estimateTurnCost(
+  turn: Turn<ResolvedScenario, ResolvedScenario['variants'][number]>,
+  model: DrillCpuCosts = DRILL_CPU_COSTS,
+): DrillCost {
+  const { scenario } = turn;
+  const rate = Math.max(scenario.load.rate, ...scenario.load.stages.map((s) => s.target));
+  const proxies = proxiesOnPath(scenario);
+  const pods = countPods(scenario);
+  const lengthS = turn.runs.reduce((s, r) => s + expectedVariantMs(scenario, r.variant), 0) / 1000;
+  const cluster = turn.ownCluster
+    ? model.clusterIdleCores + model.clusterBootCpuSeconds / Math.max(lengthS, 1)
+    : 0;
+  const cores =
+    (rate * proxies * model.requestHopMs) / 1000 + pods * model.podIdleCores + cluster + model.drillEngineCores;
+  const only = turn.runs.length === 1 ? turn.runs[0] : undefined;
+  return {
+    name: turn.ownCluster && only ? `${scenario.name}/${only.variant.name}` : scenario.name,
+    cores,
+    detail: `${round(rate)} req/s through ${proxies} prox${proxies === 1 ? 'y' : 'ies'}, ${pods} pod${pods === 1 ? '' : 's'}${turn.ownCluster ? ', a cluster of its own' : ''}`,
+  };
+}
+
+/**
+ * Proxies a request passes: the ingress gateway, then a sidecar for each Service of the workload. An upper bound
+ * (the pack's Services form one chain: retry-storm's gateway → frontend → backend), which errs on the safe side.
+ */
+function proxiesOnPath(scenario: ResolvedScenario): number {
+  const services = scenario.workload.manifests.filter((m) => m.kind === 'Service').length;
+  return 1 + Math.max(1, services);
+}
+
+/** Pods the drill runs: replicas of its workload's Deployments and StatefulSets and bare Pods, and its fault's. */
+function countPods(scenario: ResolvedScenario): number {
+  const objects: KubeObject[] = [...scenario.workload.manifests];
+  const fault = scenario.fault;
+  if (fault.kind === 'chaos-mesh' || fault.kind === 'istio') objects.push(fault.manifest);
+  if (fault.kind === 'kubernetes') {
+    for (const step of fault.steps) if (step.action === 'apply') objects.push(step.manifest);
+  }
+  return objects.reduce((sum, o) => {
+    if (o.kind === 'Pod') return sum + 1;
+    if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') return sum;
+    const replicas = (o.spec as { replicas?: unknown } | undefined)?.replicas;
+    return sum + (typeof replicas === 'number' ? replicas : 1);
+  }, 0);
+}
+
+/**
+ * `--parallel auto` for a suite: plans the turns as the schedule will, costs the ones that may run side by side,
+ * and chooses against the cores.
+ */
+export function decideParallelism(
+  scenarios: readonly ResolvedScenario[],
+  options: { repeat: number; ownClusters: boolean; cores: number; costs?: DrillCpuCosts },
+): ParallelismChoice & { costs: DrillCost[] } {
+  const model = options.costs ?? DRILL_CPU_COSTS;
+  const costs = estimateTurnCosts(scenarios, { ...options, costs: model });
+  return {
+    ...chooseParallelism({
+      cores: options.cores,
+      costs,
+      baseCores: model.clusterIdleCores,
+      utilisation: model.utilisation,
+    }),
+    costs,
+  };
+}
+
+function round(n: number): string {
+  return n >= 10 ? n.toFixed(0) : n.toFixed(2);
+}
