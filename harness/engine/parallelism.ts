@@ -144,7 +144,10 @@ export function estimateTurnCost(
     ? model.clusterIdleCores + model.clusterBootCpuSeconds / Math.max(lengthS, 1)
     : 0;
   const cores =
-    (rate * proxies * model.requestHopMs) / 1000 + pods * model.podIdleCores + cluster + model.drillEngineCores;
+    (rate * proxies * model.requestHopMs) / 1000 +
+    pods * model.podIdleCores +
+    cluster +
+    model.drillEngineCores;
   const only = turn.runs.length === 1 ? turn.runs[0] : undefined;
   return {
     name: turn.ownCluster && only ? `${scenario.name}/${only.variant.name}` : scenario.name,

@@ -27,13 +27,19 @@ describe('cli: --parallel and --repeat', () => {
     expect(parseCliArgs(['run', 'scenarios/', '--parallel', '3'])).to.include({ parallel: 3 });
   });
 
+  it('takes --parallel auto, and N still forces N', () => {
+    expect(parseCliArgs(['run', 'scenarios/', '--parallel', 'auto'])).to.include({ parallel: 'auto' });
+    expect(parseCliArgs(['run', 'scenarios/', '--parallel', '16'])).to.include({ parallel: 16 });
+    expect(parseCliArgs(['run', 'scenarios/', '--parallel=auto'])).to.include({ parallel: 'auto' });
+  });
+
   it('refuses a value that is not a whole number in range, saying what it expected', () => {
-    expect(usageError(['run', 'x', '--parallel', '0'])).to.equal(
-      '--parallel: expected a whole number from 1 to 16, got "0"',
-    );
-    expect(usageError(['run', 'x', '--parallel', 'two'])).to.equal(
-      '--parallel: expected a whole number from 1 to 16, got "two"',
-    );
+    for (const bad of ['0', 'two', '17', '2.5', 'AUTO', 'auto2', '']) {
+      expect(usageError(['run', 'x', '--parallel', bad])).to.equal(
+        `--parallel: expected auto or a whole number from 1 to 16, got "${bad}"`,
+      );
+    }
+    expect(usageError(['run', 'x', '--parallel'])).to.match(/--parallel/);
     expect(usageError(['run', 'x', '--repeat', '1.5'])).to.equal(
       '--repeat: expected a whole number from 1 to 100, got "1.5"',
     );
@@ -59,5 +65,35 @@ describe('cli: --parallel and --repeat', () => {
     expect(result.stderr).to.contain('nothing was run');
     expect(result.stderr).to.not.contain('starting the API server');
     expect(existsSync('/tmp/meshdrill-never-written'), 'no output directory').to.equal(false);
+  });
+
+  it('run --parallel auto refuses clashing drills as --parallel N does (auto may choose more than one)', async function () {
+    this.timeout(60_000);
+    const result = await run(
+      './bin/meshdrill.js',
+      [
+        'run',
+        'test/fixtures/scenarios/side-by-side/',
+        '--parallel',
+        'auto',
+        '--out',
+        '/tmp/meshdrill-never-written',
+      ],
+      { cwd: ROOT, timeoutMs: 50_000 },
+    );
+    expect(result.exitCode).to.equal(2);
+    expect(result.stderr).to.contain('both use host shop.drill.local');
+    expect(result.stderr).to.not.contain('starting the API server');
+    expect(existsSync('/tmp/meshdrill-never-written'), 'no output directory').to.equal(false);
+  });
+
+  it('run --parallel with a bad value is a usage error (exit 2) that names auto', async function () {
+    this.timeout(60_000);
+    const result = await run('./bin/meshdrill.js', ['run', 'scenarios/', '--parallel', 'many'], {
+      cwd: ROOT,
+      timeoutMs: 50_000,
+    });
+    expect(result.exitCode).to.equal(2);
+    expect(result.stderr).to.contain('--parallel: expected auto or a whole number from 1 to 16, got "many"');
   });
 });
