@@ -40,7 +40,7 @@ bench:
 	@for f in bench/*.bench.ts; do echo "== $$f"; $(NODE_BIN)/tsx $$f || exit 1; done
 
 demo:
-	./bin/meshdrill.js run scenarios/ --target local --parallel 6 --out runs/demo
+	./bin/meshdrill.js run scenarios/ --target local --parallel auto --out runs/demo
 
 schema:
 	$(NODE_BIN)/tsx scripts/generate-schema.ts

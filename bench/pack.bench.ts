@@ -1,9 +1,9 @@
 // Wall time of `meshdrill run scenarios/` on the local target, per scenario (its variants summed) and in total,
 // read from the journal. Run: npx tsx bench/pack.bench.ts [PATH…] (default scenarios/), with MESHDRILL_PARALLEL
-// drills side by side (default 6, as `make demo`; the pack test runs 4; 1 runs them one after the other). Prints
-// figures only.
+// drills side by side (default auto, as `make demo` and the pack test: chosen from the cores and each drill's
+// measured cost; a number forces it, 1 runs them one after the other). Prints figures only.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../harness/exec/index.js';
@@ -11,7 +11,7 @@ import { readPackVerdicts } from '../test/pack/journal-verdicts.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const paths = process.argv.slice(2);
-const parallel = process.env.MESHDRILL_PARALLEL ?? '6';
+const parallel = process.env.MESHDRILL_PARALLEL ?? 'auto';
 const dir = await mkdtemp(join(tmpdir(), 'meshdrill-pack-bench-'));
 try {
   const started = performance.now();
@@ -32,7 +32,12 @@ try {
     entry.variants.push(`${v.variant} ${((v.durationMs ?? 0) / 1000).toFixed(1)}s ${v.outcome ?? '?'}`);
     byScenario.set(v.scenario, entry);
   }
-  console.log(`meshdrill run scenarios/ --parallel ${parallel} on the local target`);
+  // What auto chose (run-start records the figure the run used).
+  const firstLine = (await readFile(join(dir, 'journal.jsonl'), 'utf8').catch(() => '')).split('\n')[0] ?? '';
+  const used = firstLine ? (JSON.parse(firstLine) as { parallel?: number }).parallel : undefined;
+  console.log(
+    `meshdrill run scenarios/ --parallel ${parallel}${used !== undefined && String(used) !== parallel ? ` (${used} at once)` : ''} on the local target`,
+  );
   for (const [name, e] of byScenario) {
     console.log(
       `  ${name.padEnd(20)} ${(e.ms / 1000).toFixed(1).padStart(7)} s   (${e.variants.join(', ')})`,
