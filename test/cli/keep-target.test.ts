@@ -41,6 +41,19 @@ function descendantsOf(root: number): number[] {
   return out;
 }
 
+/** A process's command line, for messages (empty once it is gone). */
+function commandOf(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const state = /^State:\s*(.*)$/m.exec(status)?.[1] ?? '?';
+    const ppid = /^PPid:\s*(.*)$/m.exec(status)?.[1] ?? '?';
+    const name = /^Name:\s*(.*)$/m.exec(status)?.[1] ?? '?';
+    return `${name} (state ${state}, parent ${ppid}) ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`;
+  } catch {
+    return '';
+  }
+}
+
 describe('meshdrill run --keep-target on the local target', function () {
   this.timeout(240_000);
 
@@ -86,7 +99,7 @@ describe('meshdrill run --keep-target on the local target', function () {
 
       child.kill('SIGINT');
       expect(await exited).to.equal(0);
-      for (const pid of pids) expect(isAlive(pid), `pid ${pid} survived`).to.equal(false);
+      for (const pid of pids) expect(isAlive(pid), `pid ${pid} survived: ${commandOf(pid)}`).to.equal(false);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(out, { recursive: true, force: true });

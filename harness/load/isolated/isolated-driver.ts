@@ -5,6 +5,8 @@
 // generator keeps its schedule; samples come back as messages, and the main thread's stalls only delay their
 // arrival. The worker ends its run by itself at the schedule's end (plus a watchdog), and dies with the process.
 
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { invalidInput } from '../../model/errors.js';
 import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../../model/load.js';
@@ -12,15 +14,36 @@ import { mergeEncoded, summarizeLatency } from '../../slo/histogram.js';
 import { checkLoadProfile } from '../profile-check.js';
 import type { LoadWorkerInput, LoadWorkerMessage } from './load-worker.js';
 
-/** The worker module beside this one, in this module's own form (TypeScript in a checkout, JS when built). */
+let bundledSource: string | undefined;
+
+/**
+ * The worker module beside this one. Built (JavaScript): started as it is. In a checkout (TypeScript run through a
+ * loader that worker threads do not inherit): bundled once per process into one CommonJS script, held in memory
+ * and evaluated as the worker's code — no loader or transform service per worker, no file written.
+ */
 function startLoadWorker(input: LoadWorkerInput): Worker {
   const here = import.meta.url;
-  const entry = new URL(`./load-worker${here.slice(here.lastIndexOf('.'))}`, here).href;
-  if (!here.endsWith('.ts')) return new Worker(new URL(entry), { workerData: input });
-  // A worker thread does not inherit the TypeScript loader of the main thread: register it first.
-  const loader = import.meta.resolve('tsx/esm/api');
-  const source = `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(source, { eval: true, workerData: input });
+  if (!here.endsWith('.ts')) return new Worker(new URL('./load-worker.js', here), { workerData: input });
+  bundledSource ??= bundleWorker(fileURLToPath(new URL('./load-worker.ts', here)));
+  return new Worker(bundledSource, { eval: true, workerData: input });
+}
+
+function bundleWorker(entry: string): string {
+  // esbuild's synchronous API runs its binary once and waits: nothing keeps running afterwards.
+  const require = createRequire(import.meta.url);
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const result = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new Error(`bundling the load worker ${entry} produced no output`);
+  return output.text;
 }
 
 export function createIsolatedBuiltinDriver(): LoadDriver {
