@@ -6,17 +6,18 @@ import http from 'node:http';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { spiffeId } from '../ca/csr.js';
+import { spiffeId } from './workload-csr.js';
 import { CONTENT_TYPE } from '../metrics/registry.js';
 import type {
   ClusterConfig,
   InboundPort,
   ProxyConfig,
   RouteConfig,
+  VirtualHostConfig,
   WorkloadMeta,
 } from '../model/proxy-config.js';
 import { asRecord, asString } from '../model/read.js';
-import { formatAccessLog } from './access-log.js';
+import { type AccessLogEntry, formatAccessLog } from './access-log.js';
 import { renderCerts, renderClusters, renderClustersText, renderConfigDump } from './admin.js';
 import { evaluateAuthorization } from './authz.js';
 import { type CertProvider, startCertAgent, startFileCerts } from './cert-agent.js';
@@ -95,36 +96,49 @@ interface SocketInfo {
   peerPrincipal?: string;
 }
 
-/** The source pod IP a client sidecar put in its peer metadata (the emulation's addition to Istio's fields). */
-function peerIpOf(value: string | string[] | undefined): string | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return undefined;
+interface PeerMetadata {
+  workload: WorkloadMeta | undefined;
+  /** The source pod IP a client sidecar put in its peer metadata (the emulation's addition to Istio's fields). */
+  ip: string | undefined;
+}
+
+function parsePeerMetadata(text: string): PeerMetadata {
   try {
-    return asString(asRecord(JSON.parse(Buffer.from(text, 'base64').toString('utf8'))).ip);
+    const m = asRecord(JSON.parse(Buffer.from(text, 'base64').toString('utf8')));
+    const ip = asString(m.ip);
+    const name = asString(m.name);
+    const namespace = asString(m.namespace);
+    if (!name || !namespace) return { workload: undefined, ip };
+    return {
+      workload: {
+        name,
+        namespace,
+        app: asString(m.app) ?? name,
+        version: asString(m.version) ?? 'unknown',
+        principal: asString(m.principal) ?? 'unknown',
+        serviceAccount: asString(m.serviceAccount) ?? 'unknown',
+      },
+      ip,
+    };
   } catch {
-    return undefined;
+    return { workload: undefined, ip: undefined };
   }
 }
 
-function decodePeerMetadata(value: string | string[] | undefined): WorkloadMeta | undefined {
+const NO_PEER: PeerMetadata = { workload: undefined, ip: undefined };
+/** A client sidecar sends the same header on every request: decode each distinct value once (bounded). */
+const peerMetadataCache = new Map<string, PeerMetadata>();
+
+function decodePeerMetadata(value: string | string[] | undefined): PeerMetadata {
   const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return undefined;
-  try {
-    const m = asRecord(JSON.parse(Buffer.from(text, 'base64').toString('utf8')));
-    const name = asString(m.name);
-    const namespace = asString(m.namespace);
-    if (!name || !namespace) return undefined;
-    return {
-      name,
-      namespace,
-      app: asString(m.app) ?? name,
-      version: asString(m.version) ?? 'unknown',
-      principal: asString(m.principal) ?? 'unknown',
-      serviceAccount: asString(m.serviceAccount) ?? 'unknown',
-    };
-  } catch {
-    return undefined;
+  if (!text) return NO_PEER;
+  let found = peerMetadataCache.get(text);
+  if (!found) {
+    found = parsePeerMetadata(text);
+    if (peerMetadataCache.size >= 1024) peerMetadataCache.clear();
+    peerMetadataCache.set(text, found);
   }
+  return found;
 }
 
 function serviceOfHost(
@@ -309,34 +323,54 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       requestBytes,
       responseBytes: outcome.responseBytes,
     });
-    log(
-      formatAccessLog({
-        start: startDate,
-        method: req.method ?? 'GET',
-        path: req.url ?? '/',
-        protocol: `HTTP/${req.httpVersion}`,
-        responseCode: outcome.status,
-        responseFlags: flags,
-        responseCodeDetails: outcome.details,
-        ...(outcome.transportFailure ? { upstreamTransportFailureReason: outcome.transportFailure } : {}),
-        bytesReceived: requestBytes,
-        bytesSent: outcome.responseBytes,
-        durationMs,
-        ...(outcome.upstreamServiceTimeMs !== undefined
-          ? { upstreamServiceTimeMs: outcome.upstreamServiceTimeMs }
-          : {}),
-        ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-        ...(typeof req.headers['x-request-id'] === 'string'
-          ? { requestId: req.headers['x-request-id'] }
-          : {}),
-        ...(req.headers.host ? { authority: req.headers.host } : {}),
-        ...(outcome.upstreamHost ? { upstreamHost: outcome.upstreamHost } : {}),
-        ...(outcome.cluster ? { upstreamCluster: outcome.cluster } : {}),
-        ...(outcome.route ? { routeName: outcome.route } : {}),
-        downstreamRemoteAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-        downstreamLocalAddress: `${req.socket.localAddress}:${req.socket.localPort}`,
-      }),
-    );
+    const entry: AccessLogEntry = {
+      start: startDate,
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      protocol: `HTTP/${req.httpVersion}`,
+      responseCode: outcome.status,
+      responseFlags: flags,
+      responseCodeDetails: outcome.details,
+      bytesReceived: requestBytes,
+      bytesSent: outcome.responseBytes,
+      durationMs,
+      downstreamRemoteAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      downstreamLocalAddress: `${req.socket.localAddress}:${req.socket.localPort}`,
+    };
+    // Assigned one by one rather than spread: this runs for every request.
+    if (outcome.transportFailure) entry.upstreamTransportFailureReason = outcome.transportFailure;
+    if (outcome.upstreamServiceTimeMs !== undefined)
+      entry.upstreamServiceTimeMs = outcome.upstreamServiceTimeMs;
+    const { headers } = req;
+    if (typeof headers['user-agent'] === 'string') entry.userAgent = headers['user-agent'];
+    if (typeof headers['x-request-id'] === 'string') entry.requestId = headers['x-request-id'];
+    if (headers.host) entry.authority = headers.host;
+    if (outcome.upstreamHost) entry.upstreamHost = outcome.upstreamHost;
+    if (outcome.cluster) entry.upstreamCluster = outcome.cluster;
+    if (outcome.route) entry.routeName = outcome.route;
+    log(formatAccessLog(entry));
+  };
+
+  // The virtual host for a Host and port is decided once per route table, as Envoy's route config does.
+  const virtualHosts = new WeakMap<RouteIndex, Map<string, VirtualHostConfig | undefined>>();
+  const virtualHostFor = (
+    index: RouteIndex,
+    host: string,
+    port: number,
+    anyPort: boolean,
+  ): VirtualHostConfig | undefined => {
+    let known = virtualHosts.get(index);
+    if (!known) {
+      known = new Map();
+      virtualHosts.set(index, known);
+    }
+    const key = `${host}:${port}`;
+    if (known.has(key)) return known.get(key);
+    const hosts = options.mode === 'sidecar' ? expandHost(host, options.namespace) : [host];
+    const found = findVirtualHost(index, hosts, port, anyPort);
+    if (known.size >= 4096) known.clear();
+    known.set(key, found);
+    return found;
   };
 
   /** Outbound (sidecar) and gateway requests: route, fault, forward, record at reporter="source". */
@@ -392,8 +426,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         return;
       }
     }
-    const hosts = options.mode === 'sidecar' ? expandHost(target.host, options.namespace) : [target.host];
-    const vh = index ? findVirtualHost(index, hosts, target.port, target.anyPort) : undefined;
+    const vh = index ? virtualHostFor(index, target.host, target.port, target.anyPort) : undefined;
     const decision = index
       ? selectRoute(index, vh, facts, Math.random())
       : ({ kind: 'no-route', flag: 'NR', status: 404 } as const);
@@ -558,14 +591,25 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     void handleRouted(req, res, outboundIndex, { host: hostname, port, path, anyPort: false });
   };
 
-  /** The inbound port a request is for; among services sharing it, the one the Host header names. */
+  /** inboundPortFor per (Host, original destination), for the current config (cleared by applyConfig). */
+  const inboundPorts = new Map<string, InboundPort | undefined>();
   const inboundPortFor = (req: http.IncomingMessage): InboundPort | undefined => {
-    const ports = config?.inbound.ports ?? [];
     const host = req.headers.host ?? '';
+    const dst = req.headers[ORIGINAL_DST_HEADER];
+    const key = `${host}|${typeof dst === 'string' ? dst : ''}`;
+    if (inboundPorts.has(key)) return inboundPorts.get(key);
+    const found = findInboundPort(host, dst);
+    if (inboundPorts.size >= 1024) inboundPorts.clear();
+    inboundPorts.set(key, found);
+    return found;
+  };
+
+  /** The inbound port a request is for; among services sharing it, the one the Host header names. */
+  const findInboundPort = (host: string, dst: string | string[] | undefined): InboundPort | undefined => {
+    const ports = config?.inbound.ports ?? [];
     const hostName = host.replace(/:\d+$/, '').toLowerCase();
     const byHost = (candidates: InboundPort[]): InboundPort | undefined =>
       candidates.find((p) => p.service === hostName || p.service.startsWith(`${hostName}.`)) ?? candidates[0];
-    const dst = req.headers[ORIGINAL_DST_HEADER];
     const dstPort = typeof dst === 'string' ? Number(dst.slice(dst.lastIndexOf(':') + 1)) : undefined;
     if (dstPort !== undefined) {
       return (
@@ -637,14 +681,15 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return;
     }
     const body = await readBody(req);
-    const peer = decodePeerMetadata(req.headers[PEER_METADATA_HEADER]);
+    const peerMetadata = decodePeerMetadata(req.headers[PEER_METADATA_HEADER]);
+    const peer = peerMetadata.workload;
     const source =
       peer && info.mtls && info.peerPrincipal ? { ...peer, principal: info.peerPrincipal } : peer;
     const service = serviceOfHost(port?.service || undefined);
     const labels = { source, destination: self, service, mtls: info.mtls };
     const targetPort = port?.targetPort ?? 80;
     // Chaos hooks, inbound: the request leg comes `from` the peer, the response leg goes `to` it.
-    const peerIp = peerIpOf(req.headers[PEER_METADATA_HEADER]) ?? req.socket.remoteAddress;
+    const peerIp = peerMetadata.ip ?? req.socket.remoteAddress;
     const fromLeg = chaos.leg('from', peerIp);
     const toLeg = chaos.leg('to', peerIp);
     if (fromLeg.dropped || toLeg.dropped) {
@@ -743,6 +788,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     Object.assign(self, next.node.workload);
     peerMetadata = encodePeerMetadata(self, options.podIP);
     inboundRoutes.clear();
+    inboundPorts.clear();
     config = next;
     outboundIndex = indexRoutes(next, next.virtualHosts);
     outliers.sync(next.clusters);
