@@ -3,7 +3,7 @@
 
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { certificateNotAfter, createWorkloadCsr } from '../ca/csr.js';
+import { certificateNotAfter, createWorkloadCsr } from './workload-csr.js';
 import type { ProxyStats } from './stats.js';
 import type { WorkloadTls } from './transport.js';
 
