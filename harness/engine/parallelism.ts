@@ -10,48 +10,50 @@ import { planTurns, type Turn } from './schedule.js';
 export const MAX_PARALLEL = 16;
 
 /**
- * What a drill costs in CPU on the local target. Measured 2026-12-03 on the 2-core development machine (shared:
- * load average 2–3 during the runs), as utime + stime from /proc/<pid>/stat summed over the measuring process and
- * all its descendants. The emulated proxy is being made cheaper: re-measure these when the mesh changes — the
- * set-ups are those of bench/local-target.bench.ts and bench/mesh.bench.ts, and `bench/pack-repeat.bench.ts`
- * prints a whole run's CPU-seconds to check the model against.
+ * What a drill costs in CPU on the local target — the one place to re-measure as the emulation changes (the proxy
+ * is being made cheaper). Measured 2026-12-03 on the 2-core development machine, twice (at commits 3438890 and
+ * 87ebf08, the second after the proxy's per-request work was cut), the machine shared (load average 1–5), as
+ * utime + stime from /proc/<pid>/stat summed over the measuring process and all its descendants. The set-ups are
+ * those of bench/local-target.bench.ts (a fresh local target) and bench/mesh.bench.ts (two proxies, one mTLS hop);
+ * `bench/pack-repeat.bench.ts` prints a whole run's CPU-seconds beside what this model predicts for it.
  */
 export const DRILL_CPU_COSTS = {
   /**
-   * CPU-milliseconds per request per proxy on its path (the ingress gateway, then the sidecar of each tier), the
+   * CPU-milliseconds per request per proxy on its path (the ingress gateway, then the sidecar of each tier): the
    * proxies' work together with the application behind them and the load generator's share. Measured: a fresh
-   * local target (as bench/local-target.bench.ts) with shop.yaml's two fortio pods injected, 40 req/s through the
-   * gateway for 20 s, 0.218 cores above idle = 5.46 ms per request over 2 proxies (100 req/s: 3.77 ms — the cost
-   * per request falls with the rate; the pack's drills send 40). For comparison the two proxies of
-   * bench/mesh.bench.ts alone take 0.64–0.68 ms per request each at 100–200 req/s.
+   * local target with shop.yaml's two fortio pods injected, 40 req/s through the gateway for 20 s: 0.218 and
+   * 0.228 cores above idle = 5.46 and 5.70 ms per request over 2 proxies (at 100 req/s 3.77 and 3.38 ms: the cost
+   * per request falls with the rate; the pack's drills send 40). The two proxies of bench/mesh.bench.ts alone
+   * take 0.64–0.79 ms per request each at 100–200 req/s: the rest is fortio, the gateway's routing, the generator.
    */
-  requestHopMs: 2.73,
+  requestHopMs: 2.8,
   /**
    * Cores one injected pod (app + sidecar) takes at idle: readiness probes, xDS, Prometheus scraping it every
-   * second. Measured: the same target idle for 20 s with and without shop.yaml's 2 pods, 0.057 − 0.046 cores.
+   * second. Measured: the same target idle for 20 s with and without shop.yaml's 2 pods: 0.006 and 0.008 a pod.
    */
-  podIdleCores: 0.006,
+  podIdleCores: 0.007,
   /**
    * Cores a local cluster takes at idle: API server and controllers (in the harness process), istiod, the gateway,
-   * Prometheus at a 1 s scrape. Measured: a fresh target idle for 20 s, 5 s after provisioning, 0.046 cores.
+   * Prometheus at a 1 s scrape. Measured: a fresh target idle for 20 s, 5 s after provisioning: 0.046 and 0.043.
    */
-  clusterIdleCores: 0.046,
+  clusterIdleCores: 0.045,
   /**
-   * CPU-seconds to boot a local cluster of its own (Target.sibling). Measured: three provisions back to back
-   * (as bench/local-target.bench.ts), 2.18, 1.91, 1.81 CPU-s in 2.9–3.1 s of wall time; spread over the turn.
+   * CPU-seconds to boot a local cluster of its own (Target.sibling), spread over its turn. Measured: three
+   * provisions back to back, 2.18, 1.91 and 1.81 CPU-s in 2.9–3.1 s of wall time.
    */
   clusterBootCpuSeconds: 1.9,
   /**
    * Cores the engine's own work on one running drill takes beyond the above: deploys, kubectl steps, signal and
    * SLO queries every second, Prometheus evaluating them. Measured: `MESHDRILL_PACK_SCENARIOS=scenarios/
    * canary-shift.yaml MESHDRILL_PARALLEL=1 MESHDRILL_PACK_REPEATS=1 MESHDRILL_PACK_BUSY=0 npx tsx
-   * bench/pack-repeat.bench.ts`: the run's CPU-seconds over its wall time, less the cluster, pods and load above.
+   * bench/pack-repeat.bench.ts`: 76.0 CPU-s in 241 s; less the cluster's idle (10.9) and boot (1.9), and the load
+   * and 3 pods over the 200–230 s the load of its two variants ran (49–56), 7–14 CPU-s over ≈ 230 s of variants.
    */
-  drillEngineCores: 0.1,
+  drillEngineCores: 0.05,
   /**
-   * The share of the cores drills may plan to use. Not a measurement of cost but of contention: with the pack at
-   * 60 % of 2 cores on average (peaks at 99 %) steady-state p95 reached 365 ms against SLOs of 250–500 ms, so the
-   * plan leaves a fifth for bursts (deploys, boots, a storm's retries) and the rest of the machine.
+   * The share of the cores drills may plan to use. A judgement from contention, not a cost: with the pack at 60 %
+   * of 2 cores on average (peaks at 99 %) steady-state p95 reached 365 ms against SLOs of 250–500 ms, so the plan
+   * leaves a fifth for bursts (deploys, boots, a storm's retries) and the rest of the machine.
    */
   utilisation: 0.8,
 } as const;
@@ -102,15 +104,25 @@ export function chooseParallelism(options: {
   }
   const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   const top = costliest[0];
-  const why =
-    costliest.length === 0
-      ? 'no drill may run beside another'
-      : costliest.length === 1
-        ? `one drill to run: ${top?.name} needs ≈ ${round(top?.cores ?? 0)} core (${top?.detail})`
-        : `the costliest ${plural(parallel, 'drill needs', 'drills need')} ≈ ${round(planned)} core${parallel > 1 ? ` together, ≤ ${round(top?.cores ?? 0)} each` : ''} (${top?.name}: ${top?.detail})${parallel < costliest.length && parallel < max ? `; one more would plan ${round(planned + (costliest[parallel]?.cores ?? 0))}` : parallel === max ? `; --parallel allows at most ${max}` : `; that is every drill that may run beside another`}`;
+  const costliestOf = top ? `(${top.name}: ${top.detail})` : '';
+  let why: string;
+  if (!top) why = 'no drill may run beside another';
+  else if (costliest.length === 1) why = `one drill to run, ≈ ${round(top.cores)} core ${costliestOf}`;
+  else {
+    const limit =
+      parallel === max && parallel < costliest.length
+        ? `; --parallel allows at most ${max}`
+        : parallel < costliest.length
+          ? `; a ${ordinal(parallel + 1)} would plan ${round(planned + (costliest[parallel]?.cores ?? 0))}`
+          : '; that is every drill that may run beside another';
+    why =
+      parallel === 1
+        ? `the costliest needs ≈ ${round(planned)} core ${costliestOf}${limit}`
+        : `the ${parallel} costliest need ≈ ${round(planned)} core together, ≤ ${round(top.cores)} each ${costliestOf}${limit}`;
+  }
   return {
     parallel,
-    explanation: `--parallel auto: ${plural(parallel, 'drill', 'drills')} at once — ${plural(cores, 'core', 'cores')}, ${round(budget)} of them planned for drills (${Math.round(utilisation * 100)} % less ${round(base)} for the shared cluster); ${why}`,
+    explanation: `--parallel auto: ${plural(parallel, 'drill', 'drills')} at once — ${plural(cores, 'core', 'cores')}, ${round(budget)} planned for drills (${Math.round(utilisation * 100)} % less ${round(base)} for the shared cluster); ${why}`,
   };
 }
 
@@ -203,5 +215,10 @@ export function decideParallelism(
 }
 
 function round(n: number): string {
-  return n >= 10 ? n.toFixed(0) : n.toFixed(2);
+  return n >= 10 ? n.toFixed(0) : n >= 0.1 || n === 0 ? n.toFixed(2) : n.toFixed(3);
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }

@@ -30,7 +30,7 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     });
     expect(choice.parallel).to.equal(3);
     expect(choice.explanation).to.equal(
-      '--parallel auto: 3 drills at once — 2 cores, 1.50 of them planned for drills (80 % less 0.10 for the shared cluster); the costliest 3 drills need ≈ 1.40 core together, ≤ 0.50 each (d1: detail of d1); one more would plan 1.70',
+      '--parallel auto: 3 drills at once — 2 cores, 1.50 planned for drills (80 % less 0.10 for the shared cluster); the 3 costliest need ≈ 1.40 core together, ≤ 0.50 each (d1: detail of d1); a 4th would plan 1.70',
     );
   });
 
