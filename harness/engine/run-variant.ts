@@ -21,7 +21,7 @@ import {
   explainedSeconds,
   judgeSlos,
   type SloVerdict,
-  withoutExplainedSeconds,
+  correctExplainedSeconds,
 } from '../slo/instrument.js';
 import { computeRecovery, describeRecovery, type RecoveryInput } from '../slo/recovery.js';
 import { formatMeasured } from '../slo/threshold.js';
@@ -451,10 +451,10 @@ export async function runVariant(
       }
     });
     await watch?.stop();
-    // A second look with the seconds the instrument explains set aside: where it decides otherwise, the
+    // A second look with the seconds the instrument explains corrected: where it decides otherwise, the
     // instrument, not the mesh, may have decided the first (judgeRecovery makes that inconclusive).
     const input = recoveryInput();
-    const aside = computeRecovery({ ...input, samples: withoutExplainedSeconds(scenario.slos, samples) });
+    const aside = computeRecovery({ ...input, samples: correctExplainedSeconds(scenario.slos, samples) });
     const instrumentDecides = !outcome.recovered && aside.recovered;
     const recovered = outcome.recovered;
     const describeContext = {
@@ -612,7 +612,7 @@ function describeSecondLook(
   recovery: string,
 ): string {
   const after = samples.filter((s) => s.t >= from);
-  return `with the seconds the instrument explains set aside (${describeDegradation(after, explainedSeconds(slos, after))}): ${recovery}`;
+  return `with the instrument's part taken off the seconds it explains (${describeDegradation(after, explainedSeconds(slos, after))}): ${recovery}`;
 }
 
 /**

@@ -3,13 +3,20 @@
 // second is DEGRADED when that delay reaches DEGRADED_DELAY_MS. A breached window is INCONCLUSIVE — neither
 // passed nor failed — only when (1) some of its degraded seconds explain their own breach (latency: it would
 // hold with EXPLAIN_FACTOR × the delay taken off; rates: it would hold without the timeouts and drops, the
-// failures a starved machine causes — statuses, refusals and resets stay the mesh's) and (2) the window's other
-// seconds, judged alone, do not breach. A clean window is judged as before, and a breach the degradation cannot
-// explain still fails. docs/load.md gives the rule for users.
+// failures a starved machine causes — statuses, refusals and resets stay the mesh's) and (2) the window, with
+// those seconds corrected that way and every other second as measured, holds. A clean window is judged as
+// before, and a breach the degradation cannot explain still fails. docs/load.md gives the rule for users.
 
 import type { LoadSample } from '../model/load.js';
 import type { SloThreshold } from '../model/scenario.js';
-import { aggregateWindow, evaluateWindow, latencyPercentile, type SloResult } from './sli.js';
+import { createHistogram, summarizeLatency } from './histogram.js';
+import {
+  aggregateWindow,
+  evaluateWindow,
+  latencyPercentile,
+  type SloResult,
+  sampleHistogram,
+} from './sli.js';
 import { formatMeasured, thresholdHolds } from './threshold.js';
 
 /** A second whose instrument delay reaches this is degraded (a loopback control answers in about 1 ms). */
@@ -66,13 +73,38 @@ export function explainedSeconds(
   });
 }
 
-/** The samples with the seconds the instrument explains set aside (for a second look at recovery). */
-export function withoutExplainedSeconds(
+/**
+ * A second as it would have measured without the instrument's part: EXPLAIN_FACTOR × its delay taken off each
+ * latency (rebuilt from the second's percentiles in 1 % steps), its timeouts and drops left out.
+ */
+export function correctSecond(sample: LoadSample, delayMs: number): LoadSample {
+  const measured = sampleHistogram(sample);
+  const corrected = createHistogram();
+  const count = measured.count;
+  for (let q = 1; q <= 100 && count > 0; q++) {
+    const n = Math.floor((count * q) / 100) - Math.floor((count * (q - 1)) / 100);
+    if (n > 0) corrected.recordMany(Math.max(0, measured.percentile(q) - EXPLAIN_FACTOR * delayMs), n);
+  }
+  const timeouts = sample.byError.timeout ?? 0;
+  const { timeout: _timeout, ...byError } = sample.byError;
+  const { instrument: _instrument, ...rest } = sample;
+  return {
+    ...rest,
+    completed: sample.completed - timeouts,
+    dropped: 0,
+    byError,
+    histogram: corrected.count === 0 ? '' : corrected.encode(),
+    ...summarizeLatency(corrected),
+  };
+}
+
+/** The samples with every second whose breach of the SLOs the instrument explains corrected (correctSecond). */
+export function correctExplainedSeconds(
   slos: readonly SloThreshold[],
   samples: readonly LoadSample[],
 ): LoadSample[] {
-  const aside = new Set(explainedSeconds(slos, samples));
-  return samples.filter((s) => !aside.has(s));
+  const explained = new Set(explainedSeconds(slos, samples));
+  return samples.map((s) => (explained.has(s) ? correctSecond(s, instrumentDelayMs(s) ?? 0) : s));
 }
 
 /** What the instrument went through over some seconds, in words. */
@@ -97,8 +129,8 @@ export function describeDegradation(window: readonly LoadSample[], aside: readon
 }
 
 /**
- * Judges each SLO over [from, to) like evaluateSlos, except that a breach the instrument's degradation explains
- * (see the file's head) is inconclusive, with the evidence.
+ * Judges each SLO over [from, to) like evaluateSlos, except that a breach is inconclusive when the window,
+ * with the seconds whose breach the instrument explains corrected, would hold (see the file's head).
  */
 export function judgeSlos(
   slos: readonly SloThreshold[],
@@ -111,15 +143,12 @@ export function judgeSlos(
   return strict.map((result, i) => {
     const slo = slos[i];
     if (result.passed || slo === undefined || Number.isNaN(result.measured)) return result;
-    const aside = explainedSeconds([slo], window);
-    if (aside.length === 0) return result;
-    const rest = window.filter((s) => !aside.includes(s));
-    const [restResult] = evaluateWindow([slo], aggregateWindow(rest, from, to));
-    const restHasData = restResult !== undefined && !Number.isNaN(restResult.measured);
-    if (restHasData && !restResult.passed) return result;
-    const without = restHasData
-      ? `without those seconds ${slo.source} measures ${formatMeasured(slo, restResult.measured)} and holds`
-      : 'no other second to judge it by';
-    return { ...result, inconclusive: `${describeDegradation(window, aside)}; ${without}` };
+    const explained = explainedSeconds([slo], window);
+    if (explained.length === 0) return result;
+    const corrected = correctExplainedSeconds([slo], window);
+    const [second] = evaluateWindow([slo], aggregateWindow(corrected, from, to));
+    if (second === undefined || !second.passed) return result;
+    const without = `with the instrument's part taken off those seconds ${slo.source} measures ${formatMeasured(slo, second.measured)} and holds`;
+    return { ...result, inconclusive: `${describeDegradation(window, explained)}; ${without}` };
   });
 }

@@ -20,6 +20,14 @@ export class FakeWorld {
   failDeletesOf: string | undefined;
   /** Keep namespaces forever (cleanup that never completes). */
   stuckNamespaces = false;
+  /**
+   * How each second of load looks, given its index since the load started and whether the world is broken:
+   * the requests' latency, the status of failures (503, or timeouts as a starved machine gives), and the
+   * instrument's control-path latency. Set, samples carry `instrument`; unset, 10 ms and no instrument.
+   */
+  loadShape:
+    | ((second: number, broken: boolean) => { latencyMs: number; failWith?: 'timeout'; controlMs: number })
+    | undefined;
 
   get broken(): boolean {
     return [...this.objects.values()].some((o) => o.kind === 'PodChaos');
@@ -105,23 +113,38 @@ export class FakeWorld {
           p99: 0,
         });
         let bucket = Math.floor(Date.now() / 1000) * 1000;
+        let second = 0;
         const timer = setInterval(() => {
+          const shape = this.loadShape?.(second, this.broken);
+          second += 1;
+          const latencyMs = shape?.latencyMs ?? 10;
           const histogram = createHistogram();
-          for (let i = 0; i < rate; i++) histogram.record(10);
-          const ok = this.broken ? 0 : rate;
+          for (let i = 0; i < rate; i++) histogram.record(latencyMs);
+          const ok = this.broken && shape === undefined ? 0 : rate;
+          const timeouts = shape?.failWith === 'timeout' ? rate : 0;
           const sample: LoadSample = {
             t: bucket,
             scheduled: rate,
             completed: rate,
-            succeeded: ok,
+            succeeded: ok - timeouts,
             dropped: 0,
-            byStatus: { '200': ok, ...(ok < rate ? { '503': rate - ok } : {}) },
+            byStatus: timeouts > 0 ? {} : { '200': ok, ...(ok < rate ? { '503': rate - ok } : {}) },
             byFlag: {},
-            byError: {},
+            byError: timeouts > 0 ? { timeout: timeouts } : {},
             histogram: encodeHistogram(histogram),
-            p50: 10,
-            p95: 10,
-            p99: 10,
+            p50: latencyMs,
+            p95: latencyMs,
+            p99: latencyMs,
+            ...(shape === undefined
+              ? {}
+              : {
+                  instrument: {
+                    sendLagMaxMs: 0,
+                    lateSends: 0,
+                    loopDelayMaxMs: 0,
+                    control: Array.from({ length: 10 }, () => shape.controlMs),
+                  },
+                }),
           };
           bucket += 1000;
           onSample(sample);
