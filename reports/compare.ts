@@ -229,13 +229,27 @@ function compareAssertions(
   });
 }
 
+/** The median SLI over the runs that decided it: a run whose window was inconclusive measured its instrument too. */
 function sliValue(runs: readonly ScenarioResult[], window: string, source: string): number | null {
   return median(
-    runs.map(
-      (r) =>
-        r.sloWindows.findLast((w) => w.window === window)?.results.find((x) => x.source === source)?.measured,
-    ),
+    runs.map((r) => {
+      const result = r.sloWindows
+        .findLast((w) => w.window === window)
+        ?.results.find((x) => x.source === source);
+      return result?.inconclusive === undefined ? result?.measured : null;
+    }),
   );
+}
+
+/** Whether every run that judged this SLI over the window found it inconclusive. */
+function sliUndecided(runs: readonly ScenarioResult[], window: string, source: string): boolean {
+  const results = runs.flatMap((r) => {
+    const result = r.sloWindows
+      .findLast((w) => w.window === window)
+      ?.results.find((x) => x.source === source);
+    return result === undefined ? [] : [result];
+  });
+  return results.length > 0 && results.every((x) => x.inconclusive !== undefined);
 }
 
 function worstOutcome(runs: readonly ScenarioResult[]): RunOutcome | null {
@@ -283,17 +297,19 @@ function compareScenario(
   ];
   const slos = runsB[0]?.slos ?? runsA[0]?.slos ?? [];
   const slis = (['steady-state', 'during-fault', 'after-recovery'] as const).flatMap((window) =>
-    slos.map((slo) =>
+    slos.map((slo) => {
       // During the fault the SLIs are expected to break; how badly is reported, not judged.
-      compareSli(
+      const change = compareSli(
         `SLI ${window} ${slo.source}`,
         slo,
         sliValue(runsA, window, slo.source),
         sliValue(runsB, window, slo.source),
         t,
         window !== 'during-fault',
-      ),
-    ),
+      );
+      const undecided = [runsA, runsB].some((runs) => sliUndecided(runs, window, slo.source));
+      return undecided ? { ...change, verdict: 'inconclusive' as const } : change;
+    }),
   );
   const regressions: string[] = [];
   if (runsA.length > 0 && runsB.length === 0) regressions.push('not run in B (coverage lost)');

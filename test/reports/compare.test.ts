@@ -43,6 +43,44 @@ describe('reports/compare: regressions between two runs', () => {
     expect(renderComparisonText(c, { color: true })).to.include('\u001b[31;1mREGRESSION');
   });
 
+  it('an inconclusive run is neither a regression nor a pass: its assertions and windows are not compared', () => {
+    // Run B: the same passing journal, with its steady-state latency breached while the instrument was degraded.
+    const { events } = loadFixture('passing');
+    const inconclusive = events.map((e) => {
+      if (e.type === 'assertion' && e.scenario === 'upstream-503' && e.id === 'steady-state:slo') {
+        return {
+          ...e,
+          passed: false,
+          inconclusive: true,
+          message: 'INCONCLUSIVE — p(95) measured 410ms; control path up to 150 ms',
+        };
+      }
+      if (e.type === 'slo-window' && e.scenario === 'upstream-503' && e.window === 'steady-state') {
+        return {
+          ...e,
+          results: e.results.map((r) =>
+            r.source === 'p(95) < 250ms'
+              ? { ...r, measured: 410, passed: false, inconclusive: 'control path up to 150 ms' }
+              : r,
+          ),
+        };
+      }
+      return e;
+    });
+    const c = compareRuns(loadFixture('passing').results, buildResults(inconclusive));
+    const upstream = c.scenarios.find((s) => s.scenario === 'upstream-503');
+    expect(upstream?.assertions.find((a) => a.id === 'steady-state:slo')?.verdict).to.equal('inconclusive');
+    expect(upstream?.slis.find((m) => m.what === 'SLI steady-state p(95) < 250ms')?.verdict).to.equal(
+      'inconclusive',
+    );
+    expect(c.regressions).to.deep.equal([]);
+    // Negative control of this test: the same breach, decided (failed), is a regression.
+    const failed = inconclusive.map((e) =>
+      e.type === 'assertion' && e.inconclusive ? { ...e, inconclusive: false } : e,
+    );
+    expect(compareRuns(loadFixture('passing').results, buildResults(failed)).regression).to.equal(true);
+  });
+
   it('a TTD that grows beyond the tolerance is a regression even when the verdict still passes', () => {
     const a = loadFixture('passing');
     const slower = a.events.map((e) =>
