@@ -51,6 +51,18 @@ export const DRILL_CPU_COSTS = {
    */
   drillEngineCores: 0.05,
   /**
+   * CPU-seconds of one run of a `kind: command` recovery condition (sh and kubectl, and the API server answering),
+   * polled from the runbook's start to the end of the verification window. Measured: 20 runs each of `printf … |
+   * kubectl apply -f -` and `kubectl get pods -A` against a fresh local target: 0.103 and 0.108 CPU-s for the
+   * command (getrusage through /usr/bin/time), 0.020 for the cluster's live processes.
+   */
+  commandRunCpuSeconds: 0.12,
+  /**
+   * Wall time of one such run: a condition is polled every max(poll, run) (harness/engine/recovery-watch.ts), so
+   * this bounds how often. Measured with the runs above: 5.4 and 5.9 s for 20.
+   */
+  commandRunWallSeconds: 0.28,
+  /**
    * The share of the cores drills may plan to use. A judgement from contention, not a cost: with the pack at 60 %
    * of 2 cores on average (peaks at 99 %) steady-state p95 reached 365 ms against SLOs of 250–500 ms, so the plan
    * leaves a fifth for bursts (deploys, boots, a storm's retries) and the rest of the machine.
@@ -113,7 +125,7 @@ export function chooseParallelism(options: {
       parallel === max && parallel < costliest.length
         ? `; --parallel allows at most ${max}`
         : parallel < costliest.length
-          ? `; a ${ordinal(parallel + 1)} would plan ${round(planned + (costliest[parallel]?.cores ?? 0))}`
+          ? `; one more would plan ${round(planned + (costliest[parallel]?.cores ?? 0))}`
           : '; that is every drill that may run beside another';
     why =
       parallel === 1
@@ -155,17 +167,42 @@ export function estimateTurnCost(
   const cluster = turn.ownCluster
     ? model.clusterIdleCores + model.clusterBootCpuSeconds / Math.max(lengthS, 1)
     : 0;
+  const commands = commandCores(turn, model);
   const cores =
     (rate * proxies * model.requestHopMs) / 1000 +
     pods * model.podIdleCores +
     cluster +
-    model.drillEngineCores;
+    model.drillEngineCores +
+    commands;
   const only = turn.runs.length === 1 ? turn.runs[0] : undefined;
   return {
     name: turn.ownCluster && only ? `${scenario.name}/${only.variant.name}` : scenario.name,
     cores,
-    detail: `${round(rate)} req/s through ${proxies} prox${proxies === 1 ? 'y' : 'ies'}, ${pods} pod${pods === 1 ? '' : 's'}${turn.ownCluster ? ', a cluster of its own' : ''}`,
+    detail: `${round(rate)} req/s through ${proxies} prox${proxies === 1 ? 'y' : 'ies'}, ${pods} pod${pods === 1 ? '' : 's'}${turn.ownCluster ? ', a cluster of its own' : ''}${commands > 0 ? `, commands polled (≈ ${round(commands)} core)` : ''}`,
   };
+}
+
+/**
+ * Recovery conditions that run a command each poll, over the share of the turn they are polled: the recovery
+ * budget (a quarter of it for a variant expected to recover, as expectedVariantMs) and the verification window.
+ */
+function commandCores(
+  turn: Turn<ResolvedScenario, ResolvedScenario['variants'][number]>,
+  model: DrillCpuCosts,
+): number {
+  const { scenario } = turn;
+  const perSecond = scenario.recovery.conditions
+    .filter((c) => c.kind === 'command')
+    .reduce((sum, c) => sum + 1 / Math.max(c.pollMs / 1000, model.commandRunWallSeconds), 0);
+  if (perSecond === 0) return 0;
+  const { budgetMs, verifyMs } = scenario.recovery;
+  let polledMs = 0;
+  let totalMs = 0;
+  for (const { variant } of turn.runs) {
+    polledMs += (variant.expect === 'recovery' ? budgetMs / 4 : budgetMs) + verifyMs;
+    totalMs += expectedVariantMs(scenario, variant);
+  }
+  return perSecond * model.commandRunCpuSeconds * Math.min(1, polledMs / Math.max(totalMs, 1));
 }
 
 /**
@@ -216,9 +253,4 @@ export function decideParallelism(
 
 function round(n: number): string {
   return n >= 10 ? n.toFixed(0) : n >= 0.1 || n === 0 ? n.toFixed(2) : n.toFixed(3);
-}
-
-function ordinal(n: number): string {
-  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
-  return `${n}${suffix}`;
 }

@@ -30,7 +30,7 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     });
     expect(choice.parallel).to.equal(3);
     expect(choice.explanation).to.equal(
-      '--parallel auto: 3 drills at once — 2 cores, 1.50 planned for drills (80 % less 0.10 for the shared cluster); the 3 costliest need ≈ 1.40 core together, ≤ 0.50 each (d1: detail of d1); a 4th would plan 1.70',
+      '--parallel auto: 3 drills at once — 2 cores, 1.50 planned for drills (80 % less 0.10 for the shared cluster); the 3 costliest need ≈ 1.40 core together, ≤ 0.50 each (d1: detail of d1); one more would plan 1.70',
     );
   });
 
@@ -88,6 +88,30 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     expect(own.map((c) => c.name)).to.deep.equal(['fake-outage/main']);
     expect(own[0]?.cores).to.be.greaterThan((shared?.cores ?? 0) + model.clusterIdleCores);
     expect(own[0]?.detail).to.equal('20 req/s through 2 proxies, 1 pod, a cluster of its own');
+    // A recovery condition that runs a command, polled every 250 ms (at most once a run: 0.28 s), over the
+    // recovery budget and window of a negative control: 4000 + 2000 of its expected 2000 + 3000 + 6000 ms.
+    const polling = {
+      ...scenario,
+      variants: [{ name: 'control', runbook: null, expect: 'no-recovery' as const }],
+      recovery: {
+        ...scenario.recovery,
+        conditions: [
+          {
+            name: 'applied',
+            kind: 'command' as const,
+            run: 'kubectl apply -f x',
+            expectExitCode: 0,
+            pollMs: 250,
+          },
+        ],
+      },
+    };
+    const [polled] = estimateTurnCosts([polling], { repeat: 1, ownClusters: true, costs: model });
+    expect(polled?.cores).to.be.closeTo(
+      0.14 + (1 / model.commandRunWallSeconds) * model.commandRunCpuSeconds * (6000 / 11000),
+      1e-9,
+    );
+    expect(polled?.detail).to.match(/, commands polled \(≈ 0\.\d\d core\)$/);
     // Where no cluster of its own can be had, a cluster-isolated drill runs alone: it is not costed for sharing.
     expect(
       estimateTurnCosts([{ ...scenario, isolation: 'cluster' }], { repeat: 1, ownClusters: false }),
@@ -102,7 +126,13 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     expect(choice.costs).to.have.length(10);
     expect(choice.parallel).to.be.within(1, MAX_PARALLEL);
     expect(choice.explanation).to.match(/^--parallel auto: \d+ drills? at once — 2 cores, /);
-    expect(choice.explanation).to.contain('retry-storm: 40 req/s through 3 proxies, 5 pods');
+    // Its negative control polls a kubectl apply about 3.6 times a second for its whole recovery budget.
+    expect(choice.explanation).to.contain(
+      'istiod-crash/empty-runbook: 40 req/s through 2 proxies, 2 pods, a cluster of its own, commands polled',
+    );
+    expect(choice.costs.find((c) => c.name === 'retry-storm')?.detail).to.equal(
+      '40 req/s through 3 proxies, 5 pods',
+    );
     const more = decideParallelism(scenarios, { repeat: 1, ownClusters: true, cores: 8 });
     expect(more.parallel).to.be.at.least(choice.parallel);
   });
