@@ -27,8 +27,16 @@ export const DEGRADED_DELAY_MS = 50;
  * control echo on a starved machine.
  */
 export const EXPLAIN_FACTOR = 3;
-/** A second this busy is named in the evidence (CPU is evidence, not a rule: its effect is in the delays). */
+/** A second this busy is named in the evidence. */
 const BUSY_CPU = 0.95;
+/**
+ * A degraded second in which some task waited for a CPU for at least this share of the time (Linux PSI) was
+ * SATURATED: requests queue in every process of the local mesh, and latency grows without a bound the
+ * instrument's own delay could give (measured on 2 cores: 1.4–1.6 s at p95 with a 65–180 ms control path, against
+ * 15–30 ms in the same drill's unsaturated seconds). Its latency breach is explained whatever its size; its
+ * statuses, refusals and resets are still the mesh's.
+ */
+export const SATURATED_CPU_PRESSURE = 0.9;
 
 /** An SLO's verdict over a window; `inconclusive` carries why the breach may be the instrument's. */
 export interface SloVerdict extends SloResult {
@@ -46,10 +54,16 @@ export function isDegraded(sample: LoadSample): boolean {
   return (instrumentDelayMs(sample) ?? 0) >= DEGRADED_DELAY_MS;
 }
 
+/** Whether a degraded second was also saturated (SATURATED_CPU_PRESSURE). */
+export function isSaturated(sample: LoadSample): boolean {
+  return isDegraded(sample) && (sample.instrument?.cpuPressure ?? 0) >= SATURATED_CPU_PRESSURE;
+}
+
 /** Whether the SLO holds over one second, or its breach there is explained by the instrument's delay. */
 function secondExplained(slo: SloThreshold, sample: LoadSample, delayMs: number): boolean {
   const one = aggregateWindow([sample], sample.t, sample.t + 1000);
   if (slo.metric === 'latency') {
+    if (isSaturated(sample)) return true;
     const measured = latencyPercentile(one, slo.percentile ?? 99);
     return Number.isNaN(measured) || thresholdHolds(slo, Math.max(0, measured - EXPLAIN_FACTOR * delayMs));
   }
@@ -81,9 +95,11 @@ export function correctSecond(sample: LoadSample, delayMs: number): LoadSample {
   const measured = sampleHistogram(sample);
   const corrected = createHistogram();
   const count = measured.count;
+  // A saturated second's latency has no bound to take off: it counts as if every request had been instant.
+  const offMs = isSaturated(sample) ? Number.POSITIVE_INFINITY : EXPLAIN_FACTOR * delayMs;
   for (let q = 1; q <= 100 && count > 0; q++) {
     const n = Math.floor((count * q) / 100) - Math.floor((count * (q - 1)) / 100);
-    if (n > 0) corrected.recordMany(Math.max(0, measured.percentile(q) - EXPLAIN_FACTOR * delayMs), n);
+    if (n > 0) corrected.recordMany(Math.max(0, measured.percentile(q) - offMs), n);
   }
   const timeouts = sample.byError.timeout ?? 0;
   const { timeout: _timeout, ...byError } = sample.byError;
@@ -113,6 +129,7 @@ export function describeDegradation(window: readonly LoadSample[], aside: readon
   const late = health.filter((h) => h.sendLagMaxMs >= DEGRADED_DELAY_MS);
   const control = health.flatMap((h) => h.control).sort((a, b) => a - b);
   const busy = health.filter((h) => (h.cpuBusy ?? 0) >= BUSY_CPU).length;
+  const saturated = window.filter(isSaturated).length;
   const parts = [`instrument degraded in ${aside.length} of ${window.length} s`];
   if (late.length > 0) {
     const worst = Math.max(...late.map((h) => h.sendLagMaxMs));
@@ -125,6 +142,10 @@ export function describeDegradation(window: readonly LoadSample[], aside: readon
     );
   }
   if (busy > 0) parts.push(`CPU ≥ ${BUSY_CPU * 100} % busy in ${busy} s`);
+  if (saturated > 0)
+    parts.push(
+      `saturated (tasks waiting for a CPU ≥ ${SATURATED_CPU_PRESSURE * 100} % of the time) in ${saturated} s`,
+    );
   return parts.join('; ');
 }
 

@@ -28,6 +28,8 @@ interface SecondSpec {
   /** The instrument's control-path latency; undefined: a driver without instrument data (k6). */
   controlMs?: number;
   sendLagMs?: number;
+  /** Linux PSI "some" share of the second. */
+  cpuPressure?: number;
 }
 
 function second(index: number, spec: SecondSpec): LoadSample {
@@ -43,6 +45,7 @@ function second(index: number, spec: SecondSpec): LoadSample {
           loopDelayMaxMs: 1,
           control: Array.from({ length: 10 }, () => spec.controlMs as number),
           cpuBusy: 0.99,
+          ...(spec.cpuPressure === undefined ? {} : { cpuPressure: spec.cpuPressure }),
         };
   return {
     t: T0 + index * 1000,
@@ -88,6 +91,40 @@ describe("slo/instrument: when a breach may be the instrument's", () => {
     const samples = seconds(Array.from({ length: 10 }, () => ({ latencyMs: 3000, controlMs: 120 })));
     expect(explainedSeconds([P95], samples)).to.deep.equal([]);
     expect(judge(P95, samples)?.inconclusive).to.equal(undefined);
+  });
+
+  it("a saturated machine explains a degraded second's latency whatever its size, never its 503s", () => {
+    const calm = Array.from({ length: 12 }, () => ({ latencyMs: 20, controlMs: 3, cpuPressure: 0.5 }));
+    // As measured on 2 cores: p95 1.4 s while the control path took 150 ms and tasks waited for a CPU 97 % of the time.
+    const saturated = seconds([
+      ...calm,
+      ...Array.from({ length: 3 }, () => ({ latencyMs: 1500, controlMs: 150, cpuPressure: 0.97 })),
+    ]);
+    const p95 = { ...P95, value: 500 };
+    expect(judge(p95, saturated)?.inconclusive).to.match(
+      /saturated \(tasks waiting for a CPU ≥ 90 % of the time\) in 3 s/,
+    );
+    // The same seconds without the pressure: 1.5 s is far beyond 3 × 150 ms, so it fails.
+    const unsaturated = seconds([
+      ...calm,
+      ...Array.from({ length: 3 }, () => ({ latencyMs: 1500, controlMs: 150, cpuPressure: 0.5 })),
+    ]);
+    expect(judge(p95, unsaturated)?.inconclusive).to.equal(undefined);
+    // Saturation without a degraded instrument is no excuse: the control path answered in 3 ms.
+    const busyButOnTime = seconds([
+      ...calm,
+      ...Array.from({ length: 3 }, () => ({ latencyMs: 1500, controlMs: 3, cpuPressure: 0.97 })),
+    ]);
+    expect(judge(p95, busyButOnTime)?.inconclusive).to.equal(undefined);
+    const errors = seconds([
+      ...calm,
+      ...Array.from({ length: 3 }, () => ({
+        failures: { count: 30, as: '503' as const },
+        controlMs: 150,
+        cpuPressure: 0.97,
+      })),
+    ]);
+    expect(judge(SUCCESS, errors)?.inconclusive).to.equal(undefined);
   });
 
   it('a breach that the clean seconds show as well fails, even beside explained ones', () => {

@@ -2,6 +2,7 @@
 // instrument sampler and the control echo live here, on event loops of their own, so nothing the harness's main
 // thread does — API servers, controllers, kubelets, the engine of every drill — can delay a send or its timing.
 
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LoadProfile, LoadSample, LoadSummary } from '../../model/load.js';
 import { createBuiltinDriver } from '../builtin-driver.js';
@@ -21,6 +22,13 @@ export type LoadWorkerMessage =
   | { type: 'done'; summary: LoadSummary }
   | { type: 'failed'; message: string };
 
+/**
+ * The generator thread's nice value. On Linux a thread's priority is its own (setpriority with pid 0 sets the
+ * calling thread), so only the sender is raised: it needs little CPU and must be on time. The control echo is
+ * started before, at the harness's priority — the mesh's processes' — so it keeps sharing their fate.
+ */
+const GENERATOR_NICE = -5;
+
 /** Past its schedule, its requests' timeout and this, the run ends itself even if something hangs. */
 const WATCHDOG_GRACE_MS = 10_000;
 
@@ -28,6 +36,7 @@ async function main(port: NonNullable<typeof parentPort>, input: LoadWorkerInput
   const post = (message: LoadWorkerMessage): void => port.postMessage(message);
   const echo = await startControlEcho();
   try {
+    raisePriority();
     const driver = createBuiltinDriver({
       sampleInstrument: (startedAt) => startInstrumentSampler(startedAt, echo.url, systemClock.now),
     });
@@ -46,6 +55,15 @@ async function main(port: NonNullable<typeof parentPort>, input: LoadWorkerInput
   } finally {
     await echo.stop();
     port.close();
+  }
+}
+
+/** Raises this thread's priority where allowed (root, CAP_SYS_NICE); elsewhere the thread runs as before. */
+function raisePriority(): void {
+  try {
+    setPriority(0, GENERATOR_NICE);
+  } catch {
+    // EACCES without the privilege: the instrument's health records whatever lateness follows.
   }
 }
 
