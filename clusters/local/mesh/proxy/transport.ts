@@ -72,6 +72,22 @@ export function upstreamErrorBody(error: UpstreamConnectError, retried: boolean)
   );
 }
 
+// One TLS context per workload certificate (Envoy's SDS secret): parsing the key and chain again for every new
+// upstream connection cost more than the handshake's signature.
+const secureContexts = new WeakMap<WorkloadTls, tls.SecureContext>();
+function secureContextOf(material: WorkloadTls): tls.SecureContext {
+  let context = secureContexts.get(material);
+  if (!context) {
+    context = tls.createSecureContext({
+      cert: material.certChainPem,
+      key: material.keyPem,
+      ca: material.rootPem,
+    });
+    secureContexts.set(material, context);
+  }
+  return context;
+}
+
 /**
  * Opens an Istio mTLS connection to a sidecar's inbound port and waits for its verdict. Resolves with a socket
  * ready for HTTP; rejects with an UpstreamConnectError carrying Envoy's transport failure text.
@@ -91,9 +107,7 @@ export function connectMtls(options: {
     const socket = tls.connect({
       host: options.host,
       port: options.port,
-      cert: options.tls.certChainPem,
-      key: options.tls.keyPem,
-      ca: options.tls.rootPem,
+      secureContext: secureContextOf(options.tls),
       servername: options.sni,
       ALPNProtocols: ['istio-peer-exchange', 'istio', 'http/1.1'],
       // The SPIFFE URI SAN is checked below, not a DNS name.
