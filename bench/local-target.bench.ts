@@ -110,7 +110,7 @@ console.log(
 );
 const idle = runs[2]?.idleRssMiB;
 console.log(
-  `  idle memory (RSS, 1 fortio pod): total ${idle?.total} MiB = harness process ${idle?.harness} MiB + Prometheus ${idle?.prometheus} MiB + containers ${idle?.containers} MiB`,
+  `  idle memory (RSS, 1 fortio pod; goal total <= 250 MiB): total ${idle?.total} MiB = harness process ${idle?.harness} MiB + Prometheus ${idle?.prometheus} MiB + containers ${idle?.containers} MiB`,
 );
 for (const p of runs[2]?.perProcess ?? [])
   console.log(`    ${String(p.rssMiB).padStart(6)} MiB  ${p.command}`);

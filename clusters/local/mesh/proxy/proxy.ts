@@ -35,6 +35,7 @@ import {
   encodePeerMetadata,
   type ForwardOutcome,
   forwardableHeaders,
+  MESH_HEADERS,
   ORIGINAL_DST_HEADER,
   PEER_METADATA_HEADER,
   sendLocalReply,
@@ -728,9 +729,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       );
       return;
     }
-    const headers = forwardableHeaders(req.headers);
-    delete headers[ORIGINAL_DST_HEADER];
-    delete headers[PEER_METADATA_HEADER];
+    const headers = forwardableHeaders(req.headers, MESH_HEADERS);
     const { cluster: local, route, selfMetadata } = inboundRouteFor(targetPort, service);
     res.setHeader(PEER_METADATA_HEADER, selfMetadata);
     const outcome = await forwardToCluster(

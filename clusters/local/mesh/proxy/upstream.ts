@@ -160,14 +160,23 @@ const HOP_BY_HOP = new Set([
   'trailer',
 ]);
 
-export function forwardableHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+/** The headers a hop passes on: all but hop-by-hop ones and those in `drop` (left out, never deleted after). */
+export function forwardableHeaders(
+  headers: http.IncomingHttpHeaders,
+  drop?: ReadonlySet<string>,
+): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   for (const k in headers) {
     const v = headers[k];
-    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+    if (v !== undefined && !HOP_BY_HOP.has(k) && !drop?.has(k)) out[k] = v;
   }
   return out;
 }
+
+/** The mesh's own request headers, which the server sidecar strips before the app. */
+export const MESH_HEADERS: ReadonlySet<string> = new Set([ORIGINAL_DST_HEADER, PEER_METADATA_HEADER]);
+/** The response's metadata exchange header, which the client sidecar strips before the caller. */
+const PEER_METADATA_ONLY: ReadonlySet<string> = new Set([PEER_METADATA_HEADER]);
 
 export interface AttemptResult {
   response?: http.IncomingMessage;
@@ -256,8 +265,7 @@ export function pipeResponse(
   flags: string[],
 ): Promise<number> {
   return new Promise((resolve) => {
-    const headers = forwardableHeaders(response.headers);
-    delete headers[PEER_METADATA_HEADER];
+    const headers = forwardableHeaders(response.headers, PEER_METADATA_ONLY);
     headers['x-envoy-upstream-service-time'] = String(serviceTimeMs);
     if (flags.length > 0) headers['x-envoy-response-flags'] = formatFlags(flags);
     let bytes = 0;
