@@ -1,5 +1,7 @@
 // Mesh benchmark (issue 4): added latency per sidecar hop at 200 req/s, max req/s through one hop, proxy
 // memory at idle and per 100 visible services, and time from a VirtualService change to every proxy applying it.
+// The proxies run as the kubelet runs them (the bundle of proxy/main.ts). MESHDRILL_BENCH_PROXY_PROGRAM names
+// another build of the program, to compare two versions on the same machine at the same time.
 
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +22,8 @@ import {
 } from '../test/local/mesh/proxy-harness.js';
 
 const NS = 'bench';
+const program = process.env.MESHDRILL_BENCH_PROXY_PROGRAM;
+const programOption = program ? { program } : {};
 const children: ProxyChild[] = [];
 
 /** CPU time (user + system) a process has used, in ms: a cost figure that a busy machine disturbs less than req/s. */
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
         serviceAccount: sa,
         configFile,
         certDir,
+        ...programOption,
       });
       children.push(child);
       return child;
@@ -199,6 +204,7 @@ async function main(): Promise<void> {
       serviceAccount: 'mem',
       configFile: memFile,
       certDir: memDir,
+      ...programOption,
     });
     children.push(mem);
     await new Promise((r) => setTimeout(r, 500));
@@ -267,6 +273,7 @@ async function main(): Promise<void> {
             configFile: '',
             certDir: '',
             env: { MESHDRILL_ISTIOD_URL: istiod.url },
+            ...programOption,
           }),
         ),
       );
