@@ -3,12 +3,11 @@
 // stall: coordinated omission). Latency runs from the INTENDED start, so time a request spent waiting for the
 // generator itself — event-loop lag, catch-up after a pause — counts against the server's latency too.
 
-import { invalidInput } from '../model/errors.js';
 import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../model/load.js';
 import { type InstrumentSource, LoadBuckets } from './buckets.js';
 import { type LoadClock, systemClock } from './clock.js';
 import { createRequestPicker } from './mix.js';
-import { checkLoadProfile } from './profile-check.js';
+import { assertRunnableProfile } from './profile-check.js';
 import { createArrivalSchedule, scheduleDurationMs } from './schedule.js';
 import { createUndiciTransport, type LoadTransport } from './transport.js';
 
@@ -48,13 +47,7 @@ export function createBuiltinDriver(options: BuiltinDriverOptions = {}): LoadDri
   return {
     name: 'builtin',
     async start(profile, baseUrl, onSample, signal) {
-      const problems = checkLoadProfile(profile);
-      if (problems.length > 0) {
-        throw invalidInput(
-          `load profile cannot run:\n  ${problems.join('\n  ')}`,
-          'fix the scenario\'s "load" section',
-        );
-      }
+      assertRunnableProfile(profile);
       return startRun(
         profile,
         makeTransport(baseUrl, profile),

@@ -1,7 +1,19 @@
 // Checks a resolved load profile before a driver runs it: the scenario validator reports these to users with
 // line numbers; this guards drivers called directly (the engine, benches, tests) against nonsense.
 
+import { invalidInput } from '../model/errors.js';
 import type { LoadProfile } from '../model/load.js';
+
+/** Throws an invalid-input error listing every problem when the profile cannot run (drivers call it first). */
+export function assertRunnableProfile(profile: LoadProfile): void {
+  const problems = checkLoadProfile(profile);
+  if (problems.length > 0) {
+    throw invalidInput(
+      `load profile cannot run:\n  ${problems.join('\n  ')}`,
+      'fix the scenario\'s "load" section',
+    );
+  }
+}
 
 /** Every problem with the profile, as "field: expected …, got …"; empty when it can run. */
 export function checkLoadProfile(profile: LoadProfile): string[] {

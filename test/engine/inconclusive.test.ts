@@ -7,12 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { runSuite } from '../../harness/engine/index.js';
-import { createJournal } from '../../harness/journal/index.js';
 import { EXIT_CODES, type ResolvedScenario } from '../../harness/model/index.js';
 import { writeReports } from '../../reports/index.js';
 import type { Results } from '../../reports/results-types.js';
-import { FakeWorld, fakeScenario } from '../support/fake-world.js';
+import { FakeWorld, fakeScenario, runOnWorld } from '../support/fake-world.js';
 
 const LATENCY_SLO = {
   source: 'p(95) < 250ms',
@@ -24,20 +22,7 @@ const LATENCY_SLO = {
 
 /** Runs the scenario on the world, writes the journal as the CLI does, renders the reports, reads them back. */
 async function runAndReport(world: FakeWorld, scenario: ResolvedScenario) {
-  const journal = createJournal();
-  const result = await runSuite({
-    runId: 'test-run',
-    journal,
-    target: world.target(),
-    scenarios: [scenario],
-    repeat: 1,
-    workDir: '/tmp',
-    ruleFiles: [],
-    settings: {},
-    interrupt: new AbortController().signal,
-    cleanupTimeoutMs: 1000,
-    connect: () => world.connect(),
-  });
+  const { result, journal } = await runOnWorld(world, [scenario]);
   journal.append({ type: 'run-end', outcome: result.outcome, exitCode: result.exitCode });
   const dir = await mkdtemp(join(tmpdir(), 'meshdrill-inconclusive-'));
   try {

@@ -3,13 +3,11 @@
 // it is the same number. The journal comes from a drill on the fake world.
 
 import { expect } from 'chai';
-import { runSuite } from '../../harness/engine/index.js';
-import { createJournal } from '../../harness/journal/index.js';
 import type { EventOf, LoadSample } from '../../harness/model/index.js';
 import { judgeSlos } from '../../harness/slo/instrument.js';
 import { renderHtml } from '../../reports/html/index.js';
 import { buildResults } from '../../reports/results.js';
-import { FakeWorld, fakeScenario } from '../support/fake-world.js';
+import { FakeWorld, fakeScenario, runOnWorld } from '../support/fake-world.js';
 
 describe("reports: SLI figures are the engine's", function () {
   this.timeout(60_000);
@@ -22,20 +20,7 @@ describe("reports: SLI figures are the engine's", function () {
         { source: 'p(95) < 250ms', metric: 'latency', percentile: 95, op: '<', value: 250 },
       ],
     });
-    const journal = createJournal();
-    await runSuite({
-      runId: 'test-run',
-      journal,
-      target: world.target(),
-      scenarios: [scenario],
-      repeat: 1,
-      workDir: '/tmp',
-      ruleFiles: [],
-      settings: {},
-      interrupt: new AbortController().signal,
-      cleanupTimeoutMs: 1000,
-      connect: () => world.connect(),
-    });
+    const { journal } = await runOnWorld(world, [scenario]);
     const events = journal.events;
     const samples = events.flatMap((e) => (e.type === 'load-sample' ? [e.sample as LoadSample] : []));
     const windows = events.filter((e): e is EventOf<'slo-window'> => e.type === 'slo-window');

@@ -8,6 +8,9 @@ import type { EngineContext, RunbookPort, RunbookStepResult } from '../../harnes
 import type { KubeClient, ObjectKey } from '../../harness/kube/index.js';
 import type { KubeObject, LoadDriver, LoadSample, ResolvedScenario } from '../../harness/model/index.js';
 import type { PrometheusClient } from '../../harness/signals/index.js';
+import { runSuite } from '../../harness/engine/index.js';
+import { createJournal, type Journal } from '../../harness/journal/index.js';
+import { summarizeSamples } from '../../harness/load/index.js';
 import { createHistogram, encodeHistogram } from '../../harness/slo/histogram.js';
 
 const keyString = (k: { kind: string; namespace?: string; name?: string }): string =>
@@ -97,21 +100,7 @@ export class FakeWorld {
     return {
       name: 'fake',
       start: async (_profile, _baseUrl, onSample) => {
-        const summary = () => ({
-          startedAt: 0,
-          endedAt: 0,
-          scheduled: 0,
-          completed: 0,
-          succeeded: 0,
-          dropped: 0,
-          byStatus: {},
-          byFlag: {},
-          byError: {},
-          histogram: '',
-          p50: 0,
-          p95: 0,
-          p99: 0,
-        });
+        const summary = () => summarizeSamples([], 0, 0);
         let bucket = Math.floor(Date.now() / 1000) * 1000;
         let second = 0;
         const timer = setInterval(() => {
@@ -296,4 +285,26 @@ export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): Resolve
     },
     ...overrides,
   };
+}
+
+/** Runs the scenarios as one suite on the world's target: one iteration, no rule files, no interrupt. */
+export async function runOnWorld(
+  world: FakeWorld,
+  scenarios: ResolvedScenario[],
+): Promise<{ result: Awaited<ReturnType<typeof runSuite>>; journal: Journal }> {
+  const journal = createJournal();
+  const result = await runSuite({
+    runId: 'test-run',
+    journal,
+    target: world.target(),
+    scenarios,
+    repeat: 1,
+    workDir: '/tmp',
+    ruleFiles: [],
+    settings: {},
+    interrupt: new AbortController().signal,
+    cleanupTimeoutMs: 1000,
+    connect: () => world.connect(),
+  });
+  return { result, journal };
 }

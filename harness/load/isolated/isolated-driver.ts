@@ -8,10 +8,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { invalidInput } from '../../model/errors.js';
 import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../../model/load.js';
 import { mergeEncoded, summarizeLatency } from '../../slo/histogram.js';
-import { checkLoadProfile } from '../profile-check.js';
+import { assertRunnableProfile } from '../profile-check.js';
 import type { LoadWorkerInput, LoadWorkerMessage } from './load-worker.js';
 
 let bundledSource: string | undefined;
@@ -50,13 +49,7 @@ export function createIsolatedBuiltinDriver(): LoadDriver {
   return {
     name: 'builtin',
     async start(profile, baseUrl, onSample, signal) {
-      const problems = checkLoadProfile(profile);
-      if (problems.length > 0) {
-        throw invalidInput(
-          `load profile cannot run:\n  ${problems.join('\n  ')}`,
-          'fix the scenario\'s "load" section',
-        );
-      }
+      assertRunnableProfile(profile);
       return runInWorker(profile, baseUrl, onSample, signal);
     },
   };
