@@ -57,6 +57,8 @@ interface RunFigures {
   parallel: string;
   variants: VariantOutcome[];
   problem?: string;
+  /** What results.json says went wrong (verdict failures, run-level errors). */
+  failures: string[];
 }
 
 interface ProcStat {
@@ -135,9 +137,13 @@ function stopByPid(child: ChildProcess): void {
   }
 }
 
-async function readOutcomes(dir: string): Promise<{ parallel: string; variants: VariantOutcome[] }> {
+async function readOutcomes(
+  dir: string,
+): Promise<{ parallel: string; variants: VariantOutcome[]; failures: string[] }> {
   const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as {
     run?: { parallel?: unknown };
+    verdict?: { failures?: { what?: unknown }[] };
+    logs?: { level?: unknown; message?: unknown }[];
     scenarios?: {
       key?: unknown;
       durationMs?: unknown;
@@ -159,7 +165,12 @@ async function readOutcomes(dir: string): Promise<{ parallel: string; variants: 
       durationMs: typeof s.durationMs === 'number' ? s.durationMs : 0,
     };
   });
-  return { parallel: String(results.run?.parallel ?? '?'), variants };
+  // Why a run did not pass, in its own words: the verdict's failures and the run-level errors.
+  const failures = [
+    ...(results.verdict?.failures ?? []).map((f) => String(f.what)),
+    ...(results.logs ?? []).filter((l) => l.level === 'error').map((l) => String(l.message)),
+  ];
+  return { parallel: String(results.run?.parallel ?? '?'), variants, failures };
 }
 
 async function runPack(label: string, busy: boolean): Promise<RunFigures> {
@@ -229,11 +240,13 @@ async function measureRun(
     maxProcessRssMiB,
     parallel: '?',
     variants: [],
+    failures: [],
   };
   try {
     const read = await readOutcomes(join(out, 'run'));
     figures.parallel = read.parallel;
     figures.variants = read.variants;
+    figures.failures = read.failures;
   } catch (error) {
     figures.problem = `no results.json (${(error as Error).message}); stderr ends: ${stderrTail.slice(-400)}`;
   }
@@ -283,6 +296,7 @@ function printRun(r: RunFigures): void {
     );
   }
   if (r.problem) console.log(`    ${r.problem}`);
+  for (const what of r.failures.slice(0, 8)) console.log(`    ✗ ${what.slice(0, 400)}`);
 }
 
 /** Right: a main variant passed; a negative control passed because it did not recover; a measured one ran. */
