@@ -249,13 +249,23 @@ async function onOwnCluster(
   const label = `${turn.scenario.name}/${only?.variant.name ?? '*'}${options.repeat > 1 ? ` #${only?.iteration}` : ''}`;
   const started = Date.now();
   try {
-    const env = await own.provision({
-      workDir,
-      ruleFiles: options.ruleFiles,
-      settings: options.settings,
-      ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
-      signal: options.interrupt,
-    });
+    const env = await own
+      .provision({
+        workDir,
+        ruleFiles: options.ruleFiles,
+        settings: options.settings,
+        ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
+        signal: options.interrupt,
+      })
+      .catch((error: unknown) => {
+        // The run ends with an environment error; the journal (and so the reports) must say which cluster and why.
+        journal.append({
+          type: 'log',
+          level: 'error',
+          message: `${label}: its own ${options.target.name} cluster did not come up after ${Date.now() - started} ms: ${error instanceof Error ? error.message : String(error)}`,
+        });
+        throw error;
+      });
     journal.append({
       type: 'log',
       level: 'info',

@@ -135,7 +135,7 @@ describe('engine: a suite on the fake world', function () {
 
   describe('with clusters of their own (Target.sibling, --parallel)', () => {
     /** A target whose siblings are fresh fake worlds, each found again by its kubeconfig path. */
-    function withSiblings(shared: FakeWorld, failTeardownOf?: number) {
+    function withSiblings(shared: FakeWorld, failTeardownOf?: number, failProvisionOf?: number) {
       const worlds = new Map<string, FakeWorld>([['/dev/null', shared]]);
       const siblings: ReturnType<FakeWorld['target']>[] = [];
       const target = Object.assign(shared.target(), {
@@ -147,10 +147,10 @@ describe('engine: a suite on the fake world', function () {
           const base = world.target();
           const provision = base.provision;
           const sibling = Object.assign(base, {
-            provision: async (options: ProvisionOptions) => ({
-              ...(await provision(options)),
-              kubeconfigPath,
-            }),
+            provision: async (options: ProvisionOptions) => {
+              if (index === failProvisionOf) throw new Error('Prometheus did not answer within 60s');
+              return { ...(await provision(options)), kubeconfigPath };
+            },
             teardown: async () => {
               sibling.tornDown++;
               if (index === failTeardownOf) throw new Error('a container would not stop');
@@ -163,9 +163,14 @@ describe('engine: a suite on the fake world', function () {
       return { target, worlds, siblings };
     }
 
-    async function runWithSiblings(scenarios: ResolvedScenario[], parallel: number, failTeardownOf?: number) {
+    async function runWithSiblings(
+      scenarios: ResolvedScenario[],
+      parallel: number,
+      failTeardownOf?: number,
+      failProvisionOf?: number,
+    ) {
       const shared = new FakeWorld();
-      const { target, worlds, siblings } = withSiblings(shared, failTeardownOf);
+      const { target, worlds, siblings } = withSiblings(shared, failTeardownOf, failProvisionOf);
       const used: string[] = [];
       const workDir = await mkdtemp(join(tmpdir(), 'meshdrill-suite-'));
       try {
@@ -251,6 +256,19 @@ describe('engine: a suite on the fake world', function () {
       expect(logged.map((e) => (e.type === 'log' ? e.message : ''))).to.satisfy((messages: string[]) =>
         messages.some((m) => /outage-a\/\S+: tearing down its own cluster failed: .*would not stop/.test(m)),
       );
+    });
+
+    it("journals why a drill's own cluster did not come up, and ends the run as an environment error", async () => {
+      const run = await runWithSiblings([twoVariants('outage-a', 'md-a')], 2, undefined, 1);
+      expect(run.result.exitCode).to.equal(EXIT_CODES.environment);
+      const logged = run.events.flatMap((e) => (e.type === 'log' && e.level === 'error' ? [e.message] : []));
+      expect(logged).to.satisfy((messages: string[]) =>
+        messages.some((m) =>
+          /^outage-a\/\S+: its own \S+ cluster did not come up after \d+ ms: Prometheus did not answer/.test(m),
+        ),
+      );
+      // The cluster that did not come up is torn down all the same (what it started, it stops).
+      expect(run.siblings[1]?.tornDown).to.equal(1);
     });
   });
 
