@@ -56,7 +56,13 @@ function writeAtomic(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusInstance> {
+/**
+ * Starts with another port when the chosen one was taken between choosing and binding (freePort closes its probe
+ * before Prometheus listens; with clusters booting side by side another process can bind it meanwhile).
+ */
+const PORT_ATTEMPTS = 3;
+
+export async function startPrometheus(options: PrometheusOptions, attempt = 1): Promise<PrometheusInstance> {
   const binary = options.binary ?? (await which('prometheus'));
   if (!binary) {
     throw environmentError('the local target needs the `prometheus` binary, and it is not on PATH', {
@@ -153,6 +159,9 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     if (exited || !isAlive(pid)) {
       const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
       await stop();
+      if (/address already in use/.test(tail) && attempt < PORT_ATTEMPTS) {
+        return startPrometheus(options, attempt + 1);
+      }
       throw environmentError(`prometheus exited during start-up (${binary}):\n${tail}`, {
         hint: 'see ' + logFile,
       });

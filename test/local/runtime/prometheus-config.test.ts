@@ -1,7 +1,7 @@
 // Prometheus configuration for the local target (pure) and the missing-binary environment error.
 
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -112,6 +112,34 @@ describe('local Prometheus configuration', () => {
       expect((error as MeshdrillError).hint).to.include('make setup');
     } finally {
       process.env.PATH = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts again on another port when Prometheus finds its port taken (address already in use)', async function () {
+    this.timeout(30_000);
+    const dir = mkdtempSync(join(tmpdir(), 'meshdrill-prom-'));
+    // The first start fails as Prometheus does when its listen address was bound meanwhile; later ones are real.
+    const wrapper = join(dir, 'prometheus');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nif [ ! -e ${dir}/tried ]; then touch ${dir}/tried; echo 'ts=x level=error msg="Unable to start web listener" err="listen tcp 127.0.0.1:9: bind: address already in use"'; exit 1; fi\nexec prometheus "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    try {
+      const prometheus = await startPrometheus({
+        store: createMemoryStore(),
+        workDir: join(dir, 'work'),
+        ruleFiles: [],
+        binary: wrapper,
+      });
+      try {
+        expect(existsSync(join(dir, 'tried')), 'the first start failed').to.equal(true);
+        expect((await fetch(`${prometheus.url}/-/ready`)).ok).to.equal(true);
+      } finally {
+        await prometheus.stop();
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
