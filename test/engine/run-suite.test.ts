@@ -264,7 +264,9 @@ describe('engine: a suite on the fake world', function () {
       const logged = run.events.flatMap((e) => (e.type === 'log' && e.level === 'error' ? [e.message] : []));
       expect(logged).to.satisfy((messages: string[]) =>
         messages.some((m) =>
-          /^outage-a\/\S+: its own \S+ cluster did not come up after \d+ ms: Prometheus did not answer/.test(m),
+          /^outage-a\/\S+: its own \S+ cluster did not come up after \d+ ms: Prometheus did not answer/.test(
+            m,
+          ),
         ),
       );
       // The cluster that did not come up is torn down all the same (what it started, it stops).
