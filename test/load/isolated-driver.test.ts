@@ -2,52 +2,11 @@
 // not move the measured latency (the inline generator, as a negative control, shows every block); samples carry
 // the instrument's health (send lag, loop delay, CPU, control path); stop() and the schedule end the worker.
 
-import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
 import { createBuiltinDriver } from '../../harness/load/builtin-driver.js';
 import { createIsolatedBuiltinDriver } from '../../harness/load/index.js';
-import type { LoadDriver, LoadSample } from '../../harness/model/load.js';
-import { decodeHistogram } from '../../harness/slo/histogram.js';
-import { makeProfile } from './support.js';
-
-/** A loopback HTTP server on a thread of its own, as the mesh's processes are not the harness's main thread. */
-async function startServerThread(): Promise<{ url: string; stop(): Promise<number> }> {
-  const worker = new Worker(
-    `const http = require('node:http');
-     const { parentPort } = require('node:worker_threads');
-     const server = http.createServer((req, res) => { req.resume(); res.end('ok'); });
-     server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
-    { eval: true },
-  );
-  const port = await new Promise<number>((resolve) => worker.once('message', resolve));
-  return { url: `http://127.0.0.1:${port}`, stop: () => worker.terminate() };
-}
-
-/** Blocks this thread's event loop for `ms`. */
-function blockMainThread(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    // busy: nothing on the main thread runs
-  }
-}
-
-/** Runs 4 s at 200 req/s, blocking the main thread 500 ms at 1.2 s and 2.5 s; the run's p99 (ms). */
-async function p99WithBlocks(
-  driver: LoadDriver,
-  url: string,
-): Promise<{ p99: number; samples: LoadSample[] }> {
-  const samples: LoadSample[] = [];
-  const run = await driver.start(
-    makeProfile({ rate: 200, maxDurationMs: 4000, maxInFlight: 200 }),
-    url,
-    (s) => samples.push(s),
-  );
-  const timers = [1200, 2500].map((at) => setTimeout(() => blockMainThread(500), at));
-  const summary = await run.done;
-  for (const timer of timers) clearTimeout(timer);
-  expect(summary.scheduled).to.equal(800);
-  return { p99: decodeHistogram(summary.histogram).percentile(99), samples };
-}
+import type { LoadSample } from '../../harness/model/load.js';
+import { makeProfile, p99WhileMainThreadBlocked, startServerThread } from './support.js';
 
 describe('load/isolated driver (worker thread)', function () {
   this.timeout(30_000);
@@ -60,14 +19,14 @@ describe('load/isolated driver (worker thread)', function () {
   });
 
   it('keeps its timing while the main thread is blocked for 500 ms, twice', async () => {
-    const { p99, samples } = await p99WithBlocks(createIsolatedBuiltinDriver(), server.url);
+    const { p99, samples } = await p99WhileMainThreadBlocked(createIsolatedBuiltinDriver(), server.url);
     // A loopback answer takes about a millisecond; a block that reached the generator would add up to 500 ms.
     expect(p99, 'p99 with the main thread blocked').to.be.lessThan(25);
     expect(samples.map((s) => s.completed)).to.deep.equal([200, 200, 200, 200]);
   });
 
   it('negative control: the inline generator on the main thread shows the same blocks as latency', async () => {
-    const { p99 } = await p99WithBlocks(createBuiltinDriver(), server.url);
+    const { p99 } = await p99WhileMainThreadBlocked(createBuiltinDriver(), server.url);
     expect(p99).to.be.greaterThan(300);
   });
 

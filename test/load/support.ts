@@ -4,10 +4,13 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { RequestOutcome } from '../../harness/load/buckets.js';
 import type { LoadClock } from '../../harness/load/clock.js';
 import type { LoadTransport, OutgoingRequest } from '../../harness/load/transport.js';
-import type { LoadProfile } from '../../harness/model/load.js';
+import { expect } from 'chai';
+import type { LoadDriver, LoadProfile, LoadSample } from '../../harness/model/load.js';
+import { decodeHistogram } from '../../harness/slo/histogram.js';
 
 /** Virtual time: sleepUntil jumps the clock forward at once (after letting pending callbacks run). */
 export class VirtualClock implements LoadClock {
@@ -96,4 +99,43 @@ export class TestServer {
     this.server.close();
     await once(this.server, 'close').catch(() => undefined);
   }
+}
+
+/** A loopback HTTP server on a thread of its own, as the mesh's processes are not the harness's main thread. */
+export async function startServerThread(): Promise<{ url: string; stop(): Promise<number> }> {
+  const worker = new Worker(
+    `const http = require('node:http');
+     const { parentPort } = require('node:worker_threads');
+     const server = http.createServer((req, res) => { req.resume(); res.end('ok'); });
+     server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
+    { eval: true },
+  );
+  const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+  return { url: `http://127.0.0.1:${port}`, stop: () => worker.terminate() };
+}
+
+/** Blocks this thread's event loop for `ms`. */
+export function blockMainThread(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // busy: nothing on the main thread runs
+  }
+}
+
+/** Runs 4 s at 200 req/s, blocking the main thread 500 ms at 1.2 s and 2.5 s; the run's p99 (ms). */
+export async function p99WhileMainThreadBlocked(
+  driver: LoadDriver,
+  url: string,
+): Promise<{ p99: number; samples: LoadSample[] }> {
+  const samples: LoadSample[] = [];
+  const run = await driver.start(
+    makeProfile({ rate: 200, maxDurationMs: 4000, maxInFlight: 200 }),
+    url,
+    (s) => samples.push(s),
+  );
+  const timers = [1200, 2500].map((at) => setTimeout(() => blockMainThread(500), at));
+  const summary = await run.done;
+  for (const timer of timers) clearTimeout(timer);
+  expect(summary.scheduled).to.equal(800);
+  return { p99: decodeHistogram(summary.histogram).percentile(99), samples };
 }

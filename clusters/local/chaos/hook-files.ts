@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { NetworkFaultRule, NetworkFaultsFile, TimeOffsetFile } from '../chaos-hooks.js';
 import type { Pod } from '../controllers/kube-types.js';
 import { podChaosFiles } from '../kubelet/chaos-hooks.js';
-import { registerPodFaultLookup } from '../network/pod-faults.js';
+import { type PodFaultTable, publishPodFaults } from '../network/pod-faults.js';
 import type { ObjectStore } from '../store/types.js';
 
 interface PodHooks {
@@ -77,16 +77,25 @@ export function createHookFiles(store: ObjectStore, workDir: string): HookFiles 
   };
 
   // The kube-proxy shapes only pods without a sidecar; an injected pod's sidecar applies its own rules.
-  registerPodFaultLookup(store, (ip) => {
-    for (const h of byUid.values()) if (h.ip === ip && h.sidecar) return [];
-    return rulesOf(ip);
-  });
+  const kubeProxyTable = (): PodFaultTable => {
+    const carriedBySidecar = new Set([...byUid.values()].filter((h) => h.sidecar).map((h) => h.ip));
+    const table = new Map<string, NetworkFaultRule[]>();
+    for (const h of byUid.values()) {
+      if (h.ip === '' || carriedBySidecar.has(h.ip)) continue;
+      const rules = [...h.network.values()].flat();
+      if (rules.length > 0) table.set(h.ip, [...(table.get(h.ip) ?? []), ...rules]);
+    }
+    return table;
+  };
+  const publish = (): void => publishPodFaults(store, kubeProxyTable());
+  publish();
 
   return {
     setNetworkRules(pod, source, rules): void {
       const hooks = entry(pod);
       hooks.network.set(source, rules);
       flush(hooks);
+      publish();
     },
     setTimeOffset(pod, source, offsetMs): void {
       const hooks = entry(pod);
@@ -100,13 +109,14 @@ export function createHookFiles(store: ObjectStore, workDir: string): HookFiles 
       hooks.network.delete(source);
       hooks.time.delete(source);
       flush(hooks);
+      publish();
     },
     forget(podUid): void {
-      byUid.delete(podUid);
+      if (byUid.delete(podUid)) publish();
     },
     rulesOf,
     stop(): void {
-      registerPodFaultLookup(store, undefined);
+      publishPodFaults(store, undefined);
     },
   };
 }

@@ -4,8 +4,9 @@ import type { Endpoints, Service } from '../controllers/kube-types.js';
 import { RESOURCES } from '../controllers/resources.js';
 import type { ObjectStore } from '../store/types.js';
 import { buildDnsTable, writeDnsTable } from './cluster-dns.js';
-import { createKubeProxy, desiredListeners, type ListenerSpec } from './kube-proxy.js';
-import { podFaults } from './pod-faults.js';
+import { desiredListeners, type ListenerSpec } from './kube-proxy.js';
+import { startKubeProxyThread } from './kube-proxy-thread.js';
+import { watchPodFaults } from './pod-faults.js';
 import { installServiceAllocator, type ReservedNodePort } from './service-ips.js';
 
 export { buildDnsTable, writeDnsTable } from './cluster-dns.js';
@@ -16,7 +17,7 @@ export {
   type KubeProxy,
   type ListenerSpec,
 } from './kube-proxy.js';
-export { type PodFaultLookup, podFaults, registerPodFaultLookup } from './pod-faults.js';
+export { type PodFaultTable, podFaults, publishPodFaults, watchPodFaults } from './pod-faults.js';
 export { installServiceAllocator, type ReservedNodePort, SERVICE_CIDR } from './service-ips.js';
 
 export interface Network {
@@ -40,7 +41,8 @@ export interface NetworkOptions {
 export function startNetwork(options: NetworkOptions): Network {
   const { store } = options;
   const allocator = installServiceAllocator(store, options.reservedNodePorts);
-  const proxy = createKubeProxy(options.onListenError, (ip) => podFaults(store, ip));
+  const proxy = startKubeProxyThread(options.onListenError);
+  const unwatchFaults = watchPodFaults(store, (table) => proxy.setFaults(table));
   let queued = false;
   let stopped = false;
 
@@ -99,6 +101,7 @@ export function startNetwork(options: NetworkOptions): Network {
     async stop(): Promise<void> {
       stopped = true;
       for (const w of watches) w.stop();
+      unwatchFaults();
       await proxy.stop();
     },
   };

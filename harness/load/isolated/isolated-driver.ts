@@ -5,44 +5,15 @@
 // generator keeps its schedule; samples come back as messages, and the main thread's stalls only delay their
 // arrival. The worker ends its run by itself at the schedule's end (plus a watchdog), and dies with the process.
 
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../../model/load.js';
 import { mergeEncoded, summarizeLatency } from '../../slo/histogram.js';
+import { startWorkerThread } from '../../util/worker-thread.js';
 import { assertRunnableProfile } from '../profile-check.js';
 import type { LoadWorkerInput, LoadWorkerMessage } from './load-worker.js';
 
-let bundledSource: string | undefined;
-
-/**
- * The worker module beside this one. Built (JavaScript): started as it is. In a checkout (TypeScript run through a
- * loader that worker threads do not inherit): bundled once per process into one CommonJS script, held in memory
- * and evaluated as the worker's code — no loader or transform service per worker, no file written.
- */
 function startLoadWorker(input: LoadWorkerInput): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./load-worker.js', here), { workerData: input });
-  bundledSource ??= bundleWorker(fileURLToPath(new URL('./load-worker.ts', here)));
-  return new Worker(bundledSource, { eval: true, workerData: input });
-}
-
-function bundleWorker(entry: string): string {
-  // esbuild's synchronous API runs its binary once and waits: nothing keeps running afterwards.
-  const require = createRequire(import.meta.url);
-  const esbuild = require('esbuild') as typeof import('esbuild');
-  const result = esbuild.buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  });
-  const output = result.outputFiles[0];
-  if (output === undefined) throw new Error(`bundling the load worker ${entry} produced no output`);
-  return output.text;
+  return startWorkerThread(import.meta.url, 'load-worker', { workerData: input });
 }
 
 export function createIsolatedBuiltinDriver(): LoadDriver {
