@@ -10,7 +10,14 @@ export const PROMETHEUS_NAME = 'meshdrill-prometheus';
 export const PROMETHEUS_PORT = 9090;
 /** Prometheus 3.5 is an LTS line; pinned so drills compare like with like. */
 export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.5.0';
-const RULES_DIR = '/etc/prometheus/rules';
+export const PROMETHEUS_RULES_DIR = '/etc/prometheus/rules';
+/**
+ * The rule files in the mounted rules ConfigMap. A ConfigMap volume holds `..data` (a symlink to a timestamped
+ * `..<date>` directory) beside a symlink per key; Go's glob `*` matches names that begin with a dot, so `rules/*`
+ * hands Prometheus a directory and it exits ("read …/..data: is a directory"). Every key ruleFileKeys makes
+ * begins with its index, a digit; the volume's own entries begin with a dot.
+ */
+export const PROMETHEUS_RULE_FILES = `${PROMETHEUS_RULES_DIR}/[0-9]*`;
 
 export interface PrometheusManifestOptions {
   scrapeIntervalMs: number;
@@ -23,7 +30,7 @@ export interface PrometheusManifestOptions {
 
 const LABELS = { 'app.kubernetes.io/name': PROMETHEUS_NAME, 'app.kubernetes.io/managed-by': 'meshdrill' };
 
-/** ConfigMap keys for rule files: DNS-safe, unique, and kept in the order given (pure). */
+/** ConfigMap keys for rule files: DNS-safe, unique, in the order given, each beginning with a digit (pure). */
 export function ruleFileKeys(paths: readonly string[]): string[] {
   return paths.map((path, i) => {
     const safe = basename(path).replace(/[^-._a-zA-Z0-9]/g, '_');
@@ -40,7 +47,7 @@ export function buildPrometheusConfig(options: PrometheusManifestOptions): Recor
       scrape_timeout: toPromDuration(Math.min(options.scrapeIntervalMs, 10_000)),
       evaluation_interval: toPromDuration(options.evaluationIntervalMs),
     },
-    rule_files: [`${RULES_DIR}/*`],
+    rule_files: [PROMETHEUS_RULE_FILES],
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       {
@@ -155,7 +162,7 @@ export function buildPrometheusManifests(
                 readinessProbe: { httpGet: { path: '/-/ready', port: PROMETHEUS_PORT }, periodSeconds: 5 },
                 volumeMounts: [
                   { name: 'config', mountPath: '/etc/prometheus/config' },
-                  { name: 'rules', mountPath: RULES_DIR },
+                  { name: 'rules', mountPath: PROMETHEUS_RULES_DIR },
                   { name: 'data', mountPath: '/prometheus' },
                 ],
               },
