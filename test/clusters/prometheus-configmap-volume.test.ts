@@ -46,7 +46,7 @@ async function freePort(): Promise<number> {
 }
 
 function configMap(objects: KubeObject[], suffix: string): Record<string, string> {
-  const found = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith(suffix));
+  const found = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name?.endsWith(suffix));
   return (found as unknown as { data: Record<string, string> }).data;
 }
 
