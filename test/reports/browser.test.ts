@@ -22,6 +22,9 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** MESHDRILL_KEEP_SCREENSHOTS=1 keeps each run directory (report and screenshot) to look at; else it is removed. */
+const KEEP_SCREENSHOTS = process.env.MESHDRILL_KEEP_SCREENSHOTS === '1';
+
 describe('reports/html in a real browser (Chromium, file://)', function () {
   this.timeout(60_000);
 
@@ -94,7 +97,7 @@ describe('reports/html in a real browser (Chromium, file://)', function () {
         await page.evaluate('window.scrollTo(0, 0)');
         await page.screenshot({ path: shot, fullPage: true });
         expect(statSync(shot).size).to.be.greaterThan(50_000);
-        console.log(`      screenshot: ${shot}`);
+        if (KEEP_SCREENSHOTS) console.log(`      screenshot: ${shot}`);
 
         // Print view: navigation hidden, runbook output unfolded by the beforeprint hook.
         await page.emulateMedia({ media: 'print' });
@@ -105,6 +108,7 @@ describe('reports/html in a real browser (Chromium, file://)', function () {
       } finally {
         await context?.close();
         rmSync(userDataDir, { recursive: true, force: true });
+        if (!KEEP_SCREENSHOTS) rmSync(runDir, { recursive: true, force: true });
       }
     });
   }
