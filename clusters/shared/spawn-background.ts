@@ -3,7 +3,7 @@
 // same conventions (own process group, explicit env, output kept), stopped by PID at teardown.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { formatCommand } from '../../harness/exec/index.js';
+import { formatCommand, holdGroup, releaseGroup } from '../../harness/exec/index.js';
 
 export interface BackgroundProcess {
   readonly command: string;
@@ -34,6 +34,12 @@ export function spawnBackground(
   });
   // A background helper must never be what keeps meshdrill running: the exit hook below ends it instead.
   child.unref();
+  const pid = child.pid;
+  if (pid !== undefined) {
+    // Ended by the lifeline if meshdrill is SIGKILLed before it stops it.
+    holdGroup(pid);
+    child.once('exit', () => releaseGroup(pid));
+  }
   for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
   let stdout = '';
   let stderr = '';

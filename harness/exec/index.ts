@@ -174,3 +174,4 @@ export async function which(name: string, pathEnv = process.env.PATH ?? ''): Pro
   }
   return undefined;
 }
+export { holdDirectory, holdGroup, lifelinePid, releaseDirectory, releaseGroup } from './lifeline.js';

@@ -1,23 +1,34 @@
 // The kubelet's door for long-lived processes (containers, exec sessions, Prometheus): each runs in its own
-// process group so a stop reaches everything it forked, and is killed by PID/group — never by name.
+// process group so a stop reaches everything it forked, and is killed by PID/group — never by name. Each group is
+// held by the lifeline (harness/exec/lifeline.ts) while it runs, so it ends even when meshdrill is SIGKILLed.
 // (harness/exec's `run` is for commands that run to completion; probes' exec actions use it.)
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { holdGroup, releaseGroup } from '../../../harness/exec/index.js';
 
 export interface SpawnGroupOptions {
   env: Record<string, string>;
   cwd: string;
   stdin?: boolean;
+  /** A file descriptor for stdout and stderr both (a log file); default: pipes. */
+  outputFd?: number;
 }
 
 export function spawnGroup(file: string, args: string[], options: SpawnGroupOptions): ChildProcess {
-  return spawn(file, args, {
+  const output = options.outputFd ?? 'pipe';
+  const child = spawn(file, args, {
     cwd: options.cwd,
     env: options.env,
     detached: true,
-    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', output, output],
   });
+  const pid = child.pid;
+  if (pid !== undefined) {
+    holdGroup(pid);
+    child.once('exit', () => releaseGroup(pid));
+  }
+  return child;
 }
 
 /**

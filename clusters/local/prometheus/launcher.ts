@@ -8,10 +8,9 @@ import { which } from '../../../harness/exec/index.js';
 import { environmentError } from '../../../harness/model/errors.js';
 import type { Pod } from '../controllers/kube-types.js';
 import { RESOURCES } from '../controllers/resources.js';
-import { isAlive, signalTree } from '../kubelet/process-group.js';
+import { isAlive, signalTree, spawnGroup } from '../kubelet/process-group.js';
 import type { ObjectStore } from '../store/types.js';
 import { buildPodTargets, buildPrometheusConfig } from './config.js';
-import { spawn } from 'node:child_process';
 
 export interface PrometheusOptions {
   store: ObjectStore;
@@ -102,7 +101,7 @@ export async function startPrometheus(options: PrometheusOptions, attempt = 1): 
 
   const logFile = join(dir, 'prometheus.log');
   const logFd = openSync(logFile, 'a');
-  const child = spawn(
+  const child = spawnGroup(
     binary,
     [
       `--config.file=${configFile}`,
@@ -112,7 +111,7 @@ export async function startPrometheus(options: PrometheusOptions, attempt = 1): 
       '--storage.tsdb.retention.time=1d',
       '--log.level=warn',
     ],
-    { detached: true, stdio: ['ignore', logFd, logFd], cwd: dir },
+    { env: process.env as Record<string, string>, cwd: dir, outputFd: logFd },
   );
   closeSync(logFd);
   const pid = child.pid;

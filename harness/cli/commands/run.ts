@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { createTarget } from '../../../clusters/index.js';
 import { writeReports } from '../../../reports/index.js';
 import { decideParallelism, findSideBySideClashes, runSuite } from '../../engine/index.js';
+import { holdDirectory, releaseDirectory } from '../../exec/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
 import type { ResolvedScenario } from '../../model/index.js';
@@ -98,6 +99,9 @@ async function runOnce(
   const workDir = await mkdtemp(join(tmpdir(), `meshdrill-${run.runId}-`));
   const journal = createJournal({ path: join(run.outDir, 'journal.jsonl') });
   const target = createTarget(args.target, { workDir, settings: args.targetOpts });
+  const removesWorkDir = !args.keepTarget || target.livesWithProcess;
+  // Removed below; the lifeline removes it should this process be SIGKILLed first.
+  if (removesWorkDir) holdDirectory(workDir);
   const auto =
     args.parallel === 'auto'
       ? decideParallelism(scenarios, {
@@ -171,7 +175,10 @@ async function runOnce(
     }
     await target.teardown();
   }
-  if (!args.keepTarget || target.livesWithProcess) await rm(workDir, { recursive: true, force: true });
+  if (removesWorkDir) {
+    await rm(workDir, { recursive: true, force: true });
+    releaseDirectory(workDir);
+  }
   return exitCode;
 }
 

@@ -1,0 +1,109 @@
+// What ends meshdrill's long-lived children when meshdrill itself is killed with SIGKILL. A SIGKILL runs no
+// handler: the local target's containers, Prometheus and port-forwards (each in a process group of its own, so a
+// stop reaches what they fork) were reparented to init and ran on, and the run's work directory stayed in the
+// temp folder. Linux's PR_SET_PDEATHSIG is not reachable from Node, and real binaries (prometheus, kubectl) cannot
+// be taught to watch a pipe, so one small watcher process holds the lifeline for all of them: its stdin is a
+// pipe from meshdrill, which tells it each process group and directory as they come and go. When the pipe ends —
+// meshdrill exited, however it died — the watcher sends SIGTERM to every group still registered, SIGKILL after a
+// grace period, removes the registered directories, and exits. After a normal exit nothing is registered any
+// more, and it exits at once.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/** Between SIGTERM and SIGKILL of what a dead meshdrill left (its own stops use the same order). */
+export const LIFELINE_GRACE_MS = 2000;
+
+/** The watcher, as plain JavaScript: it must start without the TypeScript loader, and quickly. */
+const WATCHER_SOURCE = `
+const { rmSync } = require('node:fs');
+const groups = new Set();
+const dirs = new Set();
+let pending = '';
+let reaping = false;
+const signalAll = (signal) => {
+  for (const group of groups) {
+    try { process.kill(-group, signal); } catch {}
+  }
+};
+const reap = () => {
+  if (reaping) return;
+  reaping = true;
+  const finish = () => {
+    signalAll('SIGKILL');
+    for (const dir of dirs) {
+      try { rmSync(dir, { recursive: true, force: true }); } catch {}
+    }
+    process.exit(0);
+  };
+  if (groups.size === 0) return finish();
+  signalAll('SIGTERM');
+  setTimeout(finish, ${LIFELINE_GRACE_MS});
+};
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let end;
+  while ((end = pending.indexOf('\\n')) >= 0) {
+    const line = pending.slice(0, end);
+    pending = pending.slice(end + 1);
+    const value = line.slice(3);
+    if (line.startsWith('+g ')) groups.add(Number(value));
+    else if (line.startsWith('-g ')) groups.delete(Number(value));
+    else if (line.startsWith('+d ')) dirs.add(value);
+    else if (line.startsWith('-d ')) dirs.delete(value);
+  }
+});
+process.stdin.on('end', reap);
+process.stdin.on('error', reap);
+`;
+
+let watcher: ChildProcess | undefined;
+
+function send(line: string): void {
+  watcher ??= startWatcher();
+  watcher.stdin?.write(`${line}\n`);
+}
+
+function startWatcher(): ChildProcess {
+  const child = spawn(process.execPath, ['-e', WATCHER_SOURCE], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+    // Without the parent's loader flags (tsx): the watcher is plain JavaScript.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
+  // The lifeline must never keep meshdrill running, nor fail it.
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  child.stdin?.on('error', () => undefined);
+  child.on('error', () => undefined);
+  child.on('exit', () => {
+    if (watcher === child) watcher = undefined;
+  });
+  return child;
+}
+
+/** Registers a process group (its leader's PID) to end if meshdrill dies before it has stopped it. */
+export function holdGroup(pgid: number): void {
+  send(`+g ${pgid}`);
+}
+
+/** The group has ended (or was stopped): nothing to do for it any more. */
+export function releaseGroup(pgid: number): void {
+  if (watcher) send(`-g ${pgid}`);
+}
+
+/** Registers a directory to remove if meshdrill dies before it removed it itself. */
+export function holdDirectory(path: string): void {
+  send(`+d ${path}`);
+}
+
+export function releaseDirectory(path: string): void {
+  if (watcher) send(`-d ${path}`);
+}
+
+/** The watcher's PID (tests), undefined before anything was registered. */
+export function lifelinePid(): number | undefined {
+  return watcher?.pid;
+}
