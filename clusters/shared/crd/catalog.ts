@@ -1,0 +1,94 @@
+// The CustomResourceDefinitions a cluster serves, read from their upstream files unchanged (Istio's crd-all, Chaos
+// Mesh's crd.yaml, k6-operator's TestRun): which group/version/kind exists, whether that version is served, and
+// its structural schema. `validateCustomResource` refuses what a real API server refuses, in its words.
+
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { formatViolation, type SchemaNode, validateStructural } from './structural-schema.js';
+
+export interface CrdVersion {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+  served: boolean;
+  schema: SchemaNode;
+}
+
+export interface CrdCatalog {
+  /** The version of `apiVersion`/`kind`, if a loaded CRD defines it. */
+  find(apiVersion: string, kind: string): CrdVersion | undefined;
+  /** Whether a loaded CRD owns this API group (then an unknown kind or version in it is refused). */
+  ownsGroup(group: string): boolean;
+  versions(): CrdVersion[];
+}
+
+interface CrdDocument {
+  kind?: string;
+  spec?: {
+    group: string;
+    scope: 'Namespaced' | 'Cluster';
+    names: { kind: string; plural: string };
+    versions: { name: string; served: boolean; schema?: { openAPIV3Schema?: SchemaNode } }[];
+  };
+}
+
+export function loadCrdCatalog(files: readonly string[]): CrdCatalog {
+  const byKey = new Map<string, CrdVersion>();
+  const groups = new Set<string>();
+  for (const file of files) {
+    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      const crd = doc.toJS({ maxAliasCount: 0 }) as CrdDocument | null;
+      if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
+      const { group, names, scope } = crd.spec;
+      groups.add(group);
+      for (const v of crd.spec.versions) {
+        byKey.set(`${group}/${v.name}/${names.kind}`, {
+          group,
+          version: v.name,
+          kind: names.kind,
+          plural: names.plural,
+          namespaced: scope === 'Namespaced',
+          served: v.served,
+          schema: v.schema?.openAPIV3Schema ?? {
+            type: 'object',
+            'x-kubernetes-preserve-unknown-fields': true,
+          },
+        });
+      }
+    }
+  }
+  return {
+    find: (apiVersion, kind) => byKey.get(`${apiVersion}/${kind}`),
+    ownsGroup: (group) => groups.has(group),
+    versions: () => [...byKey.values()],
+  };
+}
+
+/**
+ * What the API server says of this object: [] when it would be accepted, else one line per refusal
+ * (`spec.hosts: Too many: 1500: must have at most 256 items`). Objects of groups no CRD owns are not judged here.
+ */
+export function validateCustomResource(catalog: CrdCatalog, object: Record<string, unknown>): string[] {
+  const apiVersion = String(object.apiVersion ?? '');
+  const kind = String(object.kind ?? '');
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  if (!catalog.ownsGroup(group)) return [];
+  const version = catalog.find(apiVersion, kind);
+  if (!version) return [`no matches for kind "${kind}" in version "${apiVersion}"`];
+  if (!version.served)
+    return [`the server could not find the requested resource (${apiVersion} ${kind} is not served)`];
+  // The API server checks apiVersion, kind and metadata itself; the schema judges the rest.
+  const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = object;
+  const schema: SchemaNode = {
+    ...version.schema,
+    properties: {
+      ...version.schema.properties,
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+    },
+  };
+  return validateStructural(rest, schema).map(formatViolation);
+}
