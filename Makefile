@@ -22,6 +22,8 @@ setup:
 
 build:
 	$(NODE_BIN)/tsc -p tsconfig.build.json
+	# Data files beside the modules that read them: the upstream CRDs.
+	mkdir -p dist/clusters/shared/crd/upstream && cp clusters/shared/crd/upstream/*.yaml dist/clusters/shared/crd/upstream/
 
 typecheck:
 	$(NODE_BIN)/tsc -p tsconfig.json --noEmit

@@ -25,6 +25,7 @@ import { installChaosMesh } from './chaos/index.js';
 import { installIstioctl } from './istioctl/index.js';
 import { createLocalMesh } from './mesh/index.js';
 import { type PrometheusInstance, startPrometheus } from './prometheus/index.js';
+import { upstreamCrdCatalog } from '../shared/crd/index.js';
 import { createMemoryStore, type MemoryStore } from './store/index.js';
 
 export const INGRESS_NAMESPACE = 'istio-system';
@@ -158,7 +159,10 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
     mkdirSync(workDir, { recursive: true });
     const backoffScale = Number(settings['backoff-scale'] ?? options.backoffScale ?? 1);
     try {
-      const store = await time('store', () => createMemoryStore({ gracefulPodDeletion: true }));
+      // Custom resources are checked against the real CRDs' schemas, as a real API server checks them.
+      const store = await time('store', () =>
+        createMemoryStore({ gracefulPodDeletion: true, customResourceSchemas: upstreamCrdCatalog() }),
+      );
       const images = createDefaultImageRegistry();
       const bundler = createBundler(join(workDir, 'bin'));
       // Istio is installed unless `--target-opt mesh=false` asks for a bare cluster (as on a new kind cluster).

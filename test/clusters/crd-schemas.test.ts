@@ -7,7 +7,12 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { loadCrdCatalog, validateCustomResource } from '../../clusters/shared/crd/catalog.js';
+import {
+  loadCrdCatalog,
+  UPSTREAM_CRD_DIR,
+  upstreamCrdFiles,
+  validateCustomResource,
+} from '../../clusters/shared/crd/index.js';
 import { buildK6TestRun } from '../../harness/load/k6/manifests.js';
 import type { KubeObject } from '../../harness/model/kube-object.js';
 import { parseRunbook } from '../../harness/runbook/index.js';
@@ -29,6 +34,21 @@ const serviceEntry = (spec: Record<string, unknown>): Record<string, unknown> =>
 
 describe('rendered objects against the real CRD schemas', function () {
   this.timeout(30_000);
+
+  it('ships the upstream CRD files byte for byte, and reads what ../shared/crds holds', () => {
+    const shipped = upstreamCrdFiles().map((f) => f.slice(UPSTREAM_CRD_DIR.length));
+    expect(shipped).to.deep.equal(
+      readdirSync(CRDS)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    );
+    for (const name of shipped) {
+      expect(
+        readFileSync(join(UPSTREAM_CRD_DIR, name)).equals(readFileSync(join(CRDS, name))),
+        name,
+      ).to.equal(true);
+    }
+  });
 
   it('loads every kind of the three CRD files, all served versions', () => {
     const kinds = new Set(catalog.versions().map((v) => `${v.group}/${v.kind}`));

@@ -8,6 +8,7 @@ import {
   type StoredObject,
   StoreError,
   validateObject,
+  type WriteOptions,
 } from '../store/index.js';
 import { type ApiContext, describeResource, present, type ResourceRequest } from './context.js';
 import { sendJson } from './http-io.js';
@@ -97,6 +98,16 @@ function isDryRun(request: ResourceRequest): boolean {
   return request.query.getAll('dryRun').includes('All');
 }
 
+/** The request's `fieldValidation` (kubectl sends Strict): how fields a CRD schema does not declare are met. */
+function fieldValidation(request: ResourceRequest): WriteOptions['fieldValidation'] {
+  const value = request.query.get('fieldValidation');
+  return value === 'Strict' || value === 'Warn' || value === 'Ignore' ? value : undefined;
+}
+
+function writeOptions(request: ResourceRequest): WriteOptions {
+  return { dryRun: isDryRun(request), fieldValidation: fieldValidation(request) };
+}
+
 /** A dry run of an update validates and answers with what would be stored, writing nothing (creates run admission too). */
 function dryRunObject(request: ResourceRequest, object: StoredObject): StoredObject {
   validateObject(request.def, object as unknown as Record<string, unknown>);
@@ -110,7 +121,7 @@ export async function handleCreate(context: ApiContext, request: ResourceRequest
     );
   }
   const object = await readObject(request);
-  const created = await context.store.create(request.key, object, { dryRun: isDryRun(request) });
+  const created = await context.store.create(request.key, object, writeOptions(request));
   sendJson(request.res, 201, present(request, created));
 }
 
@@ -130,7 +141,7 @@ export async function handleReplace(context: ApiContext, request: ResourceReques
   const updated =
     request.subresource === 'status'
       ? await context.store.updateStatus(request.key, object)
-      : await context.store.update(request.key, object);
+      : await context.store.update(request.key, object, { fieldValidation: fieldValidation(request) });
   sendJson(request.res, 200, present(request, updated));
 }
 
@@ -162,7 +173,7 @@ async function writePatched(
     try {
       return request.subresource === 'status'
         ? await context.store.updateStatus(request.key, next)
-        : await context.store.update(request.key, next);
+        : await context.store.update(request.key, next, { fieldValidation: fieldValidation(request) });
     } catch (error) {
       const retry =
         error instanceof StoreError &&
@@ -195,7 +206,7 @@ export async function handlePatch(context: ApiContext, request: ResourceRequest)
         ...patch,
         metadata: { ...meta, name, ...(request.def.namespaced ? { namespace: request.namespace } : {}) },
       };
-      const created = await context.store.create(request.key, object, { dryRun: isDryRun(request) });
+      const created = await context.store.create(request.key, object, writeOptions(request));
       sendJson(request.res, 201, present(request, created));
       return;
     }

@@ -2,6 +2,8 @@
 // admission, finalizers, graceful pod deletion, owner-reference garbage collection, namespace lifecycle, watch.
 
 import { randomUUID } from 'node:crypto';
+import type { CrdCatalog } from '../../shared/crd/index.js';
+import { customResourceCauses, type FieldValidation } from './crd-validation.js';
 import { applyDefaults } from './defaults.js';
 import { cloneJson, deepEqual, isObject, type JsonObject } from './json.js';
 import { findResource, formatApiVersion, RESOURCES, type ResourceDefinition } from './resources.js';
@@ -17,7 +19,7 @@ import {
   type Watch,
   type WatchEvent,
 } from './types.js';
-import { validateObject } from './validation.js';
+import { type Cause, validateObject } from './validation.js';
 import { type LogEntry, matchesFilter, WatchHub, type WatchFilter } from './watch-hub.js';
 
 export interface MemoryStoreOptions {
@@ -32,6 +34,8 @@ export interface MemoryStoreOptions {
   gracefulPodDeletion?: boolean;
   /** Clock for timestamps (tests). */
   now?: () => Date;
+  /** CRDs whose structural schemas custom resources are checked against (as a real API server does). */
+  customResourceSchemas?: CrdCatalog;
 }
 
 /** An ObjectStore with a few extras for the API server and tests. */
@@ -88,6 +92,11 @@ function conflict(def: ResourceDefinition, name: string): StoreError {
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? (() => new Date());
+  const schemas = options.customResourceSchemas;
+  const schemaCauses = (object: StoredObject, fieldValidation?: FieldValidation): Cause[] =>
+    schemas
+      ? customResourceCauses(schemas, object as unknown as Record<string, unknown>, fieldValidation)
+      : [];
   const gracefulPods = options.gracefulPodDeletion === true;
   const hub = new WatchHub(options.historyWindow ?? 10_000);
   const buckets = new Map<string, Bucket>();
@@ -408,7 +417,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       initialStatus(def, object);
       applyDefaults(def, object as unknown as JsonObject);
       await admit(def, 'CREATE', object);
-      validateObject(def, object as unknown as JsonObject);
+      validateObject(def, object as unknown as JsonObject, schemaCauses(object, options.fieldValidation));
       if (bucket.objects.has(objectKey(meta.namespace, meta.name))) {
         throw new StoreError(409, 'AlreadyExists', `${describe(def)} "${meta.name}" already exists`);
       }
@@ -419,7 +428,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return cloneJson(insert(bucket, object));
     },
 
-    async update(key, input) {
+    async update(key, input, writeOptions = {}) {
       const bucket = bucketOf(key);
       const def = bucket.def;
       const object = intake(def, key, input);
@@ -441,7 +450,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       }
       applyDefaults(def, object as unknown as JsonObject);
       await admit(def, 'UPDATE', object, existing);
-      validateObject(def, object as unknown as JsonObject);
+      validateObject(
+        def,
+        object as unknown as JsonObject,
+        schemaCauses(object, writeOptions.fieldValidation),
+      );
       const current = bucket.objects.get(objectKey(meta.namespace, meta.name));
       if (!current) throw notFound(def, meta.name);
       if (current !== existing && expected !== undefined) throw conflict(def, meta.name);

@@ -61,6 +61,12 @@ export interface Watch {
   stop(): void;
 }
 
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** The request's `fieldValidation`: Strict refuses fields a custom resource's schema does not declare. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+}
+
 export class StoreError extends Error {
   constructor(
     readonly code: 404 | 409 | 410 | 422 | 400 | 403 | 405 | 500,
@@ -102,9 +108,13 @@ export interface ObjectStore {
    * defaulting, admission (webhooks mutate and may refuse, as a real server calls them on a server-side dry
    * run), validation — and nothing is stored.
    */
-  create(key: ResourceKey, object: unknown, options?: { dryRun?: boolean }): Promise<StoredObject>;
+  create(key: ResourceKey, object: unknown, options?: WriteOptions): Promise<StoredObject>;
   /** Replaces; a non-empty metadata.resourceVersion that is stale throws Conflict. */
-  update(key: ResourceKey, object: unknown): Promise<StoredObject>;
+  update(
+    key: ResourceKey,
+    object: unknown,
+    options?: Pick<WriteOptions, 'fieldValidation'>,
+  ): Promise<StoredObject>;
   /** Replaces only `.status` (the status subresource). */
   updateStatus(key: ResourceKey, object: unknown): Promise<StoredObject>;
   /** Deletes; with finalizers it sets deletionTimestamp instead. Returns the object as it was removed. */

@@ -138,7 +138,12 @@ function checkKind(def: ResourceDefinition, object: Record<string, unknown>, cau
 }
 
 /** Throws a 422 Invalid listing every problem, or returns when the object is acceptable. */
-export function validateObject(def: ResourceDefinition, object: Record<string, unknown>): void {
+/** Checks names, labels and the kind's own rules, plus `extra` causes (a custom resource's schema): 422 if any. */
+export function validateObject(
+  def: ResourceDefinition,
+  object: Record<string, unknown>,
+  extra: readonly Cause[] = [],
+): void {
   const causes: Cause[] = [];
   const meta = asRecord(object.metadata) ?? {};
   const name = meta.name;
@@ -167,9 +172,12 @@ export function validateObject(def: ResourceDefinition, object: Record<string, u
     }
   }
   checkKind(def, object, causes);
+  causes.push(...extra);
   if (causes.length === 0) return;
   const shown = typeof name === 'string' && name !== '' ? name : '';
   const detail = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
-  const message = `${def.kind} "${shown}" is invalid: ${causes.length > 1 ? `[${detail}]` : detail}`;
+  // A custom resource is named with its group, as upstream: `ServiceEntry.networking.istio.io "x" is invalid`.
+  const qualified = extra.length > 0 && def.group !== '' ? `${def.kind}.${def.group}` : def.kind;
+  const message = `${qualified} "${shown}" is invalid: ${causes.length > 1 ? `[${detail}]` : detail}`;
   throw new StoreError(422, 'Invalid', message, causes, { kind: def.kind, name: shown });
 }

@@ -14,7 +14,11 @@ import {
   type PodRuntime,
   PodRuntimeError,
 } from '../../../clusters/local/pod-runtime.js';
-import { createMemoryStore, type MemoryStore } from '../../../clusters/local/store/index.js';
+import {
+  createMemoryStore,
+  type MemoryStore,
+  type MemoryStoreOptions,
+} from '../../../clusters/local/store/index.js';
 
 export const KUBECTL = '/usr/bin/kubectl';
 
@@ -108,8 +112,8 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
-export async function startFixture(): Promise<Fixture> {
-  const store = createMemoryStore();
+export async function startFixture(storeOptions: MemoryStoreOptions = {}): Promise<Fixture> {
+  const store = createMemoryStore(storeOptions);
   const runtime = new FakeRuntime();
   const token = `token-${Math.random().toString(36).slice(2)}`;
   const requests: string[] = [];
