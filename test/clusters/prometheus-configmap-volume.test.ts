@@ -14,7 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -35,14 +35,6 @@ function mountConfigMap(dir: string, data: Record<string, string>): void {
   for (const [key, value] of Object.entries(data)) writeFileSync(join(dir, stamp, key), value);
   symlinkSync(stamp, join(dir, '..data'));
   for (const key of Object.keys(data)) symlinkSync(join('..data', key), join(dir, key));
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 function configMap(objects: KubeObject[], suffix: string): Record<string, string> {

@@ -5,7 +5,7 @@
 // `.status` is not judged: the emulation's controllers write it, as the real ones do, through the status
 // subresource.
 
-import { type CrdCatalog, validateStructural } from '../../shared/crd/index.js';
+import { type CrdCatalog, schemaViolations } from '../../shared/crd/index.js';
 import type { Cause } from './validation.js';
 import { StoreError } from './types.js';
 
@@ -34,18 +34,7 @@ export function customResourceCauses(
   const kind = String(object.kind ?? '');
   const version = catalog.find(apiVersion, kind);
   if (!version) return [];
-  const { apiVersion: _a, kind: _k, metadata: _m, status: _s, ...judged } = object;
-  const schema = {
-    ...version.schema,
-    properties: {
-      ...version.schema.properties,
-      apiVersion: { type: 'string' },
-      kind: { type: 'string' },
-      metadata: { type: 'object' },
-      status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-    },
-  };
-  const violations = validateStructural(judged, schema);
+  const violations = schemaViolations(version, object, { skipStatus: true });
   const undeclared = violations.filter((v) => v.message === UNDECLARED);
   if (fieldValidation === 'Strict' && undeclared.length > 0) {
     const fields = undeclared.map((v) => `unknown field "${v.path}"`).join(', ');

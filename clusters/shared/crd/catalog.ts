@@ -5,7 +5,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { JSON_SCHEMA, loadAll } from 'js-yaml';
-import { formatViolation, type SchemaNode, validateStructural } from './structural-schema.js';
+import {
+  formatViolation,
+  type SchemaNode,
+  type SchemaViolation,
+  validateStructural,
+} from './structural-schema.js';
 
 /**
  * The upstream CRD files meshdrill ships, byte for byte as released (test/clusters/crd-schemas.test.ts compares
@@ -102,16 +107,19 @@ export function validateCustomResource(catalog: CrdCatalog, object: Record<strin
   if (!version) return [`no matches for kind "${kind}" in version "${apiVersion}"`];
   if (!version.served)
     return [`the server could not find the requested resource (${apiVersion} ${kind} is not served)`];
-  // The API server checks apiVersion, kind and metadata itself; the schema judges the rest.
+  return schemaViolations(version, object).map(formatViolation);
+}
+
+/**
+ * The object's violations of its version's schema. The API server checks apiVersion, kind and metadata itself;
+ * with `skipStatus`, `.status` is left out too (what the status subresource writes is not judged here).
+ */
+export function schemaViolations(
+  version: CrdVersion,
+  object: Record<string, unknown>,
+  options: { skipStatus?: boolean } = {},
+): SchemaViolation[] {
   const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = object;
-  const schema: SchemaNode = {
-    ...version.schema,
-    properties: {
-      ...version.schema.properties,
-      apiVersion: { type: 'string' },
-      kind: { type: 'string' },
-      metadata: { type: 'object' },
-    },
-  };
-  return validateStructural(rest, schema).map(formatViolation);
+  if (options.skipStatus) delete rest.status;
+  return validateStructural(rest, version.schema);
 }

@@ -3,6 +3,7 @@ export {
   type CrdCatalog,
   type CrdVersion,
   loadCrdCatalog,
+  schemaViolations,
   UPSTREAM_CRD_DIR,
   upstreamCrdCatalog,
   upstreamCrdFiles,

@@ -3,20 +3,13 @@
 // every block. Faults published for a pod reach the thread; a stop closes the listeners.
 
 import { expect } from 'chai';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../../support/ports.js';
 import { createKubeProxy, type ListenerSpec } from '../../../clusters/local/network/kube-proxy.js';
 import { startKubeProxyThread } from '../../../clusters/local/network/kube-proxy-thread.js';
 import { createIsolatedBuiltinDriver } from '../../../harness/load/index.js';
 import { p99WhileMainThreadBlocked, startServerThread } from '../../load/support.js';
 import { until } from './support.js';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
