@@ -32,6 +32,8 @@ export function startKubeProxyThread(
 
   function start(): Worker {
     const w = startWorkerThread(import.meta.url, 'kube-proxy-worker');
+    // The cluster's owner decides how long it lives (stop()); the thread must never be what keeps meshdrill running.
+    w.unref();
     w.on('message', (report: KubeProxyReport) => {
       if (report.type === 'listeners') open = report.open;
       else if (report.type === 'listen-error') onError(report.spec, new Error(report.message));
