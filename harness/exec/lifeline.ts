@@ -37,7 +37,18 @@ const reap = () => {
   };
   if (groups.size === 0) return finish();
   signalAll('SIGTERM');
-  setTimeout(finish, ${LIFELINE_GRACE_MS});
+  // A group is forgotten as soon as it is gone, so the SIGKILL can only reach a group that never went away —
+  // never a new one that reused its number.
+  const deadline = Date.now() + ${LIFELINE_GRACE_MS};
+  const poll = setInterval(() => {
+    for (const group of groups) {
+      try { process.kill(-group, 0); } catch { groups.delete(group); }
+    }
+    if (groups.size === 0 || Date.now() >= deadline) {
+      clearInterval(poll);
+      finish();
+    }
+  }, 100);
 };
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
