@@ -31,6 +31,9 @@ import { createMemoryStore, type MemoryStore } from './store/index.js';
 export const INGRESS_NAMESPACE = 'istio-system';
 export const INGRESS_SERVICE = 'istio-ingressgateway';
 
+/** The longest one teardown step (kubelet, network, API server, Prometheus…) may take before the next runs. */
+const TEARDOWN_STEP_MS = 15_000;
+
 /** The running pieces, for in-process extensions (the Istio emulation registers images and hooks here). */
 export interface LocalCluster {
   store: MemoryStore;
@@ -112,11 +115,23 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
     return pids;
   };
 
+  const bounded = (work: Promise<unknown>, ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      work
+        .catch(() => undefined)
+        .finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+    });
+
   const teardown = async (): Promise<void> => {
     const steps = started.splice(0).reverse();
     if (steps.length === 0 && !cluster) return;
     livePids();
-    for (const step of steps) await step().catch(() => undefined);
+    // Each step is bounded: a teardown always reaches the SIGKILL of what is left below.
+    for (const step of steps) await bounded(step(), TEARDOWN_STEP_MS);
     const pids = [...knownPids];
     let survivors = pids.filter(isAlive);
     for (const pid of survivors) signalTree(pid, 'SIGKILL');

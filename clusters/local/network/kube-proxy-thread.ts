@@ -75,6 +75,8 @@ export function startKubeProxyThread(
           void w.terminate().then(() => resolve());
         };
         const grace = setTimeout(done, STOP_GRACE_MS);
+        // Whatever the thread does, a stop ends: a teardown waits on it.
+        setTimeout(resolve, STOP_GRACE_MS + 1000).unref();
         w.once('exit', () => {
           clearTimeout(grace);
           resolve();
