@@ -2,7 +2,7 @@
 // Istio-addon labels (up == 1 through the HTTP API), and drops the target when the pod goes.
 
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Booted, bootTarget, expectOk, until } from './fixture.js';
 
@@ -20,8 +20,8 @@ async function query(b: Booted, promql: string): Promise<Sample[]> {
 describe('local target Prometheus', function () {
   this.timeout(60_000);
   let b: Booted;
+  const rules = join(process.env.TMPDIR ?? '/tmp', `meshdrill-rules-${process.pid}.yml`);
   before(async () => {
-    const rules = join(process.env.TMPDIR ?? '/tmp', `meshdrill-rules-${process.pid}.yml`);
     writeFileSync(
       rules,
       'groups:\n- name: meshdrill-test\n  rules:\n  - alert: EchoDown\n    expr: absent(up{pod="scraped"} == 1)\n',
@@ -30,6 +30,7 @@ describe('local target Prometheus', function () {
   });
   after(async () => {
     await b?.stop();
+    rmSync(rules, { force: true });
   });
 
   it('runs with 1 s intervals and the rule files it was given', async () => {
