@@ -4,9 +4,15 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { spiffeId } from './workload-csr.js';
+import {
+  createHttp1Server,
+  type Http1Server,
+  type ServerRequest,
+  type ServerResponse,
+  serveHttp1,
+} from '../../programs/lib/http1/index.js';
 import { CONTENT_TYPE } from '../metrics/registry.js';
 import type {
   ClusterConfig,
@@ -127,6 +133,8 @@ function parsePeerMetadata(text: string): PeerMetadata {
 }
 
 const NO_PEER: PeerMetadata = { workload: undefined, ip: undefined };
+/** Idle time before a downstream connection is closed (Envoy's HTTP idle timeout is 1 h; 30 s is enough here). */
+const KEEP_ALIVE_MS = 30_000;
 /** A client sidecar sends the same header on every request: decode each distinct value once (bounded). */
 const peerMetadataCache = new Map<string, PeerMetadata>();
 
@@ -148,50 +156,6 @@ function serviceOfHost(
   if (!host) return undefined;
   const parts = host.split('.');
   return { host, name: parts[0] ?? host, namespace: parts[1] ?? 'unknown' };
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** The request body, buffered (retries replay it, as Envoy buffers for retries). */
-function readBody(req: http.IncomingMessage): Promise<Buffer> | Buffer {
-  // HTTP/1.1: a request has a body only with content-length or transfer-encoding (RFC 9112 §6.3).
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-    req.resume();
-    return EMPTY;
-  }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', () => resolve(Buffer.concat(chunks)));
-  });
-}
-
-/** A stream over `socket` that first yields `first` (bytes already read while sniffing the protocol). */
-function replayStream(socket: net.Socket, first: Buffer): Duplex {
-  const stream = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      socket.end();
-      callback();
-    },
-    destroy(error, callback) {
-      socket.destroy();
-      callback(error);
-    },
-  });
-  stream.push(first);
-  socket.on('data', (c: Buffer) => {
-    if (!stream.push(c)) socket.pause();
-  });
-  socket.once('end', () => stream.push(null));
-  socket.once('close', () => stream.destroy());
-  return stream;
 }
 
 /** Authorities and paths the WHATWG URL parser returns unchanged (apart from the host's case). */
@@ -267,7 +231,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   let config: ProxyConfig | undefined;
   let outboundIndex: RouteIndex | undefined;
   const gatewayIndexes = new Map<number, RouteIndex>();
-  const gatewayServers = new Map<number, http.Server>();
+  const gatewayServers = new Map<number, Http1Server>();
   let certs: CertProvider | undefined;
   const pool = new UpstreamPool(
     () => certs?.current(),
@@ -297,7 +261,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   // --- request handling -------------------------------------------------------------------------------
 
   const finish = (
-    req: http.IncomingMessage,
+    req: ServerRequest,
     start: number,
     startDate: Date,
     reporter: 'source' | 'destination',
@@ -376,14 +340,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
   /** Outbound (sidecar) and gateway requests: route, fault, forward, record at reporter="source". */
   const handleRouted = async (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
+    req: ServerRequest,
+    res: ServerResponse,
     index: RouteIndex | undefined,
     target: { host: string; port: number; path: string; anyPort: boolean },
   ): Promise<void> => {
     const start = performance.now();
     const startDate = new Date();
-    const body = await readBody(req);
+    const body = req.body;
     const headers = forwardableHeaders(req.headers);
     if (!headers['x-request-id']) headers['x-request-id'] = crypto.randomUUID();
     headers['x-forwarded-proto'] = 'http';
@@ -578,7 +542,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     );
   };
 
-  const handleOutbound = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+  const handleOutbound = (req: ServerRequest, res: ServerResponse): void => {
     let host = req.headers.host ?? '';
     let path = req.url ?? '/';
     if (path.startsWith('http://') || path.startsWith('https://')) {
@@ -594,7 +558,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
   /** inboundPortFor per (Host, original destination), for the current config (cleared by applyConfig). */
   const inboundPorts = new Map<string, InboundPort | undefined>();
-  const inboundPortFor = (req: http.IncomingMessage): InboundPort | undefined => {
+  const inboundPortFor = (req: ServerRequest): InboundPort | undefined => {
     const host = req.headers.host ?? '';
     const dst = req.headers[ORIGINAL_DST_HEADER];
     const key = `${host}|${typeof dst === 'string' ? dst : ''}`;
@@ -670,7 +634,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     return found;
   };
 
-  const handleInbound = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  const handleInbound = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
     const start = performance.now();
     const startDate = new Date();
     const info = socketInfo.get(req.socket) ?? { mtls: false };
@@ -681,7 +645,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       req.socket.destroy();
       return;
     }
-    const body = await readBody(req);
+    const body = req.body;
     const peerMetadata = decodePeerMetadata(req.headers[PEER_METADATA_HEADER]);
     const peer = peerMetadata.workload;
     const source =
@@ -758,16 +722,18 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       gatewayIndexes.set(listener.listenPort, indexRoutes(next, listener.virtualHosts));
       if (gatewayServers.has(listener.listenPort)) continue;
       const port = listener.listenPort;
-      const server = http.createServer((req, res) => {
-        const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-        void handleRouted(req, res, gatewayIndexes.get(port), {
-          host,
-          port: listener.serverPort,
-          path: req.url ?? '/',
-          anyPort: true,
-        });
-      });
-      server.keepAliveTimeout = 30_000;
+      const server = createHttp1Server(
+        (req, res) => {
+          const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+          void handleRouted(req, res, gatewayIndexes.get(port), {
+            host,
+            port: listener.serverPort,
+            path: req.url,
+            anyPort: true,
+          });
+        },
+        { keepAliveTimeoutMs: KEEP_ALIVE_MS },
+      );
       gatewayServers.set(port, server);
       await listen(server, port, options.podIP).catch((error: Error) => {
         gatewayServers.delete(port);
@@ -800,13 +766,20 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
   // --- listeners -------------------------------------------------------------------------------------------
 
-  const outboundServer = http.createServer(handleOutbound);
-  outboundServer.keepAliveTimeout = 30_000;
-  const inboundHttp = http.createServer((req, res) => void handleInbound(req, res));
-  inboundHttp.keepAliveTimeout = 30_000;
+  const outboundServer = createHttp1Server(handleOutbound, { keepAliveTimeoutMs: KEEP_ALIVE_MS });
+  const inboundSockets = new Set<net.Socket>();
+  const serveInbound = (socket: net.Socket, info: SocketInfo, initial?: Buffer): void => {
+    socketInfo.set(socket, info);
+    serveHttp1(
+      socket,
+      (req, res) => void handleInbound(req, res),
+      { keepAliveTimeoutMs: KEEP_ALIVE_MS },
+      initial,
+    );
+  };
   // Sockets are sniffed (first byte) before TLS or HTTP sees them. TLS takes the native handle and replays bytes
-  // unshifted into the socket (Node's TLSSocket reads a socket's buffered data first); the HTTP server does not,
-  // so plaintext gets a JS stream wrapper that replays them.
+  // unshifted into the socket (Node's TLSSocket reads a socket's buffered data first); plaintext HTTP starts
+  // from the sniffed bytes.
   const tlsServer = tls.createServer({
     requestCert: true,
     rejectUnauthorized: false,
@@ -841,9 +814,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return;
     }
     const principal = uriSans(peer.subjectaltname)[0]?.replace(/^spiffe:\/\//, '');
-    socketInfo.set(socket, { mtls: true, ...(principal ? { peerPrincipal: principal } : {}) });
     socket.write('ok\n');
-    inboundHttp.emit('connection', socket);
+    serveInbound(socket, { mtls: true, ...(principal ? { peerPrincipal: principal } : {}) });
   });
   const refreshTls = (): void => {
     const material = certs?.current();
@@ -853,6 +825,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     pool.rotate();
   };
   const inboundServer = net.createServer({ noDelay: true }, (socket) => {
+    inboundSockets.add(socket);
+    socket.once('close', () => inboundSockets.delete(socket));
     socket.once('error', () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
       const allDisabled =
@@ -866,9 +840,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         socket.unshift(chunk);
         tlsServer.emit('connection', socket);
       } else {
-        const stream = replayStream(socket, chunk);
-        socketInfo.set(stream as unknown as net.Socket, { mtls: false });
-        inboundHttp.emit('connection', stream);
+        serveInbound(socket, { mtls: false }, chunk);
       }
     });
   });
@@ -1023,6 +995,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     async close() {
       for (const c of closers) await c();
       pool.close();
+      for (const socket of inboundSockets) socket.destroy();
       const all = [...servers.map(([s]) => s), ...gatewayServers.values()];
       await Promise.all(
         all.map(
@@ -1033,7 +1006,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
                 return;
               }
               s.close(() => resolve());
-              (s as http.Server).closeAllConnections?.();
+              (s as Partial<Http1Server>).closeAllConnections?.();
             }),
         ),
       );

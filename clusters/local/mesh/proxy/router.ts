@@ -4,7 +4,7 @@
 // the retry circuit breaker or budget (counted in upstream_rq_retry_overflow, flag UO), then a jittered
 // back-off. The route timeout spans all attempts (504 UT); `perTryTimeout` bounds each one.
 
-import type http from 'node:http';
+import type { OutgoingHeaders, ServerResponse } from '../../programs/lib/http1/index.js';
 import type { ClusterConfig, EndpointConfig, RouteConfig } from '../model/proxy-config.js';
 import type { ChaosHooks } from './resilience/chaos-hooks.js';
 import type { CircuitBreakers, Release } from './resilience/circuit-breaker.js';
@@ -25,6 +25,7 @@ import {
   encodePeerMetadata,
   type ForwardOutcome,
   type ForwardRequest,
+  type InflightAttempt,
   ORIGINAL_DST_HEADER,
   PEER_METADATA_HEADER,
   pipeResponse,
@@ -86,7 +87,7 @@ export async function forwardToCluster(
   cluster: ClusterConfig,
   route: RouteConfig,
   request: ForwardRequest,
-  downstream: http.ServerResponse,
+  downstream: ServerResponse,
   flags: string[] = [],
 ): Promise<ForwardOutcome> {
   const random = ctx.random ?? Math.random;
@@ -96,7 +97,7 @@ export async function forwardToCluster(
   const retriesAllowed = Math.max(0, route.retries.attempts);
   const resources = ctx.breakers.for(cluster);
   const detector = ctx.outliers.get(cluster.name);
-  let inflight: http.ClientRequest | undefined;
+  let inflight: InflightAttempt | undefined;
   const hasTimeout = route.timeoutMs !== undefined && route.timeoutMs > 0;
   const timeout = hasTimeout ? new AbortController() : { signal: NEVER_ABORTED, abort: () => undefined };
   const globalTimer = hasTimeout
@@ -182,7 +183,7 @@ export async function forwardToCluster(
 
       try {
         const attemptNumber = retriesUsed + 1;
-        const headers: http.OutgoingHttpHeaders = request.inbound
+        const headers: OutgoingHeaders = request.inbound
           ? request.headers
           : {
               ...request.headers,
@@ -227,7 +228,7 @@ export async function forwardToCluster(
           }
         }
         if (timeout.signal.aborted) {
-          result.response?.resume();
+          result.response?.discard();
           report(endpoint, { kind: 'local-failure' });
           return timeoutReply(endpoint);
         }
@@ -238,7 +239,7 @@ export async function forwardToCluster(
           if (isRetriableStatus(retryOn, status)) {
             // Decided before draining: when no retry is allowed this response goes downstream.
             if (shouldRetry(true)) {
-              result.response.resume();
+              result.response.discard();
               done();
               await backOff();
               continue;

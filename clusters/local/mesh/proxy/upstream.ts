@@ -2,14 +2,16 @@
 // plaintext otherwise), endpoint picking, one attempt, local replies and response streaming. The retry loop,
 // timeouts and circuit breakers around them live in router.ts.
 
-import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { ClusterConfig, EndpointConfig, WorkloadMeta } from '../model/proxy-config.js';
 import {
-  type ConnectionLifetime,
-  enforceConnectionLifetime,
-  parseConnectionLifetime,
-} from './resilience/connection-lifetime.js';
+  type ClientResponse,
+  ConnectionPool,
+  type Headers,
+  type OutgoingHeaders,
+  type ServerResponse,
+} from '../../programs/lib/http1/index.js';
+import type { ClusterConfig, EndpointConfig, WorkloadMeta } from '../model/proxy-config.js';
+import { type ConnectionLifetime, parseConnectionLifetime } from './resilience/connection-lifetime.js';
 import { formatFlags } from './resilience/flags.js';
 import { connectMtls, connectPlain, UpstreamConnectError, type WorkloadTls } from './transport.js';
 
@@ -30,8 +32,6 @@ export interface ForwardOutcome {
   upstreamServiceTimeMs?: number;
   mtls: boolean;
 }
-
-type ConnectFn = (options: unknown, callback: (error: Error | null, socket?: Socket) => void) => undefined;
 
 // Config objects are replaced, never mutated, when a push arrives: what is derived from one is kept with it.
 const lifetimes = new WeakMap<object, { lifetime: ConnectionLifetime; key: string }>();
@@ -61,7 +61,7 @@ export function encodePeerMetadata(self: WorkloadMeta, sourceIp: string | undefi
 }
 
 export class UpstreamPool {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly pools = new Map<string, ConnectionPool>();
   private readonly roundRobin = new Map<string, number>();
   private tlsGeneration = 0;
 
@@ -75,58 +75,47 @@ export class UpstreamPool {
   /** New certificates: new connections use them; old pooled connections drain on their own. */
   rotate(): void {
     this.tlsGeneration += 1;
-    const old = [...this.agents.values()];
-    this.agents.clear();
+    const old = [...this.pools.values()];
+    this.pools.clear();
     setTimeout(() => {
-      for (const a of old) a.destroy();
+      for (const p of old) p.destroy();
     }, 10_000).unref();
   }
 
   close(): void {
-    for (const a of this.agents.values()) a.destroy();
-    this.agents.clear();
+    for (const p of this.pools.values()) p.destroy();
+    this.pools.clear();
   }
 
-  agentFor(endpoint: EndpointConfig, cluster: ClusterConfig): http.Agent {
+  /** The keep-alive connections to one endpoint, within the cluster's connection lifetime limits. */
+  poolFor(endpoint: EndpointConfig, cluster: ClusterConfig): ConnectionPool {
     const { lifetime, key: lifetimeKey } = lifetimeOf(cluster.trafficPolicy);
     const key = `${endpointKeyOf(endpoint)}|${this.tlsGeneration}|${lifetimeKey}`;
-    let agent = this.agents.get(key);
-    if (agent) return agent;
-    agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, keepAliveMsecs: 1000 });
-    const lifetimes = enforceConnectionLifetime(agent, lifetime);
+    let pool = this.pools.get(key);
+    if (pool) return pool;
     const port = endpoint.inMesh ? INBOUND_PORT : endpoint.port;
-    const connect: ConnectFn = (_options, callback) => {
+    const connect = (): Promise<Socket> => {
+      if (!endpoint.mtls) return connectPlain(endpoint.address, port, this.connectTimeoutMs);
       const tls = this.getTls();
-      const opening: Promise<Socket> = endpoint.mtls
-        ? tls
-          ? connectMtls({
-              host: endpoint.address,
-              port,
-              tls,
-              expectedIdentity:
-                endpoint.workload.principal === 'unknown'
-                  ? undefined
-                  : `spiffe://${endpoint.workload.principal}`,
-              sni: `outbound_.${cluster.port}_.${cluster.subset}_.${cluster.host}`,
-              timeoutMs: this.connectTimeoutMs,
-              ...(this.clockOffsetMs() !== 0 ? { now: Date.now() + this.clockOffsetMs() } : {}),
-            })
-          : Promise.reject(
-              new UpstreamConnectError('connection failure', 'no workload certificate yet (SDS)'),
-            )
-        : connectPlain(endpoint.address, port, this.connectTimeoutMs);
-      opening.then(
-        (socket) => {
-          lifetimes.track(socket);
-          callback(null, socket);
-        },
-        (error: Error) => callback(error),
-      );
-      return undefined;
+      if (!tls) {
+        return Promise.reject(
+          new UpstreamConnectError('connection failure', 'no workload certificate yet (SDS)'),
+        );
+      }
+      return connectMtls({
+        host: endpoint.address,
+        port,
+        tls,
+        expectedIdentity:
+          endpoint.workload.principal === 'unknown' ? undefined : `spiffe://${endpoint.workload.principal}`,
+        sni: `outbound_.${cluster.port}_.${cluster.subset}_.${cluster.host}`,
+        timeoutMs: this.connectTimeoutMs,
+        ...(this.clockOffsetMs() !== 0 ? { now: Date.now() + this.clockOffsetMs() } : {}),
+      });
     };
-    (agent as unknown as { createConnection: ConnectFn }).createConnection = connect;
-    this.agents.set(key, agent);
-    return agent;
+    pool = new ConnectionPool(connect, lifetime);
+    this.pools.set(key, pool);
+    return pool;
   }
 
   /**
@@ -161,11 +150,8 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** The headers a hop passes on: all but hop-by-hop ones and those in `drop` (left out, never deleted after). */
-export function forwardableHeaders(
-  headers: http.IncomingHttpHeaders,
-  drop?: ReadonlySet<string>,
-): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
+export function forwardableHeaders(headers: Headers, drop?: ReadonlySet<string>): OutgoingHeaders {
+  const out: OutgoingHeaders = {};
   for (const k in headers) {
     const v = headers[k];
     if (v !== undefined && !HOP_BY_HOP.has(k) && !drop?.has(k)) out[k] = v;
@@ -179,55 +165,81 @@ export const MESH_HEADERS: ReadonlySet<string> = new Set([ORIGINAL_DST_HEADER, P
 const PEER_METADATA_ONLY: ReadonlySet<string> = new Set([PEER_METADATA_HEADER]);
 
 export interface AttemptResult {
-  response?: http.IncomingMessage;
+  response?: ClientResponse;
   error?: UpstreamConnectError;
   timedOut?: boolean;
+}
+
+/** An attempt in flight; destroying it closes its connection (the route timeout does that). */
+export interface InflightAttempt {
+  destroy(): void;
+}
+
+/** Envoy's reset reason for an error on an upstream connection. */
+function resetOf(error: NodeJS.ErrnoException): UpstreamConnectError {
+  if (error instanceof UpstreamConnectError) return error;
+  if (error.code === 'ECONNREFUSED')
+    return new UpstreamConnectError('connection failure', 'delayed connect error: 111');
+  return new UpstreamConnectError('connection termination', undefined);
 }
 
 export function attemptOnce(
   pool: UpstreamPool,
   cluster: ClusterConfig,
   endpoint: EndpointConfig,
-  request: { method: string; path: string; headers: http.OutgoingHttpHeaders; body: Buffer },
+  request: { method: string; path: string; headers: OutgoingHeaders; body: Buffer },
   perTryTimeoutMs: number | undefined,
-  onRequest: (req: http.ClientRequest) => void,
+  onRequest: (attempt: InflightAttempt) => void,
 ): Promise<AttemptResult> {
   return new Promise((resolve) => {
-    const req = http.request({
-      agent: pool.agentFor(endpoint, cluster),
-      host: endpoint.address,
-      port: endpoint.port,
-      method: request.method,
-      path: request.path,
-      headers: request.headers,
-    });
-    onRequest(req);
+    let settled = false;
+    let destroyConnection: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
+    const settle = (result: AttemptResult): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      resolve(result);
+    };
+    const fail = (error: NodeJS.ErrnoException): void => settle({ error: resetOf(error) });
+    onRequest({
+      destroy() {
+        fail(new UpstreamConnectError('connection termination', undefined));
+        destroyConnection?.();
+      },
+    });
     if (perTryTimeoutMs !== undefined) {
       timer = setTimeout(() => {
-        req.destroy();
-        resolve({ timedOut: true });
+        settle({ timedOut: true });
+        destroyConnection?.();
       }, perTryTimeoutMs);
     }
-    req.once('response', (response) => {
-      if (timer) clearTimeout(timer);
-      resolve({ response });
-    });
-    req.once('error', (error: NodeJS.ErrnoException) => {
-      if (timer) clearTimeout(timer);
-      if (error instanceof UpstreamConnectError) resolve({ error });
-      else if (error.code === 'ECONNREFUSED')
-        resolve({ error: new UpstreamConnectError('connection failure', 'delayed connect error: 111') });
-      else resolve({ error: new UpstreamConnectError('connection termination', undefined) });
-    });
-    req.end(request.body);
+    const headers =
+      request.headers.host === undefined
+        ? { ...request.headers, host: `${endpoint.address}:${endpoint.port}` }
+        : request.headers;
+    pool
+      .poolFor(endpoint, cluster)
+      .acquire()
+      .then((connection) => {
+        if (settled) {
+          // Timed out or destroyed while connecting: the new connection is not used for this attempt.
+          connection.destroy();
+          return;
+        }
+        destroyConnection = () => connection.destroy();
+        connection.send(
+          { method: request.method, path: request.path, headers, body: request.body },
+          { response: (response) => settle({ response }), error: fail },
+        );
+      }, fail);
   });
 }
 
 export interface ForwardRequest {
   method: string;
   path: string;
-  headers: http.OutgoingHttpHeaders;
+  headers: OutgoingHeaders;
   body: Buffer;
   self: WorkloadMeta;
   /** Inbound (sidecar → app): headers pass through untouched, no peer metadata is added. */
@@ -239,12 +251,7 @@ export interface ForwardRequest {
 }
 
 /** Sends a proxy-generated response (flags in `x-envoy-response-flags`, Envoy's body text). */
-export function sendLocalReply(
-  res: http.ServerResponse,
-  status: number,
-  flags: string,
-  body: string,
-): number {
+export function sendLocalReply(res: ServerResponse, status: number, flags: string, body: string): number {
   if (res.headersSent || res.destroyed) return 0;
   const payload = Buffer.from(body);
   res.writeHead(status, {
@@ -259,8 +266,8 @@ export function sendLocalReply(
 
 /** Streams an upstream response downstream; resolves with the body bytes sent. */
 export function pipeResponse(
-  response: http.IncomingMessage,
-  downstream: http.ServerResponse,
+  response: ClientResponse,
+  downstream: ServerResponse,
   serviceTimeMs: number,
   flags: string[],
 ): Promise<number> {
@@ -269,18 +276,20 @@ export function pipeResponse(
     headers['x-envoy-upstream-service-time'] = String(serviceTimeMs);
     if (flags.length > 0) headers['x-envoy-response-flags'] = formatFlags(flags);
     let bytes = 0;
-    if (!downstream.headersSent) downstream.writeHead(response.statusCode ?? 502, headers);
-    response.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      downstream.write(chunk);
-    });
-    response.once('end', () => {
-      downstream.end();
-      resolve(bytes);
-    });
-    response.once('error', () => {
-      downstream.destroy();
-      resolve(bytes);
+    if (!downstream.headersSent) downstream.writeHead(response.statusCode, headers);
+    response.consume({
+      data(chunk) {
+        bytes += chunk.length;
+        downstream.write(chunk);
+      },
+      end() {
+        downstream.end();
+        resolve(bytes);
+      },
+      abort() {
+        downstream.destroy();
+        resolve(bytes);
+      },
     });
   });
 }

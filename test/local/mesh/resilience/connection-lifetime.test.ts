@@ -1,14 +1,15 @@
 // DestinationRule connectionPool limits on an upstream connection's life (maxConnectionDuration,
-// maxRequestsPerConnection), on a real keep-alive agent against a loopback server that counts its connections.
+// maxRequestsPerConnection), on the proxy's upstream connection pool against a loopback server that counts its
+// connections.
 
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { expect } from 'chai';
 import {
   type ConnectionLifetime,
-  enforceConnectionLifetime,
   parseConnectionLifetime,
 } from '../../../../clusters/local/mesh/proxy/resilience/connection-lifetime.js';
+import { ConnectionPool } from '../../../../clusters/local/programs/lib/http1/index.js';
 
 describe('upstream connection lifetime (DestinationRule connectionPool)', () => {
   let server: http.Server;
@@ -45,29 +46,35 @@ describe('upstream connection lifetime (DestinationRule connectionPool)', () => 
     closed = 0;
   });
 
-  function agentWith(lifetime: ConnectionLifetime): http.Agent {
-    const agent = new http.Agent({ keepAlive: true });
-    const lifetimes = enforceConnectionLifetime(agent, lifetime);
-    const create = agent.createConnection.bind(agent);
-    agent.createConnection = ((options: never, callback: never) => {
-      const socket = create(options, callback) as Socket;
-      lifetimes.track(socket);
-      return socket;
-    }) as typeof agent.createConnection;
-    return agent;
+  function agentWith(lifetime: ConnectionLifetime): ConnectionPool {
+    const connect = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', reject);
+      });
+    return new ConnectionPool(connect, lifetime);
   }
 
-  function get(agent: http.Agent, path = '/'): Promise<string> {
+  async function get(pool: ConnectionPool, path = '/'): Promise<string> {
+    const connection = await pool.acquire();
     return new Promise((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port, path, agent }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => {
-            body += d.toString();
-          });
-          res.once('end', () => resolve(body));
-        })
-        .once('error', reject);
+      connection.send(
+        { method: 'GET', path, headers: { host: 'upstream' }, body: Buffer.alloc(0) },
+        {
+          response: (response) => {
+            let body = '';
+            response.consume({
+              data: (d) => {
+                body += d.toString();
+              },
+              end: () => resolve(body),
+              abort: () => reject(new Error('aborted')),
+            });
+          },
+          error: reject,
+        },
+      );
     });
   }
 
