@@ -1,10 +1,15 @@
 // The `fortio server` emulation: echo on every path (with the echo query parameters), /debug, the UI fetch
 // proxies under /fortio/fetch/ and /fortio/fetch2/, the https redirector, -M multi-servers and -P TCP proxies.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer } from 'node:net';
 import { hostname } from 'node:os';
 import { resolveClusterHost } from '../lib/cluster-dns.js';
+import {
+  createHttp1Server,
+  type Http1Server,
+  type ServerRequest,
+  type ServerResponse,
+} from '../lib/http1/index.js';
 import { sendOutbound } from '../lib/outbound-http.js';
 import {
   generateClose,
@@ -51,15 +56,6 @@ export function listenAddress(port: string): { host: string; port: number } {
   };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function payload(size: number): Buffer {
   // fortio sends a fixed pseudo-random text payload; any deterministic bytes serve the same purpose.
   const pattern = Buffer.from('Φορτίο fortio payload 0123456789abcdefghijklmnopqrstuvwxyz\n');
@@ -68,12 +64,12 @@ function payload(size: number): Buffer {
   return out;
 }
 
-async function handleEcho(config: ServerConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleEcho(config: ServerConfig, req: ServerRequest, res: ServerResponse): Promise<void> {
   let rawUrl = req.url ?? '/';
   if (!rawUrl.includes('?') && config.echoDefaultParams !== '')
     rawUrl = `${rawUrl}?${config.echoDefaultParams}`;
   const url = new URL(rawUrl, 'http://echo');
-  const body = await readBody(req);
+  const body = req.body;
   const q = (name: string): string => url.searchParams.get(name) ?? '';
   const delay = generateDelay(q('delay'), config.maxEchoDelayMs);
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -96,15 +92,21 @@ async function handleEcho(config: ServerConfig, req: IncomingMessage, res: Serve
   res.end(body);
 }
 
-async function handleDebug(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readBody(req);
+async function handleDebug(req: ServerRequest, res: ServerResponse): Promise<void> {
+  const body = req.body;
   const url = new URL(req.url ?? '/', 'http://debug');
+  const distinct = new Map<string, string[]>();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    distinct.set(name, [...(distinct.get(name) ?? []), raw[i + 1] as string]);
+  }
   const upFor = Math.round((Date.now() - startTime) / 100) / 10;
   const headerLines = Object.keys(req.headers)
     .filter((k) => k !== 'host')
     .map((k) => k.replace(/(^|-)(\w)/g, (_m, d: string, c: string) => d + c.toUpperCase()))
     .sort()
-    .map((k) => `${k}: ${[req.headersDistinct[k.toLowerCase()] ?? []].flat().join(',')}`);
+    .map((k) => `${k}: ${(distinct.get(k.toLowerCase()) ?? []).join(',')}`);
   let text =
     `Φορτίο version ${FORTIO_VERSION} echo debug server up for ${upFor}s on ${hostname()} - request from ${req.socket.remoteAddress}:${req.socket.remotePort}\n\n` +
     `${req.method} ${req.url} HTTP/${req.httpVersion}\n\nheaders:\n\nHost: ${req.headers.host ?? ''}\n${headerLines.join('\n')}` +
@@ -118,11 +120,11 @@ async function handleDebug(req: IncomingMessage, res: ServerResponse): Promise<v
   res.end(text);
 }
 
-function onBehalfOf(req: IncomingMessage, headers: Record<string, string | string[]>): void {
+function onBehalfOf(req: ServerRequest, headers: Record<string, string | string[]>): void {
   headers['x-on-behalf-of'] = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
 }
 
-function copyHeaders(req: IncomingMessage, all: boolean): Record<string, string | string[]> {
+function copyHeaders(req: ServerRequest, all: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined || k === 'host' || k === 'content-length' || k === 'connection') continue;
@@ -131,7 +133,7 @@ function copyHeaders(req: IncomingMessage, all: boolean): Record<string, string 
   return out;
 }
 
-async function handleFetch(config: ServerConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleFetch(config: ServerConfig, req: ServerRequest, res: ServerResponse): Promise<void> {
   const path = req.url ?? '';
   const fetch2 = `${config.uiPath}fetch2/`;
   let target: string | undefined;
@@ -160,10 +162,10 @@ async function handleFetch(config: ServerConfig, req: IncomingMessage, res: Serv
 
 function startHttp(
   address: { host: string; port: number },
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  handler: (req: ServerRequest, res: ServerResponse) => Promise<void>,
   name: string,
-): Server {
-  const server = createServer((req, res) => {
+): Http1Server {
+  const server = createHttp1Server((req, res) => {
     handler(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500);
       res.end(String(error));
@@ -182,10 +184,10 @@ function startHttp(
 async function handleMulti(
   config: ServerConfig,
   destinations: string[],
-  req: IncomingMessage,
+  req: ServerRequest,
   res: ServerResponse,
 ): Promise<void> {
-  const data = await readBody(req);
+  const data = req.body;
   const requests = destinations.map((dest, i) => {
     const base = /^https?:\/\//.test(dest) ? dest : `http://${dest}`;
     const url = config.multiMirrorOrigin ? base.replace(/\/$/, '') + (req.url ?? '/') : base;

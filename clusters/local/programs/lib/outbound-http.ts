@@ -3,9 +3,9 @@
 // Connections leave from the pod's own IP, as in a cluster; a direct call to another pod's IP honours this pod's
 // NetworkChaos rules (traffic to a ClusterIP is shaped by the kube-proxy stand-in, via a sidecar by the proxy).
 
-import { request } from 'node:http';
-import { isIP } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { resolveClusterHost } from './cluster-dns.js';
+import { ConnectionPool } from './http1/index.js';
 import {
   type ChunkVerdict,
   createLegState,
@@ -92,7 +92,29 @@ export async function sendOutbound(req: OutboundRequest): Promise<OutboundRespon
   return response;
 }
 
-function sendNow(req: OutboundRequest): Promise<OutboundResponse> {
+/** Keep-alive connections per destination and source address (node:http's global agent keeps them too). */
+const pools = new Map<string, ConnectionPool>();
+
+function poolFor(host: string, port: number, localAddress: string | undefined): ConnectionPool {
+  const key = `${host}:${port}|${localAddress ?? ''}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
+        socket.once('connect', () => {
+          socket.removeListener('error', reject);
+          resolve(socket);
+        });
+        socket.once('error', reject);
+      });
+    pool = new ConnectionPool(open);
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+async function sendNow(req: OutboundRequest): Promise<OutboundResponse> {
   const target = new URL(req.url.includes('://') ? req.url : `http://${req.url}`);
   const proxy = proxyFor(target);
   const headers: Record<string, string | string[]> = { ...(req.headers ?? {}) };
@@ -107,27 +129,35 @@ function sendNow(req: OutboundRequest): Promise<OutboundResponse> {
         path: `${target.pathname}${target.search}`,
       };
   // Like a pod's traffic, it leaves from the pod's IP (the kube-proxy stand-in tells pods apart by it).
-  const localAddress = process.env.MESHDRILL_POD_IP;
+  const podIp = process.env.MESHDRILL_POD_IP;
+  const localAddress = podIp && isIP(podIp) === 4 && isIP(options.host) === 4 ? podIp : undefined;
+  const timeoutMs = req.timeoutMs ?? 60_000;
+  const connection = await poolFor(options.host, options.port, localAddress).acquire();
   return new Promise((resolve, reject) => {
-    const outgoing = request(
+    const timer = setTimeout(() => {
+      reject(new Error(`timeout after ${timeoutMs} ms`));
+      connection.destroy();
+    }, timeoutMs);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    connection.send(
+      { method: req.method ?? 'GET', path: options.path, headers, body: req.body ?? Buffer.alloc(0) },
       {
-        ...options,
-        ...(localAddress && isIP(localAddress) === 4 && isIP(options.host) === 4 ? { localAddress } : {}),
-        method: req.method ?? 'GET',
-        headers,
-        timeout: req.timeoutMs ?? 60_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
+        response(res) {
+          const chunks: Buffer[] = [];
+          res.consume({
+            data: (c) => chunks.push(c),
+            end() {
+              clearTimeout(timer);
+              resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) });
+            },
+            abort: () => fail(new Error('socket hang up')),
+          });
+        },
+        error: fail,
       },
     );
-    outgoing.on('timeout', () => outgoing.destroy(new Error(`timeout after ${req.timeoutMs ?? 60_000} ms`)));
-    outgoing.on('error', reject);
-    outgoing.end(req.body);
   });
 }
