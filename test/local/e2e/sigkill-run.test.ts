@@ -30,6 +30,14 @@ function descendants(root: number): number[] {
   return [...found];
 }
 
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 160);
+  } catch {
+    return '?';
+  }
+}
+
 function runWorkDirs(runId: string): string[] {
   return readdirSync(tmpdir()).filter((name) => name.startsWith(`meshdrill-${runId}-`));
 }
@@ -69,7 +77,7 @@ describe('a SIGKILLed run leaves nothing behind', function () {
         () => started.every((p) => !isAlive(p)),
         15_000,
       ).catch(() => {
-        const left = started.filter(isAlive);
+        const left = started.filter(isAlive).map((p) => `${p} (${commandOf(p)})`);
         throw new Error(`still running 15 s after the SIGKILL: ${left.join(', ')}`);
       });
       await until('its work directory to be removed', () => runWorkDirs(runId).length === 0, 10_000);
