@@ -4,9 +4,15 @@
 // Built (JavaScript), a worker starts from the module beside its caller. In a checkout the sources are TypeScript
 // run through a loader that worker threads do not inherit: the module is bundled once per process into one
 // CommonJS script, held in memory and evaluated as the worker's code — no loader or transform service per worker,
-// no file written. esbuild's synchronous API runs its binary once and waits: nothing keeps running afterwards.
+// no file written. The bundle comes from esbuild's command line, run once and waited for: nothing keeps running
+// afterwards. (esbuild's own synchronous API keeps a worker thread and a service process for the life of the
+// process; at exit Node joins that thread, and here its handle cleanup once spun at 100 % CPU for minutes —
+// the run had printed its verdict and never exited.)
 
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
@@ -33,17 +39,24 @@ export function startWorkerThread(
 
 function bundle(entry: string): string {
   const require = createRequire(import.meta.url);
-  const esbuild = require('esbuild') as typeof import('esbuild');
-  const result = esbuild.buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
+  const bin = join(dirname(require.resolve('esbuild/package.json')), 'bin', 'esbuild');
+  const args = [entry, '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--log-level=error'];
+  // bin/esbuild is the native binary once esbuild's install script ran, a Node launcher before.
+  const [file, argv] = isScript(bin) ? [process.execPath, [bin, ...args]] : [bin, args];
+  return execFileSync(file, argv, {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output = result.outputFiles[0];
-  if (output === undefined) throw new Error(`bundling the worker ${entry} produced no output`);
-  return output.text;
+}
+
+function isScript(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    readSync(fd, head, 0, 2, 0);
+    return head.toString('latin1') === '#!';
+  } finally {
+    closeSync(fd);
+  }
 }
