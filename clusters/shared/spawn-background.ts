@@ -3,7 +3,7 @@
 // same conventions (own process group, explicit env, output kept), stopped by PID at teardown.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { formatCommand, holdGroup, releaseGroup } from '../../harness/exec/index.js';
+import { formatCommand, holdGroup, lifelineEnv, releaseGroup } from '../../harness/exec/index.js';
 
 export interface BackgroundProcess {
   readonly command: string;
@@ -28,7 +28,7 @@ export function spawnBackground(
   const command = formatCommand(file, args);
   const child: ChildProcess = spawn(file, args, {
     cwd: options.cwd,
-    env: options.env as NodeJS.ProcessEnv,
+    env: { ...options.env, ...lifelineEnv() } as NodeJS.ProcessEnv,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

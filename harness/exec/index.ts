@@ -174,4 +174,12 @@ export async function which(name: string, pathEnv = process.env.PATH ?? ''): Pro
   }
   return undefined;
 }
-export { holdDirectory, holdGroup, lifelinePid, releaseDirectory, releaseGroup } from './lifeline.js';
+export {
+  holdDirectory,
+  holdGroup,
+  LIFELINE_MARKER,
+  lifelineEnv,
+  lifelinePid,
+  releaseDirectory,
+  releaseGroup,
+} from './lifeline.js';

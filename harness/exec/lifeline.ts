@@ -7,15 +7,25 @@
 // meshdrill exited, however it died — the watcher sends SIGTERM to every group still registered, SIGKILL after a
 // grace period, removes the registered directories, and exits. After a normal exit nothing is registered any
 // more, and it exits at once.
+//
+// A child is registered once `spawn` has returned its PID. A SIGKILL that lands while a spawn is under way (the
+// fork of a large process takes milliseconds) leaves a child nobody registered: the kill -9 test caught a pod's
+// container that way. So every child also carries a marker in its environment (lifelineEnv), and the watcher,
+// before it signals, adds every process whose environment holds this meshdrill's marker.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 
 /** Between SIGTERM and SIGKILL of what a dead meshdrill left (its own stops use the same order). */
 export const LIFELINE_GRACE_MS = 2000;
 
+/** The environment variable that marks a child of this meshdrill process. */
+export const LIFELINE_MARKER = 'MESHDRILL_LIFELINE';
+
 /** The watcher, as plain JavaScript: it must start without the TypeScript loader, and quickly. */
 const WATCHER_SOURCE = `
-const { rmSync } = require('node:fs');
+const { readdirSync, readFileSync, rmSync } = require('node:fs');
+const marker = Buffer.from('${LIFELINE_MARKER}=' + process.argv[1] + '\\0');
 const groups = new Set();
 const dirs = new Set();
 let pending = '';
@@ -23,11 +33,24 @@ let reaping = false;
 const signalAll = (signal) => {
   for (const group of groups) {
     try { process.kill(-group, signal); } catch {}
+    try { process.kill(group, signal); } catch {}
+  }
+};
+// Processes started with this meshdrill's marker that were never registered (a spawn cut short by the SIGKILL).
+const addMarked = () => {
+  let names = [];
+  try { names = readdirSync('/proc'); } catch {}
+  for (const name of names) {
+    if (!/^[0-9]+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync('/proc/' + name + '/environ').includes(marker)) groups.add(Number(name));
+    } catch {}
   }
 };
 const reap = () => {
   if (reaping) return;
   reaping = true;
+  addMarked();
   const finish = () => {
     signalAll('SIGKILL');
     for (const dir of dirs) {
@@ -42,7 +65,9 @@ const reap = () => {
   const deadline = Date.now() + ${LIFELINE_GRACE_MS};
   const poll = setInterval(() => {
     for (const group of groups) {
-      try { process.kill(-group, 0); } catch { groups.delete(group); }
+      try { process.kill(-group, 0); } catch {
+        try { process.kill(group, 0); } catch { groups.delete(group); }
+      }
     }
     if (groups.size === 0 || Date.now() >= deadline) {
       clearInterval(poll);
@@ -71,6 +96,8 @@ process.stdin.on('error', reap);
 `;
 
 let watcher: ChildProcess | undefined;
+/** This meshdrill process's marker value: random, so another meshdrill's children are never touched. */
+const token = randomBytes(8).toString('hex');
 
 function send(line: string): void {
   watcher ??= startWatcher();
@@ -78,7 +105,7 @@ function send(line: string): void {
 }
 
 function startWatcher(): ChildProcess {
-  const child = spawn(process.execPath, ['-e', WATCHER_SOURCE], {
+  const child = spawn(process.execPath, ['-e', WATCHER_SOURCE, token], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
     // Without the parent's loader flags (tsx): the watcher is plain JavaScript.
@@ -93,6 +120,15 @@ function startWatcher(): ChildProcess {
     if (watcher === child) watcher = undefined;
   });
   return child;
+}
+
+/**
+ * The environment entry every long-lived child gets, so the watcher finds it even if meshdrill died before it could
+ * register it. Starts the watcher (it must be running before the child is spawned).
+ */
+export function lifelineEnv(): Record<string, string> {
+  watcher ??= startWatcher();
+  return { [LIFELINE_MARKER]: token };
 }
 
 /** Registers a process group (its leader's PID) to end if meshdrill dies before it has stopped it. */

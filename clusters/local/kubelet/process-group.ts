@@ -5,7 +5,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { holdGroup, releaseGroup } from '../../../harness/exec/index.js';
+import { holdGroup, lifelineEnv, releaseGroup } from '../../../harness/exec/index.js';
 
 export interface SpawnGroupOptions {
   env: Record<string, string>;
@@ -19,7 +19,7 @@ export function spawnGroup(file: string, args: string[], options: SpawnGroupOpti
   const output = options.outputFd ?? 'pipe';
   const child = spawn(file, args, {
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, ...lifelineEnv() },
     detached: true,
     stdio: [options.stdin ? 'pipe' : 'ignore', output, output],
   });
@@ -59,8 +59,23 @@ export interface ProcEntry {
   state: string;
 }
 
-/** Reads /proc/PID/stat of every process (the table RSS sampling and kill-tree walks use). */
-export function readProcessTable(): ProcEntry[] {
+let lastTable: { at: number; table: ProcEntry[] } | undefined;
+
+/**
+ * The process table: /proc/PID/stat of every process. `maxAgeMs` lets a caller that can live with a slightly old
+ * view (memory sampling, PID bookkeeping) share the last read with every other caller in this process — a read
+ * costs ≈ 3 ms here, and each local cluster's kubelet and target asked for one six times a second. Kill-tree walks
+ * read afresh (a child forked a moment ago must not escape).
+ */
+export function readProcessTable(maxAgeMs = 0): ProcEntry[] {
+  const now = performance.now();
+  if (maxAgeMs > 0 && lastTable && now - lastTable.at <= maxAgeMs) return lastTable.table;
+  const table = scanProcesses();
+  lastTable = { at: now, table };
+  return table;
+}
+
+function scanProcesses(): ProcEntry[] {
   const out: ProcEntry[] = [];
   let names: string[];
   try {

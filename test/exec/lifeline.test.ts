@@ -1,0 +1,75 @@
+// The lifeline's backstop for a child nobody registered: a process started with this meshdrill's marker in its
+// environment (lifelineEnv) ends when meshdrill dies by SIGKILL, even if it was never handed to holdGroup — the
+// case of a SIGKILL that lands while a spawn is under way. Negative control: the same child without the marker
+// is left running (then stopped here, by PID).
+
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+const PARENT = `
+import { spawn } from 'node:child_process';
+import { holdGroup, lifelineEnv } from './harness/exec/index.ts';
+holdGroup(process.pid); // starts the watcher the way a registered child would
+const env = { PATH: process.env.PATH, ...(process.argv.includes('--marked') ? lifelineEnv() : {}) };
+const child = spawn('sleep', ['60'], { env, detached: true, stdio: 'ignore' });
+child.unref();
+console.log(child.pid);
+setInterval(() => undefined, 1000);
+`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the parent, reads its unregistered child's PID, then SIGKILLs the parent. */
+async function orphanOfKilledParent(marked: boolean): Promise<number> {
+  const parent = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', PARENT, '--', ...(marked ? ['--marked'] : [])],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+  const pid = Number(line.toString().trim());
+  expect(pid, 'the child PID').to.be.greaterThan(0);
+  parent.kill('SIGKILL');
+  await once(parent, 'exit');
+  return pid;
+}
+
+async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return condition();
+}
+
+describe('lifeline: children nobody registered', function () {
+  this.timeout(20_000);
+
+  it('a child carrying the marker ends when meshdrill is SIGKILLed, registered or not', async () => {
+    const pid = await orphanOfKilledParent(true);
+    try {
+      expect(await waitFor(() => !alive(pid), 6000), `pid ${pid} still running`).to.equal(true);
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('negative control: the same child without the marker is left running', async () => {
+    const pid = await orphanOfKilledParent(false);
+    try {
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(alive(pid)).to.equal(true);
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
