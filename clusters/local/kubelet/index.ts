@@ -58,6 +58,8 @@ export {
 export { parseQuantity } from './quantity.js';
 
 export const NODE_NAME = 'meshdrill-local';
+/** How old a process table `pids()` may answer from (it feeds bookkeeping, not kills). */
+const PID_VIEW_MAX_AGE_MS = 250;
 export const KUBELET_VERSION = KUBERNETES_VERSION;
 
 export interface KubeletOptions {
@@ -308,8 +310,9 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const cpuSamples = new Map<number, { ticks: number; at: number; nanoCores: number }>();
   const rssOf = new Map<number, number>();
   const clockTicks = 100;
+  const sampleMs = options.memorySampleMs ?? 250;
   const sample = (): void => {
-    const table = readProcessTable();
+    const table = readProcessTable(sampleMs - 10);
     const now = performance.now();
     for (const worker of workers.values()) {
       for (const runner of worker.runners()) {
@@ -331,7 +334,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       }
     }
   };
-  const sampler = setInterval(sample, options.memorySampleMs ?? 250);
+  const sampler = setInterval(sample, sampleMs);
   sampler.unref();
 
   const findRunner = (namespace: string, pod: string, container: string | undefined) => {
@@ -517,7 +520,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     },
     pids(): number[] {
       const out = new Set<number>(execPids);
-      const table = readProcessTable();
+      const table = readProcessTable(PID_VIEW_MAX_AGE_MS);
       for (const w of workers.values()) {
         for (const pid of w.pids()) for (const m of groupMembers(pid, table)) out.add(m.pid);
         for (const r of w.runners())
