@@ -156,9 +156,15 @@ describe('mesh on the local target (real API, kubectl, Prometheus)', function ()
         source_principal: 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
       }),
     ).to.be.at.least(1700);
-    const logs = expectOk(
-      await kubectl(['-n', 'istio-system', 'logs', 'deploy/istio-ingressgateway', '--tail=50']),
-    );
+    // Access logs reach the container's log within a second (pilot-agent runs Envoy with
+    // --file-flush-interval-msec 1000).
+    let logs = '';
+    for (let waited = 0; waited <= 3000 && !/" 503 NC cluster_not_found /.test(logs); waited += 250) {
+      if (waited > 0) await new Promise((r) => setTimeout(r, 250));
+      logs = expectOk(
+        await kubectl(['-n', 'istio-system', 'logs', 'deploy/istio-ingressgateway', '--tail=50']),
+      );
+    }
     expect(logs).to.match(/" 503 NC cluster_not_found /);
   });
 
