@@ -1,6 +1,6 @@
 // A suite run: provision the target once, run every scenario variant (× repeats), prove cleanup by label, tear
 // the target down, and decide the exit code (DESIGN.md "Exit codes"). Where the target makes clusters in seconds
-// and drills may run at once, each run of a cluster-isolated drill gets a cluster of its own (planTurns).
+// and drills may run at once, runs are spread over clusters of their own (planTurns).
 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -113,9 +113,12 @@ export interface PlannableScenario {
 /**
  * Cuts the scenarios into turns. A scenario's variants share its namespace, so on a shared cluster they form one
  * turn, in order. When the target can give a drill a cluster of its own (`ownClusters`, the local target) and
- * drills may run at once, each run of an `isolation: cluster` drill becomes a turn on a fresh cluster: nothing
- * else lives there, so it may run beside the rest, and it starts without what an earlier variant left behind.
- * Then the longest expected turns go first, so the run does not end waiting on one long drill started last.
+ * drills may run at once, runs are spread over fresh clusters: each run of an `isolation: cluster` drill, and
+ * each run after the first of an `isolation: namespace` drill (the first keeps to the shared cluster). Nothing
+ * else lives on such a cluster, so the run may go beside the rest and starts without what an earlier variant left
+ * behind — a drill's variants no longer queue behind each other (the pack's longest chain was two variants of
+ * one drill, ≈ 230 s). Then the longest expected turns go first, so the run does not end waiting on one long
+ * drill started last.
  */
 export function planTurns<S extends PlannableScenario, V = S['variants'][number]>(
   scenarios: readonly S[],
@@ -132,18 +135,14 @@ export function planTurns<S extends PlannableScenario, V = S['variants'][number]
       Array.from({ length: options.repeat }, (_, i) => ({ variant, iteration: i + 1 })),
     );
   const ownClusters = options.ownClusters && options.parallel > 1;
-  const turns = scenarios.flatMap((scenario): Turn<S, V>[] =>
-    ownClusters && scenario.isolation === 'cluster'
-      ? runsOf(scenario.variants).map((run) => ({ scenario, runs: [run], ownCluster: true, shares: true }))
-      : [
-          {
-            scenario,
-            runs: runsOf(scenario.variants),
-            ownCluster: false,
-            shares: scenario.isolation === 'namespace',
-          },
-        ],
-  );
+  const turns = scenarios.flatMap((scenario): Turn<S, V>[] => {
+    const runs = runsOf(scenario.variants);
+    if (!ownClusters) {
+      return [{ scenario, runs, ownCluster: false, shares: scenario.isolation === 'namespace' }];
+    }
+    const onShared = (i: number) => scenario.isolation === 'namespace' && i === 0;
+    return runs.map((run, i) => ({ scenario, runs: [run], ownCluster: !onShared(i), shares: true }));
+  });
   if (!ownClusters) return turns;
   const length = (t: Turn<S, V>) =>
     t.runs.reduce((sum, r) => sum + options.expectedMs(t.scenario, r.variant), 0);

@@ -164,8 +164,8 @@ describe('turns of the schedule', () => {
     ]);
   });
 
-  it('gives each run of a cluster-isolated drill a turn on a cluster of its own, longest turns first', () => {
-    // Expected lengths: ns-long 50, cl-long's control 45 and main 40, ns-short 10 + 15.
+  it("gives each run a turn of its own on a fresh cluster — a namespace drill's first run stays on the shared one — longest turns first", () => {
+    // Expected lengths: ns-long 50, cl-long's control 45 and main 40, ns-short's control 15 and main 10.
     const turns = planTurns(pack, {
       repeat: 1,
       parallel: 3,
@@ -176,7 +176,22 @@ describe('turns of the schedule', () => {
       'ns-long[main#1] shares',
       'cl-long[control#1] own shares',
       'cl-long[main#1] own shares',
-      'ns-short[main#1,control#1] shares',
+      'ns-short[control#1] own shares',
+      'ns-short[main#1] shares',
+    ]);
+  });
+
+  it('spreads repeats too: only the very first run of a namespace drill uses the shared cluster', () => {
+    const turns = planTurns([scenario('ns', 'namespace', ['main'], 10)], {
+      repeat: 3,
+      parallel: 2,
+      ownClusters: true,
+      expectedMs: (s) => s.ms,
+    });
+    expect(describeTurns(turns)).to.deep.equal([
+      'ns[main#1] shares',
+      'ns[main#2] own shares',
+      'ns[main#3] own shares',
     ]);
   });
 
