@@ -123,7 +123,7 @@ export function createKubeProxy(
   const forward = (listener: Listener, client: Socket): void => {
     const backends = listener.spec.backends;
     if (backends.length === 0) {
-      client.resetAndDestroy();
+      client.destroy();
       return;
     }
     const backend = backends[listener.next++ % backends.length] as Backend;
@@ -146,8 +146,12 @@ export function createKubeProxy(
       listener.sockets.delete(client);
       listener.sockets.delete(upstream);
     };
-    // A refused or reset upstream resets the client too, as an iptables DNAT'd connection would.
-    upstream.on('error', () => client.resetAndDestroy());
+    // A refused or reset upstream ends the client's connection too (iptables DNAT would pass the RST on). It is
+    // closed, not reset: with resetAndDestroy(), under a storm of failing connections (a cluster torn down under
+    // load) some resets never completed on Node 20, the forwarder's stop hung, and terminating its thread then
+    // spun at 100 % CPU in Node's handle cleanup for minutes — and kept meshdrill from exiting. Clients see the
+    // connection end before a response either way (a reset to an HTTP client).
+    upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', done);
