@@ -14,10 +14,12 @@ import { readProcessTable } from '../clusters/local/kubelet/index.js';
 import { DRILL_CPU_COSTS } from '../harness/engine/parallelism.js';
 import { createIsolatedBuiltinDriver } from '../harness/load/index.js';
 import type { LoadProfile } from '../harness/model/load.js';
+import { createPrometheusClient } from '../harness/signals/index.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ
 const WINDOW_MS = Number(process.env.MESHDRILL_COSTS_WINDOW_MS ?? 20_000);
 const RATE = 40;
+const QUERIES_PER_SECOND = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** CPU-seconds used so far by this process and its live descendants, in all and per kind of process. */
@@ -175,6 +177,25 @@ async function main(): Promise<void> {
     const perRequestMs = ((loaded - withPods) * 1000) / RATE;
     const proxies = 2; // the gateway and the shop's sidecar
 
+    // The engine's own work is mostly PromQL: each signal, efficacy and recovery condition is queried every poll.
+    // One signal's query as the pack writes them, 20 times a second, the pods idle again.
+    const prometheus = createPrometheusClient(env.prometheusUrl);
+    const query =
+      'sum(rate(istio_requests_total{reporter="source",source_workload="istio-ingressgateway",destination_service_namespace="costs",response_code=~"5.."}[15s])) > 0';
+    const queries = (WINDOW_MS / 1000) * QUERIES_PER_SECOND;
+    const paced = (async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < queries; i++) {
+        const wait = t0 + (i * 1000) / QUERIES_PER_SECOND - performance.now();
+        if (wait > 0) await sleep(wait);
+        await prometheus.query(query);
+      }
+    })();
+    const queryBefore = treeCpu().byKind;
+    const querying = await coresOver(WINDOW_MS, paced);
+    const queryAfter = treeCpu().byKind;
+    const perQueryMs = ((querying - withPods) * 1000) / QUERIES_PER_SECOND;
+
     const row = (name: string, measured: number, model: number, unit: string): string =>
       `  ${name.padEnd(22)} measured ${measured.toFixed(3).padStart(7)} ${unit.padEnd(10)} model ${String(model).padStart(6)}`;
     console.log(`cost model constants (local target, ${WINDOW_MS / 1000} s windows, ${RATE} req/s):`);
@@ -182,6 +203,15 @@ async function main(): Promise<void> {
     console.log(row('clusterIdleCores', clusterIdle, DRILL_CPU_COSTS.clusterIdleCores, 'cores'));
     console.log(row('podIdleCores', podIdle, DRILL_CPU_COSTS.podIdleCores, 'cores'));
     console.log(row('requestHopMs', perRequestMs / proxies, DRILL_CPU_COSTS.requestHopMs, 'ms'));
+    console.log(
+      `  a signal's PromQL query (harness + Prometheus), ${QUERIES_PER_SECOND}/s: ${perQueryMs.toFixed(3)} ms CPU each (idle included: ${[
+        ...queryAfter,
+      ]
+        .map(([kind, sec]) => [kind, ((sec - (queryBefore.get(kind) ?? 0)) * 1000) / queries] as const)
+        .filter(([, ms]) => ms >= 0.05)
+        .map(([kind, ms]) => `${kind.split(' ')[0]} ${ms.toFixed(2)}`)
+        .join(', ')})`,
+    );
     console.log('  CPU per request under load, by process (idle included):');
     for (const [kind, seconds] of [...after].sort((a, b) => b[1] - a[1])) {
       const ms = ((seconds - (before.get(kind) ?? 0)) * 1000) / Math.max(completed, 1);
