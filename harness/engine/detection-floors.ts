@@ -11,6 +11,7 @@ import {
   largestRangeMs,
   parseRuleFile,
   type PrometheusAlertRule,
+  type RuleTiming,
 } from '../slo/detection.js';
 
 export interface FloorsResult {
@@ -94,4 +95,29 @@ export function loadWarmupMs(scenario: Pick<ResolvedScenario, 'signals'>, scrape
   const ranges = scenario.signals.map((s) => (s.kind === 'promql' ? largestRangeMs(s.query) : 0));
   const longest = Math.max(0, ...ranges);
   return longest === 0 ? 0 : longest + scrapeMs;
+}
+
+/**
+ * The scenario with its PromQL and alert polls paced to the running Prometheus. A poll faster than Prometheus
+ * changes its answer only reads the same data again: a query's result changes when a scrape lands or an old
+ * sample leaves its range window (at most twice per scrape interval), an alert's state at each rule evaluation.
+ * So such a condition is polled no faster than half the scrape (PromQL) or evaluation (alert) interval — on the
+ * local target's 1 s intervals, 500 ms where the scaled default is 250 ms. Half the queries, the same time to
+ * detect within half an interval; each query costs the harness and Prometheus ≈ 1.5 ms of CPU (drill-costs bench).
+ */
+export function paceToPrometheus(
+  scenario: ResolvedScenario,
+  timing: RuleTiming | undefined,
+): ResolvedScenario {
+  if (!timing) return scenario;
+  const floorOf = (kind: string): number =>
+    kind === 'promql' ? timing.scrapeIntervalMs / 2 : kind === 'alert' ? timing.evaluationIntervalMs / 2 : 0;
+  const paced = <T extends { kind: string; pollMs: number }>(c: T): T =>
+    c.pollMs >= floorOf(c.kind) ? c : { ...c, pollMs: floorOf(c.kind) };
+  return {
+    ...scenario,
+    signals: scenario.signals.map(paced),
+    efficacy: scenario.efficacy.map(paced),
+    recovery: { ...scenario.recovery, conditions: scenario.recovery.conditions.map(paced) },
+  };
 }

@@ -33,7 +33,7 @@ import {
   waitForDeployments,
   waitForRoute,
 } from './deploy.js';
-import { alertSignalFloors, loadWarmupMs, settleBudgetMs } from './detection-floors.js';
+import { alertSignalFloors, loadWarmupMs, paceToPrometheus, settleBudgetMs } from './detection-floors.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
 import { type RecoveryWatch, watchRecoveryConditions } from './recovery-watch.js';
@@ -52,10 +52,13 @@ type AssertionFields = Omit<EventOf<'assertion'>, 't' | 'type' | 'scenario' | 'v
 
 export async function runVariant(
   ctx: EngineContext,
-  scenario: ResolvedScenario,
+  written: ResolvedScenario,
   variant: ScenarioVariant,
   iteration: number,
 ): Promise<VariantResult> {
+  // Polls paced to what the target's Prometheus can show (no timing readable: as written).
+  const timing = await ctx.prometheus.ruleTiming(ctx.interrupt).catch(() => undefined);
+  const scenario = paceToPrometheus(written, timing);
   const tuning = { ...DEFAULT_TUNING, ...ctx.tuning };
   const scope = { scenario: scenario.name, variant: variant.name };
   const { journal } = ctx;
