@@ -10,46 +10,55 @@ import { planTurns, type Turn } from './schedule.js';
 export const MAX_PARALLEL = 16;
 
 /**
- * What a drill costs in CPU on the local target — the one place to re-measure as the emulation changes (the proxy
- * is being made cheaper). Measured 2026-12-03 on the 2-core development machine, twice (at commits 3438890 and
- * 87ebf08, the second after the proxy's per-request work was cut), the machine shared (load average 1–5), as
- * utime + stime from /proc/<pid>/stat summed over the measuring process and all its descendants. The set-ups are
- * those of bench/local-target.bench.ts (a fresh local target) and bench/mesh.bench.ts (two proxies, one mTLS hop);
- * `bench/pack-repeat.bench.ts` prints a whole run's CPU-seconds beside what this model predicts for it.
+ * What a drill costs in CPU on the local target — the one place to re-measure as the emulation changes.
+ * `bench/drill-costs.bench.ts` measures the constants below on a fresh local target and prints each beside the
+ * value held here; `bench/pack-repeat.bench.ts` prints a whole run's CPU-seconds beside what this model predicts
+ * for it. Re-measured 2026-12-06 on the 2-core development machine, after the data plane moved to its own
+ * HTTP/1.1 codec (CPU is utime + stime from /proc over the measuring process and all its descendants).
  */
 export const DRILL_CPU_COSTS = {
   /**
    * CPU-milliseconds per request per proxy on its path (the ingress gateway, then the sidecar of each tier): the
-   * proxies' work together with the application behind them and the load generator's share. Measured: a fresh
-   * local target with shop.yaml's two fortio pods injected, 40 req/s through the gateway for 20 s: 0.218 and
-   * 0.228 cores above idle = 5.46 and 5.70 ms per request over 2 proxies (at 100 req/s 3.77 and 3.38 ms: the cost
-   * per request falls with the rate; the pack's drills send 40). The two proxies of bench/mesh.bench.ts alone
-   * take 0.64–0.79 ms per request each at 100–200 req/s: the rest is fortio, the gateway's routing, the generator.
+   * proxies' work together with the application behind them, the load generator's share and the kube-proxy
+   * stand-in's. drill-costs (shop.yaml's two pods injected, 40 req/s through the gateway for 20–40 s, on an
+   * otherwise idle machine): 1.72–2.03 ms over its 2 proxies (5 runs). A whole pack run at 4 drills at once
+   * (292 CPU-s, sampled process tree) implies 1.27 ms with the other constants as below: a busier machine spends
+   * less per request (fewer idle wake-ups). Held at 1.5: the model then over-predicts that run by 8 %.
    */
-  requestHopMs: 2.8,
+  requestHopMs: 1.5,
   /**
    * Cores one injected pod (app + sidecar) takes at idle: readiness probes, xDS, Prometheus scraping it every
-   * second. Measured: the same target idle for 20 s with and without shop.yaml's 2 pods: 0.006 and 0.008 a pod.
+   * second. drill-costs: −0.003 to +0.003 a pod (within the noise of a 20–40 s window); held at the upper end.
    */
-  podIdleCores: 0.007,
+  podIdleCores: 0.005,
   /**
    * Cores a local cluster takes at idle: API server and controllers (in the harness process), istiod, the gateway,
-   * Prometheus at a 1 s scrape. Measured: a fresh target idle for 20 s, 5 s after provisioning: 0.046 and 0.043.
+   * Prometheus at a 1 s scrape. drill-costs: 0.030–0.041.
    */
-  clusterIdleCores: 0.045,
+  clusterIdleCores: 0.04,
   /**
-   * CPU-seconds to boot a local cluster of its own (Target.sibling), spread over its turn. Measured: three
-   * provisions back to back, 2.18, 1.91 and 1.81 CPU-s in 2.9–3.1 s of wall time.
+   * CPU-seconds to boot a local cluster of its own (Target.sibling), spread over its turn. drill-costs, a boot
+   * after a first one in the same process (container programs are bundled once per process): 0.53.
    */
-  clusterBootCpuSeconds: 1.9,
+  clusterBootCpuSeconds: 0.6,
   /**
-   * Cores the engine's own work on one running drill takes beyond the above: deploys, kubectl steps, signal and
-   * SLO queries every second, Prometheus evaluating them. Measured: `MESHDRILL_PACK_SCENARIOS=scenarios/
-   * canary-shift.yaml MESHDRILL_PARALLEL=1 MESHDRILL_PACK_REPEATS=1 MESHDRILL_PACK_BUSY=0 npx tsx
-   * bench/pack-repeat.bench.ts`: 76.0 CPU-s in 241 s; less the cluster's idle (10.9) and boot (1.9), and the load
-   * and 3 pods over the 200–230 s the load of its two variants ran (49–56), 7–14 CPU-s over ≈ 230 s of variants.
+   * CPU-milliseconds of one PromQL or alert poll: the harness's request and Prometheus answering it. drill-costs
+   * (a signal's query as the pack writes them, 20 a second): 1.53 ms, of which the harness's part fell from 2.4 to
+   * 0.6 ms when the client stopped using fetch(). A drill polls each of its PromQL and alert conditions every
+   * `poll` (scaled: 250 ms at the local scale for the default 1 s) — counted over the whole turn, an upper bound.
    */
-  drillEngineCores: 0.05,
+  queryCpuMs: 1.5,
+  /**
+   * The fastest a PromQL or alert condition is polled on the local target: half its Prometheus's 1 s scrape and
+   * evaluation interval (paceToPrometheus in detection-floors.ts).
+   */
+  queryPollFloorMs: 500,
+  /**
+   * Cores the engine's own work on one running drill takes besides its queries: load samples, SLO windows, the
+   * journal, deploys and runbook steps. Measured as a residual, 2026-12-03 (before queries had a term of their own):
+   * 7–14 CPU-s over ≈ 230 s of canary-shift's variants, with queries included (≈ 0.03 core of it at today's cost).
+   */
+  drillEngineCores: 0.02,
   /**
    * CPU-seconds of one run of a `kind: command` recovery condition (sh and kubectl, and the API server answering),
    * polled from the runbook's start to the end of the verification window. Measured: 20 runs each of `printf … |
@@ -168,18 +177,28 @@ export function estimateTurnCost(
     ? model.clusterIdleCores + model.clusterBootCpuSeconds / Math.max(lengthS, 1)
     : 0;
   const commands = commandCores(turn, model);
+  const queries = queriesPerSecond(scenario, model.queryPollFloorMs);
   const cores =
     (rate * proxies * model.requestHopMs) / 1000 +
     pods * model.podIdleCores +
     cluster +
     model.drillEngineCores +
+    (queries * model.queryCpuMs) / 1000 +
     commands;
   const only = turn.runs.length === 1 ? turn.runs[0] : undefined;
   return {
     name: turn.ownCluster && only ? `${scenario.name}/${only.variant.name}` : scenario.name,
     cores,
-    detail: `${round(rate)} req/s through ${proxies} prox${proxies === 1 ? 'y' : 'ies'}, ${pods} pod${pods === 1 ? '' : 's'}${turn.ownCluster ? ', a cluster of its own' : ''}${commands > 0 ? `, commands polled (≈ ${round(commands)} core)` : ''}`,
+    detail: `${round(rate)} req/s through ${proxies} prox${proxies === 1 ? 'y' : 'ies'}, ${pods} pod${pods === 1 ? '' : 's'}${turn.ownCluster ? ', a cluster of its own' : ''}, ${Number(queries.toFixed(1))} queries/s${commands > 0 ? `, commands polled (≈ ${round(commands)} core)` : ''}`,
   };
+}
+
+/** PromQL and alert polls a second: every signal, efficacy check and recovery condition at its (paced) poll. */
+function queriesPerSecond(scenario: ResolvedScenario, floorMs: number): number {
+  const polled = [...scenario.signals, ...scenario.efficacy, ...scenario.recovery.conditions];
+  return polled
+    .filter((c) => c.kind === 'promql' || c.kind === 'alert')
+    .reduce((sum, c) => sum + 1000 / Math.max(c.pollMs, floorMs), 0);
 }
 
 /**

@@ -77,9 +77,10 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     const scenario = fakeScenario({ isolation: 'namespace' });
     scenario.workload.manifests.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' } });
     const [shared] = estimateTurnCosts([scenario], { repeat: 1, ownClusters: true, costs: model });
-    // 20 req/s × 2 proxies (gateway, web's sidecar) × 2 ms + 1 pod × 0.01 + 0.05 engine.
-    expect(shared?.cores).to.be.closeTo(0.08 + 0.01 + 0.05, 1e-9);
-    expect(shared?.detail).to.equal('20 req/s through 2 proxies, 1 pod');
+    // 20 req/s × 2 proxies (gateway, web's sidecar) × 2 ms + 1 pod × 0.01 + 0.05 engine + its two PromQL
+    // conditions, written at 200 ms but paced to 500 ms: 4 queries/s × 1.5 ms.
+    expect(shared?.cores).to.be.closeTo(0.08 + 0.01 + 0.05 + 0.006, 1e-9);
+    expect(shared?.detail).to.equal('20 req/s through 2 proxies, 1 pod, 4 queries/s');
     const own = estimateTurnCosts([{ ...scenario, isolation: 'cluster' }], {
       repeat: 1,
       ownClusters: true,
@@ -87,7 +88,7 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     });
     expect(own.map((c) => c.name)).to.deep.equal(['fake-outage/main']);
     expect(own[0]?.cores).to.be.greaterThan((shared?.cores ?? 0) + model.clusterIdleCores);
-    expect(own[0]?.detail).to.equal('20 req/s through 2 proxies, 1 pod, a cluster of its own');
+    expect(own[0]?.detail).to.equal('20 req/s through 2 proxies, 1 pod, a cluster of its own, 4 queries/s');
     // A recovery condition that runs a command, polled every 250 ms (at most once a run: 0.28 s), over the
     // recovery budget and window of a negative control: 4000 + 2000 of its expected 2000 + 3000 + 6000 ms.
     const polling = {
@@ -108,7 +109,7 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     };
     const [polled] = estimateTurnCosts([polling], { repeat: 1, ownClusters: true, costs: model });
     expect(polled?.cores).to.be.closeTo(
-      0.14 + (1 / model.commandRunWallSeconds) * model.commandRunCpuSeconds * (6000 / 11000),
+      0.146 + (1 / model.commandRunWallSeconds) * model.commandRunCpuSeconds * (6000 / 11000),
       1e-9,
     );
     expect(polled?.detail).to.match(/, commands polled \(≈ 0\.\d\d core\)$/);
@@ -122,16 +123,22 @@ describe('--parallel auto: choosing how many drills run at once', () => {
     const { scenarios, problems } = await loadScenarios([resolve(ROOT, 'scenarios')], { target: 'local' });
     expect(problems).to.deep.equal([]);
     const choice = decideParallelism(scenarios, { repeat: 1, ownClusters: true, cores: 2 });
-    // Three namespace drills, and each variant of the three cluster-isolated ones on a cluster of its own.
-    expect(choice.costs).to.have.length(10);
+    // Every variant is a turn of its own: the first of each namespace drill on the shared cluster, the rest on
+    // clusters of their own (13 variants in the pack).
+    expect(choice.costs).to.have.length(13);
     expect(choice.parallel).to.be.within(1, MAX_PARALLEL);
     expect(choice.explanation).to.match(/^--parallel auto: \d+ drills? at once — 2 cores, /);
-    // Its negative control polls a kubectl apply about 3.6 times a second for its whole recovery budget.
-    expect(choice.explanation).to.contain(
-      'istiod-crash/empty-runbook: 40 req/s through 2 proxies, 2 pods, a cluster of its own, commands polled',
-    );
+    // The explanation names the costliest turn with what its cost is made of.
+    const [top] = [...choice.costs].sort((a, b) => b.cores - a.cores);
+    expect(choice.explanation).to.contain(`(${top?.name}: ${top?.detail})`);
+    // retry-storm's first run, on the shared cluster: gateway, frontend and backend sidecars; its five signals
+    // written at the default poll (250 ms at the local scale), paced to 500 ms.
     expect(choice.costs.find((c) => c.name === 'retry-storm')?.detail).to.equal(
-      '40 req/s through 3 proxies, 5 pods',
+      '40 req/s through 3 proxies, 5 pods, 10 queries/s',
+    );
+    // istiod-crash's negative control polls a kubectl apply every second for its whole recovery budget.
+    expect(choice.costs.find((c) => c.name === 'istiod-crash/empty-runbook')?.detail).to.match(
+      /, a cluster of its own, \d+ queries\/s, commands polled \(≈ 0\.\d+ core\)$/,
     );
     const more = decideParallelism(scenarios, { repeat: 1, ownClusters: true, cores: 8 });
     expect(more.parallel).to.be.at.least(choice.parallel);
