@@ -7,9 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { alertSignalFloors, loadWarmupMs, settleBudgetMs } from '../../harness/engine/detection-floors.js';
+import {
+  alertSignalFloors,
+  loadWarmupMs,
+  paceToPrometheus,
+  settleBudgetMs,
+} from '../../harness/engine/detection-floors.js';
 import type { SignalSpec } from '../../harness/model/index.js';
 import { createPrometheusClient } from '../../harness/signals/index.js';
+import { fakeScenario } from '../support/fake-world.js';
 
 const RULES = `groups:
   - name: mesh
@@ -162,5 +168,44 @@ describe('the load warm-up before a steady state', () => {
     expect(loadWarmupMs({ signals: [promql('up == 0'), alertSignal('a', 'IstiodDown', 15_000)] })).to.equal(
       0,
     );
+  });
+});
+
+describe('polls paced to the running Prometheus', () => {
+  const scenario = fakeScenario({
+    signals: [
+      { name: 'fast-promql', kind: 'promql', query: 'x > 0', withinMs: 5000, pollMs: 250 },
+      { name: 'slow-promql', kind: 'promql', query: 'x > 0', withinMs: 5000, pollMs: 2000 },
+      { name: 'alert', kind: 'alert', alert: 'A', withinMs: 5000, pollMs: 100 },
+      {
+        name: 'pods',
+        kind: 'kubernetes',
+        resource: { kind: 'Pod', namespace: 'ns' },
+        field: 'status.phase',
+        op: '==',
+        value: 'Running',
+        match: 'any',
+        withinMs: 5000,
+        pollMs: 250,
+      } as never,
+    ],
+  });
+
+  it('polls PromQL no faster than half the scrape interval, alerts half the evaluation interval, the rest as written', () => {
+    const paced = paceToPrometheus(scenario, { scrapeIntervalMs: 1000, evaluationIntervalMs: 3000 });
+    expect(paced.signals.map((s) => [s.name, s.pollMs])).to.deep.equal([
+      ['fast-promql', 500],
+      ['slow-promql', 2000],
+      ['alert', 1500],
+      ['pods', 250],
+    ]);
+    // Efficacy checks too (the fake scenario's PromQL efficacy check is written at 200 ms).
+    expect(paced.efficacy.map((c) => c.pollMs)).to.deep.equal([500]);
+    // The scenario itself is not changed.
+    expect(scenario.signals[0]?.pollMs).to.equal(250);
+  });
+
+  it('leaves the polls as written when the timing could not be read', () => {
+    expect(paceToPrometheus(scenario, undefined)).to.equal(scenario);
   });
 });
