@@ -11,7 +11,8 @@
 // A child is registered once `spawn` has returned its PID. A SIGKILL that lands while a spawn is under way (the
 // fork of a large process takes milliseconds) leaves a child nobody registered: the kill -9 test caught a pod's
 // container that way. So every child also carries a marker in its environment (lifelineEnv), and the watcher,
-// before it signals, adds every process whose environment holds this meshdrill's marker.
+// when meshdrill died with groups still registered (at work, not after stopping everything), adds every process
+// whose environment holds this meshdrill's marker before it signals.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +34,6 @@ let reaping = false;
 const signalAll = (signal) => {
   for (const group of groups) {
     try { process.kill(-group, signal); } catch {}
-    try { process.kill(group, signal); } catch {}
   }
 };
 // Processes started with this meshdrill's marker that were never registered (a spawn cut short by the SIGKILL).
@@ -43,14 +43,16 @@ const addMarked = () => {
   for (const name of names) {
     if (!/^[0-9]+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      if (readFileSync('/proc/' + name + '/environ').includes(marker)) groups.add(Number(name));
+      if (!readFileSync('/proc/' + name + '/environ').includes(marker)) continue;
+      // Its process group (field 5 of stat): the children are group leaders, and groups are what is signalled.
+      const stat = readFileSync('/proc/' + name + '/stat', 'utf8');
+      groups.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]));
     } catch {}
   }
 };
 const reap = () => {
   if (reaping) return;
   reaping = true;
-  addMarked();
   const finish = () => {
     signalAll('SIGKILL');
     for (const dir of dirs) {
@@ -58,16 +60,17 @@ const reap = () => {
     }
     process.exit(0);
   };
+  // Nothing registered: meshdrill stopped everything itself (a normal exit). Otherwise it died at work, and a
+  // spawn may have been cut short: add what carries its marker.
   if (groups.size === 0) return finish();
+  addMarked();
   signalAll('SIGTERM');
   // A group is forgotten as soon as it is gone, so the SIGKILL can only reach a group that never went away —
   // never a new one that reused its number.
   const deadline = Date.now() + ${LIFELINE_GRACE_MS};
   const poll = setInterval(() => {
     for (const group of groups) {
-      try { process.kill(-group, 0); } catch {
-        try { process.kill(group, 0); } catch { groups.delete(group); }
-      }
+      try { process.kill(-group, 0); } catch { groups.delete(group); }
     }
     if (groups.size === 0 || Date.now() >= deadline) {
       clearInterval(poll);
