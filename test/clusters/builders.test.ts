@@ -19,6 +19,8 @@ import {
   buildK6OperatorCommands,
   buildPortForwardArgs,
   buildPreloadCommands,
+  nodePlatform,
+  qualifyImage,
   buildPrometheusConfig,
   buildPrometheusManifests,
   formatGoDuration,
@@ -180,18 +182,33 @@ describe('clusters builders', () => {
       expect(buildK6OperatorCommands({}, '/k')[1]).to.not.include('--version');
     });
 
-    it('preloads images with docker directly and with podman through an archive', () => {
-      expect(buildPreloadCommands('docker', 'fortio/fortio:1.74.0', 'drill', '/w')).to.deep.equal([
-        { tool: 'docker', args: ['pull', 'fortio/fortio:1.74.0'] },
-        { tool: 'kind', args: ['load', 'docker-image', 'fortio/fortio:1.74.0', '--name', 'drill'] },
+    it('preloads images by their fully qualified name, docker directly and podman through an archive', () => {
+      const docker = buildPreloadCommands('docker', 'fortio/fortio:1.74.0', 'drill', '/w', 'linux/arm64');
+      expect([docker.pull, ...docker.load].map((c) => `${c.tool} ${c.args.join(' ')}`)).to.deep.equal([
+        'docker pull --platform linux/arm64 docker.io/fortio/fortio:1.74.0',
+        'kind load docker-image docker.io/fortio/fortio:1.74.0 --name drill',
       ]);
-      expect(
-        buildPreloadCommands('podman', 'fortio/fortio:1.74.0', 'drill', '/w').map((c) => c.args.join(' ')),
-      ).to.deep.equal([
-        'pull fortio/fortio:1.74.0',
-        'save -o /w/fortio_fortio_1.74.0.tar fortio/fortio:1.74.0',
-        'load image-archive /w/fortio_fortio_1.74.0.tar --name drill',
+      expect(docker.fallbackLoad.map((c) => `${c.tool} ${c.args.join(' ')}`)).to.deep.equal([
+        'docker image save --platform linux/arm64 -o /w/docker.io_fortio_fortio_1.74.0.tar docker.io/fortio/fortio:1.74.0',
+        'kind load image-archive /w/docker.io_fortio_fortio_1.74.0.tar --name drill',
       ]);
+      const podman = buildPreloadCommands('podman', 'fortio/fortio:1.74.0', 'drill', '/w', 'linux/amd64');
+      expect([podman.pull, ...podman.load].map((c) => c.args.join(' '))).to.deep.equal([
+        'pull --platform linux/amd64 docker.io/fortio/fortio:1.74.0',
+        'save -o /w/docker.io_fortio_fortio_1.74.0.tar docker.io/fortio/fortio:1.74.0',
+        'load image-archive /w/docker.io_fortio_fortio_1.74.0.tar --name drill',
+      ]);
+      expect(podman.fallbackLoad).to.deep.equal([]);
+    });
+
+    it('qualifies image names as Docker normalises them, and maps the host architecture to a node platform', () => {
+      expect(qualifyImage('busybox')).to.equal('docker.io/library/busybox');
+      expect(qualifyImage('fortio/fortio:1.74.0')).to.equal('docker.io/fortio/fortio:1.74.0');
+      expect(qualifyImage('quay.io/org/app:1')).to.equal('quay.io/org/app:1');
+      expect(qualifyImage('localhost/app')).to.equal('localhost/app');
+      expect(qualifyImage('registry:5000/app')).to.equal('registry:5000/app');
+      expect(nodePlatform('x64')).to.equal('linux/amd64');
+      expect(nodePlatform('arm64')).to.equal('linux/arm64');
     });
 
     it('port-forwards on 127.0.0.1 only, with the target kubeconfig', () => {

@@ -7,6 +7,7 @@ import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createKindTarget } from '../../clusters/kind/index.js';
+import { nodePlatform } from '../../clusters/shared/images.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import { FakeCluster, type Sandbox, createSandbox, expectGolden, isAlive } from './support.js';
 
@@ -50,8 +51,8 @@ describe('kind target (fake tools on PATH)', function () {
         'kind get clusters',
         'kind create cluster --name drill --config $SANDBOX/work/kind-config.yaml --wait 180s --kubeconfig $SANDBOX/work/kind-scratch.kubeconfig',
         'kind get kubeconfig --name drill',
-        'docker pull fortio/fortio:1.74.0',
-        'kind load docker-image fortio/fortio:1.74.0 --name drill',
+        `docker pull --platform ${nodePlatform()} docker.io/fortio/fortio:1.74.0`,
+        'kind load docker-image docker.io/fortio/fortio:1.74.0 --name drill',
         'curl -fsSL --retry 3 -o ' +
           lines
             .find((l) => l.startsWith('curl'))
@@ -139,6 +140,50 @@ describe('kind target (fake tools on PATH)', function () {
     );
   });
 
+  it("preloads a multi-platform image on containerd's image store through a single-platform archive", async () => {
+    sandbox.env.FAKE_IMAGE_STORE = 'containerd';
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const progress: string[] = [];
+    await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [],
+      settings: { 'cluster-name': 'drill', 'chaos-mesh': 'false' },
+      onProgress: (m) => progress.push(m),
+    });
+    await target.teardown();
+    const image = 'docker.io/fortio/fortio:1.74.0';
+    const archive = '$SANDBOX/work/docker.io_fortio_fortio_1.74.0.tar';
+    const preload = (await sandbox.lines()).filter((l) => /^(docker (pull|image)|kind load)/.test(l));
+    expect(preload).to.deep.equal([
+      `docker pull --platform ${nodePlatform()} ${image}`,
+      `kind load docker-image ${image} --name drill`,
+      `docker image save --platform ${nodePlatform()} -o ${archive} ${image}`,
+      `kind load image-archive ${archive} --name drill`,
+    ]);
+    expect(progress.find((m) => m.includes('trying a single-platform archive'))).to.include('content digest');
+    expect(progress.some((m) => m.startsWith('could not preload'))).to.equal(false);
+  });
+
+  it('goes on when an image cannot be preloaded, and says the nodes will pull it', async () => {
+    sandbox.env.FAKE_FAIL = 'docker:pull';
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const progress: string[] = [];
+    const env = await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [],
+      settings: { 'cluster-name': 'drill', 'chaos-mesh': 'false' },
+      onProgress: (m) => progress.push(m),
+    });
+    await target.teardown();
+    expect(env.kubeconfigPath).to.be.a('string');
+    expect(progress.find((m) => m.startsWith('could not preload docker.io/fortio/fortio:1.74.0'))).to.include(
+      'the nodes will pull it from its registry',
+    );
+    const lines = await sandbox.lines();
+    expect(lines.filter((l) => /^(docker image|kind load)/.test(l))).to.deep.equal([]);
+    expect(lines.some((l) => l.startsWith('istioctl install'))).to.equal(true);
+  });
+
   it('reuses an existing cluster, never deletes it, and uses the cached istioctl', async () => {
     await mkdir(sandbox.stateDir, { recursive: true });
     await writeFile(join(sandbox.stateDir, 'kind-clusters'), 'meshdrill\n');
@@ -224,7 +269,7 @@ describe('kind target (fake tools on PATH)', function () {
       calls.filter((c) => c.tool === 'kind').every((c) => c.env.KIND_EXPERIMENTAL_PROVIDER === 'podman'),
     ).to.equal(true);
     expect(lines).to.include(
-      'kind load image-archive $SANDBOX/work/fortio_fortio_1.74.0.tar --name meshdrill',
+      'kind load image-archive $SANDBOX/work/docker.io_fortio_fortio_1.74.0.tar --name meshdrill',
     );
     expect(
       lines.filter((l) => l.startsWith('helm upgrade')).map((l) => l.split(' ').slice(0, 4).join(' ')),
