@@ -12,8 +12,12 @@ export interface TargetEnvOptions {
   extra?: Record<string, string>;
 }
 
-/** Variables that would let a command escape to another cluster or context. */
-const LEAKY = ['KUBECONFIG', 'KUBECACHEDIR', 'KUBECTL_CONTEXT', 'KUBE_CONTEXT', 'HELM_KUBECONTEXT'];
+/**
+ * Variables that would let a command escape to another cluster or context: kubectl's (`KUBECONFIG`,
+ * `KUBECACHEDIR`, `KUBE_CONTEXT`…), helm's (`HELM_KUBECONTEXT`, `HELM_KUBEAPISERVER`, `HELM_KUBETOKEN`,
+ * `HELM_KUBECAFILE`…), istioctl's, and the in-cluster service account's address.
+ */
+const LEAKY = /^(KUBE|HELM_KUBE|ISTIOCTL_|KUBERNETES_SERVICE_)/;
 
 export function buildTargetEnv(
   options: TargetEnvOptions,
@@ -21,7 +25,7 @@ export function buildTargetEnv(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(base)) {
-    if (value !== undefined && !LEAKY.includes(key)) env[key] = value;
+    if (value !== undefined && !LEAKY.test(key)) env[key] = value;
   }
   env.KUBECONFIG = options.kubeconfigPath;
   env.KUBECACHEDIR = join(options.workDir, 'kube-cache');

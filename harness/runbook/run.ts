@@ -24,17 +24,12 @@ export interface RunRunbookOptions {
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024;
 
-/** Anything in the user's environment that could point a step at another cluster or context. */
-const LEAK = /^(KUBE|HELM_KUBE|ISTIOCTL_|KUBERNETES_SERVICE_)/;
-
 /** The environment of a step: the user's, minus cluster pointers, plus the target's (harness/exec/target-env). */
 export function buildStepEnv(
   options: Pick<RunRunbookOptions, 'kubeconfigPath' | 'binDirs' | 'workDir'>,
   base: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
-  const filtered: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(base)) if (!LEAK.test(key)) filtered[key] = value;
-  return buildTargetEnv(options, filtered);
+  return buildTargetEnv(options, base);
 }
 
 type StepRunner = (step: RunbookStep, exec: ExecOptions) => Promise<ExecResult>;
