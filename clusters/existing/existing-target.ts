@@ -84,6 +84,15 @@ class ExistingClusterTarget implements Target {
       allowListPath,
     });
     progress(decision.reason);
+    if (install.size > 0 && !decision.allowed) {
+      // Installing changes the cluster more than any fault (Chaos Mesh runs a privileged daemon on every node),
+      // so it is refused where faults are, before anything is installed.
+      throw new MeshdrillError(
+        'environment',
+        `install=${[...install].join(',')} refused: context "${settings.context}" is not allowed for drills`,
+        { hint: decision.reason },
+      );
+    }
 
     const installed = await installStack(
       {

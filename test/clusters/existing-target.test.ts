@@ -219,7 +219,12 @@ describe('existing target', function () {
     const env = await target.provision({
       workDir: sandbox.workDir,
       ruleFiles: [],
-      settings: { context: 'staging', install: 'prometheus', 'scrape-interval': '3s' },
+      settings: {
+        context: 'staging',
+        install: 'prometheus',
+        'scrape-interval': '3s',
+        'allow-faults': 'staging',
+      },
     });
     await target.teardown();
     expect(bare.applied.filter((k) => k.startsWith('Deployment'))).to.deep.equal([
@@ -231,6 +236,26 @@ describe('existing target', function () {
     expect(
       (await sandbox.lines()).some((l) => l.includes('svc/istio-ingressgateway') && l.endsWith(':80')),
     ).to.equal(true);
+  });
+
+  it('refuses install= on a context not allowed for drills, before installing anything', async () => {
+    const bare = new FakeCluster();
+    const target = createExistingTarget({ host: sandbox.host(bare.kube()) });
+    const error = await target
+      .provision({
+        workDir: sandbox.workDir,
+        ruleFiles: [],
+        settings: { context: 'staging', install: 'istio,chaos-mesh' },
+      })
+      .catch((e: unknown) => e);
+    await target.teardown();
+    expect((error as MeshdrillError).kind).to.equal('environment');
+    expect((error as MeshdrillError).message).to.equal(
+      'install=istio,chaos-mesh refused: context "staging" is not allowed for drills',
+    );
+    expect((error as MeshdrillError).hint).to.include('--target-opt allow-faults=staging');
+    expect(bare.applied).to.deep.equal([]);
+    expect((await sandbox.lines()).filter((l) => /^(helm|istioctl|curl)/.test(l))).to.deep.equal([]);
   });
 
   it('requires a context, and names the contexts there when it is unknown', async () => {
