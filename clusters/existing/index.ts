@@ -7,5 +7,11 @@ export {
 } from './existing-target.js';
 export { EXISTING_SETTING_DOCS, type ExistingSettings, readExistingSettings } from './existing-settings.js';
 export { type FaultDecision, decideFaultsAllowed, parseAllowList } from './fault-guard.js';
-export { buildPinnedKubeconfig, kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
+export {
+  buildPinnedKubeconfig,
+  kubeconfigPathsOf,
+  listContexts,
+  readKubeconfigFiles,
+  writePinnedKubeconfig,
+} from './kubeconfig-copy.js';
 export { checkMeshPresence } from './presence.js';

@@ -63,12 +63,13 @@ export function listContexts(files: readonly KubeconfigFile[]): string[] {
 export function buildPinnedKubeconfig(
   files: readonly KubeconfigFile[],
   context: string,
+  option = '--target-opt context',
 ): Record<string, unknown> {
   const found = findFirst(files, 'contexts', context);
   const where = files.map((f) => f.path).join(delimiter);
   if (!found) {
     const known = listContexts(files);
-    throw new MeshdrillError('invalid-input', `--target-opt context: no context "${context}" in ${where}`, {
+    throw new MeshdrillError('invalid-input', `${option}: no context "${context}" in ${where}`, {
       hint: known.length > 0 ? `contexts there: ${known.join(', ')}` : 'the kubeconfig defines no contexts',
     });
   }
@@ -112,12 +113,8 @@ export function kubeconfigPathsOf(
   return list.length > 0 ? list : [join(home, '.kube', 'config')];
 }
 
-/** Reads the user's files (read only: never written) and writes the pinned copy with mode 0600. */
-export async function writePinnedKubeconfig(
-  paths: readonly string[],
-  context: string,
-  outPath: string,
-): Promise<void> {
+/** The user's kubeconfig files, parsed (read only: never written); missing files are skipped, as kubectl does. */
+export async function readKubeconfigFiles(paths: readonly string[]): Promise<KubeconfigFile[]> {
   const files: KubeconfigFile[] = [];
   for (const path of paths) {
     let text: string;
@@ -137,7 +134,17 @@ export async function writePinnedKubeconfig(
       hint: 'set KUBECONFIG or --target-opt kubeconfig=PATH',
     });
   }
-  const pinned = buildPinnedKubeconfig(files, context);
+  return files;
+}
+
+/** Writes the pinned one-context copy of the user's files with mode 0600. */
+export async function writePinnedKubeconfig(
+  paths: readonly string[],
+  context: string,
+  outPath: string,
+  option = '--target-opt context',
+): Promise<void> {
+  const pinned = buildPinnedKubeconfig(await readKubeconfigFiles(paths), context, option);
   await mkdir(dirname(outPath), { recursive: true });
   await writeFile(outPath, stringify(pinned), { mode: 0o600 });
   await chmod(outPath, 0o600);

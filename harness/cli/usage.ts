@@ -7,8 +7,9 @@ Usage:
   meshdrill validate PATH…             check scenarios and their runbooks; run nothing
   meshdrill report RUN_DIR             re-render results.json, junit.xml and index.html from the journal
   meshdrill compare RUN_A RUN_B        compare two runs (e.g. two Istio versions); exit 1 on regression
-  meshdrill cleanup [--run-id ID|--all] --kubeconfig FILE
-                                       delete every object a (killed) run left behind, by its run-id label
+  meshdrill cleanup [--run-id ID|--all] [--context NAME] [--kubeconfig FILE]
+                                       delete every object a (killed) run left behind, by its run-id label;
+                                       --context is required unless the kubeconfig has one context
   meshdrill cluster up|down|status --target T [--kubeconfig FILE]
                                        manage a target on its own (local: stays in the foreground)
 

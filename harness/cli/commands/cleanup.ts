@@ -1,25 +1,59 @@
 // `meshdrill cleanup`: for runs that were killed before their own cleanup — delete every object carrying the
 // run-id label (or any meshdrill run's, with --all) and prove none is left.
+//
+// It deletes, so it never guesses the cluster: the context is named (--context), or the kubeconfig defines one
+// context only (the run's own pinned copy). KUBECONFIG may be a list, merged as kubectl merges it.
 
-import { deleteRunObjects, createKubeClient } from '../../kube/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import {
+  kubeconfigPathsOf,
+  listContexts,
+  readKubeconfigFiles,
+  writePinnedKubeconfig,
+} from '../../../clusters/existing/index.js';
+import { createKubeClient, deleteRunObjects } from '../../kube/index.js';
 import { invalidInput } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
 
-export async function cleanupCommand(args: CliArgs): Promise<number> {
-  const kubeconfig = args.kubeconfig ?? process.env.KUBECONFIG;
-  if (!kubeconfig) {
-    throw invalidInput('cleanup: expected --kubeconfig FILE (or KUBECONFIG) naming the cluster to clean');
-  }
+/** The context cleanup acts on: the one named, or the only one the files define; otherwise a clear refusal. */
+export async function chooseCleanupContext(
+  paths: readonly string[],
+  named: string | undefined,
+): Promise<string> {
+  if (named) return named;
+  const contexts = listContexts(await readKubeconfigFiles(paths));
+  if (contexts.length === 1 && contexts[0]) return contexts[0];
+  throw invalidInput(
+    `cleanup: expected --context NAME: ${paths.join(delimiter)} defines ${contexts.length} contexts` +
+      `${contexts.length > 0 ? ` (${contexts.join(', ')})` : ''}, and cleanup deletes objects, so it never ` +
+      'falls back to the current context',
+    "name the context the run used (results.json: versions.context), or pass --kubeconfig with the run's own one-context copy",
+  );
+}
+
+export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (!args.runId && !args.all) {
     throw invalidInput('cleanup: expected --run-id ID (see runs/<run-id>/) or --all for every meshdrill run');
   }
-  const kube = createKubeClient(kubeconfig, args.context);
-  const result = await deleteRunObjects(kube, args.all ? undefined : args.runId, { timeoutMs: 120_000 });
-  for (const name of result.removed) console.log(`deleted ${name}`);
-  if (result.leftover.length > 0) {
-    console.error(`CLEANUP FAILED — still present: ${result.leftover.join(', ')}`);
-    return 4;
+  const paths = kubeconfigPathsOf(args.kubeconfig, env, homedir());
+  const context = await chooseCleanupContext(paths, args.context);
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-cleanup-'));
+  try {
+    const pinned = join(dir, 'kubeconfig');
+    await writePinnedKubeconfig(paths, context, pinned, '--context');
+    console.log(`cleaning context "${context}"`);
+    const kube = createKubeClient(pinned, context);
+    const result = await deleteRunObjects(kube, args.all ? undefined : args.runId, { timeoutMs: 120_000 });
+    for (const name of result.removed) console.log(`deleted ${name}`);
+    if (result.leftover.length > 0) {
+      console.error(`CLEANUP FAILED — still present: ${result.leftover.join(', ')}`);
+      return 4;
+    }
+    console.log(`${result.removed.length} object(s) removed; nothing carrying the label is left`);
+    return 0;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  console.log(`${result.removed.length} object(s) removed; nothing carrying the label is left`);
-  return 0;
 }

@@ -120,7 +120,7 @@ async function runOnce(
     onSecond: () => {
       console.error(
         `\nsecond interrupt: cleanup ABANDONED. Objects may remain and a fault may still be active.\n` +
-          `Remove them with: meshdrill cleanup --run-id ${run.runId} --kubeconfig <the target's kubeconfig>`,
+          `Remove them with: meshdrill cleanup --run-id ${run.runId} --context <the target's context>`,
       );
       process.exit(130);
     },

@@ -360,7 +360,9 @@ function followRun(
       throw new MeshdrillError(
         'cleanup',
         `k6 in-cluster: still present ${options.cleanupTimeoutMs ?? 60_000} ms after deletion: ${leftover.join(', ')}`,
-        { hint: `run \`meshdrill cleanup --run ${options.runId}\`, or delete them with kubectl` },
+        {
+          hint: `run \`meshdrill cleanup --run-id ${options.runId} --context <the target's context>\`, or delete them with kubectl`,
+        },
       );
     }
     return summary;
