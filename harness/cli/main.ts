@@ -1,5 +1,6 @@
 // meshdrill's command line: dispatch, and the one place errors become messages and exit codes (STYLE.md §8).
 
+import { closeLifeline } from '../exec/index.js';
 import { EXIT_CODES, MeshdrillError, exitCodeOf } from '../model/errors.js';
 import { parseCliArgs } from './args.js';
 import { cleanupCommand } from './commands/cleanup.js';
@@ -59,4 +60,6 @@ try {
   }
   code = exitCodeOf(error);
 }
+// The watcher that ends what a killed meshdrill leaves (harness/exec/lifeline.ts) ends before meshdrill does.
+await closeLifeline();
 process.exit(code);

@@ -178,6 +178,7 @@ export {
   holdDirectory,
   holdGroup,
   LIFELINE_MARKER,
+  closeLifeline,
   lifelineEnv,
   lifelinePid,
   releaseDirectory,

@@ -153,6 +153,24 @@ export function releaseDirectory(path: string): void {
   if (watcher) send(`-d ${path}`);
 }
 
+/**
+ * At a normal exit: ends the pipe and waits (bounded) for the watcher to exit, so it never outlives meshdrill.
+ * Ending the pipe flushes the releases written before it (a write to a pipe is asynchronous in Node, and an exit
+ * right after it could lose the last `-g` lines: the watcher would then take stopped groups for abandoned ones).
+ */
+export async function closeLifeline(timeoutMs = LIFELINE_GRACE_MS + 1000): Promise<void> {
+  const child = watcher;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin?.end();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([exited, late]);
+  clearTimeout(timer);
+}
+
 /** The watcher's PID (tests), undefined before anything was registered. */
 export function lifelinePid(): number | undefined {
   return watcher?.pid;

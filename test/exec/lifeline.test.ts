@@ -73,3 +73,42 @@ describe('lifeline: children nobody registered', function () {
     }
   });
 });
+
+const CLOSER = `
+import { spawn } from 'node:child_process';
+import { closeLifeline, holdGroup, lifelineEnv, lifelinePid, releaseGroup } from './harness/exec/index.ts';
+const env = { PATH: process.env.PATH, ...lifelineEnv() };
+const stopped = spawn('sleep', ['60'], { env, detached: true, stdio: 'ignore' });
+const leaked = spawn('sleep', ['60'], { env, detached: true, stdio: 'ignore' });
+holdGroup(stopped.pid);
+holdGroup(leaked.pid);
+process.kill(-stopped.pid, 'SIGKILL');
+releaseGroup(stopped.pid);
+const watcher = lifelinePid();
+await closeLifeline();
+console.log(JSON.stringify({ watcher, leaked: leaked.pid }));
+process.exit(0);
+`;
+
+describe('lifeline: a normal exit', function () {
+  this.timeout(20_000);
+
+  it('closeLifeline returns once the watcher has exited, having ended a group still registered', async () => {
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CLOSER], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    parent.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    await once(parent, 'exit');
+    const { watcher, leaked } = JSON.parse(out) as { watcher: number; leaked: number };
+    try {
+      expect(watcher, 'the watcher PID').to.be.greaterThan(0);
+      expect(alive(watcher), 'the watcher outlived meshdrill').to.equal(false);
+      expect(alive(leaked), 'a group left registered at exit is ended by the watcher').to.equal(false);
+    } finally {
+      if (alive(leaked)) process.kill(leaked, 'SIGKILL');
+    }
+  });
+});
