@@ -164,7 +164,11 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
     if (options.ignoreFixedEndpoints) for (const key of FIXED_ENDPOINT_SETTINGS) delete settings[key];
     const timings: Record<string, number> = {};
     const t0 = performance.now();
+    // An interrupt (SIGINT during `cluster up`) ends provisioning between steps, and during Istio's install,
+    // the one step that waits long (for istiod); the teardown below stops whatever had started.
+    const signal = provisionOptions.signal;
     const time = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+      if (signal?.aborted) throw interruptedProvisioning();
       const s = performance.now();
       const out = await fn();
       timings[name] = Math.round(performance.now() - s);
@@ -255,7 +259,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       const meshVersions = mesh
         ? await time('istio', () => {
             progress('installing Istio (istiod, ingress gateway)');
-            return mesh.install(store, kubeconfigPath);
+            return mesh.install(store, kubeconfigPath, signal ? { signal } : {});
           })
         : {};
       // Runbook steps find the target's istioctl first on PATH (binDirs), like a real istioctl for that mesh.
@@ -339,4 +343,8 @@ async function createKubernetesService(store: MemoryStore, apiPort: number): Pro
       { addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }] },
     ],
   });
+}
+
+function interruptedProvisioning(): MeshdrillError {
+  return new MeshdrillError('interrupted', 'provisioning of the local target was interrupted');
 }

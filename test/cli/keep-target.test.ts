@@ -105,4 +105,41 @@ describe('meshdrill run --keep-target on the local target', function () {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it('cluster up: SIGINT while Istio installs ends at once (exit 130) and stops every process it started', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'meshdrill-cluster-state-'));
+    // Its own process group, signalled as a terminal's Ctrl-C signals the foreground group.
+    const child = spawn(process.execPath, ['bin/meshdrill.js', 'cluster', 'up', '--target', 'local'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, MESHDRILL_STATE_DIR: state },
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!stderr.includes('installing Istio') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(stderr, 'provisioning never reached the Istio install').to.include('installing Istio');
+      const pids = descendantsOf(child.pid as number);
+      const sent = Date.now();
+      process.kill(-(child.pid as number), 'SIGINT');
+      expect(await exited, stderr.slice(-2000)).to.equal(130);
+      expect(
+        Date.now() - sent,
+        'the interrupt was honoured at once, not after the install timed out',
+      ).to.be.below(15_000);
+      expect(stderr).to.match(/meshdrill: (the Istio install|provisioning of the local target) was interrupted/);
+      for (const pid of pids) expect(isAlive(pid), `pid ${pid} survived: ${commandOf(pid)}`).to.equal(false);
+    } finally {
+      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,6 +2,7 @@
 // and `install` (the istio-system objects through the store, then wait until istiod and the ingress gateway
 // are available), as `istioctl install` would on a real cluster.
 
+import { MeshdrillError } from '../../../harness/model/errors.js';
 import type { ImageRegistry } from '../programs/registry.js';
 import type { ObjectStore, ResourceKey } from '../store/types.js';
 import { ISTIO_VERSION } from './injection/inject.js';
@@ -24,7 +25,7 @@ export interface LocalMesh {
   install(
     store: ObjectStore,
     kubeconfigPath: string,
-    options?: { timeoutMs?: number },
+    options?: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<Record<string, string>>;
   uninstall(store: ObjectStore): Promise<void>;
   admission(): MeshAdmission | undefined;
@@ -69,6 +70,9 @@ export function createLocalMesh(options: LocalMeshOptions = {}): LocalMesh {
       for (;;) {
         const missing = ['istiod', 'istio-ingressgateway'].filter((n) => !available(store, n));
         if (missing.length === 0) break;
+        if (installOptions.signal?.aborted) {
+          throw new MeshdrillError('interrupted', 'the Istio install was interrupted');
+        }
         if (Date.now() > deadline) {
           throw new Error(
             `Istio install: ${missing.join(' and ')} not available within ${timeoutMs} ms; ` +
