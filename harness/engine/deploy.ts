@@ -3,7 +3,8 @@
 
 import { request } from 'undici';
 import { type KubeClient, describeObject, keyOf, labelForRun } from '../kube/index.js';
-import type { KubeObject, ResolvedScenario } from '../model/index.js';
+import { MeshdrillError } from '../model/errors.js';
+import { type KubeObject, RUN_ID_LABEL, type ResolvedScenario } from '../model/index.js';
 import { sleep } from './phase-runner.js';
 
 export function buildNamespace(scenario: ResolvedScenario, runId: string): KubeObject {
@@ -19,6 +20,25 @@ export function buildNamespace(scenario: ResolvedScenario, runId: string): KubeO
     runId,
     scenario.name,
   );
+}
+
+/**
+ * Refuses a scenario namespace that exists without a meshdrill run label: a drill deletes its namespace when it
+ * ends, so it never takes over one it did not create (on an existing cluster that would delete someone's
+ * workloads). A namespace a meshdrill run made (an earlier variant's, a killed run's) may be taken over.
+ */
+export async function refuseForeignNamespace(kube: KubeClient, scenario: ResolvedScenario): Promise<void> {
+  const name = scenario.namespace;
+  const existing = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name });
+  if (existing && existing.metadata.labels?.[RUN_ID_LABEL] === undefined) {
+    throw new MeshdrillError(
+      'environment',
+      `${scenario.file}: workload.namespace "${name}" already exists and was not created by meshdrill; a drill deletes its namespace when it ends, so it never uses one it did not create`,
+      {
+        hint: `choose a namespace that does not exist (workload.namespace), or remove "${name}" yourself if nothing in it is needed`,
+      },
+    );
+  }
 }
 
 /** Manifests as they will be applied: namespaced into the scenario namespace when they name none, run-labelled. */

@@ -28,6 +28,7 @@ import { formatMeasured } from '../slo/threshold.js';
 import {
   applyAll,
   buildNamespace,
+  refuseForeignNamespace,
   buildWorkload,
   deleteNamespace,
   waitForDeployments,
@@ -124,9 +125,12 @@ export async function runVariant(
   let error: string | undefined;
   try {
     // deploy
-    runner.onCleanup('delete the workload namespace', () =>
-      deleteNamespace(ctx.kube, scenario.namespace, tuning.namespaceDeleteTimeoutMs),
-    );
+    // Deleted only once claimed: a namespace the drill refused to take over is never touched.
+    let namespaceClaimed = false;
+    runner.onCleanup('delete the workload namespace', async () => {
+      if (namespaceClaimed)
+        await deleteNamespace(ctx.kube, scenario.namespace, tuning.namespaceDeleteTimeoutMs);
+    });
     // Generated objects (a plug-in CA made for this variant) and setup actions prepare the cluster the workload
     // runs on; at cleanup the generated objects go and setup runs again, so restarted components leave them.
     const faultCtx = (signal?: AbortSignal) => ({
@@ -143,6 +147,8 @@ export async function runVariant(
       await runSetupActions(scenario.workload.setup ?? [], faultCtx(), { timeoutMs: t.cleanup / 2 });
     });
     await runner.phase('deploy', t.deploy, async (signal) => {
+      await refuseForeignNamespace(ctx.kube, scenario);
+      namespaceClaimed = true;
       await ctx.kube.apply(buildNamespace(scenario, ctx.runId));
       generated = (await generateManifests(scenario.workload.generate ?? [])).map((o) =>
         labelForRun(o, ctx.runId, scenario.name),

@@ -17,6 +17,7 @@ import {
   type EventOf,
   type JournalEvent,
   type ResolvedScenario,
+  RUN_ID_LABEL,
 } from '../../harness/model/index.js';
 import { FakeWorld, fakeScenario } from '../support/fake-world.js';
 
@@ -312,6 +313,34 @@ describe('engine: a suite on the fake world', function () {
     expect(events.some((e) => e.type === 'fault-injected')).to.equal(false);
     expect(world.calls).to.include('delete Namespace//md-fake');
     expect([...world.objects.keys()]).to.deep.equal(['PodChaos/other/leftover']);
+  });
+
+  it('refuses a workload namespace it did not create, and leaves it and what is in it alone', async () => {
+    const world = new FakeWorld();
+    await world.kube().apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'md-fake' } });
+    await world
+      .kube()
+      .apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'theirs', namespace: 'md-fake' } });
+    const { result, events } = await runOn(world, [fakeScenario()]);
+    expect(result.exitCode).to.equal(EXIT_CODES.environment);
+    const failure = JSON.stringify(events.filter((e) => e.type === 'phase-end' && e.phase === 'deploy'));
+    expect(failure).to.include(
+      'workload.namespace \\"md-fake\\" already exists and was not created by meshdrill',
+    );
+    expect(world.calls.filter((c) => c.startsWith('delete'))).to.deep.equal([]);
+    expect([...world.objects.keys()]).to.have.members(['Namespace//md-fake', 'ConfigMap/md-fake/theirs']);
+  });
+
+  it('negative control: a namespace an earlier meshdrill run left is taken over and deleted at the end', async () => {
+    const world = new FakeWorld();
+    await world.kube().apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'md-fake', labels: { [RUN_ID_LABEL]: 'killed-run' } },
+    });
+    const { result } = await runOn(world, [fakeScenario()]);
+    expect(result.exitCode).to.equal(EXIT_CODES.passed);
+    expect(world.calls).to.include('delete Namespace//md-fake');
   });
 
   it('runs teardown after a phase timeout and removes the fault', async () => {
