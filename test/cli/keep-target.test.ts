@@ -135,7 +135,9 @@ describe('meshdrill run --keep-target on the local target', function () {
         Date.now() - sent,
         'the interrupt was honoured at once, not after the install timed out',
       ).to.be.below(15_000);
-      expect(stderr).to.match(/meshdrill: (the Istio install|provisioning of the local target) was interrupted/);
+      expect(stderr).to.match(
+        /meshdrill: (the Istio install|provisioning of the local target) was interrupted/,
+      );
       for (const pid of pids) expect(isAlive(pid), `pid ${pid} survived: ${commandOf(pid)}`).to.equal(false);
     } finally {
       if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
