@@ -296,6 +296,8 @@ export interface CoverageCell {
 export interface CleanupResult {
   ok: boolean;
   removed: string[];
+  /** Objects the run changed but did not create, put back as they were. */
+  restored: string[];
   leftover: string[];
   error: string | null;
   at: number;

@@ -394,7 +394,14 @@ export function buildResults(events: readonly JournalEvent[], options: BuildOpti
       continue;
     }
     if (e.type === 'cleanup') {
-      cleanup = { ok: e.ok, removed: e.removed, leftover: e.leftover, error: e.error ?? null, at: e.t };
+      cleanup = {
+        ok: e.ok,
+        removed: e.removed,
+        restored: e.restored ?? [],
+        leftover: e.leftover,
+        error: e.error ?? null,
+        at: e.t,
+      };
       continue;
     }
     if (e.type === 'log') {

@@ -105,7 +105,7 @@ export function createProgress(
         case 'cleanup':
           say(
             event.ok
-              ? `cleanup: ${event.removed.length} object(s) removed, none left`
+              ? `cleanup: ${event.restored?.length ? `${event.restored.length} object(s) restored, ` : ''}${event.removed.length} object(s) removed, none left`
               : `CLEANUP FAILED — left behind: ${event.leftover.join(', ') || event.error}`,
           );
           break;

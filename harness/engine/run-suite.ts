@@ -188,7 +188,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
           timeoutMs: options.cleanupTimeoutMs ?? 60_000,
         });
         const ok = result.leftover.length === 0;
-        journal.append({ type: 'cleanup', ok, removed: result.removed, leftover: result.leftover });
+        journal.append({
+          type: 'cleanup',
+          ok,
+          removed: result.removed,
+          leftover: result.leftover,
+          ...(result.restored.length > 0 ? { restored: result.restored } : {}),
+        });
         if (!ok) outcomes.push('cleanup-failed');
       } catch (error) {
         journal.append({ type: 'cleanup', ok: false, removed: [], leftover: [], error: String(error) });

@@ -1,7 +1,18 @@
 // Fault injection (STYLE.md §3): one handler per fault kind, each returning the undo step that cleanup runs
 // unconditionally. Every object a fault creates carries the run label, so `meshdrill cleanup` finds it too.
 
-import { type ObjectKey, describeObject, keyOf, labelForRun } from '../kube/index.js';
+import {
+  type BeforeState,
+  type ObjectKey,
+  beforeObject,
+  changeRecord,
+  createdByRun,
+  describeObject,
+  keyOf,
+  labelForRun,
+  restoreFromRecord,
+  sanitize,
+} from '../kube/index.js';
 import type { FaultKind, FaultSpec, KubeAction, KubeObject, ObjectRef } from '../model/index.js';
 import { injectCertificateExpiry } from './certificate-expiry.js';
 import { sharedPodSelection, waitForPodsReady } from './chaos-heal.js';
@@ -20,38 +31,74 @@ type Handler<K extends FaultKind> = (
   ctx: FaultContext,
 ) => Promise<InjectedFault>;
 
-/** Server-managed fields that must not be sent back when restoring an earlier version of an object. */
-function sanitize(object: KubeObject): KubeObject {
-  const { resourceVersion, uid, creationTimestamp, generation, managedFields, ...metadata } = object.metadata;
-  void resourceVersion;
-  void uid;
-  void creationTimestamp;
-  void generation;
-  void managedFields;
-  const { status, ...rest } = object;
-  void status;
-  return { ...rest, metadata } as KubeObject;
-}
-
 function withNamespace(object: KubeObject, namespace: string): KubeObject {
   return object.metadata.namespace ? object : { ...object, metadata: { ...object.metadata, namespace } };
 }
 
-/** Applies a manifest; the undo restores what was there before, or deletes it if nothing was. */
-async function applyRevertibly(manifest: KubeObject, ctx: FaultContext): Promise<InjectedFault> {
-  const object = labelForRun(withNamespace(manifest, ctx.defaultNamespace), ctx.runId, ctx.scenario);
-  const key = keyOf(object);
-  const before = await ctx.kube.get(key);
-  await ctx.kube.apply(object);
-  const name = describeObject(key);
+/** A copy of the object with extra labels and annotations (pure). */
+function withMetadata(object: KubeObject, extra: ReturnType<typeof changeRecord>['metadata']): KubeObject {
+  const { labels = {}, annotations = {} } = object.metadata;
   return {
-    description: `${before ? 'changed' : 'created'} ${name}`,
-    objects: [name],
-    async revert() {
-      if (before) await ctx.kube.apply(sanitize(before));
-      else await ctx.kube.delete(key);
+    ...object,
+    metadata: {
+      ...object.metadata,
+      labels: { ...labels, ...extra.labels },
+      annotations: { ...annotations, ...extra.annotations },
     },
   };
+}
+
+/**
+ * Applies a manifest; the undo deletes it if the run created it, or restores what was there before. An object
+ * that existed is never given the run-id label (cleanup deletes what carries it); its before-state is sent with
+ * the change instead, so `meshdrill cleanup --run-id` restores it after a crash too.
+ */
+async function applyRevertibly(manifest: KubeObject, ctx: FaultContext): Promise<InjectedFault> {
+  const placed = withNamespace(manifest, ctx.defaultNamespace);
+  const key = keyOf(placed);
+  const name = describeObject(key);
+  const before = await ctx.kube.get(key);
+  if (!before || createdByRun(before, ctx.runId)) {
+    await ctx.kube.apply(labelForRun(placed, ctx.runId, ctx.scenario));
+    return {
+      description: `${before ? 'changed' : 'created'} ${name}`,
+      objects: [name],
+      async revert() {
+        await ctx.kube.delete(key);
+      },
+    };
+  }
+  const record = changeRecord(before, beforeObject(before, ctx.runId));
+  await ctx.kube.apply(withMetadata(placed, record.metadata));
+  return {
+    description: `changed ${name}`,
+    objects: [name],
+    revert: () => restoreFromRecord(ctx.kube, key, record.state),
+  };
+}
+
+/**
+ * Writes the before-state of each object the run did not create into the object itself, before it is changed;
+ * returns each key with the state to restore (undefined for the run's own objects and objects not found).
+ */
+async function recordBefore(
+  keys: readonly ObjectKey[],
+  ctx: FaultContext,
+  stateOf: (object: KubeObject) => BeforeState | undefined,
+): Promise<{ key: ObjectKey; state: BeforeState | undefined }[]> {
+  const out: { key: ObjectKey; state: BeforeState | undefined }[] = [];
+  for (const key of keys) {
+    const object = await ctx.kube.get(key);
+    const wanted = object && !createdByRun(object, ctx.runId) ? stateOf(object) : undefined;
+    if (!object || !wanted) {
+      out.push({ key, state: undefined });
+      continue;
+    }
+    const record = changeRecord(object, wanted);
+    await ctx.kube.patch(key, { metadata: record.metadata }, 'merge');
+    out.push({ key, state: record.state });
+  }
+  return out;
 }
 
 /** The objects an action's target selects (by name, or listed by label selector). */
@@ -80,13 +127,19 @@ export async function runAction(action: KubeAction, ctx: FaultContext): Promise<
       const previous = await Promise.all(
         keys.map(async (key) => ({ key, replicas: readReplicas(await ctx.kube.get(key)) })),
       );
+      const recorded = await recordBefore(keys, ctx, (object) => {
+        const replicas = readReplicas(object);
+        return replicas === undefined ? undefined : { runId: ctx.runId, restore: 'replicas', replicas };
+      });
       for (const key of keys) await ctx.kube.patch(key, { spec: { replicas: action.replicas } }, 'merge');
       return {
         description: `scaled ${names.join(', ')} to ${action.replicas}`,
         objects: names,
         async revert() {
-          for (const { key, replicas } of previous) {
-            if (replicas !== undefined && (await ctx.kube.get(key))) {
+          for (const [i, { key, replicas }] of previous.entries()) {
+            const state = recorded[i]?.state;
+            if (state) await restoreFromRecord(ctx.kube, key, state);
+            else if (replicas !== undefined && (await ctx.kube.get(key))) {
               await ctx.kube.patch(key, { spec: { replicas } }, 'merge');
             }
           }
@@ -110,13 +163,18 @@ export async function runAction(action: KubeAction, ctx: FaultContext): Promise<
     }
     case 'patch': {
       const before = await Promise.all(keys.map((key) => ctx.kube.get(key)));
+      const recorded = await recordBefore(keys, ctx, (object) => beforeObject(object, ctx.runId));
       for (const key of keys)
         await ctx.kube.patch(key, action.patch as Record<string, unknown>, action.patchType);
       return {
         description: `patched (${action.patchType}) ${names.join(', ')}`,
         objects: names,
         async revert() {
-          for (const object of before) if (object) await ctx.kube.apply(sanitize(object));
+          for (const [i, { key, state }] of recorded.entries()) {
+            const object = before[i];
+            if (state) await restoreFromRecord(ctx.kube, key, state);
+            else if (object) await ctx.kube.replace(sanitize(object));
+          }
         },
       };
     }

@@ -29,6 +29,11 @@ export interface ListQuery {
 export interface KubeClient {
   /** Server-side apply with field manager `meshdrill` (creates when absent). */
   apply(object: KubeObject): Promise<KubeObject>;
+  /**
+   * Replaces the object as a whole (PUT) at its current resourceVersion: what restoring an earlier version
+   * needs, since a server-side apply leaves fields other managers (or meshdrill's own patches) set.
+   */
+  replace(object: KubeObject): Promise<KubeObject>;
   get(key: ObjectKey): Promise<KubeObject | undefined>;
   list(apiVersion: string, kind: string, query?: ListQuery): Promise<KubeObject[]>;
   /** Resolves false when the object was already gone. */
@@ -52,6 +57,11 @@ export function keyOf(object: KubeObject): ObjectKey {
     name: object.metadata.name ?? '',
     ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
   };
+}
+
+/** client-node's answer when discovery lists no resource for an apiVersion and kind. */
+function notServed(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Unrecognized API version and kind');
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -114,6 +124,21 @@ export function createKubeClient(kubeconfigPath: string, context?: string): Kube
         throw explain(`applying ${describeObject(keyOf(object))}`, error);
       }
     },
+    async replace(object) {
+      const key = keyOf(object);
+      try {
+        const current = (await objects.read(header(key) as never)) as KubeObject;
+        const metadata = { ...object.metadata, resourceVersion: current.metadata.resourceVersion };
+        return (await objects.replace(
+          { ...object, metadata } as KubernetesObject,
+          undefined,
+          undefined,
+          FIELD_MANAGER,
+        )) as KubeObject;
+      } catch (error) {
+        throw explain(`replacing ${describeObject(key)}`, error);
+      }
+    },
     async get(key) {
       try {
         return (await objects.read(header(key) as never)) as KubeObject;
@@ -137,7 +162,9 @@ export function createKubeClient(kubeconfigPath: string, context?: string): Kube
         // List items omit apiVersion/kind; put them back so callers can address each item.
         return result.items.map((item) => ({ ...item, apiVersion, kind }) as KubeObject);
       } catch (error) {
-        if (statusOf(error) === 404) return [];
+        // A kind the cluster does not serve has no objects: client-node finds no resource for it in discovery
+        // (or the group answers 404).
+        if (statusOf(error) === 404 || notServed(error)) return [];
         throw explain(`listing ${kind} in ${query.namespace ?? 'all namespaces'}`, error);
       }
     },

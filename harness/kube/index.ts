@@ -2,3 +2,5 @@
 export * from './client.js';
 export * from './field-path.js';
 export * from './run-objects.js';
+export * from './changed-objects.js';
+export * from './cleanup-kinds.js';

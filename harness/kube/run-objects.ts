@@ -1,30 +1,9 @@
 // Every object a run creates carries the run-id label (STYLE.md §10), so cleanup finds them even after a crash.
 
 import { type KubeObject, RUN_ID_LABEL, SCENARIO_LABEL } from '../model/kube-object.js';
+import { restoreChangedObjects } from './changed-objects.js';
+import { CLEANUP_KINDS } from './cleanup-kinds.js';
 import { type KubeClient, describeObject, keyOf } from './client.js';
-
-/** The kinds a run may create, searched by label at cleanup (namespaces last: deleting one cascades). */
-export const CLEANUP_KINDS: readonly { apiVersion: string; kind: string; namespaced: boolean }[] = [
-  { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', namespaced: true },
-  { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'StressChaos', namespaced: true },
-  { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', namespaced: true },
-  { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'TimeChaos', namespaced: true },
-  { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'HTTPChaos', namespaced: true },
-  { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespaced: true },
-  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', namespaced: true },
-  { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', namespaced: true },
-  { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', namespaced: true },
-  { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', namespaced: true },
-  { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', namespaced: true },
-  { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', namespaced: true },
-  { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', namespaced: true },
-  { apiVersion: 'batch/v1', kind: 'Job', namespaced: true },
-  { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
-  { apiVersion: 'v1', kind: 'Service', namespaced: true },
-  { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
-  { apiVersion: 'v1', kind: 'Secret', namespaced: true },
-  { apiVersion: 'v1', kind: 'Namespace', namespaced: false },
-];
 
 /** A copy of the object with the run-id and scenario labels set (pure; input untouched). */
 export function labelForRun(object: KubeObject, runId: string, scenario?: string): KubeObject {
@@ -51,20 +30,24 @@ export async function findRunObjects(client: KubeClient, runId?: string): Promis
 }
 
 export interface CleanupResult {
+  /** Objects the run changed but did not create, put back as they were (harness/kube/changed-objects.ts). */
+  restored: string[];
   removed: string[];
   /** Objects still present after the deadline (with their reason when deletion failed). */
   leftover: string[];
 }
 
 /**
- * Deletes every object carrying the run label, then waits until none is left: cleanup is proven, not assumed.
- * `runId` undefined means every meshdrill run's objects (`meshdrill cleanup --all`).
+ * Restores every object the run changed, deletes every object carrying the run label, then waits until none is
+ * left: cleanup is proven, not assumed. `runId` undefined means every meshdrill run's (`meshdrill cleanup --all`).
+ * Restores come first: a changed object may live in a namespace the run created.
  */
 export async function deleteRunObjects(
   client: KubeClient,
   runId: string | undefined,
   options: { timeoutMs: number; pollMs?: number },
 ): Promise<CleanupResult> {
+  const { restored, failed } = await restoreChangedObjects(client, runId);
   const removed: string[] = [];
   const failures = new Map<string, string>();
   for (const object of await findRunObjects(client, runId)) {
@@ -87,5 +70,5 @@ export async function deleteRunObjects(
     const why = failures.get(name);
     return why ? `${name} (${why})` : name;
   });
-  return { removed, leftover };
+  return { restored, removed, leftover: [...failed, ...leftover] };
 }

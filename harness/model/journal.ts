@@ -154,7 +154,15 @@ export type JournalEvent =
       limit?: number;
     })
   | (Scoped & { type: 'scenario-end'; outcome: Outcome; durationMs: number })
-  | (Base & { type: 'cleanup'; ok: boolean; removed: string[]; leftover: string[]; error?: string })
+  | (Base & {
+      type: 'cleanup';
+      ok: boolean;
+      removed: string[];
+      leftover: string[];
+      /** Objects the run changed but did not create, put back as they were (absent in older journals). */
+      restored?: string[];
+      error?: string;
+    })
   | (Base & {
       type: 'log';
       level: 'info' | 'warn' | 'error';

@@ -201,6 +201,10 @@ export class FakeCluster {
         );
         return stored;
       },
+      replace: async (object) => {
+        this.put(structuredClone(object));
+        return object;
+      },
       get: async (key: ObjectKey) => structuredClone(this.objects.get(keyString(key))),
       list: async (_apiVersion, kind, query = {}) =>
         [...this.objects.values()].filter(

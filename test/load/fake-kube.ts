@@ -208,6 +208,9 @@ export class FakeK6Cluster {
       patch: async () => {
         throw new Error('the fake k6 cluster does not patch');
       },
+      replace: async () => {
+        throw new Error('the fake k6 cluster does not replace');
+      },
       podLog: async (namespace, name, container) => {
         this.podLogReads += 1;
         const pod = this.pods.get(keyString({ kind: 'Pod', namespace, name }));

@@ -201,6 +201,7 @@ describe('format additions: generate, setup, certificate-expiry', () => {
       const id = (k: ObjectKey) => `${k.kind} ${k.namespace}/${k.name}`;
       return {
         apply: async (o) => o,
+        replace: async (o) => o,
         get: async (k) => objects.get(id(k)),
         list: async () => [],
         delete: async (k) => {

@@ -48,6 +48,11 @@ export class FakeWorld {
         this.objects.set(keyString({ ...object.metadata, kind: object.kind }), stored);
         return stored;
       },
+      replace: async (object) => {
+        this.calls.push(`replace ${keyString({ ...object.metadata, kind: object.kind })}`);
+        this.objects.set(keyString({ ...object.metadata, kind: object.kind }), structuredClone(object));
+        return object;
+      },
       get: async (key: ObjectKey) => this.objects.get(keyString(key)),
       list: async (_apiVersion, kind, query = {}) =>
         [...this.objects.values()].filter((o) => {

@@ -46,12 +46,15 @@ export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv = pro
     console.log(`cleaning context "${context}"`);
     const kube = createKubeClient(pinned, context);
     const result = await deleteRunObjects(kube, args.all ? undefined : args.runId, { timeoutMs: 120_000 });
+    for (const name of result.restored) console.log(`restored ${name}`);
     for (const name of result.removed) console.log(`deleted ${name}`);
     if (result.leftover.length > 0) {
       console.error(`CLEANUP FAILED — still present: ${result.leftover.join(', ')}`);
       return 4;
     }
-    console.log(`${result.removed.length} object(s) removed; nothing carrying the label is left`);
+    console.log(
+      `${result.restored.length} object(s) restored, ${result.removed.length} removed; nothing carrying the run's labels is left`,
+    );
     return 0;
   } finally {
     await rm(dir, { recursive: true, force: true });
