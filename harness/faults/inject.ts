@@ -59,12 +59,16 @@ async function applyRevertibly(manifest: KubeObject, ctx: FaultContext): Promise
   const name = describeObject(key);
   const before = await ctx.kube.get(key);
   if (!before || createdByRun(before, ctx.runId)) {
+    // The run's own object (new, or one its workload made): cleanup deletes it after a crash; the undo puts back
+    // what the workload had.
     await ctx.kube.apply(labelForRun(placed, ctx.runId, ctx.scenario));
     return {
       description: `${before ? 'changed' : 'created'} ${name}`,
       objects: [name],
       async revert() {
-        await ctx.kube.delete(key);
+        if (!before) await ctx.kube.delete(key);
+        else if (await ctx.kube.get(key)) await ctx.kube.replace(sanitize(before));
+        else await ctx.kube.apply(sanitize(before));
       },
     };
   }
