@@ -9,6 +9,7 @@ import { MeshdrillError } from '../../harness/model/errors.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
 import { preloadImages } from '../shared/images.js';
+import { checkReusableCluster } from './reuse-check.js';
 import { findCachedIstioctl } from '../shared/istio/release.js';
 import type { PortForward } from '../shared/port-forward.js';
 import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
@@ -158,6 +159,16 @@ class KindClusterTarget implements Target {
       ...(options.signal ? { signal: options.signal } : {}),
     };
     await timeStep(timings, 'nodes-ready', () => waitForNodesReady(kube, 1 + settings.cluster.workers, wait));
+    if (existing.includes(name)) {
+      await timeStep(timings, 'reuse-check', () =>
+        checkReusableCluster(runner, runtime, kube, {
+          name,
+          nodeImage: settings.cluster.nodeImage,
+          ingressNodePort: settings.cluster.ingressNodePort,
+          ingressHostPort: settings.cluster.ingressHostPort,
+        }),
+      );
+    }
     const kubernetes = await kube.serverVersion();
 
     if (settings.preloadImages && settings.images.length > 0) {

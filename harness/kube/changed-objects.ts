@@ -109,26 +109,33 @@ export interface RestoreResult {
   failed: string[];
 }
 
+/** Every object carrying the changed-by label of `runId` (of any run when undefined). */
+export async function findChangedObjects(client: KubeClient, runId?: string): Promise<KubeObject[]> {
+  const labelSelector = runId ? `${CHANGED_BY_RUN_LABEL}=${runId}` : CHANGED_BY_RUN_LABEL;
+  const found: KubeObject[] = [];
+  for (const { apiVersion, kind } of CLEANUP_KINDS) {
+    found.push(...(await client.list(apiVersion, kind, { labelSelector })));
+  }
+  return found;
+}
+
 /** Restores every object carrying the changed-by label of `runId` (of any run when undefined). */
 export async function restoreChangedObjects(
   client: KubeClient,
   runId: string | undefined,
 ): Promise<RestoreResult> {
-  const labelSelector = runId ? `${CHANGED_BY_RUN_LABEL}=${runId}` : CHANGED_BY_RUN_LABEL;
   const restored: string[] = [];
   const failed: string[] = [];
-  for (const { apiVersion, kind } of CLEANUP_KINDS) {
-    for (const object of await client.list(apiVersion, kind, { labelSelector })) {
-      const key = keyOf(object);
-      const name = describeObject(key);
-      const state = readBeforeState(object);
-      try {
-        if (!state) throw new Error(`its ${BEFORE_ANNOTATION} annotation is missing or unreadable`);
-        await restoreFromRecord(client, key, state);
-        restored.push(name);
-      } catch (error) {
-        failed.push(`${name} (${error instanceof Error ? error.message : String(error)})`);
-      }
+  for (const object of await findChangedObjects(client, runId)) {
+    const key = keyOf(object);
+    const name = describeObject(key);
+    const state = readBeforeState(object);
+    try {
+      if (!state) throw new Error(`its ${BEFORE_ANNOTATION} annotation is missing or unreadable`);
+      await restoreFromRecord(client, key, state);
+      restored.push(name);
+    } catch (error) {
+      failed.push(`${name} (${error instanceof Error ? error.message : String(error)})`);
     }
   }
   return { restored, failed };

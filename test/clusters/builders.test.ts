@@ -23,11 +23,13 @@ import {
   qualifyImage,
   buildPrometheusConfig,
   buildPrometheusManifests,
+  CONFIG_CHECKSUM_ANNOTATION,
   formatGoDuration,
   imageTagOf,
   istioArchiveUrl,
   ruleFileKeys,
 } from '../../clusters/shared/index.js';
+import type { KubeObject } from '../../harness/model/index.js';
 import { expectGolden } from './support.js';
 
 const baseIstio: IstioInstallConfig = {
@@ -145,6 +147,30 @@ describe('clusters builders', () => {
       expect(configYaml).to.include('scrape_interval: 5s');
       const deployment = manifests.find((m) => m.kind === 'Deployment');
       expect(JSON.stringify(deployment)).to.include('--web.enable-lifecycle');
+    });
+
+    it('rolls the Prometheus pod when its rules or configuration change, and only then (a reused cluster)', () => {
+      const checksum = (o: typeof options, yaml: string): unknown => {
+        const deployment = buildPrometheusManifests(o, yaml).find(
+          (m) => m.kind === 'Deployment',
+        ) as KubeObject;
+        const template = (
+          deployment.spec as { template: { metadata: { annotations: Record<string, string> } } }
+        ).template;
+        return template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION];
+      };
+      const configYaml = stringify(buildPrometheusConfig(options));
+      const first = checksum(options, configYaml);
+      expect(first).to.match(/^[0-9a-f]{64}$/);
+      expect(checksum(options, configYaml)).to.equal(first);
+      const otherRules = {
+        ...options,
+        ruleFiles: options.ruleFiles.map((f, i) =>
+          i === 0 ? { ...f, content: `${f.content}\n# changed` } : f,
+        ),
+      };
+      expect(checksum(otherRules, configYaml)).to.not.equal(first);
+      expect(checksum(options, `${configYaml}\n# changed`)).to.not.equal(first);
     });
 
     it('keeps the scrape timeout within the interval', () => {

@@ -9,7 +9,8 @@ import { parse } from 'yaml';
 import { createKindTarget } from '../../clusters/kind/index.js';
 import { nodePlatform } from '../../clusters/shared/images.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
-import { FakeCluster, type Sandbox, createSandbox, expectGolden, isAlive } from './support.js';
+import { CHANGED_BY_RUN_LABEL, type KubeObject, RUN_ID_LABEL } from '../../harness/model/index.js';
+import { FakeCluster, GOLDEN_DIR, type Sandbox, createSandbox, expectGolden, isAlive } from './support.js';
 
 describe('kind target (fake tools on PATH)', function () {
   this.timeout(30_000);
@@ -184,9 +185,73 @@ describe('kind target (fake tools on PATH)', function () {
     expect(lines.some((l) => l.startsWith('istioctl install'))).to.equal(true);
   });
 
-  it('reuses an existing cluster, never deletes it, and uses the cached istioctl', async () => {
+  /** A kind cluster "meshdrill" made earlier, from meshdrill's default config (fake kind keeps a copy). */
+  async function seedExistingCluster(config?: (yaml: string) => string): Promise<void> {
     await mkdir(sandbox.stateDir, { recursive: true });
     await writeFile(join(sandbox.stateDir, 'kind-clusters'), 'meshdrill\n');
+    const golden = await readFile(join(GOLDEN_DIR, 'kind-config-default.yaml'), 'utf8');
+    await writeFile(join(sandbox.stateDir, 'kind-config-meshdrill.yaml'), config ? config(golden) : golden);
+  }
+
+  async function reuseError(): Promise<MeshdrillError> {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const error = await target
+      .provision({ workDir: sandbox.workDir, ruleFiles: [], settings: { 'chaos-mesh': 'false' } })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    await target.teardown();
+    expect(error).to.be.instanceOf(MeshdrillError);
+    const lines = await sandbox.lines();
+    expect(
+      lines.filter((l) => /^(istioctl install|helm|kind (create|delete))/.test(l)),
+      'nothing installed',
+    ).to.deep.equal([]);
+    return error as MeshdrillError;
+  }
+
+  it('refuses to reuse a cluster made with another node image or without the ingress port, naming both', async () => {
+    await seedExistingCluster((yaml) =>
+      yaml.replace(/image: \S+/, 'image: kindest/node:v1.31.0').replace('hostPort: 8080', 'hostPort: 9090'),
+    );
+    const error = await reuseError();
+    expect(error.message).to.equal(
+      [
+        'the kind cluster "meshdrill" cannot be reused:',
+        '  - its node image is kindest/node:v1.31.0, the settings ask for kindest/node:v1.34.0',
+        '  - its ingress node port 30080 is 127.0.0.1:9090, not on host port 8080',
+      ].join('\n'),
+    );
+    expect(error.hint).to.include('kind delete cluster --name meshdrill').and.include('ingress-host-port=');
+  });
+
+  it('refuses to reuse a cluster where an earlier run left objects, and says how to clean them', async () => {
+    await seedExistingCluster();
+    cluster.put({
+      apiVersion: 'chaos-mesh.org/v1alpha1',
+      kind: 'PodChaos',
+      metadata: { name: 'istiod-kill', namespace: 'istio-system', labels: { [RUN_ID_LABEL]: 'killed' } },
+    });
+    const istiod = cluster.objects.get('Deployment/istio-system/istiod') as KubeObject;
+    cluster.put({
+      ...istiod,
+      metadata: {
+        ...istiod.metadata,
+        labels: { ...istiod.metadata.labels, [CHANGED_BY_RUN_LABEL]: 'killed' },
+      },
+    });
+    const error = await reuseError();
+    expect(error.message).to.include(
+      'an earlier run left objects behind: PodChaos istio-system/istiod-kill, Deployment istio-system/istiod',
+    );
+    expect(error.hint).to.equal(
+      '`meshdrill cleanup --all --context kind-meshdrill` (deletes what runs created, restores what they changed)',
+    );
+  });
+
+  it('reuses an existing cluster, never deletes it, and uses the cached istioctl', async () => {
+    await seedExistingCluster();
     const first = createKindTarget({ host: sandbox.host(cluster.kube()) });
     await first.provision({
       workDir: sandbox.workDir,

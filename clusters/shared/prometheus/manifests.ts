@@ -1,6 +1,7 @@
 // Prometheus for drills as pure manifests: Istio's addon scrape model (pod annotations), a short scrape
 // interval, meshdrill's rule files in a ConfigMap, and `--web.enable-lifecycle` for reloads.
 
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { KubeObject } from '../../../harness/model/kube-object.js';
 import { toPromDuration } from '../../../harness/util/duration.js';
@@ -29,6 +30,16 @@ export interface PrometheusManifestOptions {
 }
 
 const LABELS = { 'app.kubernetes.io/name': PROMETHEUS_NAME, 'app.kubernetes.io/managed-by': 'meshdrill' };
+
+/** Pod-template annotation: a digest of Prometheus's configuration and rules. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'meshdrill.io/config-checksum';
+
+/** sha256 of the configuration and the rule files, keys sorted (pure). */
+export function configChecksum(configYaml: string, rules: Record<string, string>): string {
+  const hash = createHash('sha256').update(configYaml);
+  for (const key of Object.keys(rules).sort()) hash.update(`\0${key}\0${rules[key]}`);
+  return hash.digest('hex');
+}
 
 /** ConfigMap keys for rule files: DNS-safe, unique, in the order given, each beginning with a digit (pure). */
 export function ruleFileKeys(paths: readonly string[]): string[] {
@@ -145,7 +156,12 @@ export function buildPrometheusManifests(
         replicas: 1,
         selector: { matchLabels: { 'app.kubernetes.io/name': PROMETHEUS_NAME } },
         template: {
-          metadata: { labels: { ...LABELS, 'sidecar.istio.io/inject': 'false' } },
+          metadata: {
+            labels: { ...LABELS, 'sidecar.istio.io/inject': 'false' },
+            // A new configuration or rule set rolls the pod (Helm's checksum idiom): on a reused cluster the
+            // mounted ConfigMaps change a minute late and Prometheus would go on with the old rules meanwhile.
+            annotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(configYaml, rules) },
+          },
           spec: {
             serviceAccountName: PROMETHEUS_NAME,
             containers: [
