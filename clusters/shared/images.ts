@@ -97,7 +97,7 @@ export async function preloadImages(
   const warnings: string[] = [];
   for (const image of images) {
     runner.progress(`loading ${image} into the kind nodes`);
-    const plan = buildPreloadCommands(runtime, image, cluster, archiveDir);
+    const plan = buildPreloadCommands(runtime, image, cluster, archiveDir, nodePlatform(runner.host.arch));
     let failure = await runAll(runner, [plan.pull]);
     if (!failure) failure = await runAll(runner, plan.load);
     if (failure?.includes(' load docker-image ') && plan.fallbackLoad.length > 0) {

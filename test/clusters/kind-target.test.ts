@@ -7,7 +7,6 @@ import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createKindTarget } from '../../clusters/kind/index.js';
-import { nodePlatform } from '../../clusters/shared/images.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import { CHANGED_BY_RUN_LABEL, type KubeObject, RUN_ID_LABEL } from '../../harness/model/index.js';
 import { FakeCluster, GOLDEN_DIR, type Sandbox, createSandbox, expectGolden, isAlive } from './support.js';
@@ -52,7 +51,7 @@ describe('kind target (fake tools on PATH)', function () {
         'kind get clusters',
         'kind create cluster --name drill --config $SANDBOX/work/kind-config.yaml --wait 180s --kubeconfig $SANDBOX/work/kind-scratch.kubeconfig',
         'kind get kubeconfig --name drill',
-        `docker pull --platform ${nodePlatform()} docker.io/fortio/fortio:1.74.0`,
+        'docker pull --platform linux/amd64 docker.io/fortio/fortio:1.74.0',
         'kind load docker-image docker.io/fortio/fortio:1.74.0 --name drill',
         'curl -fsSL --retry 3 -o ' +
           lines
@@ -156,9 +155,9 @@ describe('kind target (fake tools on PATH)', function () {
     const archive = '$SANDBOX/work/docker.io_fortio_fortio_1.74.0.tar';
     const preload = (await sandbox.lines()).filter((l) => /^(docker (pull|image)|kind load)/.test(l));
     expect(preload).to.deep.equal([
-      `docker pull --platform ${nodePlatform()} ${image}`,
+      `docker pull --platform linux/amd64 ${image}`,
       `kind load docker-image ${image} --name drill`,
-      `docker image save --platform ${nodePlatform()} -o ${archive} ${image}`,
+      `docker image save --platform linux/amd64 -o ${archive} ${image}`,
       `kind load image-archive ${archive} --name drill`,
     ]);
     expect(progress.find((m) => m.includes('trying a single-platform archive'))).to.include('content digest');
