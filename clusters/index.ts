@@ -1,7 +1,10 @@
 // The target registry (STYLE.md §3): one factory per target name; a missing one is a compile error. Only the
 // CLI imports this file — the engine sees the Target interface alone.
 
+import { diagnoseExisting } from './existing/doctor.js';
 import { createExistingTarget } from './existing/index.js';
+import { diagnoseKind } from './kind/doctor.js';
+import type { DoctorCheck } from './shared/doctor.js';
 import { createKindTarget, deleteKindCluster } from './kind/index.js';
 import { createLocalTarget } from './local/index.js';
 import type { Target, TargetName } from './target.js';
@@ -42,4 +45,16 @@ export async function deleteOwnedCluster(
       ? `kind cluster "${result.name}" deleted`
       : `no kind cluster named "${result.name}"`,
   };
+}
+
+export type { CheckStatus, DoctorCheck } from './shared/doctor.js';
+
+/**
+ * `meshdrill doctor`: what provisioning a real-cluster target would meet on this machine, without changing
+ * anything. The local target needs nothing beyond `make setup`.
+ */
+export async function diagnoseTarget(name: string, settings: Record<string, string>): Promise<DoctorCheck[]> {
+  if (name === 'kind') return diagnoseKind(settings);
+  if (name === 'existing') return diagnoseExisting(settings);
+  throw new Error(`doctor checks the kind and existing targets, not "${name}"`);
 }

@@ -14,7 +14,7 @@ import { installStack } from '../shared/stack.js';
 import type { Timings } from '../shared/timings.js';
 import { createToolRunner } from '../shared/tool-runner.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
-import { readExistingSettings } from './existing-settings.js';
+import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
 import { decideFaultsAllowed, readAllowList } from './fault-guard.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
 import { checkMeshPresence, loadBalancerUrlOf } from './presence.js';
@@ -28,6 +28,26 @@ export type ExistingTarget = Target & { readonly commands: readonly string[] };
 /** The allow-list file for fault injection. */
 export function allowListPathOf(host: Host): string {
   return join(configDirOf(host), 'allowed-contexts');
+}
+
+/** The host tools an existing cluster needs: kubectl, and what installs the parts `install=` asks for. */
+export function existingRequirements(settings: ExistingSettings): Requirement[] {
+  const requirements: Requirement[] = [{ anyOf: ['kubectl'], purpose: 'port-forwards and runbook steps' }];
+  const { install, stack } = settings;
+  if (
+    (install.has('istio') && stack.istio.installer === 'helm') ||
+    install.has('chaos-mesh') ||
+    install.has('k6-operator')
+  ) {
+    requirements.push({ anyOf: ['helm'], purpose: `installs ${[...install].join(', ')}` });
+  }
+  if (install.has('istio') && stack.istio.installer === 'istioctl') {
+    requirements.push(
+      { anyOf: ['curl'], purpose: 'download istioctl' },
+      { anyOf: ['tar'], purpose: 'unpack istioctl' },
+    );
+  }
+  return requirements;
 }
 
 class ExistingClusterTarget implements Target {
@@ -50,22 +70,8 @@ class ExistingClusterTarget implements Target {
     });
     this.commands = runner.commands;
 
-    const requirements: Requirement[] = [{ anyOf: ['kubectl'], purpose: 'port-forwards and runbook steps' }];
     const { install, stack } = settings;
-    if (
-      (install.has('istio') && stack.istio.installer === 'helm') ||
-      install.has('chaos-mesh') ||
-      install.has('k6-operator')
-    ) {
-      requirements.push({ anyOf: ['helm'], purpose: `installs ${[...install].join(', ')}` });
-    }
-    if (install.has('istio') && stack.istio.installer === 'istioctl') {
-      requirements.push(
-        { anyOf: ['curl'], purpose: 'download istioctl' },
-        { anyOf: ['tar'], purpose: 'unpack istioctl' },
-      );
-    }
-    await checkPrerequisites(requirements, runner);
+    await checkPrerequisites(existingRequirements(settings), runner);
 
     const kubeconfigPath = join(options.workDir, 'kubeconfig');
     await writePinnedKubeconfig(

@@ -6,6 +6,7 @@ import { parseCliArgs } from './args.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { clusterCommand } from './commands/cluster.js';
 import { compareCommand } from './commands/compare.js';
+import { doctorCommand } from './commands/doctor.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -35,9 +36,11 @@ async function main(argv: string[]): Promise<number> {
       return cleanupCommand(args);
     case 'cluster':
       return clusterCommand(args);
+    case 'doctor':
+      return doctorCommand(args);
     default:
       throw new MeshdrillError('invalid-input', `unknown command "${args.command}"`, {
-        hint: 'commands: run, validate, report, compare, cleanup, cluster (meshdrill --help)',
+        hint: 'commands: run, validate, report, compare, cleanup, cluster, doctor (meshdrill --help)',
       });
   }
 }

@@ -12,6 +12,9 @@ Usage:
                                        --context is required unless the kubeconfig has one context
   meshdrill cluster up|down|status --target T [--kubeconfig FILE]
                                        manage a target on its own (local: stays in the foreground)
+  meshdrill doctor --target kind|existing [--target-opt KEY=VALUE…]
+                                       check this machine and cluster before a game day: tools and versions,
+                                       image store, host port, a reusable cluster's state; changes nothing
 
 Options for run:
   --target local|kind|existing         where to run (default: local, the embedded emulated cluster)
