@@ -2,8 +2,10 @@
 // CLI imports this file — the engine sees the Target interface alone.
 
 import { diagnoseExisting } from './existing/doctor.js';
+import { planExisting } from './existing/plan.js';
 import { createExistingTarget } from './existing/index.js';
 import { diagnoseKind } from './kind/doctor.js';
+import { planKind, type TargetPlan } from './kind/plan.js';
 import type { DoctorCheck } from './shared/doctor.js';
 import { createKindTarget, deleteKindCluster } from './kind/index.js';
 import { createLocalTarget } from './local/index.js';
@@ -57,4 +59,34 @@ export async function diagnoseTarget(name: string, settings: Record<string, stri
   if (name === 'kind') return diagnoseKind(settings);
   if (name === 'existing') return diagnoseExisting(settings);
   throw new Error(`doctor checks the kind and existing targets, not "${name}"`);
+}
+
+export type { TargetPlan } from './kind/plan.js';
+
+/**
+ * `meshdrill run --dry-run`: the target's part of the plan — what provisioning would run and apply, in order. Read
+ * only: tools are asked what they are, the cluster what it holds; nothing is created or changed.
+ */
+export async function planTarget(
+  name: string,
+  settings: Record<string, string>,
+  options: { istioVersion?: string; ruleFiles: string[] },
+): Promise<TargetPlan> {
+  if (name === 'kind') return planKind(settings, options);
+  if (name === 'existing') return planExisting(settings, options);
+  return {
+    sections: [
+      {
+        title: 'target local',
+        steps: [
+          {
+            step: 'note',
+            text: 'an emulated cluster on 127.0.0.1 in this process (API server, kubelet, istiod, gateway, Prometheus from Debian) in a temp directory; everything it starts ends with the run, nothing outside the temp directory is touched',
+          },
+        ],
+        blastRadius: [],
+      },
+    ],
+    dispose: async () => undefined,
+  };
 }

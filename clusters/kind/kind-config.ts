@@ -64,6 +64,25 @@ export function buildKindConfig(config: KindClusterConfig): Record<string, unkno
   };
 }
 
+/**
+ * `kind create cluster` for meshdrill (pure): kind writes the new context into `scratchKubeconfig`, never into
+ * the user's ~/.kube/config, and waits for the control plane.
+ */
+export function buildKindCreateArgs(name: string, configFile: string, scratchKubeconfig: string): string[] {
+  return [
+    'create',
+    'cluster',
+    '--name',
+    name,
+    '--config',
+    configFile,
+    '--wait',
+    '180s',
+    '--kubeconfig',
+    scratchKubeconfig,
+  ];
+}
+
 /** The names `kind get clusters` printed (pure; it prints "No kind clusters found." on stderr when none). */
 export function parseKindClusters(stdout: string): string[] {
   return stdout

@@ -17,7 +17,7 @@ import { waitForNodesReady } from '../shared/readiness.js';
 import { type StackPart, installStack } from '../shared/stack.js';
 import { type Timings, timeStep } from '../shared/timings.js';
 import { type ToolRunner, createToolRunner } from '../shared/tool-runner.js';
-import { buildKindConfig, parseKindClusters, parseKindVersion } from './kind-config.js';
+import { buildKindConfig, buildKindCreateArgs, parseKindClusters, parseKindVersion } from './kind-config.js';
 import { type KindSettings, readKindSettings } from './kind-settings.js';
 
 export interface KindTargetOptions {
@@ -127,25 +127,10 @@ class KindClusterTarget implements Target {
       // must delete (`kind delete cluster` is harmless when nothing is there).
       this.created = true;
       await timeStep(timings, 'cluster-create', () =>
-        runner.runChecked(
-          'kind',
-          [
-            'create',
-            'cluster',
-            '--name',
-            name,
-            '--config',
-            configFile,
-            '--wait',
-            '180s',
-            '--kubeconfig',
-            this.scratchKubeconfig,
-          ],
-          {
-            timeoutMs: 10 * 60_000,
-            hint: `look at \`kind export logs --name ${name}\`; host port ${settings.cluster.ingressHostPort} must be free (ingress-host-port=)`,
-          },
-        ),
+        runner.runChecked('kind', buildKindCreateArgs(name, configFile, this.scratchKubeconfig), {
+          timeoutMs: 10 * 60_000,
+          hint: `look at \`kind export logs --name ${name}\`; host port ${settings.cluster.ingressHostPort} must be free (ingress-host-port=)`,
+        }),
       );
     }
 

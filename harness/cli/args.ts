@@ -14,6 +14,7 @@ export const OPTIONS = {
   'target-opt': { type: 'string', multiple: true },
   'load-driver': { type: 'string' },
   'keep-target': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
@@ -42,6 +43,8 @@ export interface CliArgs {
   targetOpts: Record<string, string>;
   loadDriver?: 'builtin' | 'k6';
   keepTarget: boolean;
+  /** Print the plan (commands, manifests, blast radius) and change nothing. */
+  dryRun: boolean;
   json: boolean;
   kubeconfig?: string;
   context?: string;
@@ -99,6 +102,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     istio: values.istio ?? [],
     targetOpts,
     keepTarget: values['keep-target'] ?? false,
+    dryRun: values['dry-run'] ?? false,
     json: values.json ?? false,
     all: values.all ?? false,
     help: values.help ?? false,

@@ -30,6 +30,8 @@ Options for run:
   --target-opt KEY=VALUE               target setting (see docs/targets.md); repeatable
   --load-driver builtin|k6             override every scenario's load driver
   --keep-target                        leave the target running afterwards (local: stays in the foreground until Ctrl-C)
+  --dry-run                            print the plan — every command and manifest in order, and the objects
+                                       outside the run's own it would change (blast radius) — and change nothing
   --json                               print journal events as JSON lines instead of progress
 
 Options for compare:

@@ -4,9 +4,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTarget } from '../../../clusters/index.js';
+import { createTarget, planTarget } from '../../../clusters/index.js';
 import { writeReports } from '../../../reports/index.js';
 import { decideParallelism, findSideBySideClashes, runSuite } from '../../engine/index.js';
+import { planScenarios } from '../../engine/plan.js';
 import { holdDirectory, releaseDirectory } from '../../exec/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
@@ -15,6 +16,7 @@ import { describeUnbound, loadBoundRunbook } from '../../runbook/index.js';
 import { formatProblem, loadScenarios } from '../../scenario/index.js';
 import type { CliArgs } from '../args.js';
 import { installInterruptHandlers, untilStopped } from '../interrupts.js';
+import { formatPlan } from '../plan-format.js';
 import { createProgress } from '../progress.js';
 import { MESHDRILL_VERSION } from '../version.js';
 import { connectPorts } from '../wiring.js';
@@ -68,6 +70,7 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
     }
   }
   const versions = args.istio.length > 0 ? args.istio : [undefined];
+  if (args.dryRun) return printPlan(args, scenarios, versions);
   let worst = 0;
   for (const istioVersion of versions) {
     const runId = createRunId();
@@ -87,6 +90,32 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
     );
   }
   return worst === 1000 ? 130 : worst;
+}
+
+/**
+ * `--dry-run`: per Istio version, the target's plan and each drill's, printed; nothing is created, applied or
+ * written (no run directory). Tools and the cluster are only asked what they are and what they hold.
+ */
+async function printPlan(
+  args: CliArgs,
+  scenarios: ResolvedScenario[],
+  versions: readonly (string | undefined)[],
+): Promise<number> {
+  const ruleFiles = [...new Set(scenarios.flatMap((s) => s.alertRules))];
+  for (const istioVersion of versions) {
+    const target = await planTarget(args.target, args.targetOpts, {
+      ruleFiles,
+      ...(istioVersion ? { istioVersion } : {}),
+    });
+    try {
+      const drills = await planScenarios(scenarios, target.kube);
+      console.log(formatPlan([...target.sections, ...drills]));
+    } finally {
+      await target.dispose();
+    }
+  }
+  console.log('dry run: nothing was created, applied or changed.');
+  return EXIT_CODES.passed;
 }
 
 async function runOnce(

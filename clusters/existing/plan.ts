@@ -1,0 +1,122 @@
+// `meshdrill run --dry-run --target existing`: what provisioning would run and apply on a cluster meshdrill did
+// not create — nothing unless `install=` asks, and then only on a context allowed for drills — plus the
+// port-forwards. The cluster is read (API, istiod, gateway, Prometheus), never written.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PlanSection, PlanStep } from '../../harness/model/plan.js';
+import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
+import { buildPortForwardArgs } from '../shared/port-forward.js';
+import { planStack } from '../shared/stack-plan.js';
+import type { TargetPlan } from '../kind/plan.js';
+import { readExistingSettings } from './existing-settings.js';
+import { allowListPathOf } from './existing-target.js';
+import { decideFaultsAllowed, readAllowList } from './fault-guard.js';
+import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
+import { checkMeshPresence, loadBalancerUrlOf } from './presence.js';
+
+const INSTALL_EFFECT: Record<string, string> = {
+  istio: 'Istio installed or upgraded in istio-system (istioctl install / helm upgrade --install)',
+  prometheus: 'Prometheus with meshdrill rules in meshdrill-system (stays after the run)',
+  'chaos-mesh':
+    'Chaos Mesh installed or upgraded (helm release chaos-mesh: a privileged daemon on every node)',
+  'k6-operator': 'k6-operator installed or upgraded (helm release k6-operator)',
+};
+
+export async function planExisting(
+  settingsRecord: Record<string, string>,
+  options: { istioVersion?: string; ruleFiles: string[]; hostOverrides?: Partial<Host> },
+): Promise<TargetPlan> {
+  const host = resolveHost(options.hostOverrides);
+  const settings = readExistingSettings(settingsRecord, options.istioVersion);
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-plan-'));
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  const title = `target existing (context "${settings.context}"; $WORK is the run's temp directory)`;
+  const steps: PlanStep[] = [];
+  const blastRadius: PlanSection['blastRadius'] = [];
+  const done = (): TargetPlan => ({ sections: [{ title, steps, blastRadius }], dispose });
+
+  const localKubeconfig = join(dir, 'kubeconfig');
+  await writePinnedKubeconfig(
+    kubeconfigPathsOf(settings.kubeconfig, host.env, host.homeDir),
+    settings.context,
+    localKubeconfig,
+  );
+  const kube = host.createKubeClient(localKubeconfig);
+  steps.push({
+    step: 'note',
+    text: `a one-context copy of "${settings.context}" in $WORK/kubeconfig; your kubeconfig is only read`,
+  });
+  const allowListPath = allowListPathOf(host);
+  const decision = decideFaultsAllowed({
+    context: settings.context,
+    allowSetting: settings.allowFaults,
+    allowList: await readAllowList(allowListPath),
+    allowListPath,
+  });
+  steps.push({ step: 'note', text: decision.reason });
+  const { install } = settings;
+  if (install.size > 0 && !decision.allowed) {
+    steps.push({
+      step: 'note',
+      text: `the run would stop here: install=${[...install].join(',')} is refused on a context not allowed for drills`,
+    });
+    return done();
+  }
+  const kubeconfigPath = '$WORK/kubeconfig';
+  steps.push(
+    ...(await planStack(
+      { host, kubeconfigPath, workDir: '$WORK', cacheDir: cacheDirOf(host), ruleFiles: options.ruleFiles },
+      settings.stack,
+      install,
+    )),
+  );
+  for (const part of install) {
+    blastRadius.push({
+      object: part,
+      change: INSTALL_EFFECT[part] ?? `${part} installed`,
+      exists: 'unknown',
+    });
+  }
+  const presence = await checkMeshPresence(kube, {
+    ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
+    need: {
+      istio: !install.has('istio'),
+      prometheus: !install.has('prometheus'),
+      chaosMesh: !install.has('chaos-mesh'),
+    },
+  });
+  if (presence.missing.length > 0) {
+    steps.push({
+      step: 'note',
+      text: `the run would stop here — the cluster lacks: ${presence.missing.join('; ')}`,
+    });
+    return { ...done(), kube };
+  }
+  if (!settings.prometheusUrl && !install.has('prometheus') && presence.prometheus) {
+    const p = presence.prometheus;
+    const args = buildPortForwardArgs(
+      { kubeconfigPath, namespace: p.namespace, resource: `svc/${p.name}`, remotePort: p.port },
+      0,
+    );
+    steps.push({
+      step: 'command',
+      command: `kubectl ${args.join(' ')}`,
+      purpose: 'reaches your Prometheus (a free local port)',
+    });
+  }
+  if (!settings.ingressUrl && !loadBalancerUrlOf(presence.ingressGateway)) {
+    const args = buildPortForwardArgs(
+      { kubeconfigPath, namespace: ISTIO_NAMESPACE, resource: `svc/${INGRESS_GATEWAY}`, remotePort: 80 },
+      0,
+    );
+    steps.push({
+      step: 'command',
+      command: `kubectl ${args.join(' ')}`,
+      purpose: 'reaches the ingress gateway (a free local port)',
+    });
+  }
+  return { ...done(), kube };
+}

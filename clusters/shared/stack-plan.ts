@@ -1,0 +1,134 @@
+// The plan of installStack (stack.ts) for `--dry-run`: the same commands and manifests, from the same pure builders,
+// in the same order — nothing run, nothing applied. test/clusters/dry-run.test.ts holds the plan against what a
+// provision through the fake tools really runs.
+
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { PlanStep } from '../../harness/model/plan.js';
+import { buildChaosMeshCommands, buildK6OperatorCommands } from './addons.js';
+import type { Host } from './host.js';
+import { ISTIO_NAMESPACE, buildIstioHelmValues, buildIstioOperator } from './istio/config.js';
+import { buildIstioHelmCommands, buildIstioctlCommands } from './istio/install.js';
+import { buildOpensslSteps } from './istio/plugin-ca.js';
+import { findCachedIstioctl, istioArchiveUrl } from './istio/release.js';
+import { buildPortForwardArgs } from './port-forward.js';
+import { buildPrometheusConfig, buildPrometheusManifests } from './prometheus/manifests.js';
+import { MESHDRILL_PROMETHEUS_SERVICE, readRuleFiles } from './prometheus/install.js';
+import type { StackPart } from './stack.js';
+import type { StackSettings } from './stack-settings.js';
+
+export interface StackPlanContext {
+  host: Host;
+  kubeconfigPath: string;
+  workDir: string;
+  cacheDir: string;
+  ruleFiles: string[];
+}
+
+const command = (tool: string, args: readonly string[], purpose: string): PlanStep => ({
+  step: 'command',
+  command: [tool, ...args].join(' '),
+  purpose,
+});
+
+async function planIstio(ctx: StackPlanContext, settings: StackSettings): Promise<PlanStep[]> {
+  const { config, installer, pluginCa } = settings.istio;
+  const steps: PlanStep[] = [
+    {
+      step: 'apply',
+      object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } },
+      purpose: "Istio's namespace",
+    },
+  ];
+  if (pluginCa?.mode === 'generate') {
+    const dir = join(ctx.workDir, 'cacerts');
+    for (const args of buildOpensslSteps(dir, pluginCa.intermediateDays)) {
+      steps.push(command('openssl', args, 'generates the plug-in CA'));
+    }
+  }
+  if (pluginCa) {
+    steps.push({
+      step: 'apply',
+      object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE } },
+      purpose: `the plug-in CA (${pluginCa.mode === 'files' ? pluginCa.dir : 'generated above'}); keys not shown`,
+    });
+  }
+  const dir = join(ctx.workDir, 'istio');
+  if (installer === 'helm') {
+    for (const [name, body] of Object.entries(buildIstioHelmValues(config))) {
+      steps.push({ step: 'note', text: `${join(dir, `${name}.yaml`)} (Helm values):\n${stringify(body)}` });
+    }
+    for (const args of buildIstioHelmCommands(config, ctx.kubeconfigPath, dir)) {
+      steps.push(command('helm', args, `installs Istio ${config.version}`));
+    }
+    return steps;
+  }
+  const cached = await findCachedIstioctl(ctx.cacheDir, config.version);
+  const istioctl =
+    cached ?? join(ctx.cacheDir, 'istio', config.version, `istio-${config.version}`, 'bin', 'istioctl');
+  if (!cached) {
+    const archive = join(ctx.cacheDir, 'istio', config.version, '.partial-…', 'istio.tar.gz');
+    const url = istioArchiveUrl(config.version, ctx.host.platform, ctx.host.arch);
+    steps.push(
+      command('curl', ['-fsSL', '--retry', '3', '-o', archive, url], `downloads istioctl ${config.version}`),
+      command(
+        'tar',
+        ['-xzf', archive, '-C', join(ctx.cacheDir, 'istio', config.version, '.partial-…')],
+        'unpacks it',
+      ),
+    );
+  }
+  const operatorFile = join(dir, 'istio-operator.yaml');
+  steps.push({ step: 'note', text: `${operatorFile}:\n${stringify(buildIstioOperator(config))}` });
+  for (const args of buildIstioctlCommands(config, ctx.kubeconfigPath, operatorFile)) {
+    steps.push(command(istioctl, args, `installs Istio ${config.version}`));
+  }
+  return steps;
+}
+
+async function planPrometheus(ctx: StackPlanContext, settings: StackSettings): Promise<PlanStep[]> {
+  const options = {
+    scrapeIntervalMs: settings.prometheus.scrapeIntervalMs,
+    evaluationIntervalMs: settings.prometheus.evaluationIntervalMs,
+    ruleFiles: await readRuleFiles(ctx.ruleFiles),
+  };
+  const configYaml = stringify(buildPrometheusConfig(options));
+  const steps: PlanStep[] = buildPrometheusManifests(options, configYaml).map((object) => ({
+    step: 'apply',
+    object,
+    purpose: 'Prometheus with meshdrill rules',
+  }));
+  const forward = buildPortForwardArgs(
+    {
+      kubeconfigPath: ctx.kubeconfigPath,
+      namespace: MESHDRILL_PROMETHEUS_SERVICE.namespace,
+      resource: `svc/${MESHDRILL_PROMETHEUS_SERVICE.name}`,
+      remotePort: MESHDRILL_PROMETHEUS_SERVICE.port,
+    },
+    settings.prometheus.localPort ?? 0,
+  );
+  steps.push(command('kubectl', forward, 'reaches Prometheus from this host (a free local port when 0)'));
+  return steps;
+}
+
+/** What installStack would do for these parts, in its order. */
+export async function planStack(
+  ctx: StackPlanContext,
+  settings: StackSettings,
+  parts: ReadonlySet<StackPart>,
+): Promise<PlanStep[]> {
+  const steps: PlanStep[] = [];
+  if (parts.has('istio')) steps.push(...(await planIstio(ctx, settings)));
+  if (parts.has('prometheus')) steps.push(...(await planPrometheus(ctx, settings)));
+  if (parts.has('chaos-mesh')) {
+    for (const args of buildChaosMeshCommands(settings.chaosMesh, ctx.kubeconfigPath)) {
+      steps.push(command('helm', args, `installs Chaos Mesh ${settings.chaosMesh.version}`));
+    }
+  }
+  if (parts.has('k6-operator')) {
+    for (const args of buildK6OperatorCommands(settings.k6Operator, ctx.kubeconfigPath)) {
+      steps.push(command('helm', args, 'installs k6-operator'));
+    }
+  }
+  return steps;
+}

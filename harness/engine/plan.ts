@@ -1,0 +1,240 @@
+// The scenarios' part of a plan (`meshdrill run --dry-run`): per drill, what the deploy applies, what the fault
+// does, what each variant's runbook runs, and the blast radius — every object outside the drill's own namespace it
+// would create or change, with whether it exists now (read from the cluster when one is reachable; nothing is
+// written).
+
+import { sharedPodSelection } from '../faults/chaos-heal.js';
+import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
+import type { KubeAction, KubeObject, ObjectRef, ResolvedScenario } from '../model/index.js';
+import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/plan.js';
+import { describeStep, loadBoundRunbook } from '../runbook/index.js';
+import { buildNamespace, buildWorkload } from './deploy.js';
+
+/** The run id as plans show it: labels and names that carry it read `<run-id>`. */
+const PLAN_RUN_ID = '<run-id>';
+
+interface Touch {
+  object: string;
+  namespace: string | undefined;
+  change: string;
+  exists: () => Promise<boolean>;
+}
+
+function refName(ref: ObjectRef, defaultNamespace: string): { name: string; namespace: string | undefined } {
+  const namespace = ref.namespace ?? defaultNamespace;
+  const what = ref.name ?? `(${ref.labelSelector ?? 'all'})`;
+  return { name: `${ref.kind} ${namespace}/${what}`, namespace };
+}
+
+function actionStep(
+  action: KubeAction,
+  scenario: ResolvedScenario,
+  purpose: string,
+  kube: KubeClient | undefined,
+): { step: PlanStep; touch: Touch } {
+  if (action.action === 'apply') {
+    const object = action.manifest.metadata.namespace
+      ? action.manifest
+      : { ...action.manifest, metadata: { ...action.manifest.metadata, namespace: scenario.namespace } };
+    return {
+      step: { step: 'apply', object, purpose },
+      touch: touchOf(object, 'applied (created, or changed and restored after)', kube),
+    };
+  }
+  const { name, namespace } = refName(action.target, scenario.namespace);
+  const detail =
+    action.action === 'scale'
+      ? `scale to ${action.replicas}`
+      : action.action === 'patch'
+        ? `${action.patchType} patch ${JSON.stringify(action.patch)}`
+        : action.action;
+  const exists = async (): Promise<boolean> => {
+    if (!kube) throw new Error('no cluster');
+    const found = await kube.list(action.target.apiVersion ?? 'v1', action.target.kind, {
+      namespace: action.target.namespace ?? scenario.namespace,
+      ...(action.target.name ? { fieldSelector: `metadata.name=${action.target.name}` } : {}),
+      ...(action.target.labelSelector ? { labelSelector: action.target.labelSelector } : {}),
+    });
+    return found.length > 0;
+  };
+  const undo = action.action === 'scale' || action.action === 'patch' ? ' (restored after)' : '';
+  return {
+    step: { step: 'action', action: detail, object: name, purpose },
+    touch: { object: name, namespace, change: `${detail}${undo}`, exists },
+  };
+}
+
+function touchOf(object: KubeObject, change: string, kube: KubeClient | undefined): Touch {
+  const key = keyOf(object);
+  return {
+    object: describeObject(key),
+    namespace: key.namespace,
+    change,
+    exists: async () => {
+      if (!kube) throw new Error('no cluster');
+      return (await kube.get(key)) !== undefined;
+    },
+  };
+}
+
+function faultSteps(
+  scenario: ResolvedScenario,
+  kube: KubeClient | undefined,
+): { steps: PlanStep[]; touches: Touch[] } {
+  const fault = scenario.fault;
+  const purpose = `the fault (${fault.kind}); removed at cleanup`;
+  if (fault.kind === 'chaos-mesh' || fault.kind === 'istio') {
+    const object = fault.manifest.metadata.namespace
+      ? fault.manifest
+      : { ...fault.manifest, metadata: { ...fault.manifest.metadata, namespace: scenario.namespace } };
+    const touches = [touchOf(object, `the fault (${fault.kind}), removed after`, kube)];
+    const shared = fault.kind === 'chaos-mesh' ? sharedPodSelection(object, scenario.namespace) : undefined;
+    for (const namespace of shared?.namespaces ?? []) {
+      const labelSelector = shared?.labelSelector ?? '';
+      const action = (object.spec as { action?: string } | undefined)?.action ?? object.kind;
+      touches.push({
+        object: `Pods ${namespace}/(${labelSelector})`,
+        namespace,
+        change: `${object.kind} ${action} while the fault lasts; cleanup waits until they are Ready again`,
+        exists: async () => {
+          if (!kube) throw new Error('no cluster');
+          return (await kube.list('v1', 'Pod', { namespace, labelSelector })).length > 0;
+        },
+      });
+    }
+    return { steps: [{ step: 'apply', object, purpose }], touches };
+  }
+  if (fault.kind === 'kubernetes') {
+    const planned = fault.steps.map((a) => actionStep(a, scenario, purpose, kube));
+    return { steps: planned.map((p) => p.step), touches: planned.map((p) => p.touch) };
+  }
+  const secret = refName(fault.secret, scenario.namespace);
+  const steps: PlanStep[] = [
+    {
+      step: 'note',
+      text: `waits (up to ${Math.round(fault.maxWaitMs / 1000)} s) until ${secret.name}'s intermediate expires`,
+    },
+    {
+      step: 'action',
+      action: 'delete at cleanup',
+      object: secret.name,
+      purpose: 'back to the mesh’s own CA',
+    },
+    ...fault.restart.map(
+      (r): PlanStep => ({
+        step: 'action',
+        action: 'rollout-restart at cleanup',
+        object: refName(r, scenario.namespace).name,
+        purpose: 'onto the mesh’s own CA',
+      }),
+    ),
+  ];
+  const touches = fault.restart.map((r) => ({
+    ...refName(r, scenario.namespace),
+    object: refName(r, scenario.namespace).name,
+    change: 'restarted at cleanup',
+    exists: async () => true,
+  }));
+  return { steps, touches };
+}
+
+async function runbookSteps(scenario: ResolvedScenario): Promise<PlanStep[]> {
+  const steps: PlanStep[] = [];
+  for (const variant of scenario.variants) {
+    if (!variant.runbook) {
+      steps.push({
+        step: 'note',
+        text: `variant ${variant.name} (${variant.expect}): empty runbook — nothing is run`,
+      });
+      continue;
+    }
+    const loaded = await loadBoundRunbook(variant.runbook);
+    steps.push({
+      step: 'note',
+      text: `variant ${variant.name} (${variant.expect}): runbook ${variant.runbook.path}, ${loaded.length} step(s)`,
+    });
+    for (const step of loaded) {
+      steps.push({
+        step: 'command',
+        command: describeStep(step),
+        purpose: `runbook step ${step.index + 1}: ${step.title}`,
+      });
+    }
+  }
+  for (const condition of scenario.recovery.conditions) {
+    if (condition.kind === 'command') {
+      steps.push({
+        step: 'command',
+        command: condition.run,
+        purpose: `recovery condition ${condition.name} (polled, read-only by intent)`,
+      });
+    }
+  }
+  return steps;
+}
+
+async function blastRadiusOf(
+  scenario: ResolvedScenario,
+  touches: readonly Touch[],
+  kube: KubeClient | undefined,
+): Promise<BlastRadiusEntry[]> {
+  const outside = touches.filter((t) => t.namespace !== scenario.namespace);
+  const entries: BlastRadiusEntry[] = [];
+  for (const touch of outside) {
+    let exists: BlastRadiusEntry['exists'] = 'unknown';
+    if (kube) exists = await touch.exists().catch((): 'unknown' => 'unknown');
+    entries.push({ object: touch.object, change: touch.change, exists });
+  }
+  return entries;
+}
+
+/** One section per scenario; `kube` reads the cluster for the blast radius (undefined: existence unknown). */
+export async function planScenarios(
+  scenarios: readonly ResolvedScenario[],
+  kube: KubeClient | undefined,
+): Promise<PlanSection[]> {
+  const sections: PlanSection[] = [];
+  for (const scenario of scenarios) {
+    const steps: PlanStep[] = [
+      {
+        step: 'apply',
+        object: buildNamespace(scenario, PLAN_RUN_ID),
+        purpose:
+          'the drill’s namespace (refused if it exists and meshdrill did not create it); deleted at cleanup',
+      },
+    ];
+    const touches: Touch[] = [];
+    for (const generated of scenario.workload.generate ?? []) {
+      const object = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: generated.name, namespace: generated.namespace },
+      };
+      touches.push(
+        touchOf(object, `generated (${generated.generate}) at each deploy, deleted at cleanup`, kube),
+      );
+      steps.push({
+        step: 'note',
+        text: `generates Secret ${generated.namespace}/${generated.name} (${generated.generate}) at each deploy; removed at cleanup`,
+      });
+    }
+    for (const object of buildWorkload(scenario, PLAN_RUN_ID)) {
+      steps.push({ step: 'apply', object, purpose: 'the workload' });
+      touches.push(touchOf(object, 'created by the drill, deleted at cleanup', kube));
+    }
+    for (const action of scenario.workload.setup ?? []) {
+      const planned = actionStep(action, scenario, 'workload setup (run again at cleanup)', kube);
+      steps.push(planned.step);
+      touches.push(planned.touch);
+    }
+    const fault = faultSteps(scenario, kube);
+    steps.push(...fault.steps, ...(await runbookSteps(scenario)));
+    touches.push(...fault.touches);
+    sections.push({
+      title: `drill ${scenario.name} (${scenario.file}; ${scenario.variants.length} variant(s), isolation ${scenario.isolation})`,
+      steps,
+      blastRadius: await blastRadiusOf(scenario, touches, kube),
+    });
+  }
+  return sections;
+}

@@ -1,0 +1,153 @@
+// `meshdrill run --dry-run`: the plan lists, in order, exactly the commands a real provision runs (held against a
+// provision through the fake tools, which answer as the real ones do), shows what it would change on a cluster it
+// did not create, and changes nothing — no command but read-only questions, no object applied.
+
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { planExisting } from '../../clusters/existing/plan.js';
+import { createKindTarget } from '../../clusters/kind/index.js';
+import { planKind } from '../../clusters/kind/plan.js';
+import { formatPlan } from '../../harness/cli/plan-format.js';
+import type { PlanSection } from '../../harness/model/plan.js';
+import { FakeCluster, type Sandbox, createSandbox, expectGolden } from './support.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const READ_ONLY =
+  /^(docker info|podman info|kind version|kind get (clusters|kubeconfig)|docker (inspect|port))/;
+
+const commandsOf = (section: PlanSection | undefined): string[] =>
+  (section?.steps ?? []).flatMap((s) => (s.step === 'command' ? [s.command] : []));
+
+describe('dry run (fake tools on PATH)', function () {
+  this.timeout(30_000);
+  let sandbox: Sandbox;
+  let cluster: FakeCluster;
+
+  beforeEach(async () => {
+    sandbox = await createSandbox();
+    cluster = new FakeCluster();
+    cluster.seedNode('drill-control-plane');
+    cluster.seedInstalledStack();
+  });
+  afterEach(async () => {
+    await sandbox.cleanup();
+  });
+
+  async function rules(): Promise<string> {
+    const path = join(sandbox.dir, 'mesh-rules.yaml');
+    await writeFile(path, 'groups:\n  - name: mesh\n    rules: []\n');
+    return path;
+  }
+
+  it('kind: the plan is the commands a provision runs, in order, and planning runs only read-only ones', async () => {
+    const settings = { 'cluster-name': 'drill', 'prometheus-port': '19090' };
+    const ruleFiles = [await rules()];
+    const plan = await planKind(settings, {
+      ruleFiles,
+      istioVersion: '1.29.4',
+      hostOverrides: sandbox.host(cluster.kube()),
+    });
+    await plan.dispose();
+    const planned = commandsOf(plan.sections[0]);
+    expect(
+      (await sandbox.lines()).filter((l) => !READ_ONLY.test(l)),
+      'planning changed something',
+    ).to.deep.equal([]);
+    expect(cluster.applied).to.deep.equal([]);
+
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    await target.provision({ workDir: sandbox.workDir, ruleFiles, istioVersion: '1.29.4', settings });
+    await target.teardown();
+    const normalise = (line: string): string =>
+      line
+        .replaceAll('$SANDBOX/work', '$WORK')
+        .replaceAll(sandbox.dir, '$SANDBOX')
+        .replace(/\.partial-[^/ ]+/g, '.partial-…')
+        .replace(/^\$SANDBOX\/home\/\.cache\/meshdrill\/istio\/[^ ]+\/bin\/istioctl /, 'istioctl ');
+    const ran = (await sandbox.lines()).filter((l) => !READ_ONLY.test(l)).map(normalise);
+    expect(planned.filter((l) => !READ_ONLY.test(l)).map(normalise)).to.deep.equal(ran);
+
+    await expectGolden('dry-run-kind.txt', formatPlan(plan.sections).replaceAll(sandbox.dir, '$SANDBOX'));
+  });
+
+  it('kind: a cluster that exists is planned as reused, never deleted, with its blast radius', async () => {
+    await mkdir(sandbox.stateDir, { recursive: true });
+    await writeFile(join(sandbox.stateDir, 'kind-clusters'), 'meshdrill\n');
+    const plan = await planKind(
+      { 'preload-images': 'false' },
+      { ruleFiles: [], hostOverrides: sandbox.host(cluster.kube()) },
+    );
+    await plan.dispose();
+    const text = formatPlan(plan.sections);
+    expect(text).to.include('the run would stop here: cluster "meshdrill" cannot be reused');
+    expect(
+      commandsOf(plan.sections[0]).some((c) => c.includes('kind create') || c.includes('kind delete')),
+    ).to.equal(false);
+    expect(plan.sections[0]?.blastRadius[0]).to.deep.include({
+      object: 'kind cluster "meshdrill"',
+      exists: true,
+    });
+    expect(plan.kube, 'the drills are planned against the cluster as it is').to.not.equal(undefined);
+  });
+
+  it('existing: install= on an allowed context is planned with its blast radius, and nothing is applied', async () => {
+    await mkdir(join(sandbox.home, '.kube'), { recursive: true });
+    await writeFile(
+      join(sandbox.home, '.kube', 'config'),
+      'apiVersion: v1\nkind: Config\nclusters: [{name: s, cluster: {server: "https://127.0.0.1:6443"}}]\nusers: [{name: s, user: {token: x}}]\ncontexts: [{name: staging, context: {cluster: s, user: s}}]\n',
+    );
+    const allowed = await planExisting(
+      { context: 'staging', 'allow-faults': 'staging', install: 'prometheus,chaos-mesh' },
+      { ruleFiles: [await rules()], hostOverrides: sandbox.host(cluster.kube()) },
+    );
+    await allowed.dispose();
+    const text = formatPlan(allowed.sections);
+    expect(text).to.include('apply Deployment meshdrill-system/meshdrill-prometheus');
+    expect(text).to.include('$ helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh');
+    expect(allowed.sections[0]?.blastRadius.map((b) => b.object)).to.deep.equal(['prometheus', 'chaos-mesh']);
+    expect(cluster.applied).to.deep.equal([]);
+    expect(await sandbox.lines()).to.deep.equal([]);
+
+    const refused = await planExisting(
+      { context: 'staging', install: 'chaos-mesh' },
+      { ruleFiles: [], hostOverrides: sandbox.host(cluster.kube()) },
+    );
+    await refused.dispose();
+    expect(formatPlan(refused.sections)).to.include('the run would stop here: install=chaos-mesh is refused');
+  });
+});
+
+describe('meshdrill run --dry-run', function () {
+  this.timeout(60_000);
+
+  it('prints the drills’ plan with their blast radius, writes no run directory, and exits 0', () => {
+    const out = mkdtempSync(join(tmpdir(), 'meshdrill-dry-'));
+    try {
+      const runDir = join(out, 'run');
+      const result = spawnSync(
+        process.execPath,
+        ['bin/meshdrill.js', 'run', 'scenarios/cert-expiry.yaml', '--dry-run', '--out', runDir],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+        },
+      );
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.stdout).to.include('== drill cert-expiry');
+      expect(result.stdout).to.match(
+        /blast radius[^\n]*\n\s+- Secret istio-system\/cacerts \[existence unknown\]: generated/,
+      );
+      expect(result.stdout).to.include('  $ ');
+      expect(result.stdout.trimEnd().split('\n').at(-1)).to.equal(
+        'dry run: nothing was created, applied or changed.',
+      );
+      expect(existsSync(runDir), 'no run directory').to.equal(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
