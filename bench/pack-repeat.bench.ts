@@ -3,8 +3,8 @@
 // says it), whether they agree, and per run the wall time, CPU-seconds and peak RSS of the meshdrill process tree.
 // Run: npx tsx bench/pack-repeat.bench.ts. Env: MESHDRILL_PACK_REPEATS (default 3), MESHDRILL_PACK_SCENARIOS
 // (paths, space-separated; default scenarios/), MESHDRILL_PARALLEL (default auto), MESHDRILL_PACK_BUSY=0 skips the
-// busy-core run. The whole pack takes all of the machine, ≈ 11 min a run at the 2 drills at once that auto picks on
-// 2 cores (≈ 4 min at --parallel 6): ≈ 45 min at the defaults.
+// busy-core run. The whole pack takes all of the machine, ≈ 4 min a run at the 6 drills at once that auto picks on
+// 2 cores: ≈ 16 min at the defaults.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
