@@ -100,7 +100,7 @@ function kubectl(kubeconfig: string, args: string[], input?: string): Promise<st
         env: {
           ...process.env,
           KUBECONFIG: kubeconfig,
-          KUBECACHEDIR: join(tmpdir(), `meshdrill-kc-${process.pid}`),
+          KUBECACHEDIR: KUBE_CACHE,
         },
         encoding: 'utf8',
       },
@@ -125,6 +125,9 @@ function loadProfile(durationMs: number): LoadProfile {
     requests: [{ method: 'GET', path: '/echo', headers: {}, weight: 1 }],
   };
 }
+
+/** kubectl's discovery cache for this bench, removed at the end. */
+const KUBE_CACHE = join(tmpdir(), `meshdrill-kc-${process.pid}`);
 
 async function main(): Promise<void> {
   // A first cluster, booted and torn down unmeasured: it bundles the container programs, which every later cluster
@@ -234,6 +237,7 @@ async function main(): Promise<void> {
   } finally {
     await target.teardown();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(KUBE_CACHE, { recursive: true, force: true });
   }
 }
 
