@@ -5,11 +5,11 @@ import { diagnoseExisting } from './existing/doctor.js';
 import { planExisting } from './existing/plan.js';
 import { createExistingTarget } from './existing/index.js';
 import { diagnoseKind } from './kind/doctor.js';
-import { planKind, type TargetPlan } from './kind/plan.js';
+import { planKind } from './kind/plan.js';
 import type { DoctorCheck } from './shared/doctor.js';
 import { createKindTarget, deleteKindCluster } from './kind/index.js';
 import { createLocalTarget } from './local/index.js';
-import type { Target, TargetName } from './target.js';
+import type { Target, TargetName, TargetPlan } from './target.js';
 
 export interface TargetFactoryOptions {
   workDir: string;
@@ -61,7 +61,7 @@ export async function diagnoseTarget(name: string, settings: Record<string, stri
   throw new Error(`doctor checks the kind and existing targets, not "${name}"`);
 }
 
-export type { TargetPlan } from './kind/plan.js';
+export type { TargetPlan } from './target.js';
 
 /**
  * `meshdrill run --dry-run`: the target's part of the plan — what provisioning would run and apply, in order. Read

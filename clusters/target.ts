@@ -1,6 +1,9 @@
 // The Target seam (DESIGN.md "Architecture"): a target only provisions and tears down, and hands back where
 // the standard protocols are reached. Nothing above this interface knows which target it is.
 
+import type { KubeClient } from '../harness/kube/index.js';
+import type { PlanSection } from '../harness/model/plan.js';
+
 export interface ProvisionOptions {
   /** Directory the target may use for its state (kubeconfig, logs, caches). Removed by the caller. */
   workDir: string;
@@ -56,3 +59,12 @@ export interface Target {
 }
 
 export type TargetName = 'local' | 'kind' | 'existing';
+
+/** A target's part of a plan (`meshdrill run --dry-run`). */
+export interface TargetPlan {
+  sections: PlanSection[];
+  /** A client of the cluster, when it exists already (for the drills' blast radius). */
+  kube?: KubeClient;
+  /** Removes what the plan needed locally (a kubeconfig in a temp dir). */
+  dispose(): Promise<void>;
+}

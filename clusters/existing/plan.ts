@@ -10,7 +10,7 @@ import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
 import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
 import { buildPortForwardArgs } from '../shared/port-forward.js';
 import { planStack } from '../shared/stack-plan.js';
-import type { TargetPlan } from '../kind/plan.js';
+import type { TargetPlan } from '../target.js';
 import { readExistingSettings } from './existing-settings.js';
 import { allowListPathOf } from './existing-target.js';
 import { decideFaultsAllowed, readAllowList } from './fault-guard.js';

@@ -6,7 +6,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { KubeClient } from '../../harness/kube/index.js';
 import type { PlanSection, PlanStep } from '../../harness/model/plan.js';
 import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
 import { buildPreloadCommands, nodePlatform } from '../shared/images.js';
@@ -14,18 +13,12 @@ import { describeMissing, findPrerequisites } from '../shared/prerequisites.js';
 import type { StackPart } from '../shared/stack.js';
 import { planStack } from '../shared/stack-plan.js';
 import { createToolRunner } from '../shared/tool-runner.js';
+import type { TargetPlan } from '../target.js';
+import type { KubeClient } from '../../harness/kube/index.js';
 import { buildKindConfig, buildKindCreateArgs, parseKindClusters } from './kind-config.js';
 import { readKindSettings } from './kind-settings.js';
 import { buildKindRequirements } from './kind-target.js';
 import { judgeReuse, readReuseFacts } from './reuse-check.js';
-
-export interface TargetPlan {
-  sections: PlanSection[];
-  /** A client of the cluster, when it exists already (for the drills' blast radius). */
-  kube?: KubeClient;
-  /** Removes what the plan needed locally (a kubeconfig in a temp dir). */
-  dispose(): Promise<void>;
-}
 
 export async function planKind(
   settingsRecord: Record<string, string>,
