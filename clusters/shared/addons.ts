@@ -10,6 +10,8 @@ export const CHAOS_MESH_NAMESPACE = 'chaos-mesh';
 export const CHAOS_MESH_REPO = 'https://charts.chaos-mesh.org';
 export const DEFAULT_CHAOS_MESH_VERSION = '2.8.3';
 export const K6_OPERATOR_NAMESPACE = 'k6-operator-system';
+/** The grafana/k6-operator chart of k6-operator 1.6.0 (the chart's appVersion), whose CRDs ../shared/crds holds. */
+export const K6_OPERATOR_CHART_VERSION = '4.6.0';
 export const GRAFANA_REPO = 'https://grafana.github.io/helm-charts';
 
 export interface ChaosMeshConfig {
@@ -63,6 +65,10 @@ export function buildK6OperatorCommands(config: K6OperatorConfig, kubeconfigPath
       '-n',
       K6_OPERATOR_NAMESPACE,
       '--create-namespace',
+      // The chart renders its own Namespace unless told not to, and Helm then refuses the one --create-namespace
+      // made ("exists and cannot be imported into the current release": k6-operator issues #322, #514).
+      '--set',
+      'namespace.create=false',
       ...(config.version ? ['--version', config.version] : []),
       '--kubeconfig',
       kubeconfigPath,

@@ -2,7 +2,12 @@
 // Mesh, k6-operator): documented here once, read strictly, resolved into complete configs.
 
 import { isAbsolute, resolve } from 'node:path';
-import { type ChaosMeshConfig, DEFAULT_CHAOS_MESH_VERSION, type K6OperatorConfig } from './addons.js';
+import {
+  type ChaosMeshConfig,
+  DEFAULT_CHAOS_MESH_VERSION,
+  K6_OPERATOR_CHART_VERSION,
+  type K6OperatorConfig,
+} from './addons.js';
 import { DEFAULT_INGRESS_NODE_PORT, type IstioInstallConfig } from './istio/config.js';
 import type { IstioInstallRequest } from './istio/install.js';
 import type { PluginCaConfig } from './istio/plugin-ca.js';
@@ -67,7 +72,12 @@ export const STACK_SETTING_DOCS: readonly SettingDoc[] = [
     description: 'install k6-operator with Helm (distributed load as TestRun objects)',
     default: 'false',
   },
-  { key: 'k6-operator-version', description: 'k6-operator chart version (latest when empty)' },
+  {
+    key: 'k6-operator-version',
+    description:
+      'k6-operator Helm chart version (4.6.0: k6-operator 1.6.0, whose TestRun CRD the local target serves)',
+    default: K6_OPERATOR_CHART_VERSION,
+  },
   { key: 'wait-timeout', description: 'how long to wait for each component to become ready', default: '5m' },
 ];
 
@@ -136,8 +146,8 @@ export function readStackSettings(
       socketPath: reader.string('chaos-daemon-socket', '/run/containerd/containerd.sock'),
     },
     k6Operator: (() => {
-      const v = reader.string('k6-operator-version');
-      return { enabled: reader.bool('k6-operator', false), ...(v ? { version: v } : {}) };
+      const version = reader.string('k6-operator-version', K6_OPERATOR_CHART_VERSION);
+      return { enabled: reader.bool('k6-operator', false), version };
     })(),
     waitTimeoutMs: reader.duration('wait-timeout', 5 * 60_000),
   };

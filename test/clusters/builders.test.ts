@@ -203,7 +203,7 @@ describe('clusters builders', () => {
 
     it('installs k6-operator from the Grafana charts, at a version when given', () => {
       expect(buildK6OperatorCommands({ version: '3.12.0' }, '/k')[1]?.join(' ')).to.equal(
-        'upgrade --install k6-operator grafana/k6-operator -n k6-operator-system --create-namespace --version 3.12.0 --kubeconfig /k --wait --timeout 10m',
+        'upgrade --install k6-operator grafana/k6-operator -n k6-operator-system --create-namespace --set namespace.create=false --version 3.12.0 --kubeconfig /k --wait --timeout 10m',
       );
       expect(buildK6OperatorCommands({}, '/k')[1]).to.not.include('--version');
     });

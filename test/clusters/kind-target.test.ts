@@ -363,10 +363,15 @@ describe('kind target (fake tools on PATH)', function () {
       await readFile(join(sandbox.stateDir, 'kind-config-meshdrill.yaml'), 'utf8'),
     ) as { nodes: unknown[] };
     expect(kindConfig.nodes).to.have.length(3);
+    // The chart of k6-operator 1.6.0, without the Namespace it renders by default (Helm would refuse it beside
+    // --create-namespace).
+    expect(lines.find((l) => l.startsWith('helm upgrade --install k6-operator'))).to.include(
+      '-n k6-operator-system --create-namespace --set namespace.create=false --version 4.6.0',
+    );
     expect(env.versions).to.include({
       'istio-revision': '1-30-3',
       'istio-installer': 'helm',
-      'k6-operator': 'latest',
+      'k6-operator': '4.6.0',
     });
     expect(env.prometheus.scrapeIntervalMs).to.equal(2000);
     const config = cluster.objects.get('ConfigMap/meshdrill-system/meshdrill-prometheus-config');
