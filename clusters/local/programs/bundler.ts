@@ -27,10 +27,14 @@ function bundleOnce(entry: string): Promise<string> {
   return code;
 }
 
+/** Bundles under way: esbuild's service process is stopped once none is (see bundle). */
+let inFlight = 0;
+
 async function bundle(entry: string): Promise<string> {
-  const { build } = await import('esbuild');
+  const esbuild = await import('esbuild');
+  inFlight++;
   try {
-    const result = await build({
+    const result = await esbuild.build({
       entryPoints: [entry],
       bundle: true,
       platform: 'node',
@@ -51,6 +55,12 @@ async function bundle(entry: string): Promise<string> {
       hint: 'esbuild is a dependency of meshdrill; run `npm install` to restore node_modules',
       cause: error,
     });
+  } finally {
+    // esbuild's API keeps a service process until stopped. Programs are bundled once per process, so once none is
+    // pending the service goes (a later bundle starts another): it never outlives meshdrill, even by the
+    // moments it takes to notice its parent is gone.
+    inFlight--;
+    if (inFlight === 0) await esbuild.stop();
   }
 }
 
