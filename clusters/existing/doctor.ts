@@ -11,8 +11,7 @@ import { type Host, resolveHost } from '../shared/host.js';
 import { findPrerequisites, installHintOf } from '../shared/prerequisites.js';
 import { createToolRunner } from '../shared/tool-runner.js';
 import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
-import { allowListPathOf, existingRequirements } from './existing-target.js';
-import { decideFaultsAllowed, readAllowList } from './fault-guard.js';
+import { allowListPathOf, decideFaultsFor, existingRequirements } from './existing-target.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
 import { checkMeshPresence } from './presence.js';
 
@@ -91,19 +90,13 @@ async function checkCluster(settings: ExistingSettings, host: Host): Promise<Doc
 }
 
 async function checkFaults(settings: ExistingSettings, host: Host): Promise<DoctorCheck> {
-  const allowListPath = allowListPathOf(host);
-  const decision = decideFaultsAllowed({
-    context: settings.context,
-    allowSetting: settings.allowFaults,
-    allowList: await readAllowList(allowListPath),
-    allowListPath,
-  });
+  const decision = await decideFaultsFor(host, settings);
   if (decision.allowed) return { status: 'ok', check: 'faults', detail: decision.reason };
   return {
     status: settings.install.size > 0 ? 'fail' : 'warn',
     check: 'faults',
     detail: `not allowed: drills that inject faults and install= are refused on context "${settings.context}"`,
-    fix: `--target-opt allow-faults=${settings.context}, or add "${settings.context}" to ${allowListPath}`,
+    fix: `--target-opt allow-faults=${settings.context}, or add "${settings.context}" to ${allowListPathOf(host)}`,
   };
 }
 

@@ -15,7 +15,7 @@ import type { Timings } from '../shared/timings.js';
 import { createToolRunner } from '../shared/tool-runner.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
-import { decideFaultsAllowed, readAllowList } from './fault-guard.js';
+import { type FaultDecision, decideFaultsAllowed, readAllowList } from './fault-guard.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
 import { checkMeshPresence, loadBalancerUrlOf } from './presence.js';
 
@@ -28,6 +28,17 @@ export type ExistingTarget = Target & { readonly commands: readonly string[] };
 /** The allow-list file for fault injection. */
 export function allowListPathOf(host: Host): string {
   return join(configDirOf(host), 'allowed-contexts');
+}
+
+/** Whether faults (and install=) are allowed on the settings' context: by setting, or by the allow-list file. */
+export async function decideFaultsFor(host: Host, settings: ExistingSettings): Promise<FaultDecision> {
+  const allowListPath = allowListPathOf(host);
+  return decideFaultsAllowed({
+    context: settings.context,
+    allowSetting: settings.allowFaults,
+    allowList: await readAllowList(allowListPath),
+    allowListPath,
+  });
 }
 
 /** The host tools an existing cluster needs: kubectl, and what installs the parts `install=` asks for. */
@@ -82,13 +93,7 @@ class ExistingClusterTarget implements Target {
     const kube = this.host.createKubeClient(kubeconfigPath);
     const kubernetes = await kube.serverVersion();
 
-    const allowListPath = allowListPathOf(this.host);
-    const decision = decideFaultsAllowed({
-      context: settings.context,
-      allowSetting: settings.allowFaults,
-      allowList: await readAllowList(allowListPath),
-      allowListPath,
-    });
+    const decision = await decideFaultsFor(this.host, settings);
     progress(decision.reason);
     if (install.size > 0 && !decision.allowed) {
       // Installing changes the cluster more than any fault (Chaos Mesh runs a privileged daemon on every node),

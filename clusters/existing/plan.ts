@@ -12,8 +12,7 @@ import { buildPortForwardArgs } from '../shared/port-forward.js';
 import { planStack } from '../shared/stack-plan.js';
 import type { TargetPlan } from '../target.js';
 import { readExistingSettings } from './existing-settings.js';
-import { allowListPathOf } from './existing-target.js';
-import { decideFaultsAllowed, readAllowList } from './fault-guard.js';
+import { decideFaultsFor } from './existing-target.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
 import { checkMeshPresence, loadBalancerUrlOf } from './presence.js';
 
@@ -49,13 +48,7 @@ export async function planExisting(
     step: 'note',
     text: `a one-context copy of "${settings.context}" in $WORK/kubeconfig; your kubeconfig is only read`,
   });
-  const allowListPath = allowListPathOf(host);
-  const decision = decideFaultsAllowed({
-    context: settings.context,
-    allowSetting: settings.allowFaults,
-    allowList: await readAllowList(allowListPath),
-    allowListPath,
-  });
+  const decision = await decideFaultsFor(host, settings);
   steps.push({ step: 'note', text: decision.reason });
   const { install } = settings;
   if (install.size > 0 && !decision.allowed) {
