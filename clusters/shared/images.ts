@@ -99,10 +99,13 @@ export async function preloadImages(
     runner.progress(`loading ${image} into the kind nodes`);
     const plan = buildPreloadCommands(runtime, image, cluster, archiveDir, nodePlatform(runner.host.arch));
     let failure = await runAll(runner, [plan.pull]);
-    if (!failure) failure = await runAll(runner, plan.load);
-    if (failure?.includes(' load docker-image ') && plan.fallbackLoad.length > 0) {
-      runner.progress(`${failure}; trying a single-platform archive`);
-      failure = await runAll(runner, plan.fallbackLoad);
+    if (!failure) {
+      // Pulled: a load that fails is the image store's doing, and the fallback (if any) loads another way.
+      failure = await runAll(runner, plan.load);
+      if (failure && plan.fallbackLoad.length > 0) {
+        runner.progress(`${failure}; trying a single-platform archive`);
+        failure = await runAll(runner, plan.fallbackLoad);
+      }
     }
     if (failure) {
       const warning = `could not preload ${image} (${failure}); the nodes will pull it from its registry`;
