@@ -26,6 +26,21 @@ function refName(ref: ObjectRef, defaultNamespace: string): { name: string; name
   return { name: `${ref.kind} ${namespace}/${what}`, namespace };
 }
 
+/** Whether anything the reference names exists now (read from the cluster; throws without one). */
+async function refExists(
+  ref: ObjectRef,
+  defaultNamespace: string,
+  kube: KubeClient | undefined,
+): Promise<boolean> {
+  if (!kube) throw new Error('no cluster');
+  const found = await kube.list(ref.apiVersion, ref.kind, {
+    namespace: ref.namespace ?? defaultNamespace,
+    ...(ref.name ? { fieldSelector: `metadata.name=${ref.name}` } : {}),
+    ...(ref.labelSelector ? { labelSelector: ref.labelSelector } : {}),
+  });
+  return found.length > 0;
+}
+
 function actionStep(
   action: KubeAction,
   scenario: ResolvedScenario,
@@ -48,15 +63,7 @@ function actionStep(
       : action.action === 'patch'
         ? `${action.patchType} patch ${JSON.stringify(action.patch)}`
         : action.action;
-  const exists = async (): Promise<boolean> => {
-    if (!kube) throw new Error('no cluster');
-    const found = await kube.list(action.target.apiVersion ?? 'v1', action.target.kind, {
-      namespace: action.target.namespace ?? scenario.namespace,
-      ...(action.target.name ? { fieldSelector: `metadata.name=${action.target.name}` } : {}),
-      ...(action.target.labelSelector ? { labelSelector: action.target.labelSelector } : {}),
-    });
-    return found.length > 0;
-  };
+  const exists = () => refExists(action.target, scenario.namespace, kube);
   const undo = action.action === 'scale' || action.action === 'patch' ? ' (restored after)' : '';
   return {
     step: { step: 'action', action: detail, object: name, purpose },
@@ -133,7 +140,7 @@ function faultSteps(
     ...refName(r, scenario.namespace),
     object: refName(r, scenario.namespace).name,
     change: 'restarted at cleanup',
-    exists: async () => true,
+    exists: () => refExists(r, scenario.namespace, kube),
   }));
   return { steps, touches };
 }

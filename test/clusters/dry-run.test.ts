@@ -12,7 +12,9 @@ import { planExisting } from '../../clusters/existing/plan.js';
 import { createKindTarget } from '../../clusters/kind/index.js';
 import { planKind } from '../../clusters/kind/plan.js';
 import { formatPlan } from '../../harness/cli/plan-format.js';
+import { planScenarios } from '../../harness/engine/plan.js';
 import type { PlanSection } from '../../harness/model/plan.js';
+import { loadScenarios } from '../../harness/scenario/index.js';
 import { FakeCluster, type Sandbox, createSandbox, expectGolden } from './support.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -118,6 +120,24 @@ describe('dry run (fake tools on PATH)', function () {
     );
     await refused.dispose();
     expect(formatPlan(refused.sections)).to.include('the run would stop here: install=chaos-mesh is refused');
+  });
+});
+
+describe("a drill's blast radius read from a reachable cluster", () => {
+  it('says which objects outside the drill exist now, reading only', async () => {
+    const { scenarios, problems } = await loadScenarios(['scenarios/cert-expiry.yaml'], { target: 'kind' });
+    expect(problems).to.deep.equal([]);
+    const cluster = new FakeCluster();
+    cluster.seedInstalledStack();
+    const [section] = await planScenarios(scenarios, cluster.kube());
+    const state = Object.fromEntries(
+      (section?.blastRadius ?? []).map((b) => [`${b.object}: ${b.change}`, b.exists]),
+    );
+    expect(state).to.deep.include({
+      'Secret istio-system/cacerts: generated (cacerts) at each deploy, deleted at cleanup': false,
+      'Deployment istio-system/istiod: restarted at cleanup': true,
+    });
+    expect(cluster.applied).to.deep.equal([]);
   });
 });
 
