@@ -19,7 +19,7 @@ Usage:
 Options for run:
   --target local|kind|existing         where to run (default: local, the embedded emulated cluster)
   --out DIR                            write journal.jsonl, results.json, junit.xml, index.html here
-                                       (default: runs/<run-id>/)
+                                       (default: runs/<run-id>/; an earlier run's files there are replaced)
   --repeat N                           run each scenario variant N times; reports pass rates and spread
   --parallel N|auto                    run up to N drills at once: isolation: namespace ones share the cluster;
                                        on local each cluster-isolated variant gets a cluster of its own

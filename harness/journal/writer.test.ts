@@ -30,6 +30,14 @@ describe('journal writer', () => {
     ]);
   });
 
+  it("starts empty where an earlier run's journal was: one journal, one run", () => {
+    const path = join(dir, 'run', 'journal.jsonl');
+    createJournal({ path }).append({ type: 'log', level: 'info', message: 'earlier run' });
+    createJournal({ path }).append({ type: 'log', level: 'info', message: 'this run' });
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).to.deep.equal(['this run']);
+  });
+
   it('survives a throwing listener and lets others unsubscribe', () => {
     const journal = createJournal();
     const seen: string[] = [];

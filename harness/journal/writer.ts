@@ -30,7 +30,9 @@ export function createJournal(options: JournalOptions = {}): Journal {
   const listeners = new Set<(event: JournalEvent) => void>();
   if (options.path) {
     mkdirSync(dirname(options.path), { recursive: true });
-    writeFileSync(options.path, '', { flag: 'a' });
+    // A journal is one run: an earlier run's journal at the same path (`--out` given again, as `make demo` does)
+    // is replaced, or its reports would mix two runs under the first one's id.
+    writeFileSync(options.path, '');
   }
   return {
     events,
