@@ -1,7 +1,7 @@
 // Discovery documents: aggregated discovery (what kubectl reads), resource lists (what client-node reads to map
 // kind → plural), group lists and /version. Pure functions of the resource registry.
 
-import { RESOURCES, type ResourceDefinition, type Subresource } from '../store/index.js';
+import { type ResourceDefinition, type Subresource, servedResources } from '../store/index.js';
 
 export const AGGREGATED_DISCOVERY_TYPE =
   'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -22,7 +22,7 @@ function subresourceKind(def: ResourceDefinition, sub: Subresource, version: str
 /** Groups in discovery order: core first, then the others as they appear in the registry. */
 export function listGroups(): { name: string; versions: string[] }[] {
   const groups: { name: string; versions: string[] }[] = [];
-  for (const def of RESOURCES) {
+  for (const def of servedResources()) {
     let group = groups.find((g) => g.name === def.group);
     if (!group) {
       group = { name: def.group, versions: [] };
@@ -34,7 +34,7 @@ export function listGroups(): { name: string; versions: string[] }[] {
 }
 
 function resourcesIn(group: string, version: string): ResourceDefinition[] {
-  return RESOURCES.filter((r) => r.group === group && r.versions.includes(version));
+  return servedResources().filter((r) => r.group === group && r.versions.includes(version));
 }
 
 function discoveryResource(def: ResourceDefinition, version: string) {

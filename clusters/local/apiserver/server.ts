@@ -7,7 +7,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { PodRuntime } from '../pod-runtime.js';
-import { findResource, type ObjectStore, RESOURCES } from '../store/index.js';
+import { findResource, type ObjectStore, servedResources } from '../store/index.js';
 import { type ApiContext, isTrue, type ResourceRequest } from './context.js';
 import {
   AGGREGATED_DISCOVERY_TYPE,
@@ -210,7 +210,9 @@ async function route(
           '/healthz',
           '/readyz',
           '/version',
-          ...RESOURCES.filter((r) => r.group !== '').map((r) => `/apis/${r.group}`),
+          ...servedResources()
+            .filter((r) => r.group !== '')
+            .map((r) => `/apis/${r.group}`),
         ],
       });
     default:

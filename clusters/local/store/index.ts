@@ -7,7 +7,7 @@ export {
   findResourceByKind,
   formatApiVersion,
   KEYS,
-  RESOURCES,
+  servedResources,
   type ResourceDefinition,
   resourceKey,
   type Subresource,

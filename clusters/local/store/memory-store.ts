@@ -6,7 +6,7 @@ import type { CrdCatalog } from '../../shared/crd/index.js';
 import { customResourceCauses, type FieldValidation } from './crd-validation.js';
 import { applyDefaults } from './defaults.js';
 import { cloneJson, deepEqual, isObject, type JsonObject } from './json.js';
-import { findResource, formatApiVersion, RESOURCES, type ResourceDefinition } from './resources.js';
+import { findResource, formatApiVersion, type ResourceDefinition, servedResources } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   type AdmissionHook,
@@ -104,7 +104,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   let revision = 0;
   let serviceIpCounter = 10;
 
-  for (const def of RESOURCES) {
+  for (const def of servedResources()) {
     if (def.source !== 'store' || buckets.has(def.storage)) continue;
     buckets.set(def.storage, { def, objects: new Map() });
   }
@@ -112,9 +112,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   function resolve(key: ResourceKey): ResourceDefinition {
     const def = findResource(key);
     if (!def) {
-      const served = RESOURCES.map(
-        (r) => `${formatApiVersion(r.group, r.versions.join('|'))}/${r.plural}`,
-      ).join(', ');
+      const served = servedResources()
+        .map((r) => `${formatApiVersion(r.group, r.versions.join('|'))}/${r.plural}`)
+        .join(', ');
       throw new StoreError(
         404,
         'NotFound',

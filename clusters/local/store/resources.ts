@@ -1,5 +1,6 @@
 // The registry of every resource the local target serves: discovery, routing and the store all read it.
 
+import { type CrdDefinition, upstreamCrdCatalog } from '../../shared/crd/index.js';
 import type { ResourceKey } from './types.js';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
@@ -65,39 +66,11 @@ function define(spec: Spec): ResourceDefinition {
   };
 }
 
-const ISTIO_VERSIONS = ['v1', 'v1beta1'];
-const ISTIO_NETWORKING = ['istio-io', 'networking-istio-io'];
-const ISTIO_SECURITY = ['istio-io', 'security-istio-io'];
-const CHAOS = ['v1alpha1'];
-
-function istio(group: string, kind: string, plural: string, shortNames: string[]): ResourceDefinition {
-  const categories = group === 'security.istio.io' ? ISTIO_SECURITY : ISTIO_NETWORKING;
-  return define({
-    group,
-    versions: ISTIO_VERSIONS,
-    plural,
-    kind,
-    shortNames,
-    categories,
-    subresources: ['status'],
-    custom: true,
-  });
-}
-
-function chaos(kind: string, plural: string): ResourceDefinition {
-  return define({
-    group: 'chaos-mesh.org',
-    versions: CHAOS,
-    plural,
-    kind,
-    categories: ['chaos-mesh'],
-    subresources: ['status'],
-    custom: true,
-  });
-}
-
-/** Every resource served, in discovery order (core first, as a real server lists them). */
-export const RESOURCES: readonly ResourceDefinition[] = [
+/**
+ * The kinds compiled into a real API server, in discovery order (core first, as a real server lists them). The
+ * custom resources are not listed here: they come from the CRD files, as a real cluster learns them.
+ */
+const BUILT_IN: readonly ResourceDefinition[] = [
   define({
     group: '',
     versions: ['v1'],
@@ -189,39 +162,54 @@ export const RESOURCES: readonly ResourceDefinition[] = [
     verbs: READ_VERBS,
     source: 'runtime',
   }),
-  istio('networking.istio.io', 'VirtualService', 'virtualservices', ['vs']),
-  istio('networking.istio.io', 'DestinationRule', 'destinationrules', ['dr']),
-  istio('networking.istio.io', 'Gateway', 'gateways', ['gw']),
-  istio('networking.istio.io', 'ServiceEntry', 'serviceentries', ['se']),
-  istio('networking.istio.io', 'Sidecar', 'sidecars', []),
-  istio('security.istio.io', 'PeerAuthentication', 'peerauthentications', ['pa']),
-  istio('security.istio.io', 'AuthorizationPolicy', 'authorizationpolicies', ['ap']),
-  chaos('PodChaos', 'podchaos'),
-  chaos('StressChaos', 'stresschaos'),
-  chaos('NetworkChaos', 'networkchaos'),
-  chaos('TimeChaos', 'timechaos'),
-  chaos('HTTPChaos', 'httpchaos'),
-  define({
-    group: 'k6.io',
-    versions: ['v1alpha1'],
-    plural: 'testruns',
-    kind: 'TestRun',
-    categories: ['k6'],
-    subresources: ['status'],
-    custom: true,
-  }),
 ];
+
+/** A custom resource served as its CRD defines it: every served version, all verbs, merge patches. */
+function fromCrd(crd: CrdDefinition): ResourceDefinition {
+  return {
+    group: crd.group,
+    versions: crd.versions,
+    plural: crd.plural,
+    singular: crd.singular,
+    kind: crd.kind,
+    namespaced: crd.namespaced,
+    shortNames: crd.shortNames,
+    verbs: ALL_VERBS,
+    categories: crd.categories,
+    subresources: crd.subresources,
+    source: 'store',
+    custom: true,
+    storage: `${crd.group}/${crd.plural}`,
+  };
+}
+
+let served: readonly ResourceDefinition[] | undefined;
+
+/**
+ * Every resource served, in discovery order: the built-ins, then every kind of Istio's, Chaos Mesh's and
+ * k6-operator's CRD files (read on first use). Served even where the emulation does not act on a kind.
+ */
+export function servedResources(): readonly ResourceDefinition[] {
+  served ??= [
+    ...BUILT_IN,
+    ...upstreamCrdCatalog()
+      .definitions()
+      .filter((crd) => crd.versions.length > 0)
+      .map(fromCrd),
+  ];
+  return served;
+}
 
 /** Builds a key for a resource at its preferred version: `resourceKey('apps', 'deployments')`. */
 export function resourceKey(group: string, plural: string, version?: string): ResourceKey {
-  const def = RESOURCES.find((r) => r.group === group && r.plural === plural);
+  const def = servedResources().find((r) => r.group === group && r.plural === plural);
   const chosen = version ?? def?.versions[0] ?? 'v1';
   return { group, version: chosen, resource: plural };
 }
 
 /** The definition for a key, or undefined when the group/version/resource is not served. */
 export function findResource(key: ResourceKey): ResourceDefinition | undefined {
-  return RESOURCES.find(
+  return servedResources().find(
     (r) => r.group === key.group && r.plural === key.resource && r.versions.includes(key.version),
   );
 }
@@ -229,7 +217,7 @@ export function findResource(key: ResourceKey): ResourceDefinition | undefined {
 /** The definition serving a kind in an apiVersion (`apps/v1`, `v1`), for manifests and ownerReferences. */
 export function findResourceByKind(apiVersion: string, kind: string): ResourceDefinition | undefined {
   const { group, version } = splitApiVersion(apiVersion);
-  return RESOURCES.find((r) => r.group === group && r.kind === kind && r.versions.includes(version));
+  return servedResources().find((r) => r.group === group && r.kind === kind && r.versions.includes(version));
 }
 
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {
@@ -243,7 +231,10 @@ export function formatApiVersion(group: string, version: string): string {
   return group === '' ? version : `${group}/${version}`;
 }
 
-/** Keys used by the built-ins, so in-process callers need not spell them out. */
+/**
+ * Keys used by in-process callers, so they need not spell them out. Custom resources name their preferred version
+ * here, so that importing this module does not read the CRD files (a test checks each is the preferred one).
+ */
 export const KEYS = {
   namespaces: resourceKey('', 'namespaces'),
   nodes: resourceKey('', 'nodes'),
@@ -259,17 +250,17 @@ export const KEYS = {
   jobs: resourceKey('batch', 'jobs'),
   endpointslices: resourceKey('discovery.k8s.io', 'endpointslices'),
   leases: resourceKey('coordination.k8s.io', 'leases'),
-  virtualservices: resourceKey('networking.istio.io', 'virtualservices'),
-  destinationrules: resourceKey('networking.istio.io', 'destinationrules'),
-  gateways: resourceKey('networking.istio.io', 'gateways'),
-  serviceentries: resourceKey('networking.istio.io', 'serviceentries'),
-  sidecars: resourceKey('networking.istio.io', 'sidecars'),
-  peerauthentications: resourceKey('security.istio.io', 'peerauthentications'),
-  authorizationpolicies: resourceKey('security.istio.io', 'authorizationpolicies'),
-  podchaos: resourceKey('chaos-mesh.org', 'podchaos'),
-  stresschaos: resourceKey('chaos-mesh.org', 'stresschaos'),
-  networkchaos: resourceKey('chaos-mesh.org', 'networkchaos'),
-  timechaos: resourceKey('chaos-mesh.org', 'timechaos'),
-  httpchaos: resourceKey('chaos-mesh.org', 'httpchaos'),
-  testruns: resourceKey('k6.io', 'testruns'),
+  virtualservices: resourceKey('networking.istio.io', 'virtualservices', 'v1'),
+  destinationrules: resourceKey('networking.istio.io', 'destinationrules', 'v1'),
+  gateways: resourceKey('networking.istio.io', 'gateways', 'v1'),
+  serviceentries: resourceKey('networking.istio.io', 'serviceentries', 'v1'),
+  sidecars: resourceKey('networking.istio.io', 'sidecars', 'v1'),
+  peerauthentications: resourceKey('security.istio.io', 'peerauthentications', 'v1'),
+  authorizationpolicies: resourceKey('security.istio.io', 'authorizationpolicies', 'v1'),
+  podchaos: resourceKey('chaos-mesh.org', 'podchaos', 'v1alpha1'),
+  stresschaos: resourceKey('chaos-mesh.org', 'stresschaos', 'v1alpha1'),
+  networkchaos: resourceKey('chaos-mesh.org', 'networkchaos', 'v1alpha1'),
+  timechaos: resourceKey('chaos-mesh.org', 'timechaos', 'v1alpha1'),
+  httpchaos: resourceKey('chaos-mesh.org', 'httpchaos', 'v1alpha1'),
+  testruns: resourceKey('k6.io', 'testruns', 'v1alpha1'),
 } as const satisfies Record<string, ResourceKey>;

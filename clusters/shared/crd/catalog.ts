@@ -43,12 +43,29 @@ export interface CrdVersion {
   schema: SchemaNode;
 }
 
+/** What a CRD tells an API server to serve: its names, scope, served versions and subresources. */
+export interface CrdDefinition {
+  group: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  /** The served versions, highest priority first (the first is the group's preferred version). */
+  versions: string[];
+  /** The subresources any served version declares (`status`, `scale`). */
+  subresources: ('status' | 'scale')[];
+}
+
 export interface CrdCatalog {
   /** The version of `apiVersion`/`kind`, if a loaded CRD defines it. */
   find(apiVersion: string, kind: string): CrdVersion | undefined;
   /** Whether a loaded CRD owns this API group (then an unknown kind or version in it is refused). */
   ownsGroup(group: string): boolean;
   versions(): CrdVersion[];
+  /** One entry per loaded CRD, in file order. */
+  definitions(): CrdDefinition[];
 }
 
 interface CrdDocument {
@@ -56,14 +73,20 @@ interface CrdDocument {
   spec?: {
     group: string;
     scope: 'Namespaced' | 'Cluster';
-    names: { kind: string; plural: string };
-    versions: { name: string; served: boolean; schema?: { openAPIV3Schema?: SchemaNode } }[];
+    names: { kind: string; plural: string; singular?: string; shortNames?: string[]; categories?: string[] };
+    versions: {
+      name: string;
+      served: boolean;
+      schema?: { openAPIV3Schema?: SchemaNode };
+      subresources?: { status?: unknown; scale?: unknown };
+    }[];
   };
 }
 
 export function loadCrdCatalog(files: readonly string[]): CrdCatalog {
   const byKey = new Map<string, CrdVersion>();
   const groups = new Set<string>();
+  const definitions: CrdDefinition[] = [];
   for (const file of files) {
     // js-yaml: four times faster than the yaml package on these 4 MB, and CRD files use nothing beyond JSON.
     for (const doc of loadAll(readFileSync(file, 'utf8'), null, { schema: JSON_SCHEMA })) {
@@ -71,6 +94,7 @@ export function loadCrdCatalog(files: readonly string[]): CrdCatalog {
       if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
       const { group, names, scope } = crd.spec;
       groups.add(group);
+      definitions.push(definitionOf(crd.spec));
       for (const v of crd.spec.versions) {
         byKey.set(`${group}/${v.name}/${names.kind}`, {
           group,
@@ -91,7 +115,45 @@ export function loadCrdCatalog(files: readonly string[]): CrdCatalog {
     find: (apiVersion, kind) => byKey.get(`${apiVersion}/${kind}`),
     ownsGroup: (group) => groups.has(group),
     versions: () => [...byKey.values()],
+    definitions: () => definitions,
   };
+}
+
+function definitionOf(spec: NonNullable<CrdDocument['spec']>): CrdDefinition {
+  const served = spec.versions.filter((v) => v.served);
+  const subresources = (['status', 'scale'] as const).filter((sub) =>
+    served.some((v) => v.subresources?.[sub] !== undefined),
+  );
+  return {
+    group: spec.group,
+    kind: spec.names.kind,
+    plural: spec.names.plural,
+    singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+    namespaced: spec.scope === 'Namespaced',
+    shortNames: spec.names.shortNames ?? [],
+    categories: spec.names.categories ?? [],
+    versions: served.map((v) => v.name).sort(compareKubeVersions),
+    subresources,
+  };
+}
+
+const KUBE_VERSION = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
+const STABILITY = { ga: 0, beta: 1, alpha: 2 } as const;
+
+/**
+ * Kubernetes' version priority (apimachinery's CompareKubeAwareVersionStrings), as a sort comparator: GA before
+ * beta before alpha, higher numbers first within each; names that are not Kubernetes-like last, alphabetically.
+ * The API server lists a CRD's versions in this order and prefers the first.
+ */
+export function compareKubeVersions(a: string, b: string): number {
+  const pa = KUBE_VERSION.exec(a);
+  const pb = KUBE_VERSION.exec(b);
+  if (!pa || !pb) return pa ? -1 : pb ? 1 : a.localeCompare(b);
+  const sa = STABILITY[(pa[2] as 'alpha' | 'beta' | undefined) ?? 'ga'];
+  const sb = STABILITY[(pb[2] as 'alpha' | 'beta' | undefined) ?? 'ga'];
+  if (sa !== sb) return sa - sb;
+  if (pa[1] !== pb[1]) return Number(pb[1]) - Number(pa[1]);
+  return Number(pb[3] ?? 0) - Number(pa[3] ?? 0);
 }
 
 /**

@@ -1,6 +1,8 @@
 // The real CRDs: which custom resources exist, and what their structural schemas accept.
 export {
   type CrdCatalog,
+  type CrdDefinition,
+  compareKubeVersions,
   type CrdVersion,
   loadCrdCatalog,
   schemaViolations,
