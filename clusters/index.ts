@@ -70,7 +70,7 @@ export type { TargetPlan } from './target.js';
 export async function planTarget(
   name: string,
   settings: Record<string, string>,
-  options: { istioVersion?: string; ruleFiles: string[] },
+  options: { istioVersion?: string; ruleFiles: string[]; needs?: { chaosMesh: boolean } },
 ): Promise<TargetPlan> {
   if (name === 'kind') return planKind(settings, options);
   if (name === 'existing') return planExisting(settings, options);

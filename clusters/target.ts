@@ -11,6 +11,11 @@ export interface ProvisionOptions {
   ruleFiles: string[];
   /** Istio version to install, where the target installs Istio. */
   istioVersion?: string;
+  /**
+   * What the drills need of a cluster besides Istio and Prometheus; absent, everything. An existing cluster
+   * without Chaos Mesh still serves drills whose faults are Istio objects or Kubernetes actions.
+   */
+  needs?: { chaosMesh: boolean };
   /** Free-form, target-specific settings from the CLI (`--target-opt key=value`). */
   settings: Record<string, string>;
   /** Progress lines for the user (provisioning can take minutes on kind). */

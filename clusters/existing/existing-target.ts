@@ -125,7 +125,7 @@ class ExistingClusterTarget implements Target {
     try {
       const presence = await checkMeshPresence(kube, {
         ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
-        need: { istio: true, prometheus: !installed.prometheus, chaosMesh: true },
+        need: { istio: true, prometheus: !installed.prometheus, chaosMesh: options.needs?.chaosMesh ?? true },
       });
       if (presence.missing.length > 0) {
         throw new MeshdrillError(

@@ -26,7 +26,12 @@ const INSTALL_EFFECT: Record<string, string> = {
 
 export async function planExisting(
   settingsRecord: Record<string, string>,
-  options: { istioVersion?: string; ruleFiles: string[]; hostOverrides?: Partial<Host> },
+  options: {
+    istioVersion?: string;
+    ruleFiles: string[];
+    needs?: { chaosMesh: boolean };
+    hostOverrides?: Partial<Host>;
+  },
 ): Promise<TargetPlan> {
   const host = resolveHost(options.hostOverrides);
   const settings = readExistingSettings(settingsRecord, options.istioVersion);
@@ -78,7 +83,7 @@ export async function planExisting(
     need: {
       istio: !install.has('istio'),
       prometheus: !install.has('prometheus'),
-      chaosMesh: !install.has('chaos-mesh'),
+      chaosMesh: !install.has('chaos-mesh') && (options.needs?.chaosMesh ?? true),
     },
   });
   if (presence.missing.length > 0) {

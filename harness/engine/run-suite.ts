@@ -9,6 +9,7 @@ import type { Journal } from '../journal/index.js';
 import { deleteRunObjects, type KubeClient } from '../kube/index.js';
 import {
   EXIT_CODES,
+  clusterNeedsOf,
   MeshdrillError,
   type Outcome,
   type ResolvedScenario,
@@ -97,6 +98,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       workDir: options.workDir,
       ruleFiles: options.ruleFiles,
       settings: options.settings,
+      needs: clusterNeedsOf(options.scenarios),
       ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       signal: options.interrupt,
@@ -260,6 +262,7 @@ async function onOwnCluster(
         workDir,
         ruleFiles: options.ruleFiles,
         settings: options.settings,
+        needs: clusterNeedsOf([turn.scenario]),
         ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
         signal: options.interrupt,
       })

@@ -186,3 +186,16 @@ export interface ResolvedScenario {
   alertRules: string[];
   timeouts: Record<PhaseName, number>;
 }
+
+/**
+ * What these drills need of a cluster besides Istio and Prometheus: Chaos Mesh only when a fault is a Chaos Mesh
+ * object (its own kind, or applied by a Kubernetes step).
+ */
+export function clusterNeedsOf(scenarios: readonly ResolvedScenario[]): { chaosMesh: boolean } {
+  const isChaos = (manifest: KubeObject): boolean => manifest.apiVersion.startsWith('chaos-mesh.org/');
+  const needsChaos = ({ fault }: ResolvedScenario): boolean =>
+    fault.kind === 'chaos-mesh' ||
+    (fault.kind === 'kubernetes' &&
+      fault.steps.some((step) => step.action === 'apply' && isChaos(step.manifest)));
+  return { chaosMesh: scenarios.some(needsChaos) };
+}

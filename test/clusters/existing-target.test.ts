@@ -142,6 +142,54 @@ describe('existing target', function () {
     }
   });
 
+  it('needs Chaos Mesh only for drills whose faults are Chaos Mesh objects', async () => {
+    const noChaos = new FakeCluster();
+    noChaos.seedDeployment('istio-system', 'istiod', {
+      image: 'docker.io/istio/pilot:1.30.3',
+      labels: { app: 'istiod' },
+    });
+    noChaos.seedService(
+      'istio-system',
+      'istio-ingressgateway',
+      [{ name: 'http2', port: 80 }],
+      {},
+      {
+        loadBalancer: { ingress: [{ ip: '203.0.113.7' }] },
+      },
+    );
+    const prometheus = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"success","data":{"resultType":"vector","result":[]}}');
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    const { port } = prometheus.address() as AddressInfo;
+    const provision = (chaosMesh: boolean) => {
+      const target = createExistingTarget({ host: sandbox.host(noChaos.kube()) });
+      return target
+        .provision({
+          workDir: sandbox.workDir,
+          ruleFiles: [],
+          settings: { context: 'staging', 'prometheus-url': `http://127.0.0.1:${port}` },
+          needs: { chaosMesh },
+        })
+        .finally(() => target.teardown());
+    };
+    try {
+      const env = await provision(false);
+      expect(env.ingressUrl).to.equal('http://203.0.113.7');
+      // The same cluster, for a drill that injects a PodChaos: refused, with what is missing.
+      const error = await provision(true).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as MeshdrillError).message).to.include(
+        'Chaos Mesh: CRDs podchaos.chaos-mesh.org, networkchaos.chaos-mesh.org, stresschaos.chaos-mesh.org absent',
+      );
+    } finally {
+      prometheus.close();
+    }
+  });
+
   it('refuses a Prometheus URL that does not answer PromQL', async () => {
     const target = createExistingTarget({ host: sandbox.host(cluster.kube()) });
     const error = await target

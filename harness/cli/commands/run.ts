@@ -11,7 +11,7 @@ import { planScenarios } from '../../engine/plan.js';
 import { holdDirectory, releaseDirectory } from '../../exec/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
-import type { ResolvedScenario } from '../../model/index.js';
+import { clusterNeedsOf, type ResolvedScenario } from '../../model/index.js';
 import { describeUnbound, loadBoundRunbook } from '../../runbook/index.js';
 import { formatProblem, loadScenarios } from '../../scenario/index.js';
 import type { CliArgs } from '../args.js';
@@ -105,6 +105,7 @@ async function printPlan(
   for (const istioVersion of versions) {
     const target = await planTarget(args.target, args.targetOpts, {
       ruleFiles,
+      needs: clusterNeedsOf(scenarios),
       ...(istioVersion ? { istioVersion } : {}),
     });
     try {
