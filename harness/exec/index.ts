@@ -4,6 +4,7 @@
 
 import { execa } from 'execa';
 import { MeshdrillError } from '../model/errors.js';
+import { holdGroup, lifelineEnv, releaseGroup } from './lifeline.js';
 
 export interface ExecResult {
   /** The command line as a human would type it. */
@@ -60,7 +61,9 @@ export async function run(
   const started = performance.now();
   const command = formatCommand(file, args);
   const maxOut = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-  const env = options.cleanEnv ? options.env : { ...process.env, ...options.env };
+  // Marked and held by the lifeline while it runs: a runbook step (and what it forks) must not outlive a
+  // meshdrill killed with SIGKILL.
+  const env = { ...(options.cleanEnv ? options.env : { ...process.env, ...options.env }), ...lifelineEnv() };
   let timedOut = false;
 
   const child = execa(file, args, {
@@ -78,6 +81,7 @@ export async function run(
     encoding: 'utf8',
   });
 
+  if (child.pid !== undefined) holdGroup(child.pid);
   const killGroup = (sig: NodeJS.Signals): void => {
     if (child.pid === undefined) return;
     try {
@@ -114,6 +118,7 @@ export async function run(
   options.signal?.removeEventListener('abort', onAbort);
   // A finished leader may leave children behind in its group (`sleep 100 &`): they go with it.
   killGroup('SIGKILL');
+  if (child.pid !== undefined) releaseGroup(child.pid);
 
   const spawnFailed =
     result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut;

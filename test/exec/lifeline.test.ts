@@ -112,3 +112,44 @@ describe('lifeline: a normal exit', function () {
     }
   });
 });
+
+const RUNNER = `
+import { run } from './harness/exec/index.ts';
+// A runbook step as meshdrill runs it: a shell whose own child does the waiting.
+void run('bash', ['-c', 'sleep 60 & echo $! > "$0"; wait', process.argv.at(-1)]);
+setInterval(() => undefined, 1000);
+`;
+
+describe('lifeline: commands run through the one door', function () {
+  this.timeout(20_000);
+
+  it('a command still running (and what it forked) ends when meshdrill is SIGKILLed', async () => {
+    const { mkdtempSync, readFileSync, rmSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'meshdrill-lifeline-run-'));
+    const pidFile = join(dir, 'sleep.pid');
+    const parent = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', RUNNER, '--', pidFile],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    let pid = 0;
+    try {
+      expect(
+        await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000),
+      ).to.equal(true);
+      pid = Number(readFileSync(pidFile, 'utf8').trim());
+      expect(alive(pid), 'the forked sleep runs while meshdrill does').to.equal(true);
+      parent.kill('SIGKILL');
+      await once(parent, 'exit');
+      expect(await waitFor(() => !alive(pid), 6000), `pid ${pid} outlived meshdrill`).to.equal(true);
+    } finally {
+      if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
