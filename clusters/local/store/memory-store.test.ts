@@ -67,6 +67,20 @@ describe('memory store', () => {
     expect((a.status as { phase: string }).phase).to.equal('Pending');
   });
 
+  it('drops empty labels and annotations, as ObjectMeta omits empty maps', async () => {
+    const created = await store.create(KEYS.configmaps, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'flags', namespace: 'default', labels: {}, annotations: { a: 'b' } },
+    });
+    expect(created.metadata).to.not.have.property('labels');
+    const updated = await store.update(KEYS.configmaps, {
+      ...created,
+      metadata: { ...created.metadata, annotations: {} },
+    });
+    expect(updated.metadata).to.not.have.property('annotations');
+  });
+
   it('resolves generateName to a unique name', async () => {
     const input = {
       apiVersion: 'v1',

@@ -169,6 +169,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         `the object's kind ${String(object.kind)} does not match the resource ${describe(def)} (kind ${def.kind})`,
       );
     }
+    // ObjectMeta's maps are `omitempty`: a real server never stores or returns `labels: {}`.
+    for (const map of ['labels', 'annotations'] as const) {
+      if (isObject(meta[map]) && Object.keys(meta[map]).length === 0) delete meta[map];
+    }
     if (!def.namespaced) delete meta.namespace;
     else if (typeof meta.namespace !== 'string' || meta.namespace === '') {
       throw new StoreError(
