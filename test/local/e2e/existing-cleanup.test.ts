@@ -1,0 +1,248 @@
+// `meshdrill cleanup --run-id` after a kill -9, as a user of a real cluster meets it: a cluster that outlives the
+// harness (`meshdrill cluster up --target local` in its own process), used through `--target existing` with its
+// context allowed, holding objects and a namespace of its own. The drill scales istiod to 0, patches a Deployment
+// and re-applies a ConfigMap that existed before; the run is SIGKILLed mid-fault (no handler runs), then cleanup
+// must put every object back as it was (compared by spec and data), leave what the run did not create intact and
+// leave nothing of the run. The negative control is the state before cleanup: the same comparison fails there.
+
+import { expect } from 'chai';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { isAlive, readProcessTable } from '../../../clusters/local/kubelet/index.js';
+import { run } from '../../../harness/exec/index.js';
+import { until } from './fixture.js';
+
+const MESHDRILL = 'bin/meshdrill.js';
+const SCENARIO = 'test/fixtures/scenarios/existing/killed-mid-fault.yaml';
+
+const TEAM_OBJECTS = `apiVersion: v1
+kind: Namespace
+metadata: {name: team-a, labels: {owner: team-a}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: billing, namespace: team-a, labels: {app: billing}}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: billing}}
+  template:
+    metadata: {labels: {app: billing}}
+    spec: {containers: [{name: app, image: fortio/fortio:1.74.0}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: feature-flags, namespace: team-a}
+data: {checkout: "on", search: "on"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: keep-me, namespace: team-a}
+stringData: {token: not-the-runs}
+`;
+
+interface ClusterState {
+  kubeconfig: string;
+  prometheusUrl: string;
+  ingressUrl: string;
+}
+
+function descendants(root: number): number[] {
+  const table = readProcessTable().filter((p) => p.state !== 'Z');
+  const found = new Set<number>([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of table) {
+      if (!found.has(p.pid) && found.has(p.ppid)) {
+        found.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  found.delete(root);
+  return [...found];
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 160);
+  } catch {
+    return '?';
+  }
+}
+
+/** What a user compares after a cleanup: the parts of an object that say what it does, and its own metadata. */
+function essence(object: Record<string, unknown>): unknown {
+  const meta = object.metadata as Record<string, unknown>;
+  return { labels: meta.labels, annotations: meta.annotations, spec: object.spec, data: object.data };
+}
+
+describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target existing)', function () {
+  this.timeout(300_000);
+  let cluster: ChildProcess | undefined;
+  let clusterPids: number[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'meshdrill-outlived-'));
+  const env = { ...process.env, MESHDRILL_STATE_DIR: join(dir, 'state') };
+
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const result = await run('kubectl', args, {
+      env: { KUBECONFIG: state().kubeconfig, KUBECACHEDIR: join(dir, 'kube-cache') },
+      ...(input !== undefined ? { input } : {}),
+      timeoutMs: 30_000,
+    });
+    if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const getJson = async (args: string[]) =>
+    JSON.parse(await kubectl([...args, '-o', 'json'])) as Record<string, unknown>;
+  const state = (): ClusterState =>
+    JSON.parse(readFileSync(join(dir, 'state', 'cluster-local.json'), 'utf8')) as ClusterState;
+
+  before(async () => {
+    // Its own process group, as a terminal runs it; stopped with Ctrl-C (SIGINT to the group) in `after`.
+    cluster = spawn(process.execPath, [MESHDRILL, 'cluster', 'up', '--target', 'local'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      detached: true,
+      env,
+    });
+    await until(
+      'the local cluster to be up',
+      () => existsSync(join(dir, 'state', 'cluster-local.json')),
+      120_000,
+    );
+    clusterPids = descendants(cluster.pid as number);
+  });
+
+  after(async () => {
+    const pid = cluster?.pid;
+    if (pid !== undefined && cluster?.exitCode === null) {
+      const exited = new Promise((r) => cluster?.once('exit', r));
+      process.kill(-pid, 'SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+      if (cluster.exitCode === null) process.kill(-pid, 'SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+    await until('every process of the cluster to end', () => clusterPids.every((p) => !isAlive(p)), 15_000);
+  });
+
+  it('restores istiod, the patched Deployment and the re-applied ConfigMap; keeps what was there; leaves nothing', async () => {
+    const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
+    const context = kubeconfig['current-context'];
+    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
+    const watched = [
+      ['-n', 'istio-system', 'get', 'deployment', 'istiod'],
+      ['-n', 'team-a', 'get', 'deployment', 'billing'],
+      ['-n', 'team-a', 'get', 'configmap', 'feature-flags'],
+      ['-n', 'team-a', 'get', 'secret', 'keep-me'],
+      ['get', 'namespace', 'team-a'],
+    ];
+    const before = await Promise.all(watched.map(async (args) => essence(await getJson(args))));
+
+    const out = join(dir, 'out');
+    const runKubeconfig = join(dir, 'user-kubeconfig');
+    writeFileSync(runKubeconfig, readFileSync(state().kubeconfig));
+    const drill = spawn(
+      process.execPath,
+      [
+        MESHDRILL,
+        'run',
+        SCENARIO,
+        '--target',
+        'existing',
+        '--out',
+        out,
+        '--json',
+        '--target-opt',
+        `context=${context}`,
+        '--target-opt',
+        `kubeconfig=${runKubeconfig}`,
+        '--target-opt',
+        `allow-faults=${context}`,
+        '--target-opt',
+        `prometheus-url=${state().prometheusUrl}`,
+        '--target-opt',
+        `ingress-url=${state().ingressUrl}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env },
+    );
+    let stderr = '';
+    drill.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise((r) => drill.once('exit', r));
+    let runId: string;
+    try {
+      runId = await until(
+        'the fault to be injected',
+        () => {
+          const journal = join(out, 'journal.jsonl');
+          if (!existsSync(journal)) return undefined;
+          const text = readFileSync(journal, 'utf8');
+          if (!text.includes('"type":"fault-injected"')) return undefined;
+          return /"runId":"([^"]+)"/.exec(text)?.[1];
+        },
+        180_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${stderr.slice(-3000)}`);
+      });
+      // The fault did bite: each of the three objects is changed while the run is alive.
+      const [istiod, billing, flags] = await Promise.all(
+        watched.slice(0, 3).map(async (args) => getJson(args)),
+      );
+      expect((istiod as { spec: { replicas: number } }).spec.replicas).to.equal(0);
+      expect((billing as { spec: { minReadySeconds?: number } }).spec.minReadySeconds).to.equal(30);
+      expect((flags as { data: Record<string, string> }).data.checkout).to.equal('off');
+      const started = descendants(drill.pid as number);
+      drill.kill('SIGKILL');
+      await exited;
+      await until(
+        'every process the run started to end',
+        () => started.every((p) => !isAlive(p)),
+        15_000,
+      ).catch(() => {
+        const left = started.filter(isAlive).map((p) => `${p} (${commandOf(p)})`);
+        throw new Error(`still running 15 s after the SIGKILL: ${left.join(', ')}`);
+      });
+    } finally {
+      if (drill.exitCode === null && drill.signalCode === null) drill.kill('SIGKILL');
+    }
+
+    // Negative control: without cleanup, the comparison below fails.
+    const killed = await Promise.all(watched.map(async (args) => essence(await getJson(args))));
+    expect(killed).to.not.deep.equal(before);
+
+    const cleanup = await run(
+      process.execPath,
+      [MESHDRILL, 'cleanup', '--run-id', runId, '--context', context],
+      {
+        env: { ...env, KUBECONFIG: runKubeconfig },
+        timeoutMs: 180_000,
+      },
+    );
+    expect(cleanup.exitCode, `${cleanup.stdout}\n${cleanup.stderr}`).to.equal(0);
+
+    const after = await Promise.all(watched.map(async (args) => essence(await getJson(args))));
+    // As text, so that a difference shows as a readable diff.
+    expect(JSON.stringify(after, null, 1)).to.equal(JSON.stringify(before, null, 1));
+    const runLabel = `meshdrill.io/run-id=${runId}`;
+    const leftovers = await kubectl([
+      'get',
+      'all,configmaps,secrets,serviceaccounts,virtualservices,gateways',
+      '-A',
+      '-l',
+      runLabel,
+      '-o',
+      'name',
+    ]);
+    expect(leftovers.trim()).to.equal('');
+    await until(
+      'the drill namespace to be gone',
+      async () => !(await kubectl(['get', 'namespaces', '-o', 'name'])).includes('namespace/drill-outlived'),
+      60_000,
+    );
+    const istiod = await getJson(['-n', 'istio-system', 'get', 'deployment', 'istiod']);
+    expect((istiod.spec as { replicas: number }).replicas).to.equal(1);
+  });
+});
