@@ -1,7 +1,7 @@
 // The imperative part of validation: read every file a scenario names (manifests, runbooks, alert rules)
 // once, so rules and resolveScenario stay pure.
 
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseRunbook } from '../runbook/parse.js';
 import type { RunbookStep } from '../runbook/types.js';
 import type { Problem } from './problem.js';
@@ -28,8 +28,8 @@ export interface RunbookFile {
 export interface ExternalFiles {
   manifests: ReadonlyMap<string, ManifestFile>;
   runbooks: ReadonlyMap<string, RunbookFile>;
-  /** Alert rule files by absolute path: the error when unreadable. */
-  alertRules: ReadonlyMap<string, { error?: string }>;
+  /** Alert rule files by absolute path: their text, or the error when unreadable. */
+  alertRules: ReadonlyMap<string, { error?: string; text?: string }>;
 }
 
 export const NO_FILES: ExternalFiles = { manifests: new Map(), runbooks: new Map(), alertRules: new Map() };
@@ -37,7 +37,7 @@ export const NO_FILES: ExternalFiles = { manifests: new Map(), runbooks: new Map
 export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string): Promise<ExternalFiles> {
   const manifests = new Map<string, ManifestFile>();
   const runbooks = new Map<string, RunbookFile>();
-  const alertRules = new Map<string, { error?: string }>();
+  const alertRules = new Map<string, { error?: string; text?: string }>();
 
   for (const use of listManifestRefs(spec)) {
     if (use.ref.file === undefined) continue;
@@ -70,12 +70,8 @@ export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string
 
   for (const rel of spec.spec.alertRules ?? []) {
     const path = resolveRelative(scenarioFile, rel);
-    try {
-      await access(path);
-      alertRules.set(path, {});
-    } catch (error) {
-      alertRules.set(path, { error: reason(error) });
-    }
+    const text = await readText(path);
+    alertRules.set(path, typeof text === 'string' ? { text } : text);
   }
   return { manifests, runbooks, alertRules };
 }

@@ -1,7 +1,6 @@
 // Stage 3 of validation: named semantic rules (docs/scenario-format.md#rules). Each is a small pure function
 // over the parsed spec and the files it names; it returns findings, never throws, and never stops the others.
 
-import { LineCounter, parseAllDocuments } from 'yaml';
 import { isKubeObject } from '../model/kube-object.js';
 import { findUnboundPlaceholders } from '../runbook/placeholders.js';
 import { parseThreshold } from '../slo/threshold.js';
@@ -11,9 +10,11 @@ import { KNOWN_API_VERSIONS, apiGroupOf } from './object-refs.js';
 import { describeValue, formatPath, type Problem } from './problem.js';
 import { listManifestRefs, listObjectRefs, listRunbookRefs } from './refs.js';
 import { namespaceFor, resolveRelative } from './resolve.js';
-import { collectStrings, findInvalidScaled } from './scaled.js';
+import { promqlProblem } from './promql-syntax.js';
+import { collectStrings, expandScaled, findInvalidScaled } from './scaled.js';
 import type { DataPath, Finding } from './shape-issues.js';
 import type { ConditionSpecInput, RecoveryConditionInput, ScenarioSpec } from './spec.js';
+import { parseYamlSource, type YamlDocument } from './yaml-source.js';
 
 export interface RuleContext {
   spec: ScenarioSpec;
@@ -403,18 +404,16 @@ const runbookManifestsParse: Rule = {
           path: `step "${step.title}"`,
           rule: 'runbook-manifests-parse',
         };
-        const lineCounter = new LineCounter();
-        const docs = parseAllDocuments(step.body, { lineCounter, prettyErrors: false });
-        const list = Array.isArray(docs) ? docs : [];
-        const error = list.flatMap((d) => d.errors)[0];
-        if (error) {
+        const source = parseYamlSource(step.body, step.file);
+        const problem = source.problems[0];
+        if (problem) {
           // The body starts on the line after the opening fence.
-          const line = step.line + lineCounter.linePos(error.pos[0]).line;
-          const message = `expected valid YAML in the yaml block, got: ${error.message.split('\n')[0]}`;
+          const line = step.line + problem.line;
+          const message = `expected valid YAML in the yaml block, got: ${problem.message.replace(/^invalid YAML: /, '')}`;
           return [{ ...at, line, message }];
         }
-        const bad = list
-          .map((d) => d.toJS() as unknown)
+        const bad = source.documents
+          .map((d) => d.data)
           .filter((v) => v !== null && !(isKubeObject(v) || hasKind(v)));
         return bad.length > 0
           ? [
@@ -728,6 +727,63 @@ const httpUrlLocal: Rule = {
     }),
 };
 
+const promqlParses: Rule = {
+  name: 'promql-parses',
+  summary:
+    'every promql query parses as Prometheus parses it (grammar, unknown functions, range vs instant vectors)',
+  check: ({ spec }) =>
+    conditions(spec).flatMap(({ c, path }) => {
+      if (c.kind !== 'promql' || typeof c.query !== 'string' || findInvalidScaled(c.query).length > 0)
+        return [];
+      // Each ${scaled:D} becomes a duration at run time; an invalid one is scaled-duration-valid's to report.
+      const problem = promqlProblem(expandScaled(c.query, 1), c.query);
+      return problem ? [{ path: [...path, 'query'], message: problem }] : [];
+    }),
+};
+
+interface RuleFileShape {
+  groups?: { name?: unknown; rules?: { alert?: unknown; record?: unknown; expr?: unknown }[] }[];
+}
+
+const alertRulesParse: Rule = {
+  name: 'alert-rules-parse',
+  summary:
+    'every alertRules file is Prometheus rule groups whose rules name an alert or record and whose expr parses',
+  check: ({ spec, file, files }) =>
+    (spec.spec.alertRules ?? []).flatMap((rel) => {
+      const abs = resolveRelative(file, rel);
+      const text = files.alertRules.get(abs)?.text;
+      if (text === undefined) return [];
+      const source = parseYamlSource(text, abs);
+      const problems: Problem[] = source.problems.map((p) => ({ ...p, rule: 'alert-rules-parse' }));
+      for (const doc of source.documents) problems.push(...ruleFileProblems(doc, abs));
+      return problems;
+    }),
+};
+
+function ruleFileProblems(doc: YamlDocument, file: string): Problem[] {
+  const at = (path: (string | number)[], message: string): Problem => ({
+    file,
+    ...doc.locate(path),
+    path: formatPath(path),
+    message,
+    rule: 'alert-rules-parse',
+  });
+  const groups = (doc.data as RuleFileShape | null)?.groups;
+  if (!Array.isArray(groups))
+    return [at([], 'expected Prometheus rule groups (groups: [{ name, rules }]), got none')];
+  return groups.flatMap((group, g) =>
+    (Array.isArray(group?.rules) ? group.rules : []).flatMap((rule, r) => {
+      const path = ['groups', g, 'rules', r];
+      if (typeof rule?.alert !== 'string' && typeof rule?.record !== 'string')
+        return [at(path, 'expected a rule with "alert" or "record", got neither')];
+      if (typeof rule.expr !== 'string') return [at([...path, 'expr'], 'expected a PromQL expr, got none')];
+      const problem = promqlProblem(rule.expr);
+      return problem ? [at([...path, 'expr'], problem)] : [];
+    }),
+  );
+}
+
 /** Every rule, in the order their findings are reported. */
 export const RULES: readonly Rule[] = [
   sloThresholdParses,
@@ -751,6 +807,8 @@ export const RULES: readonly Rule[] = [
   requestWeightsPositive,
   stagesMatchExecutor,
   alertRulesExist,
+  alertRulesParse,
+  promqlParses,
   namespaceIsolationHolds,
   scaledDurationValid,
   patternsCompile,

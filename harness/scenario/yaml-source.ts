@@ -2,6 +2,7 @@
 
 import {
   type Document,
+  isAlias,
   isMap,
   isPair,
   isScalar,
@@ -9,6 +10,7 @@ import {
   LineCounter,
   type Node,
   parseAllDocuments,
+  visit,
 } from 'yaml';
 import type { Problem } from './problem.js';
 
@@ -26,8 +28,18 @@ export interface YamlSource {
   problems: Problem[];
 }
 
-/** Parses every document of a YAML file; reports each syntax error with its position. */
+/**
+ * What a scenario, manifest or runbook file may hold. Far beyond any real scenario, they stop a file built to
+ * exhaust memory or the stack (nested aliases, a "billion laughs") with a clear problem instead of a crash.
+ */
+export const YAML_LIMITS = { maxBytes: 4 * 1024 * 1024, maxAliasCount: 100, maxDepth: 64 } as const;
+
+/** Parses every document of a YAML file; reports each syntax error and each exceeded limit with its position. */
 export function parseYamlSource(text: string, file: string): YamlSource {
+  if (text.length > YAML_LIMITS.maxBytes) {
+    const message = `file too large: ${text.length} bytes, at most ${YAML_LIMITS.maxBytes} — split it into several files`;
+    return { file, documents: [], problems: [{ file, line: 1, column: 1, path: '', message }] };
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [];
@@ -45,10 +57,51 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     }
   }
   if (problems.length > 0) return { file, documents: [], problems };
-  const documents = list
-    .filter((doc) => doc.contents !== null)
-    .map((doc) => toYamlDocument(doc, lineCounter));
-  return { file, documents, problems };
+  const documents: YamlDocument[] = [];
+  for (const doc of list.filter((d) => d.contents !== null)) {
+    const converted = toData(doc);
+    if ('message' in converted) {
+      const pos = lineCounter.linePos(converted.offset);
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        message: `invalid YAML: ${converted.message}`,
+      });
+    } else documents.push(toYamlDocument(doc, converted.data, lineCounter));
+  }
+  return problems.length > 0 ? { file, documents: [], problems } : { file, documents, problems };
+}
+
+/**
+ * The document as plain data, or the first limit it exceeds and where: too deep a nesting, or aliases expanding
+ * too much.
+ */
+function toData(doc: Document.Parsed): { data: unknown } | { offset: number; message: string } {
+  let deepest: { offset: number; depth: number } | undefined;
+  let firstAlias: number | undefined;
+  visit(doc, (_key, node, path) => {
+    if (isAlias(node)) firstAlias ??= rangeStart(node);
+    // The path holds the document, then a pair and a collection for each level.
+    const depth = path.filter((n) => isMap(n) || isSeq(n)).length;
+    if (depth > YAML_LIMITS.maxDepth && !deepest) deepest = { offset: rangeStart(node) ?? 0, depth };
+  });
+  if (deepest) {
+    return {
+      offset: deepest.offset,
+      message: `nested deeper than ${YAML_LIMITS.maxDepth} levels — flatten the structure`,
+    };
+  }
+  try {
+    return { data: doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount }) };
+  } catch (error) {
+    if (!/alias/i.test((error as Error).message)) throw error;
+    return {
+      offset: firstAlias ?? 0,
+      message: `aliases expand too much (more than ${YAML_LIMITS.maxAliasCount} uses of the anchors, as in a document built to exhaust memory) — write the values out or use fewer aliases`,
+    };
+  }
 }
 
 // The parser sometimes points at the blank just before the culprit (a duplicate key): move onto it.
@@ -59,16 +112,19 @@ function skipBlanks(text: string, offset: number): number {
 }
 
 function firstLine(message: string): string {
+  // The parser's own recursion gives out on a nesting thousands of levels deep: say what the user can fix.
+  if (message.includes('call stack'))
+    return `nested deeper than ${YAML_LIMITS.maxDepth} levels — flatten the structure`;
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-function toYamlDocument(doc: Document.Parsed, lineCounter: LineCounter): YamlDocument {
+function toYamlDocument(doc: Document.Parsed, data: unknown, lineCounter: LineCounter): YamlDocument {
   const at = (offset: number) => {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
   return {
-    data: doc.toJS({ maxAliasCount: 100 }),
+    data,
     locate(path, options = {}) {
       let node: unknown = doc.contents;
       let offset = rangeStart(node) ?? 0;

@@ -243,6 +243,34 @@ const TABLE: [string, string[]][] = [
       `scenarios/invalid/38-isolation.yaml:25:7 detect[0].labels: expected labels that name this drill's instances of ErrorBudgetBurnFast (such as { namespace: drill-broken }), got none: beside other drills, their ErrorBudgetBurnFast would count as this drill's`,
     ],
   ],
+  [
+    '39-alias-bomb.yaml',
+    [
+      'scenarios/invalid/39-alias-bomb.yaml:6:10 invalid YAML: aliases expand too much (more than 100 uses of the anchors, as in a document built to exhaust memory) — write the values out or use fewer aliases',
+    ],
+  ],
+  [
+    '40-deep-nesting.yaml',
+    [
+      'scenarios/invalid/40-deep-nesting.yaml:6:76 invalid YAML: nested deeper than 64 levels — flatten the structure',
+    ],
+  ],
+  [
+    '41-promql.yaml',
+    [
+      'scenarios/invalid/41-promql.yaml:21:14 efficacy[0].query: PromQL syntax error: the query ends too early ("sum(rate(istio_requests_total[${scaled:30s}])")',
+      'scenarios/invalid/41-promql.yaml:25:14 detect[0].query: PromQL type error: rate() expects a range vector such as istio_requests_total{response_code="503"}[5m], got "istio_requests_total{response_code="503"}"',
+      'scenarios/invalid/41-promql.yaml:29:14 detect[1].query: PromQL: unknown function "rat" in "sum(rat(istio_requests_total[1m])) > 0" — see the function list at prometheus.io/docs/prometheus/latest/querying/functions/',
+      'scenarios/invalid/41-promql.yaml:40:16 recovery.conditions[0].query: PromQL type error: a comparison or arithmetic needs instant vectors, got the range vector "istio_requests_total[1m]"',
+    ],
+  ],
+  [
+    '42-rule-file.yaml',
+    [
+      'scenarios/invalid/rules/broken.rules.yaml:5:15 groups[0].rules[0].expr: PromQL syntax error: the query ends too early ("sum(up{app="shop"}) by (app) == 0 or")',
+      'scenarios/invalid/rules/broken.rules.yaml:7:9 groups[0].rules[1]: expected a rule with "alert" or "record", got neither',
+    ],
+  ],
 ];
 
 describe('malformed scenarios and runbooks: every problem, with its position', () => {
