@@ -8,7 +8,7 @@ import type { Problem } from './problem.js';
 import { listManifestRefs, listRunbookRefs } from './refs.js';
 import { resolveRelative } from './resolve.js';
 import type { ScenarioSpec } from './spec.js';
-import { parseYamlSource } from './yaml-source.js';
+import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
 export interface ManifestFile {
   path: string;
@@ -28,8 +28,8 @@ export interface RunbookFile {
 export interface ExternalFiles {
   manifests: ReadonlyMap<string, ManifestFile>;
   runbooks: ReadonlyMap<string, RunbookFile>;
-  /** Alert rule files by absolute path: their text, or the error when unreadable. */
-  alertRules: ReadonlyMap<string, { error?: string; text?: string }>;
+  /** Alert rule files by absolute path: parsed (positions kept), or the error when unreadable. */
+  alertRules: ReadonlyMap<string, { error?: string; source?: YamlSource }>;
 }
 
 export const NO_FILES: ExternalFiles = { manifests: new Map(), runbooks: new Map(), alertRules: new Map() };
@@ -37,7 +37,7 @@ export const NO_FILES: ExternalFiles = { manifests: new Map(), runbooks: new Map
 export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string): Promise<ExternalFiles> {
   const manifests = new Map<string, ManifestFile>();
   const runbooks = new Map<string, RunbookFile>();
-  const alertRules = new Map<string, { error?: string; text?: string }>();
+  const alertRules = new Map<string, { error?: string; source?: YamlSource }>();
 
   for (const use of listManifestRefs(spec)) {
     if (use.ref.file === undefined) continue;
@@ -71,7 +71,7 @@ export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string
   for (const rel of spec.spec.alertRules ?? []) {
     const path = resolveRelative(scenarioFile, rel);
     const text = await readText(path);
-    alertRules.set(path, typeof text === 'string' ? { text } : text);
+    alertRules.set(path, typeof text === 'string' ? { source: parseYamlSource(text, path) } : text);
   }
   return { manifests, runbooks, alertRules };
 }

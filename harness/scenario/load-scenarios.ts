@@ -38,7 +38,7 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
   const { files, problems } = await expandPaths(paths, cwd);
   const valid: ValidScenario[] = [];
   for (const { file, text } of files) {
-    const checked = await validateScenarioText(text, file);
+    const checked = await validateScenarioText(text, file, options.target);
     problems.push(...checked.problems);
     if (checked.scenario) valid.push(checked.scenario);
   }
@@ -54,6 +54,7 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
 export async function validateScenarioText(
   text: string,
   file: string,
+  target?: string,
 ): Promise<{ scenario?: ValidScenario; problems: Problem[] }> {
   const source = parseYamlSource(text, file);
   if (source.problems.length > 0) return { problems: source.problems };
@@ -81,7 +82,7 @@ export async function validateScenarioText(
     return { problems: findings.map((f) => toProblem(f, file, doc)) };
   }
   const files = await readExternalFiles(parsed.data, file);
-  const findings = checkRules({ spec: parsed.data, file, files });
+  const findings = checkRules({ spec: parsed.data, file, files, ...(target ? { target } : {}) });
   if (findings.length > 0) return { problems: findings.map((f) => toProblem(f, file, doc)) };
   return { scenario: { file, spec: parsed.data, files }, problems: [] };
 }

@@ -18,6 +18,8 @@ import { parseYamlSource, type YamlDocument } from './yaml-source.js';
 
 export interface RuleContext {
   spec: ScenarioSpec;
+  /** The target the scenario is validated for, when known (some rules hold only where meshdrill loads rules). */
+  target?: string;
   /** Absolute path of the scenario file. */
   file: string;
   files: ExternalFiles;
@@ -752,9 +754,8 @@ const alertRulesParse: Rule = {
   check: ({ spec, file, files }) =>
     (spec.spec.alertRules ?? []).flatMap((rel) => {
       const abs = resolveRelative(file, rel);
-      const text = files.alertRules.get(abs)?.text;
-      if (text === undefined) return [];
-      const source = parseYamlSource(text, abs);
+      const source = files.alertRules.get(abs)?.source;
+      if (source === undefined) return [];
       const problems: Problem[] = source.problems.map((p) => ({ ...p, rule: 'alert-rules-parse' }));
       for (const doc of source.documents) problems.push(...ruleFileProblems(doc, abs));
       return problems;
@@ -784,6 +785,38 @@ function ruleFileProblems(doc: YamlDocument, file: string): Problem[] {
   );
 }
 
+const alertDefined: Rule = {
+  name: 'alert-defined',
+  summary:
+    "an alert signal names an alert its scenario's rule files define (not checked for --target existing, whose Prometheus has rules of its own)",
+  check: ({ spec, file, files, target }) => {
+    if (target === 'existing') return [];
+    const defined = new Set<string>();
+    let unreadable = false;
+    for (const rel of spec.spec.alertRules ?? []) {
+      const entry = files.alertRules.get(resolveRelative(file, rel));
+      if (!entry?.source || entry.source.problems.length > 0) unreadable = true;
+      for (const doc of entry?.source?.documents ?? []) {
+        for (const group of (doc.data as RuleFileShape | null)?.groups ?? []) {
+          for (const rule of group?.rules ?? []) if (typeof rule?.alert === 'string') defined.add(rule.alert);
+        }
+      }
+    }
+    // A rule file that cannot be read or parsed is reported by its own rules; guessing what it defines is not.
+    if (unreadable) return [];
+    return conditions(spec).flatMap(({ c, path }) =>
+      c.kind === 'alert' && !defined.has(c.alert)
+        ? [
+            {
+              path: [...path, 'alert'],
+              message: `expected an alert defined in the scenario's alertRules (${[...defined].sort().join(', ') || 'none listed'}), got "${c.alert}": meshdrill loads only those rules, so it would never fire; add its rule file to alertRules`,
+            },
+          ]
+        : [],
+    );
+  },
+};
+
 /** Every rule, in the order their findings are reported. */
 export const RULES: readonly Rule[] = [
   sloThresholdParses,
@@ -808,6 +841,7 @@ export const RULES: readonly Rule[] = [
   stagesMatchExecutor,
   alertRulesExist,
   alertRulesParse,
+  alertDefined,
   promqlParses,
   namespaceIsolationHolds,
   scaledDurationValid,

@@ -54,6 +54,7 @@ const TABLE: [string, string[]][] = [
     '08-dup-signal.yaml',
     [
       'scenarios/invalid/08-dup-signal.yaml:18:13 detect[0].name: "errors" is already used by efficacy[0]; give each efficacy check, signal and recovery condition its own name',
+      'scenarios/invalid/08-dup-signal.yaml:23:43 efficacy[0].alert: expected an alert defined in the scenario\'s alertRules (none listed), got "X": meshdrill loads only those rules, so it would never fire; add its rule file to alertRules',
     ],
   ],
   [
@@ -241,6 +242,7 @@ const TABLE: [string, string[]][] = [
       `scenarios/invalid/38-isolation.yaml:17:9 fault.manifest.inline: expected the object in the drill's namespace drill-broken (isolation: namespace), got metadata.namespace istio-system; keep it in the namespace or set isolation: cluster`,
       `scenarios/invalid/38-isolation.yaml:17:9 fault.manifest.inline: expected every selected namespace in the drill's namespace drill-broken (isolation: namespace), got spec.selector.namespaces ["istio-system"]; keep it in the namespace or set isolation: cluster`,
       `scenarios/invalid/38-isolation.yaml:25:7 detect[0].labels: expected labels that name this drill's instances of ErrorBudgetBurnFast (such as { namespace: drill-broken }), got none: beside other drills, their ErrorBudgetBurnFast would count as this drill's`,
+      `scenarios/invalid/38-isolation.yaml:27:14 detect[0].alert: expected an alert defined in the scenario's alertRules (none listed), got "ErrorBudgetBurnFast": meshdrill loads only those rules, so it would never fire; add its rule file to alertRules`,
     ],
   ],
   [
@@ -310,6 +312,13 @@ describe('malformed scenarios and runbooks: every problem, with its position', (
       'http-url-local',
       'condition-value-present',
     ]);
+  });
+
+  it('leaves alert-defined out for --target existing, whose Prometheus has rules of its own', async () => {
+    const local = await loadScenarios([`${DIR}/08-dup-signal.yaml`], { target: 'local' });
+    expect(local.problems.map((p) => p.rule)).to.include('alert-defined');
+    const existing = await loadScenarios([`${DIR}/08-dup-signal.yaml`], { target: 'existing' });
+    expect(existing.problems.map((p) => p.rule)).to.deep.equal(['signal-names-unique']);
   });
 
   it('names the rule that found a semantic problem', async () => {
