@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshdrillError } from '../harness/model/index.js';
+import { createGithubReporter } from './ci-summary.js';
 import { renderHtml } from './html/index.js';
 import { readJournal } from './journal.js';
 import { renderJunit } from './junit.js';
@@ -12,6 +13,7 @@ import { createMultiplexer, type Reporter, type ReporterFailure, type ReportInpu
 import { buildResults } from './results.js';
 import { RESULTS_SCHEMA_VERSION, type Results } from './results-types.js';
 
+export { createGithubReporter, lineOfAssertion, renderAnnotations, renderCiSummary } from './ci-summary.js';
 export { compareRuns, DEFAULT_TOLERANCES, resolveTolerances } from './compare.js';
 export type { Comparison, Tolerances, TolerancesInput } from './compare.js';
 export { renderComparisonHtml, renderComparisonText } from './compare-render.js';
@@ -42,12 +44,14 @@ function createFileReporter(name: string, file: string, render: (input: ReportIn
   };
 }
 
-/** The three standard reporters: results.json, junit.xml, index.html. */
-export function createDefaultReporters(): Reporter[] {
+/** The three standard reporters (results.json, junit.xml, index.html), and the job summary on GitHub Actions. */
+export function createDefaultReporters(env: NodeJS.ProcessEnv = process.env): Reporter[] {
+  const github = createGithubReporter(env);
   return [
     createFileReporter('json', 'results.json', (i) => `${JSON.stringify(i.results, null, 2)}\n`),
     createFileReporter('junit', 'junit.xml', (i) => renderJunit(i.results)),
     createFileReporter('html', 'index.html', (i) => renderHtml(i.results, i.events)),
+    ...(github ? [github] : []),
   ];
 }
 
