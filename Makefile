@@ -9,7 +9,7 @@ help:
 	@echo "make setup      install npm packages and the Debian packages (prometheus, wrk, chromium)"
 	@echo "make demo       run the scenario pack on the embedded local target; report in runs/demo/index.html"
 	@echo "make test       typecheck, lint (incl. import rules), then every test; last line 'N passed, N failed'"
-	@echo "make bench      benchmarks; print figures"
+	@echo "make bench      benchmarks; print figures (ONLY=mesh,report to pick some)"
 	@echo "make build      compile to dist/"
 	@echo "make schema     regenerate schema/scenario.schema.json from the scenario types"
 	@echo "make clean      remove dist/, runs/ and caches"
@@ -39,7 +39,7 @@ test-unit:
 	$(NODE_BIN)/mocha $(TEST_SPECS)
 
 bench:
-	@for f in bench/*.bench.ts; do echo "== $$f"; $(NODE_BIN)/tsx $$f || exit 1; done
+	@$(NODE_BIN)/tsx bench/run.ts $(ONLY)
 
 demo:
 	./bin/meshdrill.js run scenarios/ --target local --parallel auto --out runs/demo
