@@ -1,7 +1,7 @@
 // Argument parsing on node:util parseArgs: strict, so a misspelt option is a usage error (exit 2), not ignored.
 
 import { parseArgs } from 'node:util';
-import { MAX_PARALLEL } from '../engine/index.js';
+import { MAX_PARALLEL } from '../engine/limits.js';
 import { invalidInput } from '../model/errors.js';
 
 export const OPTIONS = {

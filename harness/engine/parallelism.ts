@@ -4,10 +4,10 @@
 
 import type { KubeObject, ResolvedScenario } from '../model/index.js';
 import { expectedVariantMs } from './run-suite.js';
+import { MAX_PARALLEL } from './limits.js';
 import { planTurns, type Turn } from './schedule.js';
 
-/** The most drills `--parallel N` allows; auto never goes above it. */
-export const MAX_PARALLEL = 16;
+export { MAX_PARALLEL };
 
 /**
  * What a drill costs in CPU on the local target — the one place to re-measure as the emulation changes.

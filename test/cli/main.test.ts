@@ -1,0 +1,45 @@
+// The command line's dispatch: help and version answer at once, an unknown command or none is a usage error
+// (exit 2) that names the commands, and each command is found (a wrong entry in the lazy command table would
+// only show when that command runs).
+
+import { expect } from 'chai';
+import { run } from '../../harness/exec/index.js';
+
+const meshdrill = (args: string[]) =>
+  run(process.execPath, ['bin/meshdrill.js', ...args], { timeoutMs: 60_000 });
+
+describe('meshdrill command line', function () {
+  this.timeout(120_000);
+
+  it('prints the usage for --help (exit 0) and for no command (exit 2)', async () => {
+    const help = await meshdrill(['--help']);
+    expect(help.exitCode).to.equal(0);
+    expect(help.stdout).to.include('Usage:');
+    const none = await meshdrill([]);
+    expect(none.exitCode).to.equal(2);
+    expect(none.stdout).to.include('Usage:');
+  });
+
+  it('refuses an unknown command with exit 2, naming the commands', async () => {
+    const bogus = await meshdrill(['deploy']);
+    expect(bogus.exitCode).to.equal(2);
+    expect(bogus.stderr).to.include('unknown command "deploy"');
+    expect(bogus.stderr).to.include('commands: run, validate, report, compare, cleanup, cluster, doctor');
+  });
+
+  it('loads each command when it is run: each answers its own usage error', async () => {
+    const cases: [string[], RegExp][] = [
+      [['validate'], /validate: expected at least one scenario file or directory/],
+      [['report'], /report/],
+      [['compare'], /compare/],
+      [['cluster'], /cluster: expected up, down or status/],
+      [['run'], /run/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await meshdrill(args);
+      expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).to.equal(2);
+      expect(result.stderr).to.match(message);
+      expect(result.stderr).to.not.include('unexpected error');
+    }
+  });
+});
