@@ -6,10 +6,11 @@ import { findUnboundPlaceholders } from '../runbook/placeholders.js';
 import { parseThreshold } from '../slo/threshold.js';
 import { parseDuration } from '../util/duration.js';
 import type { ExternalFiles } from './external-files.js';
+import { CERTIFICATE_EXPIRY_DEFAULTS } from './kinds.js';
 import { KNOWN_API_VERSIONS, apiGroupOf } from './object-refs.js';
 import { describeValue, formatPath, type Problem } from './problem.js';
 import { listManifestRefs, listObjectRefs, listRunbookRefs } from './refs.js';
-import { namespaceFor, resolveRelative } from './resolve.js';
+import { DEFAULTS, namespaceFor, resolveRelative } from './resolve.js';
 import { promqlProblem } from './promql-syntax.js';
 import { collectStrings, expandScaled, findInvalidScaled } from './scaled.js';
 import type { DataPath, Finding } from './shape-issues.js';
@@ -459,22 +460,43 @@ const verifyWithinBudget: Rule = {
 
 const timeoutsCoverBudgets: Rule = {
   name: 'timeouts-cover-budgets',
-  summary: 'an explicit phase timeout leaves room for the budget that phase waits on',
+  summary: 'an explicit phase timeout leaves room for the budget that phase waits on (given or default)',
   check: ({ spec }) => {
     const s = spec.spec;
     const t = s.timeouts ?? {};
     const d = (text: string | undefined) => (text === undefined ? undefined : parseDuration(text));
-    const maxWithin = (list: ConditionSpecInput[] | undefined) =>
-      Math.max(0, ...(list ?? []).map((c) => d(c.within) ?? 0));
-    const steady = d(typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration);
+    // What a phase waits on counts with its default when the scenario leaves it out.
+    const or = (text: string | undefined, fallbackMs: number) => (text === undefined ? fallbackMs : d(text));
+    const maxWithin = (list: ConditionSpecInput[] | undefined, fallbackMs: number) =>
+      Math.max(0, ...(list ?? []).map((c) => or(c.within, fallbackMs) ?? 0));
+    const named = (field: string, text: string | undefined, fallbackMs: number) =>
+      text === undefined ? `${field}, ${fallbackMs / 1000}s by default` : field;
+    const steadyText = typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration;
+    const { readyTimeout } = s.workload;
+    const maxWait = s.fault.kind === 'certificate-expiry' ? s.fault.maxWait : undefined;
+    const { maxWaitMs } = CERTIFICATE_EXPIRY_DEFAULTS;
     const needs: [keyof typeof t, number | undefined, string][] = [
-      ['steady-state', steady, 'steadyState'],
-      ['efficacy', maxWithin(s.efficacy), 'the longest efficacy within'],
-      ['detect', maxWithin(s.detect), 'the longest detect within'],
+      [
+        'deploy',
+        or(readyTimeout, DEFAULTS.readyTimeoutMs),
+        named('workload.readyTimeout', readyTimeout, DEFAULTS.readyTimeoutMs),
+      ],
+      [
+        'inject',
+        s.fault.kind === 'certificate-expiry' ? or(maxWait, maxWaitMs) : undefined,
+        named('fault.maxWait', maxWait, maxWaitMs),
+      ],
+      [
+        'steady-state',
+        or(steadyText, DEFAULTS.steadyStateMs),
+        named('steadyState', steadyText, DEFAULTS.steadyStateMs),
+      ],
+      ['efficacy', maxWithin(s.efficacy, DEFAULTS.efficacyWithinMs), 'the longest efficacy within'],
+      ['detect', maxWithin(s.detect, DEFAULTS.detectWithinMs), 'the longest detect within'],
       [
         'recover',
-        (d(s.recovery.budget) ?? 0) + (d(s.recovery.verify) ?? 0),
-        'recovery.budget + recovery.verify',
+        (d(s.recovery.budget) ?? 0) + (or(s.recovery.verify, DEFAULTS.verifyMs) ?? 0),
+        `recovery.budget + ${named('recovery.verify', s.recovery.verify, DEFAULTS.verifyMs)}`,
       ],
     ];
     return needs.flatMap(([phase, need, what]) => {

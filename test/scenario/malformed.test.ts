@@ -273,6 +273,15 @@ const TABLE: [string, string[]][] = [
       'scenarios/invalid/rules/broken.rules.yaml:7:9 groups[0].rules[1]: expected a rule with "alert" or "record", got neither',
     ],
   ],
+  [
+    '47-timeouts-defaults.yaml',
+    [
+      'scenarios/invalid/47-timeouts-defaults.yaml:25:23 timeouts.deploy: expected at least 120s (workload.readyTimeout, 120s by default), got "1m"; raise the timeout or remove it to use the default',
+      'scenarios/invalid/47-timeouts-defaults.yaml:25:35 timeouts.inject: expected at least 300s (fault.maxWait), got "1m"; raise the timeout or remove it to use the default',
+      'scenarios/invalid/47-timeouts-defaults.yaml:25:53 timeouts.steady-state: expected at least 30s (steadyState, 30s by default), got "20s"; raise the timeout or remove it to use the default',
+      'scenarios/invalid/47-timeouts-defaults.yaml:25:67 timeouts.recover: expected at least 150s (recovery.budget + recovery.verify, 30s by default), got "2m"; raise the timeout or remove it to use the default',
+    ],
+  ],
 ];
 
 describe('malformed scenarios and runbooks: every problem, with its position', () => {
