@@ -11,12 +11,27 @@ const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
 
 const EXPECT_DURATION = 'expected a duration like "60s"';
+const EXPECT_POSITIVE_DURATION = 'expected a duration above zero like "60s"';
 const EXPECT_DNS = 'expected a DNS label (lower-case letters, digits and "-", at most 63 characters)';
 
+/** A duration that may be zero: only a load stage's (`0s` jumps to its target at once). */
 export const durationSchema = z
   .string({ error: EXPECT_DURATION })
   .regex(DURATION_PATTERN, { error: EXPECT_DURATION })
   .meta({ description: 'A duration: a number and a unit (ms, s, m, h, d), parts may be chained: "1m30s".' });
+
+/**
+ * Every other duration (budgets, windows, timeouts, intervals, validities): above zero. A duration is positive
+ * exactly when one of its digits is not 0, a second pattern the JSON Schema carries too.
+ */
+export const positiveDurationSchema = z
+  .string({ error: EXPECT_DURATION })
+  .regex(DURATION_PATTERN, { error: EXPECT_DURATION, abort: true })
+  .regex(/[1-9]/, { error: EXPECT_POSITIVE_DURATION })
+  .meta({
+    description:
+      'A duration above zero: a number and a unit (ms, s, m, h, d), parts may be chained: "1m30s".',
+  });
 
 const dnsLabel = z
   .string({ error: EXPECT_DNS })
@@ -55,8 +70,8 @@ export const workloadManifestSchema = z
       generate: z.enum(['cacerts'], { error: 'expected a generator: "cacerts"' }).optional(),
       namespace: dnsLabel.optional(),
       name: dnsLabel.optional(),
-      intermediateValidity: durationSchema.optional(),
-      rootValidity: durationSchema.optional(),
+      intermediateValidity: positiveDurationSchema.optional(),
+      rootValidity: positiveDurationSchema.optional(),
       rootSecret: dnsLabel.optional(),
     },
     { error: 'expected { file: PATH }, { inline: OBJECT } or { generate: cacerts, … }' },
@@ -85,6 +100,18 @@ export const objectRefSchema = z
   });
 
 // ---- conditions (detect / efficacy / recovery) ----------------------------------------------------------
+
+const EXPECT_STATUS = 'expected an HTTP status code (100 to 599)';
+const statusCode = z
+  .int({ error: EXPECT_STATUS })
+  .min(100, { error: EXPECT_STATUS })
+  .max(599, { error: EXPECT_STATUS });
+
+const EXPECT_EXIT_CODE = 'expected an exit code (0 to 255) or "nonzero"';
+const exitCode = z
+  .int({ error: EXPECT_EXIT_CODE })
+  .min(0, { error: EXPECT_EXIT_CODE })
+  .max(255, { error: EXPECT_EXIT_CODE });
 
 /** The condition kinds over a common base: detect and efficacy items have a `within`, recovery ones do not. */
 function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
@@ -130,7 +157,9 @@ function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
     url: nonEmpty('a path on the ingress ("/healthz") or a URL on 127.0.0.0/8'),
     host: nonEmpty('a Host header').optional(),
     expectStatus: z
-      .union([z.int(), z.array(z.int())], { error: 'expected a status code or a list of them' })
+      .union([statusCode, z.array(statusCode).min(1, { error: 'expected at least one status code' })], {
+        error: 'expected a status code or a list of them',
+      })
       .optional(),
     bodyPattern: nonEmpty('a regular expression').optional(),
   });
@@ -138,9 +167,7 @@ function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
     ...base,
     kind: z.literal('command'),
     run: nonEmpty('a shell command'),
-    expectExitCode: z
-      .union([z.int(), z.literal('nonzero')], { error: 'expected an exit code or "nonzero"' })
-      .optional(),
+    expectExitCode: z.union([exitCode, z.literal('nonzero')], { error: EXPECT_EXIT_CODE }).optional(),
     outputPattern: nonEmpty('a regular expression').optional(),
   });
   return z.discriminatedUnion('kind', [promql, alert, log, kubernetes, http, command]);
@@ -148,15 +175,15 @@ function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
 
 export const conditionSchema = conditionKinds({
   name: dnsLabel,
-  within: durationSchema.optional(),
-  poll: durationSchema.optional(),
+  within: positiveDurationSchema.optional(),
+  poll: positiveDurationSchema.optional(),
 });
 
 /** A detection signal: a condition with a budget, which may be on trial (measured and reported, not judged). */
 export const detectSchema = conditionKinds({
   name: dnsLabel,
-  within: durationSchema.optional(),
-  poll: durationSchema.optional(),
+  within: positiveDurationSchema.optional(),
+  poll: positiveDurationSchema.optional(),
   informational: z
     .boolean({ error: 'expected true or false' })
     .optional()
@@ -170,7 +197,7 @@ export const detectSchema = conditionKinds({
 /** A recovery condition: a detect item without `within` (the recovery budget bounds it). */
 export const recoveryConditionSchema = conditionKinds({
   name: dnsLabel,
-  poll: durationSchema.optional(),
+  poll: positiveDurationSchema.optional(),
 }).meta({
   description:
     'Must be true at the start and at the end of the verification window that counts as recovered, besides the ' +
@@ -203,7 +230,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
       kind: z.literal('certificate-expiry'),
       secret: objectRefSchema.optional(),
       restart: z.array(objectRefSchema).optional(),
-      maxWait: durationSchema.optional(),
+      maxWait: positiveDurationSchema.optional(),
     })
     .meta({
       description:
@@ -215,7 +242,9 @@ export const faultSchema = z.discriminatedUnion('kind', [
 
 // ---- runbook and variants -------------------------------------------------------------------------------
 
-const variableValue = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string' });
+const variableValue = z.union([z.string(), z.number(), z.boolean()], {
+  error: 'expected a string, a number or true/false',
+});
 
 export const runbookRefSchema = z.strictObject({
   path: nonEmpty('a path to a Markdown runbook'),
@@ -228,11 +257,17 @@ const runbookOrNone = z
 
 // ---- load -----------------------------------------------------------------------------------------------
 
+const EXPECT_REQUEST_PATH = 'expected a request path starting with "/", such as "/echo"';
+const requestPath = z.string({ error: EXPECT_REQUEST_PATH }).regex(/^\//, { error: EXPECT_REQUEST_PATH });
+
+/** The load driver keeps at most this many requests in flight, each on a connection of its own. */
+const MAX_IN_FLIGHT = 10_000;
+
 const requestSchema = z.union(
   [
-    nonEmpty('a request path such as "/echo"'),
+    requestPath,
     z.strictObject({
-      path: nonEmpty('a request path such as "/echo"'),
+      path: requestPath,
       method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).optional(),
       headers: z.record(z.string(), z.string()).optional(),
       body: z.string().optional(),
@@ -247,10 +282,16 @@ export const loadSchema = z.strictObject({
   executor: z.enum(['constant-arrival-rate', 'ramping-arrival-rate']).optional(),
   rate: z.number({ error: 'expected a rate in requests per second' }).positive(),
   stages: z.array(z.strictObject({ duration: durationSchema, target: z.number().min(0) })).optional(),
-  maxInFlight: z.int().positive().optional(),
-  requestTimeout: durationSchema.optional(),
+  maxInFlight: z
+    .int()
+    .positive()
+    .max(MAX_IN_FLIGHT, {
+      error: `expected at most ${MAX_IN_FLIGHT} requests in flight (each holds a connection of its own)`,
+    })
+    .optional(),
+  requestTimeout: positiveDurationSchema.optional(),
   maxRequests: z.int().positive().optional(),
-  maxDuration: durationSchema.optional(),
+  maxDuration: positiveDurationSchema.optional(),
   host: nonEmpty('a Host header').optional(),
   requests: z.array(requestSchema).min(1).optional(),
 });
@@ -258,16 +299,16 @@ export const loadSchema = z.strictObject({
 // ---- the scenario ---------------------------------------------------------------------------------------
 
 const phaseTimeouts = z.strictObject({
-  provision: durationSchema.optional(),
-  deploy: durationSchema.optional(),
-  load: durationSchema.optional(),
-  'steady-state': durationSchema.optional(),
-  inject: durationSchema.optional(),
-  efficacy: durationSchema.optional(),
-  detect: durationSchema.optional(),
-  remediate: durationSchema.optional(),
-  recover: durationSchema.optional(),
-  cleanup: durationSchema.optional(),
+  provision: positiveDurationSchema.optional(),
+  deploy: positiveDurationSchema.optional(),
+  load: positiveDurationSchema.optional(),
+  'steady-state': positiveDurationSchema.optional(),
+  inject: positiveDurationSchema.optional(),
+  efficacy: positiveDurationSchema.optional(),
+  detect: positiveDurationSchema.optional(),
+  remediate: positiveDurationSchema.optional(),
+  recover: positiveDurationSchema.optional(),
+  cleanup: positiveDurationSchema.optional(),
 });
 
 const scaleFactor = z.number({ error: 'expected a positive number such as 0.2' }).positive();
@@ -278,7 +319,12 @@ export const scenarioSpecSchema = z
     kind: z.literal('Scenario'),
     metadata: z.strictObject({
       name: dnsLabel,
-      title: z.string().optional(),
+      title: z
+        .string({ error: 'expected a one-line title' })
+        .regex(/^[^\r\n]*$/, {
+          error: 'expected a one-line title (longer prose goes in metadata.description)',
+        })
+        .optional(),
       description: z.string().optional(),
     }),
     spec: z.strictObject({
@@ -308,7 +354,7 @@ export const scenarioSpecSchema = z
         namespace: dnsLabel.optional(),
         injection: z.boolean().optional(),
         manifests: z.array(workloadManifestSchema).min(1),
-        readyTimeout: durationSchema.optional(),
+        readyTimeout: positiveDurationSchema.optional(),
         setup: z.array(kubeActionSchema).optional(),
       }),
       load: loadSchema,
@@ -324,7 +370,7 @@ export const scenarioSpecSchema = z
         })
         .optional(),
       steadyState: z
-        .union([durationSchema, z.strictObject({ duration: durationSchema })], {
+        .union([positiveDurationSchema, z.strictObject({ duration: positiveDurationSchema })], {
           error: 'expected a duration like "60s" or { duration: … }',
         })
         .optional(),
@@ -333,8 +379,8 @@ export const scenarioSpecSchema = z
       detect: z.array(detectSchema).optional(),
       runbook: runbookOrNone,
       recovery: z.strictObject({
-        budget: durationSchema,
-        verify: durationSchema.optional(),
+        budget: positiveDurationSchema,
+        verify: positiveDurationSchema.optional(),
         conditions: z.array(recoveryConditionSchema).optional(),
       }),
       negativeControls: z.array(z.strictObject({ name: dnsLabel, runbook: runbookOrNone })).optional(),

@@ -274,12 +274,52 @@ const TABLE: [string, string[]][] = [
     ],
   ],
   [
+    '43-title-lines.yaml',
+    [
+      'scenarios/invalid/43-title-lines.yaml:6:10 metadata.title: expected a one-line title (longer prose goes in metadata.description), got "frontend pods deleted\\nwhile under load\\n" (string)',
+    ],
+  ],
+  [
+    '44-zero-durations.yaml',
+    [
+      'scenarios/invalid/44-zero-durations.yaml:10:19 workload.readyTimeout: expected a duration above zero like "60s", got "0s" (string)',
+      'scenarios/invalid/44-zero-durations.yaml:13:21 load.requestTimeout: expected a duration above zero like "60s", got "0ms" (string)',
+      'scenarios/invalid/44-zero-durations.yaml:16:16 steadyState: expected a duration above zero like "60s", got "0s" (string)',
+      'scenarios/invalid/44-zero-durations.yaml:26:15 detect[0].within: expected a duration above zero like "60s", got "0s" (string)',
+      'scenarios/invalid/44-zero-durations.yaml:27:13 detect[0].poll: expected a duration above zero like "60s", got "0.0s" (string)',
+      'scenarios/invalid/44-zero-durations.yaml:31:35 recovery.verify: expected a duration above zero like "60s", got "0s" (string)',
+      'scenarios/invalid/44-zero-durations.yaml:32:24 timeouts.cleanup: expected a duration above zero like "60s", got "0m" (string)',
+    ],
+  ],
+  [
+    '45-load-bounds.yaml',
+    [
+      'scenarios/invalid/45-load-bounds.yaml:12:18 load.maxInFlight: expected at most 10000 requests in flight (each holds a connection of its own), got 50000 (number)',
+      'scenarios/invalid/45-load-bounds.yaml:14:9 load.requests[0]: expected a request path starting with "/", such as "/echo", got "echo" (string)',
+      'scenarios/invalid/45-load-bounds.yaml:15:17 load.requests[1].path: expected a request path starting with "/", such as "/echo", got "slow?ms=200" (string)',
+    ],
+  ],
+  [
+    '46-condition-codes.yaml',
+    [
+      'scenarios/invalid/46-condition-codes.yaml:19:71 efficacy[0].expectStatus: expected an HTTP status code (100 to 599), got 5030 (number)',
+      'scenarios/invalid/46-condition-codes.yaml:20:64 efficacy[1].expectStatus: expected at least one status code, got a list of 0 (array)',
+      'scenarios/invalid/46-condition-codes.yaml:33:83 recovery.conditions[0].expectExitCode: expected an exit code (0 to 255) or "nonzero", got -1 (number)',
+    ],
+  ],
+  [
     '47-timeouts-defaults.yaml',
     [
       'scenarios/invalid/47-timeouts-defaults.yaml:25:23 timeouts.deploy: expected at least 120s (workload.readyTimeout, 120s by default), got "1m"; raise the timeout or remove it to use the default',
       'scenarios/invalid/47-timeouts-defaults.yaml:25:35 timeouts.inject: expected at least 300s (fault.maxWait), got "1m"; raise the timeout or remove it to use the default',
       'scenarios/invalid/47-timeouts-defaults.yaml:25:53 timeouts.steady-state: expected at least 30s (steadyState, 30s by default), got "20s"; raise the timeout or remove it to use the default',
       'scenarios/invalid/47-timeouts-defaults.yaml:25:67 timeouts.recover: expected at least 150s (recovery.budget + recovery.verify, 30s by default), got "2m"; raise the timeout or remove it to use the default',
+    ],
+  ],
+  [
+    '48-variable-value.yaml',
+    [
+      'scenarios/invalid/48-variable-value.yaml:25:29 runbook.variables.namespace: expected a string, a number or true/false, got a list of 2 (array)',
     ],
   ],
 ];
