@@ -6,7 +6,7 @@ TEST_SPECS := 'test/**/*.test.ts' 'harness/**/*.test.ts' 'clusters/**/*.test.ts'
 .PHONY: setup build lint typecheck test test-unit bench demo schema clean help
 
 help:
-	@echo "make setup      install npm packages and the Debian packages (prometheus, wrk, chromium)"
+	@echo "make setup      install npm packages and the Debian packages (prometheus, prometheus-alertmanager, wrk, chromium)"
 	@echo "make demo       run the scenario pack on the embedded local target; report in runs/demo/index.html"
 	@echo "make test       typecheck, lint (incl. import rules), then every test; last line 'N passed, N failed'"
 	@echo "make bench      benchmarks; print figures (ONLY=mesh,report to pick some)"

@@ -41,6 +41,11 @@ export interface TargetEnvironment {
    * the target did not install.
    */
   prometheus: { scrapeIntervalMs: number; evaluationIntervalMs: number };
+  /**
+   * The Alertmanager Prometheus sends alerts to, and the webhook receiver that records what it delivered (absent
+   * where the target runs none: then `notification` signals cannot be judged there).
+   */
+  alertmanager?: { url: string; receiverUrl: string; groupWaitMs: number };
   /** Whether faults may be injected here (false on an existing cluster not explicitly allowed). */
   faultsAllowed: boolean;
 }

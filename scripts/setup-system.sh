@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages meshdrill's local target, tests and benchmarks need, only when missing:
-# prometheus + promtool (the local target's metrics), wrk (load benchmark), chromium (report browser test).
+# prometheus + promtool (the local target's metrics), prometheus-alertmanager + amtool (its notifications),
+# wrk (load benchmark), chromium (report browser test).
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then

@@ -24,6 +24,12 @@ import {
 import { installChaosMesh } from './chaos/index.js';
 import { installIstioctl } from './istioctl/index.js';
 import { createLocalMesh } from './mesh/index.js';
+import { ALERTMANAGER_ROUTING } from '../shared/alertmanager/config.js';
+import {
+  type AlertmanagerInstance,
+  startAlertmanager,
+  startNotificationReceiver,
+} from './alertmanager/index.js';
 import { type PrometheusInstance, startPrometheus } from './prometheus/index.js';
 import { upstreamCrdCatalog } from '../shared/crd/index.js';
 import { createMemoryStore, type MemoryStore } from './store/index.js';
@@ -44,6 +50,7 @@ export interface LocalCluster {
   network: Network;
   apiServer: ApiServer;
   prometheus: PrometheusInstance;
+  alertmanager: AlertmanagerInstance;
   workDir: string;
 }
 
@@ -110,7 +117,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
 
   const livePids = (): number[] => {
     if (!cluster) return [];
-    const pids = [...cluster.kubelet.pids(), cluster.prometheus.pid];
+    const pids = [...cluster.kubelet.pids(), cluster.prometheus.pid, cluster.alertmanager.pid];
     for (const p of pids) knownPids.add(p);
     return pids;
   };
@@ -246,12 +253,19 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       started.push(() => startedKubelet.stop());
       await time('kubernetes-service', () => createKubernetesService(store, Number(apiUrl.port)));
 
-      progress('starting Prometheus');
+      progress('starting Alertmanager and Prometheus');
+      const receiver = await startNotificationReceiver();
+      started.push(() => receiver.stop());
+      const alertmanager = await time('alertmanager', () =>
+        startAlertmanager({ workDir, webhookBaseUrl: receiver.url }),
+      );
+      started.push(() => alertmanager.stop());
       const prometheus = await time('prometheus', () =>
         startPrometheus({
           store,
           workDir,
           ruleFiles: provisionOptions.ruleFiles,
+          alertmanagerAddress: alertmanager.address,
           ...(options.prometheusBinary ? { binary: options.prometheusBinary } : {}),
         }),
       );
@@ -264,7 +278,18 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
         : {};
       // Runbook steps find the target's istioctl first on PATH (binDirs), like a real istioctl for that mesh.
       const istioctl = mesh ? await time('istioctl', () => installIstioctl({ bundler, workDir })) : undefined;
-      cluster = { store, images, bundler, controllers, kubelet, network, apiServer, prometheus, workDir };
+      cluster = {
+        store,
+        images,
+        bundler,
+        controllers,
+        kubelet,
+        network,
+        apiServer,
+        prometheus,
+        alertmanager,
+        workDir,
+      };
       // Last line of defence: if this process exits without a teardown, no container outlives it.
       forgetExitKill = killOnProcessExit(() => {
         for (const pid of knownPids) if (isAlive(pid)) signalTree(pid, 'SIGKILL');
@@ -285,6 +310,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
           target: 'local',
           kubelet: `meshdrill-local ${KUBELET_VERSION}`,
           prometheus: prometheus.version,
+          alertmanager: alertmanager.version,
           node: process.version,
           ...meshVersions,
         },
@@ -293,6 +319,11 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
         prometheus: {
           scrapeIntervalMs: prometheus.scrapeIntervalMs,
           evaluationIntervalMs: prometheus.evaluationIntervalMs,
+        },
+        alertmanager: {
+          url: alertmanager.url,
+          receiverUrl: receiver.url,
+          groupWaitMs: ALERTMANAGER_ROUTING.groupWaitMs,
         },
         faultsAllowed: true,
       };

@@ -9,7 +9,7 @@ import { buildTargetEnv } from '../exec/target-env.js';
 import { createKubeClient } from '../kube/index.js';
 import { createLoadDriver } from '../load/index.js';
 import { describeStep, loadBoundRunbook, runRunbook } from '../runbook/index.js';
-import { createPrometheusClient } from '../signals/index.js';
+import { createNotificationPort, createPrometheusClient } from '../signals/index.js';
 
 export function createRunbookPort(env: TargetEnvironment, workDir: string): RunbookPort {
   return {
@@ -56,5 +56,14 @@ export function connectPorts(
         timeoutMs: 30_000,
         ...(signal ? { signal } : {}),
       }),
+    ...(env.alertmanager
+      ? {
+          notifications: createNotificationPort({
+            alertmanagerUrl: env.alertmanager.url,
+            receiverUrl: env.alertmanager.receiverUrl,
+            groupWaitMs: env.alertmanager.groupWaitMs,
+          }),
+        }
+      : {}),
   };
 }

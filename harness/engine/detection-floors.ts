@@ -3,7 +3,7 @@
 // that cannot be computed is left out (the report shows none) and said why in the journal; it never fails a run.
 
 import { readFile } from 'node:fs/promises';
-import type { ResolvedScenario } from '../model/index.js';
+import type { ResolvedScenario, SignalSpec } from '../model/index.js';
 import { formatDuration } from '../util/duration.js';
 import type { PrometheusClient } from '../signals/index.js';
 import {
@@ -23,12 +23,29 @@ export interface FloorsResult {
   problems: string[];
 }
 
+/**
+ * A signal's floor: its alert's; for a notification, plus Alertmanager's group_wait (a first notification of a
+ * group is held that long). Undefined for other kinds or an alert with no known floor.
+ */
+export function signalFloorMs(
+  s: SignalSpec,
+  floors: ReadonlyMap<string, number>,
+  groupWaitMs = 0,
+): number | undefined {
+  if (s.kind !== 'alert' && s.kind !== 'notification') return undefined;
+  const floor = floors.get(s.alert);
+  return floor === undefined ? undefined : floor + (s.kind === 'notification' ? groupWaitMs : 0);
+}
+
 export async function alertSignalFloors(
   scenario: Pick<ResolvedScenario, 'alertRules' | 'signals'>,
   prometheus: Pick<PrometheusClient, 'ruleTiming'>,
   signal?: AbortSignal,
+  groupWaitMs = 0,
 ): Promise<FloorsResult> {
-  const alerts = scenario.signals.flatMap((s) => (s.kind === 'alert' ? [s.alert] : []));
+  const alerts = scenario.signals.flatMap((s) =>
+    s.kind === 'alert' || s.kind === 'notification' ? [s.alert] : [],
+  );
   const result: FloorsResult = { floors: new Map(), lookbacks: new Map(), problems: [] };
   if (alerts.length === 0) return result;
 
@@ -56,11 +73,12 @@ export async function alertSignalFloors(
     } else result.problems.push(`no floor for alert ${alert}: no rule file of the scenario defines it`);
   }
   for (const s of scenario.signals) {
-    const floorMs = s.kind === 'alert' ? result.floors.get(s.alert) : undefined;
-    if (floorMs !== undefined && floorMs > s.withinMs)
+    const floorMs = signalFloorMs(s, result.floors, groupWaitMs);
+    if (floorMs !== undefined && floorMs > s.withinMs && (s.kind === 'alert' || s.kind === 'notification'))
       result.problems.push(
-        `signal ${s.name}: its budget (${formatDuration(s.withinMs)}) is below the floor of alert ${s.kind === 'alert' ? s.alert : ''} ` +
-          `(${formatDuration(floorMs)}): it may be missed by the scrape and evaluation delays alone; raise "within" or shorten the rule's for`,
+        `signal ${s.name}: its budget (${formatDuration(s.withinMs)}) is below the floor of alert ${s.alert} ` +
+          `(${formatDuration(floorMs)}${s.kind === 'notification' ? `, with Alertmanager's group_wait of ${formatDuration(groupWaitMs)}` : ''}): ` +
+          `it may be missed by the scrape, evaluation and routing delays alone; raise "within" or shorten the rule's for`,
       );
   }
   return result;
@@ -77,7 +95,11 @@ export function settleBudgetMs(
   capMs: number,
 ): number {
   const perSignal = scenario.signals.map((s) =>
-    s.kind === 'promql' ? largestRangeMs(s.query) : s.kind === 'alert' ? (lookbacks.get(s.alert) ?? 0) : 0,
+    s.kind === 'promql'
+      ? largestRangeMs(s.query)
+      : s.kind === 'alert' || s.kind === 'notification'
+        ? (lookbacks.get(s.alert) ?? 0)
+        : 0,
   );
   // A second or two for the last scrape and evaluation after the window has passed.
   const fromSignals = Math.max(0, ...perSignal) + 2000;
@@ -111,7 +133,11 @@ export function paceToPrometheus(
 ): ResolvedScenario {
   if (!timing) return scenario;
   const floorOf = (kind: string): number =>
-    kind === 'promql' ? timing.scrapeIntervalMs / 2 : kind === 'alert' ? timing.evaluationIntervalMs / 2 : 0;
+    kind === 'promql'
+      ? timing.scrapeIntervalMs / 2
+      : kind === 'alert' || kind === 'notification'
+        ? timing.evaluationIntervalMs / 2
+        : 0;
   const paced = <T extends { kind: string; pollMs: number }>(c: T): T =>
     c.pollMs >= floorOf(c.kind) ? c : { ...c, pollMs: floorOf(c.kind) };
   return {

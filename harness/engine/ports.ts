@@ -4,7 +4,7 @@ import type { ExecResult } from '../exec/index.js';
 import type { Journal } from '../journal/index.js';
 import type { KubeClient } from '../kube/index.js';
 import type { LoadDriver, RunbookRef } from '../model/index.js';
-import type { PrometheusClient } from '../signals/index.js';
+import type { NotificationPort, PrometheusClient } from '../signals/index.js';
 
 export interface RunbookStepView {
   title: string;
@@ -46,6 +46,8 @@ export interface EngineContext {
   runbooks: RunbookPort;
   /** A shell script with the environment pinned to the target (for `command` conditions). */
   runCommand(script: string, signal?: AbortSignal): Promise<ExecResult>;
+  /** What the target's Alertmanager delivered (`notification` signals); absent where it runs none. */
+  notifications?: NotificationPort;
   /** Aborted on SIGINT/SIGTERM. */
   interrupt: AbortSignal;
   /** Overrides for tests: poll intervals and the namespace-deletion wait. */

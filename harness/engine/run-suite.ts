@@ -86,6 +86,39 @@ export function exitCodeFor(outcome: Outcome): number {
   }
 }
 
+/**
+ * `notification` signals are judged at an Alertmanager's receiver. On a target that runs none they cannot be
+ * judged: they are left out of the drills, and the journal (so the report) says which and why — never a silent
+ * pass, never a failure the system under test did not cause.
+ */
+function judgeableOn(
+  env: TargetEnvironment,
+  scenarios: readonly ResolvedScenario[],
+  target: string,
+  journal: Journal,
+): ResolvedScenario[] {
+  if (env.alertmanager) return [...scenarios];
+  return scenarios.map((s) => {
+    const notification = <T extends { kind: string; name: string }>(c: T) => c.kind === 'notification';
+    const dropped = [...s.signals, ...s.efficacy, ...s.recovery.conditions].filter(notification);
+    if (dropped.length === 0) return s;
+    journal.append({
+      type: 'log',
+      level: 'warn',
+      scenario: s.name,
+      message: `${dropped.map((c) => c.name).join(', ')} not judged: this ${target} target runs no Alertmanager (notification signals are judged on the local target)`,
+    });
+    const kept = <T extends { kind: string; name: string }>(list: T[]) =>
+      list.filter((c) => !notification(c));
+    return {
+      ...s,
+      signals: kept(s.signals),
+      efficacy: kept(s.efficacy),
+      recovery: { ...s.recovery, conditions: kept(s.recovery.conditions) },
+    };
+  });
+}
+
 export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   const { journal, target } = options;
   const outcomes: Outcome[] = [];
@@ -124,6 +157,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
         hint: 'allow the context explicitly (see docs/targets.md) before injecting faults into a shared cluster',
       });
     }
+    const scenarios = judgeableOn(env, options.scenarios, target.name, journal);
     const shared = env;
     kube = options.connect(shared, options.workDir).kube;
     const contextFor = (environment: TargetEnvironment, workDir: string): EngineContext => ({
@@ -141,7 +175,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       }
     };
     const parallel = options.parallel ?? 1;
-    const turns = planTurns(options.scenarios, {
+    const turns = planTurns(scenarios, {
       repeat: options.repeat,
       parallel,
       ownClusters: target.sibling !== undefined,

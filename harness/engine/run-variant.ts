@@ -34,7 +34,13 @@ import {
   waitForDeployments,
   waitForRoute,
 } from './deploy.js';
-import { alertSignalFloors, loadWarmupMs, paceToPrometheus, settleBudgetMs } from './detection-floors.js';
+import {
+  alertSignalFloors,
+  loadWarmupMs,
+  paceToPrometheus,
+  settleBudgetMs,
+  signalFloorMs,
+} from './detection-floors.js';
 import { Interrupted, PhaseRunner, StopScenario, outcomeOf, sleep } from './phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type RunbookStepResult } from './ports.js';
 import { type RecoveryWatch, watchRecoveryConditions } from './recovery-watch.js';
@@ -80,6 +86,8 @@ export async function runVariant(
     prometheus: ctx.prometheus,
     ingressUrl: ctx.ingressUrl,
     runCommand: ctx.runCommand,
+    ...(ctx.notifications ? { notifications: ctx.notifications } : {}),
+    since: started,
     signal,
   });
 
@@ -88,7 +96,7 @@ export async function runVariant(
     floors,
     lookbacks,
     problems: floorProblems,
-  } = await alertSignalFloors(scenario, ctx.prometheus, ctx.interrupt);
+  } = await alertSignalFloors(scenario, ctx.prometheus, ctx.interrupt, ctx.notifications?.groupWaitMs);
   for (const problem of floorProblems)
     journal.append({ type: 'log', level: 'warn', message: problem, scenario: scenario.name });
   journal.append({
@@ -101,7 +109,7 @@ export async function runVariant(
     faultKind: scenario.fault.kind,
     slos: scenario.slos,
     signals: scenario.signals.map((s) => {
-      const floorMs = s.kind === 'alert' ? floors.get(s.alert) : undefined;
+      const floorMs = signalFloorMs(s, floors, ctx.notifications?.groupWaitMs);
       return {
         name: s.name,
         kind: s.kind,

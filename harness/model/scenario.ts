@@ -48,6 +48,12 @@ export type ConditionSpec =
    * `labels`: an alert shared by many services (a burn rate per destination) counts only for this drill's.
    */
   | { kind: 'alert'; alert: string; labels?: Record<string, string> }
+  /**
+   * True when Alertmanager has delivered a firing notification of the alert (every label of `labels` matching) to
+   * `receiver` (any receiver when absent), for an alert episode that began during this drill: what the on-call
+   * sees, after routing, grouping (group_wait) and inhibition. Its time-to-detect is the time of delivery.
+   */
+  | { kind: 'notification'; alert: string; labels?: Record<string, string>; receiver?: string }
   /** True when a line of the container's log matches the regular expression. */
   | { kind: 'log'; namespace: string; labelSelector: string; container: string; pattern: string }
   /** True when the field of the matched objects satisfies the comparison (`match` says for how many). */

@@ -97,6 +97,12 @@ export const ACTION_RESOLVERS: ActionResolvers = {
 export const CONDITION_RESOLVERS: ConditionResolvers = {
   promql: (c, ctx) => ({ kind: 'promql', query: ctx.scaled(c.query) }),
   alert: (c) => ({ kind: 'alert', alert: c.alert, ...(c.labels ? { labels: c.labels } : {}) }),
+  notification: (c) => ({
+    kind: 'notification',
+    alert: c.alert,
+    ...(c.labels ? { labels: c.labels } : {}),
+    ...(c.receiver ? { receiver: c.receiver } : {}),
+  }),
   log: (c, ctx) => ({
     kind: 'log',
     namespace: c.namespace ?? ctx.namespace,

@@ -608,7 +608,7 @@ const namespaceIsolationHolds: Rule = {
       }
     }
     for (const { c, path } of conditions(ctx.spec)) {
-      if (c.kind === 'alert' && Object.keys(c.labels ?? {}).length === 0)
+      if ((c.kind === 'alert' || c.kind === 'notification') && Object.keys(c.labels ?? {}).length === 0)
         findings.push({
           path: [...path, 'labels'],
           message: `expected labels that name this drill's instances of ${c.alert} (such as { namespace: ${namespace} }), got none: beside other drills, their ${c.alert} would count as this drill's`,
@@ -827,7 +827,7 @@ const alertDefined: Rule = {
     // A rule file that cannot be read or parsed is reported by its own rules; guessing what it defines is not.
     if (unreadable) return [];
     return conditions(spec).flatMap(({ c, path }) =>
-      c.kind === 'alert' && !defined.has(c.alert)
+      (c.kind === 'alert' || c.kind === 'notification') && !defined.has(c.alert)
         ? [
             {
               path: [...path, 'alert'],

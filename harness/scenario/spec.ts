@@ -120,19 +120,29 @@ function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
     kind: z.literal('promql'),
     query: nonEmpty('a PromQL query'),
   });
+  const alertLabels = z
+    .record(z.string(), z.string({ error: 'expected a label value (a string)' }), {
+      error: 'expected a mapping of alert labels to values, such as { namespace: drill-shop }',
+    })
+    .optional()
+    .meta({
+      description:
+        'Only an alert instance carrying every one of these labels counts (scopes a shared alert to this drill).',
+    });
   const alert = z.strictObject({
     ...base,
     kind: z.literal('alert'),
     alert: nonEmpty('an alert name'),
-    labels: z
-      .record(z.string(), z.string({ error: 'expected a label value (a string)' }), {
-        error: 'expected a mapping of alert labels to values, such as { namespace: drill-shop }',
-      })
+    labels: alertLabels,
+  });
+  const notification = z.strictObject({
+    ...base,
+    kind: z.literal('notification'),
+    alert: nonEmpty('an alert name'),
+    labels: alertLabels,
+    receiver: nonEmpty('an Alertmanager receiver name')
       .optional()
-      .meta({
-        description:
-          'Only an alert instance carrying every one of these labels counts (scopes a shared alert to this drill).',
-      }),
+      .meta({ description: 'The receiver the notification must reach; any receiver when left out.' }),
   });
   const log = z.strictObject({
     ...base,
@@ -170,7 +180,7 @@ function conditionKinds<Base extends z.core.$ZodLooseShape>(base: Base) {
     expectExitCode: z.union([exitCode, z.literal('nonzero')], { error: EXPECT_EXIT_CODE }).optional(),
     outputPattern: nonEmpty('a regular expression').optional(),
   });
-  return z.discriminatedUnion('kind', [promql, alert, log, kubernetes, http, command]);
+  return z.discriminatedUnion('kind', [promql, alert, notification, log, kubernetes, http, command]);
 }
 
 export const conditionSchema = conditionKinds({

@@ -5,6 +5,7 @@ import { request } from 'undici';
 import type { ExecResult } from '../exec/index.js';
 import { type KubeClient, readField } from '../kube/index.js';
 import type { ConditionKind, ConditionSpec } from '../model/scenario.js';
+import type { NotificationPort } from './notifications.js';
 import type { FiringAlert, PrometheusClient } from './prometheus.js';
 
 export interface ConditionContext {
@@ -13,6 +14,10 @@ export interface ConditionContext {
   ingressUrl: string;
   /** Runs a shell script with the environment pinned to the target. */
   runCommand(script: string, signal?: AbortSignal): Promise<ExecResult>;
+  /** What an Alertmanager delivered, where the target runs one (`notification` conditions). */
+  notifications?: NotificationPort;
+  /** Epoch ms the drill began: a notification counts only for an alert episode that started since. */
+  since?: number;
   signal?: AbortSignal;
 }
 
@@ -20,6 +25,8 @@ export interface ConditionResult {
   fired: boolean;
   /** What was observed, for the journal and the report. */
   evidence: string;
+  /** When it became true, where that is known better than by the poll that saw it (a delivery's arrival). */
+  at?: number;
 }
 
 type Handler<K extends ConditionKind> = (
@@ -119,6 +126,36 @@ const handlers: { [K in ConditionKind]: Handler<K> } = {
             ? `${spec.alert} not firing; firing: ${[...new Set(firing.map((a) => a.name))].join(', ')}`
             : 'no alert firing',
       ),
+    };
+  },
+
+  async notification(spec, ctx) {
+    if (!ctx.notifications) return { fired: false, evidence: 'this target runs no Alertmanager' };
+    const since = ctx.since ?? 0;
+    const wanted = Object.entries({ ...spec.labels, alertname: spec.alert });
+    const matches = (labels: Record<string, string>) => wanted.every(([k, v]) => labels[k] === v);
+    const delivered = (await ctx.notifications.delivered(ctx.signal)).filter(
+      (n) =>
+        n.status === 'firing' &&
+        (spec.receiver === undefined || n.receiver === spec.receiver) &&
+        n.alerts.some((a) => a.status === 'firing' && matches(a.labels) && Date.parse(a.startsAt) >= since),
+    );
+    const first = delivered.sort((a, b) => a.receivedAt - b.receivedAt)[0];
+    if (first) {
+      return {
+        fired: true,
+        at: first.receivedAt,
+        evidence: clip(`delivered to ${first.receiver} at ${new Date(first.receivedAt).toISOString()}`),
+      };
+    }
+    const held = (await ctx.notifications.heldBack(spec.alert, ctx.signal)).filter((a) => matches(a.labels));
+    if (held[0]) {
+      const how = held[0].inhibitedBy.length > 0 ? 'inhibited' : 'silenced';
+      return { fired: false, evidence: clip(`${spec.alert} fires but Alertmanager holds it back: ${how}`) };
+    }
+    return {
+      fired: false,
+      evidence: `no notification of ${spec.alert}${describeLabels(spec.labels ?? {})} delivered`,
     };
   },
 

@@ -23,8 +23,11 @@ export async function waitForCondition(
     const checkedAt = now();
     const result = await evaluateCondition(spec, ctx);
     last = result.evidence;
-    if (result.fired)
-      return { fired: true, afterMs: Math.max(0, checkedAt - options.origin), evidence: last };
+    if (result.fired) {
+      // A delivery's arrival time is when it happened; the poll only noticed it later.
+      const at = Math.min(result.at ?? checkedAt, checkedAt);
+      return { fired: true, afterMs: Math.max(0, at - options.origin), evidence: last };
+    }
     const wait = Math.min(options.pollMs, deadline - now());
     if (wait <= 0) break;
     await abortableDelay(wait, ctx.signal);

@@ -134,6 +134,31 @@ describe('engine: a suite on the fake world', function () {
     expect(judged.result.exitCode).to.equal(EXIT_CODES.assertionFailed);
   });
 
+  it('leaves notification signals out on a target without Alertmanager, saying so, instead of failing them', async () => {
+    const scenario = fakeScenario({
+      signals: [
+        { name: 'errors-visible', kind: 'promql', query: 'fake_errors > 0', withinMs: 3000, pollMs: 200 },
+        {
+          name: 'page-delivered',
+          kind: 'notification',
+          alert: 'ErrorBudgetBurnFast',
+          withinMs: 1500,
+          pollMs: 200,
+        },
+      ],
+    });
+    const { result, events } = await runOn(new FakeWorld(), [scenario]);
+    expect(result.exitCode).to.equal(EXIT_CODES.passed);
+    expect(byId(events, 'detect:page-delivered')).to.equal(undefined);
+    expect(byId(events, 'detect:errors-visible')?.passed).to.equal(true);
+    const warning = events.find(
+      (e) => e.type === 'log' && e.level === 'warn' && e.message.includes('page-delivered'),
+    );
+    expect(warning?.type === 'log' && warning.message).to.equal(
+      'page-delivered not judged: this fake target runs no Alertmanager (notification signals are judged on the local target)',
+    );
+  });
+
   describe('with clusters of their own (Target.sibling, --parallel)', () => {
     /** A target whose siblings are fresh fake worlds, each found again by its kubeconfig path. */
     function withSiblings(shared: FakeWorld, failTeardownOf?: number, failProvisionOf?: number) {

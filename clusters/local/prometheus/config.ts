@@ -10,6 +10,8 @@ export interface PrometheusConfigInput {
   ruleFiles: string[];
   podTargetsFile: string;
   selfAddress: string;
+  /** host:port of the Alertmanager that firing alerts are sent to, when the target runs one. */
+  alertmanagerAddress?: string;
 }
 
 function seconds(ms: number): string {
@@ -24,6 +26,9 @@ export function buildPrometheusConfig(input: PrometheusConfigInput): string {
       evaluation_interval: seconds(input.evaluationIntervalMs),
     },
     rule_files: input.ruleFiles,
+    ...(input.alertmanagerAddress
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [input.alertmanagerAddress] }] }] } }
+      : {}),
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [input.selfAddress] }] },
       {

@@ -2,11 +2,11 @@
 // keeps its file-based pod discovery current from the store, and stops it by PID.
 
 import { mkdirSync, openSync, readFileSync, renameSync, writeFileSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { which } from '../../../harness/exec/index.js';
 import { environmentError } from '../../../harness/model/errors.js';
 import type { Pod } from '../controllers/kube-types.js';
+import { freePort } from '../free-port.js';
 import { RESOURCES } from '../controllers/resources.js';
 import { isAlive, signalTree, spawnGroup } from '../kubelet/process-group.js';
 import type { ObjectStore } from '../store/types.js';
@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   evaluationIntervalMs?: number;
   /** Default: PATH lookup of `prometheus`. */
   binary?: string;
+  /** host:port of the Alertmanager to send alerts to. */
+  alertmanagerAddress?: string;
   readyTimeoutMs?: number;
 }
 
@@ -36,18 +38,6 @@ export interface PrometheusInstance {
 
 export const INSTALL_HINT =
   'install it with `sudo apt-get install prometheus` (Debian/Ubuntu) or run `make setup`';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp`;
@@ -87,6 +77,7 @@ export async function startPrometheus(options: PrometheusOptions, attempt = 1): 
         ruleFiles,
         podTargetsFile: targetsFile,
         selfAddress: address,
+        ...(options.alertmanagerAddress ? { alertmanagerAddress: options.alertmanagerAddress } : {}),
       }),
     );
   let lastTargets = '';

@@ -1,0 +1,7 @@
+// The local target's Alertmanager: the real binary, and the webhook receiver that records each notification.
+export { type AlertmanagerInstance, ALERTMANAGER_INSTALL_HINT, startAlertmanager } from './launcher.js';
+export {
+  type NotificationReceiver,
+  type ReceivedNotification,
+  startNotificationReceiver,
+} from './receiver.js';

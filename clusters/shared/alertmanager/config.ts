@@ -1,0 +1,54 @@
+// The Alertmanager configuration meshdrill runs (pure): every alert goes to meshdrill's own webhook receiver,
+// never to a real pager, grouped and inhibited as an on-call routing usually is, so a drill measures when a page
+// would reach a person, not only when the rule fires. Checked with the real `amtool check-config` in tests.
+
+import { stringify } from 'yaml';
+
+/** The receiver every notification goes to; a `notification` signal names it (or any receiver). */
+export const MESHDRILL_RECEIVER = 'meshdrill';
+
+/**
+ * Routing timings. group_wait is what a first notification waits for others of its group (Alertmanager's default
+ * is 30 s; 10 s keeps drills short, and every notification signal's detection floor adds it and says so).
+ */
+export const ALERTMANAGER_ROUTING = {
+  groupWaitMs: 10_000,
+  groupIntervalMs: 30_000,
+  repeatIntervalMs: 3_600_000,
+  groupBy: ['alertname', 'namespace', 'destination_service_namespace'],
+} as const;
+
+/**
+ * The inhibition the SRE guide's burn-rate pair implies: while the fast burn pages for a service, its slower
+ * ticket for the same service is held back (one incident, one notification).
+ */
+export const INHIBIT_RULES = [
+  {
+    source_matchers: ['alertname="ErrorBudgetBurnFast"'],
+    target_matchers: ['alertname="ErrorBudgetBurnSustained"'],
+    equal: ['destination_service_namespace', 'destination_service_name'],
+  },
+];
+
+const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
+
+/** alertmanager.yml: one route to meshdrill's webhook at `webhookBaseUrl` + `/hook/<receiver>`. */
+export function buildAlertmanagerConfig(webhookBaseUrl: string): string {
+  const base = webhookBaseUrl.replace(/\/+$/, '');
+  return stringify({
+    route: {
+      receiver: MESHDRILL_RECEIVER,
+      group_by: [...ALERTMANAGER_ROUTING.groupBy],
+      group_wait: seconds(ALERTMANAGER_ROUTING.groupWaitMs),
+      group_interval: seconds(ALERTMANAGER_ROUTING.groupIntervalMs),
+      repeat_interval: seconds(ALERTMANAGER_ROUTING.repeatIntervalMs),
+    },
+    receivers: [
+      {
+        name: MESHDRILL_RECEIVER,
+        webhook_configs: [{ url: `${base}/hook/${MESHDRILL_RECEIVER}`, send_resolved: true }],
+      },
+    ],
+    inhibit_rules: INHIBIT_RULES,
+  });
+}

@@ -1,0 +1,153 @@
+// The notification path with the real Alertmanager (Debian's prometheus-alertmanager) and meshdrill's webhook
+// receiver, judged by the `notification` condition: a page is delivered after group_wait and its time is the
+// delivery's; an alert the routing inhibits never arrives and is reported as inhibited (the negative control: the
+// same alert without its inhibitor is delivered); an episode that began before the drill does not count. The
+// rendered configuration passes the real `amtool check-config`, and a broken one does not.
+
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AlertmanagerInstance,
+  type NotificationReceiver,
+  startAlertmanager,
+  startNotificationReceiver,
+} from '../../../clusters/local/alertmanager/index.js';
+import { isAlive } from '../../../clusters/local/kubelet/index.js';
+import {
+  ALERTMANAGER_ROUTING,
+  buildAlertmanagerConfig,
+} from '../../../clusters/shared/alertmanager/config.js';
+import { run } from '../../../harness/exec/index.js';
+import type { ConditionSpec } from '../../../harness/model/index.js';
+import {
+  type ConditionContext,
+  createNotificationPort,
+  evaluateCondition,
+} from '../../../harness/signals/index.js';
+import { until } from '../support/index.js';
+
+const SERVICE = { destination_service_namespace: 'drill-shop', destination_service_name: 'shop' };
+
+describe('notifications through the real Alertmanager', function () {
+  this.timeout(90_000);
+  const dir = mkdtempSync(join(tmpdir(), 'meshdrill-alertmanager-'));
+  let receiver: NotificationReceiver;
+  let alertmanager: AlertmanagerInstance;
+  let ctx: ConditionContext;
+
+  const post = async (labels: Record<string, string>, startsAt = new Date()): Promise<void> => {
+    const response = await fetch(`${alertmanager.url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels, startsAt: startsAt.toISOString() }]),
+    });
+    expect(response.status).to.equal(200);
+  };
+  const judge = (spec: Extract<ConditionSpec, { kind: 'notification' }>) => evaluateCondition(spec, ctx);
+
+  before(async () => {
+    receiver = await startNotificationReceiver();
+    alertmanager = await startAlertmanager({ workDir: dir, webhookBaseUrl: receiver.url });
+    ctx = {
+      kube: undefined as never,
+      prometheus: undefined as never,
+      ingressUrl: '',
+      runCommand: undefined as never,
+      notifications: createNotificationPort({
+        alertmanagerUrl: alertmanager.url,
+        receiverUrl: receiver.url,
+        groupWaitMs: ALERTMANAGER_ROUTING.groupWaitMs,
+      }),
+      since: Date.now() - 1000,
+    };
+  });
+
+  after(async () => {
+    const pid = alertmanager?.pid;
+    await alertmanager?.stop();
+    await receiver?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    if (pid !== undefined) expect(isAlive(pid), 'alertmanager stopped').to.equal(false);
+  });
+
+  it('renders a configuration the real amtool accepts, and amtool refuses a broken one', async () => {
+    const good = join(dir, 'good.yml');
+    writeFileSync(good, buildAlertmanagerConfig('http://127.0.0.1:1'));
+    const accepted = await run('amtool', ['check-config', good]);
+    expect(accepted.exitCode, accepted.stdout + accepted.stderr).to.equal(0);
+    const broken = join(dir, 'broken.yml');
+    writeFileSync(
+      broken,
+      buildAlertmanagerConfig('http://127.0.0.1:1').replace('receiver: meshdrill', 'receiver: nobody'),
+    );
+    expect((await run('amtool', ['check-config', broken])).exitCode).to.not.equal(0);
+  });
+
+  it('delivers the page after group_wait, timed at its arrival; inhibits the ticket of the same service', async () => {
+    const posted = Date.now();
+    await post({ alertname: 'ErrorBudgetBurnFast', ...SERVICE });
+    await post({ alertname: 'ErrorBudgetBurnSustained', ...SERVICE });
+    const page = await until(
+      'the page to be delivered',
+      async () => {
+        const r = await judge({
+          kind: 'notification',
+          alert: 'ErrorBudgetBurnFast',
+          labels: SERVICE,
+          receiver: 'meshdrill',
+        });
+        return r.fired ? r : undefined;
+      },
+      30_000,
+      { intervalMs: 200 },
+    );
+    expect(page.evidence).to.match(/^delivered to meshdrill at /);
+    // Alertmanager holds a new group for group_wait before the first notification.
+    expect((page.at ?? 0) - posted).to.be.at.least(ALERTMANAGER_ROUTING.groupWaitMs - 1000);
+    const ticket = await judge({ kind: 'notification', alert: 'ErrorBudgetBurnSustained', labels: SERVICE });
+    expect(ticket.fired).to.equal(false);
+    expect(ticket.evidence).to.equal(
+      'ErrorBudgetBurnSustained fires but Alertmanager holds it back: inhibited',
+    );
+    // Another receiver than the one that got it: not delivered there.
+    const elsewhere = await judge({
+      kind: 'notification',
+      alert: 'ErrorBudgetBurnFast',
+      labels: SERVICE,
+      receiver: 'pager',
+    });
+    expect(elsewhere.fired).to.equal(false);
+  });
+
+  it('negative control: the same ticket without its page is delivered', async () => {
+    const other = { destination_service_namespace: 'drill-other', destination_service_name: 'shop' };
+    await post({ alertname: 'ErrorBudgetBurnSustained', ...other });
+    const ticket = await until(
+      'the ticket to be delivered',
+      async () => {
+        const r = await judge({ kind: 'notification', alert: 'ErrorBudgetBurnSustained', labels: other });
+        return r.fired ? r : undefined;
+      },
+      30_000,
+      { intervalMs: 200 },
+    );
+    expect(ticket.evidence).to.match(/^delivered to meshdrill/);
+  });
+
+  it('does not count an episode that began before the drill', async () => {
+    const earlier = { destination_service_namespace: 'drill-earlier', destination_service_name: 'shop' };
+    await post({ alertname: 'ErrorBudgetBurnFast', ...earlier }, new Date(Date.now() - 10 * 60_000));
+    await until(
+      'its notification to arrive',
+      () =>
+        receiver
+          .received()
+          .some((n) => n.alerts.some((a) => a.labels.destination_service_namespace === 'drill-earlier')),
+      30_000,
+    );
+    const stale = await judge({ kind: 'notification', alert: 'ErrorBudgetBurnFast', labels: earlier });
+    expect(stale.fired).to.equal(false);
+  });
+});
