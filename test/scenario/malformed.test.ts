@@ -41,7 +41,7 @@ const TABLE: [string, string[]][] = [
   [
     '06-condition-kind.yaml',
     [
-      'scenarios/invalid/06-condition-kind.yaml:19:13 detect[0].kind: expected kind to be one of "promql", "alert", "log", "kubernetes", "http", "command", got "prometheus" (string)',
+      'scenarios/invalid/06-condition-kind.yaml:19:13 detect[0].kind: expected kind to be one of "promql", "alert", "notification", "log", "kubernetes", "http", "command", got "prometheus" (string)',
     ],
   ],
   [

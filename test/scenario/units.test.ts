@@ -84,7 +84,7 @@ describe('shape issues', () => {
 
   it('list the valid kinds of a tagged union', () => {
     expect(messages({ name: 'a', kind: 'graphite' })).to.deep.equal([
-      'kind: expected kind to be one of "promql", "alert", "log", "kubernetes", "http", "command", got "graphite" (string)',
+      'kind: expected kind to be one of "promql", "alert", "notification", "log", "kubernetes", "http", "command", got "graphite" (string)',
     ]);
   });
 
@@ -145,7 +145,15 @@ describe('object references and names', () => {
 describe('registries and rules', () => {
   it('have a resolver for every kind and a unique, documented name per rule', async () => {
     expect(FAULT_KINDS).to.deep.equal(['chaos-mesh', 'istio', 'kubernetes', 'certificate-expiry']);
-    expect(CONDITION_KINDS).to.deep.equal(['promql', 'alert', 'log', 'kubernetes', 'http', 'command']);
+    expect(CONDITION_KINDS).to.deep.equal([
+      'promql',
+      'alert',
+      'notification',
+      'log',
+      'kubernetes',
+      'http',
+      'command',
+    ]);
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).to.equal(names.length);
     const { readFile } = await import('node:fs/promises');
