@@ -14,7 +14,7 @@ import {
   writePinnedKubeconfig,
 } from '../../../clusters/existing/index.js';
 import { createKubeClient, deleteRunObjects } from '../../kube/index.js';
-import { invalidInput } from '../../model/errors.js';
+import { invalidInput, EXIT_CODES } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
 
 /** The context cleanup acts on: the one named, or the only one the files define; otherwise a clear refusal. */
@@ -50,12 +50,12 @@ export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv = pro
     for (const name of result.removed) console.log(`deleted ${name}`);
     if (result.leftover.length > 0) {
       console.error(`CLEANUP FAILED — still present: ${result.leftover.join(', ')}`);
-      return 4;
+      return EXIT_CODES.cleanupFailed;
     }
     console.log(
       `${result.restored.length} object(s) restored, ${result.removed.length} removed; nothing carrying the run's labels is left`,
     );
-    return 0;
+    return EXIT_CODES.passed;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

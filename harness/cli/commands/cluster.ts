@@ -8,7 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { createTarget, deleteOwnedCluster } from '../../../clusters/index.js';
-import { invalidInput } from '../../model/errors.js';
+import { invalidInput, EXIT_CODES } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
 import { untilStopped } from '../interrupts.js';
 
@@ -116,11 +116,11 @@ async function clusterUp(args: CliArgs): Promise<number> {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     );
-    if (!foreground) return 0;
+    if (!foreground) return EXIT_CODES.passed;
     console.log(`export KUBECONFIG=${kubeconfig}   # then kubectl get pods -A; Ctrl-C stops the cluster`);
     await untilStopped(stop.signal);
     console.error('stopping the local cluster…');
-    return 0;
+    return EXIT_CODES.passed;
   } finally {
     if (foreground) {
       await target.teardown();
@@ -138,24 +138,24 @@ async function clusterDown(args: CliArgs): Promise<number> {
     if (!state || !alive(state.pid)) {
       await rm(stateFile(args.target), { force: true });
       console.log('no local cluster is up');
-      return 0;
+      return EXIT_CODES.passed;
     }
     process.kill(state.pid, 'SIGTERM');
     const deadline = Date.now() + 30_000;
     while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (alive(state.pid)) {
       console.error(`the local cluster (pid ${state.pid}) did not stop within 30 s`);
-      return 4;
+      return EXIT_CODES.cleanupFailed;
     }
     console.log('local cluster stopped');
-    return 0;
+    return EXIT_CODES.passed;
   }
   const workDir = await mkdtemp(join(tmpdir(), `meshdrill-cluster-${args.target}-`));
   try {
     const result = await deleteOwnedCluster(args.target, { workDir, settings: args.targetOpts });
     await rm(stateFile(args.target), { force: true });
     console.log(result.detail);
-    return 0;
+    return EXIT_CODES.passed;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -167,7 +167,7 @@ async function clusterStatus(args: CliArgs): Promise<number> {
     console.log(
       `no ${args.target} cluster is up (start one with: meshdrill cluster up --target ${args.target})`,
     );
-    return 3;
+    return EXIT_CODES.environment;
   }
   let reachable = false;
   if (state.apiUrl) {

@@ -47,13 +47,13 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
   if (problems.length > 0) {
     for (const p of problems) console.error(formatProblem(p));
     console.error(`\n${problems.length} problem(s) found; nothing was run.`);
-    return 2;
+    return EXIT_CODES.invalidInput;
   }
   if (args.runbook) {
     const unbound = await overrideRunbook(scenarios, args.runbook);
     if (unbound.length > 0) {
       for (const line of unbound) console.error(line);
-      return 2;
+      return EXIT_CODES.invalidInput;
     }
   }
   // auto may choose more than one: drills that would clash side by side are refused as for --parallel N.
@@ -66,7 +66,7 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
     if (clashes.length > 0) {
       for (const line of clashes) console.error(line);
       console.error(`\n${clashes.length} problem(s) found; nothing was run.`);
-      return 2;
+      return EXIT_CODES.invalidInput;
     }
   }
   const versions = args.istio.length > 0 ? args.istio : [undefined];
@@ -218,15 +218,15 @@ function printSummary(
   exitCode: number,
 ): void {
   const verdict =
-    exitCode === 0
+    exitCode === EXIT_CODES.passed
       ? 'PASSED'
-      : exitCode === 1
+      : exitCode === EXIT_CODES.assertionFailed
         ? 'FAILED'
         : exitCode === EXIT_CODES.inconclusive
           ? 'INCONCLUSIVE (the instrument was degraded where it judged; see the report)'
-          : exitCode === 4
+          : exitCode === EXIT_CODES.cleanupFailed
             ? 'CLEANUP FAILED'
-            : exitCode === 130
+            : exitCode === EXIT_CODES.interrupted
               ? 'INTERRUPTED'
               : 'ERROR';
   console.log(`\n${verdict} — run ${results.run.runId}`);

@@ -1,6 +1,6 @@
 // `meshdrill validate PATH…`: all three validation stages on every file; prints every problem; runs nothing.
 
-import { invalidInput } from '../../model/errors.js';
+import { invalidInput, EXIT_CODES } from '../../model/errors.js';
 import { formatProblem, loadScenarios } from '../../scenario/index.js';
 import type { CliArgs } from '../args.js';
 
@@ -11,11 +11,11 @@ export async function validateCommand(args: CliArgs): Promise<number> {
   if (problems.length > 0) {
     for (const problem of problems) console.error(formatProblem(problem));
     console.error(`\n${problems.length} problem${problems.length === 1 ? '' : 's'} found; nothing was run.`);
-    return 2;
+    return EXIT_CODES.invalidInput;
   }
   for (const s of scenarios) {
     console.log(`✓ ${s.name} (${s.file}): ${s.signals.length} signal(s), ${s.variants.length} variant(s)`);
   }
   console.log(`${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} valid`);
-  return 0;
+  return EXIT_CODES.passed;
 }
