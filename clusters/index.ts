@@ -8,7 +8,7 @@ import { diagnoseKind } from './kind/doctor.js';
 import { planKind } from './kind/plan.js';
 import type { DoctorCheck } from './shared/doctor.js';
 import { createKindTarget, deleteKindCluster } from './kind/index.js';
-import { createLocalTarget } from './local/index.js';
+import { createLocalTarget, LOCAL_ISTIO_VERSION } from './local/index.js';
 import type { Target, TargetName, TargetPlan } from './target.js';
 
 export interface TargetFactoryOptions {
@@ -24,6 +24,21 @@ const factories: { [K in TargetName]: (options: TargetFactoryOptions) => Target 
 };
 
 export const TARGET_NAMES = Object.keys(factories) as TargetName[];
+
+/**
+ * Why this target cannot run these `--istio` versions (undefined when it can). kind installs any release it can
+ * download, and existing installs only on request; the local target emulates one version's behaviour, so another
+ * version there would be a run of 1.30.3 reported under the wrong name.
+ */
+export function unsupportedIstioVersions(target: string, versions: readonly string[]): string | undefined {
+  if (target !== 'local') return undefined;
+  const unknown = versions.filter((v) => v !== LOCAL_ISTIO_VERSION);
+  if (unknown.length === 0) return undefined;
+  return (
+    `--istio ${unknown.join(', ')}: the local target emulates Istio ${LOCAL_ISTIO_VERSION} only ` +
+    `(versions it knows: ${LOCAL_ISTIO_VERSION}); run other versions with --target kind, or leave --istio out`
+  );
+}
 
 export function createTarget(name: string, options: TargetFactoryOptions): Target {
   const factory = factories[name as TargetName];
@@ -81,7 +96,7 @@ export async function planTarget(
         steps: [
           {
             step: 'note',
-            text: 'an emulated cluster on 127.0.0.1 in this process (API server, kubelet, istiod, gateway, Prometheus from Debian) in a temp directory; everything it starts ends with the run, nothing outside the temp directory is touched',
+            text: 'an emulated cluster on 127.0.0.1 in this process (API server, kubelet, istiod, gateway, Prometheus and Alertmanager from Debian) in a temp directory; everything it starts ends with the run, nothing outside the temp directory is touched',
           },
         ],
         blastRadius: [],

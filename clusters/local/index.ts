@@ -24,6 +24,8 @@ export {
 export type { ImageMatcher, ImageProgram, ImageRegistry, Executable } from './programs/index.js';
 export { programEntry } from './programs/index.js';
 export { INSTALL_HINT as PROMETHEUS_INSTALL_HINT } from './prometheus/index.js';
+/** The Istio versions the emulation reproduces (docs/local-target-fidelity.md): `--istio` may name only these. */
+export { ISTIO_VERSION as LOCAL_ISTIO_VERSION } from './mesh/injection/inject.js';
 
 export interface RunLocalClusterOptions extends LocalTargetOptions {
   /** Where the kubeconfig is written (mode 0600). */

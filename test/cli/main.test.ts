@@ -27,6 +27,23 @@ describe('meshdrill command line', function () {
     expect(bogus.stderr).to.include('commands: run, validate, report, compare, cleanup, cluster, doctor');
   });
 
+  it('refuses an Istio version the local target does not emulate, before anything runs', async () => {
+    const result = await meshdrill(['run', 'scenarios/', '--istio', '1.29.4', '--istio', '1.30.3']);
+    expect(result.exitCode).to.equal(2);
+    expect(result.stderr).to.include(
+      '--istio 1.29.4: the local target emulates Istio 1.30.3 only (versions it knows: 1.30.3); run other versions with --target kind',
+    );
+    // The version it emulates is accepted (planned here, so nothing starts).
+    const same = await meshdrill([
+      'run',
+      'test/fixtures/scenarios/quick/scale-to-zero.yaml',
+      '--istio',
+      '1.30.3',
+      '--dry-run',
+    ]);
+    expect(same.exitCode, same.stderr).to.equal(0);
+  });
+
   it('loads each command when it is run: each answers its own usage error', async () => {
     const cases: [string[], RegExp][] = [
       [['validate'], /validate: expected at least one scenario file or directory/],

@@ -18,7 +18,7 @@ export async function doctorCommand(args: CliArgs): Promise<number> {
   if (args.target !== 'kind' && args.target !== 'existing') {
     throw invalidInput(
       `doctor: expected --target kind or --target existing, got "${args.target}"`,
-      'the local target needs only `make setup` (Prometheus from Debian)',
+      'the local target needs only `make setup` (Prometheus and Alertmanager from Debian)',
     );
   }
   const checks = await diagnoseTarget(args.target, args.targetOpts);
