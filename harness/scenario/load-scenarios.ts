@@ -18,6 +18,11 @@ export interface LoadOptions {
   target: string;
   /** Base for relative input paths; default process.cwd(). */
   cwd?: string;
+  /**
+   * `--runbook FILE` (absolute): replaces the main runbook of every scenario, keeping its variables, before the
+   * runbook is read — so the override is checked by the same rules as a scenario's own runbook.
+   */
+  runbookOverride?: string;
 }
 
 export interface LoadResult {
@@ -38,7 +43,7 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
   const { files, problems } = await expandPaths(paths, cwd);
   const valid: ValidScenario[] = [];
   for (const { file, text } of files) {
-    const checked = await validateScenarioText(text, file, options.target);
+    const checked = await validateScenarioText(text, file, options);
     problems.push(...checked.problems);
     if (checked.scenario) valid.push(checked.scenario);
   }
@@ -54,7 +59,7 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
 export async function validateScenarioText(
   text: string,
   file: string,
-  target?: string,
+  options: Partial<Pick<LoadOptions, 'target' | 'runbookOverride'>> = {},
 ): Promise<{ scenario?: ValidScenario; problems: Problem[] }> {
   const source = parseYamlSource(text, file);
   if (source.problems.length > 0) return { problems: source.problems };
@@ -81,10 +86,19 @@ export async function validateScenarioText(
     const findings = findingsFromIssues(parsed.error.issues, scenarioSpecSchema, doc.data);
     return { problems: findings.map((f) => toProblem(f, file, doc)) };
   }
-  const files = await readExternalFiles(parsed.data, file);
-  const findings = checkRules({ spec: parsed.data, file, files, ...(target ? { target } : {}) });
+  const spec = options.runbookOverride ? withMainRunbook(parsed.data, options.runbookOverride) : parsed.data;
+  const files = await readExternalFiles(spec, file);
+  const { target } = options;
+  const findings = checkRules({ spec, file, files, ...(target ? { target } : {}) });
   if (findings.length > 0) return { problems: findings.map((f) => toProblem(f, file, doc)) };
-  return { scenario: { file, spec: parsed.data, files }, problems: [] };
+  return { scenario: { file, spec, files }, problems: [] };
+}
+
+/** The spec with its main runbook replaced by `path` (absolute), its variables kept. */
+function withMainRunbook(spec: ScenarioSpec, path: string): ScenarioSpec {
+  const current = spec.spec.runbook;
+  const runbook = current === 'none' ? { path } : { ...current, path };
+  return { ...spec, spec: { ...spec.spec, runbook } };
 }
 
 function toProblem(f: RuleFinding, file: string, doc: YamlDocument): Problem {

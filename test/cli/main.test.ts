@@ -2,6 +2,9 @@
 // (exit 2) that names the commands, and each command is found (a wrong entry in the lazy command table would
 // only show when that command runs).
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { run } from '../../harness/exec/index.js';
 
@@ -42,6 +45,46 @@ describe('meshdrill command line', function () {
       '--dry-run',
     ]);
     expect(same.exitCode, same.stderr).to.equal(0);
+  });
+
+  it("checks a --runbook under review by the same rules as a scenario's own runbook (exit 2, file:line)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshdrill-runbook-override-'));
+    try {
+      const scenario = 'test/fixtures/scenarios/quick/scale-to-zero.yaml';
+      const cases: [string, string, string][] = [
+        [
+          'prose.md',
+          '# Nothing to run\n\nJust prose.\n',
+          'expected a runbook with at least one fenced bash, sh, shell or yaml block',
+        ],
+        [
+          'bad-yaml.md',
+          '# Bad\n\n```yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n```\n',
+          'bad-yaml.md:6 step "Bad": expected valid YAML',
+        ],
+        [
+          'unbound.md',
+          '# Scale\n\n```bash\nkubectl -n <namespace> scale deploy <deployment> --replicas=2\n```\n',
+          'placeholder <deployment> is not bound',
+        ],
+      ];
+      for (const [name, text, message] of cases) {
+        writeFileSync(join(dir, name), text);
+        const result = await meshdrill(['run', scenario, '--runbook', join(dir, name), '--dry-run']);
+        expect(result.exitCode, `${name}: ${result.stderr}`).to.equal(2);
+        expect(result.stderr).to.include(message);
+      }
+      // Negative control: a sound runbook under review is accepted (planned, so nothing runs).
+      writeFileSync(
+        join(dir, 'good.md'),
+        '# Scale back\n\n```bash\nkubectl -n <namespace> scale deploy shop --replicas=2\n```\n',
+      );
+      const good = await meshdrill(['run', scenario, '--runbook', join(dir, 'good.md'), '--dry-run']);
+      expect(good.exitCode, good.stderr).to.equal(0);
+      expect(good.stdout).to.include(`runbook ${join(dir, 'good.md')}, 1 step(s)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads each command when it is run: each answers its own usage error', async () => {

@@ -12,7 +12,6 @@ import { holdDirectory, releaseDirectory } from '../../exec/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
 import { clusterNeedsOf, type ResolvedScenario } from '../../model/index.js';
-import { describeUnbound, loadBoundRunbook } from '../../runbook/index.js';
 import { formatProblem, loadScenarios } from '../../scenario/index.js';
 import type { CliArgs } from '../args.js';
 import { installInterruptHandlers, untilStopped } from '../interrupts.js';
@@ -21,40 +20,18 @@ import { createProgress } from '../progress.js';
 import { MESHDRILL_VERSION } from '../version.js';
 import { connectPorts } from '../wiring.js';
 
-/** --runbook FILE replaces the main variant's runbook, keeping the scenario's variables. */
-async function overrideRunbook(scenarios: ResolvedScenario[], file: string): Promise<string[]> {
-  const problems: string[] = [];
-  for (const scenario of scenarios) {
-    const main = scenario.variants[0];
-    if (!main) continue;
-    const ref = { path: resolve(file), variables: main.runbook?.variables ?? {} };
-    main.runbook = ref;
-    try {
-      const steps = await loadBoundRunbook({ path: ref.path, variables: {} });
-      problems.push(...describeUnbound(steps, ref.variables));
-    } catch (error) {
-      problems.push(`${file}: ${(error as Error).message}`);
-    }
-  }
-  return problems;
-}
-
 export async function runCommand(args: CliArgs, argv: string[]): Promise<number> {
   if (args.positionals.length === 0) {
     throw invalidInput('run: expected scenario files or directories, e.g. meshdrill run scenarios/');
   }
-  const { scenarios, problems } = await loadScenarios(args.positionals, { target: args.target });
+  const { scenarios, problems } = await loadScenarios(args.positionals, {
+    target: args.target,
+    ...(args.runbook ? { runbookOverride: resolve(args.runbook) } : {}),
+  });
   if (problems.length > 0) {
     for (const p of problems) console.error(formatProblem(p));
     console.error(`\n${problems.length} problem(s) found; nothing was run.`);
     return EXIT_CODES.invalidInput;
-  }
-  if (args.runbook) {
-    const unbound = await overrideRunbook(scenarios, args.runbook);
-    if (unbound.length > 0) {
-      for (const line of unbound) console.error(line);
-      return EXIT_CODES.invalidInput;
-    }
   }
   // auto may choose more than one: drills that would clash side by side are refused as for --parallel N.
   if (args.parallel === 'auto' || args.parallel > 1) {
