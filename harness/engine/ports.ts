@@ -3,24 +3,14 @@
 import type { ExecResult } from '../exec/index.js';
 import type { Journal } from '../journal/index.js';
 import type { KubeClient } from '../kube/index.js';
-import type { LoadDriver, RunbookRef } from '../model/index.js';
+import type { LoadDriver, RunbookRef, RunbookStepRecord } from '../model/index.js';
 import type { NotificationPort, PrometheusClient } from '../signals/index.js';
 
-export interface RunbookStepView {
-  title: string;
-  kind: 'command' | 'apply';
-  /** The command or manifest as it will run (placeholders bound). */
-  command: string;
-}
+/** A step before it runs: its title, kind and the command or manifest as it will run (placeholders bound). */
+export type RunbookStepView = Pick<RunbookStepRecord, 'title' | 'kind' | 'command'>;
 
-export interface RunbookStepResult extends RunbookStepView {
-  index: number;
-  startedAt: number;
-  durationMs: number;
-  exitCode: number | null;
-  timedOut: boolean;
-  output: string;
-}
+/** A step once run: the model's one record. */
+export type RunbookStepResult = RunbookStepRecord;
 
 export interface RunbookPort {
   load(ref: RunbookRef): Promise<RunbookStepView[]>;

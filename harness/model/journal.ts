@@ -8,6 +8,25 @@ import type { PhaseName, ScenarioVariant, SloThreshold } from './scenario.js';
 export const JOURNAL_VERSION = 1;
 
 /**
+ * One executed runbook step: what the runner returns, what the engine receives and what the journal's
+ * `runbook-step` event carries — one record, declared once.
+ */
+export interface RunbookStepRecord {
+  /** 0-based position in the runbook. */
+  index: number;
+  title: string;
+  kind: 'command' | 'apply';
+  /** What ran, as a human would read it: the script, or `kubectl apply -f -` followed by the manifest. */
+  command: string;
+  startedAt: number;
+  durationMs: number;
+  exitCode: number | null;
+  timedOut: boolean;
+  /** stdout and stderr interleaved, head and tail kept when long. */
+  output: string;
+}
+
+/**
  * `inconclusive`: no judged assertion failed, but at least one could not be decided because the instrument itself
  * was degraded where it was judged (harness/slo/instrument.ts).
  */
@@ -97,17 +116,7 @@ export type JournalEvent =
     })
   | (Scoped & {
       type: 'runbook-step';
-      index: number;
-      title: string;
-      kind: 'command' | 'apply';
-      command: string;
-      startedAt: number;
-      durationMs: number;
-      exitCode: number | null;
-      timedOut: boolean;
-      /** Output excerpt (head and tail kept when long). */
-      output: string;
-    })
+    } & RunbookStepRecord)
   | (Scoped & {
       type: 'slo-window';
       /**

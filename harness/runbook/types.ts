@@ -33,17 +33,5 @@ export interface RunbookStep {
   placeholders: Placeholder[];
 }
 
-/** One executed step; the same fields as the journal's `runbook-step` event. */
-export interface StepResult {
-  index: number;
-  title: string;
-  kind: StepKind;
-  /** What ran, as a human would read it: the script, or `kubectl apply -f -` followed by the manifest. */
-  command: string;
-  startedAt: number;
-  durationMs: number;
-  exitCode: number | null;
-  timedOut: boolean;
-  /** stdout and stderr interleaved, head and tail kept when long. */
-  output: string;
-}
+/** One executed step: the model's record (the journal's `runbook-step` event carries the same fields). */
+export type { RunbookStepRecord as StepResult } from '../model/journal.js';
