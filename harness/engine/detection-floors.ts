@@ -1,18 +1,12 @@
-// The detection floor of each alert signal (harness/slo/detection.ts): the scenario's rule files read from disk,
-// the intervals read from the running Prometheus, so the floor is the target's, not an assumed one. A floor
+// The detection floor of each alert signal (harness/slo/detection.ts): the scenario's alerting rules (parsed once
+// when it was loaded), the intervals read from the running Prometheus, so the floor is the target's, not an
+// assumed one. A floor
 // that cannot be computed is left out (the report shows none) and said why in the journal; it never fails a run.
 
-import { readFile } from 'node:fs/promises';
 import type { ResolvedScenario, SignalSpec } from '../model/index.js';
 import { formatDuration } from '../util/duration.js';
 import type { PrometheusClient } from '../signals/index.js';
-import {
-  computeDetectionFloors,
-  largestRangeMs,
-  parseRuleFile,
-  type PrometheusAlertRule,
-  type RuleTiming,
-} from '../slo/detection.js';
+import { computeDetectionFloors, largestRangeMs, type RuleTiming } from '../slo/detection.js';
 
 export interface FloorsResult {
   /** Floor in ms per alert name the scenario's signals wait for. */
@@ -38,7 +32,7 @@ export function signalFloorMs(
 }
 
 export async function alertSignalFloors(
-  scenario: Pick<ResolvedScenario, 'alertRules' | 'signals'>,
+  scenario: Pick<ResolvedScenario, 'alertRuleSet' | 'signals'>,
   prometheus: Pick<PrometheusClient, 'ruleTiming'>,
   signal?: AbortSignal,
   groupWaitMs = 0,
@@ -49,12 +43,8 @@ export async function alertSignalFloors(
   const result: FloorsResult = { floors: new Map(), lookbacks: new Map(), problems: [] };
   if (alerts.length === 0) return result;
 
-  const rules: PrometheusAlertRule[] = [];
-  for (const file of scenario.alertRules) {
-    const parsed = parseRuleFile(await readFile(file, 'utf8').catch(() => ''), file);
-    if (parsed.ok) rules.push(...parsed.rules);
-    else result.problems.push(...parsed.errors);
-  }
+  const rules = scenario.alertRuleSet.rules;
+  result.problems.push(...scenario.alertRuleSet.problems);
   let timing: Awaited<ReturnType<PrometheusClient['ruleTiming']>>;
   try {
     timing = await prometheus.ruleTiming(signal);

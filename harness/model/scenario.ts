@@ -111,6 +111,16 @@ export type FaultSpec =
 
 export type FaultKind = FaultSpec['kind'];
 
+/** One alerting rule of a Prometheus rule file: what its detection floor is computed from. */
+export interface AlertRuleDefinition {
+  alert: string;
+  expr: string;
+  forMs: number;
+  group: string;
+  /** The group's `interval`, when set. */
+  groupIntervalMs?: number;
+}
+
 /**
  * A workload object made at deploy time rather than read from a file, because its content depends on when the
  * variant runs (a certificate's lifetime). `cacerts`: the plug-in CA Secret (root + intermediate) istiod
@@ -188,8 +198,13 @@ export interface ResolvedScenario {
     /** Must each be true at the start and the end of the verification window, besides the SLOs holding. */
     conditions: RecoveryCondition[];
   };
-  /** Prometheus rule files (absolute paths) the target must load; alert floors are computed from them. */
+  /** Prometheus rule files (absolute paths) the target must load. */
   alertRules: string[];
+  /**
+   * Their alerting rules, parsed once when the scenario was loaded (detection floors are computed from them), and
+   * what could not be read of them (reported with the floors, never fatal).
+   */
+  alertRuleSet: { rules: AlertRuleDefinition[]; problems: string[] };
   timeouts: Record<PhaseName, number>;
 }
 

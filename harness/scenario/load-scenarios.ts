@@ -50,7 +50,12 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
   problems.push(...checkNamesUnique(valid));
   if (problems.length > 0) return { scenarios: [], problems: sortProblems(problems) };
   const scenarios = valid.map(({ file, spec, files: external }) =>
-    resolveScenario(spec, { file, target: options.target, manifestFiles: manifestObjects(external) }),
+    resolveScenario(spec, {
+      file,
+      target: options.target,
+      manifestFiles: manifestObjects(external),
+      ruleFiles: ruleDocuments(external),
+    }),
   );
   return { scenarios, problems: [] };
 }
@@ -105,6 +110,14 @@ function toProblem(f: RuleFinding, file: string, doc: YamlDocument): Problem {
   if ('file' in f) return f;
   const at = doc.locate(f.path, { key: f.atKey === true });
   return { file, ...at, path: formatPath(f.path), message: f.message, ...(f.rule ? { rule: f.rule } : {}) };
+}
+
+function ruleDocuments(files: ExternalFiles): Map<string, unknown[]> {
+  return new Map(
+    [...files.alertRules].flatMap(([path, r]) =>
+      r.source ? [[path, r.source.documents.map((d) => d.data)]] : [],
+    ),
+  );
 }
 
 function manifestObjects(files: ExternalFiles) {

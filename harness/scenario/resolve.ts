@@ -15,6 +15,7 @@ import type {
   SignalSpec,
   SloThreshold,
 } from '../model/scenario.js';
+import { parseRuleDocument } from '../slo/detection.js';
 import { parseThreshold } from '../slo/threshold.js';
 import { parseDuration } from '../util/duration.js';
 import { type KindContext, resolveAction, resolveCondition, resolveFault } from './kinds.js';
@@ -35,6 +36,8 @@ export interface ResolveContext {
   target: string;
   /** Objects of every manifest file the spec names, by absolute path (the loader reads them). */
   manifestFiles: ReadonlyMap<string, KubeObject[]>;
+  /** The documents of every alert rule file the spec names, by absolute path (read and parsed once). */
+  ruleFiles: ReadonlyMap<string, unknown[]>;
 }
 
 /** Unscaled defaults, in ms (docs/scenario-format.md lists them). */
@@ -193,6 +196,7 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     timeouts.remediate +
     timeouts.recover;
 
+  const alertRules = (s.alertRules ?? []).map((p) => resolveRelative(ctx.file, p));
   return {
     name: spec.metadata.name,
     title: spec.metadata.title ?? spec.metadata.name,
@@ -217,9 +221,28 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     signals,
     variants,
     recovery,
-    alertRules: (s.alertRules ?? []).map((p) => resolveRelative(ctx.file, p)),
+    alertRules,
+    alertRuleSet: alertRuleSetOf(alertRules, ctx.ruleFiles),
     timeouts,
   };
+}
+
+/** The alerting rules of the rule files, in order; what cannot be read of them is said, never fatal. */
+function alertRuleSetOf(
+  paths: readonly string[],
+  files: ReadonlyMap<string, unknown[]>,
+): ResolvedScenario['alertRuleSet'] {
+  const set: ResolvedScenario['alertRuleSet'] = { rules: [], problems: [] };
+  for (const path of paths) {
+    const documents = files.get(path);
+    if (!documents) set.problems.push(`${path}: the rule file was not read`);
+    for (const doc of documents ?? []) {
+      const parsed = parseRuleDocument(doc, path);
+      if (parsed.ok) set.rules.push(...parsed.rules);
+      else set.problems.push(...parsed.errors);
+    }
+  }
+  return set;
 }
 
 function resolveLoad(load: LoadSpecInput, scale: number, drillMs: number): LoadProfile {

@@ -13,6 +13,7 @@
 // stays visible.
 
 import { parse as parseYaml } from 'yaml';
+import type { AlertRuleDefinition } from '../model/scenario.js';
 
 export interface DetectionFloorParts {
   scrapeMs: number;
@@ -38,14 +39,8 @@ export interface RuleTiming {
   evaluationIntervalMs: number;
 }
 
-export interface PrometheusAlertRule {
-  alert: string;
-  expr: string;
-  forMs: number;
-  group: string;
-  /** The group's `interval`, when set. */
-  groupIntervalMs?: number;
-}
+/** An alerting rule as the scenario carries it (harness/model/scenario.ts). */
+export type PrometheusAlertRule = AlertRuleDefinition;
 
 export type RuleFileParse = { ok: true; rules: PrometheusAlertRule[] } | { ok: false; errors: string[] };
 
@@ -100,6 +95,11 @@ export function parseRuleFile(text: string, file = 'rule file'): RuleFileParse {
       errors: [`${file}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`],
     };
   }
+  return parseRuleDocument(doc, file);
+}
+
+/** The alerting rules of a rule file already read as data (the scenario loader parses each file once). */
+export function parseRuleDocument(doc: unknown, file = 'rule file'): RuleFileParse {
   if (!isRecord(doc) || !Array.isArray(doc.groups)) {
     return { ok: false, errors: [`${file}: expected a Prometheus rule file with a top-level "groups" list`] };
   }

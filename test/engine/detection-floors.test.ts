@@ -1,6 +1,7 @@
 // Alert floors as the engine computes them: rule files from disk, intervals from the running Prometheus's
 // configuration (/api/v1/status/config, served here by a small stand-in with the real answer's shape).
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,8 +14,27 @@ import {
   paceToPrometheus,
   settleBudgetMs,
 } from '../../harness/engine/detection-floors.js';
-import type { SignalSpec } from '../../harness/model/index.js';
+import type { ResolvedScenario, SignalSpec } from '../../harness/model/index.js';
 import { createPrometheusClient } from '../../harness/signals/index.js';
+import { parseRuleFile } from '../../harness/slo/detection.js';
+
+/** The rule files as the scenario loader hands them over: parsed once, what cannot be read said. */
+function ruleSet(paths: string[]): ResolvedScenario['alertRuleSet'] {
+  const set: ResolvedScenario['alertRuleSet'] = { rules: [], problems: [] };
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      set.problems.push(`${path}: the rule file was not read`);
+      continue;
+    }
+    const parsed = parseRuleFile(text, path);
+    if (parsed.ok) set.rules.push(...parsed.rules);
+    else set.problems.push(...parsed.errors);
+  }
+  return set;
+}
 import { fakeScenario } from '../support/fake-world.js';
 
 const RULES = `groups:
@@ -75,7 +95,7 @@ describe('alert detection floors in the engine', () => {
   it('floor = scrape + evaluation + for; look-back = largest range + scrape + evaluation, per alert signal', async () => {
     const result = await alertSignalFloors(
       {
-        alertRules: [join(dir, 'mesh.rules.yaml')],
+        alertRuleSet: ruleSet([join(dir, 'mesh.rules.yaml')]),
         signals: [alertSignal('down', 'IstiodDown', 60_000), alertSignal('storm', 'RetryStorm', 120_000)],
       },
       createPrometheusClient(url),
@@ -94,7 +114,7 @@ describe('alert detection floors in the engine', () => {
   it('says which floors are missing and which budgets are below their floor, without failing', async () => {
     const result = await alertSignalFloors(
       {
-        alertRules: [join(dir, 'mesh.rules.yaml'), join(dir, 'missing.rules.yaml')],
+        alertRuleSet: ruleSet([join(dir, 'mesh.rules.yaml'), join(dir, 'missing.rules.yaml')]),
         signals: [alertSignal('storm', 'RetryStorm', 20_000), alertSignal('ghost', 'NoSuchAlert', 30_000)],
       },
       createPrometheusClient(url),
@@ -107,7 +127,10 @@ describe('alert detection floors in the engine', () => {
 
   it('leaves floors out when Prometheus does not answer', async () => {
     const result = await alertSignalFloors(
-      { alertRules: [join(dir, 'mesh.rules.yaml')], signals: [alertSignal('down', 'IstiodDown', 60_000)] },
+      {
+        alertRuleSet: ruleSet([join(dir, 'mesh.rules.yaml')]),
+        signals: [alertSignal('down', 'IstiodDown', 60_000)],
+      },
       createPrometheusClient('http://127.0.0.1:1'),
     );
     expect(result.floors.size).to.equal(0);

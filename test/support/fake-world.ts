@@ -276,6 +276,7 @@ export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): Resolve
     variants: [{ name: 'main', runbook: { path: '/runbooks/fix.md', variables: {} }, expect: 'recovery' }],
     recovery: { budgetMs: 4000, verifyMs: 2000, conditions: [] },
     alertRules: [],
+    alertRuleSet: { rules: [], problems: [] },
     timeouts: {
       provision: minute,
       deploy: 10_000,
