@@ -45,7 +45,12 @@ export interface TargetEnvironment {
    * The Alertmanager Prometheus sends alerts to, and the webhook receiver that records what it delivered (absent
    * where the target runs none: then `notification` signals cannot be judged there).
    */
-  alertmanager?: { url: string; receiverUrl: string; groupWaitMs: number };
+  alertmanager?: {
+    url: string;
+    receiverUrl: string;
+    /** The longest Alertmanager holds a notification: group_wait in a new group, group_interval in a live one. */
+    routingDelayMs: number;
+  };
   /** Whether faults may be injected here (false on an existing cluster not explicitly allowed). */
   faultsAllowed: boolean;
 }

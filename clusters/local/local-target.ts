@@ -24,7 +24,7 @@ import {
 import { installChaosMesh } from './chaos/index.js';
 import { installIstioctl } from './istioctl/index.js';
 import { createLocalMesh } from './mesh/index.js';
-import { ALERTMANAGER_ROUTING } from '../shared/alertmanager/config.js';
+import { ALERTMANAGER_ROUTING_DELAY_MS } from '../shared/alertmanager/config.js';
 import {
   type AlertmanagerInstance,
   startAlertmanager,
@@ -323,7 +323,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
         alertmanager: {
           url: alertmanager.url,
           receiverUrl: receiver.url,
-          groupWaitMs: ALERTMANAGER_ROUTING.groupWaitMs,
+          routingDelayMs: ALERTMANAGER_ROUTING_DELAY_MS,
         },
         faultsAllowed: true,
       };

@@ -61,7 +61,7 @@ export function connectPorts(
           notifications: createNotificationPort({
             alertmanagerUrl: env.alertmanager.url,
             receiverUrl: env.alertmanager.receiverUrl,
-            groupWaitMs: env.alertmanager.groupWaitMs,
+            routingDelayMs: env.alertmanager.routingDelayMs,
           }),
         }
       : {}),

@@ -18,24 +18,24 @@ export interface FloorsResult {
 }
 
 /**
- * A signal's floor: its alert's; for a notification, plus Alertmanager's group_wait (a first notification of a
- * group is held that long). Undefined for other kinds or an alert with no known floor.
+ * A signal's floor: its alert's; for a notification, plus Alertmanager's routing delay (group_wait for a new group,
+ * group_interval for a live one: the longer). Undefined for other kinds or an alert with no known floor.
  */
 export function signalFloorMs(
   s: SignalSpec,
   floors: ReadonlyMap<string, number>,
-  groupWaitMs = 0,
+  routingDelayMs = 0,
 ): number | undefined {
   if (s.kind !== 'alert' && s.kind !== 'notification') return undefined;
   const floor = floors.get(s.alert);
-  return floor === undefined ? undefined : floor + (s.kind === 'notification' ? groupWaitMs : 0);
+  return floor === undefined ? undefined : floor + (s.kind === 'notification' ? routingDelayMs : 0);
 }
 
 export async function alertSignalFloors(
   scenario: Pick<ResolvedScenario, 'alertRuleSet' | 'signals'>,
   prometheus: Pick<PrometheusClient, 'ruleTiming'>,
   signal?: AbortSignal,
-  groupWaitMs = 0,
+  routingDelayMs = 0,
 ): Promise<FloorsResult> {
   const alerts = scenario.signals.flatMap((s) =>
     s.kind === 'alert' || s.kind === 'notification' ? [s.alert] : [],
@@ -63,11 +63,11 @@ export async function alertSignalFloors(
     } else result.problems.push(`no floor for alert ${alert}: no rule file of the scenario defines it`);
   }
   for (const s of scenario.signals) {
-    const floorMs = signalFloorMs(s, result.floors, groupWaitMs);
+    const floorMs = signalFloorMs(s, result.floors, routingDelayMs);
     if (floorMs !== undefined && floorMs > s.withinMs && (s.kind === 'alert' || s.kind === 'notification'))
       result.problems.push(
         `signal ${s.name}: its budget (${formatDuration(s.withinMs)}) is below the floor of alert ${s.alert} ` +
-          `(${formatDuration(floorMs)}${s.kind === 'notification' ? `, with Alertmanager's group_wait of ${formatDuration(groupWaitMs)}` : ''}): ` +
+          `(${formatDuration(floorMs)}${s.kind === 'notification' ? `, with Alertmanager's routing delay of ${formatDuration(routingDelayMs)}` : ''}): ` +
           `it may be missed by the scrape, evaluation and routing delays alone; raise "within" or shorten the rule's for`,
       );
   }

@@ -96,7 +96,7 @@ export async function runVariant(
     floors,
     lookbacks,
     problems: floorProblems,
-  } = await alertSignalFloors(scenario, ctx.prometheus, ctx.interrupt, ctx.notifications?.groupWaitMs);
+  } = await alertSignalFloors(scenario, ctx.prometheus, ctx.interrupt, ctx.notifications?.routingDelayMs);
   for (const problem of floorProblems)
     journal.append({ type: 'log', level: 'warn', message: problem, scenario: scenario.name });
   journal.append({
@@ -109,7 +109,7 @@ export async function runVariant(
     faultKind: scenario.fault.kind,
     slos: scenario.slos,
     signals: scenario.signals.map((s) => {
-      const floorMs = signalFloorMs(s, floors, ctx.notifications?.groupWaitMs);
+      const floorMs = signalFloorMs(s, floors, ctx.notifications?.routingDelayMs);
       return {
         name: s.name,
         kind: s.kind,

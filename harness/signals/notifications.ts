@@ -17,8 +17,11 @@ export interface HeldBackAlert {
 }
 
 export interface NotificationPort {
-  /** Alertmanager's group_wait: every notification waits at least this long after its alert fires. */
-  readonly groupWaitMs: number;
+  /**
+   * The longest Alertmanager holds a notification after its alert arrives: group_wait when the alert opens a
+   * group, up to group_interval when it joins a group still alive.
+   */
+  readonly routingDelayMs: number;
   delivered(signal?: AbortSignal): Promise<DeliveredNotification[]>;
   /** The instances of `alertname` that Alertmanager suppresses now, and by what. */
   heldBack(alertname: string, signal?: AbortSignal): Promise<HeldBackAlert[]>;
@@ -33,11 +36,11 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
 export function createNotificationPort(options: {
   alertmanagerUrl: string;
   receiverUrl: string;
-  groupWaitMs: number;
+  routingDelayMs: number;
 }): NotificationPort {
   const am = options.alertmanagerUrl.replace(/\/+$/, '');
   return {
-    groupWaitMs: options.groupWaitMs,
+    routingDelayMs: options.routingDelayMs,
     delivered: (signal) => getJson<DeliveredNotification[]>(`${options.receiverUrl}/notifications`, signal),
     async heldBack(alertname, signal) {
       const filter = encodeURIComponent(`alertname="${alertname}"`);

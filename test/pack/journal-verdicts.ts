@@ -14,6 +14,10 @@ export interface VariantVerdict {
   assertions: { id: string; passed: boolean; informational: boolean; message: string }[];
   /** Phases that ended other than `passed`, with their error: why a variant never reached a verdict. */
   phaseErrors: string[];
+  /** Every phase with how long it took, in order: where the time went when a variant ran out of it. */
+  phaseTimes: string[];
+  /** The runbook's steps as executed: title, exit code, duration, and the output's tail when it failed. */
+  runbookSteps: string[];
 }
 
 export interface PackVerdicts {
@@ -41,6 +45,8 @@ export async function readPackVerdicts(dir: string): Promise<PackVerdicts> {
         expect: event.expect,
         assertions: [],
         phaseErrors: [],
+        phaseTimes: [],
+        runbookSteps: [],
       };
       byKey.set(`${event.scenario}/${event.variant}`, v);
       out.variants.push(v);
@@ -51,10 +57,19 @@ export async function readPackVerdicts(dir: string): Promise<PackVerdicts> {
         informational: event.informational === true,
         message: event.message,
       });
-    } else if (event.type === 'phase-end' && event.outcome !== 'passed') {
+    } else if (event.type === 'phase-end') {
+      const v = byKey.get(`${event.scenario}/${event.variant}`);
+      v?.phaseTimes.push(`${event.phase} ${(event.durationMs / 1000).toFixed(1)}s`);
+      if (event.outcome !== 'passed')
+        v?.phaseErrors.push(`${event.phase} ${event.outcome}${event.error ? `: ${event.error}` : ''}`);
+    } else if (event.type === 'runbook-step') {
+      const ok = event.exitCode === 0 && !event.timedOut;
+      const tail = ok ? '' : ` — ${event.output.trim().split('\n').slice(-3).join(' | ')}`;
       byKey
         .get(`${event.scenario}/${event.variant}`)
-        ?.phaseErrors.push(`${event.phase} ${event.outcome}${event.error ? `: ${event.error}` : ''}`);
+        ?.runbookSteps.push(
+          `${event.index} ${event.title}: exit ${event.exitCode}${event.timedOut ? ' (timed out)' : ''} in ${(event.durationMs / 1000).toFixed(1)}s${tail}`,
+        );
     } else if (event.type === 'scenario-end') {
       const v = byKey.get(`${event.scenario}/${event.variant}`);
       if (v) {
@@ -74,5 +89,13 @@ export async function readPackVerdicts(dir: string): Promise<PackVerdicts> {
 export function explainVariant(v: VariantVerdict): string {
   const failed = v.assertions.filter((a) => !a.passed).map((a) => `  ✗ ${a.id}: ${a.message}`);
   const phases = v.phaseErrors.map((e) => `  phase ${e}`);
-  return [`${v.scenario}/${v.variant} → ${v.outcome ?? 'no outcome'}`, ...failed, ...phases].join('\n');
+  const times = v.phaseTimes.length > 0 ? [`  phases: ${v.phaseTimes.join(', ')}`] : [];
+  const steps = v.runbookSteps.map((s) => `  runbook ${s}`);
+  return [
+    `${v.scenario}/${v.variant} → ${v.outcome ?? 'no outcome'}`,
+    ...failed,
+    ...phases,
+    ...times,
+    ...steps,
+  ].join('\n');
 }

@@ -8,15 +8,24 @@ import { stringify } from 'yaml';
 export const MESHDRILL_RECEIVER = 'meshdrill';
 
 /**
- * Routing timings. group_wait is what a first notification waits for others of its group (Alertmanager's default
- * is 30 s; 10 s keeps drills short, and every notification signal's detection floor adds it and says so).
+ * Routing timings. group_wait holds the first notification of a new group (Alertmanager's default is 30 s);
+ * group_interval paces a group already alive (default 5 m): an alert joining a group an earlier variant left
+ * alive — a group lives until its resolved notification went out — is delivered at the group's next tick, up to
+ * group_interval later. Both are 10 s so drills stay short and a page's delay has one bound, whichever group it
+ * lands in: every notification signal's detection floor adds ALERTMANAGER_ROUTING_DELAY_MS and says so.
  */
 export const ALERTMANAGER_ROUTING = {
   groupWaitMs: 10_000,
-  groupIntervalMs: 30_000,
+  groupIntervalMs: 10_000,
   repeatIntervalMs: 3_600_000,
   groupBy: ['alertname', 'namespace', 'destination_service_namespace'],
 } as const;
+
+/** The longest Alertmanager holds a notification once the alert reached it (a new group or a live one). */
+export const ALERTMANAGER_ROUTING_DELAY_MS = Math.max(
+  ALERTMANAGER_ROUTING.groupWaitMs,
+  ALERTMANAGER_ROUTING.groupIntervalMs,
+);
 
 /**
  * The inhibition the SRE guide's burn-rate pair implies: while the fast burn pages for a service, its slower

@@ -1,7 +1,8 @@
 // The notification path with the real Alertmanager (Debian's prometheus-alertmanager) and meshdrill's webhook
 // receiver, judged by the `notification` condition: a page is delivered after group_wait and its time is the
 // delivery's; an alert the routing inhibits never arrives and is reported as inhibited (the negative control: the
-// same alert without its inhibitor is delivered); an episode that began before the drill does not count. The
+// same alert without its inhibitor is delivered); an alert joining a group still alive arrives within the routing
+// delay the floors add; an episode that began before the drill does not count. The
 // rendered configuration passes the real `amtool check-config`, and a broken one does not.
 
 import { expect } from 'chai';
@@ -17,6 +18,7 @@ import {
 import { isAlive } from '../../../clusters/local/kubelet/index.js';
 import {
   ALERTMANAGER_ROUTING,
+  ALERTMANAGER_ROUTING_DELAY_MS,
   buildAlertmanagerConfig,
 } from '../../../clusters/shared/alertmanager/config.js';
 import { run } from '../../../harness/exec/index.js';
@@ -58,7 +60,7 @@ describe('notifications through the real Alertmanager', function () {
       notifications: createNotificationPort({
         alertmanagerUrl: alertmanager.url,
         receiverUrl: receiver.url,
-        groupWaitMs: ALERTMANAGER_ROUTING.groupWaitMs,
+        routingDelayMs: ALERTMANAGER_ROUTING_DELAY_MS,
       }),
       since: Date.now() - 1000,
     };
@@ -134,6 +136,28 @@ describe('notifications through the real Alertmanager', function () {
       { intervalMs: 200 },
     );
     expect(ticket.evidence).to.match(/^delivered to meshdrill/);
+  });
+
+  it('delivers an alert that joins a group still alive within the routing delay the floors add', async () => {
+    // Same group_by labels as a page already delivered: Alertmanager sends it at the group's next group_interval
+    // tick, not after group_wait. With Alertmanager's default pacing (group_interval 5 m, or the 30 s this
+    // config had) this arrives far later than the bound and the test fails: an earlier variant's live group made
+    // a pack page miss its budget that way.
+    const first = { destination_service_namespace: 'drill-live', destination_service_name: 'shop' };
+    const joining = { destination_service_namespace: 'drill-live', destination_service_name: 'cart' };
+    const delivered = async (labels: Record<string, string>) => {
+      const r = await judge({ kind: 'notification', alert: 'ErrorBudgetBurnFast', labels });
+      return r.fired ? r : undefined;
+    };
+    await post({ alertname: 'ErrorBudgetBurnFast', ...first });
+    await until('the first page of the group', () => delivered(first), 30_000, { intervalMs: 200 });
+    const posted = Date.now();
+    await post({ alertname: 'ErrorBudgetBurnFast', ...joining });
+    const page = await until('the joining page', () => delivered(joining), 60_000, { intervalMs: 200 });
+    expect((page.at ?? 0) - posted).to.be.at.most(ALERTMANAGER_ROUTING_DELAY_MS + 2000);
+    expect(ALERTMANAGER_ROUTING_DELAY_MS).to.equal(
+      Math.max(ALERTMANAGER_ROUTING.groupWaitMs, ALERTMANAGER_ROUTING.groupIntervalMs),
+    );
   });
 
   it('does not count an episode that began before the drill', async () => {
