@@ -51,6 +51,12 @@ export interface TargetEnvironment {
     /** The longest Alertmanager holds a notification: group_wait in a new group, group_interval in a live one. */
     routingDelayMs: number;
   };
+  /**
+   * Present when the k6 driver runs in the cluster (`--target-opt k6-mode=in-cluster`): where its runner pods
+   * send the load (the ingress gateway's in-cluster Service; the Host header still selects the route), and how
+   * many runners share it.
+   */
+  inClusterLoad?: { baseUrl: string; runners: number };
   /** Whether faults may be injected here (false on an existing cluster not explicitly allowed). */
   faultsAllowed: boolean;
 }

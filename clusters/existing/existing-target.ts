@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import { type Host, cacheDirOf, configDirOf, resolveHost } from '../shared/host.js';
-import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE, ingressGatewayServiceUrl } from '../shared/istio/config.js';
 import { imageTagOf } from '../shared/istio/install.js';
 import { type PortForward, startPortForward } from '../shared/port-forward.js';
 import { forwardPrometheus, waitForPromqlApi } from '../shared/prometheus/install.js';
@@ -185,6 +185,14 @@ class ExistingClusterTarget implements Target {
           scrapeIntervalMs: stack.prometheus.scrapeIntervalMs,
           evaluationIntervalMs: stack.prometheus.evaluationIntervalMs,
         },
+        ...(stack.k6.mode === 'in-cluster'
+          ? {
+              inClusterLoad: {
+                baseUrl: ingressGatewayServiceUrl(presence.ingressGateway),
+                runners: stack.k6.runners,
+              },
+            }
+          : {}),
         faultsAllowed: decision.allowed,
       };
     } catch (error) {

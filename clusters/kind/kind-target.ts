@@ -10,6 +10,7 @@ import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
 import { preloadImages } from '../shared/images.js';
 import { checkReusableCluster } from './reuse-check.js';
+import { ingressGatewayServiceUrl } from '../shared/istio/config.js';
 import { findCachedIstioctl } from '../shared/istio/release.js';
 import type { PortForward } from '../shared/port-forward.js';
 import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
@@ -199,6 +200,9 @@ class KindClusterTarget implements Target {
         scrapeIntervalMs: settings.stack.prometheus.scrapeIntervalMs,
         evaluationIntervalMs: settings.stack.prometheus.evaluationIntervalMs,
       },
+      ...(settings.stack.k6.mode === 'in-cluster'
+        ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(), runners: settings.stack.k6.runners } }
+        : {}),
       faultsAllowed: true,
     };
   }

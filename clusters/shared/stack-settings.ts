@@ -73,6 +73,17 @@ export const STACK_SETTING_DOCS: readonly SettingDoc[] = [
     default: 'false',
   },
   {
+    key: 'k6-mode',
+    description:
+      "where the `k6` load driver runs: `local` (the k6 binary on this machine) or `in-cluster` (a k6-operator TestRun of `k6-runners` pods aimed at the ingress gateway's in-cluster Service; installs k6-operator on kind)",
+    default: 'local',
+  },
+  {
+    key: 'k6-runners',
+    description: 'runner pods of an in-cluster TestRun (its parallelism): each sends 1/N of the arrival rate',
+    default: '1',
+  },
+  {
     key: 'k6-operator-version',
     description:
       'k6-operator Helm chart version (4.6.0: k6-operator 1.6.0, whose TestRun CRD the local target serves)',
@@ -86,8 +97,13 @@ export interface StackSettings {
   prometheus: { scrapeIntervalMs: number; evaluationIntervalMs: number; localPort: number };
   chaosMesh: ChaosMeshConfig & { enabled: boolean };
   k6Operator: K6OperatorConfig & { enabled: boolean };
+  /** Where the k6 driver runs: here, or in the cluster as a TestRun of `runners` pods. */
+  k6: { mode: 'local' | 'in-cluster'; runners: number };
   waitTimeoutMs: number;
 }
+
+/** The most runner pods a TestRun may ask for (a bound, not a recommendation: each runner is a pod). */
+export const MAX_K6_RUNNERS = 64;
 
 export function readStackSettings(
   reader: SettingsReader,
@@ -128,6 +144,10 @@ export function readStackSettings(
   const scrapeIntervalMs = reader.duration('scrape-interval', defaults.intervalMs ?? 5000);
   const evaluationIntervalMs = reader.duration('evaluation-interval', defaults.intervalMs ?? 5000);
   if (scrapeIntervalMs < 1000) reader.problem('--target-opt scrape-interval: expected at least 1s');
+  const k6 = {
+    mode: reader.oneOf('k6-mode', ['local', 'in-cluster'] as const, 'local'),
+    runners: reader.int('k6-runners', 1, 1, MAX_K6_RUNNERS),
+  };
   return {
     istio: {
       config,
@@ -145,10 +165,12 @@ export function readStackSettings(
       runtime: reader.string('chaos-daemon-runtime', 'containerd'),
       socketPath: reader.string('chaos-daemon-socket', '/run/containerd/containerd.sock'),
     },
-    k6Operator: (() => {
-      const version = reader.string('k6-operator-version', K6_OPERATOR_CHART_VERSION);
-      return { enabled: reader.bool('k6-operator', false), version };
-    })(),
+    k6,
+    // In-cluster load needs the operator: installed unless the user says it is there already.
+    k6Operator: {
+      enabled: reader.bool('k6-operator', k6.mode === 'in-cluster'),
+      version: reader.string('k6-operator-version', K6_OPERATOR_CHART_VERSION),
+    },
     waitTimeoutMs: reader.duration('wait-timeout', 5 * 60_000),
   };
 }

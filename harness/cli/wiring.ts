@@ -6,8 +6,9 @@ import type { TargetEnvironment } from '../../clusters/target.js';
 import type { EngineContext, RunbookPort } from '../engine/index.js';
 import { run } from '../exec/index.js';
 import { buildTargetEnv } from '../exec/target-env.js';
-import { createKubeClient } from '../kube/index.js';
-import { createLoadDriver } from '../load/index.js';
+import { createKubeClient, type KubeClient } from '../kube/index.js';
+import { createLoadDriver, type LoadDriverName } from '../load/index.js';
+import type { LoadDriver } from '../model/load.js';
 import { describeStep, loadBoundRunbook, runRunbook } from '../runbook/index.js';
 import { createNotificationPort, createPrometheusClient } from '../signals/index.js';
 
@@ -33,21 +34,59 @@ export function createRunbookPort(env: TargetEnvironment, workDir: string): Runb
   };
 }
 
+/** Where a drill's load runs: the scenario and the namespace its workload lives in. */
+export interface LoadScope {
+  scenario: string;
+  namespace: string;
+}
+
+/**
+ * The load driver for a drill: the one it names (or the CLI's override), and for k6 on a target that runs load
+ * in the cluster (`k6-mode=in-cluster`) a k6-operator TestRun in the drill's namespace, labelled with the run so
+ * cleanup finds it after a crash, aimed at the gateway's in-cluster address.
+ */
+export function chooseLoadDriver(
+  env: TargetEnvironment,
+  kube: KubeClient,
+  runId: string,
+  name: LoadDriverName,
+  scope?: LoadScope,
+): LoadDriver {
+  const inCluster = env.inClusterLoad;
+  if (name !== 'k6' || inCluster === undefined) return createLoadDriver(name);
+  if (scope === undefined) throw new Error("in-cluster k6 needs the drill's namespace (a LoadScope)");
+  return createLoadDriver('k6', {
+    k6InCluster: {
+      kube,
+      namespace: scope.namespace,
+      mode: 'testrun',
+      runId,
+      scenario: scope.scenario,
+      name: `k6-${scope.scenario}-${runId}`,
+      parallelism: inCluster.runners,
+      baseUrl: inCluster.baseUrl,
+    },
+  });
+}
+
 export function connectPorts(
   env: TargetEnvironment,
   workDir: string,
-  loadDriverOverride?: 'builtin' | 'k6',
+  runId: string,
+  loadDriverOverride?: LoadDriverName,
 ): Omit<EngineContext, 'runId' | 'journal' | 'interrupt'> {
   const commandEnv = buildTargetEnv({
     kubeconfigPath: env.kubeconfigPath,
     binDirs: env.binDirs,
     workDir: join(workDir, 'commands'),
   });
+  const kube = createKubeClient(env.kubeconfigPath);
   return {
-    kube: createKubeClient(env.kubeconfigPath),
+    kube,
     prometheus: createPrometheusClient(env.prometheusUrl),
     ingressUrl: env.ingressUrl,
-    loadDriver: (name) => createLoadDriver(loadDriverOverride ?? name),
+    loadDriver: (name, scope?: LoadScope) =>
+      chooseLoadDriver(env, kube, runId, loadDriverOverride ?? name, scope),
     runbooks: createRunbookPort(env, join(workDir, 'runbook')),
     runCommand: (script, signal) =>
       run('bash', ['-o', 'pipefail', '-c', script], {

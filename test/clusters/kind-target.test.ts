@@ -379,6 +379,53 @@ describe('kind target (fake tools on PATH)', function () {
     expect(data['prometheus.yml']).to.include('scrape_interval: 2s');
   });
 
+  it("runs k6 in the cluster on request: installs k6-operator and hands the gateway's in-cluster address", async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const env = await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [],
+      settings: { 'k6-mode': 'in-cluster', 'k6-runners': '3' },
+    });
+    await target.teardown();
+    const lines = await sandbox.lines();
+    expect(
+      lines.some((l) => l.startsWith('helm upgrade --install k6-operator grafana/k6-operator')),
+    ).to.equal(true);
+    expect(env.inClusterLoad).to.deep.equal({
+      baseUrl: 'http://istio-ingressgateway.istio-system.svc.cluster.local',
+      runners: 3,
+    });
+    // The host's address stays what this machine uses (the built-in driver, Prometheus checks).
+    expect(env.ingressUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('runs k6 on this machine by default: no k6-operator, no in-cluster address', async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const env = await target.provision({ workDir: sandbox.workDir, ruleFiles: [], settings: {} });
+    await target.teardown();
+    expect(env.inClusterLoad).to.equal(undefined);
+    expect((await sandbox.lines()).some((l) => l.includes('k6-operator'))).to.equal(false);
+  });
+
+  it('refuses a k6 mode or runner count it does not know, before running anything', async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const error = (await target
+      .provision({
+        workDir: sandbox.workDir,
+        ruleFiles: [],
+        settings: { 'k6-mode': 'cluster', 'k6-runners': '0' },
+      })
+      .catch((e: unknown) => e)) as MeshdrillError;
+    expect(error).to.be.instanceOf(MeshdrillError);
+    expect(error.message).to.include(
+      '--target-opt k6-mode: expected one of local, in-cluster, got "cluster"',
+    );
+    expect(error.message).to.include(
+      '--target-opt k6-runners: expected a whole number from 1 to 64, got "0"',
+    );
+    expect(await sandbox.calls()).to.deep.equal([]);
+  });
+
   it('reports every bad setting at once, before running anything', async () => {
     const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
     const error = await target

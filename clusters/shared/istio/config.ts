@@ -5,6 +5,20 @@ import type { KubeObject } from '../../../harness/model/kube-object.js';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 export const INGRESS_GATEWAY = 'istio-ingressgateway';
+/**
+ * The ingress gateway as pods reach it: its Service's cluster DNS name and HTTP port (the port named `http2` or
+ * `http`, else 80, the gateway chart's default). In-cluster load goes here, with the scenario's Host header.
+ */
+export function ingressGatewayServiceUrl(service?: KubeObject): string {
+  const ports = (
+    (service?.spec as { ports?: { name?: string; port?: number }[] } | undefined)?.ports ?? []
+  ).filter((p) => typeof p.port === 'number');
+  const http = ports.find((p) => p.name === 'http2') ?? ports.find((p) => p.name === 'http');
+  const port = http?.port ?? 80;
+  const host = `${service?.metadata.name ?? INGRESS_GATEWAY}.${service?.metadata.namespace ?? ISTIO_NAMESPACE}.svc.cluster.local`;
+  return port === 80 ? `http://${host}` : `http://${host}:${port}`;
+}
+
 /** The ingress gateway's HTTP NodePort that kind maps to a host port. */
 export const DEFAULT_INGRESS_NODE_PORT = 30080;
 

@@ -159,7 +159,7 @@ async function runOnce(
       settings: args.targetOpts,
       interrupt: interrupts.signal,
       keepTarget: args.keepTarget,
-      connect: (env, turnDir) => connectPorts(env, turnDir, args.loadDriver),
+      connect: (env, turnDir) => connectPorts(env, turnDir, run.runId, args.loadDriver),
       onProgress: (message) => journal.append({ type: 'log', level: 'info', message }),
       ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
     });

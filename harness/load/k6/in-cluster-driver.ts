@@ -37,6 +37,11 @@ export interface K6InClusterDriverOptions {
   /** SLOs mirrored as k6 thresholds (meshdrill judges SLOs itself either way). */
   slos?: readonly SloThreshold[];
   image?: string;
+  /**
+   * Where the pods send the load, e.g. the ingress gateway's in-cluster Service. Absent, the URL `start` is given
+   * — which is how this host reaches the gateway, and often not how a pod does.
+   */
+  baseUrl?: string;
   /** TestRun only: runner pods to split the load across. Default 1. */
   parallelism?: number;
   /** How often pods and logs are read. Default 1000 ms. */
@@ -77,7 +82,7 @@ export function createK6InClusterDriver(options: K6InClusterDriverOptions): Load
     async start(profile, baseUrl, onSample, signal) {
       const problems = checkLoadProfile(profile);
       if (problems.length > 0) throw environmentError(`load profile cannot run:\n  ${problems.join('\n  ')}`);
-      const plan = planK6ClusterRun(options, profile, baseUrl);
+      const plan = planK6ClusterRun(options, profile, options.baseUrl ?? baseUrl);
       if (options.mode === 'testrun') await requireK6Operator(options.kube);
       const created = await applyAll(options.kube, plan.objects);
       return followRun(options, plan, created, profile, onSample, signal);
@@ -232,7 +237,8 @@ function followRun(
   const { kube, namespace } = options;
   const pollMs = options.pollMs ?? 1000;
   const podStartTimeoutMs = options.podStartTimeoutMs ?? 180_000;
-  const parser = new K6OutputParser({ lateMs: profile.requestTimeoutMs + 1000 });
+  // One stream per runner pod: a second closes once every runner has moved past it (output.ts).
+  const parser = new K6OutputParser({ lateMs: profile.requestTimeoutMs + 1000, streams: plan.pods });
   const cursors = new Map<string, LogCursor>();
   const otherLines: string[] = [];
   const stopper = new AbortController();
@@ -268,7 +274,8 @@ function followRun(
         else if (line.trim() !== '') otherLines.push(`${pod.name}: ${line}`);
       }
       otherLines.splice(0, Math.max(0, otherLines.length - KEPT_OTHER_LINES));
-      if (points.length > 0) emit(parser.push(`${points.join('\n')}\n`));
+      if (points.length > 0) emit(parser.push(`${points.join('\n')}\n`, pod.name));
+      if (isTerminal(pod)) emit(parser.endStream(pod.name));
     }
   };
 

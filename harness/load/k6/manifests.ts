@@ -7,6 +7,8 @@ import { K6_ENV } from './script.js';
 
 export const K6_IMAGE = 'grafana/k6:0.54.0';
 const SCRIPT_KEY = 'script.js';
+/** The load stands for users outside the mesh: no pod of it gets an Istio sidecar. */
+const NO_SIDECAR = { 'sidecar.istio.io/inject': 'false' };
 
 /**
  * k6's NDJSON points to the container's stdout, where the pod log (kubectl logs) carries them. The path form on
@@ -76,8 +78,7 @@ export function buildK6Job(run: K6ClusterRun): KubeObject {
       template: {
         metadata: {
           labels: labels(run),
-          // The load generator must not get a sidecar: it stands for users outside the mesh.
-          annotations: { 'sidecar.istio.io/inject': 'false' },
+          annotations: NO_SIDECAR,
         },
         spec: {
           restartPolicy: 'Never',
@@ -116,9 +117,13 @@ export function buildK6TestRun(run: K6ClusterRun): KubeObject {
       arguments: K6_POINTS_TO_STDOUT.join(' '),
       script: { configMap: { name: configMapName(run), file: SCRIPT_KEY } },
       scuttle: { enabled: 'false' },
+      // The operator's own pods (the initializer runs `k6 inspect`, the starter un-pauses the runners) must not
+      // get a sidecar either: in an injected namespace a Job whose pod has a sidecar never completes.
+      initializer: { metadata: { labels: labels(run), annotations: NO_SIDECAR } },
+      starter: { metadata: { labels: labels(run), annotations: NO_SIDECAR } },
       runner: {
         image: run.image ?? K6_IMAGE,
-        metadata: { labels: labels(run), annotations: { 'sidecar.istio.io/inject': 'false' } },
+        metadata: { labels: labels(run), annotations: NO_SIDECAR },
         env: [
           { name: K6_ENV.baseUrl, value: run.baseUrl },
           { name: K6_ENV.summaryPath, value: '/tmp/summary.json' },

@@ -69,45 +69,128 @@ function outcomeOf(tags: Record<string, string>): RequestOutcome {
 }
 
 export interface K6OutputParserOptions {
-  /** Start of the first second (epoch ms); defaults to the start of the first request seen. */
+  /** Start of the first second (epoch ms); defaults to the start of the earliest request seen. */
   startedAt?: number;
   /** How long after its end a second may still receive requests (k6 reports a request when it ends). */
   lateMs?: number;
+  /**
+   * How many outputs feed this parser: the runners of one k6-operator TestRun, each a stream of its own. A
+   * second closes only once every stream still running has passed it, so a runner whose log is read later than
+   * the others still lands its requests in the seconds they started in; the first second waits for each stream's
+   * first request (or its end). Default 1.
+   */
+  streams?: number;
 }
 
-/** An incremental parser: push lines as they arrive, take the seconds that have closed, then finish. */
+/** One output's reading state: its unfinished line, its own clock, and the request its flags belong to. */
+interface StreamState {
+  pending: string;
+  /** End time of the latest request of this stream: its clock for closing seconds. */
+  latestTime: number;
+  /** The last request's end time and start, so a flag counted at its end lands in the second it started in. */
+  lastRequest: { time: number; start: number };
+  ended: boolean;
+}
+
+/** A parsed point waiting for the buckets: its time and how it is counted. */
+type Counting = (buckets: LoadBuckets) => void;
+
+/**
+ * An incremental parser over one or several k6 outputs: push lines as they arrive (per stream), take the seconds
+ * that have closed, then finish. Several runners' points merge into the same per-second buckets — counts add up
+ * and latencies go into one HDR histogram per second, so percentiles are of all requests, never averaged.
+ */
 export class K6OutputParser {
   private buckets: LoadBuckets | undefined;
   private readonly startedAt: number | undefined;
   private readonly lateMs: number;
-  private pending = '';
-  /** End time of the latest request seen: the stream's clock for closing seconds. */
-  private latestTime = Number.NEGATIVE_INFINITY;
-  /** The last request's end time and start, so a flag counted at its end lands in the second it started in. */
-  private lastRequest = { time: Number.NaN, start: Number.NaN };
+  private readonly expectedStreams: number;
+  private readonly streams = new Map<string, StreamState>();
+  /** Points seen before the first second is known (until every stream has sent a request or ended). */
+  private held: { at: number; count: Counting }[] = [];
   /** Lines that were not JSON (k6 killed mid-write leaves half a line), counted rather than fatal. */
   badLines = 0;
 
   constructor(options: K6OutputParserOptions = {}) {
     this.startedAt = options.startedAt;
     this.lateMs = options.lateMs ?? 10_000;
+    this.expectedStreams = Math.max(1, options.streams ?? 1);
   }
 
-  private bucketsFor(at: number): LoadBuckets {
-    this.buckets ??= new LoadBuckets(Math.floor(this.startedAt ?? at), 0);
-    return this.buckets;
+  private stream(name: string): StreamState {
+    let state = this.streams.get(name);
+    if (state === undefined) {
+      state = {
+        pending: '',
+        latestTime: Number.NEGATIVE_INFINITY,
+        lastRequest: { time: Number.NaN, start: Number.NaN },
+        ended: false,
+      };
+      this.streams.set(name, state);
+    }
+    return state;
   }
 
-  /** Adds a chunk of the file (may end mid-line) and returns the seconds that can no longer change. */
-  push(chunk: string): LoadSample[] {
-    const text = this.pending + chunk;
-    const lines = text.split('\n');
-    this.pending = lines.pop() ?? '';
-    for (const line of lines) this.addLine(line);
-    return this.buckets === undefined ? [] : this.buckets.flush(this.latestTime - this.lateMs);
+  /** Adds a chunk of a stream's output (may end mid-line) and returns the seconds that can no longer change. */
+  push(chunk: string, stream = 'k6'): LoadSample[] {
+    const state = this.stream(stream);
+    const lines = (state.pending + chunk).split('\n');
+    state.pending = lines.pop() ?? '';
+    for (const line of lines) this.addLine(state, line);
+    return this.flushClosed();
   }
 
-  private addLine(line: string): void {
+  /** A stream has ended (its runner exited): it no longer holds seconds open. */
+  endStream(stream = 'k6'): LoadSample[] {
+    const state = this.stream(stream);
+    if (state.pending !== '') {
+      this.addLine(state, state.pending);
+      state.pending = '';
+    }
+    state.ended = true;
+    return this.flushClosed();
+  }
+
+  /** Whether the first second is known: given, or every expected stream has sent a request or ended. */
+  private ready(): boolean {
+    if (this.startedAt !== undefined) return true;
+    const settled = [...this.streams.values()].filter((s) => s.ended || Number.isFinite(s.latestTime));
+    return settled.length >= this.expectedStreams;
+  }
+
+  /** The buckets, made once the first second is known (or `force`d at the end) and fed what was held. */
+  private openBuckets(force = false): LoadBuckets | undefined {
+    if (this.buckets !== undefined) return this.buckets;
+    if (!(force || this.ready()) || (this.startedAt === undefined && this.held.length === 0))
+      return undefined;
+    const first = this.startedAt ?? Math.min(...this.held.map((h) => h.at));
+    const buckets = new LoadBuckets(Math.floor(first), 0);
+    for (const h of this.held) h.count(buckets);
+    this.held = [];
+    this.buckets = buckets;
+    return buckets;
+  }
+
+  private count(at: number, counting: Counting): void {
+    const buckets = this.openBuckets();
+    if (buckets === undefined) this.held.push({ at, count: counting });
+    else counting(buckets);
+  }
+
+  /** Seconds every running stream has moved past (by the late margin); none while a stream is unheard of. */
+  private flushClosed(): LoadSample[] {
+    const buckets = this.openBuckets();
+    if (buckets === undefined || this.streams.size < this.expectedStreams) return [];
+    const running = [...this.streams.values()].filter((s) => !s.ended);
+    const clock = running.length === 0 ? this.latestTime() : Math.min(...running.map((s) => s.latestTime));
+    return buckets.flush(clock - this.lateMs);
+  }
+
+  private latestTime(): number {
+    return Math.max(Number.NEGATIVE_INFINITY, ...[...this.streams.values()].map((s) => s.latestTime));
+  }
+
+  private addLine(state: StreamState, line: string): void {
     let point: K6Point | undefined;
     try {
       point = parseK6Line(line);
@@ -116,23 +199,25 @@ export class K6OutputParser {
       return;
     }
     if (point === undefined || Number.isNaN(point.time)) return;
+    const { time, value, tags } = point;
     switch (point.metric) {
       case 'http_req_duration': {
         // Only requests move the clock: the other points of a request (http_reqs…) may come before this one,
         // and closing a second on them would push this request into the next second.
-        if (point.time > this.latestTime) this.latestTime = point.time;
-        const start = point.time - point.value;
-        this.lastRequest = { time: point.time, start };
-        this.bucketsFor(start).start(start)(outcomeOf(point.tags), point.value);
+        if (time > state.latestTime) state.latestTime = time;
+        const start = time - value;
+        state.lastRequest = { time, start };
+        this.count(start, (b) => b.start(start)(outcomeOf(tags), value));
         return;
       }
       case 'dropped_iterations':
-        this.bucketsFor(point.time).dropMany(point.time, point.value);
+        this.count(time, (b) => b.dropMany(time, value));
         return;
       case K6_FLAG_METRIC: {
-        if (!point.tags.flag) return;
-        const at = point.time === this.lastRequest.time ? this.lastRequest.start : point.time;
-        this.bucketsFor(at).countFlag(at, point.tags.flag, point.value);
+        const flag = tags.flag;
+        if (!flag) return;
+        const at = time === state.lastRequest.time ? state.lastRequest.start : time;
+        this.count(at, (b) => b.countFlag(at, flag, value));
         return;
       }
       default:
@@ -140,16 +225,16 @@ export class K6OutputParser {
     }
   }
 
-  /** Ends the stream: every remaining second, and the summary. */
+  /** Ends every stream: every remaining second, and the summary. */
   finish(): { samples: LoadSample[]; summary: LoadSummary } {
-    if (this.pending !== '') {
-      this.addLine(this.pending);
-      this.pending = '';
-    }
-    const buckets = this.buckets ?? new LoadBuckets(Math.floor(this.startedAt ?? 0), 0);
-    const end = Number.isFinite(this.latestTime) ? this.latestTime : buckets.startedAt;
+    const closed: LoadSample[] = [];
+    for (const [name, state] of this.streams) if (!state.ended) closed.push(...this.endStream(name));
+    // A stream that never said a word does not hold the first second back any longer.
+    const buckets = this.openBuckets(true) ?? new LoadBuckets(Math.floor(this.startedAt ?? 0), 0);
+    const latest = this.latestTime();
+    const end = Number.isFinite(latest) ? latest : buckets.startedAt;
     // Up to the last second holding data: k6's graceful stop adds idle time that is not load.
-    const samples = buckets.flushAll(buckets.startedAt);
+    const samples = [...closed, ...buckets.flushAll(buckets.startedAt)];
     return { samples, summary: buckets.summarize(Math.round(end)) };
   }
 }
