@@ -85,8 +85,7 @@ export function connectPorts(
     kube,
     prometheus: createPrometheusClient(env.prometheusUrl),
     ingressUrl: env.ingressUrl,
-    loadDriver: (name, scope?: LoadScope) =>
-      chooseLoadDriver(env, kube, runId, loadDriverOverride ?? name, scope),
+    loadDriver: (name, scope) => chooseLoadDriver(env, kube, runId, loadDriverOverride ?? name, scope),
     runbooks: createRunbookPort(env, join(workDir, 'runbook')),
     runCommand: (script, signal) =>
       run('bash', ['-o', 'pipefail', '-c', script], {

@@ -32,7 +32,11 @@ export interface EngineContext {
   kube: KubeClient;
   prometheus: PrometheusClient;
   ingressUrl: string;
-  loadDriver(name: 'builtin' | 'k6'): LoadDriver;
+  /**
+   * The load driver a drill names. `scope` says whose load it is: a driver that runs in the cluster (k6 as a
+   * TestRun) puts its objects in the drill's namespace, labelled with the run.
+   */
+  loadDriver(name: 'builtin' | 'k6', scope: { scenario: string; namespace: string }): LoadDriver;
   runbooks: RunbookPort;
   /** A shell script with the environment pinned to the target (for `command` conditions). */
   runCommand(script: string, signal?: AbortSignal): Promise<ExecResult>;

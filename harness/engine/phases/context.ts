@@ -1,0 +1,77 @@
+// What the phases of one variant read and never change: the engine's ports, the scenario as paced, the variant,
+// its phase runner; and the few helpers every phase uses to reach the world and the journal through them.
+
+import type { FaultContext } from '../../faults/index.js';
+import type { ResolvedScenario, ScenarioVariant } from '../../model/index.js';
+import type { ConditionContext } from '../../signals/index.js';
+import { paceToPrometheus } from '../detection-floors.js';
+import { PhaseRunner, type PhaseScope } from '../phase-runner.js';
+import { DEFAULT_TUNING, type EngineContext, type EngineTuning } from '../ports.js';
+import { type AssertionFields, countAssertion } from './judge.js';
+import type { VariantState } from './state.js';
+
+export interface VariantContext {
+  readonly ctx: EngineContext;
+  /** The scenario with its polls paced to the target's Prometheus. */
+  readonly scenario: ResolvedScenario;
+  readonly variant: ScenarioVariant;
+  readonly scope: PhaseScope;
+  readonly tuning: EngineTuning;
+  /** Runs each phase under its deadline and holds the teardowns cleanup runs. */
+  readonly runner: PhaseRunner;
+  /** When the variant began (epoch ms): a notification counts only for an alert episode since. */
+  readonly started: number;
+}
+
+export async function createVariantContext(
+  ctx: EngineContext,
+  written: ResolvedScenario,
+  variant: ScenarioVariant,
+): Promise<VariantContext> {
+  // Polls paced to what the target's Prometheus can show (no timing readable: as written).
+  const timing = await ctx.prometheus.ruleTiming(ctx.interrupt).catch(() => undefined);
+  const scenario = paceToPrometheus(written, timing);
+  const scope = { scenario: scenario.name, variant: variant.name };
+  return {
+    ctx,
+    scenario,
+    variant,
+    scope,
+    tuning: { ...DEFAULT_TUNING, ...ctx.tuning },
+    runner: new PhaseRunner(ctx.journal, scope, ctx.interrupt),
+    started: Date.now(),
+  };
+}
+
+/** What a signal, efficacy check or recovery condition is evaluated with. */
+export function conditionContext(v: VariantContext, signal: AbortSignal): ConditionContext {
+  const { ctx } = v;
+  return {
+    kube: ctx.kube,
+    prometheus: ctx.prometheus,
+    ingressUrl: ctx.ingressUrl,
+    runCommand: ctx.runCommand,
+    ...(ctx.notifications ? { notifications: ctx.notifications } : {}),
+    since: v.started,
+    signal,
+  };
+}
+
+/** What the fault and the workload's setup actions run with. */
+export function faultContext(v: VariantContext, signal?: AbortSignal): FaultContext {
+  return {
+    kube: v.ctx.kube,
+    runId: v.ctx.runId,
+    scenario: v.scenario.name,
+    defaultNamespace: v.scenario.namespace,
+    ...(signal ? { signal } : {}),
+  };
+}
+
+/** Journals an assertion and counts it into the verdict: the verdict comes from `assertion` events only. */
+export function recordAssertion(v: VariantContext, state: VariantState, a: AssertionFields): void {
+  const tally = countAssertion(state, a);
+  state.failed = tally.failed;
+  state.inconclusive = tally.inconclusive;
+  v.ctx.journal.append({ type: 'assertion', ...v.scope, ...a });
+}

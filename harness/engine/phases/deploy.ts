@@ -1,0 +1,78 @@
+// deploy: the namespace, the objects generated for this variant, the workload's setup actions, the workload
+// itself; done once its Deployments are ready and the ingress routes to it.
+
+import { deleteObjects, runSetupActions } from '../../faults/index.js';
+import { labelForRun } from '../../kube/index.js';
+import { generateManifests } from '../../scenario/generate.js';
+import {
+  type ApplyAllOptions,
+  applyAll,
+  buildNamespace,
+  buildWorkload,
+  deleteNamespace,
+  refuseForeignNamespace,
+  waitForDeployments,
+  waitForRoute,
+} from '../deploy.js';
+import { faultContext, type VariantContext } from './context.js';
+import type { VariantState } from './state.js';
+
+export async function deploy(v: VariantContext, state: VariantState): Promise<void> {
+  const { ctx, scenario, runner, tuning } = v;
+  // Deleted only once claimed: a namespace the drill refused to take over is never touched.
+  runner.onCleanup('delete the workload namespace', async () => {
+    if (state.namespaceClaimed)
+      await deleteNamespace(ctx.kube, scenario.namespace, tuning.namespaceDeleteTimeoutMs);
+  });
+  // Generated objects (a plug-in CA made for this variant) and setup actions prepare the cluster the workload
+  // runs on; at cleanup the generated objects go and setup runs again, so restarted components leave them.
+  runner.onCleanup('remove generated objects and re-run workload setup', async () => {
+    if (state.generated.length === 0) return;
+    await deleteObjects(ctx.kube, state.generated);
+    await runSetupActions(scenario.workload.setup ?? [], faultContext(v), {
+      timeoutMs: scenario.timeouts.cleanup / 2,
+    });
+  });
+  await runner.phase('deploy', scenario.timeouts.deploy, async (signal) => {
+    await refuseForeignNamespace(ctx.kube, scenario);
+    state.namespaceClaimed = true;
+    await ctx.kube.apply(buildNamespace(scenario, ctx.runId));
+    state.generated = (await generateManifests(scenario.workload.generate ?? [])).map((o) =>
+      labelForRun(o, ctx.runId, scenario.name),
+    );
+    const applyOptions = applyOptionsFor(v, signal);
+    await applyAll(ctx.kube, state.generated, applyOptions);
+    await runSetupActions(scenario.workload.setup ?? [], faultContext(v, signal), {
+      timeoutMs: scenario.workload.readyTimeoutMs,
+      signal,
+    });
+    await applyAll(ctx.kube, buildWorkload(scenario, ctx.runId), applyOptions);
+    await waitForWorkload(v, signal);
+  });
+}
+
+/** How objects are applied: retried while an admission webhook is unreachable, each wait journaled. */
+function applyOptionsFor(v: VariantContext, signal: AbortSignal): ApplyAllOptions {
+  const { ctx, scenario, tuning } = v;
+  return {
+    signal,
+    retryPollMs: tuning.deployPollMs,
+    onWebhookWait: (object: string, error: Error) =>
+      ctx.journal.append({
+        type: 'log',
+        level: 'warn',
+        scenario: scenario.name,
+        message: `deploy: ${object} waits for an admission webhook the API server cannot reach yet (${error.message}); retrying until the deploy deadline`,
+      }),
+  };
+}
+
+/** Until the Deployments are ready and the ingress routes the first request's path. */
+async function waitForWorkload(v: VariantContext, signal: AbortSignal): Promise<void> {
+  const { ctx, scenario, tuning } = v;
+  await waitForDeployments(ctx.kube, scenario.namespace, signal, tuning.deployPollMs);
+  const first = scenario.load.requests[0];
+  if (first && !tuning.skipRouteWait) {
+    await waitForRoute(ctx.ingressUrl, first.path, scenario.load.host, signal, tuning.deployPollMs);
+  }
+}
