@@ -32,7 +32,8 @@ import {
 } from './alertmanager/index.js';
 import { type PrometheusInstance, startPrometheus } from './prometheus/index.js';
 import { upstreamCrdCatalog } from '../shared/crd/index.js';
-import { createMemoryStore, type MemoryStore } from './store/index.js';
+import { readLocalSettings } from './local-settings.js';
+import { createMemoryStore, type MemoryStore, storeCustomResourceDefinitions } from './store/index.js';
 
 export const INGRESS_NAMESPACE = 'istio-system';
 export const INGRESS_SERVICE = 'istio-ingressgateway';
@@ -167,8 +168,9 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
     if (cluster)
       throw new MeshdrillError('internal', 'the local target is already provisioned; tear it down first');
     const progress = provisionOptions.onProgress ?? (() => undefined);
-    const settings = { ...(options.settings ?? {}), ...provisionOptions.settings };
-    if (options.ignoreFixedEndpoints) for (const key of FIXED_ENDPOINT_SETTINGS) delete settings[key];
+    const given = { ...(options.settings ?? {}), ...provisionOptions.settings };
+    if (options.ignoreFixedEndpoints) for (const key of FIXED_ENDPOINT_SETTINGS) delete given[key];
+    const settings = readLocalSettings(given, options.backoffScale);
     const timings: Record<string, number> = {};
     const t0 = performance.now();
     // An interrupt (SIGINT during `cluster up`) ends provisioning between steps, and during Istio's install,
@@ -183,16 +185,17 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
     };
     const workDir = join(provisionOptions.workDir, 'local');
     mkdirSync(workDir, { recursive: true });
-    const backoffScale = Number(settings['backoff-scale'] ?? options.backoffScale ?? 1);
+    const { backoffScale } = settings;
     try {
       // Custom resources are checked against the real CRDs' schemas, as a real API server checks them.
       const store = await time('store', () =>
         createMemoryStore({ gracefulPodDeletion: true, customResourceSchemas: upstreamCrdCatalog() }),
       );
+      await storeCustomResourceDefinitions(store, upstreamCrdCatalog());
       const images = createDefaultImageRegistry();
       const bundler = createBundler(join(workDir, 'bin'));
       // Istio is installed unless `--target-opt mesh=false` asks for a bare cluster (as on a new kind cluster).
-      const mesh = settings.mesh === 'false' ? undefined : createLocalMesh({ readinessPeriodSeconds: 1 });
+      const mesh = settings.mesh ? createLocalMesh({ readinessPeriodSeconds: 1 }) : undefined;
       mesh?.configure({ store, images });
       // Chaos Mesh's controller and webhooks (the kind target installs the real one with Helm).
       const chaos = installChaosMesh({ store, images, workDir });
@@ -227,7 +230,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       const token = randomBytes(24).toString('base64url');
       progress('starting the API server');
       const apiServer = await time('apiserver', () =>
-        startApiServer({ store, runtime, token, port: Number(settings['api-port'] ?? 0) }),
+        startApiServer({ store, runtime, token, port: settings.apiPort }),
       );
       started.push(() => apiServer.close());
       const apiUrl = new URL(apiServer.url);
@@ -235,7 +238,10 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
       await writeKubeconfig(kubeconfigPath, { url: apiServer.url, token });
       const apiReadyMs = Math.round(performance.now() - t0);
 
-      const controllers = await time('controllers', () => startControllers({ store }));
+      const controllers = await time('controllers', () =>
+        // The k6-operator's controller reads its initializer's output (`k6 inspect`) from the pod log.
+        startControllers({ store, podLogs: (ns, pod, container) => runtime.readLog(ns, pod, { container }) }),
+      );
       started.push(async () => controllers.stop());
       await time('bundle', () => Promise.all(images.bundleEntries().map((e) => bundler.ensure(e))));
       kubelet = await time('kubelet', () =>
@@ -325,6 +331,15 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
           receiverUrl: receiver.url,
           routingDelayMs: ALERTMANAGER_ROUTING_DELAY_MS,
         },
+        ...(settings.k6.mode === 'in-cluster'
+          ? {
+              inClusterLoad: {
+                // The gateway's Service (port 80 → 8080, `http2`), as the emulated operator's runner pods reach it.
+                baseUrl: `http://${INGRESS_SERVICE}.${INGRESS_NAMESPACE}.svc.cluster.local`,
+                runners: settings.k6.runners,
+              },
+            }
+          : {}),
         faultsAllowed: true,
       };
     } catch (error) {

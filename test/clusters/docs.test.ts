@@ -8,13 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { EXISTING_SETTING_DOCS } from '../../clusters/existing/index.js';
 import { KIND_SETTING_DOCS } from '../../clusters/kind/index.js';
+import { LOCAL_SETTING_DOCS } from '../../clusters/local/local-settings.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('target docs and CI example', () => {
-  it('documents every kind and existing setting in a table row', async () => {
+  it('documents every local, kind and existing setting in a table row', async () => {
     const doc = await readFile(resolve(root, 'docs/targets.md'), 'utf8');
-    const undocumented = [...KIND_SETTING_DOCS, ...EXISTING_SETTING_DOCS]
+    const undocumented = [...LOCAL_SETTING_DOCS, ...KIND_SETTING_DOCS, ...EXISTING_SETTING_DOCS]
       .map((s) => s.key)
       .filter((key) => !doc.includes(`| \`${key}\` |`));
     expect(undocumented).to.deep.equal([]);

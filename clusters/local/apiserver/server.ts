@@ -7,7 +7,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { PodRuntime } from '../pod-runtime.js';
-import { findResource, type ObjectStore, servedResources } from '../store/index.js';
+import { findResource, type ObjectStore, servedResources, type Verb } from '../store/index.js';
 import { type ApiContext, isTrue, type ResourceRequest } from './context.js';
 import {
   AGGREGATED_DISCOVERY_TYPE,
@@ -117,6 +117,9 @@ function buildResourceRequest(
   };
 }
 
+/** The verb a write method needs (a resource whose verbs lack it, like the read-only CRDs, refuses it). */
+const WRITE_VERB: Record<string, Verb> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
 async function serveResource(context: ApiContext, request: ResourceRequest, method: string): Promise<void> {
   const { def, subresource, name } = request;
   if (def.source === 'runtime') {
@@ -124,6 +127,7 @@ async function serveResource(context: ApiContext, request: ResourceRequest, meth
     handlePodMetrics(context, request);
     return;
   }
+  if (method !== 'GET' && !def.verbs.includes(WRITE_VERB[method] ?? 'update')) rejectVerb(request, method);
   if (subresource === 'scale') return handleScale(context, request, method);
   if (subresource === 'log') {
     if (method !== 'GET') rejectVerb(request, method);

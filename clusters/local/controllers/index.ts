@@ -9,6 +9,7 @@ import { type GarbageCollector, startGarbageCollector } from './garbage-collecto
 import { startJobController } from './job.js';
 import { startEndpointsController } from './endpoints.js';
 import { startReplicaSetController } from './replicaset.js';
+import { startTestRunController, type TestRunControllerOptions } from './testrun.js';
 import type { ControllerLoop } from './work-queue.js';
 
 export { createEventRecorder, type EventRecorder, type EventType } from './events.js';
@@ -18,6 +19,7 @@ export { RESOURCES } from './resources.js';
 export { computeTemplateHash, planRollingUpdate, resolveSurgeAndUnavailable } from './deployment-math.js';
 export { buildSubsets, resolveTargetPort } from './endpoints.js';
 export { startControllerLoop, type ControllerLoop, objectKey, splitKey } from './work-queue.js';
+export { startTestRunController, type TestRunControllerOptions } from './testrun.js';
 
 export interface ControllerManager {
   readonly events: EventRecorder;
@@ -29,6 +31,8 @@ export interface ControllerManager {
 
 export interface ControllerManagerOptions {
   store: ObjectStore;
+  /** Container logs, for the k6-operator's TestRun controller (it reads its initializer's output there). */
+  podLogs?: TestRunControllerOptions['podLogs'];
 }
 
 export function startControllers(options: ControllerManagerOptions): ControllerManager {
@@ -39,6 +43,8 @@ export function startControllers(options: ControllerManagerOptions): ControllerM
     startReplicaSetController(store, events),
     startEndpointsController(store),
     startJobController(store, events),
+    // The k6-operator (k6.io/v1alpha1 TestRun), which a real cluster runs as its own Deployment.
+    startTestRunController(store, events, options.podLogs ? { podLogs: options.podLogs } : {}),
   ];
   const gc = startGarbageCollector(store);
   return {

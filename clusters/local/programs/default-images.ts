@@ -1,5 +1,6 @@
-// The images the local target knows out of the box: fortio (Istio's test server), and small utility images
-// for `kubectl exec` and tests (busybox, curlimages/curl, polinux/stress) backed by host binaries.
+// The images the local target knows out of the box: fortio (Istio's test server), grafana/k6 (a stand-in that runs
+// meshdrill's generated scripts only — not k6) and the k6-operator's starter, and small utility images for
+// `kubectl exec` and tests (busybox, curlimages/curl, polinux/stress) backed by host binaries.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,21 @@ export function registerDefaultImages(registry: ImageRegistry): void {
     executables: {},
     hostFallback: true,
   });
+  registry.registerImage('grafana/k6', {
+    // As the real image: ENTRYPOINT ["k6"]. The program is NOT k6 (programs/k6/main.ts says what it runs); the real
+    // image is Alpine-based, so a shell and coreutils are there.
+    entrypoint: ['k6'],
+    cmd: [],
+    executables: { k6: { kind: 'bundle', entry: programEntry('./k6/main.ts') } },
+    hostFallback: true,
+  });
+  // The k6-operator's starter (`ghcr.io/grafana/k6-operator:*-starter`): built FROM curlimages/curl, it runs
+  // `sh -c "curl -X PATCH …/v1/status"` against each runner.
+  registry.registerImage(
+    (ref) =>
+      ref.registry === 'ghcr.io' && ref.repository === 'grafana/k6-operator' && ref.tag.endsWith('starter'),
+    { entrypoint: [], cmd: ['curl'], executables: {}, hostFallback: true },
+  );
   registry.registerImage('polinux/stress', {
     entrypoint: [],
     cmd: ['stress', '--vm', '1', '--vm-bytes', '128M', '--vm-hang', '1'],

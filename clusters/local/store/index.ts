@@ -1,5 +1,6 @@
 // The local target's object store: its public face.
 
+export { storeCustomResourceDefinitions } from './crd-objects.js';
 export { cloneJson, deepEqual, isObject, type JsonObject } from './json.js';
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export {

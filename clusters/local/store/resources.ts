@@ -154,6 +154,18 @@ const BUILT_IN: readonly ResourceDefinition[] = [
     storage: '/events',
   }),
   define({ group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', kind: 'Lease' }),
+  // The CRDs the custom resources below come from, listed as a real server lists them (`kubectl get crd`, a
+  // client checking that an operator is installed). Read-only: the kinds served are fixed when the target boots.
+  define({
+    group: 'apiextensions.k8s.io',
+    versions: ['v1'],
+    plural: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    verbs: ['get', 'list', 'watch'],
+  }),
   define({
     group: 'metrics.k8s.io',
     versions: ['v1beta1'],
@@ -250,6 +262,7 @@ export const KEYS = {
   jobs: resourceKey('batch', 'jobs'),
   endpointslices: resourceKey('discovery.k8s.io', 'endpointslices'),
   leases: resourceKey('coordination.k8s.io', 'leases'),
+  customresourcedefinitions: resourceKey('apiextensions.k8s.io', 'customresourcedefinitions'),
   virtualservices: resourceKey('networking.istio.io', 'virtualservices', 'v1'),
   destinationrules: resourceKey('networking.istio.io', 'destinationrules', 'v1'),
   gateways: resourceKey('networking.istio.io', 'gateways', 'v1'),

@@ -66,6 +66,8 @@ export interface CrdCatalog {
   versions(): CrdVersion[];
   /** One entry per loaded CRD, in file order. */
   definitions(): CrdDefinition[];
+  /** The CustomResourceDefinition objects as the files hold them, in file order (what `kubectl get crd` lists). */
+  documents(): Record<string, unknown>[];
 }
 
 interface CrdDocument {
@@ -87,6 +89,7 @@ export function loadCrdCatalog(files: readonly string[]): CrdCatalog {
   const byKey = new Map<string, CrdVersion>();
   const groups = new Set<string>();
   const definitions: CrdDefinition[] = [];
+  const documents: Record<string, unknown>[] = [];
   for (const file of files) {
     // js-yaml: four times faster than the yaml package on these 4 MB, and CRD files use nothing beyond JSON.
     for (const doc of loadAll(readFileSync(file, 'utf8'), null, { schema: JSON_SCHEMA })) {
@@ -95,6 +98,7 @@ export function loadCrdCatalog(files: readonly string[]): CrdCatalog {
       const { group, names, scope } = crd.spec;
       groups.add(group);
       definitions.push(definitionOf(crd.spec));
+      documents.push(crd as Record<string, unknown>);
       for (const v of crd.spec.versions) {
         byKey.set(`${group}/${v.name}/${names.kind}`, {
           group,
@@ -116,6 +120,7 @@ export function loadCrdCatalog(files: readonly string[]): CrdCatalog {
     ownsGroup: (group) => groups.has(group),
     versions: () => [...byKey.values()],
     definitions: () => definitions,
+    documents: () => documents,
   };
 }
 

@@ -10,7 +10,12 @@ import {
   upstreamCrdCatalog,
   upstreamCrdFiles,
 } from '../../../clusters/shared/crd/index.js';
-import { findResource, KEYS, servedResources } from '../../../clusters/local/store/index.js';
+import {
+  findResource,
+  KEYS,
+  servedResources,
+  storeCustomResourceDefinitions,
+} from '../../../clusters/local/store/index.js';
 import { expectSuccess, type Fixture, rawRequest, startFixture } from './fixture.js';
 
 const TELEMETRY = `apiVersion: telemetry.istio.io/v1
@@ -90,9 +95,33 @@ describe('the local API server serves every kind of the real CRD files', functio
     let f: Fixture;
     before(async () => {
       f = await startFixture({ customResourceSchemas: upstreamCrdCatalog() });
+      await storeCustomResourceDefinitions(f.store, upstreamCrdCatalog());
     });
     after(async () => {
       await f?.stop();
+    });
+
+    it('lists the CRDs themselves, established, and refuses to change them (the served kinds are fixed)', async () => {
+      const names = expectSuccess(await f.kubectl(['get', 'crd', '-o', 'name']))
+        .trim()
+        .split('\n');
+      const files = loadCrdCatalog(upstreamCrdFiles()).definitions();
+      expect(names).to.have.length(files.length);
+      expect(names).to.include('customresourcedefinition.apiextensions.k8s.io/testruns.k6.io');
+      const established = expectSuccess(
+        await f.kubectl([
+          'get',
+          'crd',
+          'virtualservices.networking.istio.io',
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Established")].status} {.spec.names.kind} {.status.storedVersions}',
+        ]),
+      );
+      expect(established).to.equal('True VirtualService ["v1"]');
+      const deleted = await f.kubectl(['delete', 'crd', 'testruns.k6.io']);
+      expect(deleted.exitCode).to.not.equal(0);
+      expect(deleted.stderr).to.include('MethodNotAllowed');
+      expectSuccess(await f.kubectl(['get', 'crd', 'testruns.k6.io']));
     });
 
     it('lists the kinds the emulation does not act on in api-resources', async () => {

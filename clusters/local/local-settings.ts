@@ -1,0 +1,48 @@
+// The local target's settings (`--target-opt key=value`), read strictly like the other targets': a typo or a bad
+// value is refused with every valid key listed, instead of being ignored.
+
+import { type SettingDoc, SettingsReader } from '../shared/settings.js';
+import { MAX_K6_RUNNERS } from '../shared/stack-settings.js';
+
+export const LOCAL_SETTING_DOCS: readonly SettingDoc[] = [
+  { key: 'api-port', description: "the API server's port on 127.0.0.1 (0: a free port)", default: '0' },
+  { key: 'kubeconfig', description: 'where to write the kubeconfig', default: '<run dir>/local/kubeconfig' },
+  { key: 'mesh', description: '`false`: a bare cluster, without the Istio emulation', default: 'true' },
+  { key: 'backoff-scale', description: 'multiplies CrashLoopBackOff and image-pull back-off', default: '1' },
+  {
+    key: 'k6-mode',
+    description:
+      'where the `k6` load driver runs: `local` (the k6 binary on this machine) or `in-cluster` (a k6-operator TestRun run by the emulated operator)',
+    default: 'local',
+  },
+  { key: 'k6-runners', description: 'runner pods of an in-cluster TestRun (its parallelism)', default: '1' },
+];
+
+export interface LocalSettings {
+  apiPort: number;
+  kubeconfig?: string;
+  mesh: boolean;
+  backoffScale: number;
+  k6: { mode: 'local' | 'in-cluster'; runners: number };
+}
+
+export function readLocalSettings(settings: Record<string, string>, backoffScale = 1): LocalSettings {
+  const reader = new SettingsReader('local', settings, LOCAL_SETTING_DOCS);
+  const kubeconfig = reader.string('kubeconfig');
+  const scale = reader.string('backoff-scale');
+  const parsedScale = scale === undefined ? backoffScale : Number(scale);
+  if (!(parsedScale > 0))
+    reader.problem(`--target-opt backoff-scale: expected a positive number, got "${scale}"`);
+  const result: LocalSettings = {
+    apiPort: reader.int('api-port', 0, 0, 65535),
+    ...(kubeconfig ? { kubeconfig } : {}),
+    mesh: reader.bool('mesh', true),
+    backoffScale: parsedScale > 0 ? parsedScale : backoffScale,
+    k6: {
+      mode: reader.oneOf('k6-mode', ['local', 'in-cluster'] as const, 'local'),
+      runners: reader.int('k6-runners', 1, 1, MAX_K6_RUNNERS),
+    },
+  };
+  reader.finish();
+  return result;
+}

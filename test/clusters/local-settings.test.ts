@@ -1,0 +1,56 @@
+// The local target reads its settings as strictly as kind and existing: a typo or a bad value is refused with
+// every problem at once and the valid keys, instead of being ignored.
+
+import { expect } from 'chai';
+import { readLocalSettings } from '../../clusters/local/local-settings.js';
+import { MeshdrillError } from '../../harness/model/errors.js';
+
+describe('local target settings', () => {
+  it('reads every setting, with its default', () => {
+    expect(readLocalSettings({})).to.deep.equal({
+      apiPort: 0,
+      mesh: true,
+      backoffScale: 1,
+      k6: { mode: 'local', runners: 1 },
+    });
+    expect(
+      readLocalSettings({
+        'api-port': '6443',
+        kubeconfig: '/tmp/kc',
+        mesh: 'false',
+        'backoff-scale': '0.5',
+        'k6-mode': 'in-cluster',
+        'k6-runners': '3',
+      }),
+    ).to.deep.equal({
+      apiPort: 6443,
+      kubeconfig: '/tmp/kc',
+      mesh: false,
+      backoffScale: 0.5,
+      k6: { mode: 'in-cluster', runners: 3 },
+    });
+  });
+
+  it('refuses unknown keys and bad values, all at once, naming the valid keys', () => {
+    let error: unknown;
+    try {
+      readLocalSettings({
+        'k6-mode': 'cluster',
+        'k6-runners': '100',
+        'backoff-scale': '-1',
+        'cluster-name': 'x',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(MeshdrillError);
+    const { message, kind, hint } = error as MeshdrillError;
+    expect(kind).to.equal('invalid-input');
+    expect(message).to.include('4 problems');
+    expect(message).to.include('--target-opt k6-mode: expected one of local, in-cluster, got "cluster"');
+    expect(message).to.include('--target-opt k6-runners: expected a whole number from 1 to 64, got "100"');
+    expect(message).to.include('--target-opt backoff-scale: expected a positive number, got "-1"');
+    expect(message).to.include('--target-opt cluster-name: not a setting of the local target');
+    expect(hint).to.include('k6-runners');
+  });
+});
