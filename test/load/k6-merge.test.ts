@@ -91,6 +91,21 @@ describe('load/k6 merging several runners', () => {
     expect(total(asOne)).to.equal(total(reference));
   });
 
+  it('starts the first second at the earliest request, though a slow first request ends after quicker ones', () => {
+    // Points arrive in the order requests end: the 900 ms request that started first comes second.
+    const slow = requestLine(T0, 900);
+    const quick = requestLine(T0 + 500, 5);
+    const later = Array.from({ length: 40 }, (_, i) => requestLine(T0 + 1000 + i * 100, 5));
+    const parser = new K6OutputParser({ lateMs: LATE_MS });
+    const samples = [
+      ...parser.push(`${[quick, slow, ...later].map((p) => p.line).join('\n')}\n`),
+      ...parser.finish().samples,
+    ];
+    expect(samples[0]?.t).to.equal(T0);
+    expect(samples[0]?.completed).to.equal(2);
+    expect(samples[0]?.p95).to.be.closeTo(900, 5);
+  });
+
   it('does not hold the seconds back for a runner that has ended', () => {
     const parser = new K6OutputParser({ lateMs: LATE_MS, streams: 2 });
     const { a } = runnerOutputs();

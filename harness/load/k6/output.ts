@@ -108,6 +108,8 @@ export class K6OutputParser {
   private readonly streams = new Map<string, StreamState>();
   /** Points seen before the first second is known (until every stream has sent a request or ended). */
   private held: { at: number; count: Counting }[] = [];
+  /** The earliest time among the held points. */
+  private earliestHeld = Number.POSITIVE_INFINITY;
   /** Lines that were not JSON (k6 killed mid-write leaves half a line), counted rather than fatal. */
   badLines = 0;
 
@@ -151,11 +153,17 @@ export class K6OutputParser {
     return this.flushClosed();
   }
 
-  /** Whether the first second is known: given, or every expected stream has sent a request or ended. */
+  /**
+   * Whether the first second is known: given, or no request can still come that started before the earliest one
+   * held — every expected stream has ended or moved the late margin past it (a request ends within its timeout,
+   * and points arrive in the order requests end). Deciding on the first request seen instead would make the first
+   * second depend on the order logs are read in: a slow first request ends after quicker later ones.
+   */
   private ready(): boolean {
     if (this.startedAt !== undefined) return true;
-    const settled = [...this.streams.values()].filter((s) => s.ended || Number.isFinite(s.latestTime));
-    return settled.length >= this.expectedStreams;
+    if (this.streams.size < this.expectedStreams || this.held.length === 0) return false;
+    const closedAt = this.earliestHeld + this.lateMs;
+    return [...this.streams.values()].every((s) => s.ended || s.latestTime >= closedAt);
   }
 
   /** The buckets, made once the first second is known (or `force`d at the end) and fed what was held. */
@@ -163,7 +171,7 @@ export class K6OutputParser {
     if (this.buckets !== undefined) return this.buckets;
     if (!(force || this.ready()) || (this.startedAt === undefined && this.held.length === 0))
       return undefined;
-    const first = this.startedAt ?? Math.min(...this.held.map((h) => h.at));
+    const first = this.startedAt ?? this.earliestHeld;
     const buckets = new LoadBuckets(Math.floor(first), 0);
     for (const h of this.held) h.count(buckets);
     this.held = [];
@@ -173,8 +181,10 @@ export class K6OutputParser {
 
   private count(at: number, counting: Counting): void {
     const buckets = this.openBuckets();
-    if (buckets === undefined) this.held.push({ at, count: counting });
-    else counting(buckets);
+    if (buckets === undefined) {
+      this.held.push({ at, count: counting });
+      this.earliestHeld = Math.min(this.earliestHeld, at);
+    } else counting(buckets);
   }
 
   /** Seconds every running stream has moved past (by the late margin); none while a stream is unheard of. */
