@@ -8,7 +8,12 @@ import { diagnoseKind } from './kind/doctor.js';
 import { planKind } from './kind/plan.js';
 import type { DoctorCheck } from './shared/doctor.js';
 import { createKindTarget, deleteKindCluster } from './kind/index.js';
-import { createLocalTarget, LOCAL_ISTIO_VERSION } from './local/index.js';
+import {
+  createLocalTarget,
+  LOCAL_INGRESS_SERVICE_URL,
+  LOCAL_ISTIO_VERSION,
+  readLocalSettings,
+} from './local/index.js';
 import type { Target, TargetName, TargetPlan } from './target.js';
 
 export interface TargetFactoryOptions {
@@ -89,7 +94,11 @@ export async function planTarget(
 ): Promise<TargetPlan> {
   if (name === 'kind') return planKind(settings, options);
   if (name === 'existing') return planExisting(settings, options);
+  const local = readLocalSettings(settings);
   return {
+    ...(local.k6.mode === 'in-cluster'
+      ? { inClusterLoad: { baseUrl: LOCAL_INGRESS_SERVICE_URL, runners: local.k6.runners } }
+      : {}),
     sections: [
       {
         title: 'target local',

@@ -86,6 +86,8 @@ export interface TargetPlan {
   sections: PlanSection[];
   /** A client of the cluster, when it exists already (for the drills' blast radius). */
   kube?: KubeClient;
+  /** Where the drills' k6 load would run in the cluster (`k6-mode=in-cluster`), as the environment will say. */
+  inClusterLoad?: TargetEnvironment['inClusterLoad'];
   /** Removes what the plan needed locally (a kubeconfig in a temp dir). */
   dispose(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlanSection, PlanStep } from '../../harness/model/plan.js';
 import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
-import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE, ingressGatewayServiceUrl } from '../shared/istio/config.js';
 import { buildPortForwardArgs } from '../shared/port-forward.js';
 import { planStack } from '../shared/stack-plan.js';
 import type { TargetPlan } from '../target.js';
@@ -116,5 +116,12 @@ export async function planExisting(
       purpose: 'reaches the ingress gateway (a free local port)',
     });
   }
-  return { ...done(), kube };
+  const { k6 } = settings.stack;
+  return {
+    ...done(),
+    kube,
+    ...(k6.mode === 'in-cluster'
+      ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(presence.ingressGateway), runners: k6.runners } }
+      : {}),
+  };
 }

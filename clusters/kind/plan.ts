@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import type { PlanSection, PlanStep } from '../../harness/model/plan.js';
 import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
 import { buildPreloadCommands, nodePlatform } from '../shared/images.js';
+import { ingressGatewayServiceUrl } from '../shared/istio/config.js';
 import { describeMissing, findPrerequisites } from '../shared/prerequisites.js';
 import type { StackPart } from '../shared/stack.js';
 import { planStack } from '../shared/stack-plan.js';
@@ -139,6 +140,7 @@ export async function planKind(
       purpose: 'teardown',
     });
   }
+  const { k6 } = settings.stack;
   return {
     sections: [
       {
@@ -148,6 +150,9 @@ export async function planKind(
       },
     ],
     ...(kube ? { kube } : {}),
+    ...(k6.mode === 'in-cluster'
+      ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(), runners: k6.runners } }
+      : {}),
     dispose,
   };
 }

@@ -16,6 +16,7 @@ export {
   createLocalTarget,
   INGRESS_NAMESPACE,
   INGRESS_SERVICE,
+  LOCAL_INGRESS_SERVICE_URL,
   type LocalCluster,
   type LocalTarget,
   type LocalTargetOptions,
@@ -23,6 +24,7 @@ export {
 } from './local-target.js';
 export type { ImageMatcher, ImageProgram, ImageRegistry, Executable } from './programs/index.js';
 export { programEntry } from './programs/index.js';
+export { LOCAL_SETTING_DOCS, readLocalSettings } from './local-settings.js';
 export { INSTALL_HINT as PROMETHEUS_INSTALL_HINT } from './prometheus/index.js';
 /** The Istio versions the emulation reproduces (docs/local-target-fidelity.md): `--istio` may name only these. */
 export { ISTIO_VERSION as LOCAL_ISTIO_VERSION } from './mesh/injection/inject.js';

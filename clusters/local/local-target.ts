@@ -37,6 +37,8 @@ import { createMemoryStore, type MemoryStore, storeCustomResourceDefinitions } f
 
 export const INGRESS_NAMESPACE = 'istio-system';
 export const INGRESS_SERVICE = 'istio-ingressgateway';
+/** The gateway's Service as pods reach it (port 80 → 8080, `http2`): where in-cluster load goes. */
+export const LOCAL_INGRESS_SERVICE_URL = `http://${INGRESS_SERVICE}.${INGRESS_NAMESPACE}.svc.cluster.local`;
 
 /** The longest one teardown step (kubelet, network, API server, Prometheus…) may take before the next runs. */
 const TEARDOWN_STEP_MS = 15_000;
@@ -333,11 +335,7 @@ export function createLocalTarget(options: LocalTargetOptions = {}): LocalTarget
         },
         ...(settings.k6.mode === 'in-cluster'
           ? {
-              inClusterLoad: {
-                // The gateway's Service (port 80 → 8080, `http2`), as the emulated operator's runner pods reach it.
-                baseUrl: `http://${INGRESS_SERVICE}.${INGRESS_NAMESPACE}.svc.cluster.local`,
-                runners: settings.k6.runners,
-              },
+              inClusterLoad: { baseUrl: LOCAL_INGRESS_SERVICE_URL, runners: settings.k6.runners },
             }
           : {}),
         faultsAllowed: true,

@@ -7,7 +7,7 @@ import type { EngineContext, RunbookPort } from '../engine/index.js';
 import { run } from '../exec/index.js';
 import { buildTargetEnv } from '../exec/target-env.js';
 import { createKubeClient, type KubeClient } from '../kube/index.js';
-import { createLoadDriver, type LoadDriverName } from '../load/index.js';
+import { createLoadDriver, drillTestRunOptions, type LoadDriverName } from '../load/index.js';
 import type { LoadDriver } from '../model/load.js';
 import { describeStep, loadBoundRunbook, runRunbook } from '../runbook/index.js';
 import { createNotificationPort, createPrometheusClient } from '../signals/index.js';
@@ -50,23 +50,11 @@ export function chooseLoadDriver(
   kube: KubeClient,
   runId: string,
   name: LoadDriverName,
-  scope?: LoadScope,
+  scope: LoadScope,
 ): LoadDriver {
   const inCluster = env.inClusterLoad;
   if (name !== 'k6' || inCluster === undefined) return createLoadDriver(name);
-  if (scope === undefined) throw new Error("in-cluster k6 needs the drill's namespace (a LoadScope)");
-  return createLoadDriver('k6', {
-    k6InCluster: {
-      kube,
-      namespace: scope.namespace,
-      mode: 'testrun',
-      runId,
-      scenario: scope.scenario,
-      name: `k6-${scope.scenario}-${runId}`,
-      parallelism: inCluster.runners,
-      baseUrl: inCluster.baseUrl,
-    },
-  });
+  return createLoadDriver('k6', { k6InCluster: { kube, ...drillTestRunOptions(runId, scope, inCluster) } });
 }
 
 export function connectPorts(

@@ -7,6 +7,7 @@ import { sharedPodSelection } from '../faults/chaos-heal.js';
 import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
 import type { KubeAction, KubeObject, ObjectRef, ResolvedScenario } from '../model/index.js';
 import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/plan.js';
+import { drillTestRunOptions, type InClusterLoad, planK6ClusterRun } from '../load/index.js';
 import { describeStep, loadBoundRunbook } from '../runbook/index.js';
 import { buildNamespace, buildWorkload } from './deploy.js';
 
@@ -196,9 +197,33 @@ async function blastRadiusOf(
 }
 
 /** One section per scenario; `kube` reads the cluster for the blast radius (undefined: existence unknown). */
+/** How the drills' load runs: the CLI's `--load-driver` and where the target runs k6 (`k6-mode=in-cluster`). */
+export interface LoadPlanOptions {
+  driverOverride?: 'builtin' | 'k6';
+  inCluster?: InClusterLoad;
+}
+
+/** The k6 TestRun a drill would apply for its load when k6 runs in the cluster; none otherwise. */
+function loadSteps(scenario: ResolvedScenario, load: LoadPlanOptions): PlanStep[] {
+  const driver = load.driverOverride ?? scenario.load.driver;
+  if (driver !== 'k6' || load.inCluster === undefined) return [];
+  const options = drillTestRunOptions(
+    PLAN_RUN_ID,
+    { scenario: scenario.name, namespace: scenario.namespace },
+    load.inCluster,
+  );
+  const plan = planK6ClusterRun({ ...options, slos: scenario.slos }, scenario.load, load.inCluster.baseUrl);
+  return plan.objects.map((object) => ({
+    step: 'apply' as const,
+    object,
+    purpose: `the load: k6 as a k6-operator TestRun of ${load.inCluster?.runners} runner pod(s) aimed at ${load.inCluster?.baseUrl}; deleted when the load stops`,
+  }));
+}
+
 export async function planScenarios(
   scenarios: readonly ResolvedScenario[],
   kube: KubeClient | undefined,
+  load: LoadPlanOptions = {},
 ): Promise<PlanSection[]> {
   const sections: PlanSection[] = [];
   for (const scenario of scenarios) {
@@ -234,6 +259,7 @@ export async function planScenarios(
       steps.push(planned.step);
       touches.push(planned.touch);
     }
+    steps.push(...loadSteps(scenario, load));
     const fault = faultSteps(scenario, kube);
     steps.push(...fault.steps, ...(await runbookSteps(scenario)));
     touches.push(...fault.touches);

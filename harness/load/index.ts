@@ -58,6 +58,8 @@ export { type LoadClock, systemClock } from './clock.js';
 export { createK6Driver, K6_INSTALL_HINT, type K6DriverOptions } from './k6/driver.js';
 export {
   createK6InClusterDriver,
+  drillTestRunOptions,
+  type InClusterLoad,
   K6_OPERATOR_INSTALL_HINT,
   type K6ClusterMode,
   type K6ClusterPlan,

@@ -141,6 +141,39 @@ describe("a drill's blast radius read from a reachable cluster", () => {
   });
 });
 
+describe("a drill's in-cluster load in the plan", () => {
+  const IN_CLUSTER = { baseUrl: 'http://istio-ingressgateway.istio-system.svc.cluster.local', runners: 3 };
+  const applied = (section: PlanSection | undefined) =>
+    (section?.steps ?? []).flatMap((s) => (s.step === 'apply' ? [s.object] : []));
+
+  it('shows the k6 TestRun and its script when k6 runs in the cluster, and none otherwise', async () => {
+    const { scenarios, problems } = await loadScenarios(['scenarios/canary-progressive.yaml'], {
+      target: 'kind',
+    });
+    expect(problems).to.deep.equal([]);
+    const [section] = await planScenarios(scenarios, undefined, {
+      driverOverride: 'k6',
+      inCluster: IN_CLUSTER,
+    });
+    const testRun = applied(section).find((o) => o.kind === 'TestRun');
+    expect(testRun?.metadata.namespace).to.equal('drill-canary-progressive');
+    const spec = testRun?.spec as { parallelism: number; runner: { env: { name: string; value: string }[] } };
+    expect(spec.parallelism).to.equal(3);
+    expect(spec.runner.env.map((e) => e.value)).to.include(IN_CLUSTER.baseUrl);
+    expect(
+      applied(section).some((o) => o.kind === 'ConfigMap' && o.metadata.name?.endsWith('-script')),
+    ).to.equal(true);
+    // k6 on this machine, or the built-in generator: nothing applied for the load.
+    for (const load of [
+      { driverOverride: 'k6' as const },
+      { driverOverride: 'builtin' as const, inCluster: IN_CLUSTER },
+    ]) {
+      const [plain] = await planScenarios(scenarios, undefined, load);
+      expect(applied(plain).some((o) => o.kind === 'TestRun')).to.equal(false);
+    }
+  });
+});
+
 describe('meshdrill run --dry-run', function () {
   this.timeout(60_000);
 

@@ -52,6 +52,34 @@ export interface K6InClusterDriverOptions {
   cleanupTimeoutMs?: number;
 }
 
+/** Where a drill's k6 runs in the cluster: the target's answer (`k6-mode=in-cluster`). */
+export interface InClusterLoad {
+  /** The ingress gateway as pods reach it. */
+  baseUrl: string;
+  /** Runner pods of the TestRun. */
+  runners: number;
+}
+
+/**
+ * The TestRun options of one drill's in-cluster load: in the drill's namespace (deleted with it), named for the
+ * drill and the run, labelled with the run so cleanup finds it after a crash. The run and its plan use the same.
+ */
+export function drillTestRunOptions(
+  runId: string,
+  drill: { scenario: string; namespace: string },
+  load: InClusterLoad,
+): Omit<K6InClusterDriverOptions, 'kube'> {
+  return {
+    namespace: drill.namespace,
+    mode: 'testrun',
+    runId,
+    scenario: drill.scenario,
+    name: `k6-${drill.scenario}-${runId}`,
+    parallelism: load.runners,
+    baseUrl: load.baseUrl,
+  };
+}
+
 export const K6_OPERATOR_INSTALL_HINT =
   'install the k6-operator (`kubectl apply --server-side -f https://raw.githubusercontent.com/grafana/k6-operator/main/bundle.yaml`, ' +
   'or `helm install k6-operator grafana/k6-operator` from https://grafana.github.io/helm-charts), ' +
