@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { CrdCatalog } from '../../shared/crd/index.js';
 import { customResourceCauses, type FieldValidation } from './crd-validation.js';
 import { applyDefaults } from './defaults.js';
+import { intake } from './intake.js';
 import { cloneJson, deepEqual, isObject, type JsonObject } from './json.js';
+import { checkPreconditions } from './preconditions.js';
+import { describeResource } from './resource-errors.js';
 import { findResource, formatApiVersion, type ResourceDefinition, servedResources } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
@@ -74,20 +77,82 @@ function specPart(object: JsonObject): JsonObject {
   return rest;
 }
 
-function describe(def: ResourceDefinition): string {
-  return def.group === '' ? def.plural : `${def.plural}.${def.group}`;
+/** A string metadata field the request set, or undefined when it is absent, empty or not a string. */
+function requested(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function notFound(def: ResourceDefinition, name: string): StoreError {
-  return new StoreError(404, 'NotFound', `${describe(def)} "${name}" not found`);
+/** metadata.generateName without a name: the prefix and a random suffix that no object of the bucket has. */
+function assignGeneratedName(bucket: Bucket, meta: StoredObject['metadata']): void {
+  if (typeof meta.name === 'string' && meta.name !== '') return;
+  if (typeof meta.generateName !== 'string' || meta.generateName === '') return;
+  do meta.name = `${meta.generateName}${randomSuffix()}`;
+  while (bucket.objects.has(objectKey(meta.namespace, meta.name)));
 }
 
-function conflict(def: ResourceDefinition, name: string): StoreError {
-  return new StoreError(
-    409,
-    'Conflict',
-    `Operation cannot be fulfilled on ${describe(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+/** An update replaces what the client owns: the store's own fields are carried over from the stored object. */
+function keepStoreOwnedFields(def: ResourceDefinition, object: StoredObject, current: StoredObject): void {
+  const meta = object.metadata;
+  // Identity and lifecycle fields belong to the store; with a status subresource, status does too.
+  meta.uid = current.metadata.uid;
+  meta.creationTimestamp = current.metadata.creationTimestamp;
+  meta.generation = current.metadata.generation ?? 1;
+  if (current.metadata.deletionTimestamp) meta.deletionTimestamp = current.metadata.deletionTimestamp;
+  else delete meta.deletionTimestamp;
+  if (current.metadata.deletionGracePeriodSeconds !== undefined) {
+    meta.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
+  }
+  if (def.subresources.includes('status')) {
+    if (current.status === undefined) delete object.status;
+    else object.status = cloneJson(current.status);
+  }
+  if (
+    def.storage === '/services' &&
+    isObject(object.spec) &&
+    isObject(current.spec) &&
+    object.spec.clusterIP === undefined
+  ) {
+    object.spec.clusterIP = current.spec.clusterIP;
+    object.spec.clusterIPs = current.spec.clusterIPs;
+  }
+  meta.resourceVersion = current.metadata.resourceVersion;
+}
+
+/** The grace period of a delete: the request's, else the pod spec's terminationGracePeriodSeconds, else 30 s. */
+function deletionGrace(existing: StoredObject, options: DeleteOptions): number {
+  const spec = isObject(existing.spec) ? existing.spec : {};
+  return (
+    options.gracePeriodSeconds ??
+    (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30)
   );
+}
+
+/** A pod bound to a node that has not finished, deleted with a grace period: its kubelet finishes the delete. */
+function isKubeletDeletion(def: ResourceDefinition, existing: StoredObject, grace: number): boolean {
+  const spec = isObject(existing.spec) ? existing.spec : {};
+  const phase = isObject(existing.status) ? existing.status.phase : undefined;
+  return (
+    def.storage === '/pods' &&
+    typeof spec.nodeName === 'string' &&
+    spec.nodeName !== '' &&
+    phase !== 'Succeeded' &&
+    phase !== 'Failed' &&
+    grace > 0
+  );
+}
+
+/** A watch's starting point: undefined for "now", else a revision number. */
+function parseSinceResourceVersion(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const since = Number(value);
+  if (!Number.isInteger(since) || since < 0) {
+    throw new StoreError(
+      400,
+      'BadRequest',
+      `invalid resourceVersion "${value}": expected a non-negative integer`,
+    );
+  }
+  return since;
 }
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
@@ -131,7 +196,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       throw new StoreError(
         405,
         'MethodNotAllowed',
-        `${describe(def)} is read-only: it is computed from the pod runtime`,
+        `${describeResource(def)} is read-only: it is computed from the pod runtime`,
       );
     }
     return bucket;
@@ -144,45 +209,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   function nextRevision(): string {
     revision += 1;
     return String(revision);
-  }
-
-  /** Parses the caller's object into a private copy with the right identity fields. */
-  function intake(def: ResourceDefinition, key: ResourceKey, input: unknown): StoredObject {
-    if (!isObject(input)) {
-      throw new StoreError(
-        400,
-        'BadRequest',
-        `expected a ${def.kind} object, got ${input === null ? 'null' : typeof input}`,
-      );
-    }
-    const object = cloneJson(input) as JsonObject;
-    if (!isObject(object.metadata)) object.metadata = {};
-    const meta = object.metadata as JsonObject;
-    if (typeof object.apiVersion !== 'string' || object.apiVersion === '') {
-      object.apiVersion = formatApiVersion(def.group, key.version);
-    }
-    if (typeof object.kind !== 'string' || object.kind === '') object.kind = def.kind;
-    if (object.kind !== def.kind) {
-      throw new StoreError(
-        400,
-        'BadRequest',
-        `the object's kind ${String(object.kind)} does not match the resource ${describe(def)} (kind ${def.kind})`,
-      );
-    }
-    // ObjectMeta's maps are `omitempty`: a real server never stores or returns `labels: {}`.
-    for (const map of ['labels', 'annotations'] as const) {
-      if (isObject(meta[map]) && Object.keys(meta[map]).length === 0) delete meta[map];
-    }
-    if (!def.namespaced) delete meta.namespace;
-    else if (typeof meta.namespace !== 'string' || meta.namespace === '') {
-      throw new StoreError(
-        422,
-        'Invalid',
-        `${def.kind} "${String(meta.name ?? '')}" is invalid: metadata.namespace: Required value`,
-        [{ field: 'metadata.namespace', message: 'Required value', reason: 'FieldValueRequired' }],
-      );
-    }
-    return object as unknown as StoredObject;
   }
 
   function checkNamespaceOpen(def: ResourceDefinition, namespace: string | undefined): void {
@@ -329,19 +355,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     const def = bucket.def;
     if (def.storage === '/namespaces') return terminateNamespace(bucket, existing);
     const finalizers = existing.metadata.finalizers ?? [];
-    const spec = isObject(existing.spec) ? existing.spec : {};
-    const phase = isObject(existing.status) ? existing.status.phase : undefined;
-    const grace =
-      options.gracePeriodSeconds ??
-      (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);
-    const graceful =
-      gracefulPods &&
-      def.storage === '/pods' &&
-      typeof spec.nodeName === 'string' &&
-      spec.nodeName !== '' &&
-      phase !== 'Succeeded' &&
-      phase !== 'Failed' &&
-      grace > 0;
+    const grace = deletionGrace(existing, options);
+    const graceful = gracefulPods && isKubeletDeletion(def, existing, grace);
     if (finalizers.length === 0 && !graceful) return removeNow(bucket, existing, options);
     if (existing.metadata.deletionTimestamp) return cloneJson(existing);
     const next = cloneJson(existing);
@@ -349,23 +364,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     next.metadata.deletionTimestamp = formatTimestamp(at);
     next.metadata.deletionGracePeriodSeconds = graceful ? grace : 0;
     return cloneJson(replace(bucket, existing, next));
-  }
-
-  function checkPreconditions(
-    def: ResourceDefinition,
-    existing: StoredObject,
-    pre: DeleteOptions['preconditions'],
-  ): void {
-    if (pre?.uid && pre.uid !== existing.metadata.uid) {
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`,
-      );
-    }
-    if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
-      throw conflict(def, existing.metadata.name);
-    }
   }
 
   function filterOf(options: ListOptions): WatchFilter {
@@ -409,21 +407,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const def = bucket.def;
       const object = intake(def, key, input);
       const meta = object.metadata;
-      if (
-        (typeof meta.name !== 'string' || meta.name === '') &&
-        typeof meta.generateName === 'string' &&
-        meta.generateName !== ''
-      ) {
-        do meta.name = `${meta.generateName}${randomSuffix()}`;
-        while (bucket.objects.has(objectKey(meta.namespace, meta.name)));
-      }
+      assignGeneratedName(bucket, meta);
       checkNamespaceOpen(def, meta.namespace);
       initialStatus(def, object);
       applyDefaults(def, object as unknown as JsonObject);
       await admit(def, 'CREATE', object);
       validateObject(def, object as unknown as JsonObject, schemaCauses(object, options.fieldValidation));
       if (bucket.objects.has(objectKey(meta.namespace, meta.name))) {
-        throw new StoreError(409, 'AlreadyExists', `${describe(def)} "${meta.name}" already exists`);
+        throw new StoreError(409, 'AlreadyExists', `${describeResource(def)} "${meta.name}" already exists`);
       }
       // The namespace may have started terminating while the admission hooks ran.
       checkNamespaceOpen(def, meta.namespace);
@@ -438,20 +429,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const object = intake(def, key, input);
       const meta = object.metadata;
       const existing = bucket.objects.get(objectKey(meta.namespace, meta.name));
-      if (!existing) throw notFound(def, String(meta.name ?? ''));
-      const expected =
-        typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
-          ? meta.resourceVersion
-          : undefined;
-      if (expected !== undefined && expected !== existing.metadata.resourceVersion)
-        throw conflict(def, meta.name);
-      if (typeof meta.uid === 'string' && meta.uid !== '' && meta.uid !== existing.metadata.uid) {
-        throw new StoreError(
-          409,
-          'Conflict',
-          `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${existing.metadata.uid}`,
-        );
-      }
+      const expected = requested(meta.resourceVersion);
+      // resourceVersion before uid: the order this store has always answered a write that fails both.
+      checkPreconditions(def, String(meta.name ?? ''), existing, { resourceVersion: expected });
+      checkPreconditions(def, String(meta.name ?? ''), existing, { uid: requested(meta.uid) });
       applyDefaults(def, object as unknown as JsonObject);
       await admit(def, 'UPDATE', object, existing);
       validateObject(
@@ -460,31 +441,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         schemaCauses(object, writeOptions.fieldValidation),
       );
       const current = bucket.objects.get(objectKey(meta.namespace, meta.name));
-      if (!current) throw notFound(def, meta.name);
-      if (current !== existing && expected !== undefined) throw conflict(def, meta.name);
-      // Identity and lifecycle fields belong to the store; with a status subresource, status does too.
-      meta.uid = current.metadata.uid;
-      meta.creationTimestamp = current.metadata.creationTimestamp;
-      meta.generation = current.metadata.generation ?? 1;
-      if (current.metadata.deletionTimestamp) meta.deletionTimestamp = current.metadata.deletionTimestamp;
-      else delete meta.deletionTimestamp;
-      if (current.metadata.deletionGracePeriodSeconds !== undefined) {
-        meta.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
-      }
-      if (def.subresources.includes('status')) {
-        if (current.status === undefined) delete object.status;
-        else object.status = cloneJson(current.status);
-      }
-      if (
-        def.storage === '/services' &&
-        isObject(object.spec) &&
-        isObject(current.spec) &&
-        object.spec.clusterIP === undefined
-      ) {
-        object.spec.clusterIP = current.spec.clusterIP;
-        object.spec.clusterIPs = current.spec.clusterIPs;
-      }
-      meta.resourceVersion = current.metadata.resourceVersion;
+      // Checked again: the object may have gone or changed while the admission hooks ran (every write to the
+      // store bumps the revision, so a changed object never carries the resourceVersion the client sent).
+      checkPreconditions(def, meta.name, current, { resourceVersion: expected });
+      keepStoreOwnedFields(def, object, current);
       // A no-op write changes nothing and tells no watcher, as upstream.
       if (deepEqual(object, current)) return cloneJson(current);
       if (!deepEqual(specPart(object as unknown as JsonObject), specPart(current as unknown as JsonObject))) {
@@ -499,13 +459,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const object = intake(def, key, input);
       const meta = object.metadata;
       const existing = bucket.objects.get(objectKey(meta.namespace, meta.name));
-      if (!existing) throw notFound(def, String(meta.name ?? ''));
-      const expected =
-        typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
-          ? meta.resourceVersion
-          : undefined;
-      if (expected !== undefined && expected !== existing.metadata.resourceVersion)
-        throw conflict(def, meta.name);
+      checkPreconditions(def, String(meta.name ?? ''), existing, {
+        resourceVersion: requested(meta.resourceVersion),
+      });
       const next = cloneJson(existing);
       if (object.status === undefined) delete next.status;
       else next.status = object.status;
@@ -517,25 +473,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const bucket = bucketOf(key);
       const ns = bucket.def.namespaced ? namespace : undefined;
       const existing = bucket.objects.get(objectKey(ns, name));
-      if (!existing) throw notFound(bucket.def, name);
-      checkPreconditions(bucket.def, existing, deleteOptions.preconditions);
+      checkPreconditions(bucket.def, name, existing, deleteOptions.preconditions);
       return deleteExisting(bucket, existing, deleteOptions);
     },
 
     watch(key, options, onEvent: (event: WatchEvent) => void): Watch {
       const bucket = bucketOf(key);
       const filter = filterOf(bucket.def.namespaced ? options : { ...options, namespace: undefined });
-      let since: number | undefined;
-      if (options.sinceResourceVersion !== undefined && options.sinceResourceVersion !== '') {
-        since = Number(options.sinceResourceVersion);
-        if (!Number.isInteger(since) || since < 0) {
-          throw new StoreError(
-            400,
-            'BadRequest',
-            `invalid resourceVersion "${options.sinceResourceVersion}": expected a non-negative integer`,
-          );
-        }
-      }
+      const since = parseSinceResourceVersion(options.sinceResourceVersion);
       const stop = hub.add(bucket.def.storage, filter, onEvent, since);
       return { stop };
     },
