@@ -23,6 +23,8 @@ export type { ParsedJournal } from './journal.js';
 export { renderJunit } from './junit.js';
 export { createMultiplexer } from './reporter.js';
 export type { Reporter, ReporterFailure, ReportInput } from './reporter.js';
+export { mergeShardJournals } from './merge.js';
+export type { MergedJournal, MergeOptions, ShardJournal } from './merge.js';
 export { buildResults } from './results.js';
 export * from './results-types.js';
 

@@ -1,7 +1,7 @@
 // The results.json model (documented in docs/results-schema.md): what a run proved, derived from the journal.
 // Versioned with RESULTS_SCHEMA_VERSION; additive changes keep the number, anything else bumps it.
 
-import type { Outcome, SloThreshold } from '../harness/model/index.js';
+import type { EventOf, Outcome, SloThreshold } from '../harness/model/index.js';
 
 /** 2: the inconclusive outcome (assertions, SLO windows, counts); SLIs after each step from the journal. */
 export const RESULTS_SCHEMA_VERSION = 2;
@@ -34,6 +34,11 @@ export interface RunInfo {
   repeat: number;
   /** How many namespace-isolated drills could run at once (`--parallel`; 1 for older journals). */
   parallel: number;
+  /**
+   * `--shard i/n`: which shard of its suite this run was; for a run merged by `report --merge`, the count and the
+   * shards it was merged from (run id, outcome, exit code). Absent: a run of the whole suite.
+   */
+  shard?: RunShard;
   /** Component versions from target-ready (kubernetes, istio, prometheus…). */
   versions: Record<string, string>;
   /** Provisioning step durations in ms (cluster create, Istio install…). */
@@ -46,6 +51,9 @@ export interface RunInfo {
   outcome: RunOutcome;
   exitCode: number | null;
 }
+
+/** A shard (`{index, count}`) or a merged run (`{count, merged}`), as run-start records it. */
+export type RunShard = NonNullable<EventOf<'run-start'>['shard']>;
 
 export interface Verdict {
   outcome: RunOutcome;

@@ -11,6 +11,7 @@ import {
   type Results,
   type RunInfo,
   type RunOutcome,
+  type RunShard,
   type ScenarioResult,
   type SliValue,
   type Verdict,
@@ -295,6 +296,7 @@ function buildRunInfo(events: readonly JournalEvent[]): RunInfo {
     target: ready?.target ?? start?.target ?? 'unknown',
     repeat: start?.repeat ?? 1,
     parallel: start?.parallel ?? 1,
+    ...(start?.shard ? { shard: start.shard } : {}),
     versions: ready?.versions ?? {},
     timings: ready?.timings ?? {},
     prometheusUrl: ready?.prometheusUrl ?? null,
@@ -443,6 +445,12 @@ export function buildResults(events: readonly JournalEvent[], options: BuildOpti
 /** The run's outcome in words, for headings: "passed", "failed (exit 1)", "incomplete". */
 export function formatOutcome(outcome: RunOutcome, exitCode: number | null = null): string {
   return exitCode === null || exitCode === 0 ? outcome : `${outcome} (exit ${exitCode})`;
+}
+
+/** A run's place among shards in words: "shard 2/3", "merged from 3 shards" (undefined: a whole-suite run). */
+export function formatShard(shard: RunShard | undefined): string | undefined {
+  if (!shard) return undefined;
+  return 'index' in shard ? `shard ${shard.index}/${shard.count}` : `merged from ${shard.count} shards`;
 }
 
 /** A duration for tables, or an em dash when absent. */

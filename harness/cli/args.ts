@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { MAX_PARALLEL } from '../engine/limits.js';
+import { MAX_SHARDS, type ShardSpec } from '../engine/shard.js';
 import { invalidInput } from '../model/errors.js';
 
 export const OPTIONS = {
@@ -9,6 +10,8 @@ export const OPTIONS = {
   out: { type: 'string' },
   repeat: { type: 'string' },
   parallel: { type: 'string' },
+  shard: { type: 'string' },
+  merge: { type: 'string' },
   runbook: { type: 'string' },
   istio: { type: 'string', multiple: true },
   'target-opt': { type: 'string', multiple: true },
@@ -38,6 +41,10 @@ export interface CliArgs {
    * (harness/engine/parallelism.ts) once the scenarios are loaded.
    */
   parallel: number | 'auto';
+  /** `--shard i/n`: run shard i of n of the suite (harness/engine/shard.ts). */
+  shard?: ShardSpec;
+  /** `report --merge OUT_DIR`: merge the shards' run directories (the positionals) into OUT_DIR. */
+  merge?: string;
   runbook?: string;
   istio: string[];
   targetOpts: Record<string, string>;
@@ -83,6 +90,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'auto chooses from the cores and what each drill costs; N forces N',
     );
   }
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const targetOpts: Record<string, string> = {};
   for (const pair of values['target-opt'] ?? []) {
     const at = pair.indexOf('=');
@@ -108,6 +116,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     help: values.help ?? false,
     version: values.version ?? false,
     ...(values.out === undefined ? {} : { out: values.out }),
+    ...(shard === undefined ? {} : { shard }),
+    ...(values.merge === undefined ? {} : { merge: values.merge }),
     ...(values.runbook === undefined ? {} : { runbook: values.runbook }),
     ...(driver === undefined ? {} : { loadDriver: driver }),
     ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
@@ -117,4 +127,18 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['ttr-tolerance'] === undefined ? {} : { ttrTolerance: values['ttr-tolerance'] }),
     ...(values.html === undefined ? {} : { html: values.html }),
   };
+}
+
+/** `i/n` with 1 ≤ i ≤ n ≤ MAX_SHARDS, both whole numbers written plainly (no signs, no spaces, no leading zeros). */
+function parseShard(text: string): ShardSpec {
+  const match = /^([1-9]\d*)\/([1-9]\d*)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count > MAX_SHARDS || index > count) {
+    throw invalidInput(
+      `--shard: expected i/n with whole numbers 1 ≤ i ≤ n ≤ ${MAX_SHARDS}, got "${text}"`,
+      'run the same command once per shard, --shard 1/n to --shard n/n, then meshdrill report --merge',
+    );
+  }
+  return { index, count };
 }

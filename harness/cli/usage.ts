@@ -6,6 +6,9 @@ Usage:
   meshdrill run PATH… [options]        run scenarios (files or directories) and write reports
   meshdrill validate PATH…             check scenarios and their runbooks; run nothing
   meshdrill report RUN_DIR             re-render results.json, junit.xml and index.html from the journal
+  meshdrill report --merge OUT_DIR RUN_DIR…
+                                       merge the run directories of every shard of one suite (run --shard)
+                                       into one run in OUT_DIR, render its reports; exit with its exit code
   meshdrill compare RUN_A RUN_B        compare two runs (e.g. two Istio versions); exit 1 on regression
   meshdrill cleanup [--run-id ID|--all] [--context NAME] [--kubeconfig FILE]
                                        delete every object a (killed) run left behind, by its run-id label;
@@ -30,6 +33,9 @@ Options for run:
   --target-opt KEY=VALUE               target setting (see docs/targets.md); repeatable
   --load-driver builtin|k6             override every scenario's load driver
   --keep-target                        leave the target running afterwards (local: stays in the foreground until Ctrl-C)
+  --shard I/N                          run shard I of N of the suite (1 ≤ I ≤ N ≤ 64): a share of its
+                                       scenario × variant × iteration runs, the same on every machine,
+                                       balanced by expected length; merge the N run dirs with report --merge
   --dry-run                            print the plan — every command and manifest in order, and the objects
                                        outside the run's own it would change (blast radius) — and change nothing
   --json                               print journal events as JSON lines instead of progress

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Target, TargetEnvironment } from '../../clusters/target.js';
 import type { Journal } from '../journal/index.js';
 import { deleteRunObjects, type KubeClient } from '../kube/index.js';
+import { formatDuration } from '../util/duration.js';
 import {
   EXIT_CODES,
   clusterNeedsOf,
@@ -19,6 +20,7 @@ import { Interrupted } from './phase-runner.js';
 import type { EngineContext } from './ports.js';
 import { runVariant } from './run-variant.js';
 import { planTurns, runScheduled, type Turn } from './schedule.js';
+import { describeShard, holdsRun, pickShard, restrictToShard, type Shard, type ShardSpec } from './shard.js';
 
 export interface SuiteOptions {
   runId: string;
@@ -45,6 +47,8 @@ export interface SuiteOptions {
   connect(env: TargetEnvironment, workDir: string): Omit<EngineContext, 'runId' | 'journal' | 'interrupt'>;
   onProgress?: (message: string) => void;
   cleanupTimeoutMs?: number;
+  /** `--shard i/n`: run only this machine's share of the suite's runs (suiteShard). */
+  shard?: ShardSpec;
 }
 
 export interface SuiteResult {
@@ -119,9 +123,40 @@ function judgeableOn(
   });
 }
 
+/**
+ * This machine's share of the suite under `--shard i/n` (harness/engine/shard.ts), balanced by expectedVariantMs.
+ * Decided from the scenarios as loaded — never from what a target later leaves out (judgeableOn) — so every
+ * machine of the suite computes the same shards.
+ */
+export function suiteShard(
+  scenarios: readonly ResolvedScenario[],
+  spec: ShardSpec,
+  repeat: number,
+): Shard<ResolvedScenario, ScenarioVariant> & { suiteRuns: number; suiteExpectedMs: number } {
+  return pickShard<ResolvedScenario, ScenarioVariant>(scenarios, spec, {
+    repeat,
+    expectedMs: expectedVariantMs,
+  });
+}
+
+/** The line that says what a shard holds (journal, progress, plan). */
+export function describeSuiteShard(shard: ReturnType<typeof suiteShard>): string {
+  return describeShard(shard, formatDuration);
+}
+
 export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   const { journal, target } = options;
   const outcomes: Outcome[] = [];
+  const shard = options.shard ? suiteShard(options.scenarios, options.shard, options.repeat) : undefined;
+  if (shard) {
+    journal.append({ type: 'log', level: 'info', message: describeSuiteShard(shard) });
+    if (shard.runs.length === 0) {
+      // Nothing to run: no cluster is made; the journal still says so, for the merge to find this shard.
+      journal.append({ type: 'run-end', outcome: 'passed', exitCode: EXIT_CODES.passed });
+      return { outcome: 'passed', exitCode: EXIT_CODES.passed };
+    }
+  }
+  const suiteScenarios = shard ? restrictToShard(options.scenarios, shard) : options.scenarios;
   const provisionStart = Date.now();
   journal.append({ type: 'phase-start', scenario: '*', variant: '*', phase: 'provision', deadlineMs: 0 });
   let env: TargetEnvironment | undefined;
@@ -131,7 +166,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       workDir: options.workDir,
       ruleFiles: options.ruleFiles,
       settings: options.settings,
-      needs: clusterNeedsOf(options.scenarios),
+      needs: clusterNeedsOf(suiteScenarios),
       ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       signal: options.interrupt,
@@ -157,7 +192,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
         hint: 'allow the context explicitly (see docs/targets.md) before injecting faults into a shared cluster',
       });
     }
-    const scenarios = judgeableOn(env, options.scenarios, target.name, journal);
+    const scenarios = judgeableOn(env, suiteScenarios, target.name, journal);
     const shared = env;
     kube = options.connect(shared, options.workDir).kube;
     const contextFor = (environment: TargetEnvironment, workDir: string): EngineContext => ({
@@ -180,6 +215,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       parallel,
       ownClusters: target.sibling !== undefined,
       expectedMs: expectedVariantMs,
+      ...(shard ? { includes: holdsRun(shard) } : {}),
     });
     await runScheduled(
       turns,

@@ -128,15 +128,18 @@ export function planTurns<S extends PlannableScenario, V = S['variants'][number]
     ownClusters: boolean;
     /** Rough length of one run of a variant in ms, to start the longest turns first. */
     expectedMs: (scenario: S, variant: V) => number;
+    /** Only the runs this says yes to (`--shard`: this machine's share of the suite); absent: every run. */
+    includes?: (scenario: S, run: VariantRun<V>) => boolean;
   },
 ): Turn<S, V>[] {
-  const runsOf = (variants: readonly unknown[]): VariantRun<V>[] =>
-    (variants as readonly V[]).flatMap((variant) =>
-      Array.from({ length: options.repeat }, (_, i) => ({ variant, iteration: i + 1 })),
-    );
+  const runsOf = (scenario: S): VariantRun<V>[] =>
+    (scenario.variants as readonly V[])
+      .flatMap((variant) => Array.from({ length: options.repeat }, (_, i) => ({ variant, iteration: i + 1 })))
+      .filter((run) => options.includes?.(scenario, run) ?? true);
   const ownClusters = options.ownClusters && options.parallel > 1;
   const turns = scenarios.flatMap((scenario): Turn<S, V>[] => {
-    const runs = runsOf(scenario.variants);
+    const runs = runsOf(scenario);
+    if (runs.length === 0) return [];
     if (!ownClusters) {
       return [{ scenario, runs, ownCluster: false, shares: scenario.isolation === 'namespace' }];
     }

@@ -61,6 +61,17 @@ export type JournalEvent =
       repeat: number;
       /** `--parallel`: how many namespace-isolated drills could run at once (absent in older journals: 1). */
       parallel?: number;
+      /**
+       * `--shard i/n`: this run is shard `index` (1-based) of `count` of its suite (absent: the whole suite). A run
+       * merged from all its shards by `meshdrill report --merge` has no index: `merged` lists the shards, each
+       * with its run id (its objects' label) and how it ended (null: its journal has no run-end).
+       */
+      shard?:
+        | { index: number; count: number }
+        | {
+            count: number;
+            merged: { index: number; runId: string; outcome: Outcome | null; exitCode: number | null }[];
+          };
     })
   | (Base & {
       type: 'target-ready';

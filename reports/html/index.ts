@@ -1,6 +1,7 @@
 // renderHtml: the run as ONE self-contained HTML file (inline CSS and SVG, a few lines of JS, no network).
 
 import type { JournalEvent } from '../../harness/model/index.js';
+import { formatShard } from '../results.js';
 import type { Results } from '../results-types.js';
 import { collectSamples } from '../samples.js';
 import { formatAnchor, formatTime, html, raw } from './format.js';
@@ -34,7 +35,7 @@ export function renderHtml(results: Results, events: readonly JournalEvent[]): s
 <title>meshdrill ${results.verdict.passed ? 'PASSED' : 'FAILED'} — ${run.runId}</title>
 <style>${raw(REPORT_CSS)}</style></head>
 <body><main>
-<header class="top"><div><h1>meshdrill run <code>${run.runId}</code></h1><div class="sub">target ${run.target}${run.versions.istio ? ` · Istio ${run.versions.istio}` : ''}${run.versions.kubernetes ? ` · Kubernetes ${run.versions.kubernetes}` : ''} · ${formatTime(run.startedAt)}</div></div></header>
+<header class="top"><div><h1>meshdrill run <code>${run.runId}</code></h1><div class="sub">target ${run.target}${run.shard ? ` · ${formatShard(run.shard)}` : ''}${run.versions.istio ? ` · Istio ${run.versions.istio}` : ''}${run.versions.kubernetes ? ` · Kubernetes ${run.versions.kubernetes}` : ''} · ${formatTime(run.startedAt)}</div></div></header>
 ${renderVerdict(results)}
 <nav class="toc"><a href="#coverage">coverage</a><a href="#environment">environment</a>${toc}</nav>
 ${renderJournalProblems(results)}

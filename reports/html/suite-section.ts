@@ -1,7 +1,8 @@
 // Run-level parts of the HTML report: the verdict and what failed, the environment, the fault × signal coverage
 // matrix, negative controls, repeat statistics, cleanup and journal problems.
 
-import type { Results, Spread } from '../results-types.js';
+import { formatShard } from '../results.js';
+import type { Results, RunInfo, Spread } from '../results-types.js';
 import {
   formatAnchor,
   formatMs,
@@ -54,10 +55,22 @@ export function renderEnvironment(results: Results): SafeHtml {
   );
   return html`<section class="card" id="environment"><h2>Environment</h2>
 <div class="grid3">
-<dl class="facts"><div><dt>run</dt><dd><code>${run.runId}</code></dd></div><div><dt>target</dt><dd>${run.target}</dd></div><div><dt>meshdrill</dt><dd>${run.meshdrillVersion}</dd></div><div><dt>started</dt><dd>${formatTime(run.startedAt)}</dd></div><div><dt>took</dt><dd>${formatMs(run.durationMs)}</dd></div><div><dt>command</dt><dd><code>meshdrill ${run.argv.join(' ')}</code></dd></div><div><dt>repeat</dt><dd>${run.repeat}</dd></div><div><dt>drills at once</dt><dd>${run.parallel}</dd></div></dl>
+<dl class="facts"><div><dt>run</dt><dd><code>${run.runId}</code></dd></div><div><dt>target</dt><dd>${run.target}</dd></div><div><dt>meshdrill</dt><dd>${run.meshdrillVersion}</dd></div><div><dt>started</dt><dd>${formatTime(run.startedAt)}</dd></div><div><dt>took</dt><dd>${formatMs(run.durationMs)}</dd></div><div><dt>command</dt><dd><code>meshdrill ${run.argv.join(' ')}</code></dd></div><div><dt>repeat</dt><dd>${run.repeat}</dd></div><div><dt>drills at once</dt><dd>${run.parallel}</dd></div>${renderShardFacts(run)}</dl>
 <div><h3>Versions</h3><table>${versions.length > 0 ? versions : html`<tr><td class="muted">not reported</td></tr>`}</table></div>
 <div><h3>Provisioning</h3><table>${timings.length > 0 ? timings : html`<tr><td class="muted">not reported</td></tr>`}</table></div>
 </div></section>`;
+}
+
+/** A shard's place in its suite; for a merged run, each shard's run id and how it ended. */
+function renderShardFacts(run: RunInfo): SafeHtml {
+  const shard = run.shard;
+  if (!shard) return html``;
+  if ('index' in shard) return html`<div><dt>shard</dt><dd>${shard.index} of ${shard.count}</dd></div>`;
+  const rows = shard.merged.map(
+    (s) =>
+      html`<li>${s.index}/${shard.count}: <code>${s.runId}</code> — ${s.outcome ?? 'incomplete'}${s.exitCode === null ? '' : ` (exit ${s.exitCode})`}</li>`,
+  );
+  return html`<div><dt>${formatShard(shard) ?? ''}</dt><dd><ul>${rows}</ul></dd></div>`;
 }
 
 export function renderCoverage(results: Results): SafeHtml {

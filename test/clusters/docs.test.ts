@@ -1,5 +1,6 @@
-// docs/targets.md documents every setting the targets accept, and the CI example is a workflow that runs two
-// Istio versions, compares them, uploads the reports and fails on regression.
+// docs/targets.md documents every setting the targets accept, and the CI examples are workflows that run two
+// Istio versions, compare them, upload the reports and fail on regression; and that run the pack as a matrix of
+// shards and fail on the verdict of their merge.
 
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
@@ -36,5 +37,40 @@ describe('target docs and CI example', () => {
     expect(runs).to.include('meshdrill.js compare "$OUT/istio-$ISTIO_FROM" "$OUT/istio-$ISTIO_TO"');
     expect(runs).to.include('::error::regression from Istio');
     expect(steps.some((s) => s.uses?.startsWith('actions/upload-artifact@'))).to.equal(true);
+  });
+
+  it('ships a sharded workflow: a matrix of shards on kind, each uploaded, merged, failing on the merged exit code', async () => {
+    const text = await readFile(resolve(root, 'examples/github-actions/sharded-nightly.yml'), 'utf8');
+    type Step = { run?: string; uses?: string; with?: Record<string, unknown>; id?: string; if?: string };
+    const workflow = parse(text) as {
+      on: Record<string, unknown>;
+      jobs: Record<
+        string,
+        { needs?: string; if?: string; strategy?: { matrix?: { shard?: unknown[] } }; steps: Step[] }
+      >;
+    };
+    expect(workflow.on).to.have.property('schedule');
+    const shardJob = Object.values(workflow.jobs).find((j) => j.strategy?.matrix?.shard);
+    const [shardName] = Object.entries(workflow.jobs).find(([, j]) => j === shardJob) ?? [];
+    expect(shardJob?.strategy?.matrix?.shard).to.deep.equal([1, 2, 3]);
+    const shardRuns = (shardJob?.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(shardRuns).to.match(
+      /meshdrill\.js run scenarios\/[\s\\]+--target kind[\s\S]+--shard "\$\{\{ matrix\.shard \}\}\/\$\{\{ strategy\.job-total \}\}"/,
+    );
+    // Each shard its own kind cluster, and its run directory uploaded whatever happened.
+    expect(shardRuns).to.include(`cluster-name="meshdrill-shard-\${{ matrix.shard }}"`);
+    const upload = shardJob?.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload?.if).to.equal('always()');
+    const merge = Object.values(workflow.jobs).find((j) => j.needs === shardName);
+    expect(merge?.if).to.equal('always()');
+    const download = merge?.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'));
+    expect(download?.with).to.include({ pattern: 'meshdrill-shard-*' });
+    const mergeRuns = (merge?.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(mergeRuns).to.match(/meshdrill\.js report --merge runs\/merged \S+/);
+    const mergeStep = merge?.steps.find((s) => s.run?.includes('report --merge'));
+    expect(mergeStep?.run).to.include('echo "exit=$?" >> "$GITHUB_OUTPUT"');
+    expect(mergeRuns).to.include(`exit "\${code:-1}"`);
+    expect(mergeStep?.id).to.be.a('string');
+    expect(mergeRuns).to.include(`code='\${{ steps.${mergeStep?.id}.outputs.exit }}'`);
   });
 });

@@ -76,6 +76,32 @@ describe('dry run (fake tools on PATH)', function () {
     await expectGolden('dry-run-kind.txt', formatPlan(plan.sections).replaceAll(sandbox.dir, '$SANDBOX'));
   });
 
+  it("kind: in-cluster k6 is planned as the operator install and each k6 drill's TestRun", async () => {
+    const plan = await planKind(
+      { 'cluster-name': 'drill', 'k6-mode': 'in-cluster', 'k6-runners': '2' },
+      { ruleFiles: [await rules()], hostOverrides: sandbox.host(cluster.kube()) },
+    );
+    await plan.dispose();
+    expect(plan.inClusterLoad).to.deep.equal({
+      baseUrl: 'http://istio-ingressgateway.istio-system.svc.cluster.local',
+      runners: 2,
+    });
+    const { scenarios } = await loadScenarios(['scenarios/canary-progressive.yaml'], { target: 'kind' });
+    const drills = await planScenarios(scenarios, plan.kube, {
+      driverOverride: 'k6',
+      inCluster: plan.inClusterLoad,
+    });
+    const transcript = formatPlan([...plan.sections, ...drills]);
+    expect(transcript).to.match(
+      /helm upgrade --install k6-operator grafana\/k6-operator .*--version 4\.6\.0/,
+    );
+    expect(transcript).to.match(
+      /apply TestRun drill-canary-progressive\/k6-canary-progressive-run-id {2}# the load/,
+    );
+    expect(transcript).to.include('parallelism: 2');
+    expect(cluster.applied).to.deep.equal([]);
+  });
+
   it('kind: a cluster that exists is planned as reused, never deleted, with its blast radius', async () => {
     await mkdir(sandbox.stateDir, { recursive: true });
     await writeFile(join(sandbox.stateDir, 'kind-clusters'), 'meshdrill\n');

@@ -8,6 +8,8 @@ import { createTarget, planTarget, unsupportedIstioVersions } from '../../../clu
 import { writeReports } from '../../../reports/index.js';
 import { decideParallelism, findSideBySideClashes, runSuite } from '../../engine/index.js';
 import { planScenarios } from '../../engine/plan.js';
+import { describeSuiteShard, suiteShard } from '../../engine/run-suite.js';
+import { restrictToShard } from '../../engine/shard.js';
 import { holdDirectory, releaseDirectory } from '../../exec/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
@@ -77,18 +79,25 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
  */
 async function printPlan(
   args: CliArgs,
-  scenarios: ResolvedScenario[],
+  suite: ResolvedScenario[],
   versions: readonly (string | undefined)[],
 ): Promise<number> {
+  const shard = args.shard ? suiteShard(suite, args.shard, args.repeat) : undefined;
+  if (shard) console.log(describeSuiteShard(shard));
+  const scenarios = shard ? restrictToShard(suite, shard) : suite;
   const ruleFiles = [...new Set(scenarios.flatMap((s) => s.alertRules))];
-  for (const istioVersion of versions) {
+  // A shard that gets nothing plans nothing: no target is made for it.
+  for (const istioVersion of scenarios.length > 0 ? versions : []) {
     const target = await planTarget(args.target, args.targetOpts, {
       ruleFiles,
       needs: clusterNeedsOf(scenarios),
       ...(istioVersion ? { istioVersion } : {}),
     });
     try {
-      const drills = await planScenarios(scenarios, target.kube);
+      const drills = await planScenarios(scenarios, target.kube, {
+        ...(args.loadDriver ? { driverOverride: args.loadDriver } : {}),
+        ...(target.inClusterLoad ? { inCluster: target.inClusterLoad } : {}),
+      });
       console.log(formatPlan([...target.sections, ...drills]));
     } finally {
       await target.dispose();
@@ -143,6 +152,7 @@ async function runOnce(
     target: args.target,
     repeat: args.repeat,
     parallel,
+    ...(args.shard ? { shard: args.shard } : {}),
   });
   if (auto) journal.append({ type: 'log', level: 'info', message: auto.explanation });
   let suite: Awaited<ReturnType<typeof runSuite>>;
@@ -162,6 +172,7 @@ async function runOnce(
       connect: (env, turnDir) => connectPorts(env, turnDir, run.runId, args.loadDriver),
       onProgress: (message) => journal.append({ type: 'log', level: 'info', message }),
       ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
+      ...(args.shard ? { shard: args.shard } : {}),
     });
   } finally {
     progress.stop();
