@@ -2,11 +2,17 @@
 // door, judged from the parsed journal (never stdout): every main variant's assertions pass, every negative
 // control's `recover:negative-control` assertion passes, cleanup is clean and the run exits 0.
 
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
+import { exitCodeFor, worstOutcome } from '../../harness/engine/run-suite.js';
 import { run } from '../../harness/exec/index.js';
+import type { JournalEvent } from '../../harness/model/journal.js';
+import { mergeShardJournals } from '../../reports/merge.js';
+import { buildResults } from '../../reports/results.js';
+import type { Results } from '../../reports/results-types.js';
+import { splitJournal } from '../reports/shard-journals.js';
 import { explainVariant, type PackVerdicts, readPackVerdicts } from './journal-verdicts.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -81,6 +87,36 @@ describe('the scenario pack on the local target', function () {
       ).to.not.equal(undefined);
       expect(nc?.passed, `${v.scenario}/${v.variant}: ${nc?.message}`).to.equal(true);
     }
+  });
+
+  it('gives the same results merged from three shards of its journal (report --merge)', async () => {
+    const events = (await readFile(join(dir, 'journal.jsonl'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as JournalEvent);
+    const shards = splitJournal(events, { count: 3, shardOf: (n) => (n % 3) + 1 });
+    const merged = mergeShardJournals(
+      shards.map((shard, i) => ({ dir: `shard-${i + 1}`, events: shard, problems: [] })),
+      {
+        decide: (outcomes) => ({
+          outcome: worstOutcome(outcomes),
+          exitCode: exitCodeFor(worstOutcome(outcomes)),
+        }),
+      },
+    );
+    const essence = (r: Results) => ({
+      outcome: r.run.outcome,
+      exitCode: r.run.exitCode,
+      verdict: r.verdict,
+      scenarios: r.scenarios
+        .map((x) => ({
+          key: x.key,
+          outcome: x.outcome,
+          assertions: x.assertions.map(({ at: _at, ...a }) => a),
+        }))
+        .sort((a, b) => (a.key < b.key ? -1 : 1)),
+    });
+    expect(essence(buildResults(merged.events))).to.deep.equal(essence(buildResults(events)));
   });
 
   it('cleans up everything and exits 0', () => {
