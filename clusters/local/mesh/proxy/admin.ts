@@ -1,5 +1,6 @@
-// The Envoy admin API on :15000 (pure renderers; proxy.ts serves them). Shapes follow Envoy's JSON so the
-// istioctl emulation and drills can read them; the field list is documented in docs/local-target-fidelity.md.
+// The Envoy admin API on :15000 (pure renderers; admin-server.ts serves them). Shapes follow Envoy's JSON
+// so the istioctl emulation and drills can read them; the field list is documented in
+// docs/local-target-fidelity.md.
 //   /config_dump      { config, certificate: { notAfter }, certificates: [...], clock, networkFaults }
 //   /certs            { certificates: [{ cert_chain: [...], ca_cert: [...] }] }  (Envoy's /certs)
 //   /clusters         Envoy's text lines `CLUSTER::HOST:PORT::health_flags::healthy` (…?format=json below)
