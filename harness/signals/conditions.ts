@@ -5,7 +5,7 @@ import { request } from 'undici';
 import type { ExecResult } from '../exec/index.js';
 import { type KubeClient, readField } from '../kube/index.js';
 import type { ConditionKind, ConditionSpec } from '../model/scenario.js';
-import type { NotificationPort } from './notifications.js';
+import type { AlertmanagerAlert, DeliveredNotification, NotificationPort } from './notifications.js';
 import type { FiringAlert, PrometheusClient } from './prometheus.js';
 
 export interface ConditionContext {
@@ -103,6 +103,30 @@ function compare(
   }
 }
 
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** What Alertmanager holds of an alert that was not delivered: nothing, or each instance's state and start. */
+function describeHeld(held: readonly AlertmanagerAlert[], since: number): string {
+  if (held.length === 0) return 'Alertmanager holds no such alert';
+  return `Alertmanager holds ${held
+    .map(
+      (a) =>
+        `${a.state} since ${a.startsAt}${Date.parse(a.startsAt) < since ? ` (before the drill began, ${iso(since)})` : ''} for ${a.receivers.join(', ') || 'no receiver'}`,
+    )
+    .join('; ')}`;
+}
+
+/** What the receivers did get for the alert: how many notifications, and the last one. */
+function describeReceived(
+  received: readonly DeliveredNotification[],
+  matches: (labels: Record<string, string>) => boolean,
+): string {
+  const last = [...received].sort((a, b) => a.receivedAt - b.receivedAt).at(-1);
+  if (!last) return 'no receiver got any notification of it';
+  const alert = last.alerts.find((a) => matches(a.labels));
+  return `${received.length} notification(s) of it received, the last ${last.status} to ${last.receiver} at ${iso(last.receivedAt)}${alert ? ` (episode from ${alert.startsAt})` : ''}`;
+}
+
 const handlers: { [K in ConditionKind]: Handler<K> } = {
   async promql(spec, ctx) {
     const samples = await ctx.prometheus.query(spec.query, ctx.signal);
@@ -148,14 +172,21 @@ const handlers: { [K in ConditionKind]: Handler<K> } = {
         evidence: clip(`delivered to ${first.receiver} at ${new Date(first.receivedAt).toISOString()}`),
       };
     }
-    const held = (await ctx.notifications.heldBack(spec.alert, ctx.signal)).filter((a) => matches(a.labels));
-    if (held[0]) {
-      const how = held[0].inhibitedBy.length > 0 ? 'inhibited' : 'silenced';
+    const held = (await ctx.notifications.alerts(spec.alert, ctx.signal)).filter((a) => matches(a.labels));
+    const suppressed = held.find((a) => a.state === 'suppressed');
+    if (suppressed) {
+      const how = suppressed.inhibitedBy.length > 0 ? 'inhibited' : 'silenced';
       return { fired: false, evidence: clip(`${spec.alert} fires but Alertmanager holds it back: ${how}`) };
     }
+    // Not delivered (yet): say what Alertmanager holds and what the receiver did get, so a miss can be explained.
+    const received = (await ctx.notifications.delivered(ctx.signal)).filter((n) =>
+      n.alerts.some((a) => matches(a.labels)),
+    );
     return {
       fired: false,
-      evidence: `no notification of ${spec.alert}${describeLabels(spec.labels ?? {})} delivered`,
+      evidence: clip(
+        `no notification of ${spec.alert}${describeLabels(spec.labels ?? {})} delivered; ${describeHeld(held, since)}; ${describeReceived(received, matches)}`,
+      ),
     };
   },
 

@@ -10,8 +10,13 @@ export interface DeliveredNotification {
   alerts: { status: string; labels: Record<string, string>; startsAt: string }[];
 }
 
-export interface HeldBackAlert {
+/** An alert as Alertmanager holds it now (its v2 API): whether it would be sent, and to whom. */
+export interface AlertmanagerAlert {
   labels: Record<string, string>;
+  /** `active` (to be sent), `suppressed` (inhibited or silenced) or `unprocessed`. */
+  state: string;
+  startsAt: string;
+  receivers: string[];
   inhibitedBy: string[];
   silencedBy: string[];
 }
@@ -23,8 +28,8 @@ export interface NotificationPort {
    */
   readonly routingDelayMs: number;
   delivered(signal?: AbortSignal): Promise<DeliveredNotification[]>;
-  /** The instances of `alertname` that Alertmanager suppresses now, and by what. */
-  heldBack(alertname: string, signal?: AbortSignal): Promise<HeldBackAlert[]>;
+  /** Every instance of `alertname` Alertmanager holds now — active, suppressed (and by what) or unprocessed. */
+  alerts(alertname: string, signal?: AbortSignal): Promise<AlertmanagerAlert[]>;
 }
 
 async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
@@ -42,21 +47,27 @@ export function createNotificationPort(options: {
   return {
     routingDelayMs: options.routingDelayMs,
     delivered: (signal) => getJson<DeliveredNotification[]>(`${options.receiverUrl}/notifications`, signal),
-    async heldBack(alertname, signal) {
+    async alerts(alertname, signal) {
       const filter = encodeURIComponent(`alertname="${alertname}"`);
       const alerts = await getJson<
         {
           labels: Record<string, string>;
+          startsAt: string;
+          receivers?: { name: string }[];
           status: { state: string; inhibitedBy: string[]; silencedBy: string[] };
         }[]
-      >(`${am}/api/v2/alerts?filter=${filter}&active=true&inhibited=true&silenced=true`, signal);
-      return alerts
-        .filter((a) => a.status.state === 'suppressed')
-        .map((a) => ({
-          labels: a.labels,
-          inhibitedBy: a.status.inhibitedBy,
-          silencedBy: a.status.silencedBy,
-        }));
+      >(
+        `${am}/api/v2/alerts?filter=${filter}&active=true&inhibited=true&silenced=true&unprocessed=true`,
+        signal,
+      );
+      return alerts.map((a) => ({
+        labels: a.labels,
+        state: a.status.state,
+        startsAt: a.startsAt,
+        receivers: (a.receivers ?? []).map((r) => r.name),
+        inhibitedBy: a.status.inhibitedBy,
+        silencedBy: a.status.silencedBy,
+      }));
     },
   };
 }

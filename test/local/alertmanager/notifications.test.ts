@@ -173,5 +173,10 @@ describe('notifications through the real Alertmanager', function () {
     );
     const stale = await judge({ kind: 'notification', alert: 'ErrorBudgetBurnFast', labels: earlier });
     expect(stale.fired).to.equal(false);
+    // The miss explains itself: what Alertmanager holds, and what the receiver got.
+    expect(stale.evidence).to.match(
+      /Alertmanager holds active since \S+ \(before the drill began, \S+\) for meshdrill/,
+    );
+    expect(stale.evidence).to.match(/1 notification\(s\) of it received, the last firing to meshdrill at /);
   });
 });
