@@ -1,6 +1,9 @@
 // SIGINT/SIGTERM handling: the first signal aborts the run so every teardown still runs (faults removed,
 // objects deleted); a second one abandons cleanup, loudly, with the command that finishes it later.
 
+import { setMaxListeners } from 'node:events';
+import { SHARED_SIGNAL_LISTENERS } from '../engine/phase-runner.js';
+
 export interface InterruptHandle {
   readonly signal: AbortSignal;
   dispose(): void;
@@ -11,6 +14,8 @@ export function installInterruptHandlers(options: {
   onSecond?: (signal: NodeJS.Signals) => void;
 }): InterruptHandle {
   const controller = new AbortController();
+  // Each phase of each drill running side by side listens to the run's interrupt while it runs.
+  setMaxListeners(SHARED_SIGNAL_LISTENERS, controller.signal);
   let count = 0;
   const handler = (signal: NodeJS.Signals): void => {
     count++;

@@ -2,6 +2,7 @@
 // setup that fails halfway (or times out, or is interrupted) is still undone. Teardowns always run, in reverse
 // order, under their own deadline — never skipped after a failure (unlike Chaos Toolkit's default rollbacks).
 
+import { setMaxListeners } from 'node:events';
 import type { Outcome, PhaseName } from '../model/index.js';
 import type { Journal } from '../journal/index.js';
 
@@ -15,6 +16,9 @@ export class StopScenario extends Error {
     this.name = 'StopScenario';
   }
 }
+
+/** Listeners a signal shared by a phase's (or a run's) concurrent work may hold before Node warns of a leak. */
+export const SHARED_SIGNAL_LISTENERS = 256;
 
 export class PhaseTimeout extends Error {
   constructor(
@@ -89,6 +93,9 @@ export class PhaseRunner {
     const started = Date.now();
     this.journal.append({ type: 'phase-start', ...this.scope, phase, deadlineMs: timeoutMs });
     const controller = new AbortController();
+    // Every concurrent poll of the phase's conditions listens to this signal while its request is in flight;
+    // with a dozen signals that passes Node's default of 10 listeners, whose leak warning would be wrong here.
+    setMaxListeners(SHARED_SIGNAL_LISTENERS, controller.signal);
     let timedOut = false;
     const onInterrupt = (): void => controller.abort();
     this.interrupt.addEventListener('abort', onInterrupt, { once: true });
