@@ -9,17 +9,13 @@ import { buildTargetEnv } from '../exec/target-env.js';
 import { createKubeClient, type KubeClient } from '../kube/index.js';
 import { createLoadDriver, drillTestRunOptions, type LoadDriverName } from '../load/index.js';
 import type { LoadDriver } from '../model/load.js';
-import { describeStep, loadBoundRunbook, runRunbook } from '../runbook/index.js';
+import { describeStep, runRunbook } from '../runbook/index.js';
 import { createNotificationPort, createPrometheusClient } from '../signals/index.js';
 
+/** Runs the steps it is handed (bound when the scenario was loaded): no runbook file is read during a drill. */
 export function createRunbookPort(env: TargetEnvironment, workDir: string): RunbookPort {
   return {
-    async load(ref) {
-      const steps = await loadBoundRunbook(ref);
-      return steps.map((s) => ({ title: s.title, kind: s.kind, command: describeStep(s) }));
-    },
-    async run(ref, options) {
-      const steps = await loadBoundRunbook(ref);
+    run(steps, options) {
       return runRunbook(steps, {
         kubeconfigPath: env.kubeconfigPath,
         binDirs: env.binDirs,

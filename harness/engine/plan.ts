@@ -8,7 +8,7 @@ import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
 import type { KubeAction, KubeObject, ObjectRef, ResolvedScenario } from '../model/index.js';
 import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/plan.js';
 import { drillTestRunOptions, type InClusterLoad, planK6ClusterRun } from '../load/index.js';
-import { describeStep, loadBoundRunbook } from '../runbook/index.js';
+import { describeStep } from '../runbook/index.js';
 import { buildNamespace, buildWorkload } from './deploy.js';
 
 /** The run id as plans show it: labels and names that carry it read `<run-id>`. */
@@ -146,7 +146,8 @@ function faultSteps(
   return { steps, touches };
 }
 
-async function runbookSteps(scenario: ResolvedScenario): Promise<PlanStep[]> {
+/** Each variant's runbook as it will run: the steps bound when the scenario was loaded. */
+function runbookSteps(scenario: ResolvedScenario): PlanStep[] {
   const steps: PlanStep[] = [];
   for (const variant of scenario.variants) {
     if (!variant.runbook) {
@@ -156,12 +157,12 @@ async function runbookSteps(scenario: ResolvedScenario): Promise<PlanStep[]> {
       });
       continue;
     }
-    const loaded = await loadBoundRunbook(variant.runbook);
+    const bound = variant.runbook.steps;
     steps.push({
       step: 'note',
-      text: `variant ${variant.name} (${variant.expect}): runbook ${variant.runbook.path}, ${loaded.length} step(s)`,
+      text: `variant ${variant.name} (${variant.expect}): runbook ${variant.runbook.path}, ${bound.length} step(s)`,
     });
-    for (const step of loaded) {
+    for (const step of bound) {
       steps.push({
         step: 'command',
         command: describeStep(step),
@@ -261,7 +262,7 @@ export async function planScenarios(
     }
     steps.push(...loadSteps(scenario, load));
     const fault = faultSteps(scenario, kube);
-    steps.push(...fault.steps, ...(await runbookSteps(scenario)));
+    steps.push(...fault.steps, ...runbookSteps(scenario));
     touches.push(...fault.touches);
     sections.push({
       title: `drill ${scenario.name} (${scenario.file}; ${scenario.variants.length} variant(s), isolation ${scenario.isolation})`,

@@ -3,7 +3,7 @@
 import type { ExecResult } from '../exec/index.js';
 import type { Journal } from '../journal/index.js';
 import type { KubeClient } from '../kube/index.js';
-import type { LoadDriver, RunbookRef, RunbookStepRecord } from '../model/index.js';
+import type { LoadDriver, RunbookStep, RunbookStepRecord } from '../model/index.js';
 import type { NotificationPort, PrometheusClient } from '../signals/index.js';
 
 /** A step before it runs: its title, kind and the command or manifest as it will run (placeholders bound). */
@@ -12,10 +12,13 @@ export type RunbookStepView = Pick<RunbookStepRecord, 'title' | 'kind' | 'comman
 /** A step once run: the model's one record. */
 export type RunbookStepResult = RunbookStepRecord;
 
+/**
+ * Runs runbook steps as written. The steps are the variant's, bound when the scenario was loaded
+ * (`ResolvedScenario.variants[].runbook.steps`): the port reads no file.
+ */
 export interface RunbookPort {
-  load(ref: RunbookRef): Promise<RunbookStepView[]>;
   run(
-    ref: RunbookRef,
+    steps: readonly RunbookStep[],
     options: {
       signal: AbortSignal;
       stepTimeoutMs: number;

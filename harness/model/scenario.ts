@@ -136,10 +136,53 @@ export interface GeneratedManifest {
   rootSecret?: string;
 }
 
+/** Runbook step kinds (a tagged union with a runner per kind: harness/runbook/run.ts). */
+export type RunbookStepKind = 'command' | 'apply';
+
+/** A word the scenario must bind before the step can run: `<namespace>`, `$POD_NAME`, `${POD_NAME}`. */
+export interface RunbookPlaceholder {
+  /** The variable name to bind: `namespace`, `POD_NAME`. */
+  name: string;
+  /** As written in the runbook. */
+  token: string;
+  form: 'angle' | 'variable';
+  /** Line in the Markdown file (1-based). */
+  line: number;
+  /** Offsets of the token in the step's body. */
+  start: number;
+  end: number;
+}
+
+/**
+ * One step of a Markdown runbook (docs/runbook-format.md): parsed by harness/runbook/parse.ts, bound by the
+ * scenario loader, run by the RunbookPort. The one step type; the journal's RunbookStepRecord is what running one
+ * produced.
+ */
+export interface RunbookStep {
+  /** 0-based position in the runbook. */
+  index: number;
+  /** The nearest heading above the block (`Step 3` when there is none). */
+  title: string;
+  kind: RunbookStepKind;
+  /** The script (command) or the YAML documents (apply), as written or, once bound, with the variables in. */
+  body: string;
+  /** The Markdown file. */
+  file: string;
+  /** Line of the opening fence. */
+  line: number;
+  /** Placeholders still unbound in `body` (none in a resolved scenario: validation refuses them). */
+  placeholders: RunbookPlaceholder[];
+}
+
 export interface RunbookRef {
   /** Absolute path of the Markdown runbook. */
   path: string;
   variables: Record<string, string>;
+  /**
+   * Its steps with `variables` bound, read and parsed once when the scenario was loaded (a runbook error is a
+   * validation problem, exit 2): what the remediate phase runs, whatever the file holds by then.
+   */
+  steps: RunbookStep[];
 }
 
 /** One execution of the scenario: the main drill, a negative control, or another runbook to measure. */

@@ -1,5 +1,5 @@
 // The runbook format (docs/runbook-format.md): Markdown → steps, placeholders, binding, and the runner.
-export { describeUnbound, loadBoundRunbook } from './load.js';
+export { bindRunbookSteps, describeUnbound } from './load.js';
 export { FENCE_KINDS, parseRunbook, SKIP_WORD } from './parse.js';
 export {
   bindRunbook,

@@ -1,9 +1,8 @@
-// Reading a runbook file for a run: parse, bind the scenario's variables, refuse if anything stays unbound.
+// A parsed runbook made ready to run: the scenario's variables bound, refused if anything stays unbound. The
+// scenario loader reads and parses each runbook once (harness/scenario/external-files.ts) and binds it here
+// for every variant that names it; nothing reads a runbook file at run time.
 
-import { readFile } from 'node:fs/promises';
 import { invalidInput } from '../model/errors.js';
-import type { RunbookRef } from '../model/scenario.js';
-import { parseRunbook } from './parse.js';
 import { bindRunbook, findUnboundPlaceholders } from './placeholders.js';
 import type { RunbookStep } from './types.js';
 
@@ -19,19 +18,12 @@ export function describeUnbound(
 }
 
 /** The runbook's steps with the variables bound; throws an invalid-input error listing every unbound one. */
-export async function loadBoundRunbook(ref: RunbookRef): Promise<RunbookStep[]> {
-  let markdown: string;
-  try {
-    markdown = await readFile(ref.path, 'utf8');
-  } catch (error) {
-    throw invalidInput(
-      `cannot read runbook ${ref.path}: ${(error as Error).message}`,
-      'check runbook.path in the scenario',
-    );
-  }
-  const steps = parseRunbook(markdown, ref.path);
-  const unbound = describeUnbound(steps, ref.variables);
+export function bindRunbookSteps(
+  steps: readonly RunbookStep[],
+  variables: Readonly<Record<string, string>>,
+): RunbookStep[] {
+  const unbound = describeUnbound(steps, variables);
   if (unbound.length > 0)
     throw invalidInput(unbound.join('\n'), 'bind each placeholder in runbook.variables');
-  return bindRunbook(steps, ref.variables);
+  return bindRunbook(steps, variables);
 }

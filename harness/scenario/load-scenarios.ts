@@ -55,6 +55,7 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
       target: options.target,
       manifestFiles: manifestObjects(external),
       ruleFiles: ruleDocuments(external),
+      runbookFiles: runbookSteps(external),
     }),
   );
   return { scenarios, problems: [] };
@@ -118,6 +119,11 @@ function ruleDocuments(files: ExternalFiles): Map<string, unknown[]> {
       r.source ? [[path, r.source.documents.map((d) => d.data)]] : [],
     ),
   );
+}
+
+/** The runbooks as read and parsed for validation: the very steps the drill will run, once bound. */
+function runbookSteps(files: ExternalFiles) {
+  return new Map([...files.runbooks].flatMap(([path, r]) => (r.error ? [] : [[path, r.steps] as const])));
 }
 
 function manifestObjects(files: ExternalFiles) {

@@ -11,10 +11,12 @@ import type {
   RecoveryCondition,
   ResolvedScenario,
   RunbookRef,
+  RunbookStep,
   ScenarioVariant,
   SignalSpec,
   SloThreshold,
 } from '../model/scenario.js';
+import { bindRunbookSteps } from '../runbook/load.js';
 import { parseRuleDocument } from '../slo/detection.js';
 import { parseThreshold } from '../slo/threshold.js';
 import { parseDuration } from '../util/duration.js';
@@ -38,6 +40,8 @@ export interface ResolveContext {
   manifestFiles: ReadonlyMap<string, KubeObject[]>;
   /** The documents of every alert rule file the spec names, by absolute path (read and parsed once). */
   ruleFiles: ReadonlyMap<string, unknown[]>;
+  /** The steps of every runbook the spec names, parsed once and not yet bound, by absolute path. */
+  runbookFiles: ReadonlyMap<string, readonly RunbookStep[]>;
 }
 
 /** Unscaled defaults, in ms (docs/scenario-format.md lists them). */
@@ -170,18 +174,18 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
         ],
   );
 
-  const mainRunbook = resolveRunbook(s.runbook, {}, ctx.file);
+  const mainRunbook = resolveRunbook(s.runbook, {}, ctx);
   const mainVariables = mainRunbook?.variables ?? {};
   const variants: ScenarioVariant[] = [
     { name: MAIN_VARIANT, runbook: mainRunbook, expect: 'recovery' },
     ...(s.negativeControls ?? []).map((v) => ({
       name: v.name,
-      runbook: resolveRunbook(v.runbook, mainVariables, ctx.file),
+      runbook: resolveRunbook(v.runbook, mainVariables, ctx),
       expect: 'no-recovery' as const,
     })),
     ...(s.runbookVariants ?? []).map((v) => ({
       name: v.name,
-      runbook: resolveRunbook(v.runbook, mainVariables, ctx.file),
+      runbook: resolveRunbook(v.runbook, mainVariables, ctx),
       expect: v.expect ?? ('measure' as const),
     })),
   ];
@@ -284,14 +288,20 @@ function resolveLoad(load: LoadSpecInput, scale: number, drillMs: number): LoadP
   };
 }
 
+/** The runbook with its variables and its steps bound (the loader read and parsed the file; rules checked it). */
 function resolveRunbook(
   input: RunbookOrNoneInput,
   inherited: Record<string, string>,
-  scenarioFile: string,
+  ctx: Pick<ResolveContext, 'file' | 'runbookFiles'>,
 ): RunbookRef | null {
   if (input === 'none') return null;
   const own = Object.fromEntries(Object.entries(input.variables ?? {}).map(([k, v]) => [k, String(v)]));
-  return { path: resolveRelative(scenarioFile, input.path), variables: { ...inherited, ...own } };
+  const path = resolveRelative(ctx.file, input.path);
+  const variables = { ...inherited, ...own };
+  const parsed = ctx.runbookFiles.get(path);
+  // The runbook rules let only readable runbooks with every placeholder bound through: reaching this is a bug.
+  if (parsed === undefined) throw new Error(`internal: runbook ${path} was not read with the scenario`);
+  return { path, variables, steps: bindRunbookSteps(parsed, variables) };
 }
 
 function mustParse(text: string): number {

@@ -14,7 +14,7 @@ import {
   type RecoveryCondition,
   type ResolvedScenario,
 } from '../../harness/model/index.js';
-import { FakeWorld, fakeScenario } from '../support/fake-world.js';
+import { FakeWorld, fakeRunbook, fakeScenario } from '../support/fake-world.js';
 
 type Ports = Omit<EngineContext, 'runId' | 'journal' | 'interrupt'>;
 
@@ -79,7 +79,7 @@ describe('engine: recovery conditions', function () {
         // The control runs the real fix: only the condition can keep it from recovering.
         {
           name: 'fix-without-convergence',
-          runbook: { path: '/runbooks/fix.md', variables: {} },
+          runbook: fakeRunbook('/runbooks/fix.md'),
           expect: 'no-recovery',
         },
       ],

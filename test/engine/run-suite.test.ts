@@ -19,7 +19,7 @@ import {
   type ResolvedScenario,
   RUN_ID_LABEL,
 } from '../../harness/model/index.js';
-import { FakeWorld, fakeScenario } from '../support/fake-world.js';
+import { FakeWorld, fakeRunbook, fakeScenario } from '../support/fake-world.js';
 
 /** A suite of the scenarios on one target: one iteration, no rule files, no interrupt. */
 function suiteOptions(
@@ -94,7 +94,7 @@ describe('engine: a suite on the fake world', function () {
       variants: [
         {
           name: 'fix-as-control',
-          runbook: { path: '/runbooks/fix.md', variables: {} },
+          runbook: fakeRunbook('/runbooks/fix.md'),
           expect: 'no-recovery',
         },
       ],
@@ -220,7 +220,7 @@ describe('engine: a suite on the fake world', function () {
         name,
         namespace,
         variants: [
-          { name: 'main', runbook: { path: '/runbooks/fix.md', variables: {} }, expect: 'recovery' },
+          { name: 'main', runbook: fakeRunbook('/runbooks/fix.md'), expect: 'recovery' },
           { name: 'empty-runbook', runbook: null, expect: 'no-recovery' },
         ],
       });
@@ -373,7 +373,7 @@ describe('engine: a suite on the fake world', function () {
     const scenario = fakeScenario();
     scenario.timeouts.remediate = 300;
     const ports = world.connect();
-    ports.runbooks = { load: async () => [], run: () => new Promise(() => undefined) }; // a runbook that hangs
+    ports.runbooks = { run: () => new Promise(() => undefined) }; // a runbook that hangs
     const journal = createJournal();
     const result = await runSuite({
       runId: 'timeout-run',

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
   bindRunbook,
+  bindRunbookSteps,
   describeUnbound,
   findUnboundPlaceholders,
   parseRunbook,
@@ -126,6 +127,14 @@ describe('binding placeholders', () => {
       'kubectl -n shop delete pod $(kubectl get pod -o name | head -1)\nkubectl -n shop get pods',
     );
     expect(full?.placeholders).to.deep.equal([]);
+  });
+
+  it('binds all or refuses: bindRunbookSteps (what the loader stores) names every unbound placeholder', () => {
+    const all = { namespace: 'shop', POD_NAME: 'p' };
+    expect(bindRunbookSteps(steps, all)).to.deep.equal(bindRunbook(steps, all));
+    expect(() => bindRunbookSteps(steps, { namespace: 'shop' })).to.throw(
+      'runbooks/x.md:4 step "Restart istiod": placeholder $POD_NAME is not bound',
+    );
   });
 });
 

@@ -121,7 +121,12 @@ describe('valid scenarios resolve', () => {
     });
 
     it('builds the variants: main, negative controls, then runbook variants, with inherited variables', () => {
-      expect(s.variants).to.deep.equal([
+      const withoutSteps = s.variants.map(({ runbook, ...v }) => {
+        if (runbook === null) return { ...v, runbook };
+        const { steps: _steps, ...ref } = runbook;
+        return { ...v, runbook: ref };
+      });
+      expect(withoutSteps).to.deep.equal([
         {
           name: 'main',
           runbook: {
@@ -148,6 +153,48 @@ describe('valid scenarios resolve', () => {
           expect: 'measure',
         },
       ]);
+    });
+
+    it("carries each variant's runbook steps, bound with that variant's variables when the scenario loaded", () => {
+      const steps = (name: string) =>
+        s.variants
+          .find((v) => v.name === name)
+          ?.runbook?.steps.map((st) => [
+            st.index,
+            st.title,
+            st.kind,
+            st.body,
+            st.file,
+            st.line,
+            st.placeholders,
+          ]);
+      const restart = `${VALID}/runbooks/restart-istiod.md`;
+      expect(steps('main')).to.deep.equal([
+        [
+          0,
+          'Scale it back',
+          'command',
+          'kubectl scale deployment/istiod -n istio-system --replicas=1',
+          restart,
+          5,
+          [],
+        ],
+        [
+          1,
+          'Wait for it',
+          'command',
+          'kubectl rollout status deployment/istiod -n istio-system --timeout=60s',
+          restart,
+          11,
+          [],
+        ],
+      ]);
+      // The same file, bound with the variant's own REPLICAS.
+      expect(steps('scale-by-variable')?.[0]?.[3]).to.equal(
+        'kubectl scale deployment/istiod -n istio-system --replicas=2',
+      );
+      expect(steps('wrong-fix')?.map((st) => st[3])).to.deep.equal(['kubectl get pods -n istio-system']);
+      expect(s.variants.find((v) => v.name === 'empty-runbook')?.runbook).to.equal(null);
     });
 
     it('fills the load profile: shorthand requests, unscaled request timeout, derived caps', () => {

@@ -1,12 +1,19 @@
 // An in-process test double of a cluster for engine tests: a KubeClient over a map, a Prometheus that reports the
 // world's health, a load driver that emits one real-time sample per second, and a Target. The "world" is broken
 // while a PodChaos object exists; a runbook "fixes" it by deleting that object — so verdicts come from the same
-// mechanism as on a real cluster (the fault's presence), not from the test saying so.
+// mechanism as on a real cluster (the fault's presence), not from the test saying so. The runbook port runs
+// the steps it is handed, as the real one does: the steps the scenario carries (bound when it was loaded).
 
 import type { Target, TargetEnvironment } from '../../clusters/target.js';
 import type { EngineContext, RunbookPort, RunbookStepResult } from '../../harness/engine/index.js';
 import type { KubeClient, ObjectKey } from '../../harness/kube/index.js';
-import type { KubeObject, LoadDriver, LoadSample, ResolvedScenario } from '../../harness/model/index.js';
+import type {
+  KubeObject,
+  LoadDriver,
+  LoadSample,
+  ResolvedScenario,
+  RunbookRef,
+} from '../../harness/model/index.js';
 import type { PrometheusClient } from '../../harness/signals/index.js';
 import { runSuite } from '../../harness/engine/index.js';
 import { createJournal, type Journal } from '../../harness/journal/index.js';
@@ -23,6 +30,8 @@ export class FakeWorld {
   failDeletesOf: string | undefined;
   /** Keep namespaces forever (cleanup that never completes). */
   stuckNamespaces = false;
+  /** The body of every runbook step the runbook port ran, in order. */
+  readonly ran: string[] = [];
   /**
    * How each second of load looks, given its index since the load started and whether the world is broken:
    * the requests' latency, the status of failures (503, or timeouts as a starved machine gives), and the
@@ -152,30 +161,37 @@ export class FakeWorld {
     };
   }
 
-  /** A runbook port whose "fix" runbook deletes the PodChaos objects and whose other runbooks do nothing. */
+  /**
+   * A runbook port that "runs" the steps it is handed: a step whose body says `delete podchaos` deletes the
+   * PodChaos objects, any other does nothing.
+   */
   runbooks(): RunbookPort {
     const world = this;
     return {
-      load: async (ref) => [{ title: ref.path, kind: 'command', command: ref.path }],
-      async run(ref, options) {
-        const startedAt = Date.now();
-        options.onStepStart(0, { title: 'fix', kind: 'command', command: ref.path });
-        if (ref.path.endsWith('fix.md')) {
-          for (const [k, o] of world.objects) if (o.kind === 'PodChaos') world.objects.delete(k);
+      async run(steps, options) {
+        const results: RunbookStepResult[] = [];
+        for (const step of steps) {
+          const startedAt = Date.now();
+          options.onStepStart(step.index, { title: step.title, kind: step.kind, command: step.body });
+          world.ran.push(step.body);
+          if (FIXES.test(step.body)) {
+            for (const [k, o] of world.objects) if (o.kind === 'PodChaos') world.objects.delete(k);
+          }
+          const result: RunbookStepResult = {
+            index: step.index,
+            title: step.title,
+            kind: step.kind,
+            command: step.body,
+            startedAt,
+            durationMs: Date.now() - startedAt,
+            exitCode: 0,
+            timedOut: false,
+            output: '',
+          };
+          options.onStepEnd(result);
+          results.push(result);
         }
-        const result: RunbookStepResult = {
-          index: 0,
-          title: 'fix',
-          kind: 'command',
-          command: ref.path,
-          startedAt,
-          durationMs: Date.now() - startedAt,
-          exitCode: 0,
-          timedOut: false,
-          output: '',
-        };
-        options.onStepEnd(result);
-        return [result];
+        return results;
       },
     };
   }
@@ -226,6 +242,22 @@ export class FakeWorld {
   }
 }
 
+/** What a fake runbook step must say to fix the fake world. */
+const FIXES = /\bdelete podchaos\b/i;
+
+/**
+ * A runbook as the loader resolves it, for the fake world: one step, bound. A runbook whose file is `…fix.md`
+ * deletes the PodChaos objects (the fix); any other does nothing.
+ */
+export function fakeRunbook(path: string, variables: Record<string, string> = {}): RunbookRef {
+  const body = path.endsWith('fix.md') ? 'kubectl delete podchaos --all' : 'true';
+  return {
+    path,
+    variables,
+    steps: [{ index: 0, title: 'fix', kind: 'command', body, file: path, line: 1, placeholders: [] }],
+  };
+}
+
 /** A small, fast scenario for the fake world: 2 s steady state, a PodChaos fault, 2 s verification. */
 export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): ResolvedScenario {
   const minute = 60_000;
@@ -273,7 +305,7 @@ export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): Resolve
     signals: [
       { name: 'errors-visible', kind: 'promql', query: 'fake_errors > 0', withinMs: 3000, pollMs: 200 },
     ],
-    variants: [{ name: 'main', runbook: { path: '/runbooks/fix.md', variables: {} }, expect: 'recovery' }],
+    variants: [{ name: 'main', runbook: fakeRunbook('/runbooks/fix.md'), expect: 'recovery' }],
     recovery: { budgetMs: 4000, verifyMs: 2000, conditions: [] },
     alertRules: [],
     alertRuleSet: { rules: [], problems: [] },

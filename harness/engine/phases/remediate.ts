@@ -21,7 +21,7 @@ export async function remediate(v: VariantContext, state: VariantState): Promise
   if (scenario.recovery.conditions.length > 0) watchConditions(v, state);
   await runner.phase('remediate', scenario.timeouts.remediate, async (signal) => {
     if (!variant.runbook) return;
-    await ctx.runbooks.run(variant.runbook, {
+    await ctx.runbooks.run(variant.runbook.steps, {
       signal,
       stepTimeoutMs: tuning.runbookStepTimeoutMs,
       onStepStart: () => undefined,
