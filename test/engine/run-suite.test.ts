@@ -321,7 +321,20 @@ describe('engine: a suite on the fake world', function () {
     expect(warmup).to.be.at.least(4000); // 3 s window + 1 s scrape
     const instant = await runOn(new FakeWorld(), [fakeScenario()]);
     const none = phaseStart(instant.events, 'steady-state') - phaseStart(instant.events, 'load');
-    expect(none).to.be.below(1000);
+    // No window to fill: only the first second's sample is waited for (it closes a second after the load began).
+    expect(none).to.be.below(2500);
+  });
+
+  it('waits for a load that starts late (pods in the cluster first) before the warm-up and the steady state', async () => {
+    const phaseStart = (events: readonly JournalEvent[], phase: string) =>
+      events.find((e) => e.type === 'phase-start' && e.phase === phase)?.t as number;
+    const world = new FakeWorld();
+    world.loadStartDelayMs = 3000;
+    const late = await runOn(world, [fakeScenario()]);
+    // Judged on data: opening the steady state before the first sample measured nothing (NaN) and failed.
+    expect(late.result.exitCode).to.equal(EXIT_CODES.passed);
+    const waited = phaseStart(late.events, 'steady-state') - phaseStart(late.events, 'load');
+    expect(waited).to.be.at.least(3000);
   });
 
   it('runs teardown after a failure: steady state broken, no fault injected, namespace deleted', async () => {

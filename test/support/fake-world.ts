@@ -40,6 +40,8 @@ export class FakeWorld {
   loadShape:
     | ((second: number, broken: boolean) => { latencyMs: number; failWith?: 'timeout'; controlMs: number })
     | undefined;
+  /** How long after start() the first request goes out (a driver that starts pods in the cluster first). */
+  loadStartDelayMs = 0;
 
   get broken(): boolean {
     return [...this.objects.values()].some((o) => o.kind === 'PodChaos');
@@ -115,9 +117,13 @@ export class FakeWorld {
       name: 'fake',
       start: async (_profile, _baseUrl, onSample) => {
         const summary = () => summarizeSamples([], 0, 0);
-        let bucket = Math.floor(Date.now() / 1000) * 1000;
+        let bucket = Math.floor((Date.now() + this.loadStartDelayMs) / 1000) * 1000;
         let second = 0;
-        const timer = setInterval(() => {
+        let timer: NodeJS.Timeout | undefined;
+        const begin = setTimeout(() => {
+          timer = setInterval(emit, 1000);
+        }, this.loadStartDelayMs);
+        const emit = (): void => {
           const shape = this.loadShape?.(second, this.broken);
           second += 1;
           const latencyMs = shape?.latencyMs ?? 10;
@@ -151,8 +157,9 @@ export class FakeWorld {
           };
           bucket += 1000;
           onSample(sample);
-        }, 1000);
+        };
         const stop = async () => {
+          clearTimeout(begin);
           clearInterval(timer);
           return summary();
         };

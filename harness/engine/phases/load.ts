@@ -31,7 +31,7 @@ export async function startLoad(
       ctx.journal.append({ type: 'load-sample', ...scope, sample });
     });
     state.stopLoad = () => run.stop();
-    await warmUpAndSettle(v, signal, warmupMs, settleMs);
+    await warmUpAndSettle(v, state, signal, warmupMs, settleMs);
   });
 }
 
@@ -41,17 +41,29 @@ export async function startLoad(
 // signal still firing then is judged a false positive by the steady-state phase.
 async function warmUpAndSettle(
   v: VariantContext,
+  state: VariantState,
   signal: AbortSignal,
   warmupMs: number,
   settleMs: number,
 ): Promise<void> {
   const loadStarted = Date.now();
-  const settleUntil = loadStarted + Math.max(settleMs, warmupMs);
-  await sleep(Math.min(warmupMs, settleUntil - Date.now()), signal);
+  // The warm-up counts from the load's first second: a driver that starts in the cluster (k6 as a TestRun:
+  // initializer, runner pods, starter) sends its first request seconds after start() returned.
+  // (never before the load started: a driver's first second may be its floor).
+  const firstSecond = await firstSampleAt(state, signal);
+  const warmedAt = Math.max(loadStarted, firstSecond) + warmupMs;
+  const settleUntil = Math.max(loadStarted + settleMs, warmedAt);
+  await sleep(Math.max(0, warmedAt - Date.now()), signal);
   while (Date.now() < settleUntil) {
     if (!(await anySignalFiring(v, signal))) break;
     await sleep(Math.min(1000, Math.max(0, settleUntil - Date.now())), signal);
   }
+}
+
+/** The start of the load's first second, once its sample is in (bounded by the load phase's deadline). */
+async function firstSampleAt(state: VariantState, signal: AbortSignal): Promise<number> {
+  while (state.samples.length === 0) await sleep(100, signal);
+  return Math.min(...state.samples.map((s) => s.t));
 }
 
 /** Whether some signal fires now (evaluated in order, stopping at the first that does). */

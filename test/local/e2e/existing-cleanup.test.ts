@@ -127,21 +127,10 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
     await until('every process of the cluster to end', () => clusterPids.every((p) => !isAlive(p)), 15_000);
   });
 
-  it('restores istiod, the patched Deployment and the re-applied ConfigMap; keeps what was there; leaves nothing', async () => {
-    const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
-    const context = kubeconfig['current-context'];
-    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
-    const watched = [
-      ['-n', 'istio-system', 'get', 'deployment', 'istiod'],
-      ['-n', 'team-a', 'get', 'deployment', 'billing'],
-      ['-n', 'team-a', 'get', 'configmap', 'feature-flags'],
-      ['-n', 'team-a', 'get', 'secret', 'keep-me'],
-      ['get', 'namespace', 'team-a'],
-    ];
-    const before = await Promise.all(watched.map(async (args) => essence(await getJson(args))));
-
-    const out = join(dir, 'out');
-    const runKubeconfig = join(dir, 'user-kubeconfig');
+  /** `meshdrill run` of the fixture drill through `--target existing`, in a process of its own (SIGKILLed later). */
+  function spawnDrill(context: string, name: string, extra: string[] = []) {
+    const out = join(dir, name);
+    const runKubeconfig = join(dir, `${name}-kubeconfig`);
     writeFileSync(runKubeconfig, readFileSync(state().kubeconfig));
     const drill = spawn(
       process.execPath,
@@ -164,6 +153,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
         `prometheus-url=${state().prometheusUrl}`,
         '--target-opt',
         `ingress-url=${state().ingressUrl}`,
+        ...extra,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env },
     );
@@ -172,6 +162,23 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
       stderr += c.toString();
     });
     const exited = new Promise((r) => drill.once('exit', r));
+    return { drill, out, runKubeconfig, exited, stderr: () => stderr };
+  }
+
+  it('restores istiod, the patched Deployment and the re-applied ConfigMap; keeps what was there; leaves nothing', async () => {
+    const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
+    const context = kubeconfig['current-context'];
+    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
+    const watched = [
+      ['-n', 'istio-system', 'get', 'deployment', 'istiod'],
+      ['-n', 'team-a', 'get', 'deployment', 'billing'],
+      ['-n', 'team-a', 'get', 'configmap', 'feature-flags'],
+      ['-n', 'team-a', 'get', 'secret', 'keep-me'],
+      ['get', 'namespace', 'team-a'],
+    ];
+    const before = await Promise.all(watched.map(async (args) => essence(await getJson(args))));
+
+    const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(context, 'out');
     let runId: string;
     try {
       runId = await until(
@@ -185,7 +192,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
         },
         180_000,
       ).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${stderr.slice(-3000)}`);
+        throw new Error(`${String(error)}\n${stderr().slice(-3000)}`);
       });
       // The fault did bite: each of the three objects is changed while the run is alive.
       const [istiod, billing, flags] = await Promise.all(
@@ -244,5 +251,58 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
     );
     const istiod = await getJson(['-n', 'istio-system', 'get', 'deployment', 'istiod']);
     expect((istiod.spec as { replicas: number }).replicas).to.equal(1);
+  });
+
+  it('kill -9 with in-cluster k6 load: cleanup leaves no TestRun, runner Job or k6 pod', async () => {
+    const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
+    const context = kubeconfig['current-context'];
+    const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(context, 'out-k6', [
+      '--load-driver',
+      'k6',
+      '--target-opt',
+      'k6-mode=in-cluster',
+      '--target-opt',
+      'k6-runners=2',
+    ]);
+    let runId: string;
+    try {
+      runId = await until(
+        'the fault to be injected under in-cluster load',
+        () => {
+          const journal = join(out, 'journal.jsonl');
+          if (!existsSync(journal)) return undefined;
+          const text = readFileSync(journal, 'utf8');
+          if (!text.includes('"type":"fault-injected"')) return undefined;
+          return /"runId":"([^"]+)"/.exec(text)?.[1];
+        },
+        180_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${stderr().slice(-3000)}`);
+      });
+      const runners = await kubectl(['get', 'pods', '-A', '-l', 'app=k6,runner=true', '-o', 'name']);
+      expect(runners.trim().split('\n'), 'two runner pods send the load').to.have.length(2);
+      drill.kill('SIGKILL');
+      await exited;
+    } finally {
+      if (drill.exitCode === null && drill.signalCode === null) drill.kill('SIGKILL');
+    }
+    // Negative control: the run's TestRun outlives the killed harness until cleanup.
+    const runLabel = `meshdrill.io/run-id=${runId}`;
+    expect(await kubectl(['get', 'testruns', '-A', '-l', runLabel, '-o', 'name'])).to.include('testrun');
+
+    const cleanup = await run(
+      process.execPath,
+      [MESHDRILL, 'cleanup', '--run-id', runId, '--context', context],
+      { env: { ...env, KUBECONFIG: runKubeconfig }, timeoutMs: 180_000 },
+    );
+    expect(cleanup.exitCode, `${cleanup.stdout}\n${cleanup.stderr}`).to.equal(0);
+    expect(
+      (await kubectl(['get', 'testruns,jobs,configmaps', '-A', '-l', runLabel, '-o', 'name'])).trim(),
+    ).to.equal('');
+    await until(
+      'every k6 pod to be gone',
+      async () => (await kubectl(['get', 'pods', '-A', '-l', 'app=k6', '-o', 'name'])).trim() === '',
+      60_000,
+    );
   });
 });
