@@ -22,8 +22,11 @@ const NS = 'expiry';
 const CLIENT_IP = '127.42.1.11';
 const KEPT_IP = '127.42.1.12';
 const RECYCLED_IP = '127.42.1.13';
-/** Both servers' certificates (and the client's) expire this long after issuance. */
-const CERT_TTL_MS = 6_000;
+/**
+ * Both servers' certificates (and the client's) expire this long after issuance: long enough that three sidecars
+ * start and open their connections first on a busy 2-core machine (6 s was not, beside a demo run).
+ */
+const CERT_TTL_MS = 10_000;
 
 describe('sidecar connections across certificate expiry (child processes, real mTLS)', function () {
   this.timeout(60_000);
