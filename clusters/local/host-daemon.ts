@@ -1,14 +1,14 @@
-// The one door for the real host binaries the local target runs beside its emulation (Prometheus, Alertmanager):
-// each in a process group of its own (its PID on the lifeline, stopped with its children), its output in a log
-// file, on a free port of 127.0.0.1 — chosen again when another process took it between choosing and binding, as
-// clusters booting side by side can — and ready once its `/-/ready` answers. Stopped by PID: SIGTERM, then
-// SIGKILL after 5 s.
+// How the local target runs the real host binaries beside its emulation (Prometheus, Alertmanager), through
+// harness/exec's long-lived door: each in a process group of its own (its PID on the lifeline, stopped with its
+// children), its output in a log file, on a free port of 127.0.0.1 — chosen again when another process took it
+// between choosing and binding, as clusters booting side by side can — and ready once its `/-/ready` answers.
+// Stopped by PID: SIGTERM, then SIGKILL after 5 s.
 
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive, startProcessGroup } from '../../harness/exec/index.js';
 import { environmentError } from '../../harness/model/errors.js';
 import { freePort } from './free-port.js';
-import { isAlive, signalTree, spawnGroup } from './kubelet/process-group.js';
 
 export interface HostDaemonOptions {
   /** As the user knows it, in messages: `prometheus`, `alertmanager`. */
@@ -67,35 +67,25 @@ async function startOnce(options: HostDaemonOptions): Promise<Started> {
   options.prepare?.(address);
   const logFile = join(options.dir, `${options.name}.log`);
   const logFd = openSync(logFile, 'a');
-  const child = spawnGroup(options.binary, options.args(address), {
-    env: process.env as Record<string, string>,
+  const group = startProcessGroup(options.binary, options.args(address), {
+    env: process.env,
     cwd: options.dir,
-    outputFd: logFd,
+    output: logFd,
   });
   closeSync(logFd);
-  const pid = child.pid;
+  const pid = group.pid;
   if (pid === undefined)
     throw environmentError(`could not start ${options.binary}`, { hint: options.installHint });
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.on('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  child.on('error', () => undefined);
   return {
     address,
     url: `http://${address}`,
     pid,
     logFile,
-    exited: () => exited || !isAlive(pid),
+    // The leader is what answers: a leader gone while a straggler of its group lingers has exited.
+    exited: () => group.hasExited() || !isAlive(pid),
     async stop() {
-      if (exited) return;
-      signalTree(pid, 'SIGTERM');
-      const hard = setTimeout(() => signalTree(pid, 'SIGKILL'), STOP_GRACE_MS);
-      await exitedPromise;
-      clearTimeout(hard);
+      if (group.hasExited()) return;
+      await group.stop({ graceMs: STOP_GRACE_MS });
     },
   };
 }

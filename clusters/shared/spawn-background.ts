@@ -1,9 +1,8 @@
-// A long-running child (e.g. `kubectl port-forward`) that outlives the call that started it. harness/exec's
-// `run` waits for the command to finish, so this is the one place meshdrill keeps a child in the background:
-// same conventions (own process group, explicit env, output kept), stopped by PID at teardown.
+// A long-running child (e.g. `kubectl port-forward`) that outlives the call that started it, with the output a
+// caller waits on ("Forwarding from …") kept: harness/exec's long-lived door (own process group, lifeline,
+// stopped by PID) plus the last 64 KiB of each stream.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { formatCommand, holdGroup, lifelineEnv, releaseGroup } from '../../harness/exec/index.js';
+import { type ProcessGroup, startProcessGroup } from '../../harness/exec/index.js';
 
 export interface BackgroundProcess {
   readonly command: string;
@@ -20,103 +19,92 @@ export interface BackgroundProcess {
 
 const KEEP = 64 * 1024;
 
+/** What the child printed so far, and who waits for more. */
+class OutputLog {
+  stdout = '';
+  stderr = '';
+  ended = false;
+  readonly listeners = new Set<() => void>();
+
+  append(stream: 'stdout' | 'stderr', text: string): void {
+    this[stream] = (this[stream] + text).slice(-KEEP);
+    this.notify();
+  }
+
+  notify(): void {
+    for (const l of this.listeners) l();
+  }
+}
+
 export function spawnBackground(
   file: string,
   args: readonly string[],
   options: { env: Record<string, string | undefined>; cwd?: string },
 ): BackgroundProcess {
-  const command = formatCommand(file, args);
-  const child: ChildProcess = spawn(file, args, {
-    cwd: options.cwd,
-    env: { ...options.env, ...lifelineEnv() } as NodeJS.ProcessEnv,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const log = new OutputLog();
+  const group = startProcessGroup(file, args, {
+    env: options.env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    onOutput: (chunk, stream) => log.append(stream, chunk.toString()),
+    // A background helper must never be what keeps meshdrill running; and a kept target (`--keep-target`) ends
+    // the CLI without teardown, so it is stopped when meshdrill exits instead.
+    keepsAlive: false,
+    stopOnExit: true,
   });
-  // A background helper must never be what keeps meshdrill running: the exit hook below ends it instead.
-  child.unref();
-  const pid = child.pid;
-  if (pid !== undefined) {
-    // Ended by the lifeline if meshdrill is SIGKILLed before it stops it.
-    holdGroup(pid);
-    child.once('exit', () => releaseGroup(pid));
-  }
-  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout = (stdout + chunk.toString()).slice(-KEEP);
-    for (const l of listeners) l();
+  const exited = group.closed.then(({ exitCode, signal }) => {
+    const error = group.error();
+    if (error) log.stderr += `\n${error.message}`;
+    log.ended = true;
+    log.notify();
+    return { exitCode, signal: signal as string | null };
   });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-KEEP);
-    for (const l of listeners) l();
-  });
-  let ended = false;
-  // A kept target (`--keep-target`) ends the CLI without teardown: the child must not outlive meshdrill.
-  const killOnExit = (): void => killGroup('SIGTERM');
-  process.once('exit', killOnExit);
-  const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => {
-    child.on('error', (error) => {
-      stderr += `\n${error.message}`;
-    });
-    child.on('close', (exitCode, signal) => {
-      ended = true;
-      process.removeListener('exit', killOnExit);
-      for (const l of listeners) l();
-      resolve({ exitCode, signal });
-    });
-  });
-  const killGroup = (signal: NodeJS.Signals): void => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // already gone
-    }
-  };
-
   return {
-    command,
-    pid: child.pid ?? -1,
-    output: () => ({ stdout, stderr }),
+    command: group.command,
+    pid: group.pid ?? -1,
+    output: () => ({ stdout: log.stdout, stderr: log.stderr }),
     exited,
-    waitForOutput(pattern, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const match = `${stdout}\n${stderr}`.match(pattern);
-          if (match) {
-            finish();
-            resolve(match[0]);
-          } else if (ended) {
-            finish();
-            reject(
-              new Error(
-                `\`${command}\` exited before printing ${pattern}:\n${stderr.trim() || stdout.trim()}`,
-              ),
-            );
-          }
-        };
-        const timer = setTimeout(() => {
-          finish();
-          reject(
-            new Error(`\`${command}\` did not print ${pattern} within ${timeoutMs} ms:\n${stderr.trim()}`),
-          );
-        }, timeoutMs);
-        const finish = (): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
-    },
+    waitForOutput: (pattern, timeoutMs) => waitForOutput(group, log, pattern, timeoutMs),
     async stop(graceMs = 2000) {
-      if (ended) return;
-      killGroup('SIGTERM');
-      const hard = setTimeout(() => killGroup('SIGKILL'), graceMs);
+      if (log.ended) return;
+      await group.stop({ graceMs });
       await exited;
-      clearTimeout(hard);
     },
   };
+}
+
+function waitForOutput(
+  group: ProcessGroup,
+  log: OutputLog,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<string> {
+  const { command } = group;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const match = `${log.stdout}\n${log.stderr}`.match(pattern);
+      if (match) {
+        finish();
+        resolve(match[0]);
+      } else if (log.ended) {
+        finish();
+        reject(
+          new Error(
+            `\`${command}\` exited before printing ${pattern}:\n${log.stderr.trim() || log.stdout.trim()}`,
+          ),
+        );
+      }
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(
+        new Error(`\`${command}\` did not print ${pattern} within ${timeoutMs} ms:\n${log.stderr.trim()}`),
+      );
+    }, timeoutMs);
+    const finish = (): void => {
+      clearTimeout(timer);
+      log.listeners.delete(check);
+    };
+    log.listeners.add(check);
+    check();
+  });
 }

@@ -1,6 +1,6 @@
 // meshdrill's command line: dispatch, and the one place errors become messages and exit codes (STYLE.md §8).
 
-import { closeLifeline } from '../exec/lifeline.js';
+import { closeLifeline } from '../exec/index.js';
 import { EXIT_CODES, MeshdrillError, exitCodeOf } from '../model/errors.js';
 import { type CliArgs, parseCliArgs } from './args.js';
 import { USAGE } from './usage.js';

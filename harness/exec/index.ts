@@ -1,10 +1,14 @@
 // The one door for subprocesses (STYLE.md §7): kind, kubectl, istioctl, helm, prometheus, runbook steps.
-// One result shape; a non-zero exit is data, not an exception, unless the caller asks for `check`.
-// Children get their own process group so a timeout or abort kills grandchildren too (`kubectl … &`).
+// Two ways through it: `run` for a command that runs to completion — one result shape; a non-zero exit is data,
+// not an exception, unless the caller asks for `check` — and `startProcessGroup` (process-group.ts) for a child
+// that outlives the call that started it. Children get their own process group so a timeout, abort or stop kills
+// grandchildren too (`kubectl … &`).
 
 import { execa } from 'execa';
 import { MeshdrillError } from '../model/errors.js';
+import { formatCommand } from './format.js';
 import { holdGroup, lifelineEnv, releaseGroup } from './lifeline.js';
+import { signalGroup } from './process-table.js';
 
 export interface ExecResult {
   /** The command line as a human would type it. */
@@ -36,14 +40,6 @@ export interface ExecOptions {
 }
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
-
-export function formatCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map(quoteArg).join(' ');
-}
-
-function quoteArg(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
-}
 
 /** Keeps the head and tail of long output, marking what was cut. */
 export function clipOutput(text: string, maxBytes: number): string {
@@ -83,12 +79,7 @@ export async function run(
 
   if (child.pid !== undefined) holdGroup(child.pid);
   const killGroup = (sig: NodeJS.Signals): void => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      // The group is already gone.
-    }
+    if (child.pid !== undefined) signalGroup(child.pid, sig);
   };
   const terminate = (): void => {
     killGroup('SIGTERM');
@@ -179,6 +170,26 @@ export async function which(name: string, pathEnv = process.env.PATH ?? ''): Pro
   }
   return undefined;
 }
+export { formatCommand } from './format.js';
+export { runSyncChecked, type SyncRunOptions } from './run-sync.js';
+export {
+  DEFAULT_STOP_GRACE_MS,
+  type OutputStream,
+  type ProcessExit,
+  type ProcessGroup,
+  type ProcessGroupOptions,
+  startProcessGroup,
+} from './process-group.js';
+export {
+  groupMembers,
+  isAlive,
+  type ProcEntry,
+  readProcessTable,
+  readRssBytes,
+  signalGroup,
+  signalTree,
+} from './process-table.js';
+export { killOnProcessExit, runExitKillsForTest } from './exit-kills.js';
 export {
   holdDirectory,
   holdGroup,

@@ -14,8 +14,8 @@
 // when meshdrill died with groups still registered (at work, not after stopping everything), adds every process
 // whose environment holds this meshdrill's marker before it signals.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type ProcessGroup, spawnDetachedGroup } from './detached-group.js';
 
 /** Between SIGTERM and SIGKILL of what a dead meshdrill left (its own stops use the same order). */
 export const LIFELINE_GRACE_MS = 2000;
@@ -98,7 +98,7 @@ process.stdin.on('end', reap);
 process.stdin.on('error', reap);
 `;
 
-let watcher: ChildProcess | undefined;
+let watcher: ProcessGroup | undefined;
 /** This meshdrill process's marker value: random, so another meshdrill's children are never touched. */
 const token = randomBytes(8).toString('hex');
 
@@ -107,19 +107,17 @@ function send(line: string): void {
   watcher.stdin?.write(`${line}\n`);
 }
 
-function startWatcher(): ChildProcess {
-  const child = spawn(process.execPath, ['-e', WATCHER_SOURCE, token], {
-    detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
+// Through the long-lived door's mechanics but not its lifeline: the watcher is the lifeline, and it must never
+// keep meshdrill running (nor fail it).
+function startWatcher(): ProcessGroup {
+  const child = spawnDetachedGroup(process.execPath, ['-e', WATCHER_SOURCE, token], 'lifeline watcher', {
+    stdin: true,
+    output: 'ignore',
     // Without the parent's loader flags (tsx): the watcher is plain JavaScript.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    keepsAlive: false,
   });
-  // The lifeline must never keep meshdrill running, nor fail it.
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  child.stdin?.on('error', () => undefined);
-  child.on('error', () => undefined);
-  child.on('exit', () => {
+  void child.exited.then(() => {
     if (watcher === child) watcher = undefined;
   });
   return child;
@@ -160,8 +158,8 @@ export function releaseDirectory(path: string): void {
  */
 export async function closeLifeline(timeoutMs = LIFELINE_GRACE_MS + 1000): Promise<void> {
   const child = watcher;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (!child || child.hasExited()) return;
+  const exited = child.exited.then(() => undefined);
   child.stdin?.end();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {

@@ -9,12 +9,12 @@
 // process; at exit Node joins that thread, and here its handle cleanup once spun at 100 % CPU for minutes —
 // the run had printed its verdict and never exited.)
 
-import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { runSyncChecked } from '../exec/index.js';
 
 const bundles = new Map<string, string>();
 
@@ -43,11 +43,7 @@ function bundle(entry: string): string {
   const args = [entry, '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--log-level=error'];
   // bin/esbuild is the native binary once esbuild's install script ran, a Node launcher before.
   const [file, argv] = isScript(bin) ? [process.execPath, [bin, ...args]] : [bin, args];
-  return execFileSync(file, argv, {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runSyncChecked(file, argv, { maxBuffer: 64 * 1024 * 1024 });
 }
 
 function isScript(path: string): boolean {

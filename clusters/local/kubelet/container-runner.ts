@@ -1,16 +1,20 @@
 // One container of a pod as the kubelet runs it: image "pull", process start in its own group, probes,
 // exit → terminated state, restarts with CrashLoopBackOff back-off, OOM kills, graceful stop, logs.
 
-import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import {
+  type ProcessExit,
+  type ProcessGroup,
+  signalTree,
+  startProcessGroup,
+} from '../../../harness/exec/index.js';
 import type { Container, ContainerState, ContainerStatus, Probe } from '../controllers/kube-types.js';
 import type { ProgramBundler } from '../programs/bundler.js';
 import { type ResolvedImage, resolveContainerCommand } from '../programs/registry.js';
 import { expandReferences } from './env.js';
 import { LogBuffer } from './log-buffer.js';
-import { signalTree, spawnGroup } from './process-group.js';
-import { type ProbeResult, runProbe } from './probes.js';
+import { type ProbeContext, runProbe } from './probes.js';
 
 const SIGNALS: Record<string, number> = {
   SIGHUP: 1,
@@ -26,6 +30,9 @@ const MAX_BACKOFF_S = 300;
 const INITIAL_BACKOFF_S = 10;
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+/** What a probe loop does with one result (counts since the last change of outcome); false ends the loop. */
+type ProbeHandler = (ok: boolean, failures: number, successes: number) => boolean;
 
 export interface RunnerHost {
   readonly podIP: string;
@@ -52,7 +59,7 @@ export interface RunnerHost {
 }
 
 interface Instance {
-  process: ChildProcess;
+  group: ProcessGroup;
   pid: number;
   startedAt: string;
   containerID: string;
@@ -205,25 +212,42 @@ export class ContainerRunner {
 
   private async launch(resolved: ResolvedImage): Promise<void> {
     if (this.stopping) return;
-    let env: Record<string, string>;
+    const env = this.buildEnvOrRetry(resolved);
+    if (!env) return;
+    this.env = env;
+    const containerID = `meshdrill://${randomBytes(32).toString('hex')}`;
+    const now = new Date().toISOString();
+    const executable = await this.resolveExecutable(resolved, env, containerID, now);
+    if (!executable || this.stopping) return;
+    this.startInstance(executable, env, containerID, now);
+  }
+
+  /** The container's env; a missing ConfigMap/Secret key is CreateContainerConfigError, tried again later. */
+  private buildEnvOrRetry(resolved: ResolvedImage): Record<string, string> | undefined {
     try {
-      env = this.host.buildEnv(this.spec);
+      return this.host.buildEnv(this.spec);
     } catch (error) {
       const message = (error as Error).message;
       this.event('Warning', 'Failed', `Error: ${message}`);
       this.state = { waiting: { reason: 'CreateContainerConfigError', message } };
       this.notify();
       this.later(1000 * Math.max(0.2, this.host.backoffScale), () => void this.launch(resolved));
-      return;
+      return undefined;
     }
-    this.env = env;
+  }
+
+  /** The file and argv to start; undefined (a StartError recorded) when the image has no such command. */
+  private async resolveExecutable(
+    resolved: ResolvedImage,
+    env: Record<string, string>,
+    containerID: string,
+    now: string,
+  ): Promise<{ file: string; argv: string[] } | undefined> {
     const command = this.spec.command?.map((c) => expandReferences(c, env));
     const args = this.spec.args?.map((a) => expandReferences(a, env));
     const resolution = resolveContainerCommand(resolved.program, command, args, (n) =>
       this.host.hostLookup(n),
     );
-    const containerID = `meshdrill://${randomBytes(32).toString('hex')}`;
-    const now = new Date().toISOString();
     if (!resolution.ok) {
       // containerd creates the container, then the task fails to start: StartError, exit 128.
       const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${resolution.message}: unknown`;
@@ -237,22 +261,34 @@ export class ContainerRunner {
         finishedAt: now,
         containerID,
       });
-      return;
+      return undefined;
     }
-    let file: string;
-    let argv: string[];
     if (resolution.executable.kind === 'bundle') {
-      file = process.execPath;
-      argv = [await this.host.bundler.ensure(resolution.executable.entry), ...resolution.args];
-    } else {
-      file = resolution.executable.path;
-      argv = resolution.args;
+      return {
+        file: process.execPath,
+        argv: [await this.host.bundler.ensure(resolution.executable.entry), ...resolution.args],
+      };
     }
-    if (this.stopping) return;
+    return { file: resolution.executable.path, argv: resolution.args };
+  }
+
+  /** Starts the container's process in its own group: running, logging, probed, its exit recorded. */
+  private startInstance(
+    { file, argv }: { file: string; argv: string[] },
+    env: Record<string, string>,
+    containerID: string,
+    now: string,
+  ): void {
     const cwd = this.host.containerDir(this.name);
     mkdirSync(cwd, { recursive: true });
-    const child = spawnGroup(file, argv, { env: { ...env, PWD: cwd }, cwd });
-    if (child.pid === undefined) {
+    // Output goes to this instance's log, chosen below once the start succeeded (a failed start keeps the old).
+    let log = this.currentLog;
+    const group = startProcessGroup(file, argv, {
+      env: { ...env, PWD: cwd },
+      cwd,
+      onOutput: (chunk, stream) => log.append(stream, chunk.toString('utf8')),
+    });
+    if (group.pid === undefined) {
       const message = `failed to start ${file}`;
       this.event('Warning', 'Failed', `Error: ${message}`);
       this.recordExit({
@@ -263,7 +299,6 @@ export class ContainerRunner {
         finishedAt: now,
         containerID,
       });
-      child.on('error', () => undefined);
       return;
     }
     if (this.everRan) {
@@ -272,21 +307,16 @@ export class ContainerRunner {
       this.restartCount++;
     }
     this.everRan = true;
-    const log = this.currentLog;
-    child.stdout?.on('data', (c: Buffer) => log.append('stdout', c.toString('utf8')));
-    child.stderr?.on('data', (c: Buffer) => log.append('stderr', c.toString('utf8')));
-    let resolveExit: () => void = () => undefined;
-    const exited = new Promise<void>((r) => {
-      resolveExit = r;
-    });
+    log = this.currentLog;
     const instance: Instance = {
-      process: child,
-      pid: child.pid,
+      group,
+      pid: group.pid,
       startedAt: now,
       containerID,
       log,
       oomKilled: false,
-      exited,
+      // Closed, not just exited, so the last output lands in the log before the instance is recorded as gone.
+      exited: group.closed.then((exit) => this.recordInstanceExit(instance, exit)),
     };
     this.instance = instance;
     this.event('Normal', 'Created', `Created container ${this.name}`);
@@ -294,31 +324,27 @@ export class ContainerRunner {
     this.state = { running: { startedAt: now } };
     this.started = this.spec.startupProbe === undefined;
     this.ready = false;
-    child.on('error', () => undefined);
-    child.on('exit', (code, signal) => {
-      // Wait for 'close' so the last output lands in the log before the instance is recorded as gone.
-      child.once('close', () => {
-        log.end();
-        this.clearProbes();
-        const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9);
-        const reason = instance.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
-        if (this.instance === instance) this.instance = undefined;
-        // Whatever ran in the container's cgroup goes with it.
-        this.killAttached();
-        this.recordExit({
-          exitCode,
-          ...(signal ? { signal: SIGNALS[signal] ?? 9 } : {}),
-          reason,
-          startedAt: instance.startedAt,
-          finishedAt: new Date().toISOString(),
-          containerID,
-        });
-        resolveExit();
-      });
-    });
     this.startProbes(instance);
     if (this.started && this.spec.readinessProbe === undefined) this.ready = true;
     this.notify();
+  }
+
+  private recordInstanceExit(instance: Instance, { exitCode: code, signal }: ProcessExit): void {
+    instance.log.end();
+    this.clearProbes();
+    const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9);
+    const reason = instance.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+    if (this.instance === instance) this.instance = undefined;
+    // Whatever ran in the container's cgroup goes with it.
+    this.killAttached();
+    this.recordExit({
+      exitCode,
+      ...(signal ? { signal: SIGNALS[signal] ?? 9 } : {}),
+      reason,
+      startedAt: instance.startedAt,
+      finishedAt: new Date().toISOString(),
+      containerID: instance.containerID,
+    });
   }
 
   private recordExit(terminated: NonNullable<ContainerState['terminated']>): void {
@@ -380,105 +406,98 @@ export class ContainerRunner {
   }
 
   private startProbes(instance: Instance): void {
-    const ctx = {
+    const ctx: ProbeContext = {
       podIP: this.host.podIP,
       container: this.spec,
       exec: (command: string[], timeoutMs: number) => this.host.execInContainer(this, command, timeoutMs),
     };
-    const alive = (): boolean => this.instance === instance && !this.stopping;
-    const loop = (
-      probe: Probe,
-      label: 'Startup' | 'Readiness' | 'Liveness',
-      gate: () => boolean,
-      onResult: (ok: boolean, result: ProbeResult, failures: number, successes: number) => boolean,
-    ): void => {
-      let failures = 0;
-      let successes = 0;
-      const tick = async (): Promise<void> => {
-        if (!alive()) return;
-        if (gate()) {
-          const result = await runProbe(probe, ctx);
-          if (!alive()) return;
-          if (result.ok) {
-            successes++;
-            failures = 0;
-          } else {
-            failures++;
-            successes = 0;
-            this.event('Warning', 'Unhealthy', `${label} probe failed: ${result.message}`);
-          }
-          if (!onResult(result.ok, result, failures, successes)) return;
-        }
-        this.later((probe.periodSeconds ?? 10) * 1000, () => void tick(), true);
-      };
-      this.later((probe.initialDelaySeconds ?? 0) * 1000, () => void tick(), true);
-    };
+    const { startupProbe, readinessProbe, livenessProbe } = this.spec;
+    if (startupProbe) this.probeLoop(instance, ctx, startupProbe, 'Startup', this.onStartupResult(instance));
+    if (readinessProbe) this.probeLoop(instance, ctx, readinessProbe, 'Readiness', this.onReadinessResult());
+    if (livenessProbe)
+      this.probeLoop(instance, ctx, livenessProbe, 'Liveness', this.onLivenessResult(instance));
+  }
 
-    const startup = this.spec.startupProbe;
-    if (startup) {
-      loop(
-        startup,
-        'Startup',
-        () => !this.started,
-        (ok, _r, failures) => {
-          if (ok) {
-            this.started = true;
-            if (!this.spec.readinessProbe) this.ready = true;
-            this.notify();
-            return false;
-          }
-          if (failures >= (startup.failureThreshold ?? 3)) {
-            this.event('Normal', 'Killing', `Container ${this.name} failed startup probe, will be restarted`);
-            void this.killInstance(instance, this.host.terminationGraceSeconds());
-            return false;
-          }
-          return true;
-        },
-      );
-    }
+  /**
+   * Runs `probe` every period while the instance lives, from its initial delay: a startup probe until the
+   * container started, the others once it has. `onResult` says whether to go on.
+   */
+  private probeLoop(
+    instance: Instance,
+    ctx: ProbeContext,
+    probe: Probe,
+    label: 'Startup' | 'Readiness' | 'Liveness',
+    onResult: ProbeHandler,
+  ): void {
+    const alive = (): boolean => this.instance === instance && !this.stopping;
+    const gate = (): boolean => (label === 'Startup' ? !this.started : this.started);
+    let failures = 0;
+    let successes = 0;
+    const tick = async (): Promise<void> => {
+      if (!alive()) return;
+      if (gate()) {
+        const result = await runProbe(probe, ctx);
+        if (!alive()) return;
+        if (result.ok) {
+          successes++;
+          failures = 0;
+        } else {
+          failures++;
+          successes = 0;
+          this.event('Warning', 'Unhealthy', `${label} probe failed: ${result.message}`);
+        }
+        if (!onResult(result.ok, failures, successes)) return;
+      }
+      this.later((probe.periodSeconds ?? 10) * 1000, () => void tick(), true);
+    };
+    this.later((probe.initialDelaySeconds ?? 0) * 1000, () => void tick(), true);
+  }
+
+  private onStartupResult(instance: Instance): ProbeHandler {
+    const threshold = this.spec.startupProbe?.failureThreshold ?? 3;
+    return (ok, failures) => {
+      if (ok) {
+        this.started = true;
+        if (!this.spec.readinessProbe) this.ready = true;
+        this.notify();
+        return false;
+      }
+      if (failures >= threshold) {
+        this.event('Normal', 'Killing', `Container ${this.name} failed startup probe, will be restarted`);
+        void this.killInstance(instance, this.host.terminationGraceSeconds());
+        return false;
+      }
+      return true;
+    };
+  }
+
+  private onReadinessResult(): ProbeHandler {
     const readiness = this.spec.readinessProbe;
-    if (readiness) {
-      loop(
-        readiness,
-        'Readiness',
-        () => this.started,
-        (ok, _r, failures, successes) => {
-          const before = this.ready;
-          if (ok && successes >= (readiness.successThreshold ?? 1)) this.ready = true;
-          if (!ok && failures >= (readiness.failureThreshold ?? 3)) this.ready = false;
-          if (before !== this.ready) this.notify();
-          return true;
-        },
-      );
-    }
-    const liveness = this.spec.livenessProbe;
-    if (liveness) {
-      loop(
-        liveness,
-        'Liveness',
-        () => this.started,
-        (ok, _r, failures) => {
-          if (!ok && failures >= (liveness.failureThreshold ?? 3)) {
-            this.event(
-              'Normal',
-              'Killing',
-              `Container ${this.name} failed liveness probe, will be restarted`,
-            );
-            void this.killInstance(instance, this.host.terminationGraceSeconds());
-            return false;
-          }
-          return true;
-        },
-      );
-    }
+    return (ok, failures, successes) => {
+      const before = this.ready;
+      if (ok && successes >= (readiness?.successThreshold ?? 1)) this.ready = true;
+      if (!ok && failures >= (readiness?.failureThreshold ?? 3)) this.ready = false;
+      if (before !== this.ready) this.notify();
+      return true;
+    };
+  }
+
+  private onLivenessResult(instance: Instance): ProbeHandler {
+    const threshold = this.spec.livenessProbe?.failureThreshold ?? 3;
+    return (ok, failures) => {
+      if (!ok && failures >= threshold) {
+        this.event('Normal', 'Killing', `Container ${this.name} failed liveness probe, will be restarted`);
+        void this.killInstance(instance, this.host.terminationGraceSeconds());
+        return false;
+      }
+      return true;
+    };
   }
 
   /** SIGTERM the instance's process tree, SIGKILL after the grace period; resolves when it exited. */
   private async killInstance(instance: Instance, graceSeconds: number): Promise<void> {
-    signalTree(instance.pid, 'SIGTERM');
-    const hard = setTimeout(() => signalTree(instance.pid, 'SIGKILL'), Math.max(0, graceSeconds) * 1000);
+    await instance.group.stop({ graceMs: Math.max(0, graceSeconds) * 1000 });
     await instance.exited;
-    clearTimeout(hard);
   }
 
   /** Kills the instance for exceeding its memory limit: SIGKILL, reason OOMKilled, exit 137. */
@@ -487,7 +506,7 @@ export class ContainerRunner {
     if (!instance || instance.oomKilled) return;
     instance.oomKilled = true;
     // memory.oom.group (set by the kubelet on cgroup v2): the whole container goes, stressors included.
-    signalTree(instance.pid, 'SIGKILL');
+    instance.group.signal('SIGKILL');
     this.killAttached();
     this.event(
       'Warning',
@@ -538,7 +557,7 @@ export class ContainerRunner {
   signal(signal: NodeJS.Signals): boolean {
     const instance = this.instance;
     if (!instance) return false;
-    signalTree(instance.pid, signal);
+    instance.group.signal(signal);
     return true;
   }
 

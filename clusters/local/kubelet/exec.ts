@@ -3,7 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../../../harness/exec/index.js';
+import { run, startProcessGroup } from '../../../harness/exec/index.js';
 import { type ExecIo, type PodRuntime, PodRuntimeError } from '../pod-runtime.js';
 import type { ProgramBundler } from '../programs/bundler.js';
 import { type ImageRegistry, resolveExecutable } from '../programs/registry.js';
@@ -13,7 +13,6 @@ import { buildContainerEnv } from './env.js';
 import { findRunner } from './find-runner.js';
 import type { HostLookup } from './host-lookup.js';
 import type { PodWorker, PodWorkerDeps } from './pod-worker.js';
-import { signalTree, spawnGroup } from './process-group.js';
 import type { KubeletState } from './state.js';
 
 export interface ExecDeps {
@@ -39,34 +38,35 @@ interface PreparedExec {
 
 type Preparation = PreparedExec | { error: string };
 
-/** Spawns the session in its own group, wires it to the client, and resolves with its exit code. */
+/** Starts the session in its own group, wires it to the client, and resolves with its exit code. */
 function runSession(prepared: PreparedExec, io: ExecIo, execPids: Set<number>): Promise<number> {
-  const child = spawnGroup(prepared.file, prepared.argv, {
+  const session = startProcessGroup(prepared.file, prepared.argv, {
     env: prepared.env,
     cwd: prepared.cwd,
     stdin: true,
+    onOutput: (chunk, stream) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)),
   });
-  const pid = child.pid;
+  const pid = session.pid;
   if (pid !== undefined) execPids.add(pid);
-  child.stdout?.on('data', (c: Buffer) => io.stdout(c));
-  child.stderr?.on('data', (c: Buffer) => io.stderr(c));
   io.onStdin?.((chunk) => {
-    if (chunk === null) child.stdin?.end();
-    else child.stdin?.write(chunk);
+    if (chunk === null) session.stdin?.end();
+    else session.stdin?.write(chunk);
   });
-  child.stdin?.on('error', () => undefined);
   return new Promise((resolve) => {
-    child.on('error', (error) => {
+    void session.exited.then(() => {
+      const error = session.error();
+      if (!error) return;
       io.stderr(Buffer.from(`${error.message}\n`));
       if (pid !== undefined) execPids.delete(pid);
       resolve(126);
     });
-    child.on('close', (code, signal) => {
+    void session.closed.then(({ exitCode, signal }) => {
       if (pid !== undefined) {
-        signalTree(pid, 'SIGKILL');
+        // The session is over when its leader is: whatever it left running in the container goes with it.
+        session.signal('SIGKILL');
         execPids.delete(pid);
       }
-      resolve(code ?? (signal === 'SIGKILL' ? 137 : 128 + 15));
+      resolve(exitCode ?? (signal === 'SIGKILL' ? 137 : 128 + 15));
     });
   });
 }

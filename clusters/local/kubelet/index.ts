@@ -14,12 +14,13 @@ export { LogBuffer } from './log-buffer.js';
 export { KUBELET_VERSION } from './node-status.js';
 export { type KubeletOptions, NODE_NAME } from './options.js';
 export { computePodPhase, computePodStatus, computeQosClass } from './pod-status.js';
+// The process-table helpers live in harness/exec; re-exported here for the tests and benches that reach the
+// kubelet's processes through it.
 export {
   groupMembers,
   isAlive,
   readProcessTable,
   readRssBytes,
   signalTree,
-  spawnGroup,
-} from './process-group.js';
+} from '../../../harness/exec/index.js';
 export { parseQuantity } from './quantity.js';

@@ -1,10 +1,10 @@
 // Memory limits and metrics: one /proc scan per tick for every container's process tree (its own group and the
 // processes attached to it). A container over its memory limit is OOM-killed; the samples feed metrics.k8s.io.
 
+import { groupMembers, type ProcEntry, readProcessTable, readRssBytes } from '../../../harness/exec/index.js';
 import type { PodMetrics } from '../pod-runtime.js';
 import type { ContainerRunner } from './container-runner.js';
 import type { PodWorker } from './pod-worker.js';
-import { groupMembers, type ProcEntry, readProcessTable, readRssBytes } from './process-group.js';
 import type { KubeletState } from './state.js';
 
 const CLOCK_TICKS = 100;

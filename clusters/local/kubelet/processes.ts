@@ -1,7 +1,7 @@
 // Every process the kubelet started, as a whole: the PID view (containers, what was attached to them, exec
 // sessions, with their process groups) and the teardown that kills them all.
 
-import { groupMembers, isAlive, readProcessTable, signalTree } from './process-group.js';
+import { groupMembers, isAlive, readProcessTable, signalTree } from '../../../harness/exec/index.js';
 import type { KubeletState } from './state.js';
 
 /** How old a process table `pids()` may answer from (it feeds bookkeeping, not kills). */

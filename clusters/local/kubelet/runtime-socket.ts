@@ -3,11 +3,11 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { startProcessGroup } from '../../../harness/exec/index.js';
 import { PodRuntimeError } from '../pod-runtime.js';
 import type { ProgramBundler } from '../programs/bundler.js';
 import type { AttachedProcess, ContainerRuntimeSocket } from './chaos-hooks.js';
 import type { ContainerRunner } from './container-runner.js';
-import { signalTree, spawnGroup } from './process-group.js';
 import { type KubeletState, podKey } from './state.js';
 
 type Program = Parameters<ContainerRuntimeSocket['attachProcess']>[3];
@@ -23,26 +23,20 @@ async function attachTo(
   const file = 'entry' in program ? process.execPath : program.path;
   const argv = 'entry' in program ? [await bundler.ensure(program.entry), ...args] : args;
   mkdirSync(cwd, { recursive: true });
-  const child = spawnGroup(file, argv, { env: { ...runner.env, PWD: cwd }, cwd });
-  const pid = child.pid;
+  // chaos-daemon's processes do not write to the container's log: their output is drained.
+  const group = startProcessGroup(file, argv, { env: { ...runner.env, PWD: cwd }, cwd });
+  const pid = group.pid;
   if (pid === undefined) {
-    child.on('error', () => undefined);
     throw new PodRuntimeError(500, `could not start ${file} in container "${runner.name}"`);
   }
   runner.attach(pid);
-  // chaos-daemon's processes do not write to the container's log; drain their output.
-  child.stdout?.resume();
-  child.stderr?.resume();
-  const exited = new Promise<void>((resolve) => {
-    child.on('error', () => resolve());
-    child.on('exit', () => resolve());
-  });
+  const exited = group.exited.then(() => undefined);
   void exited.then(() => runner.detach(pid));
   return {
     pid,
     exited,
     async stop() {
-      signalTree(pid, 'SIGKILL');
+      group.signal('SIGKILL');
       await exited;
     },
   };

@@ -1,7 +1,7 @@
 // The exit-time kills of local clusters: one 'exit' listener however many clusters run at once.
 
 import { expect } from 'chai';
-import { killOnProcessExit, runExitKillsForTest } from '../../../clusters/local/exit-kills.js';
+import { killOnProcessExit, runExitKillsForTest } from '../../../harness/exec/index.js';
 
 describe('local clusters killed at process exit', () => {
   it('registers one exit listener for any number of clusters, and removes it with the last', () => {

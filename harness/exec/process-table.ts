@@ -1,34 +1,16 @@
-// The kubelet's door for long-lived processes (containers, exec sessions, Prometheus): each runs in its own
-// process group so a stop reaches everything it forked, and is killed by PID/group — never by name. Each group is
-// held by the lifeline (harness/exec/lifeline.ts) while it runs, so it ends even when meshdrill is SIGKILLed.
-// (harness/exec's `run` is for commands that run to completion; probes' exec actions use it.)
+// The host's process table as the long-lived process door sees it: /proc reads (who is alive, who belongs to a
+// group, how much memory it holds) and signals by PID and group — never by name.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { holdGroup, lifelineEnv, releaseGroup } from '../../../harness/exec/index.js';
 
-export interface SpawnGroupOptions {
-  env: Record<string, string>;
-  cwd: string;
-  stdin?: boolean;
-  /** A file descriptor for stdout and stderr both (a log file); default: pipes. */
-  outputFd?: number;
-}
-
-export function spawnGroup(file: string, args: string[], options: SpawnGroupOptions): ChildProcess {
-  const output = options.outputFd ?? 'pipe';
-  const child = spawn(file, args, {
-    cwd: options.cwd,
-    env: { ...options.env, ...lifelineEnv() },
-    detached: true,
-    stdio: [options.stdin ? 'pipe' : 'ignore', output, output],
-  });
-  const pid = child.pid;
-  if (pid !== undefined) {
-    holdGroup(pid);
-    child.once('exit', () => releaseGroup(pid));
-  }
-  return child;
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  comm: string;
+  /** utime + stime, clock ticks. */
+  cpuTicks: number;
+  state: string;
 }
 
 /**
@@ -47,16 +29,6 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export interface ProcEntry {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  comm: string;
-  /** utime + stime, clock ticks. */
-  cpuTicks: number;
-  state: string;
 }
 
 let lastTable: { at: number; table: ProcEntry[] } | undefined;
@@ -85,24 +57,30 @@ function scanProcesses(): ProcEntry[] {
   }
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      out.push({
-        pid: Number(name),
-        state: fields[0] ?? '',
-        ppid: Number(fields[1]),
-        pgid: Number(fields[2]),
-        comm,
-        cpuTicks: Number(fields[11]) + Number(fields[12]),
-      });
-    } catch {
-      // The process exited while we looked.
-    }
+    const entry = readStat(name);
+    if (entry) out.push(entry);
   }
   return out;
+}
+
+function readStat(name: string): ProcEntry | undefined {
+  try {
+    const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    return {
+      pid: Number(name),
+      state: fields[0] ?? '',
+      ppid: Number(fields[1]),
+      pgid: Number(fields[2]),
+      comm,
+      cpuTicks: Number(fields[11]) + Number(fields[12]),
+    };
+  } catch {
+    // The process exited while we looked.
+    return undefined;
+  }
 }
 
 /** The process group of `root` plus every descendant of it (a child may have left the group with setsid). */
@@ -133,14 +111,19 @@ export function readRssBytes(pid: number): number {
   }
 }
 
+/** Signals a process group (its leader's PID); a group already gone is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
 /** Signals the whole group and any descendant that escaped it. */
 export function signalTree(root: number, signal: NodeJS.Signals): void {
   const members = groupMembers(root, readProcessTable());
-  try {
-    process.kill(-root, signal);
-  } catch {
-    // group already gone
-  }
+  signalGroup(root, signal);
   for (const p of members) {
     try {
       process.kill(p.pid, signal);

@@ -1,6 +1,7 @@
-// The last line of defence of every local cluster in this process: if the process exits without a teardown,
-// no container outlives it. One 'exit' listener serves them all — clusters of their own run side by side
-// (`run --parallel`), and a listener each would trip Node's leak warning past ten.
+// The last line of defence for long-lived children when meshdrill exits without stopping them (a kept target, an
+// exit in the middle of a run): each registered kill runs at the process's 'exit'. One listener serves them all —
+// local clusters and background helpers run side by side (`run --parallel`), and a listener each would trip
+// Node's leak warning past ten.
 
 const kills = new Set<() => void>();
 
