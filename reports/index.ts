@@ -114,5 +114,7 @@ export async function loadRunResults(runDir: string): Promise<Results> {
       },
     );
   }
-  return parsed as Results;
+  // results.json written before the suite's own events were kept has no `suite` (an additive field).
+  const results = parsed as Results;
+  return { ...results, suite: results.suite ?? { phases: [] } };
 }

@@ -1,8 +1,10 @@
 // Reads journal.jsonl tolerantly: a torn last line (the run crashed mid-write) is reported, not fatal;
-// a journal written by a newer major version is refused, because guessing at its meaning would mislead.
+// a journal written by a newer major version is refused, because guessing at its meaning would mislead; an older
+// one is upgraded to the current shape (journal-upgrade.ts), so every report reads one version.
 
 import { readFile } from 'node:fs/promises';
 import { JOURNAL_VERSION, type JournalEvent, MeshdrillError } from '../harness/model/index.js';
+import { upgradeEvents } from './journal-upgrade.js';
 
 export interface JournalProblem {
   /** 1-based line number in journal.jsonl. */
@@ -11,10 +13,11 @@ export interface JournalProblem {
 }
 
 export interface ParsedJournal {
+  /** In the current version's shape, whatever version wrote them. */
   events: JournalEvent[];
   /** Lines skipped (torn, not JSON, not an event); reports show them so nothing is lost silently. */
   problems: JournalProblem[];
-  /** The version written in run-start; undefined when the journal has no run-start. */
+  /** The version written in run-start (kept as written); undefined when the journal has no run-start. */
   version: number | undefined;
 }
 
@@ -38,7 +41,10 @@ const KNOWN_TYPES = new Set<string>([
   'run-end',
 ]);
 
-/** Fields each scoped event must carry; checked so one malformed line cannot break a whole report. */
+/**
+ * Events that must name their scenario and variant (and, from version 2, their iteration); phase events may
+ * instead be the suite's. Checked so one malformed line cannot break a whole report.
+ */
 const SCOPED = new Set<string>([
   'scenario-start',
   'phase-start',
@@ -64,8 +70,21 @@ function describeShapeProblem(value: unknown): string | undefined {
     return `expected "type" to be one of ${[...KNOWN_TYPES].join(', ')}, got ${JSON.stringify(type)}`;
   }
   if (typeof record.t !== 'number') return `expected "t" (epoch ms) to be a number on a ${type} event`;
-  if (SCOPED.has(type) && (typeof record.scenario !== 'string' || typeof record.variant !== 'string')) {
+  if (SCOPED.has(type)) return describeScopeProblem(record, type);
+  if (type === 'log' && record.iteration !== undefined && typeof record.iteration !== 'number') {
+    return `expected "iteration" to be a number on a log event, got ${JSON.stringify(record.iteration)}`;
+  }
+  return undefined;
+}
+
+function describeScopeProblem(record: Record<string, unknown>, type: string): string | undefined {
+  const suitePhase = (type === 'phase-start' || type === 'phase-end') && record.scope === 'suite';
+  if (!suitePhase && (typeof record.scenario !== 'string' || typeof record.variant !== 'string')) {
     return `expected "scenario" and "variant" strings on a ${type} event`;
+  }
+  // Absent in version 1 (upgraded on reading); present, it must be a number.
+  if (!suitePhase && record.iteration !== undefined && typeof record.iteration !== 'number') {
+    return `expected "iteration" to be a number on a ${type} event, got ${JSON.stringify(record.iteration)}`;
   }
   if (type === 'load-sample' && (typeof record.sample !== 'object' || record.sample === null)) {
     return 'expected a "sample" object on a load-sample event';
@@ -78,7 +97,7 @@ function describeShapeProblem(value: unknown): string | undefined {
  * by a newer major version; every other defect becomes a problem and the line is skipped.
  */
 export function parseJournal(text: string): ParsedJournal {
-  const events: JournalEvent[] = [];
+  const events: unknown[] = [];
   const problems: JournalProblem[] = [];
   let version: number | undefined;
   const lines = text.split('\n');
@@ -105,7 +124,7 @@ export function parseJournal(text: string): ParsedJournal {
       problems.push({ line: i + 1, message: `${shapeProblem}; the line was skipped` });
       continue;
     }
-    const event = value as JournalEvent;
+    const event = value as { type: string };
     if (event.type === 'run-start') {
       const written = (value as { version?: unknown }).version;
       if (typeof written === 'number' && Math.floor(written) > JOURNAL_VERSION) {
@@ -119,7 +138,7 @@ export function parseJournal(text: string): ParsedJournal {
     }
     events.push(event);
   }
-  return { events, problems, version };
+  return { events: upgradeEvents(events), problems, version };
 }
 
 /** Reads and parses a journal file; a missing file is an invalid-input error naming the path. */

@@ -4,12 +4,12 @@
 
 import {
   type EventOf,
+  formatExecutionId,
   JOURNAL_VERSION,
   type JournalEvent,
   MeshdrillError,
   type Outcome,
 } from '../harness/model/index.js';
-import { formatScenarioKey } from './results.js';
 
 /** One shard's run directory, read. */
 export interface ShardJournal {
@@ -64,9 +64,8 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string | undefined,
   return byValue;
 }
 
-/** Every reason these journals are not the complete, non-overlapping shards of one suite. */
-function checkShards(journals: readonly ShardJournal[]): { shards: ReadShard[]; problems: string[] } {
-  const problems: string[] = [];
+/** Each journal as a shard, or the reason it is none (no run-start, a whole-suite run, an already merged run). */
+function readShards(journals: readonly ShardJournal[], problems: string[]): ReadShard[] {
   const shards: ReadShard[] = [];
   for (const journal of journals) {
     const start = journal.events.find((e): e is RunStart => e.type === 'run-start');
@@ -94,6 +93,11 @@ function checkShards(journals: readonly ShardJournal[]): { shards: ReadShard[]; 
       name: `shard ${shard.index}/${shard.count} (${journal.dir})`,
     });
   }
+  return shards;
+}
+
+/** One suite: one shard count, target, repeat, meshdrill and Istio version; every index once. */
+function checkSameSuite(shards: readonly ReadShard[], problems: string[]): void {
   const counts = groupBy(
     shards,
     (s) => String(s.shard.count),
@@ -122,22 +126,24 @@ function checkShards(journals: readonly ShardJournal[]): { shards: ReadShard[]; 
     if (dirs.length > 1) problems.push(`shard ${index} is given ${dirs.length} times: ${dirs.join(', ')}`);
   }
   const count = counts.size === 1 ? shards[0]?.shard.count : undefined;
-  if (count !== undefined) {
-    const given = [...byIndex.keys()].map(Number).sort((a, b) => a - b);
-    for (let index = 1; index <= count; index++) {
-      if (!byIndex.has(String(index))) {
-        problems.push(
-          `shard ${index}/${count} is missing (given: ${given.map((i) => `${i}/${count}`).join(', ')}); pass the run directory of every shard`,
-        );
-      }
+  if (count === undefined) return;
+  const given = [...byIndex.keys()].map(Number).sort((a, b) => a - b);
+  for (let index = 1; index <= count; index++) {
+    if (!byIndex.has(String(index))) {
+      problems.push(
+        `shard ${index}/${count} is missing (given: ${given.map((i) => `${i}/${count}`).join(', ')}); pass the run directory of every shard`,
+      );
     }
   }
+}
+
+/** Shards of one suite never run the same execution. */
+function checkNoOverlap(shards: readonly ReadShard[], problems: string[]): void {
   const ranIn = new Map<string, ReadShard>();
   for (const shard of shards) {
     const keys = new Set<string>();
     for (const e of shard.events) {
-      if (e.type !== 'scenario-start') continue;
-      keys.add(formatScenarioKey(e.scenario, e.variant, e.iteration));
+      if (e.type === 'scenario-start') keys.add(formatExecutionId(e));
     }
     for (const key of keys) {
       const earlier = ranIn.get(key);
@@ -148,6 +154,14 @@ function checkShards(journals: readonly ShardJournal[]): { shards: ReadShard[]; 
       } else ranIn.set(key, shard);
     }
   }
+}
+
+/** Every reason these journals are not the complete, non-overlapping shards of one suite. */
+function checkShards(journals: readonly ShardJournal[]): { shards: ReadShard[]; problems: string[] } {
+  const problems: string[] = [];
+  const shards = readShards(journals, problems);
+  checkSameSuite(shards, problems);
+  checkNoOverlap(shards, problems);
   return { shards, problems };
 }
 
@@ -163,63 +177,8 @@ function suiteArgv(argv: readonly string[]): string[] {
   return out;
 }
 
-/** One event of a shard, with the execution buildResults gives it to (scoped events carry no iteration). */
-interface Item {
-  event: JournalEvent;
-  execution: number | undefined;
-  key: string | undefined;
-}
-
-/**
- * Each event tagged with its execution, as buildResults attributes it: scoped events (and logs naming a scenario
- * and a variant) belong to the latest execution of that scenario variant started in the same journal.
- */
-function tagExecutions(
-  events: readonly JournalEvent[],
-  nextId: () => number,
-): { items: Item[]; last: Map<number, number> } {
-  const open = new Map<string, number>();
-  const last = new Map<number, number>();
-  const items = events.map((event, position): Item => {
-    const scoped = 'scenario' in event && 'variant' in event && event.variant !== undefined;
-    if (!scoped) return { event, execution: undefined, key: undefined };
-    const key = `${event.scenario}\u0000${event.variant}`;
-    if (event.type === 'scenario-start') open.set(key, nextId());
-    const execution = open.get(key);
-    if (execution !== undefined) last.set(execution, position);
-    return { event, execution, key };
-  });
-  return { items, last };
-}
-
-/**
- * Merges the journals of every shard of one suite into the journal of one run, or throws (invalid-input) naming
- * every reason they are not: a missing shard, one given twice, different shard counts, runs in two shards,
- * different targets, repeats, meshdrill or Istio versions, a journal that is no shard's.
- *
- * The merged journal holds every event of every shard in time order, except: one run-start for the merged run
- * (the first shard's command without --shard and --out; `shard.merged` lists the shards) and one run-end whose
- * outcome and exit code follow from the shards' by `decide` — none when a shard has no run-end, so the merged run
- * is incomplete as that shard was; each shard's run-start and run-end become info logs; the shards' cleanups
- * become one (ok only if every shard's was).
- * Executions of one scenario variant in different shards (iterations of a repeat run on different machines at
- * the same time) are never interleaved: scoped events carry no iteration, so the reports give each to the latest
- * execution started; one that started while another was still going follows it.
- */
-export function mergeShardJournals(journals: readonly ShardJournal[], options: MergeOptions): MergedJournal {
-  if (journals.length === 0)
-    throw new MeshdrillError('invalid-input', 'merge: expected the run directories of shards');
-  const { shards: unordered, problems } = checkShards(journals);
-  if (problems.length > 0) {
-    throw new MeshdrillError(
-      'invalid-input',
-      `cannot merge these run directories into one run:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      { hint: 'pass the run directory of every shard of one suite: the same command with --shard 1/n … n/n' },
-    );
-  }
-  const shards = [...unordered].sort((a, b) => a.shard.index - b.shard.index);
-  const first = shards[0] as ReadShard;
-  const count = first.shard.count;
+/** What the user should hear about the shards before their merged reports: torn journals, missing run-ends. */
+function describeShardWarnings(shards: readonly ReadShard[]): string[] {
   const warnings: string[] = [];
   for (const shard of shards) {
     for (const p of shard.problems) warnings.push(`${shard.name}: journal line ${p.line}: ${p.message}`);
@@ -229,13 +188,14 @@ export function mergeShardJournals(journals: readonly ShardJournal[], options: M
       );
     }
   }
-  let ids = 0;
-  const cursors = shards.map((shard, n) => ({
-    n,
-    shard,
-    position: 0,
-    ...tagExecutions(shard.events, () => ids++),
-  }));
+  return warnings;
+}
+
+/**
+ * How each shard's own events read in the merged run: its run-start and run-end become info logs, and its cleanup
+ * becomes the merged one (every shard's, ok only if all were) at the latest cleanup, or nothing before it.
+ */
+function createRewrite(shards: readonly ReadShard[], count: number) {
   const cleanups = shards.flatMap((s) =>
     s.events.filter((e): e is EventOf<'cleanup'> => e.type === 'cleanup').map((e) => ({ e, shard: s })),
   );
@@ -258,7 +218,7 @@ export function mergeShardJournals(journals: readonly ShardJournal[], options: M
       ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
     };
   };
-  const rewrite = (event: JournalEvent, shard: ReadShard): JournalEvent | undefined => {
+  return (event: JournalEvent, shard: ReadShard): JournalEvent | undefined => {
     const label = `shard ${shard.shard.index}/${count}`;
     switch (event.type) {
       case 'run-start':
@@ -281,69 +241,47 @@ export function mergeShardJournals(journals: readonly ShardJournal[], options: M
         return event;
     }
   };
+}
 
-  // A k-way merge by time that keeps each shard's own order, holding back a shard whose next event belongs to an
-  // execution of a scenario variant another shard's execution is still writing.
-  const current = new Map<string, { execution: number; shard: number }>();
-  const finished = new Set<number>();
-  const blocked = (item: Item, shard: number): boolean => {
-    if (item.key === undefined || item.execution === undefined) return false;
-    const going = current.get(item.key);
-    return (
-      going !== undefined &&
-      going.execution !== item.execution &&
-      going.shard !== shard &&
-      !finished.has(going.execution)
-    );
-  };
+/**
+ * Every shard's events in time order, each shard's own order kept (equal times: the lower shard first). Events
+ * name their execution, so executions of one scenario variant in different shards may interleave freely.
+ */
+function interleave(shards: readonly ReadShard[], rewrite: ReturnType<typeof createRewrite>): JournalEvent[] {
+  const positions = shards.map(() => 0);
   const stream: JournalEvent[] = [];
-  let forced = false;
   for (;;) {
-    const heads = cursors.flatMap((c) => {
-      const item = c.items[c.position];
-      return item ? [{ cursor: c, item, blocked: blocked(item, c.n) }] : [];
+    let next: number | undefined;
+    shards.forEach((shard, n) => {
+      const head = shard.events[positions[n] as number];
+      const best = next === undefined ? undefined : shards[next]?.events[positions[next] as number];
+      if (head && (best === undefined || head.t < best.t)) next = n;
     });
-    if (heads.length === 0) break;
-    // The earliest head free to go (equal times: the lower shard); when every head waits on another shard —
-    // drills side by side within shards — the earliest of all, and the user is told.
-    const earliest = (list: typeof heads) =>
-      list.reduce<(typeof heads)[number] | undefined>(
-        (best, h) => (best === undefined || h.item.event.t < best.item.event.t ? h : best),
-        undefined,
-      );
-    const free = earliest(heads.filter((h) => !h.blocked));
-    const head = free ?? (earliest(heads) as (typeof heads)[number]);
-    if (!free) forced = true;
-    const { cursor, item } = head;
-    const position = cursor.position++;
-    if (item.execution !== undefined && item.key !== undefined) {
-      if (item.event.type === 'scenario-start')
-        current.set(item.key, { execution: item.execution, shard: cursor.n });
-      if (cursor.last.get(item.execution) === position) finished.add(item.execution);
-    }
-    const out = rewrite(item.event, cursor.shard);
+    if (next === undefined) return stream;
+    const shard = shards[next] as ReadShard;
+    const event = shard.events[positions[next] as number] as JournalEvent;
+    positions[next] = (positions[next] as number) + 1;
+    const out = rewrite(event, shard);
     if (out) stream.push(out);
   }
-  if (forced) {
-    warnings.push(
-      'runs of one scenario variant ran at the same time in several shards while other drills ran beside them, so their events interleave: the report may give some of them to the wrong iteration',
-    );
-  }
+}
 
-  const startedAt = Math.min(...shards.map((s) => s.start.t));
+/** The merged run's run-start: the first shard's command without --shard and --out; `shard.merged` lists all. */
+function createMergedStart(shards: readonly ReadShard[], runId: string | undefined): RunStart {
+  const first = shards[0] as ReadShard;
   const parallels = shards.map((s) => s.start.parallel).filter((p): p is number => p !== undefined);
-  const start: RunStart = {
-    t: startedAt,
+  return {
+    t: Math.min(...shards.map((s) => s.start.t)),
     type: 'run-start',
     version: JOURNAL_VERSION,
-    runId: options.runId ?? `${first.start.runId}-merged`,
+    runId: runId ?? `${first.start.runId}-merged`,
     meshdrillVersion: first.start.meshdrillVersion,
     argv: suiteArgv(first.start.argv),
     target: first.start.target,
     repeat: first.start.repeat,
     ...(parallels.length > 0 ? { parallel: Math.max(...parallels) } : {}),
     shard: {
-      count,
+      count: first.shard.count,
       merged: shards.map((s) => ({
         index: s.shard.index,
         runId: s.start.runId,
@@ -352,8 +290,36 @@ export function mergeShardJournals(journals: readonly ShardJournal[], options: M
       })),
     },
   };
+}
+
+/**
+ * Merges the journals of every shard of one suite into the journal of one run, or throws (invalid-input) naming
+ * every reason they are not: a missing shard, one given twice, different shard counts, runs in two shards,
+ * different targets, repeats, meshdrill or Istio versions, a journal that is no shard's.
+ *
+ * The merged journal (the current version; older shards' journals are upgraded as they are read) holds every
+ * event of every shard in time order, except: one run-start for the merged run and one run-end whose outcome and
+ * exit code follow from the shards' by `decide` — none when a shard has no run-end, so the merged run is
+ * incomplete as that shard was; each shard's run-start and run-end become info logs; the shards' cleanups become
+ * one (ok only if every shard's was).
+ */
+export function mergeShardJournals(journals: readonly ShardJournal[], options: MergeOptions): MergedJournal {
+  if (journals.length === 0)
+    throw new MeshdrillError('invalid-input', 'merge: expected the run directories of shards');
+  const { shards: unordered, problems } = checkShards(journals);
+  if (problems.length > 0) {
+    throw new MeshdrillError(
+      'invalid-input',
+      `cannot merge these run directories into one run:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      { hint: 'pass the run directory of every shard of one suite: the same command with --shard 1/n … n/n' },
+    );
+  }
+  const shards = [...unordered].sort((a, b) => a.shard.index - b.shard.index);
+  const warnings = describeShardWarnings(shards);
+  const stream = interleave(shards, createRewrite(shards, (shards[0] as ReadShard).shard.count));
+  const start = createMergedStart(shards, options.runId);
   const notes = warnings.map(
-    (message): JournalEvent => ({ t: startedAt, type: 'log', level: 'warn', message }),
+    (message): JournalEvent => ({ t: start.t, type: 'log', level: 'warn', message }),
   );
   const ends = shards.map((s) => s.end).filter((e) => e !== undefined);
   const events: JournalEvent[] = [start, ...notes, ...stream];

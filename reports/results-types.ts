@@ -14,6 +14,8 @@ export interface Results {
   journalVersion: number | null;
   run: RunInfo;
   verdict: Verdict;
+  /** What happened at the suite's level, outside every execution: provisioning the shared target. */
+  suite: SuiteLevel;
   /** One entry per scenario × variant × iteration, in journal order. */
   scenarios: ScenarioResult[];
   /** One entry per scenario × variant: pass rates and spreads across iterations (`--repeat N`). */
@@ -106,6 +108,12 @@ export interface ScenarioResult {
   recovery: RecoveryResult | null;
   load: LoadTotals;
   logs: LogEntry[];
+}
+
+/** The suite's own events (journal scope `suite`); absent from results.json files written before it existed. */
+export interface SuiteLevel {
+  /** The suite's phases (provision), in order. */
+  phases: PhaseResult[];
 }
 
 export interface PhaseResult {

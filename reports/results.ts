@@ -1,12 +1,19 @@
 // buildResults: the journal folded into the results.json model. Pure: the same events give the same results.
 
-import type { EventOf, JournalEvent, LoadSample } from '../harness/model/index.js';
+import {
+  type EventOf,
+  type ExecutionEvent,
+  formatExecutionId,
+  type JournalEvent,
+  type LoadSample,
+} from '../harness/model/index.js';
 import { formatDuration } from '../harness/util/duration.js';
 import { buildCoverage } from './coverage.js';
 import { buildRepeats } from './repeats.js';
 import {
   type CleanupResult,
   type LoadTotals,
+  type PhaseResult,
   RESULTS_SCHEMA_VERSION,
   type Results,
   type RunInfo,
@@ -28,9 +35,9 @@ interface Execution {
   samples: LoadSample[];
 }
 
-/** The key of a scenario execution: unique within a run. */
+/** The key of a scenario execution, its execution id: unique within a run. */
 export function formatScenarioKey(scenario: string, variant: string, iteration: number): string {
-  return `${scenario}/${variant}#${iteration}`;
+  return formatExecutionId({ scenario, variant, iteration });
 }
 
 function newExecution(e: EventOf<'scenario-start'>): Execution {
@@ -115,38 +122,44 @@ function summarizeLoad(samples: readonly LoadSample[]): LoadTotals {
   return totals;
 }
 
-function applyScoped(x: Execution, e: JournalEvent): void {
+/** Folds a phase event into a list of phases (an execution's, or the suite's). */
+function applyPhase(phases: PhaseResult[], e: EventOf<'phase-start'> | EventOf<'phase-end'>): void {
+  if (e.type === 'phase-start') {
+    phases.push({
+      phase: e.phase,
+      startedAt: e.t,
+      endedAt: null,
+      deadlineMs: e.deadlineMs,
+      durationMs: null,
+      outcome: null,
+      error: null,
+    });
+    return;
+  }
+  const open = phases.findLast((p) => p.phase === e.phase && p.endedAt === null);
+  const phase = open ?? {
+    phase: e.phase,
+    startedAt: e.t - e.durationMs,
+    endedAt: null,
+    deadlineMs: 0,
+    durationMs: null,
+    outcome: null,
+    error: null,
+  };
+  if (!open) phases.push(phase);
+  phase.endedAt = e.t;
+  phase.durationMs = e.durationMs;
+  phase.outcome = e.outcome;
+  phase.error = e.error ?? null;
+}
+
+function applyScoped(x: Execution, e: ExecutionEvent): void {
   const r = x.result;
   switch (e.type) {
     case 'phase-start':
-      r.phases.push({
-        phase: e.phase,
-        startedAt: e.t,
-        endedAt: null,
-        deadlineMs: e.deadlineMs,
-        durationMs: null,
-        outcome: null,
-        error: null,
-      });
+    case 'phase-end':
+      applyPhase(r.phases, e);
       return;
-    case 'phase-end': {
-      const open = r.phases.findLast((p) => p.phase === e.phase && p.endedAt === null);
-      const phase = open ?? {
-        phase: e.phase,
-        startedAt: e.t - e.durationMs,
-        endedAt: null,
-        deadlineMs: 0,
-        durationMs: null,
-        outcome: null,
-        error: null,
-      };
-      if (!open) r.phases.push(phase);
-      phase.endedAt = e.t;
-      phase.durationMs = e.durationMs;
-      phase.outcome = e.outcome;
-      phase.error = e.error ?? null;
-      return;
-    }
     case 'load-sample':
       x.samples.push(e.sample);
       return;
@@ -171,25 +184,9 @@ function applyScoped(x: Execution, e: JournalEvent): void {
     case 'condition':
       applyCondition(r, e);
       return;
-    case 'runbook-step': {
-      const injectedAt = r.fault?.injectedAt;
-      r.runbook.push({
-        index: e.index,
-        title: e.title,
-        kind: e.kind,
-        command: e.command,
-        startedAt: e.startedAt,
-        offsetMs: injectedAt === undefined ? null : e.startedAt - injectedAt,
-        durationMs: e.durationMs,
-        exitCode: e.exitCode,
-        timedOut: e.timedOut,
-        ok: e.exitCode === 0 && !e.timedOut,
-        output: e.output,
-        slisAfter: [],
-        restored: [],
-      });
+    case 'runbook-step':
+      applyRunbookStep(r, e);
       return;
-    }
     case 'slo-window': {
       if (e.window !== 'after-step') {
         r.sloWindows.push({ window: e.window, from: e.from, to: e.to, results: e.results });
@@ -209,17 +206,7 @@ function applyScoped(x: Execution, e: JournalEvent): void {
       };
       return;
     case 'assertion':
-      r.assertions.push({
-        id: e.id,
-        name: e.name,
-        passed: e.passed,
-        informational: e.informational ?? false,
-        inconclusive: e.inconclusive ?? false,
-        message: e.message,
-        measured: e.measured ?? null,
-        limit: e.limit ?? null,
-        at: e.t,
-      });
+      applyAssertion(r, e);
       return;
     case 'scenario-end':
       r.outcome = e.outcome;
@@ -229,6 +216,39 @@ function applyScoped(x: Execution, e: JournalEvent): void {
     default:
       return;
   }
+}
+
+function applyRunbookStep(r: ScenarioResult, e: EventOf<'runbook-step'>): void {
+  const injectedAt = r.fault?.injectedAt;
+  r.runbook.push({
+    index: e.index,
+    title: e.title,
+    kind: e.kind,
+    command: e.command,
+    startedAt: e.startedAt,
+    offsetMs: injectedAt === undefined ? null : e.startedAt - injectedAt,
+    durationMs: e.durationMs,
+    exitCode: e.exitCode,
+    timedOut: e.timedOut,
+    ok: e.exitCode === 0 && !e.timedOut,
+    output: e.output,
+    slisAfter: [],
+    restored: [],
+  });
+}
+
+function applyAssertion(r: ScenarioResult, e: EventOf<'assertion'>): void {
+  r.assertions.push({
+    id: e.id,
+    name: e.name,
+    passed: e.passed,
+    informational: e.informational ?? false,
+    inconclusive: e.inconclusive ?? false,
+    message: e.message,
+    measured: e.measured ?? null,
+    limit: e.limit ?? null,
+    at: e.t,
+  });
 }
 
 function applyCondition(r: ScenarioResult, e: EventOf<'condition'>): void {
@@ -381,22 +401,39 @@ function buildVerdict(
   };
 }
 
-/** Folds journal events into the results model. Events after a torn line are simply absent; nothing throws. */
-export function buildResults(events: readonly JournalEvent[], options: BuildOptions = {}): Results {
-  const executions: Execution[] = [];
-  // Scoped events carry scenario and variant but not the iteration: they belong to the latest open execution.
-  const open = new Map<string, Execution>();
-  let cleanup: CleanupResult | null = null;
-  const runLogs: Results['logs'] = [];
-  for (const e of events) {
-    if (e.type === 'scenario-start') {
+/** The executions of a run while its journal is folded, found by their id. */
+interface Fold {
+  executions: Execution[];
+  byId: Map<string, Execution>;
+  suite: Results['suite'];
+  cleanup: CleanupResult | null;
+  runLogs: Results['logs'];
+}
+
+/**
+ * A log's execution: the one it names; a log naming only a scenario (and maybe a variant) is about the latest
+ * execution of it started before the log.
+ */
+function ownerOfLog(fold: Fold, e: EventOf<'log'>): Execution | undefined {
+  if (e.scenario === undefined) return undefined;
+  if (e.variant !== undefined && e.iteration !== undefined) {
+    return fold.byId.get(formatScenarioKey(e.scenario, e.variant, e.iteration));
+  }
+  return fold.executions.findLast(
+    (x) => x.result.scenario === e.scenario && (e.variant === undefined || x.result.variant === e.variant),
+  );
+}
+
+function foldEvent(fold: Fold, e: JournalEvent): void {
+  switch (e.type) {
+    case 'scenario-start': {
       const x = newExecution(e);
-      executions.push(x);
-      open.set(`${e.scenario}\u0000${e.variant}`, x);
-      continue;
+      fold.executions.push(x);
+      fold.byId.set(x.result.key, x);
+      return;
     }
-    if (e.type === 'cleanup') {
-      cleanup = {
+    case 'cleanup':
+      fold.cleanup = {
         ok: e.ok,
         removed: e.removed,
         restored: e.restored ?? [],
@@ -404,41 +441,47 @@ export function buildResults(events: readonly JournalEvent[], options: BuildOpti
         error: e.error ?? null,
         at: e.t,
       };
-      continue;
-    }
-    if (e.type === 'log') {
+      return;
+    case 'log': {
       const entry = { t: e.t, level: e.level, message: e.message };
-      const owner =
-        e.scenario === undefined
-          ? undefined
-          : executions.findLast(
-              (x) =>
-                x.result.scenario === e.scenario &&
-                (e.variant === undefined || x.result.variant === e.variant),
-            );
+      const owner = ownerOfLog(fold, e);
       if (owner) owner.result.logs.push(entry);
-      else if (e.level !== 'info') runLogs.push(entry);
-      continue;
+      else if (e.level !== 'info') fold.runLogs.push(entry);
+      return;
     }
-    if ('scenario' in e && 'variant' in e) {
-      const x = open.get(`${e.scenario}\u0000${e.variant}`);
-      if (x) applyScoped(x, e);
-    }
+    default:
+      break;
   }
-  const scenarios = executions.map(finishExecution);
+  if ((e.type === 'phase-start' || e.type === 'phase-end') && e.scope === 'suite') {
+    applyPhase(fold.suite.phases, e);
+    return;
+  }
+  // Every scoped event names its execution; one whose scenario-start is missing has nothing to fold into.
+  if ('iteration' in e && e.iteration !== undefined) {
+    const x = fold.byId.get(formatScenarioKey(e.scenario, e.variant, e.iteration));
+    if (x) applyScoped(x, e);
+  }
+}
+
+/** Folds journal events into the results model. Events after a torn line are simply absent; nothing throws. */
+export function buildResults(events: readonly JournalEvent[], options: BuildOptions = {}): Results {
+  const fold: Fold = { executions: [], byId: new Map(), suite: { phases: [] }, cleanup: null, runLogs: [] };
+  for (const e of events) foldEvent(fold, e);
+  const scenarios = fold.executions.map(finishExecution);
   const run = buildRunInfo(events);
   const start = events.find((e): e is EventOf<'run-start'> => e.type === 'run-start');
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     journalVersion: start?.version ?? null,
     run,
-    verdict: buildVerdict(run, scenarios, cleanup),
+    verdict: buildVerdict(run, scenarios, fold.cleanup),
+    suite: fold.suite,
     scenarios,
     repeats: buildRepeats(scenarios),
     coverage: buildCoverage(scenarios),
-    cleanup,
+    cleanup: fold.cleanup,
     journalProblems: options.journalProblems ?? [],
-    logs: runLogs,
+    logs: fold.runLogs,
   };
 }
 

@@ -3,7 +3,7 @@
 // order, under their own deadline — never skipped after a failure (unlike Chaos Toolkit's default rollbacks).
 
 import { setMaxListeners } from 'node:events';
-import type { Outcome, PhaseName } from '../model/index.js';
+import type { ExecutionScope, Outcome, PhaseName } from '../model/index.js';
 import type { Journal } from '../journal/index.js';
 
 /** Thrown inside a phase to end the scenario with a verdict (e.g. steady state did not hold). */
@@ -65,10 +65,8 @@ interface Teardown {
   run: () => Promise<void>;
 }
 
-export interface PhaseScope {
-  scenario: string;
-  variant: string;
-}
+/** The execution whose phases a runner journals. */
+export type PhaseScope = ExecutionScope;
 
 export class PhaseRunner {
   private readonly teardowns: Teardown[] = [];

@@ -11,6 +11,7 @@ import { formatDuration } from '../util/duration.js';
 import {
   EXIT_CODES,
   clusterNeedsOf,
+  JOURNAL_VERSION,
   MeshdrillError,
   type Outcome,
   type ResolvedScenario,
@@ -45,10 +46,15 @@ export interface SuiteOptions {
    * drills running at once never share files).
    */
   connect(env: TargetEnvironment, workDir: string): Omit<EngineContext, 'runId' | 'journal' | 'interrupt'>;
+  /** Told each step while the shared target provisions; the engine journals each as an info log already. */
   onProgress?: (message: string) => void;
   cleanupTimeoutMs?: number;
   /** `--shard i/n`: run only this machine's share of the suite's runs (suiteShard). */
   shard?: ShardSpec;
+  /** What run-start records of the command that started the run (absent: `unknown`, no argv — engine tests). */
+  invocation?: { meshdrillVersion: string; argv: readonly string[] };
+  /** Info lines journaled right after run-start, e.g. why `--parallel auto` chose its figure. */
+  notes?: readonly string[];
 }
 
 export interface SuiteResult {
@@ -145,8 +151,8 @@ export function describeSuiteShard(shard: ReturnType<typeof suiteShard>): string
 }
 
 export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
-  const { journal, target } = options;
-  const outcomes: Outcome[] = [];
+  const { journal } = options;
+  announceRun(options);
   const shard = options.shard ? suiteShard(options.scenarios, options.shard, options.repeat) : undefined;
   if (shard) {
     journal.append({ type: 'log', level: 'info', message: describeSuiteShard(shard) });
@@ -156,136 +162,201 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       return { outcome: 'passed', exitCode: EXIT_CODES.passed };
     }
   }
+  const outcomes: Outcome[] = [];
+  const up: SharedCluster = {};
+  try {
+    await runOnShared(options, shard, up, outcomes);
+  } catch (error) {
+    recordSuiteError(options, error, outcomes);
+  } finally {
+    await finishSuite(options, up.kube, outcomes);
+  }
+  const outcome = worstOutcome(outcomes);
+  const exitCode = exitCodeFor(outcome);
+  journal.append({ type: 'run-end', outcome, exitCode });
+  return { outcome, exitCode, ...(options.keepTarget && up.env ? { keptEnvironment: up.env } : {}) };
+}
+
+/** The journal's first event, written here so the engine owns every event; then the caller's notes. */
+function announceRun(options: SuiteOptions): void {
+  const { journal } = options;
+  journal.append({
+    type: 'run-start',
+    version: JOURNAL_VERSION,
+    runId: options.runId,
+    meshdrillVersion: options.invocation?.meshdrillVersion ?? 'unknown',
+    argv: [...(options.invocation?.argv ?? [])],
+    target: options.target.name,
+    repeat: options.repeat,
+    parallel: options.parallel ?? 1,
+    ...(options.shard ? { shard: options.shard } : {}),
+  });
+  for (const message of options.notes ?? []) journal.append({ type: 'log', level: 'info', message });
+}
+
+/** The shared cluster as far as it came up: what the run-wide cleanup and `keepTarget` need. */
+interface SharedCluster {
+  env?: TargetEnvironment;
+  kube?: KubeClient;
+}
+
+/** Provisions the shared target and runs every turn of the suite (or of this shard) on it or beside it. */
+async function runOnShared(
+  options: SuiteOptions,
+  shard: ReturnType<typeof suiteShard> | undefined,
+  up: SharedCluster,
+  outcomes: Outcome[],
+): Promise<void> {
+  const { journal, target } = options;
   const suiteScenarios = shard ? restrictToShard(options.scenarios, shard) : options.scenarios;
-  const provisionStart = Date.now();
-  journal.append({ type: 'phase-start', scenario: '*', variant: '*', phase: 'provision', deadlineMs: 0 });
-  let env: TargetEnvironment | undefined;
-  let kube: KubeClient | undefined;
+  const shared = await provisionShared(options, suiteScenarios);
+  up.env = shared;
+  if (!shared.faultsAllowed) {
+    throw new MeshdrillError('environment', `faults are not allowed on this ${target.name} target`, {
+      hint: 'allow the context explicitly (see docs/targets.md) before injecting faults into a shared cluster',
+    });
+  }
+  const scenarios = judgeableOn(shared, suiteScenarios, target.name, journal);
+  up.kube = options.connect(shared, options.workDir).kube;
+  const contextFor = (environment: TargetEnvironment, workDir: string): EngineContext => ({
+    ...options.connect(environment, workDir),
+    runId: options.runId,
+    journal,
+    interrupt: options.interrupt,
+  });
+  const runRuns = async (ctx: EngineContext, turn: SuiteTurn): Promise<void> => {
+    for (const { variant, iteration } of turn.runs) {
+      if (options.interrupt.aborted) throw new Interrupted();
+      const result = await runVariant(ctx, turn.scenario, variant, iteration);
+      outcomes.push(result.outcome);
+      if (result.outcome === 'interrupted') throw new Interrupted();
+    }
+  };
+  const parallel = options.parallel ?? 1;
+  const turns = planTurns(scenarios, {
+    repeat: options.repeat,
+    parallel,
+    ownClusters: target.sibling !== undefined,
+    expectedMs: expectedVariantMs,
+    ...(shard ? { includes: holdsRun(shard) } : {}),
+  });
+  await runScheduled(
+    turns,
+    { parallel, shares: (turn) => turn.shares, stopped: () => options.interrupt.aborted },
+    async (turn) => {
+      const workDir = join(options.workDir, 'turns', turnName(turn));
+      if (!turn.ownCluster) return runRuns(contextFor(shared, workDir), turn);
+      await onOwnCluster(options, turn, workDir, outcomes, (own) => runRuns(contextFor(own, workDir), turn));
+    },
+  );
+  if (options.interrupt.aborted) throw new Interrupted();
+}
+
+/**
+ * The suite's provision phase, journaled at the suite's scope (it belongs to no execution), then the target's
+ * versions and timings. A failure is journaled as the phase's end and rethrown.
+ */
+async function provisionShared(
+  options: SuiteOptions,
+  scenarios: readonly ResolvedScenario[],
+): Promise<TargetEnvironment> {
+  const { journal, target } = options;
+  const started = Date.now();
+  journal.append({ type: 'phase-start', scope: 'suite', phase: 'provision', deadlineMs: 0 });
+  let env: TargetEnvironment;
   try {
     env = await target.provision({
       workDir: options.workDir,
       ruleFiles: options.ruleFiles,
       settings: options.settings,
-      needs: clusterNeedsOf(suiteScenarios),
+      needs: clusterNeedsOf(scenarios),
       ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      // Each provisioning step is journaled as an info log (the live progress shows it from there).
+      onProgress: (message) => {
+        journal.append({ type: 'log', level: 'info', message });
+        options.onProgress?.(message);
+      },
       signal: options.interrupt,
     });
+  } catch (error) {
     journal.append({
       type: 'phase-end',
-      scenario: '*',
-      variant: '*',
+      scope: 'suite',
       phase: 'provision',
-      outcome: 'passed',
-      durationMs: Date.now() - provisionStart,
+      outcome: suiteErrorOutcome(options, error),
+      durationMs: Date.now() - started,
+      error: error instanceof Error ? error.message : String(error),
     });
-    journal.append({
-      type: 'target-ready',
-      target: target.name,
-      versions: env.versions,
-      timings: env.timings,
-      prometheusUrl: env.prometheusUrl,
-      ingressUrl: env.ingressUrl,
-    });
-    if (!env.faultsAllowed) {
-      throw new MeshdrillError('environment', `faults are not allowed on this ${target.name} target`, {
-        hint: 'allow the context explicitly (see docs/targets.md) before injecting faults into a shared cluster',
+    throw error;
+  }
+  journal.append({
+    type: 'phase-end',
+    scope: 'suite',
+    phase: 'provision',
+    outcome: 'passed',
+    durationMs: Date.now() - started,
+  });
+  journal.append({
+    type: 'target-ready',
+    target: target.name,
+    versions: env.versions,
+    timings: env.timings,
+    prometheusUrl: env.prometheusUrl,
+    ingressUrl: env.ingressUrl,
+  });
+  return env;
+}
+
+function suiteErrorOutcome(options: SuiteOptions, error: unknown): Outcome {
+  return error instanceof Interrupted || options.interrupt.aborted ? 'interrupted' : 'error';
+}
+
+/** What ended the suite early counts in its outcome; anything but an interrupt is logged with its hint. */
+function recordSuiteError(options: SuiteOptions, error: unknown, outcomes: Outcome[]): void {
+  outcomes.push(suiteErrorOutcome(options, error));
+  if (error instanceof Interrupted) return;
+  const hint = error instanceof MeshdrillError && error.hint ? ` (${error.hint})` : '';
+  options.journal.append({
+    type: 'log',
+    level: 'error',
+    message: `${error instanceof Error ? error.message : String(error)}${hint}`,
+  });
+}
+
+/** Proof of cleanup on the shared cluster, then its teardown unless kept; each failure is a cleanup failure. */
+async function finishSuite(
+  options: SuiteOptions,
+  kube: KubeClient | undefined,
+  outcomes: Outcome[],
+): Promise<void> {
+  const { journal } = options;
+  // Proof of cleanup: whatever carries this run's label is deleted and confirmed gone.
+  if (kube) {
+    try {
+      const result = await deleteRunObjects(kube, options.runId, {
+        timeoutMs: options.cleanupTimeoutMs ?? 60_000,
       });
-    }
-    const scenarios = judgeableOn(env, suiteScenarios, target.name, journal);
-    const shared = env;
-    kube = options.connect(shared, options.workDir).kube;
-    const contextFor = (environment: TargetEnvironment, workDir: string): EngineContext => ({
-      ...options.connect(environment, workDir),
-      runId: options.runId,
-      journal,
-      interrupt: options.interrupt,
-    });
-    const runRuns = async (ctx: EngineContext, turn: SuiteTurn): Promise<void> => {
-      for (const { variant, iteration } of turn.runs) {
-        if (options.interrupt.aborted) throw new Interrupted();
-        const result = await runVariant(ctx, turn.scenario, variant, iteration);
-        outcomes.push(result.outcome);
-        if (result.outcome === 'interrupted') throw new Interrupted();
-      }
-    };
-    const parallel = options.parallel ?? 1;
-    const turns = planTurns(scenarios, {
-      repeat: options.repeat,
-      parallel,
-      ownClusters: target.sibling !== undefined,
-      expectedMs: expectedVariantMs,
-      ...(shard ? { includes: holdsRun(shard) } : {}),
-    });
-    await runScheduled(
-      turns,
-      { parallel, shares: (turn) => turn.shares, stopped: () => options.interrupt.aborted },
-      async (turn) => {
-        const workDir = join(options.workDir, 'turns', turnName(turn));
-        if (!turn.ownCluster) return runRuns(contextFor(shared, workDir), turn);
-        await onOwnCluster(options, turn, workDir, outcomes, (own) =>
-          runRuns(contextFor(own, workDir), turn),
-        );
-      },
-    );
-    if (options.interrupt.aborted) throw new Interrupted();
-  } catch (error) {
-    const outcome: Outcome =
-      error instanceof Interrupted || options.interrupt.aborted ? 'interrupted' : 'error';
-    outcomes.push(outcome);
-    if (!env) {
+      const ok = result.leftover.length === 0;
       journal.append({
-        type: 'phase-end',
-        scenario: '*',
-        variant: '*',
-        phase: 'provision',
-        outcome,
-        durationMs: Date.now() - provisionStart,
-        error: error instanceof Error ? error.message : String(error),
+        type: 'cleanup',
+        ok,
+        removed: result.removed,
+        leftover: result.leftover,
+        ...(result.restored.length > 0 ? { restored: result.restored } : {}),
       });
-    }
-    if (!(error instanceof Interrupted)) {
-      const hint = error instanceof MeshdrillError && error.hint ? ` (${error.hint})` : '';
-      journal.append({
-        type: 'log',
-        level: 'error',
-        message: `${error instanceof Error ? error.message : String(error)}${hint}`,
-      });
-    }
-  } finally {
-    // Proof of cleanup: whatever carries this run's label is deleted and confirmed gone.
-    if (kube) {
-      try {
-        const result = await deleteRunObjects(kube, options.runId, {
-          timeoutMs: options.cleanupTimeoutMs ?? 60_000,
-        });
-        const ok = result.leftover.length === 0;
-        journal.append({
-          type: 'cleanup',
-          ok,
-          removed: result.removed,
-          leftover: result.leftover,
-          ...(result.restored.length > 0 ? { restored: result.restored } : {}),
-        });
-        if (!ok) outcomes.push('cleanup-failed');
-      } catch (error) {
-        journal.append({ type: 'cleanup', ok: false, removed: [], leftover: [], error: String(error) });
-        outcomes.push('cleanup-failed');
-      }
-    }
-    if (!options.keepTarget) {
-      try {
-        await target.teardown();
-      } catch (error) {
-        journal.append({ type: 'log', level: 'error', message: `target teardown failed: ${String(error)}` });
-        outcomes.push('cleanup-failed');
-      }
+      if (!ok) outcomes.push('cleanup-failed');
+    } catch (error) {
+      journal.append({ type: 'cleanup', ok: false, removed: [], leftover: [], error: String(error) });
+      outcomes.push('cleanup-failed');
     }
   }
-  const outcome = worstOutcome(outcomes);
-  const exitCode = exitCodeFor(outcome);
-  journal.append({ type: 'run-end', outcome, exitCode });
-  return { outcome, exitCode, ...(options.keepTarget && env ? { keptEnvironment: env } : {}) };
+  if (options.keepTarget) return;
+  try {
+    await options.target.teardown();
+  } catch (error) {
+    journal.append({ type: 'log', level: 'error', message: `target teardown failed: ${String(error)}` });
+    outcomes.push('cleanup-failed');
+  }
 }
 
 type SuiteTurn = Turn<ResolvedScenario, ScenarioVariant>;

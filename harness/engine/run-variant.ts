@@ -30,9 +30,9 @@ export async function runVariant(
   variant: ScenarioVariant,
   iteration: number,
 ): Promise<VariantResult> {
-  const v = await createVariantContext(ctx, written, variant);
+  const v = await createVariantContext(ctx, written, variant, iteration);
   const state = createVariantState();
-  const lookbacks = await announceVariant(v, iteration);
+  const lookbacks = await announceVariant(v);
   let ended: { outcome: Outcome; error?: string } = { outcome: 'passed' };
   try {
     await runPhases(v, state, lookbacks);

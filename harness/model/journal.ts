@@ -4,8 +4,12 @@
 import type { LoadSample } from './load.js';
 import type { PhaseName, ScenarioVariant, SloThreshold } from './scenario.js';
 
-/** Bumped on any incompatible change; readers refuse journals of a newer major version. */
-export const JOURNAL_VERSION = 1;
+/**
+ * Bumped on any incompatible change; readers refuse journals of a newer major version and upgrade older ones
+ * (reports/journal-upgrade.ts). 2: scoped events name their execution (`iteration`), suite-level phases carry
+ * `scope: 'suite'` instead of scenario and variant `'*'`, and the engine writes run-start.
+ */
+export const JOURNAL_VERSION = 2;
 
 /**
  * One executed runbook step: what the runner returns, what the engine receives and what the journal's
@@ -44,16 +48,39 @@ interface Base {
   t: number;
 }
 
-/** Events inside a scenario execution carry the scenario name and variant name. */
-interface Scoped extends Base {
+/**
+ * The execution an event belongs to: one run of a scenario variant, `iteration` telling the repeats apart
+ * (`--repeat`). Together they are the execution id, the results key `scenario/variant#iteration`, so a reader
+ * never has to guess which repeat an event belongs to — drills side by side and merged shards interleave them.
+ */
+export interface ExecutionScope {
   scenario: string;
   variant: string;
+  /** 1-based. */
+  iteration: number;
+  scope?: never;
 }
+
+/** Events of the suite itself, outside every execution (provisioning the shared target). */
+export interface SuiteScope {
+  scope: 'suite';
+  // `never`: a suite event names no execution, and reading `e.scenario` off any phase event stays type-safe.
+  scenario?: never;
+  variant?: never;
+  iteration?: never;
+}
+
+/** Events inside a scenario execution carry its id. */
+interface Scoped extends Base, ExecutionScope {}
+
+/** Phase events happen inside an execution or, for provisioning, at the suite's level. */
+type PhaseScoped = Base & (ExecutionScope | SuiteScope);
 
 export type JournalEvent =
   | (Base & {
       type: 'run-start';
-      version: typeof JOURNAL_VERSION;
+      /** The version the journal was written in (readers upgrade older journals' events, never this field). */
+      version: number;
       runId: string;
       meshdrillVersion: string;
       argv: string[];
@@ -86,7 +113,6 @@ export type JournalEvent =
       type: 'scenario-start';
       title: string;
       file: string;
-      iteration: number;
       expect: ScenarioVariant['expect'];
       faultKind: string;
       slos: SloThreshold[];
@@ -102,8 +128,14 @@ export type JournalEvent =
       duringFault?: { slos: 'hold' };
       timeScale: number;
     })
-  | (Scoped & { type: 'phase-start'; phase: PhaseName; deadlineMs: number })
-  | (Scoped & { type: 'phase-end'; phase: PhaseName; outcome: Outcome; durationMs: number; error?: string })
+  | (PhaseScoped & { type: 'phase-start'; phase: PhaseName; deadlineMs: number })
+  | (PhaseScoped & {
+      type: 'phase-end';
+      phase: PhaseName;
+      outcome: Outcome;
+      durationMs: number;
+      error?: string;
+    })
   | (Scoped & { type: 'load-sample'; sample: LoadSample })
   | (Scoped & { type: 'fault-injected'; kind: string; description: string; objects: string[] })
   | (Scoped & { type: 'fault-removed'; description: string; ok: boolean; error?: string })
@@ -190,8 +222,17 @@ export type JournalEvent =
       scenario?: string;
       /** With `scenario`: the variant it is about (drills side by side may run several variants at once). */
       variant?: string;
+      /** With `variant`: the execution it is about (absent: the scenario's, or the variant's, latest execution). */
+      iteration?: number;
     })
   | (Base & { type: 'run-end'; outcome: Outcome; exitCode: number });
 
 export type JournalEventType = JournalEvent['type'];
+/** Events that belong to one execution: they carry its id. */
+export type ExecutionEvent = Extract<JournalEvent, ExecutionScope>;
 export type EventOf<T extends JournalEventType> = Extract<JournalEvent, { type: T }>;
+
+/** An execution's id, `scenario/variant#iteration`: the key of its results (ScenarioResult.key). */
+export function formatExecutionId(scope: ExecutionScope): string {
+  return `${scope.scenario}/${scope.variant}#${scope.iteration}`;
+}

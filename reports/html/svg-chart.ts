@@ -170,8 +170,21 @@ export function assignLabelRows(
   });
 }
 
-/** Renders one chart as an inline <svg> string. Every label goes through escapeXml. */
-export function renderChart(spec: ChartSpec): string {
+/** Where a chart draws: margins, plot size, domains and the scales into SVG coordinates (clamped to the plot). */
+interface ChartFrame {
+  margin: { top: number; right: number; bottom: number; left: number };
+  plotW: number;
+  plotH: number;
+  xDomain: readonly [number, number];
+  yDomain: readonly [number, number];
+  x: LinearScale;
+  /** Rows of marker labels above the plot (0: lines only). */
+  labelRows: number;
+  px(v: number): string;
+  py(v: number): string;
+}
+
+function layoutChart(spec: ChartSpec): ChartFrame {
   const markers = spec.markers ?? [];
   const labelRows = spec.markerLabels && markers.length > 0 ? Math.min(4, markers.length) : 0;
   const legendHeight = spec.legend === false ? 0 : 18;
@@ -195,9 +208,22 @@ export function renderChart(spec: ChartSpec): string {
   const x = createLinearScale(xDomain, [margin.left, margin.left + plotW]);
   const y = createLinearScale(yDomain, [margin.top + plotH, margin.top]);
   const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
-  const px = (v: number) => clamp(x.map(v), margin.left, margin.left + plotW).toFixed(1);
-  const py = (v: number) => clamp(y.map(v), margin.top, margin.top + plotH).toFixed(1);
+  return {
+    margin,
+    plotW,
+    plotH,
+    xDomain,
+    yDomain,
+    x,
+    labelRows,
+    px: (v) => clamp(x.map(v), margin.left, margin.left + plotW).toFixed(1),
+    py: (v) => clamp(y.map(v), margin.top, margin.top + plotH).toFixed(1),
+  };
+}
 
+/** Renders one chart as an inline <svg> string. Every label goes through escapeXml. */
+export function renderChart(spec: ChartSpec): string {
+  const f = layoutChart(spec);
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${spec.width} ${spec.height}" width="100%" role="img" class="chart">`,
@@ -205,9 +231,20 @@ export function renderChart(spec: ChartSpec): string {
   out.push(`<title>${escapeXml(spec.description)}</title>`);
   if (spec.title) {
     out.push(
-      `<text x="${margin.left}" y="14" ${FONT} font-size="11" font-weight="600" fill="#1f2937">${escapeXml(spec.title)}</text>`,
+      `<text x="${f.margin.left}" y="14" ${FONT} font-size="11" font-weight="600" fill="#1f2937">${escapeXml(spec.title)}</text>`,
     );
   }
+  drawBands(spec, f, out);
+  drawAxes(spec, f, out);
+  drawRulesAndSeries(spec, f, out);
+  drawMarkers(spec, f, out);
+  drawLegend(spec, f, out);
+  out.push('</svg>');
+  return out.join('');
+}
+
+function drawBands(spec: ChartSpec, f: ChartFrame, out: string[]): void {
+  const { margin, plotH, px } = f;
   for (const band of spec.bands ?? []) {
     const x0 = Number(px(band.from));
     const x1 = Number(px(band.to));
@@ -221,6 +258,10 @@ export function renderChart(spec: ChartSpec): string {
       );
     }
   }
+}
+
+function drawAxes(spec: ChartSpec, f: ChartFrame, out: string[]): void {
+  const { margin, plotW, plotH, px, py, xDomain, yDomain } = f;
   // Axes with nice ticks and light grid lines.
   const xTickCount = spec.x.ticks ?? 8;
   const yTickCount = spec.y.ticks ?? 4;
@@ -259,6 +300,10 @@ export function renderChart(spec: ChartSpec): string {
       `<text x="${margin.left + plotW}" y="${margin.top + plotH + 27}" text-anchor="end" ${FONT} font-size="11" fill="#374151">${escapeXml(spec.x.label)}</text>`,
     );
   }
+}
+
+function drawRulesAndSeries(spec: ChartSpec, f: ChartFrame, out: string[]): void {
+  const { margin, plotW, px, py } = f;
   for (const rule of spec.rules ?? []) {
     const yy = py(rule.y);
     out.push(
@@ -276,6 +321,11 @@ export function renderChart(spec: ChartSpec): string {
       );
     }
   }
+}
+
+function drawMarkers(spec: ChartSpec, f: ChartFrame, out: string[]): void {
+  const { margin, plotW, plotH, px, x, xDomain, labelRows } = f;
+  const markers = spec.markers ?? [];
   const rows = assignLabelRows(
     markers.map((m) => ({ x: x.map(m.x), width: m.label.length * 5.6 + 8 })),
     labelRows,
@@ -296,6 +346,10 @@ export function renderChart(spec: ChartSpec): string {
       );
     }
   });
+}
+
+function drawLegend(spec: ChartSpec, f: ChartFrame, out: string[]): void {
+  const { margin } = f;
   if (spec.legend !== false && spec.series.length > 0) {
     let lx = margin.left;
     const ly = spec.height - 8;
@@ -309,6 +363,4 @@ export function renderChart(spec: ChartSpec): string {
       lx += 28 + s.name.length * 6.2;
     }
   }
-  out.push('</svg>');
-  return out.join('');
 }

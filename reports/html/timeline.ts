@@ -5,6 +5,7 @@ import type { LoadSample } from '../../harness/model/index.js';
 import { formatDuration } from '../../harness/util/duration.js';
 import type { ScenarioResult } from '../results-types.js';
 import {
+  type AxisSpec,
   type ChartBand,
   type ChartMarker,
   type ChartRule,
@@ -115,19 +116,34 @@ function domainOf(
   return [lo, hi > lo ? hi : lo + 1];
 }
 
+/** What the three panels share: the x axis, phase bands, markers, and where each sample is plotted. */
+interface Panels {
+  r: ScenarioResult;
+  samples: readonly LoadSample[];
+  x: AxisSpec;
+  bands: ChartBand[];
+  markers: ChartMarker[];
+  at(s: LoadSample): number;
+}
+
 /** Renders the three stacked panels; an empty string when there is nothing to draw. */
 export function renderTimeline(r: ScenarioResult, samples: readonly LoadSample[]): string {
   if (samples.length === 0 && r.phases.length === 0) return '';
   const clock = createClock(r);
-  // Plot each bucket at its middle: the value describes the whole second.
-  const at = (s: LoadSample) => clock.toX(s.t + 500);
-  const xDomain = domainOf(r, samples, clock.toX);
-  const bands = buildBands(r, clock.toX);
-  const markers = buildMarkers(r, clock.toX);
-  const x = { domain: xDomain, label: clock.label, ticks: 10 };
-  const ratio = (s: LoadSample) => (s.completed > 0 ? (s.succeeded / s.completed) * 100 : null);
+  const panels: Panels = {
+    r,
+    samples,
+    x: { domain: domainOf(r, samples, clock.toX), label: clock.label, ticks: 10 },
+    bands: buildBands(r, clock.toX),
+    markers: buildMarkers(r, clock.toX),
+    // Plot each bucket at its middle: the value describes the whole second.
+    at: (s) => clock.toX(s.t + 500),
+  };
+  return `<div class="timeline">${renderRatePanel(panels)}${renderRatioPanel(panels)}${renderLatencyPanel(panels)}</div>`;
+}
 
-  const rateChart = renderChart({
+function renderRatePanel({ r, samples, x, bands, markers, at }: Panels): string {
+  return renderChart({
     width: WIDTH,
     height: 150 + Math.min(4, markers.length) * 13,
     title: 'Request rate',
@@ -152,7 +168,10 @@ export function renderTimeline(r: ScenarioResult, samples: readonly LoadSample[]
     markers,
     markerLabels: true,
   });
+}
 
+function renderRatioPanel({ r, samples, x, bands, markers, at }: Panels): string {
+  const ratio = (s: LoadSample) => (s.completed > 0 ? (s.succeeded / s.completed) * 100 : null);
   const rateRules: ChartRule[] = r.slos.flatMap((slo) => {
     if (slo.metric === 'success_rate')
       return [{ y: slo.value * 100, label: `SLO ${slo.source}`, color: COLORS.slo }];
@@ -162,7 +181,7 @@ export function renderTimeline(r: ScenarioResult, samples: readonly LoadSample[]
   });
   const ratios = samples.map(ratio).filter((v): v is number => v !== null);
   const lowest = Math.min(100, ...ratios, ...rateRules.map((rule) => rule.y));
-  const ratioChart = renderChart({
+  return renderChart({
     width: WIDTH,
     height: 140,
     title: 'Success ratio',
@@ -176,13 +195,15 @@ export function renderTimeline(r: ScenarioResult, samples: readonly LoadSample[]
     markers,
     rules: rateRules,
   });
+}
 
+function renderLatencyPanel({ r, samples, x, bands, markers, at }: Panels): string {
   const latencyRules: ChartRule[] = r.slos
     .filter((slo) => slo.metric === 'latency')
     .map((slo) => ({ y: slo.value, label: `SLO ${slo.source}`, color: COLORS.slo }));
   const lat = (field: 'p50' | 'p95' | 'p99') =>
     samples.map((s) => ({ x: at(s), y: s.completed > 0 && Number.isFinite(s[field]) ? s[field] : null }));
-  const latencyChart = renderChart({
+  return renderChart({
     width: WIDTH,
     height: 160,
     title: 'Latency (per second)',
@@ -198,5 +219,4 @@ export function renderTimeline(r: ScenarioResult, samples: readonly LoadSample[]
     markers,
     rules: latencyRules,
   });
-  return `<div class="timeline">${rateChart}${ratioChart}${latencyChart}</div>`;
 }

@@ -21,8 +21,24 @@ function capture(interleaved: boolean, events: JournalEvent[]): string[] {
 
 const t = 0;
 const EVENTS: JournalEvent[] = [
-  { t, type: 'phase-start', scenario: 'canary-shift', variant: 'main', phase: 'deploy', deadlineMs: 1000 },
-  { t, type: 'phase-start', scenario: 'retry-storm', variant: 'main', phase: 'load', deadlineMs: 1000 },
+  {
+    t,
+    type: 'phase-start',
+    scenario: 'canary-shift',
+    variant: 'main',
+    iteration: 1,
+    phase: 'deploy',
+    deadlineMs: 1000,
+  },
+  {
+    t,
+    type: 'phase-start',
+    scenario: 'retry-storm',
+    variant: 'main',
+    iteration: 1,
+    phase: 'load',
+    deadlineMs: 1000,
+  },
   { t, type: 'log', level: 'warn', scenario: 'retry-storm', message: 'floor above budget' },
   { t, type: 'cleanup', ok: true, removed: ['Namespace drill-a'], leftover: [] },
 ];

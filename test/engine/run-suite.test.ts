@@ -15,6 +15,7 @@ import { createJournal } from '../../harness/journal/index.js';
 import {
   EXIT_CODES,
   type EventOf,
+  JOURNAL_VERSION,
   type JournalEvent,
   type ResolvedScenario,
   RUN_ID_LABEL,
@@ -72,6 +73,42 @@ describe('engine: a suite on the fake world', function () {
     expect(world.objects.size, [...world.objects.keys()].join(',')).to.equal(0);
     const cleanup = events.find((e) => e.type === 'cleanup');
     expect(cleanup).to.include({ ok: true });
+  });
+
+  it('writes the whole journal: run-start first, provisioning at the suite scope, each event naming its execution', async () => {
+    const world = new FakeWorld();
+    const target = world.target();
+    const options = suiteOptions(target, [fakeScenario()], {
+      connect: () => world.connect(),
+      repeat: 2,
+      invocation: { meshdrillVersion: '9.9.9', argv: ['run', 'x.yaml'] },
+      notes: ['why this parallelism'],
+    });
+    const result = await runSuite(options);
+    const events = options.journal.events;
+    expect(result.exitCode).to.equal(EXIT_CODES.passed);
+    expect(events[0]).to.deep.include({
+      type: 'run-start',
+      version: JOURNAL_VERSION,
+      runId: 'test-run',
+      meshdrillVersion: '9.9.9',
+      argv: ['run', 'x.yaml'],
+      target: target.name,
+      repeat: 2,
+      parallel: 1,
+    });
+    expect(events[1]).to.include({ type: 'log', level: 'info', message: 'why this parallelism' });
+    const provision = events.filter((e) => e.type === 'phase-start' && e.phase === 'provision');
+    expect(provision).to.have.length(1);
+    expect(provision[0]).to.include({ scope: 'suite' }).and.not.have.property('scenario');
+    // Every event of an execution names it; the two repeats' events are told apart by their own fields alone.
+    const scoped = events.filter((e) => 'variant' in e && e.type !== 'log');
+    expect(scoped.every((e) => 'iteration' in e && typeof e.iteration === 'number')).to.equal(true);
+    const ids = new Set(
+      scoped.map((e) => ('iteration' in e ? `${e.scenario}/${e.variant}#${e.iteration}` : '')),
+    );
+    expect([...ids]).to.deep.equal(['fake-outage/main#1', 'fake-outage/main#2']);
+    expect(events.at(-1)?.type).to.equal('run-end');
   });
 
   it('judges a negative control whose runbook does nothing as not recovering', async () => {

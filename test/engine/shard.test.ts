@@ -8,7 +8,12 @@ import { expectedVariantMs, runSuite, suiteShard } from '../../harness/engine/ru
 import { planTurns } from '../../harness/engine/schedule.js';
 import { holdsRun, pickShard, restrictToShard, splitIntoShards } from '../../harness/engine/shard.js';
 import { createJournal } from '../../harness/journal/index.js';
-import type { EventOf, ResolvedScenario, ScenarioVariant } from '../../harness/model/index.js';
+import {
+  type EventOf,
+  JOURNAL_VERSION,
+  type ResolvedScenario,
+  type ScenarioVariant,
+} from '../../harness/model/index.js';
 import { loadScenarios } from '../../harness/scenario/index.js';
 import { FakeWorld, fakeScenario } from '../support/fake-world.js';
 
@@ -149,7 +154,11 @@ describe('--shard: a suite run of one shard', function () {
     const started = journal.events
       .filter((e): e is EventOf<'scenario-start'> => e.type === 'scenario-start')
       .map((e) => `${e.variant}#${e.iteration}`);
-    return { result, events: journal.events, target, started };
+    // The engine opens every journal with run-start, naming the shard; what follows is the shard's own story.
+    const [opening, ...events] = journal.events;
+    expect(opening).to.include({ type: 'run-start', version: JOURNAL_VERSION, runId: `shard-${index}` });
+    expect((opening as EventOf<'run-start'>).shard).to.deep.equal({ index, count });
+    return { result, events, target, started };
   }
 
   it('runs nothing on a shard that gets nothing: no cluster, a clear line, exit 0', async () => {

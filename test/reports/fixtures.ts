@@ -1,4 +1,5 @@
-// Loads the hand-written journal fixtures (test/fixtures/journals/) into events and results for the tests.
+// Loads the hand-written journal fixtures (test/fixtures/journals/) into events and results for the tests. They
+// are in the current journal version; v1/ keeps some as version 1 wrote them, for the reader's compatibility.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,8 +13,15 @@ export const JOURNALS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 
 
 export type FixtureName = 'passing' | 'passing-istio-1.30' | 'failing' | 'repeat-3' | 'truncated';
 
-export function loadFixture(name: FixtureName): { events: JournalEvent[]; results: Results; text: string } {
-  const text = readFileSync(join(JOURNALS_DIR, `${name}.jsonl`), 'utf8');
+/** The fixtures kept as journal version 1 wrote them (test/fixtures/journals/v1/). */
+export type V1FixtureName = 'failing' | 'repeat-3' | 'truncated';
+
+export function loadFixture(
+  name: FixtureName,
+  options: { version1?: boolean } = {},
+): { events: JournalEvent[]; results: Results; text: string } {
+  const dir = options.version1 ? join(JOURNALS_DIR, 'v1') : JOURNALS_DIR;
+  const text = readFileSync(join(dir, `${name}.jsonl`), 'utf8');
   const journal = parseJournal(text);
   return {
     events: journal.events,

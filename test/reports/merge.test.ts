@@ -9,7 +9,8 @@ import { mergeShardJournals, type ShardJournal } from '../../reports/merge.js';
 import { buildResults } from '../../reports/results.js';
 import type { Results } from '../../reports/results-types.js';
 import { type FixtureName, loadFixture } from './fixtures.js';
-import { type SplitOptions, splitJournal } from './shard-journals.js';
+import { parseJournal } from '../../reports/journal.js';
+import { type SplitOptions, splitJournal, toJsonl, toVersion1 } from './shard-journals.js';
 
 const decide = (outcomes: Outcome[]) => {
   const outcome = worstOutcome(outcomes);
@@ -80,10 +81,13 @@ describe('report --merge: shards into one run', () => {
       expect(merged.events.filter((e) => e.type === 'run-end')).to.have.length(1);
       expect(merged.events.at(-1)?.type).to.equal('run-end');
       if (overlap) {
-        // The control: a plain sort by time gives every scoped event to the execution started last (they carry
-        // no iteration), so the three iterations' samples and assertions would all land on #3.
+        // Every scoped event names its execution: even a plain sort by time leaves each iteration its own.
         const sorted = [...merged.events].sort((a, b) => a.t - b.t);
-        expect(buildResults(sorted).scenarios.map((r) => r.assertions.length)).to.deep.equal([0, 0, 18]);
+        expect(buildResults(sorted).scenarios.map((r) => r.assertions.length)).to.deep.equal([6, 6, 6]);
+        // The control: a version-1 journal carried no iteration, so its reader gives every scoped event to the
+        // execution started last, and the three iterations' samples and assertions all land on #3.
+        const v1 = parseJournal(toJsonl(sorted.map(toVersion1))).events;
+        expect(buildResults(v1).scenarios.map((r) => r.assertions.length)).to.deep.equal([0, 0, 18]);
       } else {
         const times = merged.events.map((e) => e.t);
         expect(times).to.deep.equal([...times].sort((a, b) => a - b));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { JournalEvent } from '../../harness/model/index.js';
+import { JOURNAL_VERSION, type JournalEvent } from '../../harness/model/index.js';
 import { buildResults } from '../../reports/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../../reports/results-types.js';
 import { computeSpread } from '../../reports/stats.js';
@@ -9,7 +9,7 @@ describe('reports/results: the journal folded into results.json', () => {
   it('a passing run: run info, verdict, one result per scenario execution', () => {
     const { results } = loadFixture('passing');
     expect(results.schemaVersion).to.equal(RESULTS_SCHEMA_VERSION);
-    expect(results.journalVersion).to.equal(1);
+    expect(results.journalVersion).to.equal(JOURNAL_VERSION);
     expect(results.run).to.include({
       runId: 'r-20261120-0300-pass',
       target: 'local',
@@ -210,7 +210,7 @@ describe('reports/results: the journal folded into results.json', () => {
     const { events } = loadFixture('passing');
     const start = events.find((e) => e.type === 'scenario-start');
     if (start?.type !== 'scenario-start') throw new Error('no scenario-start');
-    const scope = { scenario: start.scenario, variant: start.variant };
+    const scope = { scenario: start.scenario, variant: start.variant, iteration: start.iteration };
     const extra: JournalEvent[] = [
       {
         t: start.t + 1,

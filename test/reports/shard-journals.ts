@@ -61,5 +61,13 @@ export function splitJournal(events: readonly JournalEvent[], options: SplitOpti
   });
 }
 
+/** An event as journal version 1 wrote it: no iteration but on scenario-start. */
+export function toVersion1(event: JournalEvent): JournalEvent {
+  if (event.type === 'run-start') return { ...event, version: 1 };
+  if (event.type === 'scenario-start' || !('iteration' in event)) return event;
+  const { iteration: _iteration, ...rest } = event;
+  return rest as JournalEvent;
+}
+
 export const toJsonl = (events: readonly JournalEvent[]) =>
   events.map((e) => `${JSON.stringify(e)}\n`).join('');

@@ -5,10 +5,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTarget, planTarget, unsupportedIstioVersions } from '../../../clusters/index.js';
+import type { Target } from '../../../clusters/target.js';
 import { writeReports } from '../../../reports/index.js';
 import { decideParallelism, findSideBySideClashes, runSuite } from '../../engine/index.js';
 import { planScenarios } from '../../engine/plan.js';
-import { describeSuiteShard, suiteShard } from '../../engine/run-suite.js';
+import { describeSuiteShard, type SuiteResult, suiteShard } from '../../engine/run-suite.js';
 import { restrictToShard } from '../../engine/shard.js';
 import { holdDirectory, releaseDirectory } from '../../exec/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
@@ -52,7 +53,7 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
   if (unsupported) throw invalidInput(unsupported);
   const versions = args.istio.length > 0 ? args.istio : [undefined];
   if (args.dryRun) return printPlan(args, scenarios, versions);
-  let worst = 0;
+  let worst: number = EXIT_CODES.passed;
   for (const istioVersion of versions) {
     const runId = createRunId();
     const base = args.out ? resolve(args.out) : resolve('runs', runId);
@@ -62,7 +63,7 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
       outDir,
       ...(istioVersion ? { istioVersion } : {}),
     });
-    worst = Math.max(worst, code === 130 ? 1000 : code);
+    worst = worseExitCode(worst, code);
   }
   if (versions.length > 1) {
     const [first, second] = versions;
@@ -70,7 +71,13 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
       `\ncompare the versions: meshdrill compare ${join(args.out ?? 'runs/<run-id>', `istio-${first}`)} ${join(args.out ?? 'runs/<run-id>', `istio-${second}`)}`,
     );
   }
-  return worst === 1000 ? 130 : worst;
+  return worst;
+}
+
+/** The exit code of two runs together: an interrupt wins (the user stopped it), else the higher code. */
+function worseExitCode(a: number, b: number): number {
+  if (a === EXIT_CODES.interrupted || b === EXIT_CODES.interrupted) return EXIT_CODES.interrupted;
+  return Math.max(a, b);
 }
 
 /**
@@ -107,11 +114,13 @@ async function printPlan(
   return EXIT_CODES.passed;
 }
 
+type RunPlan = { runId: string; outDir: string; istioVersion?: string };
+
 async function runOnce(
   args: CliArgs,
   argv: string[],
   scenarios: ResolvedScenario[],
-  run: { runId: string; outDir: string; istioVersion?: string },
+  run: RunPlan,
 ): Promise<number> {
   await mkdir(run.outDir, { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), `meshdrill-${run.runId}-`));
@@ -140,23 +149,12 @@ async function runOnce(
         `\nsecond interrupt: cleanup ABANDONED. Objects may remain and a fault may still be active.\n` +
           `Remove them with: meshdrill cleanup --run-id ${run.runId} --context <the target's context>`,
       );
-      process.exit(130);
+      process.exit(EXIT_CODES.interrupted);
     },
   });
-  journal.append({
-    type: 'run-start',
-    version: 1,
-    runId: run.runId,
-    meshdrillVersion: MESHDRILL_VERSION,
-    argv,
-    target: args.target,
-    repeat: args.repeat,
-    parallel,
-    ...(args.shard ? { shard: args.shard } : {}),
-  });
-  if (auto) journal.append({ type: 'log', level: 'info', message: auto.explanation });
-  let suite: Awaited<ReturnType<typeof runSuite>>;
+  let suite: SuiteResult;
   try {
+    // The engine writes every journal event, run-start included; the CLI only says what ran it.
     suite = await runSuite({
       runId: run.runId,
       journal,
@@ -164,13 +162,14 @@ async function runOnce(
       scenarios,
       repeat: args.repeat,
       parallel,
+      invocation: { meshdrillVersion: MESHDRILL_VERSION, argv },
+      ...(auto ? { notes: [auto.explanation] } : {}),
       workDir,
       ruleFiles: [...new Set(scenarios.flatMap((s) => s.alertRules))],
       settings: args.targetOpts,
       interrupt: interrupts.signal,
       keepTarget: args.keepTarget,
       connect: (env, turnDir) => connectPorts(env, turnDir, run.runId, args.loadDriver),
-      onProgress: (message) => journal.append({ type: 'log', level: 'info', message }),
       ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
       ...(args.shard ? { shard: args.shard } : {}),
     });
@@ -178,28 +177,36 @@ async function runOnce(
     progress.stop();
     interrupts.dispose();
   }
-  const reports = await writeReports(run.outDir);
-  for (const failure of reports.failed)
-    console.error(`warning: the ${failure.reporter} reporter failed: ${failure.error}`);
-  const { exitCode } = suite;
-  printSummary(reports.results, run.outDir, exitCode);
-  if (args.keepTarget && target.livesWithProcess) {
-    // This target cannot outlive the process: keep it by staying in the foreground, as `cluster up` does.
-    if (suite.keptEnvironment && exitCode !== EXIT_CODES.interrupted) {
-      console.log(
-        `the ${target.name} target stays up for inspection: export KUBECONFIG=${suite.keptEnvironment.kubeconfigPath}` +
-          `   # Ctrl-C stops it`,
-      );
-      await untilStopped();
-      console.error(`stopping the ${target.name} target…`);
-    }
-    await target.teardown();
-  }
+  await reportRun(run.outDir, suite.exitCode);
+  await holdOrTearDown(args, target, suite);
   if (removesWorkDir) {
     await rm(workDir, { recursive: true, force: true });
     releaseDirectory(workDir);
   }
-  return exitCode;
+  return suite.exitCode;
+}
+
+/** Renders the run's reports from its journal and prints where they are. */
+async function reportRun(outDir: string, exitCode: number): Promise<void> {
+  const reports = await writeReports(outDir);
+  for (const failure of reports.failed)
+    console.error(`warning: the ${failure.reporter} reporter failed: ${failure.error}`);
+  printSummary(reports.results, outDir, exitCode);
+}
+
+/** `--keep-target` on a target that dies with this process: stay in the foreground until Ctrl-C, then stop it. */
+async function holdOrTearDown(args: CliArgs, target: Target, suite: SuiteResult): Promise<void> {
+  if (!args.keepTarget || !target.livesWithProcess) return;
+  // This target cannot outlive the process: keep it by staying in the foreground, as `cluster up` does.
+  if (suite.keptEnvironment && suite.exitCode !== EXIT_CODES.interrupted) {
+    console.log(
+      `the ${target.name} target stays up for inspection: export KUBECONFIG=${suite.keptEnvironment.kubeconfigPath}` +
+        `   # Ctrl-C stops it`,
+    );
+    await untilStopped();
+    console.error(`stopping the ${target.name} target…`);
+  }
+  await target.teardown();
 }
 
 function printSummary(

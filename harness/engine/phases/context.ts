@@ -27,11 +27,12 @@ export async function createVariantContext(
   ctx: EngineContext,
   written: ResolvedScenario,
   variant: ScenarioVariant,
+  iteration: number,
 ): Promise<VariantContext> {
   // Polls paced to what the target's Prometheus can show (no timing readable: as written).
   const timing = await ctx.prometheus.ruleTiming(ctx.interrupt).catch(() => undefined);
   const scenario = paceToPrometheus(written, timing);
-  const scope = { scenario: scenario.name, variant: variant.name };
+  const scope = { scenario: scenario.name, variant: variant.name, iteration };
   return {
     ctx,
     scenario,

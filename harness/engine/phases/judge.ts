@@ -2,6 +2,7 @@
 // the after-step windows and the outcome, built from what the phases measured. No I/O: the phases journal them.
 
 import type {
+  ExecutionScope,
   EventOf,
   LoadSample,
   Outcome,
@@ -18,10 +19,10 @@ import { Interrupted, StopScenario, outcomeOf } from '../phase-runner.js';
 import type { RunbookStepResult } from '../ports.js';
 
 /** An `assertion` event without what the journal and the variant's scope add. */
-export type AssertionFields = Omit<EventOf<'assertion'>, 't' | 'type' | 'scenario' | 'variant'>;
+export type AssertionFields = Omit<EventOf<'assertion'>, 't' | 'type' | keyof ExecutionScope>;
 
 /** A `recovery` event without what the journal and the variant's scope add. */
-export type RecoveryRecord = Omit<EventOf<'recovery'>, 't' | 'type' | 'scenario' | 'variant'>;
+export type RecoveryRecord = Omit<EventOf<'recovery'>, 't' | 'type' | keyof ExecutionScope>;
 
 /** An `after-step` SLO window, as the recover phase journals it. */
 export interface StepWindow {

@@ -6,10 +6,7 @@ import { alertSignalFloors, signalFloorMs } from '../detection-floors.js';
 import type { VariantContext } from './context.js';
 
 /** Journals the variant's start; returns each alert's look-back (how long an earlier fault keeps it firing). */
-export async function announceVariant(
-  v: VariantContext,
-  iteration: number,
-): Promise<ReadonlyMap<string, number>> {
+export async function announceVariant(v: VariantContext): Promise<ReadonlyMap<string, number>> {
   const { ctx, scenario, variant, scope } = v;
   const routingDelayMs = ctx.notifications?.routingDelayMs;
   const { floors, lookbacks, problems } = await alertSignalFloors(
@@ -18,14 +15,11 @@ export async function announceVariant(
     ctx.interrupt,
     routingDelayMs,
   );
-  for (const problem of problems)
-    ctx.journal.append({ type: 'log', level: 'warn', message: problem, scenario: scenario.name });
   ctx.journal.append({
     type: 'scenario-start',
     ...scope,
     title: scenario.title,
     file: scenario.file,
-    iteration,
     expect: variant.expect,
     faultKind: scenario.fault.kind,
     slos: scenario.slos,
@@ -34,6 +28,9 @@ export async function announceVariant(
     ...(scenario.duringFault.slos === 'hold' ? { duringFault: { slos: 'hold' as const } } : {}),
     timeScale: scenario.timeScale,
   });
+  // After scenario-start and naming the execution, so the report files each under the run it is about.
+  for (const problem of problems)
+    ctx.journal.append({ type: 'log', level: 'warn', message: problem, ...scope });
   return lookbacks;
 }
 
