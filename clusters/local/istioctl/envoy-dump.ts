@@ -312,13 +312,8 @@ function prefixRoute(prefix: string, cluster: string): EnvoyRoute {
   return { match: { prefix }, route: { cluster } };
 }
 
-/**
- * Route configurations as Envoy holds them: a sidecar groups outbound virtual hosts by port (route `8080`),
- * has one inbound route per served port and the static `backend` host for stats and health; a gateway has one
- * route `http.PORT` per listener.
- */
-export function buildEnvoyRoutes(config: ProxyConfig): EnvoyRouteConfiguration[] {
-  const out: EnvoyRouteConfiguration[] = [];
+/** A sidecar's outbound routes, one per port (`8080`), each ending with the `allow_any` passthrough host. */
+function outboundRouteConfigs(config: ProxyConfig): EnvoyRouteConfiguration[] {
   const byPort = new Map<number, EnvoyVirtualHost[]>();
   for (const vh of config.virtualHosts) {
     const list = byPort.get(vh.port) ?? [];
@@ -331,15 +326,21 @@ export function buildEnvoyRoutes(config: ProxyConfig): EnvoyRouteConfiguration[]
     });
     byPort.set(vh.port, list);
   }
-  for (const [port, virtualHosts] of [...byPort.entries()].sort((a, b) => a[0] - b[0])) {
-    virtualHosts.push({
-      name: 'allow_any',
-      domains: ['*'],
-      routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }],
+  return [...byPort.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([port, virtualHosts]) => {
+      virtualHosts.push({
+        name: 'allow_any',
+        domains: ['*'],
+        routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }],
+      });
+      return { name: String(port), virtualHosts, validateClusters: false, ignorePortInHostMatching: true };
     });
-    out.push({ name: String(port), virtualHosts, validateClusters: false, ignorePortInHostMatching: true });
-  }
-  for (const listener of config.gateway) {
+}
+
+/** A gateway's route `http.PORT` per listener; a listener without hosts gets a blackhole host. */
+function gatewayRouteConfigs(config: ProxyConfig): EnvoyRouteConfiguration[] {
+  return config.gateway.map((listener) => {
     const virtualHosts: EnvoyVirtualHost[] = listener.virtualHosts.map((vh) => ({
       name: vh.name,
       domains: vh.domains.flatMap((d) => [d, `${d}:*`]).filter((d, i, all) => all.indexOf(d) === i),
@@ -349,26 +350,28 @@ export function buildEnvoyRoutes(config: ProxyConfig): EnvoyRouteConfiguration[]
     if (virtualHosts.length === 0) {
       virtualHosts.push({ name: `blackhole:${listener.serverPort}`, domains: ['*'], routes: [] });
     }
-    out.push({ name: `http.${listener.listenPort}`, virtualHosts, validateClusters: false });
-  }
-  for (const p of config.inbound.ports) {
-    out.push({
-      name: `inbound|${p.targetPort}||`,
-      virtualHosts: [
-        {
-          name: `inbound|http|${p.port}`,
-          domains: ['*'],
-          routes: [
-            {
-              ...prefixRoute('/', `inbound|${p.targetPort}||`),
-              decorator: { operation: `${p.service}:${p.port}/*` },
-            },
-          ],
-        },
-      ],
-      validateClusters: false,
-    });
-  }
+    return { name: `http.${listener.listenPort}`, virtualHosts, validateClusters: false };
+  });
+}
+
+/** One inbound route per served port, and for a sidecar the inbound passthrough. */
+function inboundRouteConfigs(config: ProxyConfig): EnvoyRouteConfiguration[] {
+  const out: EnvoyRouteConfiguration[] = config.inbound.ports.map((p) => ({
+    name: `inbound|${p.targetPort}||`,
+    virtualHosts: [
+      {
+        name: `inbound|http|${p.port}`,
+        domains: ['*'],
+        routes: [
+          {
+            ...prefixRoute('/', `inbound|${p.targetPort}||`),
+            decorator: { operation: `${p.service}:${p.port}/*` },
+          },
+        ],
+      },
+    ],
+    validateClusters: false,
+  }));
   if (config.node.mode === 'sidecar') {
     out.push({
       name: 'InboundPassthroughCluster',
@@ -382,8 +385,12 @@ export function buildEnvoyRoutes(config: ProxyConfig): EnvoyRouteConfiguration[]
       validateClusters: false,
     });
   }
-  // The static listeners on 15090/15021 (stats and readiness) share the `backend` virtual host.
-  out.push({
+  return out;
+}
+
+/** The static listeners on 15090/15021 (stats and readiness) share the `backend` virtual host. */
+function backendRouteConfig(): EnvoyRouteConfiguration {
+  return {
     name: '',
     virtualHosts: [
       {
@@ -395,8 +402,21 @@ export function buildEnvoyRoutes(config: ProxyConfig): EnvoyRouteConfiguration[]
         ],
       },
     ],
-  });
-  return out;
+  };
+}
+
+/**
+ * Route configurations as Envoy holds them: a sidecar groups outbound virtual hosts by port (route `8080`),
+ * has one inbound route per served port and the static `backend` host for stats and health; a gateway has one
+ * route `http.PORT` per listener.
+ */
+export function buildEnvoyRoutes(config: ProxyConfig): EnvoyRouteConfiguration[] {
+  return [
+    ...outboundRouteConfigs(config),
+    ...gatewayRouteConfigs(config),
+    ...inboundRouteConfigs(config),
+    backendRouteConfig(),
+  ];
 }
 
 /** Endpoints from the pushed configuration, all HEALTHY (used when the proxy serves no /clusters). */

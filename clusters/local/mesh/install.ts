@@ -29,224 +29,258 @@ const KEYS = {
 
 type Manifest = { key: ResourceKey; object: Record<string, unknown> };
 
+/** What every object's builder reads: the options, the proxy and pilot image tag, the labels on everything. */
+interface InstallContext {
+  options: InstallOptions;
+  version: string;
+  labels: Record<string, string>;
+}
+
+function metaOf(ctx: InstallContext, name: string, extra: Record<string, string> = {}) {
+  return { name, namespace: ISTIO_NAMESPACE, labels: { ...ctx.labels, ...extra } };
+}
+
+/** Fresh on every use, so that no two install objects share a labels object. */
+function istiodLabels(): Record<string, string> {
+  return { app: 'istiod', istio: 'pilot' };
+}
+
+function gatewayLabels(): Record<string, string> {
+  return { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+}
+
+/** An env entry from the downward API. */
+function fieldEnv(name: string, fieldPath: string) {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+function buildNamespace(): Manifest {
+  return {
+    key: KEYS.namespaces,
+    object: {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ISTIO_NAMESPACE, labels: { 'topology.istio.io/network': '' } },
+    },
+  };
+}
+
+function buildServiceAccount(ctx: InstallContext, name: string): Manifest {
+  return {
+    key: KEYS.serviceaccounts,
+    object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metaOf(ctx, name) },
+  };
+}
+
+/** The `istio` ConfigMap: the mesh config istiod and the proxies read. */
+function buildMeshConfigMap(ctx: InstallContext): Manifest {
+  return {
+    key: KEYS.configmaps,
+    object: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: metaOf(ctx, 'istio'),
+      data: {
+        mesh: 'defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nenablePrometheusMerge: true\nrootNamespace: istio-system\ntrustDomain: cluster.local\n',
+      },
+    },
+  };
+}
+
+function buildIstiodContainer(ctx: InstallContext): Record<string, unknown> {
+  return {
+    name: 'discovery',
+    image: `docker.io/istio/pilot:${ctx.version}`,
+    args: [
+      'discovery',
+      '--monitoringAddr=:15014',
+      '--log_output_level=default:info',
+      '--domain',
+      'cluster.local',
+      '--keepaliveMaxServerConnectionAge',
+      '30m',
+    ],
+    ports: [
+      { containerPort: 8080, name: 'http-debug', protocol: 'TCP' },
+      { containerPort: 15010, name: 'grpc-xds', protocol: 'TCP' },
+      { containerPort: 15012, name: 'tls-xds', protocol: 'TCP' },
+      { containerPort: 15017, name: 'https-webhooks', protocol: 'TCP' },
+      { containerPort: 15014, name: 'http-monitoring', protocol: 'TCP' },
+    ],
+    readinessProbe: {
+      httpGet: { path: '/ready', port: 8080 },
+      initialDelaySeconds: 1,
+      periodSeconds: 3,
+      timeoutSeconds: 5,
+    },
+    env: [
+      fieldEnv('POD_NAME', 'metadata.name'),
+      fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+      fieldEnv('POD_IP', 'status.podIP'),
+      fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+      { name: 'PILOT_DEBOUNCE_AFTER', value: '100ms' },
+      ...Object.entries(ctx.options.istiodEnv ?? {}).map(([name, value]) => ({ name, value })),
+    ],
+    resources: { requests: { cpu: '500m', memory: '2048Mi' } },
+  };
+}
+
+function buildIstiodDeployment(ctx: InstallContext): Manifest {
+  return {
+    key: KEYS.deployments,
+    object: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: metaOf(ctx, 'istiod', istiodLabels()),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: istiodLabels() },
+        template: {
+          metadata: {
+            labels: { ...istiodLabels(), 'sidecar.istio.io/inject': 'false' },
+            annotations: {
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': '15014',
+              'prometheus.io/path': '/metrics',
+            },
+          },
+          spec: { serviceAccountName: 'istiod', containers: [buildIstiodContainer(ctx)] },
+        },
+      },
+    },
+  };
+}
+
+function buildIstiodService(ctx: InstallContext): Manifest {
+  return {
+    key: KEYS.services,
+    object: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: metaOf(ctx, 'istiod', istiodLabels()),
+      spec: {
+        selector: istiodLabels(),
+        ports: [
+          { name: 'grpc-xds', port: 15010, targetPort: 15010, protocol: 'TCP' },
+          { name: 'https-dns', port: 15012, targetPort: 15012, protocol: 'TCP' },
+          { name: 'https-webhook', port: 443, targetPort: 15017, protocol: 'TCP' },
+          { name: 'http-monitoring', port: 15014, targetPort: 15014, protocol: 'TCP' },
+        ],
+      },
+    },
+  };
+}
+
+/** The ingress gateway's proxy: the proxy image in router mode. */
+function buildGatewayContainer(ctx: InstallContext): Record<string, unknown> {
+  return {
+    name: 'istio-proxy',
+    image: `docker.io/istio/proxyv2:${ctx.version}`,
+    args: ['proxy', 'router', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning'],
+    ports: [
+      { containerPort: 15021, name: 'status-port', protocol: 'TCP' },
+      { containerPort: 8080, name: 'http2', protocol: 'TCP' },
+      { containerPort: 8443, name: 'https', protocol: 'TCP' },
+      { containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' },
+    ],
+    readinessProbe: {
+      httpGet: { path: '/healthz/ready', port: 15021 },
+      failureThreshold: 30,
+      periodSeconds: ctx.options.readinessPeriodSeconds ?? 2,
+      timeoutSeconds: 1,
+    },
+    env: [
+      fieldEnv('POD_NAME', 'metadata.name'),
+      fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+      fieldEnv('INSTANCE_IP', 'status.podIP'),
+      fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+      { name: 'ISTIO_META_WORKLOAD_NAME', value: 'istio-ingressgateway' },
+      { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
+      {
+        name: 'PROXY_CONFIG',
+        value: JSON.stringify({ discoveryAddress: 'istiod.istio-system.svc:15012' }),
+      },
+    ],
+    resources: {
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '2', memory: '1Gi' },
+    },
+  };
+}
+
+function buildGatewayDeployment(ctx: InstallContext): Manifest {
+  return {
+    key: KEYS.deployments,
+    object: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayLabels()),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: gatewayLabels() },
+        template: {
+          metadata: {
+            labels: {
+              ...gatewayLabels(),
+              'sidecar.istio.io/inject': 'false',
+              'service.istio.io/canonical-name': 'istio-ingressgateway',
+            },
+            annotations: {
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': '15020',
+              'prometheus.io/path': '/stats/prometheus',
+            },
+          },
+          spec: {
+            serviceAccountName: 'istio-ingressgateway-service-account',
+            containers: [buildGatewayContainer(ctx)],
+          },
+        },
+      },
+    },
+  };
+}
+
+function buildGatewayService(ctx: InstallContext): Manifest {
+  return {
+    key: KEYS.services,
+    object: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayLabels()),
+      spec: {
+        type: 'LoadBalancer',
+        selector: gatewayLabels(),
+        ports: [
+          { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
+          { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
+          { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' },
+        ],
+      },
+    },
+  };
+}
+
 /** The objects of an install, in apply order (pure). */
 export function buildInstallManifests(options: InstallOptions = {}): Manifest[] {
-  const version = options.version ?? ISTIO_VERSION;
-  const labels = {
-    'app.kubernetes.io/part-of': 'istio',
-    'operator.istio.io/component': 'Pilot',
-    ...options.labels,
+  const ctx: InstallContext = {
+    options,
+    version: options.version ?? ISTIO_VERSION,
+    labels: {
+      'app.kubernetes.io/part-of': 'istio',
+      'operator.istio.io/component': 'Pilot',
+      ...options.labels,
+    },
   };
-  const meta = (name: string, extra: Record<string, string> = {}) => ({
-    name,
-    namespace: ISTIO_NAMESPACE,
-    labels: { ...labels, ...extra },
-  });
-  const gwLabels = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
   return [
-    {
-      key: KEYS.namespaces,
-      object: {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: ISTIO_NAMESPACE, labels: { 'topology.istio.io/network': '' } },
-      },
-    },
-    {
-      key: KEYS.serviceaccounts,
-      object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('istiod') },
-    },
-    {
-      key: KEYS.serviceaccounts,
-      object: {
-        apiVersion: 'v1',
-        kind: 'ServiceAccount',
-        metadata: meta('istio-ingressgateway-service-account'),
-      },
-    },
-    {
-      key: KEYS.configmaps,
-      object: {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: meta('istio'),
-        data: {
-          mesh: 'defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nenablePrometheusMerge: true\nrootNamespace: istio-system\ntrustDomain: cluster.local\n',
-        },
-      },
-    },
-    {
-      key: KEYS.deployments,
-      object: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: meta('istiod', { app: 'istiod', istio: 'pilot' }),
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'istiod', istio: 'pilot' } },
-          template: {
-            metadata: {
-              labels: { app: 'istiod', istio: 'pilot', 'sidecar.istio.io/inject': 'false' },
-              annotations: {
-                'prometheus.io/scrape': 'true',
-                'prometheus.io/port': '15014',
-                'prometheus.io/path': '/metrics',
-              },
-            },
-            spec: {
-              serviceAccountName: 'istiod',
-              containers: [
-                {
-                  name: 'discovery',
-                  image: `docker.io/istio/pilot:${version}`,
-                  args: [
-                    'discovery',
-                    '--monitoringAddr=:15014',
-                    '--log_output_level=default:info',
-                    '--domain',
-                    'cluster.local',
-                    '--keepaliveMaxServerConnectionAge',
-                    '30m',
-                  ],
-                  ports: [
-                    { containerPort: 8080, name: 'http-debug', protocol: 'TCP' },
-                    { containerPort: 15010, name: 'grpc-xds', protocol: 'TCP' },
-                    { containerPort: 15012, name: 'tls-xds', protocol: 'TCP' },
-                    { containerPort: 15017, name: 'https-webhooks', protocol: 'TCP' },
-                    { containerPort: 15014, name: 'http-monitoring', protocol: 'TCP' },
-                  ],
-                  readinessProbe: {
-                    httpGet: { path: '/ready', port: 8080 },
-                    initialDelaySeconds: 1,
-                    periodSeconds: 3,
-                    timeoutSeconds: 5,
-                  },
-                  env: [
-                    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-                    {
-                      name: 'SERVICE_ACCOUNT',
-                      valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } },
-                    },
-                    { name: 'PILOT_DEBOUNCE_AFTER', value: '100ms' },
-                    ...Object.entries(options.istiodEnv ?? {}).map(([name, value]) => ({ name, value })),
-                  ],
-                  resources: { requests: { cpu: '500m', memory: '2048Mi' } },
-                },
-              ],
-            },
-          },
-        },
-      },
-    },
-    {
-      key: KEYS.services,
-      object: {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: meta('istiod', { app: 'istiod', istio: 'pilot' }),
-        spec: {
-          selector: { app: 'istiod', istio: 'pilot' },
-          ports: [
-            { name: 'grpc-xds', port: 15010, targetPort: 15010, protocol: 'TCP' },
-            { name: 'https-dns', port: 15012, targetPort: 15012, protocol: 'TCP' },
-            { name: 'https-webhook', port: 443, targetPort: 15017, protocol: 'TCP' },
-            { name: 'http-monitoring', port: 15014, targetPort: 15014, protocol: 'TCP' },
-          ],
-        },
-      },
-    },
-    {
-      key: KEYS.deployments,
-      object: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: meta('istio-ingressgateway', gwLabels),
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: gwLabels },
-          template: {
-            metadata: {
-              labels: {
-                ...gwLabels,
-                'sidecar.istio.io/inject': 'false',
-                'service.istio.io/canonical-name': 'istio-ingressgateway',
-              },
-              annotations: {
-                'prometheus.io/scrape': 'true',
-                'prometheus.io/port': '15020',
-                'prometheus.io/path': '/stats/prometheus',
-              },
-            },
-            spec: {
-              serviceAccountName: 'istio-ingressgateway-service-account',
-              containers: [
-                {
-                  name: 'istio-proxy',
-                  image: `docker.io/istio/proxyv2:${version}`,
-                  args: [
-                    'proxy',
-                    'router',
-                    '--domain',
-                    '$(POD_NAMESPACE).svc.cluster.local',
-                    '--proxyLogLevel=warning',
-                  ],
-                  ports: [
-                    { containerPort: 15021, name: 'status-port', protocol: 'TCP' },
-                    { containerPort: 8080, name: 'http2', protocol: 'TCP' },
-                    { containerPort: 8443, name: 'https', protocol: 'TCP' },
-                    { containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' },
-                  ],
-                  readinessProbe: {
-                    httpGet: { path: '/healthz/ready', port: 15021 },
-                    failureThreshold: 30,
-                    periodSeconds: options.readinessPeriodSeconds ?? 2,
-                    timeoutSeconds: 1,
-                  },
-                  env: [
-                    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                    { name: 'INSTANCE_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-                    {
-                      name: 'SERVICE_ACCOUNT',
-                      valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } },
-                    },
-                    { name: 'ISTIO_META_WORKLOAD_NAME', value: 'istio-ingressgateway' },
-                    { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
-                    {
-                      name: 'PROXY_CONFIG',
-                      value: JSON.stringify({ discoveryAddress: 'istiod.istio-system.svc:15012' }),
-                    },
-                  ],
-                  resources: {
-                    requests: { cpu: '100m', memory: '128Mi' },
-                    limits: { cpu: '2', memory: '1Gi' },
-                  },
-                },
-              ],
-            },
-          },
-        },
-      },
-    },
-    {
-      key: KEYS.services,
-      object: {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: meta('istio-ingressgateway', gwLabels),
-        spec: {
-          type: 'LoadBalancer',
-          selector: gwLabels,
-          ports: [
-            { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
-            { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
-            { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' },
-          ],
-        },
-      },
-    },
+    buildNamespace(),
+    buildServiceAccount(ctx, 'istiod'),
+    buildServiceAccount(ctx, 'istio-ingressgateway-service-account'),
+    buildMeshConfigMap(ctx),
+    buildIstiodDeployment(ctx),
+    buildIstiodService(ctx),
+    buildGatewayDeployment(ctx),
+    buildGatewayService(ctx),
   ];
 }
 

@@ -76,6 +76,70 @@ function policyForPort(policy: Record<string, unknown>, port: number): Record<st
   return { ...rest, ...overrides };
 }
 
+/** A cluster's subset: the default (name '') and each named DestinationRule subset with its merged policy. */
+interface SubsetPolicy {
+  name: string;
+  labels: Record<string, string>;
+  policy: Record<string, unknown>;
+}
+
+function subsetsOf(drSpec: Record<string, unknown>): SubsetPolicy[] {
+  const basePolicy = asRecord(drSpec.trafficPolicy);
+  return [
+    { name: '', labels: {}, policy: basePolicy },
+    ...asArray(drSpec.subsets)
+      .map(asRecord)
+      .map((s) => ({
+        name: asString(s.name) ?? '',
+        labels: asStringMap(s.labels),
+        policy: { ...basePolicy, ...asRecord(s.trafficPolicy) },
+      }))
+      .filter((s) => s.name !== ''),
+  ];
+}
+
+/** The port's endpoints in the subset, each with whether the client side originates mTLS to it. */
+function subsetEndpoints(
+  input: BuildInput,
+  options: MeshOptions,
+  svc: RegistryService,
+  port: RegistryService['ports'][number],
+  subset: SubsetPolicy,
+): EndpointConfig[] {
+  const tlsMode = asString(asRecord(policyForPort(subset.policy, port.port).tls).mode);
+  const endpoints: EndpointConfig[] = [];
+  for (const ep of port.endpoints) {
+    const labels = asStringMap(ep.pod?.metadata.labels);
+    if (!matchesLabels(subset.labels, labels)) continue;
+    const inMesh = ep.pod !== undefined && hasSidecar(ep.pod);
+    endpoints.push({
+      address: ep.address,
+      port: ep.port,
+      inMesh,
+      mtls: clientOriginatesMtls({
+        snapshot: input.snapshot,
+        options,
+        destinationNamespace: svc.namespace,
+        endpointInMesh: inMesh,
+        drTlsMode: tlsMode,
+      }),
+      labels,
+      workload: ep.pod
+        ? workloadMetaOf(ep.pod, options.trustDomain)
+        : {
+            name: svc.name,
+            namespace: svc.namespace,
+            app: svc.name,
+            version: 'unknown',
+            principal: 'unknown',
+            serviceAccount: 'unknown',
+          },
+    });
+  }
+  return endpoints;
+}
+
+/** One cluster per service port and subset (`outbound|PORT|SUBSET|HOST`). */
 function buildClusters(
   input: BuildInput,
   options: MeshOptions,
@@ -85,58 +149,16 @@ function buildClusters(
   const clusters: ClusterConfig[] = [];
   for (const svc of services) {
     const dr = findDestinationRule(snapshot, svc.host, node.namespace, svc.namespace, options.rootNamespace);
-    const drSpec = dr ? specOf(dr) : {};
-    const basePolicy = asRecord(drSpec.trafficPolicy);
-    const subsets: { name: string; labels: Record<string, string>; policy: Record<string, unknown> }[] = [
-      { name: '', labels: {}, policy: basePolicy },
-      ...asArray(drSpec.subsets)
-        .map(asRecord)
-        .map((s) => ({
-          name: asString(s.name) ?? '',
-          labels: asStringMap(s.labels),
-          policy: { ...basePolicy, ...asRecord(s.trafficPolicy) },
-        }))
-        .filter((s) => s.name !== ''),
-    ];
+    const subsets = subsetsOf(dr ? specOf(dr) : {});
     for (const port of svc.ports) {
       for (const subset of subsets) {
-        const tlsMode = asString(asRecord(policyForPort(subset.policy, port.port).tls).mode);
-        const endpoints: EndpointConfig[] = [];
-        for (const ep of port.endpoints) {
-          const labels = asStringMap(ep.pod?.metadata.labels);
-          if (!matchesLabels(subset.labels, labels)) continue;
-          const inMesh = ep.pod !== undefined && hasSidecar(ep.pod);
-          endpoints.push({
-            address: ep.address,
-            port: ep.port,
-            inMesh,
-            mtls: clientOriginatesMtls({
-              snapshot,
-              options,
-              destinationNamespace: svc.namespace,
-              endpointInMesh: inMesh,
-              drTlsMode: tlsMode,
-            }),
-            labels,
-            workload: ep.pod
-              ? workloadMetaOf(ep.pod, options.trustDomain)
-              : {
-                  name: svc.name,
-                  namespace: svc.namespace,
-                  app: svc.name,
-                  version: 'unknown',
-                  principal: 'unknown',
-                  serviceAccount: 'unknown',
-                },
-          });
-        }
         clusters.push({
           name: clusterName(port.port, subset.name, svc.host),
           host: svc.host,
           port: port.port,
           subset: subset.name,
           service: { name: svc.name, namespace: svc.namespace },
-          endpoints,
+          endpoints: subsetEndpoints(input, options, svc, port, subset),
           trafficPolicy: policyForPort(subset.policy, port.port),
         });
       }

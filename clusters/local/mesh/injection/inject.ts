@@ -64,32 +64,71 @@ function workloadName(pod: Json): string {
   return hash && name.endsWith(`-${hash}`) ? name.slice(0, -hash.length - 1) : name;
 }
 
-/** Returns the injected pod (a new object); the input is not modified. */
-export function injectSidecar(
+/** What the sidecar is built from, read once from the pod being injected (the copy, never the input). */
+interface InjectionInput {
+  pod: Json;
+  annotations: Record<string, string>;
+  containers: Json[];
+  proxyConfig: Json;
+  /** Placed as a native sidecar (an init container with restartPolicy Always) rather than a container. */
+  native: boolean;
+  options: InjectionOptions;
+}
+
+function readInjectionInput(
   pod: Json,
   options: InjectionOptions,
   parseYaml: (text: string) => unknown,
-): Json {
-  const out = structuredClone(pod);
-  const meta = asRecord(out.metadata);
-  const annotations = { ...asStringMap(meta.annotations) };
-  const spec = asRecord(out.spec);
-  const containers = asArray(spec.containers).map(asRecord);
-  const proxyConfig = proxyConfigOf(annotations, parseYaml);
-  const discoveryAddress = options.discoveryAddress ?? 'istiod.istio-system.svc:15012';
+): InjectionInput {
+  const annotations = { ...asStringMap(asRecord(pod.metadata).annotations) };
+  const nativeAnnotation = annotations['sidecar.istio.io/nativeSidecar'];
+  return {
+    pod,
+    annotations,
+    containers: asArray(asRecord(pod.spec).containers).map(asRecord),
+    proxyConfig: proxyConfigOf(annotations, parseYaml),
+    native:
+      nativeAnnotation === undefined ? options.nativeSidecarDefault === true : nativeAnnotation === 'true',
+    options,
+  };
+}
+
+function fieldEnv(name: string, fieldPath: string): Json {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/** The agent's environment: identity from the downward API, the pod's ports and app containers as metadata. */
+function proxyEnv(input: InjectionInput): Json[] {
+  const { containers, proxyConfig } = input;
+  const discoveryAddress = input.options.discoveryAddress ?? 'istiod.istio-system.svc:15012';
   const metadataEnv = Object.entries(asStringMap(proxyConfig.proxyMetadata)).map(([name, value]) => ({
     name,
     value,
   }));
-  const native =
-    annotations['sidecar.istio.io/nativeSidecar'] === undefined
-      ? options.nativeSidecarDefault === true
-      : annotations['sidecar.istio.io/nativeSidecar'] === 'true';
   const appPorts = containers.flatMap((c) => asArray(c.ports).map(asRecord));
+  return [
+    { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
+    { name: 'CA_ADDR', value: discoveryAddress },
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+    fieldEnv('INSTANCE_IP', 'status.podIP'),
+    fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    fieldEnv('HOST_IP', 'status.hostIP'),
+    { name: 'PROXY_CONFIG', value: JSON.stringify({ discoveryAddress, ...proxyConfig }) },
+    { name: 'ISTIO_META_POD_PORTS', value: JSON.stringify(appPorts) },
+    { name: 'ISTIO_META_APP_CONTAINERS', value: containers.map((c) => asString(c.name)).join(',') },
+    { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
+    { name: 'ISTIO_META_WORKLOAD_NAME', value: workloadName(input.pod) },
+    { name: 'ISTIO_META_MESH_ID', value: 'cluster.local' },
+    { name: 'TRUST_DOMAIN', value: 'cluster.local' },
+    ...metadataEnv,
+  ];
+}
 
-  const proxy: Json = {
+function buildProxyContainer(input: InjectionInput): Json {
+  return {
     name: 'istio-proxy',
-    image: `${PROXY_IMAGE}:${options.version ?? ISTIO_VERSION}`,
+    image: `${PROXY_IMAGE}:${input.options.version ?? ISTIO_VERSION}`,
     args: [
       'proxy',
       'sidecar',
@@ -98,28 +137,12 @@ export function injectSidecar(
       '--proxyLogLevel=warning',
       '--log_output_level=default:info',
     ],
-    env: [
-      { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
-      { name: 'CA_ADDR', value: discoveryAddress },
-      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      { name: 'INSTANCE_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-      { name: 'SERVICE_ACCOUNT', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
-      { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
-      { name: 'PROXY_CONFIG', value: JSON.stringify({ discoveryAddress, ...proxyConfig }) },
-      { name: 'ISTIO_META_POD_PORTS', value: JSON.stringify(appPorts) },
-      { name: 'ISTIO_META_APP_CONTAINERS', value: containers.map((c) => asString(c.name)).join(',') },
-      { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
-      { name: 'ISTIO_META_WORKLOAD_NAME', value: workloadName(out) },
-      { name: 'ISTIO_META_MESH_ID', value: 'cluster.local' },
-      { name: 'TRUST_DOMAIN', value: 'cluster.local' },
-      ...metadataEnv,
-    ],
+    env: proxyEnv(input),
     ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }],
     readinessProbe: {
       httpGet: { path: '/healthz/ready', port: 15021 },
       failureThreshold: 4,
-      periodSeconds: options.readinessPeriodSeconds ?? 15,
+      periodSeconds: input.options.readinessPeriodSeconds ?? 15,
       timeoutSeconds: 3,
     },
     startupProbe: {
@@ -128,26 +151,27 @@ export function injectSidecar(
       periodSeconds: 1,
       timeoutSeconds: 3,
     },
-    resources: resources(annotations),
+    resources: resources(input.annotations),
     securityContext: { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, readOnlyRootFilesystem: true },
   };
+}
 
-  // Apps reach their sidecar through HTTP_PROXY: the emulation's stand-in for iptables outbound capture.
-  spec.containers = containers.map((c) => ({
-    ...c,
+/** Apps reach their sidecar through HTTP_PROXY: the emulation's stand-in for iptables outbound capture. */
+function withProxyCapture(container: Json): Json {
+  return {
+    ...container,
     env: [
-      ...asArray(c.env),
-      { name: 'MESHDRILL_SIDECAR_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      ...asArray(container.env),
+      fieldEnv('MESHDRILL_SIDECAR_IP', 'status.podIP'),
       { name: 'HTTP_PROXY', value: 'http://$(MESHDRILL_SIDECAR_IP):15001' },
       { name: 'NO_PROXY', value: 'localhost,127.0.0.1' },
     ],
-  }));
-  if (native) {
-    spec.initContainers = [...asArray(spec.initContainers), { ...proxy, restartPolicy: 'Always' }];
-  } else {
-    spec.containers = [...asArray(spec.containers), proxy];
-  }
+  };
+}
 
+/** The injector's status annotation, the scrape annotations, the revision, and the mesh's labels. */
+function markInjected(input: InjectionInput, meta: Json): void {
+  const { annotations, native } = input;
   annotations['sidecar.istio.io/status'] = JSON.stringify({
     initContainers: native ? ['istio-proxy'] : [],
     containers: native ? [] : ['istio-proxy'],
@@ -163,9 +187,29 @@ export function injectSidecar(
   meta.labels = {
     ...asStringMap(meta.labels),
     'security.istio.io/tlsMode': 'istio',
-    'service.istio.io/canonical-name': asStringMap(meta.labels).app ?? workloadName(out),
+    'service.istio.io/canonical-name': asStringMap(meta.labels).app ?? workloadName(input.pod),
     'service.istio.io/canonical-revision': asStringMap(meta.labels).version ?? 'latest',
   };
+}
+
+/** Returns the injected pod (a new object); the input is not modified. */
+export function injectSidecar(
+  pod: Json,
+  options: InjectionOptions,
+  parseYaml: (text: string) => unknown,
+): Json {
+  const out = structuredClone(pod);
+  const meta = asRecord(out.metadata);
+  const spec = asRecord(out.spec);
+  const input = readInjectionInput(out, options, parseYaml);
+  const proxy = buildProxyContainer(input);
+  spec.containers = input.containers.map(withProxyCapture);
+  if (input.native) {
+    spec.initContainers = [...asArray(spec.initContainers), { ...proxy, restartPolicy: 'Always' }];
+  } else {
+    spec.containers = [...asArray(spec.containers), proxy];
+  }
+  markInjected(input, meta);
   out.metadata = meta;
   out.spec = spec;
   return out;

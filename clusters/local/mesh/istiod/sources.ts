@@ -190,94 +190,134 @@ function requestJson(
   });
 }
 
-/** List + watch over the Kubernetes API, re-listing after a broken watch (bounded back-off). */
-export function createApiSource(conn: KubeConnection, rootNamespace = 'istio-system'): MeshSource {
-  const cache = new ObjectCache();
-  let stopped = false;
-  const live = new Set<http.ClientRequest>();
+/** What the API source's list and watch loops share. */
+interface ApiWatchState {
+  readonly conn: KubeConnection;
+  readonly cache: ObjectCache;
+  /** Requests in flight, destroyed on stop (watches would otherwise hold the process for minutes). */
+  readonly live: Set<http.ClientRequest>;
+  stopped: boolean;
+}
 
-  const list = async (r: WatchedResource): Promise<string> => {
-    const res = await requestJson(conn, resourcePath(r), undefined, live);
-    if (res.status !== 200)
-      throw new Error(`GET ${resourcePath(r)}: HTTP ${res.status}: ${res.body.slice(0, 200)}`);
-    const parsed = asRecord(JSON.parse(res.body));
-    const m = cache.map(r);
-    m.clear();
-    for (const item of asArray(parsed.items)) cache.set(r, item as KubeObject);
-    return asString(asRecord(parsed.metadata).resourceVersion) ?? '0';
-  };
+/** Where a resource's watch resumes, and whether the server said that version is gone (410 as an ERROR event). */
+interface WatchCursor {
+  version: string;
+  gone: boolean;
+}
 
-  const watchLoop = async (r: WatchedResource, fromVersion: string, onChange: () => void): Promise<void> => {
-    let version = fromVersion;
-    let backoff = 200;
-    while (!stopped) {
+/** Lists the resource into the cache, replacing what was there; resolves with the list's resourceVersion. */
+async function listInto(w: ApiWatchState, r: WatchedResource): Promise<string> {
+  const res = await requestJson(w.conn, resourcePath(r), undefined, w.live);
+  if (res.status !== 200)
+    throw new Error(`GET ${resourcePath(r)}: HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+  const parsed = asRecord(JSON.parse(res.body));
+  const m = w.cache.map(r);
+  m.clear();
+  for (const item of asArray(parsed.items)) w.cache.set(r, item as KubeObject);
+  return asString(asRecord(parsed.metadata).resourceVersion) ?? '0';
+}
+
+function applyWatchEvent(
+  w: ApiWatchState,
+  r: WatchedResource,
+  cursor: WatchCursor,
+  line: string,
+  onChange: () => void,
+): void {
+  if (!line.trim()) return;
+  const event = asRecord(JSON.parse(line));
+  const obj = event.object as KubeObject;
+  const rv = asString(asRecord(asRecord(obj).metadata).resourceVersion);
+  if (rv) cursor.version = rv;
+  if (event.type === 'ERROR') {
+    cursor.gone = true;
+    return;
+  }
+  if (event.type === 'BOOKMARK') return;
+  if (event.type === 'DELETED') w.cache.remove(r, obj);
+  else w.cache.set(r, obj);
+  onChange();
+}
+
+/** One watch request from the cursor's version until the server closes it; a gone version is listed again. */
+async function watchOnce(
+  w: ApiWatchState,
+  r: WatchedResource,
+  cursor: WatchCursor,
+  onChange: () => void,
+): Promise<void> {
+  const path = `${resourcePath(r)}?watch=true&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${cursor.version}`;
+  cursor.gone = false;
+  await requestJson(w.conn, path, (line) => applyWatchEvent(w, r, cursor, line, onChange), w.live);
+  if (cursor.gone) {
+    cursor.version = await listInto(w, r);
+    onChange();
+  }
+}
+
+/** Watches until stopped; a broken watch lists again after a bounded back-off. */
+async function watchLoop(
+  w: ApiWatchState,
+  r: WatchedResource,
+  fromVersion: string,
+  onChange: () => void,
+): Promise<void> {
+  const cursor: WatchCursor = { version: fromVersion, gone: false };
+  let backoff = 200;
+  while (!w.stopped) {
+    try {
+      await watchOnce(w, r, cursor, onChange);
+      backoff = 200;
+    } catch {
+      if (w.stopped) return;
+      await new Promise((res) => setTimeout(res, backoff));
+      backoff = Math.min(backoff * 2, 5000);
       try {
-        const path = `${resourcePath(r)}?watch=true&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${version}`;
-        let gone = false;
-        await requestJson(
-          conn,
-          path,
-          (line) => {
-            if (!line.trim()) return;
-            const event = asRecord(JSON.parse(line));
-            const obj = event.object as KubeObject;
-            const rv = asString(asRecord(asRecord(obj).metadata).resourceVersion);
-            if (rv) version = rv;
-            if (event.type === 'ERROR') {
-              gone = true;
-              return;
-            }
-            if (event.type === 'BOOKMARK') return;
-            if (event.type === 'DELETED') cache.remove(r, obj);
-            else cache.set(r, obj);
-            onChange();
-          },
-          live,
-        );
-        backoff = 200;
-        if (gone) {
-          version = await list(r);
-          onChange();
-        }
+        cursor.version = await listInto(w, r);
+        onChange();
       } catch {
-        if (stopped) return;
-        await new Promise((res) => setTimeout(res, backoff));
-        backoff = Math.min(backoff * 2, 5000);
-        try {
-          version = await list(r);
-          onChange();
-        } catch {
-          // The API server is away; the next round retries.
-        }
+        // The API server is away; the next round retries.
       }
     }
-  };
+  }
+}
 
+async function createSecretOverApi(
+  w: ApiWatchState,
+  ns: string,
+  name: string,
+  type: string,
+  stringData: Record<string, string>,
+): Promise<void> {
+  const answer = await requestJson(w.conn, `/api/v1/namespaces/${ns}/secrets`, undefined, w.live, {
+    method: 'POST',
+    body: secretObject(ns, name, type, stringData),
+  });
+  // 409: another istiod replica (or an earlier start) created it first; the next start loads that one.
+  if (answer.status !== 201 && answer.status !== 200 && answer.status !== 409) {
+    throw new Error(
+      `creating secret ${ns}/${name}: the API server answered ${answer.status}: ${answer.body}`,
+    );
+  }
+}
+
+/** List + watch over the Kubernetes API, re-listing after a broken watch (bounded back-off). */
+export function createApiSource(conn: KubeConnection, rootNamespace = 'istio-system'): MeshSource {
+  const w: ApiWatchState = { conn, cache: new ObjectCache(), live: new Set(), stopped: false };
   return {
     async start(onChange) {
       const resources = watchedResources(rootNamespace);
-      const versions = await Promise.all(resources.map((r) => list(r)));
+      const versions = await Promise.all(resources.map((r) => listInto(w, r)));
       resources.forEach((r, i) => {
-        void watchLoop(r, versions[i] ?? '0', onChange);
+        void watchLoop(w, r, versions[i] ?? '0', onChange);
       });
     },
-    snapshot: () => cache.snapshot(),
-    secret: (ns, name) => cache.secret(ns, name),
-    async createSecret(ns, name, type, stringData) {
-      const answer = await requestJson(conn, `/api/v1/namespaces/${ns}/secrets`, undefined, live, {
-        method: 'POST',
-        body: secretObject(ns, name, type, stringData),
-      });
-      // 409: another istiod replica (or an earlier start) created it first; the next start loads that one.
-      if (answer.status !== 201 && answer.status !== 200 && answer.status !== 409) {
-        throw new Error(
-          `creating secret ${ns}/${name}: the API server answered ${answer.status}: ${answer.body}`,
-        );
-      }
-    },
+    snapshot: () => w.cache.snapshot(),
+    secret: (ns, name) => w.cache.secret(ns, name),
+    createSecret: (ns, name, type, stringData) => createSecretOverApi(w, ns, name, type, stringData),
     stop: () => {
-      stopped = true;
-      for (const req of live) req.destroy();
+      w.stopped = true;
+      for (const req of w.live) req.destroy();
     },
   };
 }

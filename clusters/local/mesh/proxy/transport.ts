@@ -88,11 +88,7 @@ function secureContextOf(material: WorkloadTls): tls.SecureContext {
   return context;
 }
 
-/**
- * Opens an Istio mTLS connection to a sidecar's inbound port and waits for its verdict. Resolves with a socket
- * ready for HTTP; rejects with an UpstreamConnectError carrying Envoy's transport failure text.
- */
-export function connectMtls(options: {
+export interface MtlsOptions {
   host: string;
   port: number;
   tls: WorkloadTls;
@@ -101,9 +97,93 @@ export function connectMtls(options: {
   timeoutMs: number;
   /** The pod's clock when a TimeChaos offset is in force: the peer's validity is also checked against it. */
   now?: number;
-}): Promise<tls.TLSSocket> {
+}
+
+/** One connection attempt until it settles, once: with the socket ready for HTTP, or with Envoy's wording. */
+interface MtlsAttempt {
+  readonly socket: tls.TLSSocket;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  readonly resolve: (socket: tls.TLSSocket) => void;
+  readonly reject: (error: UpstreamConnectError) => void;
+}
+
+function failAttempt(a: MtlsAttempt, error: UpstreamConnectError): void {
+  if (a.settled) return;
+  a.settled = true;
+  clearTimeout(a.timer);
+  a.socket.destroy();
+  a.reject(error);
+}
+
+function succeedAttempt(a: MtlsAttempt): void {
+  if (a.settled) return;
+  a.settled = true;
+  clearTimeout(a.timer);
+  a.socket.removeAllListeners('error');
+  a.resolve(a.socket);
+}
+
+/** Envoy's wording for an error during the handshake: verification, another TLS error, or the socket's. */
+function handshakeFailureOf(error: NodeJS.ErrnoException): UpstreamConnectError {
+  if (error.code && /CERT|SELF_SIGNED|UNABLE_TO|SIGNATURE|ISSUER/.test(error.code))
+    return new UpstreamConnectError('connection failure', VERIFY_FAILED);
+  if (error.code?.startsWith('ERR_SSL_'))
+    return new UpstreamConnectError(
+      'connection failure',
+      `TLS_error:|${error.code.replace('ERR_SSL_', '')}:TLS_error_end`,
+    );
+  return connectErrorFor(error);
+}
+
+/** Whether the server's certificate is valid on the pod's clock and names the endpoint's SPIFFE identity. */
+function peerAccepted(socket: tls.TLSSocket, options: MtlsOptions): boolean {
+  if (options.now !== undefined && !isValidAt(socket.getPeerCertificate(), options.now)) return false;
+  if (!options.expectedIdentity) return true;
+  return uriSans(socket.getPeerCertificate().subjectaltname).includes(options.expectedIdentity);
+}
+
+/** Reads the server's one-line verdict; bytes after it are put back for the HTTP client. */
+function awaitVerdict(a: MtlsAttempt): void {
+  const { socket } = a;
+  // Paused-mode reads: once our 'readable' listener is gone the stream returns to its initial state, so the
+  // HTTP client's 'data' listener starts the flow and nothing is lost in between.
+  let buffered = Buffer.alloc(0);
+  const onReadable = (): void => {
+    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
+      buffered = Buffer.concat([buffered, chunk]);
+      const nl = buffered.indexOf(0x0a);
+      if (nl < 0) continue;
+      socket.off('readable', onReadable);
+      socket.off('end', onEnd);
+      const verdict = buffered.subarray(0, nl).toString('utf8');
+      const rest = buffered.subarray(nl + 1);
+      if (rest.length > 0) socket.unshift(rest);
+      if (verdict !== 'ok') {
+        failAttempt(
+          a,
+          new UpstreamConnectError(
+            'connection failure',
+            transportFailureForAlert(verdict.replace(/^alert /, '')),
+          ),
+        );
+        return;
+      }
+      succeedAttempt(a);
+      return;
+    }
+  };
+  const onEnd = (): void => failAttempt(a, new UpstreamConnectError('connection termination', undefined));
+  socket.on('readable', onReadable);
+  socket.once('end', onEnd);
+}
+
+/**
+ * Opens an Istio mTLS connection to a sidecar's inbound port and waits for its verdict. Resolves with a socket
+ * ready for HTTP; rejects with an UpstreamConnectError carrying Envoy's transport failure text.
+ */
+export function connectMtls(options: MtlsOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    let settled = false;
     const socket = tls.connect({
       host: options.host,
       port: options.port,
@@ -115,81 +195,18 @@ export function connectMtls(options: {
     });
     // Nagle plus delayed ACKs would add tens of milliseconds to small request/response exchanges.
     socket.setNoDelay(true);
-    const fail = (error: UpstreamConnectError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(
-      () => fail(new UpstreamConnectError('connection failure', 'delayed connect error: 110')),
+    const a: MtlsAttempt = { socket, settled: false, timer: undefined, resolve, reject };
+    a.timer = setTimeout(
+      () => failAttempt(a, new UpstreamConnectError('connection failure', 'delayed connect error: 110')),
       options.timeoutMs,
     );
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code && /CERT|SELF_SIGNED|UNABLE_TO|SIGNATURE|ISSUER/.test(error.code)) {
-        fail(new UpstreamConnectError('connection failure', VERIFY_FAILED));
-      } else if (error.code?.startsWith('ERR_SSL_')) {
-        fail(
-          new UpstreamConnectError(
-            'connection failure',
-            `TLS_error:|${error.code.replace('ERR_SSL_', '')}:TLS_error_end`,
-          ),
-        );
-      } else {
-        fail(connectErrorFor(error));
-      }
-    });
+    socket.once('error', (error: NodeJS.ErrnoException) => failAttempt(a, handshakeFailureOf(error)));
     socket.once('secureConnect', () => {
-      if (options.now !== undefined && !isValidAt(socket.getPeerCertificate(), options.now)) {
-        fail(new UpstreamConnectError('connection failure', VERIFY_FAILED));
+      if (!peerAccepted(socket, options)) {
+        failAttempt(a, new UpstreamConnectError('connection failure', VERIFY_FAILED));
         return;
       }
-      if (options.expectedIdentity) {
-        const peer = socket.getPeerCertificate();
-        const uris = uriSans(peer.subjectaltname);
-        if (!uris.includes(options.expectedIdentity)) {
-          fail(new UpstreamConnectError('connection failure', VERIFY_FAILED));
-          return;
-        }
-      }
-      // Paused-mode reads: once our 'readable' listener is gone the stream returns to its initial state, so the
-      // HTTP client's 'data' listener starts the flow and nothing is lost in between.
-      let buffered = Buffer.alloc(0);
-      const onReadable = (): void => {
-        for (
-          let chunk = socket.read() as Buffer | null;
-          chunk !== null;
-          chunk = socket.read() as Buffer | null
-        ) {
-          buffered = Buffer.concat([buffered, chunk]);
-          const nl = buffered.indexOf(0x0a);
-          if (nl < 0) continue;
-          socket.off('readable', onReadable);
-          socket.off('end', onEnd);
-          const verdict = buffered.subarray(0, nl).toString('utf8');
-          const rest = buffered.subarray(nl + 1);
-          if (rest.length > 0) socket.unshift(rest);
-          if (verdict !== 'ok') {
-            fail(
-              new UpstreamConnectError(
-                'connection failure',
-                transportFailureForAlert(verdict.replace(/^alert /, '')),
-              ),
-            );
-            return;
-          }
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          socket.removeAllListeners('error');
-          resolve(socket);
-          return;
-        }
-      };
-      const onEnd = (): void => fail(new UpstreamConnectError('connection termination', undefined));
-      socket.on('readable', onReadable);
-      socket.once('end', onEnd);
+      awaitVerdict(a);
     });
   });
 }

@@ -117,107 +117,130 @@ export interface XdsClient {
   stop(): void;
 }
 
-export function startXdsClient(options: {
+export interface XdsClientOptions {
   baseUrl: string;
   identity: XdsIdentity;
   stats: ProxyStats;
   /** Returns an error text to NACK, or undefined to ACK. */
   apply: (config: ProxyConfig) => string | undefined;
   maxBackoffMs?: number;
-}): XdsClient {
-  let stopped = false;
-  let current: http.ClientRequest | undefined;
-  let backoff = 200;
-  let timer: NodeJS.Timeout | undefined;
-  const { stats, identity } = options;
+}
 
-  const reconnect = (): void => {
-    if (stopped) return;
-    timer = setTimeout(connect, backoff);
-    backoff = Math.min(backoff * 2, options.maxBackoffMs ?? 5000);
-  };
+/** The client across reconnections. */
+interface XdsClientState {
+  readonly options: XdsClientOptions;
+  stopped: boolean;
+  current: http.ClientRequest | undefined;
+  /** The wait before the next reconnect: doubles per failure, reset by a stream that opens. */
+  backoff: number;
+  timer: NodeJS.Timeout | undefined;
+}
 
-  const ack = (nonce: string, version: string, error?: string): void => {
-    postJson(
-      options.baseUrl,
-      '/xds/ack',
-      { ...identity, nonce, version, ...(error ? { error } : {}) },
-      3000,
-    ).catch(() => undefined);
-  };
+/** One stream: it ends at most once (an error and an end may both arrive); `buffer` holds a partial line. */
+interface XdsStream {
+  done: boolean;
+  buffer: string;
+}
 
-  const connect = (): void => {
-    if (stopped) return;
-    const url = new URL('/xds', options.baseUrl);
-    url.searchParams.set('pod', identity.podName);
-    url.searchParams.set('namespace', identity.namespace);
-    url.searchParams.set('ip', identity.podIP);
-    url.searchParams.set('mode', identity.mode);
-    const req = http.get(url);
-    current = req;
-    let done = false;
-    req.once('error', () => {
-      if (stopped || done) return;
-      done = true;
-      stats.istiodConnectionFailures.inc();
-      reconnect();
-    });
-    req.once('response', (res) => {
-      if (res.statusCode !== 200) {
-        done = true;
-        res.resume();
-        stats.istiodConnectionFailures.inc();
-        reconnect();
-        return;
-      }
-      backoff = 200;
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl = buffer.indexOf('\n');
-        while (nl >= 0) {
-          const line = buffer.slice(0, nl).trim();
-          buffer = buffer.slice(nl + 1);
-          nl = buffer.indexOf('\n');
-          if (!line) continue;
-          let message: Record<string, unknown>;
-          try {
-            message = asRecord(JSON.parse(line));
-          } catch {
-            continue;
-          }
-          if (message.type !== 'config') continue;
-          stats.xdsProxyRequests.inc();
-          const nonce = asString(message.nonce) ?? '';
-          const checked = validateConfig(message.config);
-          if ('error' in checked) {
-            stats.cdsUpdateRejected.inc();
-            ack(nonce, String(asRecord(message.config).version ?? ''), checked.error);
-            continue;
-          }
-          const error = options.apply(checked.config);
-          if (error) stats.cdsUpdateRejected.inc();
-          ack(nonce, checked.config.version, error);
-        }
-      });
-      const ended = (type: string) => () => {
-        if (stopped || done) return;
-        done = true;
-        stats.istiodConnectionTerminations.inc({ type });
-        reconnect();
-      };
-      res.once('end', ended('EOF'));
-      res.once('error', ended('error'));
-    });
-  };
+function scheduleReconnect(c: XdsClientState): void {
+  if (c.stopped) return;
+  c.timer = setTimeout(() => connect(c), c.backoff);
+  c.backoff = Math.min(c.backoff * 2, c.options.maxBackoffMs ?? 5000);
+}
 
-  connect();
+/** ACKs (or with `error`, NACKs) a push; a lost ACK only delays istiod's view, so failures are ignored. */
+function sendAck(c: XdsClientState, nonce: string, version: string, error?: string): void {
+  postJson(
+    c.options.baseUrl,
+    '/xds/ack',
+    { ...c.options.identity, nonce, version, ...(error ? { error } : {}) },
+    3000,
+  ).catch(() => undefined);
+}
+
+/** One NDJSON message: a config push is validated, applied, and answered with an ACK or NACK. */
+function handleLine(c: XdsClientState, line: string): void {
+  const { stats } = c.options;
+  let message: Record<string, unknown>;
+  try {
+    message = asRecord(JSON.parse(line));
+  } catch {
+    return;
+  }
+  if (message.type !== 'config') return;
+  stats.xdsProxyRequests.inc();
+  const nonce = asString(message.nonce) ?? '';
+  const checked = validateConfig(message.config);
+  if ('error' in checked) {
+    stats.cdsUpdateRejected.inc();
+    sendAck(c, nonce, String(asRecord(message.config).version ?? ''), checked.error);
+    return;
+  }
+  const error = c.options.apply(checked.config);
+  if (error) stats.cdsUpdateRejected.inc();
+  sendAck(c, nonce, checked.config.version, error);
+}
+
+function consumeChunk(c: XdsClientState, stream: XdsStream, chunk: string): void {
+  stream.buffer += chunk;
+  let nl = stream.buffer.indexOf('\n');
+  while (nl >= 0) {
+    const line = stream.buffer.slice(0, nl).trim();
+    stream.buffer = stream.buffer.slice(nl + 1);
+    nl = stream.buffer.indexOf('\n');
+    if (line) handleLine(c, line);
+  }
+}
+
+/** The stream broke or failed to open: counted once, then a reconnect after the back-off. */
+function endStream(c: XdsClientState, stream: XdsStream, count: () => void): void {
+  if (c.stopped || stream.done) return;
+  stream.done = true;
+  count();
+  scheduleReconnect(c);
+}
+
+function onStreamResponse(c: XdsClientState, stream: XdsStream, res: http.IncomingMessage): void {
+  const { stats } = c.options;
+  if (res.statusCode !== 200) {
+    stream.done = true;
+    res.resume();
+    stats.istiodConnectionFailures.inc();
+    scheduleReconnect(c);
+    return;
+  }
+  c.backoff = 200;
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => consumeChunk(c, stream, chunk));
+  res.once('end', () => endStream(c, stream, () => stats.istiodConnectionTerminations.inc({ type: 'EOF' })));
+  res.once('error', () =>
+    endStream(c, stream, () => stats.istiodConnectionTerminations.inc({ type: 'error' })),
+  );
+}
+
+function connect(c: XdsClientState): void {
+  if (c.stopped) return;
+  const { identity } = c.options;
+  const url = new URL('/xds', c.options.baseUrl);
+  url.searchParams.set('pod', identity.podName);
+  url.searchParams.set('namespace', identity.namespace);
+  url.searchParams.set('ip', identity.podIP);
+  url.searchParams.set('mode', identity.mode);
+  const req = http.get(url);
+  c.current = req;
+  const stream: XdsStream = { done: false, buffer: '' };
+  req.once('error', () => endStream(c, stream, () => c.options.stats.istiodConnectionFailures.inc()));
+  req.once('response', (res) => onStreamResponse(c, stream, res));
+}
+
+export function startXdsClient(options: XdsClientOptions): XdsClient {
+  const c: XdsClientState = { options, stopped: false, current: undefined, backoff: 200, timer: undefined };
+  connect(c);
   return {
     stop: () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      current?.destroy();
+      c.stopped = true;
+      if (c.timer) clearTimeout(c.timer);
+      c.current?.destroy();
     },
   };
 }

@@ -132,13 +132,15 @@ describe('resilience: chaos hook files in the sidecar (child process sidecars)',
     expect((await toC()).status).to.equal(200);
   });
 
-  it('loss 50 %: about half of the single-attempt requests fail (± 20 points over 60)', async () => {
+  // ± 25 points is four standard deviations of a fair coin over 60 tries (σ ≈ 6.5 points): a false failure is
+  // about one run in 15 000, while a loss that is not applied (0 %) or applied to everything (100 %) still fails.
+  it('loss 50 %: about half of the single-attempt requests fail (± 25 points over 60)', async () => {
     await setRules(aFiles, A_IP, [{ action: 'loss', peers: [C_IP], lossPercent: 50 }]);
     const replies = await sendMany(60, 60, toCOnce);
     await setRules(aFiles, A_IP, []);
     const failed = replies.filter((r) => r.status === 503 && flagsOf(r) === 'UF').length;
     expect(failed + replies.filter((r) => r.status === 200).length).to.equal(60);
-    expect(failed / 60).to.be.within(0.3, 0.7);
+    expect(failed / 60).to.be.within(0.25, 0.75);
   });
 
   it('inbound: a `from` rule on the server pod delays requests from the listed source pod IP only', async () => {
