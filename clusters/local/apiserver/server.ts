@@ -161,67 +161,167 @@ async function serveResource(context: ApiContext, request: ResourceRequest, meth
   }
 }
 
+/** One request on its way to a handler. */
+interface RouteCall {
+  context: ApiContext;
+  options: RouteOptions;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  method: string;
+}
+
+type ParsedPath = ReturnType<typeof parsePath>;
+type PathHandler<T extends ParsedPath['type']> = (
+  call: RouteCall,
+  path: Extract<ParsedPath, { type: T }>,
+) => void | Promise<void>;
+
+const sendOk = ({ res }: RouteCall): void => sendText(res, 200, 'ok');
+
+/** The paths the server answers, one handler per kind of path; a kind without a handler does not compile. */
+const ROUTES: { [T in ParsedPath['type']]: PathHandler<T> } = {
+  version: ({ res, options }) => sendJson(res, 200, buildVersion(options.version)),
+  healthz: sendOk,
+  readyz: sendOk,
+  livez: sendOk,
+  'openapi-v3': () => {
+    // kubectl apply needs one of the two; an empty v2 document is the cheapest that works (KUBE-API-NOTES.md).
+    throw notFound('the server does not serve OpenAPI v3');
+  },
+  'openapi-v2': ({ res }) => {
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 });
+    res.end();
+  },
+  'core-versions': ({ req, res, options }) => {
+    if (wantsAggregated(req))
+      return sendJson(res, 200, buildAggregatedDiscovery(true), AGGREGATED_DISCOVERY_TYPE);
+    return sendJson(res, 200, buildCoreVersions(options.serverAddress()));
+  },
+  groups: ({ req, res }) => {
+    if (wantsAggregated(req))
+      return sendJson(res, 200, buildAggregatedDiscovery(false), AGGREGATED_DISCOVERY_TYPE);
+    return sendJson(res, 200, buildGroupList());
+  },
+  group: ({ res }, path) => {
+    const group = buildGroup(path.group);
+    if (!group) throw notFound(`the server could not find the requested resource: API group ${path.group}`);
+    return sendJson(res, 200, group);
+  },
+  'resource-list': ({ res }, path) => {
+    const list = buildResourceList(path.group, path.version);
+    if (!list)
+      throw notFound(`the server could not find the requested resource: ${path.group}/${path.version}`);
+    return sendJson(res, 200, list);
+  },
+  resource: ({ context, req, res, url, method }, path) =>
+    serveResource(context, buildResourceRequest(req, res, url, path), method),
+  root: ({ res }) =>
+    sendJson(res, 200, {
+      paths: [
+        '/api',
+        '/api/v1',
+        '/apis',
+        '/healthz',
+        '/readyz',
+        '/version',
+        ...servedResources()
+          .filter((r) => r.group !== '')
+          .map((r) => `/apis/${r.group}`),
+      ],
+    }),
+  unknown: ({ method, url }) => {
+    throw notFound(`the server could not find the requested resource (${method} ${url.pathname})`);
+  },
+};
+
 async function route(
   context: ApiContext,
-  options: { version: { major: string; minor: string }; serverAddress: () => string },
+  options: RouteOptions,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
   const path = parsePath(url.pathname);
   const method = req.method ?? 'GET';
-  switch (path.type) {
-    case 'version':
-      return sendJson(res, 200, buildVersion(options.version));
-    case 'healthz':
-    case 'readyz':
-    case 'livez':
-      return sendText(res, 200, 'ok');
-    case 'openapi-v3':
-      // kubectl apply needs one of the two; an empty v2 document is the cheapest that works (KUBE-API-NOTES.md).
-      throw notFound('the server does not serve OpenAPI v3');
-    case 'openapi-v2':
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 });
-      res.end();
-      return;
-    case 'core-versions':
-      if (wantsAggregated(req))
-        return sendJson(res, 200, buildAggregatedDiscovery(true), AGGREGATED_DISCOVERY_TYPE);
-      return sendJson(res, 200, buildCoreVersions(options.serverAddress()));
-    case 'groups':
-      if (wantsAggregated(req))
-        return sendJson(res, 200, buildAggregatedDiscovery(false), AGGREGATED_DISCOVERY_TYPE);
-      return sendJson(res, 200, buildGroupList());
-    case 'group': {
-      const group = buildGroup(path.group);
-      if (!group) throw notFound(`the server could not find the requested resource: API group ${path.group}`);
-      return sendJson(res, 200, group);
-    }
-    case 'resource-list': {
-      const list = buildResourceList(path.group, path.version);
-      if (!list)
-        throw notFound(`the server could not find the requested resource: ${path.group}/${path.version}`);
-      return sendJson(res, 200, list);
-    }
-    case 'resource':
-      return serveResource(context, buildResourceRequest(req, res, url, path), method);
-    case 'root':
-      return sendJson(res, 200, {
-        paths: [
-          '/api',
-          '/api/v1',
-          '/apis',
-          '/healthz',
-          '/readyz',
-          '/version',
-          ...servedResources()
-            .filter((r) => r.group !== '')
-            .map((r) => `/apis/${r.group}`),
-        ],
-      });
-    default:
-      throw notFound(`the server could not find the requested resource (${method} ${url.pathname})`);
+  // The table is keyed by the path's own type, so the handler fits the path; TypeScript cannot see that.
+  const handler = ROUTES[path.type] as PathHandler<ParsedPath['type']>;
+  await handler({ context, options, req, res, url, method }, path);
+}
+
+type ExecUpgrader = ReturnType<typeof createExecUpgrader>;
+
+/** What routing needs besides the context: the version to report and the address clients reach us at. */
+interface RouteOptions {
+  version: { major: string; minor: string };
+  serverAddress: () => string;
+}
+
+/** One HTTP request: authorize, route, and answer a failure as a Status naming the resource asked for. */
+function handleRequest(
+  context: ApiContext,
+  token: Buffer,
+  routeOptions: RouteOptions,
+  hooks: Pick<ApiServerOptions, 'onRequest'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (!PUBLIC_PATHS.has(url.pathname) && !isAuthorized(req, token)) {
+    sendJson(res, 401, unauthorized());
+    req.resume();
+    return;
   }
+  hooks.onRequest?.(req.method ?? 'GET', req.url ?? '/');
+  route(context, routeOptions, req, res, url).catch((error: unknown) => {
+    const path = parsePath(url.pathname);
+    const details =
+      path.type === 'resource'
+        ? {
+            resource: path.resource,
+            ...(path.group ? { group: path.group } : {}),
+            ...(path.name ? { name: path.name } : {}),
+          }
+        : {};
+    sendError(res, error, details);
+    req.resume();
+  });
+}
+
+/** A WebSocket upgrade: only pods/exec is served that way. */
+function handleUpgrade(
+  exec: ExecUpgrader,
+  token: Buffer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (!isAuthorized(req, token)) {
+    rejectUpgrade(socket, 401, unauthorized());
+    return;
+  }
+  const path = parsePath(url.pathname);
+  if (
+    path.type !== 'resource' ||
+    path.group !== '' ||
+    path.resource !== 'pods' ||
+    path.subresource !== 'exec' ||
+    !path.name ||
+    !path.namespace
+  ) {
+    rejectUpgrade(
+      socket,
+      400,
+      buildStatus(400, 'BadRequest', `only pods/exec can be upgraded to a WebSocket, not ${url.pathname}`),
+    );
+    return;
+  }
+  exec.handleUpgrade(req, socket, head, {
+    namespace: path.namespace,
+    pod: path.name,
+    query: url.searchParams,
+  });
 }
 
 /** Starts the server; resolves once it listens. `close()` ends open watches and exec sessions too. */
@@ -232,59 +332,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const context: ApiContext = { store: options.store, runtime: options.runtime, streams: new Set() };
   const exec = createExecUpgrader(context);
   let address = `${host}:0`;
+  const routeOptions: RouteOptions = { version, serverAddress: () => address };
 
   const tls = await createServingCert(host);
-  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    if (!PUBLIC_PATHS.has(url.pathname) && !isAuthorized(req, token)) {
-      sendJson(res, 401, unauthorized());
-      req.resume();
-      return;
-    }
-    options.onRequest?.(req.method ?? 'GET', req.url ?? '/');
-    route(context, { version, serverAddress: () => address }, req, res, url).catch((error: unknown) => {
-      const path = parsePath(url.pathname);
-      const details =
-        path.type === 'resource'
-          ? {
-              resource: path.resource,
-              ...(path.group ? { group: path.group } : {}),
-              ...(path.name ? { name: path.name } : {}),
-            }
-          : {};
-      sendError(res, error, details);
-      req.resume();
-    });
-  });
-
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    if (!isAuthorized(req, token)) {
-      rejectUpgrade(socket, 401, unauthorized());
-      return;
-    }
-    const path = parsePath(url.pathname);
-    if (
-      path.type !== 'resource' ||
-      path.group !== '' ||
-      path.resource !== 'pods' ||
-      path.subresource !== 'exec' ||
-      !path.name ||
-      !path.namespace
-    ) {
-      rejectUpgrade(
-        socket,
-        400,
-        buildStatus(400, 'BadRequest', `only pods/exec can be upgraded to a WebSocket, not ${url.pathname}`),
-      );
-      return;
-    }
-    exec.handleUpgrade(req, socket, head, {
-      namespace: path.namespace,
-      pod: path.name,
-      query: url.searchParams,
-    });
-  });
+  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) =>
+    handleRequest(context, token, routeOptions, options, req, res),
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    handleUpgrade(exec, token, req, socket, head),
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

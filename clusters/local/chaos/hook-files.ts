@@ -39,82 +39,92 @@ function writeAtomic(file: string, data: unknown): void {
   renameSync(tmp, file);
 }
 
+/** The hook files' state: every pod that has rules or an offset, by uid. */
+interface HookState {
+  store: ObjectStore;
+  workDir: string;
+  byUid: Map<string, PodHooks>;
+}
+
+function entry(state: HookState, pod: Pod): PodHooks {
+  let hooks = state.byUid.get(pod.metadata.uid);
+  if (!hooks) {
+    hooks = {
+      pod,
+      ip: pod.status?.podIP ?? '',
+      sidecar: hasIstioSidecar(pod),
+      network: new Map(),
+      time: new Map(),
+    };
+    state.byUid.set(pod.metadata.uid, hooks);
+  }
+  return hooks;
+}
+
+/** Rewrites the pod's files from its rules; a pod left with nothing is forgotten. */
+function flush(state: HookState, hooks: PodHooks): void {
+  const files = podChaosFiles(state.workDir, hooks.pod);
+  mkdirSync(files.dir, { recursive: true });
+  const rules = [...hooks.network.values()].flat();
+  if (rules.length > 0) writeAtomic(files.networkFaults, { rules } satisfies NetworkFaultsFile);
+  else rmSync(files.networkFaults, { force: true });
+  const offsets = [...hooks.time.values()];
+  const last = offsets[offsets.length - 1];
+  if (last) writeAtomic(files.timeOffset, last);
+  else rmSync(files.timeOffset, { force: true });
+  if (rules.length === 0 && offsets.length === 0) state.byUid.delete(hooks.pod.metadata.uid);
+}
+
+function rulesOf(state: HookState, ip: string): NetworkFaultRule[] {
+  const out: NetworkFaultRule[] = [];
+  for (const h of state.byUid.values()) if (h.ip === ip) out.push(...[...h.network.values()].flat());
+  return out;
+}
+
+// The kube-proxy shapes only pods without a sidecar; an injected pod's sidecar applies its own rules.
+function kubeProxyTable(state: HookState): PodFaultTable {
+  const carriedBySidecar = new Set([...state.byUid.values()].filter((h) => h.sidecar).map((h) => h.ip));
+  const table = new Map<string, NetworkFaultRule[]>();
+  for (const h of state.byUid.values()) {
+    if (h.ip === '' || carriedBySidecar.has(h.ip)) continue;
+    const rules = [...h.network.values()].flat();
+    if (rules.length > 0) table.set(h.ip, [...(table.get(h.ip) ?? []), ...rules]);
+  }
+  return table;
+}
+
+function publish(state: HookState): void {
+  publishPodFaults(state.store, kubeProxyTable(state));
+}
+
 export function createHookFiles(store: ObjectStore, workDir: string): HookFiles {
-  const byUid = new Map<string, PodHooks>();
-
-  const entry = (pod: Pod): PodHooks => {
-    let hooks = byUid.get(pod.metadata.uid);
-    if (!hooks) {
-      hooks = {
-        pod,
-        ip: pod.status?.podIP ?? '',
-        sidecar: hasIstioSidecar(pod),
-        network: new Map(),
-        time: new Map(),
-      };
-      byUid.set(pod.metadata.uid, hooks);
-    }
-    return hooks;
-  };
-
-  const flush = (hooks: PodHooks): void => {
-    const files = podChaosFiles(workDir, hooks.pod);
-    mkdirSync(files.dir, { recursive: true });
-    const rules = [...hooks.network.values()].flat();
-    if (rules.length > 0) writeAtomic(files.networkFaults, { rules } satisfies NetworkFaultsFile);
-    else rmSync(files.networkFaults, { force: true });
-    const offsets = [...hooks.time.values()];
-    const last = offsets[offsets.length - 1];
-    if (last) writeAtomic(files.timeOffset, last);
-    else rmSync(files.timeOffset, { force: true });
-    if (rules.length === 0 && offsets.length === 0) byUid.delete(hooks.pod.metadata.uid);
-  };
-
-  const rulesOf = (ip: string): NetworkFaultRule[] => {
-    const out: NetworkFaultRule[] = [];
-    for (const h of byUid.values()) if (h.ip === ip) out.push(...[...h.network.values()].flat());
-    return out;
-  };
-
-  // The kube-proxy shapes only pods without a sidecar; an injected pod's sidecar applies its own rules.
-  const kubeProxyTable = (): PodFaultTable => {
-    const carriedBySidecar = new Set([...byUid.values()].filter((h) => h.sidecar).map((h) => h.ip));
-    const table = new Map<string, NetworkFaultRule[]>();
-    for (const h of byUid.values()) {
-      if (h.ip === '' || carriedBySidecar.has(h.ip)) continue;
-      const rules = [...h.network.values()].flat();
-      if (rules.length > 0) table.set(h.ip, [...(table.get(h.ip) ?? []), ...rules]);
-    }
-    return table;
-  };
-  const publish = (): void => publishPodFaults(store, kubeProxyTable());
-  publish();
-
+  const state: HookState = { store, workDir, byUid: new Map() };
+  publish(state);
   return {
     setNetworkRules(pod, source, rules): void {
-      const hooks = entry(pod);
+      const hooks = entry(state, pod);
       hooks.network.set(source, rules);
-      flush(hooks);
-      publish();
+      flush(state, hooks);
+      publish(state);
     },
     setTimeOffset(pod, source, offsetMs): void {
-      const hooks = entry(pod);
+      const hooks = entry(state, pod);
       hooks.time.delete(source);
       hooks.time.set(source, { offsetMs, source });
-      flush(hooks);
+      flush(state, hooks);
     },
     clear(pod, source): void {
-      const hooks = byUid.get(pod.metadata.uid);
+      const hooks = state.byUid.get(pod.metadata.uid);
       if (!hooks) return;
       hooks.network.delete(source);
       hooks.time.delete(source);
-      flush(hooks);
-      publish();
+      flush(state, hooks);
+      publish(state);
     },
     forget(podUid): void {
-      if (byUid.delete(podUid)) publish();
+      if (state.byUid.delete(podUid)) publish(state);
     },
-    rulesOf,
+    rulesOf: (ip) => rulesOf(state, ip),
     stop(): void {
       publishPodFaults(store, undefined);
     },

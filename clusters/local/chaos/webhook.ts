@@ -124,107 +124,152 @@ export function parseStressSize(text: string, totalBytes: number): number | unde
   return Math.floor(n * 1024 ** pow);
 }
 
+/** One semantic rule of the validating webhook: it appends what it finds wrong with the spec. */
+type SpecCheck = (spec: Record<string, unknown>, errors: FieldError[]) => void;
+
+const checkSelectorMode: SpecCheck = (spec, errors) => checkMode(spec, 'spec.', errors);
+
+const checkOptionalDuration: SpecCheck = (spec, errors) =>
+  checkDuration(spec, 'spec.duration', errors, false);
+
+const checkContainerKillNames: SpecCheck = (spec, errors) => {
+  const names = spec.containerNames;
+  if (spec.action === 'container-kill' && (!Array.isArray(names) || names.length === 0)) {
+    errors.push({
+      field: 'spec.containerNames',
+      message: `Invalid value: []string(nil): the name of container should not be empty on container-kill action`,
+    });
+  }
+};
+
+// ISTIO-FACTS.md "Chaos Mesh": pod-failure needs a duration (the pause image must be swapped back).
+const checkPodChaosDuration: SpecCheck = (spec, errors) =>
+  checkDuration(spec, 'spec.duration', errors, spec.action === 'pod-failure');
+
+const checkGracePeriod: SpecCheck = (spec, errors) => {
+  if (
+    spec.gracePeriod !== undefined &&
+    !(Number.isInteger(spec.gracePeriod) && Number(spec.gracePeriod) >= 0)
+  ) {
+    errors.push({
+      field: 'spec.gracePeriod',
+      message: `Invalid value: ${quote(spec.gracePeriod)}: gracePeriod must be a non-negative integer`,
+    });
+  }
+};
+
+function stressorsOf(spec: Record<string, unknown>) {
+  const stressors = isObject(spec.stressors) ? spec.stressors : undefined;
+  return {
+    memory: stressors && isObject(stressors.memory) ? stressors.memory : undefined,
+    cpu: stressors && isObject(stressors.cpu) ? stressors.cpu : undefined,
+  };
+}
+
+const checkStressors: SpecCheck = (spec, errors) => {
+  const { memory, cpu } = stressorsOf(spec);
+  if (!memory && !cpu && typeof spec.stressngStressors !== 'string') {
+    errors.push({ field: 'spec.stressors', message: 'Invalid value: "null": missing stressors' });
+  }
+  for (const [name, s] of [
+    ['memory', memory],
+    ['cpu', cpu],
+  ] as const) {
+    if (!s) continue;
+    const workers = s.workers;
+    if (workers === undefined || !Number.isInteger(workers) || Number(workers) <= 0) {
+      errors.push({
+        field: `spec.stressors.${name}.workers`,
+        message: `Invalid value: ${quote(workers ?? 0)}: workers should always be positive`,
+      });
+    }
+  }
+};
+
+const checkMemorySize: SpecCheck = (spec, errors) => {
+  const { memory } = stressorsOf(spec);
+  if (memory && typeof memory.size === 'string' && parseStressSize(memory.size, 1) === undefined) {
+    errors.push({
+      field: 'spec.stressors.memory.size',
+      message: `Invalid value: ${quote(memory.size)}: incorrect bytes format`,
+    });
+  }
+};
+
+const checkDirectionTargets: SpecCheck = (spec, errors) => {
+  const target = isObject(spec.target) ? spec.target : undefined;
+  const externals = Array.isArray(spec.externalTargets) ? spec.externalTargets : [];
+  const direction = spec.direction ?? 'to';
+  if (direction !== 'to' && !target && externals.length === 0) {
+    errors.push({
+      field: 'spec.direction',
+      message: `Invalid value: ${quote(direction)}: from and both direction cannot be used when targets and external targets are both empty`,
+    });
+  }
+};
+
+const checkTargetMode: SpecCheck = (spec, errors) => {
+  if (isObject(spec.target)) checkMode(spec.target, 'spec.target.', errors);
+};
+
+const checkDelay: SpecCheck = (spec, errors) => {
+  const delay = isObject(spec.delay) ? spec.delay : undefined;
+  if (spec.action !== 'delay' && !delay) return;
+  for (const key of ['latency', 'jitter'] as const) {
+    const v = delay?.[key];
+    if (key === 'latency' && v === undefined && spec.action === 'delay') {
+      errors.push({
+        field: 'spec.delay.latency',
+        message: 'Required value: latency is required for delay action',
+      });
+      continue;
+    }
+    if (v === undefined) continue;
+    const parsed = parseGoDuration(String(v));
+    if (!parsed.ok)
+      errors.push({
+        field: `spec.delay.${key}`,
+        message: `Invalid value: ${quote(v)}: parse ${key} field error:${parsed.error}`,
+      });
+  }
+  checkPercent(delay?.correlation, 'spec.delay.correlation', errors);
+};
+
+const checkLoss: SpecCheck = (spec, errors) => {
+  if (spec.action !== 'loss') return;
+  const loss = isObject(spec.loss) ? spec.loss : undefined;
+  if (loss?.loss === undefined)
+    errors.push({ field: 'spec.loss.loss', message: 'Required value: loss is required for loss action' });
+  else checkPercent(loss.loss, 'spec.loss.loss', errors);
+  checkPercent(loss?.correlation, 'spec.loss.correlation', errors);
+};
+
+const checkTimeOffset: SpecCheck = (spec, errors) => {
+  if (typeof spec.timeOffset !== 'string') return;
+  const parsed = parseGoDuration(spec.timeOffset);
+  if (!parsed.ok)
+    errors.push({
+      field: 'spec.timeOffset',
+      message: `Invalid value: ${quote(spec.timeOffset)}: parse timeOffset field error:${parsed.error}`,
+    });
+};
+
+/**
+ * The validating webhook's rules per kind, run in order after the selector mode check; the order is the
+ * order errors are reported in. A kind without an entry is a compile error.
+ */
+const SEMANTIC_RULES: Record<ChaosKind, readonly SpecCheck[]> = {
+  PodChaos: [checkContainerKillNames, checkPodChaosDuration, checkGracePeriod],
+  StressChaos: [checkOptionalDuration, checkStressors, checkMemorySize],
+  NetworkChaos: [checkOptionalDuration, checkDirectionTargets, checkTargetMode, checkDelay, checkLoss],
+  TimeChaos: [checkOptionalDuration, checkTimeOffset],
+  HTTPChaos: [checkOptionalDuration],
+};
+
 /** The validating webhook's semantic checks. */
 export function webhookErrors(kind: ChaosKind, spec: Record<string, unknown>): FieldError[] {
   const errors: FieldError[] = [];
-  checkMode(spec, 'spec.', errors);
-  const names = spec.containerNames;
-  if (kind === 'PodChaos') {
-    if (spec.action === 'container-kill' && (!Array.isArray(names) || names.length === 0)) {
-      errors.push({
-        field: 'spec.containerNames',
-        message: `Invalid value: []string(nil): the name of container should not be empty on container-kill action`,
-      });
-    }
-    // ISTIO-FACTS.md "Chaos Mesh": pod-failure needs a duration (the pause image must be swapped back).
-    checkDuration(spec, 'spec.duration', errors, spec.action === 'pod-failure');
-    if (
-      spec.gracePeriod !== undefined &&
-      !(Number.isInteger(spec.gracePeriod) && Number(spec.gracePeriod) >= 0)
-    ) {
-      errors.push({
-        field: 'spec.gracePeriod',
-        message: `Invalid value: ${quote(spec.gracePeriod)}: gracePeriod must be a non-negative integer`,
-      });
-    }
-  } else {
-    checkDuration(spec, 'spec.duration', errors, false);
-  }
-  if (kind === 'StressChaos') {
-    const stressors = isObject(spec.stressors) ? spec.stressors : undefined;
-    const memory = stressors && isObject(stressors.memory) ? stressors.memory : undefined;
-    const cpu = stressors && isObject(stressors.cpu) ? stressors.cpu : undefined;
-    if (!memory && !cpu && typeof spec.stressngStressors !== 'string') {
-      errors.push({ field: 'spec.stressors', message: 'Invalid value: "null": missing stressors' });
-    }
-    for (const [name, s] of [
-      ['memory', memory],
-      ['cpu', cpu],
-    ] as const) {
-      if (!s) continue;
-      const workers = s.workers;
-      if (workers === undefined || !Number.isInteger(workers) || Number(workers) <= 0) {
-        errors.push({
-          field: `spec.stressors.${name}.workers`,
-          message: `Invalid value: ${quote(workers ?? 0)}: workers should always be positive`,
-        });
-      }
-    }
-    if (memory && typeof memory.size === 'string' && parseStressSize(memory.size, 1) === undefined) {
-      errors.push({
-        field: 'spec.stressors.memory.size',
-        message: `Invalid value: ${quote(memory.size)}: incorrect bytes format`,
-      });
-    }
-  }
-  if (kind === 'NetworkChaos') {
-    const target = isObject(spec.target) ? spec.target : undefined;
-    const externals = Array.isArray(spec.externalTargets) ? spec.externalTargets : [];
-    const direction = spec.direction ?? 'to';
-    if (direction !== 'to' && !target && externals.length === 0) {
-      errors.push({
-        field: 'spec.direction',
-        message: `Invalid value: ${quote(direction)}: from and both direction cannot be used when targets and external targets are both empty`,
-      });
-    }
-    if (target) checkMode(target, 'spec.target.', errors);
-    const delay = isObject(spec.delay) ? spec.delay : undefined;
-    if (spec.action === 'delay' || delay) {
-      for (const key of ['latency', 'jitter'] as const) {
-        const v = delay?.[key];
-        if (key === 'latency' && v === undefined && spec.action === 'delay') {
-          errors.push({
-            field: 'spec.delay.latency',
-            message: 'Required value: latency is required for delay action',
-          });
-          continue;
-        }
-        if (v === undefined) continue;
-        const parsed = parseGoDuration(String(v));
-        if (!parsed.ok)
-          errors.push({
-            field: `spec.delay.${key}`,
-            message: `Invalid value: ${quote(v)}: parse ${key} field error:${parsed.error}`,
-          });
-      }
-      checkPercent(delay?.correlation, 'spec.delay.correlation', errors);
-    }
-    const loss = isObject(spec.loss) ? spec.loss : undefined;
-    if (spec.action === 'loss') {
-      if (loss?.loss === undefined)
-        errors.push({ field: 'spec.loss.loss', message: 'Required value: loss is required for loss action' });
-      else checkPercent(loss.loss, 'spec.loss.loss', errors);
-      checkPercent(loss?.correlation, 'spec.loss.correlation', errors);
-    }
-  }
-  if (kind === 'TimeChaos' && typeof spec.timeOffset === 'string') {
-    const parsed = parseGoDuration(spec.timeOffset);
-    if (!parsed.ok)
-      errors.push({
-        field: 'spec.timeOffset',
-        message: `Invalid value: ${quote(spec.timeOffset)}: parse timeOffset field error:${parsed.error}`,
-      });
-  }
+  for (const check of [checkSelectorMode, ...SEMANTIC_RULES[kind]]) check(spec, errors);
   return errors;
 }
 

@@ -128,13 +128,121 @@ async function scaleReplicaSet(
   );
 }
 
+/** The ReplicaSet for a template not yet rolled out: it starts empty unless nothing else runs. */
+async function createNewReplicaSet(
+  store: ObjectStore,
+  events: EventRecorder,
+  deployment: Deployment,
+  hash: string,
+  oldRss: ReplicaSet[],
+  maxRevision: number,
+): Promise<ReplicaSet> {
+  const desired = deployment.spec.replicas ?? 1;
+  const template = deployment.spec.template;
+  const activeOld = oldRss.some((rs) => replicasOf(rs) > 0);
+  const initial = !activeOld ? desired : 0;
+  const labels = { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash };
+  const created = (await store.create(RESOURCES.replicasets, {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${deployment.metadata.name}-${hash}`,
+      namespace: deployment.metadata.namespace,
+      labels,
+      annotations: {
+        [REVISION]: String(maxRevision + 1),
+        'deployment.kubernetes.io/desired-replicas': String(desired),
+        'deployment.kubernetes.io/max-replicas': String(
+          desired + resolveSurgeAndUnavailable(desired, deployment.spec.strategy?.rollingUpdate).maxSurge,
+        ),
+      },
+      ownerReferences: [ownerReferenceTo(deployment)],
+    },
+    spec: {
+      replicas: initial,
+      minReadySeconds: deployment.spec.minReadySeconds ?? 0,
+      selector: {
+        ...deployment.spec.selector,
+        matchLabels: { ...(deployment.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash },
+      },
+      template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
+    },
+  })) as ReplicaSet;
+  if (initial > 0) {
+    events.record(
+      deployment,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled up replica set ${created.metadata.name} from 0 to ${initial}`,
+      { source: { component: 'deployment-controller' } },
+    );
+  }
+  return created;
+}
+
+/** Rolling back to an older template makes its ReplicaSet the newest revision again. */
+async function promoteToNewestRevision(
+  store: ObjectStore,
+  rs: ReplicaSet,
+  maxRevision: number,
+): Promise<ReplicaSet> {
+  await store.update(RESOURCES.replicasets, {
+    ...rs,
+    metadata: {
+      ...rs.metadata,
+      annotations: { ...(rs.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) },
+    },
+  });
+  return store.get(RESOURCES.replicasets, rs.metadata.namespace, rs.metadata.name) as ReplicaSet;
+}
+
+/** Recreate: scale every old ReplicaSet to zero, and the new one up only once their pods are gone. */
+async function rolloutRecreate(
+  store: ObjectStore,
+  events: EventRecorder,
+  deployment: Deployment,
+  newRs: ReplicaSet,
+  oldRss: ReplicaSet[],
+): Promise<void> {
+  const oldActive = oldRss.filter((rs) => replicasOf(rs) > 0);
+  for (const rs of oldActive) await scaleReplicaSet(store, events, deployment, rs, 0);
+  const oldPods = store
+    .list(RESOURCES.pods, { namespace: deployment.metadata.namespace })
+    .items.filter((p) => oldRss.some((rs) => controllerOf(p)?.uid === rs.metadata.uid));
+  if (oldActive.length === 0 && oldPods.length === 0) {
+    await scaleReplicaSet(store, events, deployment, newRs, deployment.spec.replicas ?? 1);
+  }
+}
+
+/** RollingUpdate: one step of the plan within maxSurge and maxUnavailable. */
+async function rolloutRolling(
+  store: ObjectStore,
+  events: EventRecorder,
+  deployment: Deployment,
+  newRs: ReplicaSet,
+  oldRss: ReplicaSet[],
+): Promise<void> {
+  const desired = deployment.spec.replicas ?? 1;
+  const bounds = resolveSurgeAndUnavailable(desired, deployment.spec.strategy?.rollingUpdate);
+  const view = (rs: ReplicaSet) => ({
+    name: rs.metadata.name,
+    replicas: replicasOf(rs),
+    available: rs.status?.availableReplicas ?? 0,
+    createdAt: rs.metadata.creationTimestamp,
+  });
+  const plan = planRollingUpdate(desired, bounds, view(newRs), oldRss.map(view));
+  await scaleReplicaSet(store, events, deployment, newRs, plan.newReplicas);
+  for (const rs of oldRss) {
+    const to = plan.oldReplicas.get(rs.metadata.name);
+    if (to !== undefined) await scaleReplicaSet(store, events, deployment, rs, to);
+  }
+}
+
 async function reconcileDeployment(store: ObjectStore, events: EventRecorder, key: string): Promise<void> {
   const { namespace, name } = splitKey(key);
   const deployment = store.get(RESOURCES.deployments, namespace, name) as Deployment | undefined;
   if (!deployment || deployment.metadata.deletionTimestamp) return;
-  const desired = deployment.spec.replicas ?? 1;
-  const template = deployment.spec.template;
-  const hash = computeTemplateHash(template, deployment.status?.collisionCount ?? 0);
+  const hash = computeTemplateHash(deployment.spec.template, deployment.status?.collisionCount ?? 0);
   const owned = ownedReplicaSets(store, deployment);
   let newRs = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
   const oldRss = owned.filter((rs) => rs !== newRs);
@@ -144,84 +252,12 @@ async function reconcileDeployment(store: ObjectStore, events: EventRecorder, ke
     await writeStatus(store, deployment, newRs, owned);
     return;
   }
+  if (!newRs) newRs = await createNewReplicaSet(store, events, deployment, hash, oldRss, maxRevision);
+  else if (revisionOf(newRs) < maxRevision) newRs = await promoteToNewestRevision(store, newRs, maxRevision);
 
-  if (!newRs) {
-    const activeOld = oldRss.some((rs) => replicasOf(rs) > 0);
-    const recreate = deployment.spec.strategy?.type === 'Recreate';
-    const initial = !activeOld ? desired : recreate ? 0 : 0;
-    const labels = { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash };
-    const created = (await store.create(RESOURCES.replicasets, {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name: `${deployment.metadata.name}-${hash}`,
-        namespace,
-        labels,
-        annotations: {
-          [REVISION]: String(maxRevision + 1),
-          'deployment.kubernetes.io/desired-replicas': String(desired),
-          'deployment.kubernetes.io/max-replicas': String(
-            desired + resolveSurgeAndUnavailable(desired, deployment.spec.strategy?.rollingUpdate).maxSurge,
-          ),
-        },
-        ownerReferences: [ownerReferenceTo(deployment)],
-      },
-      spec: {
-        replicas: initial,
-        minReadySeconds: deployment.spec.minReadySeconds ?? 0,
-        selector: {
-          ...deployment.spec.selector,
-          matchLabels: { ...(deployment.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash },
-        },
-        template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
-      },
-    })) as ReplicaSet;
-    newRs = created;
-    if (initial > 0) {
-      events.record(
-        deployment,
-        'Normal',
-        'ScalingReplicaSet',
-        `Scaled up replica set ${created.metadata.name} from 0 to ${initial}`,
-        { source: { component: 'deployment-controller' } },
-      );
-    }
-  } else if (revisionOf(newRs) < maxRevision) {
-    // Rolling back to an older template makes its ReplicaSet the newest revision again.
-    await store.update(RESOURCES.replicasets, {
-      ...newRs,
-      metadata: {
-        ...newRs.metadata,
-        annotations: { ...(newRs.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) },
-      },
-    });
-    newRs = store.get(RESOURCES.replicasets, namespace, newRs.metadata.name) as ReplicaSet;
-  }
-
-  if (deployment.spec.strategy?.type === 'Recreate') {
-    const oldActive = oldRss.filter((rs) => replicasOf(rs) > 0);
-    for (const rs of oldActive) await scaleReplicaSet(store, events, deployment, rs, 0);
-    const oldPods = store
-      .list(RESOURCES.pods, { namespace })
-      .items.filter((p) => oldRss.some((rs) => controllerOf(p)?.uid === rs.metadata.uid));
-    if (oldActive.length === 0 && oldPods.length === 0) {
-      await scaleReplicaSet(store, events, deployment, newRs, desired);
-    }
-  } else {
-    const bounds = resolveSurgeAndUnavailable(desired, deployment.spec.strategy?.rollingUpdate);
-    const view = (rs: ReplicaSet) => ({
-      name: rs.metadata.name,
-      replicas: replicasOf(rs),
-      available: rs.status?.availableReplicas ?? 0,
-      createdAt: rs.metadata.creationTimestamp,
-    });
-    const plan = planRollingUpdate(desired, bounds, view(newRs), oldRss.map(view));
-    await scaleReplicaSet(store, events, deployment, newRs, plan.newReplicas);
-    for (const rs of oldRss) {
-      const to = plan.oldReplicas.get(rs.metadata.name);
-      if (to !== undefined) await scaleReplicaSet(store, events, deployment, rs, to);
-    }
-  }
+  if (deployment.spec.strategy?.type === 'Recreate')
+    await rolloutRecreate(store, events, deployment, newRs, oldRss);
+  else await rolloutRolling(store, events, deployment, newRs, oldRss);
   await pruneHistory(store, deployment, newRs);
   await writeStatus(store, deployment, newRs, ownedReplicaSets(store, deployment));
 }
@@ -239,16 +275,13 @@ async function pruneHistory(store: ObjectStore, deployment: Deployment, newRs: R
   }
 }
 
-async function writeStatus(
+/** The status the Deployment's ReplicaSets add up to; conditions keep their times while unchanged. */
+function computeStatus(
   store: ObjectStore,
-  deployment: Deployment,
+  fresh: Deployment,
   newRs: ReplicaSet | undefined,
   owned: ReplicaSet[],
-): Promise<void> {
-  const fresh = store.get(RESOURCES.deployments, deployment.metadata.namespace, deployment.metadata.name) as
-    | Deployment
-    | undefined;
-  if (!fresh || fresh.metadata.uid !== deployment.metadata.uid) return;
+) {
   const desired = fresh.spec.replicas ?? 1;
   const sum = (f: (rs: ReplicaSet) => number): number => owned.reduce((s, rs) => s + f(rs), 0);
   const replicas = sum((rs) => rs.status?.replicas ?? 0);
@@ -287,7 +320,7 @@ async function writeStatus(
       now,
     ),
   ];
-  const status = {
+  return {
     observedGeneration: fresh.metadata.generation ?? 1,
     replicas,
     updatedReplicas,
@@ -297,8 +330,24 @@ async function writeStatus(
     conditions,
     ...(fresh.status?.collisionCount === undefined ? {} : { collisionCount: fresh.status.collisionCount }),
   };
-  const comparable = (s: unknown): string =>
-    JSON.stringify(s, (k, v) => (k === 'lastUpdateTime' || k === 'lastTransitionTime' ? undefined : v));
+}
+
+/** Status equality that ignores condition timestamps, so a pass that changes nothing writes nothing. */
+function comparable(s: unknown): string {
+  return JSON.stringify(s, (k, v) => (k === 'lastUpdateTime' || k === 'lastTransitionTime' ? undefined : v));
+}
+
+async function writeStatus(
+  store: ObjectStore,
+  deployment: Deployment,
+  newRs: ReplicaSet | undefined,
+  owned: ReplicaSet[],
+): Promise<void> {
+  const fresh = store.get(RESOURCES.deployments, deployment.metadata.namespace, deployment.metadata.name) as
+    | Deployment
+    | undefined;
+  if (!fresh || fresh.metadata.uid !== deployment.metadata.uid) return;
+  const status = computeStatus(store, fresh, newRs, owned);
   const revision = newRs?.metadata.annotations?.[REVISION];
   if (revision !== undefined && fresh.metadata.annotations?.[REVISION] !== revision) {
     await store.update(RESOURCES.deployments, {

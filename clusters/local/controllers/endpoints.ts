@@ -91,11 +91,78 @@ function sameContent(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/** The Endpoints object: created, or updated when its subsets changed. */
+async function syncEndpoints(
+  store: ObjectStore,
+  service: Service,
+  endpoints: StoredObject | undefined,
+  subsets: EndpointSubset[],
+): Promise<void> {
+  const { name, namespace } = service.metadata;
+  if (!endpoints) {
+    await store.create(RESOURCES.endpoints, {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name, namespace, labels: { ...(service.metadata.labels ?? {}) } },
+      subsets,
+    });
+  } else if (!sameContent(endpoints.subsets ?? [], subsets)) {
+    await store.update(RESOURCES.endpoints, { ...endpoints, subsets });
+  }
+}
+
+/** The Service's one EndpointSlice, owned by it: created, or updated when endpoints or ports changed. */
+async function syncEndpointSlice(
+  store: ObjectStore,
+  service: Service,
+  slice: StoredObject | undefined,
+  pods: Pod[],
+): Promise<void> {
+  const { name, namespace } = service.metadata;
+  const { endpoints: sliceEndpoints, ports } = buildSliceEndpoints(service, pods);
+  if (slice) {
+    if (!sameContent(slice.endpoints, sliceEndpoints) || !sameContent(slice.ports, ports)) {
+      await store.update(RESOURCES.endpointslices, { ...slice, endpoints: sliceEndpoints, ports });
+    }
+    return;
+  }
+  await store.create(RESOURCES.endpointslices, {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    addressType: 'IPv4',
+    endpoints: sliceEndpoints,
+    ports,
+    metadata: {
+      name: sliceNameOf(name),
+      namespace,
+      labels: {
+        ...(service.metadata.labels ?? {}),
+        'kubernetes.io/service-name': name,
+        'endpointslice.kubernetes.io/managed-by': MANAGED_BY,
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name,
+          uid: service.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+  });
+}
+
+function sliceNameOf(service: string): string {
+  return `${service}-meshdrill`;
+}
+
 async function reconcileService(store: ObjectStore, key: string): Promise<void> {
   const { namespace, name } = splitKey(key);
   const service = store.get(RESOURCES.services, namespace, name) as Service | undefined;
   const endpoints = store.get(RESOURCES.endpoints, namespace, name);
-  const sliceName = `${name}-meshdrill`;
+  const sliceName = sliceNameOf(name);
   const slice = store.get(RESOURCES.endpointslices, namespace, sliceName);
   const selector = service?.spec.selector;
   if (!service || service.metadata.deletionTimestamp || !selector || Object.keys(selector).length === 0) {
@@ -109,53 +176,8 @@ async function reconcileService(store: ObjectStore, key: string): Promise<void> 
   const pods = (store.list(RESOURCES.pods, { namespace }).items as Pod[]).filter((p) =>
     matchesServiceSelector(selector, p.metadata.labels),
   );
-  const subsets = buildSubsets(service, pods);
-  const labels = { ...(service.metadata.labels ?? {}) };
-  if (!endpoints) {
-    await store.create(RESOURCES.endpoints, {
-      apiVersion: 'v1',
-      kind: 'Endpoints',
-      metadata: { name, namespace, labels },
-      subsets,
-    });
-  } else if (!sameContent(endpoints.subsets ?? [], subsets)) {
-    await store.update(RESOURCES.endpoints, { ...endpoints, subsets });
-  }
-
-  const { endpoints: sliceEndpoints, ports } = buildSliceEndpoints(service, pods);
-  const sliceBody = {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    addressType: 'IPv4',
-    endpoints: sliceEndpoints,
-    ports,
-  };
-  if (!slice) {
-    await store.create(RESOURCES.endpointslices, {
-      ...sliceBody,
-      metadata: {
-        name: sliceName,
-        namespace,
-        labels: {
-          ...labels,
-          'kubernetes.io/service-name': name,
-          'endpointslice.kubernetes.io/managed-by': MANAGED_BY,
-        },
-        ownerReferences: [
-          {
-            apiVersion: 'v1',
-            kind: 'Service',
-            name,
-            uid: service.metadata.uid,
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
-      },
-    });
-  } else if (!sameContent(slice.endpoints, sliceEndpoints) || !sameContent(slice.ports, ports)) {
-    await store.update(RESOURCES.endpointslices, { ...slice, endpoints: sliceEndpoints, ports });
-  }
+  await syncEndpoints(store, service, endpoints, buildSubsets(service, pods));
+  await syncEndpointSlice(store, service, slice, pods);
 }
 
 export function startEndpointsController(store: ObjectStore): ControllerLoop {

@@ -29,63 +29,70 @@ function availableFor(pod: Pod, minReadySeconds: number, now: number): boolean {
   return ready !== undefined && now - Date.parse(ready.lastTransitionTime) >= minReadySeconds * 1000;
 }
 
-async function reconcileReplicaSet(
+/** Creates the missing pods; returns the admission error that stopped it, if any (after recording it). */
+async function createMissingPods(
   store: ObjectStore,
   events: EventRecorder,
+  rs: ReplicaSet,
+  count: number,
+): Promise<unknown> {
+  const template = rs.spec.template;
+  for (let i = 0; i < count; i++) {
+    try {
+      const pod = await store.create(RESOURCES.pods, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          generateName: `${rs.metadata.name}-`,
+          namespace: rs.metadata.namespace,
+          labels: { ...(template.metadata?.labels ?? {}) },
+          ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+          ownerReferences: [ownerReferenceTo(rs)],
+        },
+        spec: structuredClone(template.spec),
+      });
+      events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, {
+        source: SOURCE,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${message}`, { source: SOURCE });
+      return error;
+    }
+  }
+  return undefined;
+}
+
+async function deleteSurplusPods(
+  store: ObjectStore,
+  events: EventRecorder,
+  rs: ReplicaSet,
+  active: Pod[],
+  count: number,
+): Promise<void> {
+  for (const pod of rankForDeletion(active).slice(0, count)) {
+    await store.delete(RESOURCES.pods, rs.metadata.namespace, pod.metadata.name).catch((e: unknown) => {
+      if (!(e instanceof StoreError && e.code === 404)) throw e;
+    });
+    events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, { source: SOURCE });
+  }
+}
+
+function activePodsOf(store: ObjectStore, rs: ReplicaSet): Pod[] {
+  return (store.list(RESOURCES.pods, { namespace: rs.metadata.namespace }).items as Pod[]).filter(
+    (p) => controllerOf(p)?.uid === rs.metadata.uid && !isPodTerminating(p) && !isPodFinished(p),
+  );
+}
+
+/** Writes the status of the pods as they are now; pods not yet available long enough bring a recheck. */
+async function writeReplicaSetStatus(
+  store: ObjectStore,
+  rs: ReplicaSet,
   key: string,
   loop: () => ControllerLoop,
 ): Promise<void> {
-  const { namespace, name } = splitKey(key);
-  const rs = store.get(RESOURCES.replicasets, namespace, name) as ReplicaSet | undefined;
-  if (!rs || rs.metadata.deletionTimestamp) return;
-  const pods = (store.list(RESOURCES.pods, { namespace }).items as Pod[]).filter(
-    (p) => controllerOf(p)?.uid === rs.metadata.uid,
-  );
-  const active = pods.filter((p) => !isPodTerminating(p) && !isPodFinished(p));
-  const desired = rs.spec.replicas ?? 1;
-  let failed: unknown;
-
-  if (active.length < desired) {
-    for (let i = active.length; i < desired; i++) {
-      try {
-        const template = rs.spec.template;
-        const pod = await store.create(RESOURCES.pods, {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            generateName: `${rs.metadata.name}-`,
-            namespace,
-            labels: { ...(template.metadata?.labels ?? {}) },
-            ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-            ownerReferences: [ownerReferenceTo(rs)],
-          },
-          spec: structuredClone(template.spec),
-        });
-        events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, {
-          source: SOURCE,
-        });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${message}`, { source: SOURCE });
-        failed = error;
-        break;
-      }
-    }
-  } else if (active.length > desired) {
-    for (const pod of rankForDeletion(active).slice(0, active.length - desired)) {
-      await store.delete(RESOURCES.pods, namespace, pod.metadata.name).catch((e: unknown) => {
-        if (!(e instanceof StoreError && e.code === 404)) throw e;
-      });
-      events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, {
-        source: SOURCE,
-      });
-    }
-  }
-
   const now = Date.now();
-  const current = (store.list(RESOURCES.pods, { namespace }).items as Pod[]).filter(
-    (p) => controllerOf(p)?.uid === rs.metadata.uid && !isPodTerminating(p) && !isPodFinished(p),
-  );
+  const current = activePodsOf(store, rs);
   const minReady = rs.spec.minReadySeconds ?? 0;
   const status = {
     replicas: current.length,
@@ -97,10 +104,29 @@ async function reconcileReplicaSet(
     observedGeneration: rs.metadata.generation ?? 1,
   };
   if (minReady > 0 && status.readyReplicas > status.availableReplicas) loop().enqueue(key, minReady * 1000);
-  const fresh = store.get(RESOURCES.replicasets, namespace, name);
+  const fresh = store.get(RESOURCES.replicasets, rs.metadata.namespace, rs.metadata.name);
   if (fresh && JSON.stringify(fresh.status) !== JSON.stringify(status)) {
     await store.updateStatus(RESOURCES.replicasets, { ...fresh, status });
   }
+}
+
+async function reconcileReplicaSet(
+  store: ObjectStore,
+  events: EventRecorder,
+  key: string,
+  loop: () => ControllerLoop,
+): Promise<void> {
+  const { namespace, name } = splitKey(key);
+  const rs = store.get(RESOURCES.replicasets, namespace, name) as ReplicaSet | undefined;
+  if (!rs || rs.metadata.deletionTimestamp) return;
+  const active = activePodsOf(store, rs);
+  const desired = rs.spec.replicas ?? 1;
+  let failed: unknown;
+  if (active.length < desired) failed = await createMissingPods(store, events, rs, desired - active.length);
+  else if (active.length > desired)
+    await deleteSurplusPods(store, events, rs, active, active.length - desired);
+  // The status is written even when a create failed, so it shows the pods that do exist.
+  await writeReplicaSetStatus(store, rs, key, loop);
   if (failed !== undefined) throw failed;
 }
 

@@ -219,6 +219,168 @@ async function toError(ctx: Context, testRun: TestRun, reason: string): Promise<
   await writeStatus(ctx, testRun, { stage: 'error' });
 }
 
+/** What one reconcile pass knows about its TestRun, handed to the step of the TestRun's stage. */
+interface Pass {
+  key: string;
+  namespace: string | undefined;
+  name: string;
+  testRun: TestRun;
+  spec: TestRun['spec'];
+  cli: ReturnType<typeof parseCli>;
+  conditions: readonly TestRunCondition[];
+}
+
+type StageStep = (ctx: Context, pass: Pass) => Promise<void>;
+
+/** "": check the arguments and the script, then start the initializer (or skip it when disabled). */
+async function initialize(ctx: Context, { testRun, spec, cli }: Pass): Promise<void> {
+  if (spec.scuttle?.enabled) {
+    ctx.events.record(
+      testRun,
+      'Warning',
+      'DeprecatedField',
+      '`.spec.scuttle` is deprecated and will be removed in the future.',
+      { source: SOURCE },
+    );
+  }
+  if (cli.error) return toError(ctx, testRun, cli.error);
+  try {
+    parseScript(spec);
+  } catch (error) {
+    return toError(ctx, testRun, (error as Error).message);
+  }
+  if (cli.hasCloudOut || spec.testRunId) {
+    return toError(
+      ctx,
+      testRun,
+      'k6 Cloud test runs (--out cloud, spec.testRunId) are not emulated on the local target',
+    );
+  }
+  if (spec.initializer?.disabled) {
+    await writeStatus(ctx, testRun, { conditions: initialConditions(), stage: 'initialized' });
+    return;
+  }
+  if (await writeStatus(ctx, testRun, { conditions: initialConditions(), stage: 'initialization' })) {
+    await createIfAbsent(ctx, RESOURCES.jobs, buildInitializerJob(testRun));
+  }
+}
+
+/** "initialization": wait for the initializer's verdict; enough VUs for the runners moves on. */
+async function checkInitializer(ctx: Context, { testRun, spec, conditions }: Pass): Promise<void> {
+  const result = inspect(ctx, testRun);
+  if (result.state === 'waiting') return;
+  if (result.state === 'failed') return toError(ctx, testRun, result.reason);
+  if (result.maxVUs !== undefined && result.maxVUs < spec.parallelism) {
+    return toError(
+      ctx,
+      testRun,
+      `number of instances > number of VUs: parallelism ${spec.parallelism}, maxVUs ${result.maxVUs}`,
+    );
+  }
+  await writeStatus(ctx, testRun, {
+    conditions: setCondition(conditions, 'CloudTestRun', 'False'),
+    stage: 'initialized',
+  });
+}
+
+/** "initialized": create the paused runner Jobs and their Services, unless a previous run's are still there. */
+async function createRunners(ctx: Context, { testRun, spec, namespace, name }: Pass): Promise<void> {
+  if (ctx.store.get(RESOURCES.jobs, namespace, `${name}-1`)) {
+    ctx.events.record(
+      testRun,
+      'Warning',
+      'JobExists',
+      `job with the name ${name}-1 exists; make sure you've deleted your previous run`,
+      { source: SOURCE },
+    );
+    return;
+  }
+  for (let i = 1; i <= spec.parallelism; i++) {
+    await createIfAbsent(ctx, RESOURCES.jobs, buildRunnerJob(testRun, i));
+    await createIfAbsent(ctx, RESOURCES.services, buildRunnerService(testRun, i));
+  }
+  await writeStatus(ctx, testRun, { stage: 'created' });
+}
+
+/** The runner Services' IPs once every one answers its status probe, else undefined (check again later). */
+async function readyRunnerHosts(ctx: Context, { namespace, name }: Pass): Promise<string[] | undefined> {
+  const services = ctx.store.list(RESOURCES.services, {
+    namespace,
+    labelSelector: `app=k6,k6_cr=${name},runner=true`,
+  }).items as Service[];
+  const probe = ctx.options.probeService ?? defaultProbe;
+  const hostnames: string[] = [];
+  for (const service of services) {
+    const ip = service.spec.clusterIP;
+    if (!ip || !(await probe(ip))) return undefined;
+    hostnames.push(ip);
+  }
+  return hostnames;
+}
+
+/** "created": once every runner pod runs and answers, the starter Job un-pauses them. */
+async function startRunners(ctx: Context, pass: Pass): Promise<void> {
+  const { testRun, spec, key, name, conditions } = pass;
+  const running = podsOf(ctx, testRun, `app=k6,k6_cr=${name},runner=true`).filter(
+    (p) => p.status?.phase === 'Running',
+  ).length;
+  if (running !== spec.parallelism) {
+    ctx.loop().enqueue(key, START_RECHECK_MS);
+    return;
+  }
+  const hostnames = await readyRunnerHosts(ctx, pass);
+  if (!hostnames) {
+    ctx.loop().enqueue(key, START_RECHECK_MS);
+    return;
+  }
+  await createIfAbsent(ctx, RESOURCES.jobs, buildStarterJob(testRun, hostnames));
+  await writeStatus(ctx, testRun, {
+    conditions: setCondition(conditions, 'TestRunRunning', 'True'),
+    stage: 'started',
+  });
+}
+
+/** "started": stopped once no runner Job has an active pod. */
+async function awaitRunners(
+  ctx: Context,
+  { testRun, spec, namespace, name, conditions }: Pass,
+): Promise<void> {
+  const jobs = ctx.store.list(RESOURCES.jobs, {
+    namespace,
+    labelSelector: `app=k6,k6_cr=${name},runner=true`,
+  }).items as Job[];
+  const finished = jobs.filter((j) => (j.status?.active ?? 0) === 0).length;
+  if (finished < spec.parallelism) return;
+  await writeStatus(ctx, testRun, {
+    conditions: setCondition(conditions, 'TestRunRunning', 'False'),
+    stage: 'stopped',
+  });
+}
+
+async function finish(ctx: Context, { testRun }: Pass): Promise<void> {
+  await writeStatus(ctx, testRun, { stage: 'finished' });
+}
+
+/** "error" and "finished": with cleanup: post the TestRun deletes itself (and, by ownership, what it made). */
+async function cleanUp(ctx: Context, { spec, namespace, name }: Pass): Promise<void> {
+  if (spec.cleanup !== 'post') return;
+  await ctx.store.delete(RESOURCES.testruns, namespace, name).catch((e: unknown) => {
+    if (!(e instanceof StoreError && e.code === 404)) throw e;
+  });
+}
+
+/** The step for each stage; a stage not listed has nothing to do. */
+const STAGE_STEPS: Readonly<Record<string, StageStep>> = {
+  '': initialize,
+  initialization: checkInitializer,
+  initialized: createRunners,
+  created: startRunners,
+  started: awaitRunners,
+  stopped: finish,
+  error: cleanUp,
+  finished: cleanUp,
+};
+
 async function reconcileTestRun(ctx: Context, key: string): Promise<void> {
   const { namespace, name } = splitKey(key);
   const testRun = ctx.store.get(RESOURCES.testruns, namespace, name) as TestRun | undefined;
@@ -237,131 +399,9 @@ async function reconcileTestRun(ctx: Context, key: string): Promise<void> {
   }
   const cli = parseCli(argv(spec));
   const stage = testRun.status?.stage ?? '';
+  const step = Object.hasOwn(STAGE_STEPS, stage) ? STAGE_STEPS[stage] : undefined;
   const conditions = testRun.status?.conditions ?? [];
-  switch (stage) {
-    case '': {
-      if (spec.scuttle?.enabled) {
-        ctx.events.record(
-          testRun,
-          'Warning',
-          'DeprecatedField',
-          '`.spec.scuttle` is deprecated and will be removed in the future.',
-          { source: SOURCE },
-        );
-      }
-      if (cli.error) return toError(ctx, testRun, cli.error);
-      try {
-        parseScript(spec);
-      } catch (error) {
-        return toError(ctx, testRun, (error as Error).message);
-      }
-      if (cli.hasCloudOut || spec.testRunId) {
-        return toError(
-          ctx,
-          testRun,
-          'k6 Cloud test runs (--out cloud, spec.testRunId) are not emulated on the local target',
-        );
-      }
-      if (spec.initializer?.disabled) {
-        await writeStatus(ctx, testRun, { conditions: initialConditions(), stage: 'initialized' });
-        return;
-      }
-      if (await writeStatus(ctx, testRun, { conditions: initialConditions(), stage: 'initialization' })) {
-        await createIfAbsent(ctx, RESOURCES.jobs, buildInitializerJob(testRun));
-      }
-      return;
-    }
-    case 'initialization': {
-      const result = inspect(ctx, testRun);
-      if (result.state === 'waiting') return;
-      if (result.state === 'failed') return toError(ctx, testRun, result.reason);
-      if (result.maxVUs !== undefined && result.maxVUs < spec.parallelism) {
-        return toError(
-          ctx,
-          testRun,
-          `number of instances > number of VUs: parallelism ${spec.parallelism}, maxVUs ${result.maxVUs}`,
-        );
-      }
-      await writeStatus(ctx, testRun, {
-        conditions: setCondition(conditions, 'CloudTestRun', 'False'),
-        stage: 'initialized',
-      });
-      return;
-    }
-    case 'initialized': {
-      if (ctx.store.get(RESOURCES.jobs, namespace, `${name}-1`)) {
-        ctx.events.record(
-          testRun,
-          'Warning',
-          'JobExists',
-          `job with the name ${name}-1 exists; make sure you've deleted your previous run`,
-          { source: SOURCE },
-        );
-        return;
-      }
-      for (let i = 1; i <= spec.parallelism; i++) {
-        await createIfAbsent(ctx, RESOURCES.jobs, buildRunnerJob(testRun, i));
-        await createIfAbsent(ctx, RESOURCES.services, buildRunnerService(testRun, i));
-      }
-      await writeStatus(ctx, testRun, { stage: 'created' });
-      return;
-    }
-    case 'created': {
-      const running = podsOf(ctx, testRun, `app=k6,k6_cr=${name},runner=true`).filter(
-        (p) => p.status?.phase === 'Running',
-      ).length;
-      if (running !== spec.parallelism) {
-        ctx.loop().enqueue(key, START_RECHECK_MS);
-        return;
-      }
-      const services = ctx.store.list(RESOURCES.services, {
-        namespace,
-        labelSelector: `app=k6,k6_cr=${name},runner=true`,
-      }).items as Service[];
-      const probe = ctx.options.probeService ?? defaultProbe;
-      const hostnames: string[] = [];
-      for (const service of services) {
-        const ip = service.spec.clusterIP;
-        if (!ip || !(await probe(ip))) {
-          ctx.loop().enqueue(key, START_RECHECK_MS);
-          return;
-        }
-        hostnames.push(ip);
-      }
-      await createIfAbsent(ctx, RESOURCES.jobs, buildStarterJob(testRun, hostnames));
-      await writeStatus(ctx, testRun, {
-        conditions: setCondition(conditions, 'TestRunRunning', 'True'),
-        stage: 'started',
-      });
-      return;
-    }
-    case 'started': {
-      const jobs = ctx.store.list(RESOURCES.jobs, {
-        namespace,
-        labelSelector: `app=k6,k6_cr=${name},runner=true`,
-      }).items as Job[];
-      const finished = jobs.filter((j) => (j.status?.active ?? 0) === 0).length;
-      if (finished < spec.parallelism) return;
-      await writeStatus(ctx, testRun, {
-        conditions: setCondition(conditions, 'TestRunRunning', 'False'),
-        stage: 'stopped',
-      });
-      return;
-    }
-    case 'stopped':
-      await writeStatus(ctx, testRun, { stage: 'finished' });
-      return;
-    case 'error':
-    case 'finished':
-      if (spec.cleanup === 'post') {
-        await ctx.store.delete(RESOURCES.testruns, namespace, name).catch((e: unknown) => {
-          if (!(e instanceof StoreError && e.code === 404)) throw e;
-        });
-      }
-      return;
-    default:
-      return;
-  }
+  await step?.(ctx, { key, namespace, name, testRun, spec, cli, conditions });
 }
 
 export function startTestRunController(

@@ -41,91 +41,112 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return { namespace: namespace === '' ? undefined : namespace, name: key.slice(slash + 1) };
 }
 
+/** One loop's queue state; the functions below work on it. */
+interface LoopState {
+  readonly options: ControllerLoopOptions;
+  readonly pending: Set<string>;
+  readonly failures: Map<string, number>;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly idleWaiters: (() => void)[];
+  running: boolean;
+  stopped: boolean;
+}
+
+function settleIdle(state: LoopState): void {
+  if (state.running || state.pending.size > 0) return;
+  for (const resolve of state.idleWaiters.splice(0)) resolve();
+}
+
+/** Reconciles one key; a failure re-queues it after a back-off that doubles per consecutive failure. */
+async function runKey(state: LoopState, key: string): Promise<'next' | 'stop'> {
+  try {
+    await state.options.reconcile(key);
+    state.failures.delete(key);
+  } catch (error) {
+    if (state.stopped) return 'stop';
+    state.options.onError?.(key, error);
+    const n = (state.failures.get(key) ?? 0) + 1;
+    state.failures.set(key, n);
+    enqueue(state, key, Math.min(MAX_RETRY_DELAY_MS, BASE_RETRY_DELAY_MS * 2 ** n));
+  }
+  return 'next';
+}
+
+/** Drains the queue one key at a time; only one pump runs per loop. */
+async function pump(state: LoopState): Promise<void> {
+  if (state.running || state.stopped) return;
+  state.running = true;
+  try {
+    while (state.pending.size > 0 && !state.stopped) {
+      const key = state.pending.values().next().value as string;
+      state.pending.delete(key);
+      if ((await runKey(state, key)) === 'stop') break;
+    }
+  } finally {
+    state.running = false;
+    settleIdle(state);
+  }
+}
+
+function enqueue(state: LoopState, key: string, delayMs = 0): void {
+  if (state.stopped) return;
+  if (delayMs > 0) {
+    const timer = setTimeout(() => {
+      state.timers.delete(timer);
+      enqueue(state, key);
+    }, delayMs);
+    timer.unref();
+    state.timers.add(timer);
+    return;
+  }
+  state.pending.add(key);
+  // A microtask hop lets a burst of watch events collapse into one reconcile per key.
+  queueMicrotask(() => void pump(state));
+}
+
+function enqueueInitialKeys(state: LoopState): void {
+  for (const k of state.options.initialKeys?.() ?? []) enqueue(state, k);
+}
+
 export function startControllerLoop(options: ControllerLoopOptions): ControllerLoop {
-  const pending = new Set<string>();
-  const failures = new Map<string, number>();
-  const timers = new Set<NodeJS.Timeout>();
-  const idleWaiters: (() => void)[] = [];
-  let running = false;
-  let stopped = false;
-
-  const settleIdle = (): void => {
-    if (running || pending.size > 0) return;
-    for (const resolve of idleWaiters.splice(0)) resolve();
+  const state: LoopState = {
+    options,
+    pending: new Set(),
+    failures: new Map(),
+    timers: new Set(),
+    idleWaiters: [],
+    running: false,
+    stopped: false,
   };
-
-  const pump = async (): Promise<void> => {
-    if (running || stopped) return;
-    running = true;
-    try {
-      while (pending.size > 0 && !stopped) {
-        const key = pending.values().next().value as string;
-        pending.delete(key);
-        try {
-          await options.reconcile(key);
-          failures.delete(key);
-        } catch (error) {
-          if (stopped) break;
-          options.onError?.(key, error);
-          const n = (failures.get(key) ?? 0) + 1;
-          failures.set(key, n);
-          enqueue(key, Math.min(MAX_RETRY_DELAY_MS, BASE_RETRY_DELAY_MS * 2 ** n));
-        }
-      }
-    } finally {
-      running = false;
-      settleIdle();
-    }
-  };
-
-  const enqueue = (key: string, delayMs = 0): void => {
-    if (stopped) return;
-    if (delayMs > 0) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        enqueue(key);
-      }, delayMs);
-      timer.unref();
-      timers.add(timer);
-      return;
-    }
-    pending.add(key);
-    // A microtask hop lets a burst of watch events collapse into one reconcile per key.
-    queueMicrotask(() => void pump());
-  };
-
   const watches = options.sources.map((source) =>
     options.store.watch(
       source.key,
       { sinceResourceVersion: options.store.currentResourceVersion() },
       (event) => {
-        for (const k of source.toKeys(event)) enqueue(k);
+        for (const k of source.toKeys(event)) enqueue(state, k);
       },
     ),
   );
-  for (const k of options.initialKeys?.() ?? []) enqueue(k);
-
+  enqueueInitialKeys(state);
   const resync =
     options.resyncMs === undefined
       ? undefined
-      : setInterval(() => {
-          for (const k of options.initialKeys?.() ?? []) enqueue(k);
-        }, options.resyncMs);
+      : setInterval(() => enqueueInitialKeys(state), options.resyncMs);
   resync?.unref();
 
   return {
-    enqueue,
+    enqueue: (key, delayMs) => enqueue(state, key, delayMs),
     stop(): void {
-      stopped = true;
+      state.stopped = true;
       for (const w of watches) w.stop();
-      for (const t of timers) clearTimeout(t);
+      for (const t of state.timers) clearTimeout(t);
       if (resync) clearInterval(resync);
-      pending.clear();
-      settleIdle();
+      state.pending.clear();
+      settleIdle(state);
     },
     whenIdle(): Promise<void> {
-      if (!running && pending.size === 0) return Promise.resolve();
-      return new Promise((resolve) => idleWaiters.push(resolve));
+      if (!state.running && state.pending.size === 0) return Promise.resolve();
+      return new Promise((resolve) => state.idleWaiters.push(resolve));
     },
   };
 }

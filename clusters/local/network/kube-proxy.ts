@@ -114,101 +114,130 @@ function shapeLeg(from: Socket, to: Socket, rules: () => NetworkFaultRule[]): vo
   });
 }
 
+/** The proxy's state: its listeners by "host:port", and where faults and listen errors come from and go. */
+interface ProxyState {
+  listeners: Map<string, Listener>;
+  onError: (spec: ListenerSpec, error: Error) => void;
+  faultsOf: (podIP: string) => NetworkFaultRule[];
+}
+
+/** A partitioned connection: like iptables DROP, the handshake never completes; the client waits for its own timeout. */
+function blackhole(listener: Listener, client: Socket): void {
+  client.on('error', () => undefined);
+  client.on('close', () => listener.sockets.delete(client));
+  client.resume();
+}
+
+/** Splices the client to the backend, each direction shaped by the rules of that leg. */
+function splice(
+  listener: Listener,
+  client: Socket,
+  backend: Backend,
+  request: () => NetworkFaultRule[],
+  response: () => NetworkFaultRule[],
+): void {
+  const upstream = connect(backend.port, backend.ip);
+  listener.sockets.add(upstream);
+  const done = (): void => {
+    listener.sockets.delete(client);
+    listener.sockets.delete(upstream);
+  };
+  // A refused or reset upstream ends the client's connection too (iptables DNAT would pass the RST on). It is
+  // closed, not reset: with resetAndDestroy(), under a storm of failing connections (a cluster torn down under
+  // load) some resets never completed on Node 20, the forwarder's stop hung, and terminating its thread then
+  // spun at 100 % CPU in Node's handle cleanup for minutes — and kept meshdrill from exiting. Clients see the
+  // connection end before a response either way (a reset to an HTTP client).
+  upstream.on('error', () => client.destroy());
+  client.on('error', () => upstream.destroy());
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', done);
+  shapeLeg(client, upstream, request);
+  shapeLeg(upstream, client, response);
+}
+
+/** Round-robins a new connection to the next backend; the rules are read per chunk, so faults apply live. */
+function forward(state: ProxyState, listener: Listener, client: Socket): void {
+  const { faultsOf } = state;
+  const backends = listener.spec.backends;
+  if (backends.length === 0) {
+    client.destroy();
+    return;
+  }
+  const backend = backends[listener.next++ % backends.length] as Backend;
+  const source = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const request = () =>
+    rulesForLeg({ ip: source, rules: faultsOf(source) }, { ip: backend.ip, rules: faultsOf(backend.ip) });
+  const response = () =>
+    rulesForLeg({ ip: backend.ip, rules: faultsOf(backend.ip) }, { ip: source, rules: faultsOf(source) });
+  listener.sockets.add(client);
+  if (request().some((r) => r.action === 'partition') || response().some((r) => r.action === 'partition')) {
+    blackhole(listener, client);
+    return;
+  }
+  splice(listener, client, backend, request, response);
+}
+
+function openListener(state: ProxyState, listener: Listener): void {
+  const server = createServer((client) => forward(state, listener, client));
+  listener.server = server;
+  server.on('error', (error) => {
+    listener.server = undefined;
+    state.onError(listener.spec, error);
+  });
+  server.listen(listener.spec.port, listener.spec.host);
+}
+
+function closeListener(listener: Listener): void {
+  listener.server?.close();
+  listener.server = undefined;
+}
+
+/** Closes listeners no longer wanted, opens new ones; a listener without backends does not listen. */
+function syncListeners(state: ProxyState, specs: ListenerSpec[]): void {
+  const { listeners } = state;
+  const wanted = new Map(specs.map((s) => [`${s.host}:${s.port}`, s]));
+  for (const [key, l] of listeners) {
+    if (!wanted.has(key)) {
+      closeListener(l);
+      listeners.delete(key);
+    }
+  }
+  for (const [key, spec] of wanted) {
+    let l = listeners.get(key);
+    if (!l) {
+      l = { spec, server: undefined, next: 0, sockets: new Set() };
+      listeners.set(key, l);
+    }
+    l.spec = spec;
+    if (spec.backends.length > 0 && !l.server) openListener(state, l);
+    if (spec.backends.length === 0 && l.server) closeListener(l);
+  }
+}
+
+async function stopListeners(state: ProxyState): Promise<void> {
+  await Promise.all(
+    [...state.listeners.values()].map(
+      (l) =>
+        new Promise<void>((resolve) => {
+          for (const s of l.sockets) s.destroy();
+          if (!l.server) return resolve();
+          l.server.close(() => resolve());
+        }),
+    ),
+  );
+  state.listeners.clear();
+}
+
 export function createKubeProxy(
   onError: (spec: ListenerSpec, error: Error) => void = () => undefined,
   faultsOf: (podIP: string) => NetworkFaultRule[] = () => [],
 ): KubeProxy {
-  const listeners = new Map<string, Listener>();
-
-  const forward = (listener: Listener, client: Socket): void => {
-    const backends = listener.spec.backends;
-    if (backends.length === 0) {
-      client.destroy();
-      return;
-    }
-    const backend = backends[listener.next++ % backends.length] as Backend;
-    const source = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const request = () =>
-      rulesForLeg({ ip: source, rules: faultsOf(source) }, { ip: backend.ip, rules: faultsOf(backend.ip) });
-    const response = () =>
-      rulesForLeg({ ip: backend.ip, rules: faultsOf(backend.ip) }, { ip: source, rules: faultsOf(source) });
-    listener.sockets.add(client);
-    if (request().some((r) => r.action === 'partition') || response().some((r) => r.action === 'partition')) {
-      // iptables DROP: the handshake never completes; the client waits for its own timeout.
-      client.on('error', () => undefined);
-      client.on('close', () => listener.sockets.delete(client));
-      client.resume();
-      return;
-    }
-    const upstream = connect(backend.port, backend.ip);
-    listener.sockets.add(upstream);
-    const done = (): void => {
-      listener.sockets.delete(client);
-      listener.sockets.delete(upstream);
-    };
-    // A refused or reset upstream ends the client's connection too (iptables DNAT would pass the RST on). It is
-    // closed, not reset: with resetAndDestroy(), under a storm of failing connections (a cluster torn down under
-    // load) some resets never completed on Node 20, the forwarder's stop hung, and terminating its thread then
-    // spun at 100 % CPU in Node's handle cleanup for minutes — and kept meshdrill from exiting. Clients see the
-    // connection end before a response either way (a reset to an HTTP client).
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', done);
-    shapeLeg(client, upstream, request);
-    shapeLeg(upstream, client, response);
-  };
-
-  const open = (listener: Listener): void => {
-    const server = createServer((client) => forward(listener, client));
-    listener.server = server;
-    server.on('error', (error) => {
-      listener.server = undefined;
-      onError(listener.spec, error);
-    });
-    server.listen(listener.spec.port, listener.spec.host);
-  };
-
-  const close = (listener: Listener): void => {
-    listener.server?.close();
-    listener.server = undefined;
-  };
-
+  const state: ProxyState = { listeners: new Map(), onError, faultsOf };
   return {
-    sync(specs): void {
-      const wanted = new Map(specs.map((s) => [`${s.host}:${s.port}`, s]));
-      for (const [key, l] of listeners) {
-        if (!wanted.has(key)) {
-          close(l);
-          listeners.delete(key);
-        }
-      }
-      for (const [key, spec] of wanted) {
-        let l = listeners.get(key);
-        if (!l) {
-          l = { spec, server: undefined, next: 0, sockets: new Set() };
-          listeners.set(key, l);
-        }
-        l.spec = spec;
-        if (spec.backends.length > 0 && !l.server) open(l);
-        if (spec.backends.length === 0 && l.server) close(l);
-      }
-    },
+    sync: (specs) => syncListeners(state, specs),
     openListeners(): string[] {
-      return [...listeners.entries()].filter(([, l]) => l.server).map(([k]) => k);
+      return [...state.listeners.entries()].filter(([, l]) => l.server).map(([k]) => k);
     },
-    async stop(): Promise<void> {
-      await Promise.all(
-        [...listeners.values()].map(
-          (l) =>
-            new Promise<void>((resolve) => {
-              for (const s of l.sockets) s.destroy();
-              if (!l.server) return resolve();
-              l.server.close(() => resolve());
-            }),
-        ),
-      );
-      listeners.clear();
-    },
+    stop: () => stopListeners(state),
   };
 }
