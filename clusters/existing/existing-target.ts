@@ -3,6 +3,7 @@
 // refuses faults unless the context is explicitly allowed. Teardown stops port-forwards and leaves the cluster.
 
 import { join } from 'node:path';
+import type { KubeClient } from '../../harness/kube/index.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import { type Host, cacheDirOf, configDirOf, resolveHost } from '../shared/host.js';
 import { INGRESS_GATEWAY, ISTIO_NAMESPACE, ingressGatewayServiceUrl } from '../shared/istio/config.js';
@@ -10,14 +11,14 @@ import { imageTagOf } from '../shared/istio/install.js';
 import { type PortForward, startPortForward } from '../shared/port-forward.js';
 import { forwardPrometheus, waitForPromqlApi } from '../shared/prometheus/install.js';
 import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
-import { installStack } from '../shared/stack.js';
+import { type StackResult, installStack } from '../shared/stack.js';
 import type { Timings } from '../shared/timings.js';
 import { createToolRunner } from '../shared/tool-runner.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
 import { type FaultDecision, decideFaultsAllowed, readAllowList } from './fault-guard.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
-import { checkMeshPresence, loadBalancerUrlOf } from './presence.js';
+import { type MeshPresence, checkMeshPresence, loadBalancerUrlOf } from './presence.js';
 
 export interface ExistingTargetOptions {
   host?: Partial<Host>;
@@ -80,31 +81,12 @@ class ExistingClusterTarget implements Target {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     this.commands = runner.commands;
-
-    const { install, stack } = settings;
     await checkPrerequisites(existingRequirements(settings), runner);
-
-    const kubeconfigPath = join(options.workDir, 'kubeconfig');
-    await writePinnedKubeconfig(
-      kubeconfigPathsOf(settings.kubeconfig, this.host.env, this.host.homeDir),
-      settings.context,
-      kubeconfigPath,
-    );
-    const kube = this.host.createKubeClient(kubeconfigPath);
-    const kubernetes = await kube.serverVersion();
+    const { kubeconfigPath, kube, kubernetes } = await connectToContext(this.host, settings, options.workDir);
 
     const decision = await decideFaultsFor(this.host, settings);
     progress(decision.reason);
-    if (install.size > 0 && !decision.allowed) {
-      // Installing changes the cluster more than any fault (Chaos Mesh runs a privileged daemon on every node),
-      // so it is refused where faults are, before anything is installed.
-      throw new MeshdrillError(
-        'environment',
-        `install=${[...install].join(',')} refused: context "${settings.context}" is not allowed for drills`,
-        { hint: decision.reason },
-      );
-    }
-
+    refuseInstallUnlessAllowed(settings, decision);
     const installed = await installStack(
       {
         host: this.host,
@@ -117,94 +99,196 @@ class ExistingClusterTarget implements Target {
         timings,
         ...(options.signal ? { signal: options.signal } : {}),
       },
-      stack,
-      install,
+      settings.stack,
+      settings.install,
     );
     if (installed.prometheus) this.forwards.push(installed.prometheus);
 
+    const run: ExistingProvisionRun = {
+      options,
+      settings,
+      kubeconfigPath,
+      commands: runner.commands,
+      progress,
+    };
     try {
-      const presence = await checkMeshPresence(kube, {
-        ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
-        need: { istio: true, prometheus: !installed.prometheus, chaosMesh: options.needs?.chaosMesh ?? true },
-      });
-      if (presence.missing.length > 0) {
-        throw new MeshdrillError(
-          'environment',
-          `context "${settings.context}" lacks what drills need:\n${presence.missing.map((m) => `  - ${m}`).join('\n')}`,
-          {
-            hint: 'meshdrill installs nothing on an existing cluster unless asked (--target-opt install=…); see docs/targets.md',
-          },
-        );
-      }
-      if (options.ruleFiles.length > 0 && !installed.prometheus) {
-        progress(
-          `note: meshdrill's rule files are not loaded into this cluster's Prometheus; load them there (${options.ruleFiles.join(', ')}) or alert signals will not fire`,
-        );
-      }
-      const wait = { timeoutMs: stack.waitTimeoutMs, pollMs: this.host.pollMs };
-      if (settings.prometheusUrl && !installed.prometheus) {
-        await waitForPromqlApi(settings.prometheusUrl, {
-          ...wait,
-          timeoutMs: Math.min(wait.timeoutMs, 30_000),
-        });
-      }
-      let prometheusUrl = installed.prometheus?.url ?? settings.prometheusUrl;
-      if (!prometheusUrl && presence.prometheus) {
-        const forward = await forwardPrometheus(this.host, kubeconfigPath, presence.prometheus, wait, {
-          localPort: stack.prometheus.localPort,
-          commands: runner.commands,
-        });
-        this.forwards.push(forward);
-        prometheusUrl = forward.url;
-      }
-      let ingressUrl = settings.ingressUrl ?? loadBalancerUrlOf(presence.ingressGateway);
-      if (!ingressUrl) {
-        const forward = await startPortForward(
-          this.host,
-          { kubeconfigPath, namespace: ISTIO_NAMESPACE, resource: `svc/${INGRESS_GATEWAY}`, remotePort: 80 },
-          { commands: runner.commands },
-        );
-        this.forwards.push(forward);
-        ingressUrl = forward.url;
-      }
-      const istiodTag = imageTagOf(presence.istiod);
-      return {
-        kubeconfigPath,
-        prometheusUrl: prometheusUrl ?? '',
+      const presence = await requirePresence(run, kube, installed);
+      const prometheusUrl = await this.reachPrometheus(run, presence, installed);
+      const ingressUrl = await this.reachIngress(run, presence);
+      return describeExistingEnvironment(run, {
+        presence,
+        installed,
+        prometheusUrl,
         ingressUrl,
-        versions: {
-          target: 'existing',
-          context: settings.context,
-          kubernetes,
-          ...(istiodTag ? { istio: istiodTag } : {}),
-          ...installed.versions,
-        },
+        kubernetes,
         timings,
-        binDirs: installed.binDirs,
-        prometheus: {
-          scrapeIntervalMs: stack.prometheus.scrapeIntervalMs,
-          evaluationIntervalMs: stack.prometheus.evaluationIntervalMs,
-        },
-        ...(stack.k6.mode === 'in-cluster'
-          ? {
-              inClusterLoad: {
-                baseUrl: ingressGatewayServiceUrl(presence.ingressGateway),
-                runners: stack.k6.runners,
-              },
-            }
-          : {}),
-        faultsAllowed: decision.allowed,
-      };
+        decision,
+      });
     } catch (error) {
       await this.teardown();
       throw error;
     }
   }
 
+  /** Meshdrill's own Prometheus, the one the user named, or a port-forward to the one found in the cluster. */
+  private async reachPrometheus(
+    run: ExistingProvisionRun,
+    presence: MeshPresence,
+    installed: StackResult,
+  ): Promise<string | undefined> {
+    const { settings } = run;
+    const { stack } = settings;
+    const wait = { timeoutMs: stack.waitTimeoutMs, pollMs: this.host.pollMs };
+    if (settings.prometheusUrl && !installed.prometheus) {
+      await waitForPromqlApi(settings.prometheusUrl, {
+        ...wait,
+        timeoutMs: Math.min(wait.timeoutMs, 30_000),
+      });
+    }
+    const prometheusUrl = installed.prometheus?.url ?? settings.prometheusUrl;
+    if (prometheusUrl || !presence.prometheus) return prometheusUrl;
+    const forward = await forwardPrometheus(this.host, run.kubeconfigPath, presence.prometheus, wait, {
+      localPort: stack.prometheus.localPort,
+      commands: run.commands,
+    });
+    this.forwards.push(forward);
+    return forward.url;
+  }
+
+  /** The URL the user named, the gateway's load balancer, or a port-forward to the gateway's Service. */
+  private async reachIngress(run: ExistingProvisionRun, presence: MeshPresence): Promise<string> {
+    const ingressUrl = run.settings.ingressUrl ?? loadBalancerUrlOf(presence.ingressGateway);
+    if (ingressUrl) return ingressUrl;
+    const forward = await startPortForward(
+      this.host,
+      {
+        kubeconfigPath: run.kubeconfigPath,
+        namespace: ISTIO_NAMESPACE,
+        resource: `svc/${INGRESS_GATEWAY}`,
+        remotePort: 80,
+      },
+      { commands: run.commands },
+    );
+    this.forwards.push(forward);
+    return forward.url;
+  }
+
   async teardown(): Promise<void> {
     const forwards = this.forwards.splice(0);
     await Promise.all(forwards.map((f) => f.stop()));
   }
+}
+
+/** One provisioning in progress: what its steps share once the cluster is reached. */
+interface ExistingProvisionRun {
+  options: ProvisionOptions;
+  settings: ExistingSettings;
+  kubeconfigPath: string;
+  /** The runner's command log, which port-forwards append to. */
+  commands: string[];
+  progress: (message: string) => void;
+}
+
+/** Pins a private copy of the user's kubeconfig to the context; resolves with a client of it. */
+async function connectToContext(
+  host: Host,
+  settings: ExistingSettings,
+  workDir: string,
+): Promise<{ kubeconfigPath: string; kube: KubeClient; kubernetes: string }> {
+  const kubeconfigPath = join(workDir, 'kubeconfig');
+  await writePinnedKubeconfig(
+    kubeconfigPathsOf(settings.kubeconfig, host.env, host.homeDir),
+    settings.context,
+    kubeconfigPath,
+  );
+  const kube = host.createKubeClient(kubeconfigPath);
+  return { kubeconfigPath, kube, kubernetes: await kube.serverVersion() };
+}
+
+function refuseInstallUnlessAllowed(settings: ExistingSettings, decision: FaultDecision): void {
+  const { install } = settings;
+  if (install.size > 0 && !decision.allowed) {
+    // Installing changes the cluster more than any fault (Chaos Mesh runs a privileged daemon on every node),
+    // so it is refused where faults are, before anything is installed.
+    throw new MeshdrillError(
+      'environment',
+      `install=${[...install].join(',')} refused: context "${settings.context}" is not allowed for drills`,
+      { hint: decision.reason },
+    );
+  }
+}
+
+/** Checks that what the drills need is there (throwing with every gap if not); resolves with what was found. */
+async function requirePresence(
+  run: ExistingProvisionRun,
+  kube: KubeClient,
+  installed: StackResult,
+): Promise<MeshPresence> {
+  const { settings, options } = run;
+  const presence = await checkMeshPresence(kube, {
+    ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
+    need: { istio: true, prometheus: !installed.prometheus, chaosMesh: options.needs?.chaosMesh ?? true },
+  });
+  if (presence.missing.length > 0) {
+    throw new MeshdrillError(
+      'environment',
+      `context "${settings.context}" lacks what drills need:\n${presence.missing.map((m) => `  - ${m}`).join('\n')}`,
+      {
+        hint: 'meshdrill installs nothing on an existing cluster unless asked (--target-opt install=…); see docs/targets.md',
+      },
+    );
+  }
+  if (options.ruleFiles.length > 0 && !installed.prometheus) {
+    run.progress(
+      `note: meshdrill's rule files are not loaded into this cluster's Prometheus; load them there (${options.ruleFiles.join(', ')}) or alert signals will not fire`,
+    );
+  }
+  return presence;
+}
+
+function describeExistingEnvironment(
+  run: ExistingProvisionRun,
+  parts: {
+    presence: MeshPresence;
+    installed: StackResult;
+    prometheusUrl: string | undefined;
+    ingressUrl: string;
+    kubernetes: string;
+    timings: Timings;
+    decision: FaultDecision;
+  },
+): TargetEnvironment {
+  const { settings } = run;
+  const { stack } = settings;
+  const { presence, installed } = parts;
+  const istiodTag = imageTagOf(presence.istiod);
+  return {
+    kubeconfigPath: run.kubeconfigPath,
+    prometheusUrl: parts.prometheusUrl ?? '',
+    ingressUrl: parts.ingressUrl,
+    versions: {
+      target: 'existing',
+      context: settings.context,
+      kubernetes: parts.kubernetes,
+      ...(istiodTag ? { istio: istiodTag } : {}),
+      ...installed.versions,
+    },
+    timings: parts.timings,
+    binDirs: installed.binDirs,
+    prometheus: {
+      scrapeIntervalMs: stack.prometheus.scrapeIntervalMs,
+      evaluationIntervalMs: stack.prometheus.evaluationIntervalMs,
+    },
+    ...(stack.k6.mode === 'in-cluster'
+      ? {
+          inClusterLoad: {
+            baseUrl: ingressGatewayServiceUrl(presence.ingressGateway),
+            runners: stack.k6.runners,
+          },
+        }
+      : {}),
+    faultsAllowed: parts.decision.allowed,
+  };
 }
 
 export function createExistingTarget(options: ExistingTargetOptions = {}): ExistingTarget {

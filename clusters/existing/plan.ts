@@ -5,16 +5,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KubeClient } from '../../harness/kube/index.js';
 import type { PlanSection, PlanStep } from '../../harness/model/plan.js';
 import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
 import { INGRESS_GATEWAY, ISTIO_NAMESPACE, ingressGatewayServiceUrl } from '../shared/istio/config.js';
 import { buildPortForwardArgs } from '../shared/port-forward.js';
 import { planStack } from '../shared/stack-plan.js';
 import type { TargetPlan } from '../target.js';
-import { readExistingSettings } from './existing-settings.js';
+import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
 import { decideFaultsFor } from './existing-target.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
-import { checkMeshPresence, loadBalancerUrlOf } from './presence.js';
+import { type MeshPresence, checkMeshPresence, loadBalancerUrlOf } from './presence.js';
 
 const INSTALL_EFFECT: Record<string, string> = {
   istio: 'Istio installed or upgraded in istio-system (istioctl install / helm upgrade --install)',
@@ -42,13 +43,7 @@ export async function planExisting(
   const blastRadius: PlanSection['blastRadius'] = [];
   const done = (): TargetPlan => ({ sections: [{ title, steps, blastRadius }], dispose });
 
-  const localKubeconfig = join(dir, 'kubeconfig');
-  await writePinnedKubeconfig(
-    kubeconfigPathsOf(settings.kubeconfig, host.env, host.homeDir),
-    settings.context,
-    localKubeconfig,
-  );
-  const kube = host.createKubeClient(localKubeconfig);
+  const kube = await readOnlyClient(host, settings, dir);
   steps.push({
     step: 'note',
     text: `a one-context copy of "${settings.context}" in $WORK/kubeconfig; your kubeconfig is only read`,
@@ -63,21 +58,7 @@ export async function planExisting(
     });
     return done();
   }
-  const kubeconfigPath = '$WORK/kubeconfig';
-  steps.push(
-    ...(await planStack(
-      { host, kubeconfigPath, workDir: '$WORK', cacheDir: cacheDirOf(host), ruleFiles: options.ruleFiles },
-      settings.stack,
-      install,
-    )),
-  );
-  for (const part of install) {
-    blastRadius.push({
-      object: part,
-      change: INSTALL_EFFECT[part] ?? `${part} installed`,
-      exists: 'unknown',
-    });
-  }
+  steps.push(...(await planInstalls(host, settings, options.ruleFiles, blastRadius)));
   const presence = await checkMeshPresence(kube, {
     ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
     need: {
@@ -93,7 +74,59 @@ export async function planExisting(
     });
     return { ...done(), kube };
   }
-  if (!settings.prometheusUrl && !install.has('prometheus') && presence.prometheus) {
+  steps.push(...planPortForwards(settings, presence));
+  const { k6 } = settings.stack;
+  return {
+    ...done(),
+    kube,
+    ...(k6.mode === 'in-cluster'
+      ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(presence.ingressGateway), runners: k6.runners } }
+      : {}),
+  };
+}
+
+/** Where the plan's commands find the kubeconfig the run would write. */
+const PLANNED_KUBECONFIG = '$WORK/kubeconfig';
+
+/** A client of the context through a pinned copy of the kubeconfig in `dir`: the plan only reads the cluster. */
+async function readOnlyClient(host: Host, settings: ExistingSettings, dir: string): Promise<KubeClient> {
+  const localKubeconfig = join(dir, 'kubeconfig');
+  await writePinnedKubeconfig(
+    kubeconfigPathsOf(settings.kubeconfig, host.env, host.homeDir),
+    settings.context,
+    localKubeconfig,
+  );
+  return host.createKubeClient(localKubeconfig);
+}
+
+/** The steps of what `install=` asks for, each part also named in the blast radius. */
+async function planInstalls(
+  host: Host,
+  settings: ExistingSettings,
+  ruleFiles: string[],
+  blastRadius: PlanSection['blastRadius'],
+): Promise<PlanStep[]> {
+  const { install } = settings;
+  const steps = await planStack(
+    { host, kubeconfigPath: PLANNED_KUBECONFIG, workDir: '$WORK', cacheDir: cacheDirOf(host), ruleFiles },
+    settings.stack,
+    install,
+  );
+  for (const part of install) {
+    blastRadius.push({
+      object: part,
+      change: INSTALL_EFFECT[part] ?? `${part} installed`,
+      exists: 'unknown',
+    });
+  }
+  return steps;
+}
+
+/** The port-forwards to Prometheus and the gateway where no URL reaches them (pure). */
+function planPortForwards(settings: ExistingSettings, presence: MeshPresence): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const kubeconfigPath = PLANNED_KUBECONFIG;
+  if (!settings.prometheusUrl && !settings.install.has('prometheus') && presence.prometheus) {
     const p = presence.prometheus;
     const args = buildPortForwardArgs(
       { kubeconfigPath, namespace: p.namespace, resource: `svc/${p.name}`, remotePort: p.port },
@@ -116,12 +149,5 @@ export async function planExisting(
       purpose: 'reaches the ingress gateway (a free local port)',
     });
   }
-  const { k6 } = settings.stack;
-  return {
-    ...done(),
-    kube,
-    ...(k6.mode === 'in-cluster'
-      ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(presence.ingressGateway), runners: k6.runners } }
-      : {}),
-  };
+  return steps;
 }

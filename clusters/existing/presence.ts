@@ -23,68 +23,79 @@ export async function checkMeshPresence(
 ): Promise<MeshPresence> {
   const missing: string[] = [];
   const presence: MeshPresence = { chaosMesh: false, missing };
-
   if (options.need.istio) {
-    const istiods = await kube.list('apps/v1', 'Deployment', {
-      namespace: ISTIO_NAMESPACE,
-      labelSelector: 'app=istiod',
-    });
-    const ready = istiods.find((d) => deploymentNotAvailableReason(d) === undefined);
-    if (ready) presence.istiod = ready;
-    else if (istiods[0]) {
-      missing.push(
-        `Istio: ${deploymentNotAvailableReason(istiods[0])} — fix istiod first (\`kubectl -n istio-system get pods\`)`,
-      );
-    } else {
-      missing.push(
-        'Istio: no istiod Deployment (label app=istiod) in istio-system — install Istio, or pass --target-opt install=istio',
-      );
-    }
-    const gateway = await kube.get({
-      apiVersion: 'v1',
-      kind: 'Service',
-      namespace: ISTIO_NAMESPACE,
-      name: INGRESS_GATEWAY,
-    });
-    if (gateway) presence.ingressGateway = gateway;
-    else {
-      missing.push(
-        `Istio ingress gateway: no Service ${ISTIO_NAMESPACE}/${INGRESS_GATEWAY} — install one, or pass --target-opt ingress-url=http://HOST:PORT`,
-      );
-    }
+    await findIstiod(kube, presence);
+    await findIngressGateway(kube, presence);
   }
-  if (options.need.prometheus && !options.prometheusUrl) {
-    const found = await discoverPrometheus(kube);
-    if (found) presence.prometheus = found;
-    else {
-      missing.push(
-        'Prometheus: no Service found (looked for meshdrill-system/meshdrill-prometheus, istio-system/prometheus, ' +
-          'and Services labelled app.kubernetes.io/name=prometheus, app=prometheus or operated-prometheus=true) — ' +
-          'pass --target-opt prometheus-url=URL, or --target-opt install=prometheus',
-      );
-    }
-  }
-  if (options.need.chaosMesh) {
-    const crds = await Promise.all(
-      CHAOS_MESH_CRDS.map((name) =>
-        kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }),
-      ),
-    );
-    const controllers = await kube.list('apps/v1', 'Deployment', {
-      fieldSelector: 'metadata.name=chaos-controller-manager',
-    });
-    const absentCrds = CHAOS_MESH_CRDS.filter((_, i) => !crds[i]);
-    if (absentCrds.length > 0 || controllers.length === 0) {
-      const what = [
-        absentCrds.length > 0 ? `CRDs ${absentCrds.join(', ')} absent` : '',
-        controllers.length === 0 ? 'no chaos-controller-manager Deployment' : '',
-      ].filter(Boolean);
-      missing.push(
-        `Chaos Mesh: ${what.join('; ')} — install Chaos Mesh, or pass --target-opt install=chaos-mesh`,
-      );
-    } else presence.chaosMesh = true;
-  }
+  if (options.need.prometheus && !options.prometheusUrl) await findPrometheus(kube, presence);
+  if (options.need.chaosMesh) await findChaosMesh(kube, presence);
   return presence;
+}
+
+async function findIstiod(kube: KubeClient, presence: MeshPresence): Promise<void> {
+  const istiods = await kube.list('apps/v1', 'Deployment', {
+    namespace: ISTIO_NAMESPACE,
+    labelSelector: 'app=istiod',
+  });
+  const ready = istiods.find((d) => deploymentNotAvailableReason(d) === undefined);
+  if (ready) presence.istiod = ready;
+  else if (istiods[0]) {
+    presence.missing.push(
+      `Istio: ${deploymentNotAvailableReason(istiods[0])} — fix istiod first (\`kubectl -n istio-system get pods\`)`,
+    );
+  } else {
+    presence.missing.push(
+      'Istio: no istiod Deployment (label app=istiod) in istio-system — install Istio, or pass --target-opt install=istio',
+    );
+  }
+}
+
+async function findIngressGateway(kube: KubeClient, presence: MeshPresence): Promise<void> {
+  const gateway = await kube.get({
+    apiVersion: 'v1',
+    kind: 'Service',
+    namespace: ISTIO_NAMESPACE,
+    name: INGRESS_GATEWAY,
+  });
+  if (gateway) presence.ingressGateway = gateway;
+  else {
+    presence.missing.push(
+      `Istio ingress gateway: no Service ${ISTIO_NAMESPACE}/${INGRESS_GATEWAY} — install one, or pass --target-opt ingress-url=http://HOST:PORT`,
+    );
+  }
+}
+
+async function findPrometheus(kube: KubeClient, presence: MeshPresence): Promise<void> {
+  const found = await discoverPrometheus(kube);
+  if (found) presence.prometheus = found;
+  else {
+    presence.missing.push(
+      'Prometheus: no Service found (looked for meshdrill-system/meshdrill-prometheus, istio-system/prometheus, ' +
+        'and Services labelled app.kubernetes.io/name=prometheus, app=prometheus or operated-prometheus=true) — ' +
+        'pass --target-opt prometheus-url=URL, or --target-opt install=prometheus',
+    );
+  }
+}
+
+async function findChaosMesh(kube: KubeClient, presence: MeshPresence): Promise<void> {
+  const crds = await Promise.all(
+    CHAOS_MESH_CRDS.map((name) =>
+      kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }),
+    ),
+  );
+  const controllers = await kube.list('apps/v1', 'Deployment', {
+    fieldSelector: 'metadata.name=chaos-controller-manager',
+  });
+  const absentCrds = CHAOS_MESH_CRDS.filter((_, i) => !crds[i]);
+  if (absentCrds.length > 0 || controllers.length === 0) {
+    const what = [
+      absentCrds.length > 0 ? `CRDs ${absentCrds.join(', ')} absent` : '',
+      controllers.length === 0 ? 'no chaos-controller-manager Deployment' : '',
+    ].filter(Boolean);
+    presence.missing.push(
+      `Chaos Mesh: ${what.join('; ')} — install Chaos Mesh, or pass --target-opt install=chaos-mesh`,
+    );
+  } else presence.chaosMesh = true;
 }
 
 /** The ingress URL from a LoadBalancer Service's status, when it has one (pure). */

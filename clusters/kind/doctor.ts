@@ -123,25 +123,7 @@ async function checkCluster(
       },
     ];
   }
-  if (!parseKindClusters(listed.stdout).includes(name)) {
-    const port = settings.cluster.ingressHostPort;
-    const free = await hostPortFree(port);
-    return [
-      {
-        status: 'ok',
-        check: `cluster "${name}"`,
-        detail: 'does not exist: a run creates it (and deletes it after, unless keep=true)',
-      },
-      free
-        ? { status: 'ok', check: `host port ${port}`, detail: 'free for the ingress mapping' }
-        : {
-            status: 'fail',
-            check: `host port ${port}`,
-            detail: 'in use: kind cannot map the ingress there',
-            fix: '--target-opt ingress-host-port=<a free port>',
-          },
-    ];
-  }
+  if (!parseKindClusters(listed.stdout).includes(name)) return checkNewCluster(settings);
   if (!settings.reuse) {
     return [
       {
@@ -152,6 +134,38 @@ async function checkCluster(
       },
     ];
   }
+  return checkReuse(runner, runtime, settings, host);
+}
+
+/** No cluster of that name yet: a run creates one, if the ingress host port is free. */
+async function checkNewCluster(settings: KindSettings): Promise<DoctorCheck[]> {
+  const port = settings.cluster.ingressHostPort;
+  const free = await hostPortFree(port);
+  return [
+    {
+      status: 'ok',
+      check: `cluster "${settings.cluster.name}"`,
+      detail: 'does not exist: a run creates it (and deletes it after, unless keep=true)',
+    },
+    free
+      ? { status: 'ok', check: `host port ${port}`, detail: 'free for the ingress mapping' }
+      : {
+          status: 'fail',
+          check: `host port ${port}`,
+          detail: 'in use: kind cannot map the ingress there',
+          fix: '--target-opt ingress-host-port=<a free port>',
+        },
+  ];
+}
+
+/** The existing cluster, checked as a run would before reusing it (through a kubeconfig in a temp dir). */
+async function checkReuse(
+  runner: ToolRunner,
+  runtime: 'docker' | 'podman',
+  settings: KindSettings,
+  host: Host,
+): Promise<DoctorCheck[]> {
+  const name = settings.cluster.name;
   const dir = await mkdtemp(join(tmpdir(), 'meshdrill-doctor-'));
   try {
     const kubeconfig = join(dir, 'kubeconfig');

@@ -5,6 +5,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { KubeClient } from '../../harness/kube/index.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
@@ -15,7 +16,7 @@ import { findCachedIstioctl } from '../shared/istio/release.js';
 import type { PortForward } from '../shared/port-forward.js';
 import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
 import { waitForNodesReady } from '../shared/readiness.js';
-import { type StackPart, installStack } from '../shared/stack.js';
+import { type StackPart, type StackResult, installStack } from '../shared/stack.js';
 import { type Timings, timeStep } from '../shared/timings.js';
 import { type ToolRunner, createToolRunner } from '../shared/tool-runner.js';
 import { buildKindConfig, buildKindCreateArgs, parseKindClusters, parseKindVersion } from './kind-config.js';
@@ -80,7 +81,41 @@ class KindClusterTarget implements Target {
     const timings: Timings = {};
     const cacheDir = cacheDirOf(this.host);
     await mkdir(options.workDir, { recursive: true });
+    const { runner, runtime } = await this.startRunner(options, settings, cacheDir, timings);
+    const name = settings.cluster.name;
+    this.clusterName = name;
+    this.keep = settings.keep;
+    // kind writes the new context into --kubeconfig; pointing it at the work dir keeps ~/.kube/config untouched.
+    this.scratchKubeconfig = join(options.workDir, 'kind-scratch.kubeconfig');
+    const run: KindProvisionRun = {
+      options,
+      settings,
+      timings,
+      cacheDir,
+      runner,
+      runtime,
+      name,
+      kubeconfigPath: join(options.workDir, 'kubeconfig'),
+    };
+    const { kindVersion, reused } = await this.createOrReuseCluster(run);
+    const { kube, kubernetes } = await connectToCluster(this.host, run, reused);
+    if (settings.preloadImages && settings.images.length > 0) {
+      await timeStep(timings, 'image-preload', () =>
+        preloadImages(runner, runtime, settings.images, name, options.workDir),
+      );
+    }
+    const stack = await installKindStack(this.host, run, kube);
+    this.forward = stack.prometheus;
+    return describeKindEnvironment(run, stack, { kind: kindVersion, kubernetes });
+  }
 
+  /** Checks the prerequisites, then makes the runner every later command goes through (for the chosen engine). */
+  private async startRunner(
+    options: ProvisionOptions,
+    settings: KindSettings,
+    cacheDir: string,
+    timings: Timings,
+  ): Promise<{ runner: ToolRunner; runtime: 'docker' | 'podman' }> {
     const probeRunner = createToolRunner(this.host, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -97,13 +132,13 @@ class KindClusterTarget implements Target {
     });
     runner.commands.push(...probeRunner.commands);
     this.runner = runner;
-    const name = settings.cluster.name;
-    this.clusterName = name;
-    this.keep = settings.keep;
-    // kind writes the new context into --kubeconfig; pointing it at the work dir keeps ~/.kube/config untouched.
-    this.scratchKubeconfig = join(options.workDir, 'kind-scratch.kubeconfig');
-    const kubeconfigPath = join(options.workDir, 'kubeconfig');
+    return { runner, runtime };
+  }
 
+  private async createOrReuseCluster(
+    run: KindProvisionRun,
+  ): Promise<{ kindVersion: string; reused: boolean }> {
+    const { runner, runtime, name, settings, options } = run;
     const kindVersion = parseKindVersion((await runner.run('kind', ['version'])).stdout) ?? 'unknown';
     const existing = parseKindClusters(
       (await runner.runChecked('kind', ['get', 'clusters'], { hint: `check that ${runtime} is running` }))
@@ -120,91 +155,21 @@ class KindClusterTarget implements Target {
         );
       }
       runner.progress(`reusing kind cluster "${name}"`);
-    } else {
-      const configFile = join(options.workDir, 'kind-config.yaml');
-      await writeFile(configFile, stringify(buildKindConfig(settings.cluster)));
-      runner.progress(`creating kind cluster "${name}" (${settings.cluster.nodeImage.split('@')[0]})`);
-      // Marked before the command: an interrupted or failed create may leave node containers that teardown
-      // must delete (`kind delete cluster` is harmless when nothing is there).
-      this.created = true;
-      await timeStep(timings, 'cluster-create', () =>
-        runner.runChecked('kind', buildKindCreateArgs(name, configFile, this.scratchKubeconfig), {
-          timeoutMs: 10 * 60_000,
-          hint: `look at \`kind export logs --name ${name}\`; host port ${settings.cluster.ingressHostPort} must be free (ingress-host-port=)`,
-        }),
-      );
+      return { kindVersion, reused: true };
     }
-
-    const kubeconfig = await runner.runChecked('kind', ['get', 'kubeconfig', '--name', name]);
-    await writeFile(kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
-    await chmod(kubeconfigPath, 0o600);
-    const kube = this.host.createKubeClient(kubeconfigPath);
-    const wait = {
-      timeoutMs: settings.stack.waitTimeoutMs,
-      pollMs: this.host.pollMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    };
-    await timeStep(timings, 'nodes-ready', () => waitForNodesReady(kube, 1 + settings.cluster.workers, wait));
-    if (existing.includes(name)) {
-      await timeStep(timings, 'reuse-check', () =>
-        checkReusableCluster(runner, runtime, kube, {
-          name,
-          nodeImage: settings.cluster.nodeImage,
-          ingressNodePort: settings.cluster.ingressNodePort,
-          ingressHostPort: settings.cluster.ingressHostPort,
-        }),
-      );
-    }
-    const kubernetes = await kube.serverVersion();
-
-    if (settings.preloadImages && settings.images.length > 0) {
-      await timeStep(timings, 'image-preload', () =>
-        preloadImages(runner, runtime, settings.images, name, options.workDir),
-      );
-    }
-
-    const parts = new Set<StackPart>(['istio', 'prometheus']);
-    if (settings.stack.chaosMesh.enabled) parts.add('chaos-mesh');
-    if (settings.stack.k6Operator.enabled) parts.add('k6-operator');
-    const stack = await installStack(
-      {
-        host: this.host,
-        runner,
-        kube,
-        kubeconfigPath,
-        workDir: options.workDir,
-        cacheDir,
-        ruleFiles: options.ruleFiles,
-        timings,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-      settings.stack,
-      parts,
+    const configFile = join(options.workDir, 'kind-config.yaml');
+    await writeFile(configFile, stringify(buildKindConfig(settings.cluster)));
+    runner.progress(`creating kind cluster "${name}" (${settings.cluster.nodeImage.split('@')[0]})`);
+    // Marked before the command: an interrupted or failed create may leave node containers that teardown
+    // must delete (`kind delete cluster` is harmless when nothing is there).
+    this.created = true;
+    await timeStep(run.timings, 'cluster-create', () =>
+      runner.runChecked('kind', buildKindCreateArgs(name, configFile, this.scratchKubeconfig), {
+        timeoutMs: 10 * 60_000,
+        hint: `look at \`kind export logs --name ${name}\`; host port ${settings.cluster.ingressHostPort} must be free (ingress-host-port=)`,
+      }),
     );
-    this.forward = stack.prometheus;
-
-    return {
-      kubeconfigPath,
-      prometheusUrl: stack.prometheus?.url ?? '',
-      ingressUrl: `http://127.0.0.1:${settings.cluster.ingressHostPort}`,
-      versions: {
-        target: 'kind',
-        kind: kindVersion,
-        kubernetes,
-        'node-image': settings.cluster.nodeImage,
-        ...stack.versions,
-      },
-      timings,
-      binDirs: stack.binDirs,
-      prometheus: {
-        scrapeIntervalMs: settings.stack.prometheus.scrapeIntervalMs,
-        evaluationIntervalMs: settings.stack.prometheus.evaluationIntervalMs,
-      },
-      ...(settings.stack.k6.mode === 'in-cluster'
-        ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(), runners: settings.stack.k6.runners } }
-        : {}),
-      faultsAllowed: true,
-    };
+    return { kindVersion, reused: false };
   }
 
   async teardown(): Promise<void> {
@@ -229,6 +194,100 @@ class KindClusterTarget implements Target {
   get commands(): readonly string[] {
     return this.runner?.commands ?? [];
   }
+}
+
+/** One provisioning in progress: what its steps share once the runner exists. */
+interface KindProvisionRun {
+  options: ProvisionOptions;
+  settings: KindSettings;
+  timings: Timings;
+  cacheDir: string;
+  runner: ToolRunner;
+  runtime: 'docker' | 'podman';
+  name: string;
+  kubeconfigPath: string;
+}
+
+/** Writes the cluster's kubeconfig, waits for its nodes and checks a reused cluster; resolves with a client. */
+async function connectToCluster(
+  host: Host,
+  run: KindProvisionRun,
+  reused: boolean,
+): Promise<{ kube: KubeClient; kubernetes: string }> {
+  const { runner, settings, options, timings, kubeconfigPath, name } = run;
+  const kubeconfig = await runner.runChecked('kind', ['get', 'kubeconfig', '--name', name]);
+  await writeFile(kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
+  await chmod(kubeconfigPath, 0o600);
+  const kube = host.createKubeClient(kubeconfigPath);
+  const wait = {
+    timeoutMs: settings.stack.waitTimeoutMs,
+    pollMs: host.pollMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  await timeStep(timings, 'nodes-ready', () => waitForNodesReady(kube, 1 + settings.cluster.workers, wait));
+  if (reused) {
+    await timeStep(timings, 'reuse-check', () =>
+      checkReusableCluster(runner, run.runtime, kube, {
+        name,
+        nodeImage: settings.cluster.nodeImage,
+        ingressNodePort: settings.cluster.ingressNodePort,
+        ingressHostPort: settings.cluster.ingressHostPort,
+      }),
+    );
+  }
+  return { kube, kubernetes: await kube.serverVersion() };
+}
+
+function installKindStack(host: Host, run: KindProvisionRun, kube: KubeClient): Promise<StackResult> {
+  const { settings, options } = run;
+  const parts = new Set<StackPart>(['istio', 'prometheus']);
+  if (settings.stack.chaosMesh.enabled) parts.add('chaos-mesh');
+  if (settings.stack.k6Operator.enabled) parts.add('k6-operator');
+  return installStack(
+    {
+      host,
+      runner: run.runner,
+      kube,
+      kubeconfigPath: run.kubeconfigPath,
+      workDir: options.workDir,
+      cacheDir: run.cacheDir,
+      ruleFiles: options.ruleFiles,
+      timings: run.timings,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    settings.stack,
+    parts,
+  );
+}
+
+function describeKindEnvironment(
+  run: KindProvisionRun,
+  stack: StackResult,
+  versions: { kind: string; kubernetes: string },
+): TargetEnvironment {
+  const { settings } = run;
+  return {
+    kubeconfigPath: run.kubeconfigPath,
+    prometheusUrl: stack.prometheus?.url ?? '',
+    ingressUrl: `http://127.0.0.1:${settings.cluster.ingressHostPort}`,
+    versions: {
+      target: 'kind',
+      kind: versions.kind,
+      kubernetes: versions.kubernetes,
+      'node-image': settings.cluster.nodeImage,
+      ...stack.versions,
+    },
+    timings: run.timings,
+    binDirs: stack.binDirs,
+    prometheus: {
+      scrapeIntervalMs: settings.stack.prometheus.scrapeIntervalMs,
+      evaluationIntervalMs: settings.stack.prometheus.evaluationIntervalMs,
+    },
+    ...(settings.stack.k6.mode === 'in-cluster'
+      ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(), runners: settings.stack.k6.runners } }
+      : {}),
+    faultsAllowed: true,
+  };
 }
 
 export type KindTarget = Target & { readonly commands: readonly string[] };

@@ -13,11 +13,11 @@ import { ingressGatewayServiceUrl } from '../shared/istio/config.js';
 import { describeMissing, findPrerequisites } from '../shared/prerequisites.js';
 import type { StackPart } from '../shared/stack.js';
 import { planStack } from '../shared/stack-plan.js';
-import { createToolRunner } from '../shared/tool-runner.js';
+import { createToolRunner, type ToolRunner } from '../shared/tool-runner.js';
 import type { TargetPlan } from '../target.js';
 import type { KubeClient } from '../../harness/kube/index.js';
 import { buildKindConfig, buildKindCreateArgs, parseKindClusters } from './kind-config.js';
-import { readKindSettings } from './kind-settings.js';
+import { type KindSettings, readKindSettings } from './kind-settings.js';
 import { buildKindRequirements } from './kind-target.js';
 import { judgeReuse, readReuseFacts } from './reuse-check.js';
 
@@ -27,126 +27,203 @@ export async function planKind(
 ): Promise<TargetPlan> {
   const host = resolveHost(options.hostOverrides);
   const settings = readKindSettings(settingsRecord, options.istioVersion);
-  const runner = createToolRunner(host);
-  const work = '$WORK';
   const dir = await mkdtemp(join(tmpdir(), 'meshdrill-plan-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   const steps: PlanStep[] = [];
-  const name = settings.cluster.name;
 
   const prerequisites = await findPrerequisites(
     await buildKindRequirements(settings, cacheDirOf(host)),
-    runner,
+    createToolRunner(host),
   );
   if (prerequisites.missing.length > 0) {
     steps.push({ step: 'note', text: `the run would stop here — ${describeMissing(prerequisites.missing)}` });
     return { sections: [{ title: 'target kind', steps, blastRadius: [] }], dispose };
   }
-  const runtime = prerequisites.chosen.runtime === 'podman' ? 'podman' : 'docker';
-  const provider = runtime === 'podman' ? 'KIND_EXPERIMENTAL_PROVIDER=podman ' : '';
-  const reads = createToolRunner(
-    host,
-    runtime === 'podman' ? { env: { KIND_EXPERIMENTAL_PROVIDER: 'podman' } } : {},
-  );
-  const exists = parseKindClusters((await reads.run('kind', ['get', 'clusters'])).stdout).includes(name);
-  const scratch = join(work, 'kind-scratch.kubeconfig');
-  const kubeconfigPath = join(work, 'kubeconfig');
+  const plan = await startKindPlan(host, settings, prerequisites.chosen.runtime, dir, steps);
+  const { name } = plan;
   let kube: KubeClient | undefined;
-  const blastRadius: PlanSection['blastRadius'] = [];
-
-  if (exists) {
+  if (plan.exists) {
     if (!settings.reuse) {
       steps.push({
         step: 'note',
         text: `the run would stop here: a kind cluster named "${name}" exists and reuse=false`,
       });
-      return { sections: [{ title: `target kind (cluster "${name}")`, steps, blastRadius }], dispose };
+      return {
+        sections: [{ title: `target kind (cluster "${name}")`, steps, blastRadius: plan.blastRadius }],
+        dispose,
+      };
     }
-    const localKubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      localKubeconfig,
-      (await reads.runChecked('kind', ['get', 'kubeconfig', '--name', name])).stdout,
-      { mode: 0o600 },
-    );
-    kube = host.createKubeClient(localKubeconfig);
-    const expected = {
-      name,
-      nodeImage: settings.cluster.nodeImage,
-      ingressNodePort: settings.cluster.ingressNodePort,
-      ingressHostPort: settings.cluster.ingressHostPort,
-    };
-    const problems = judgeReuse(await readReuseFacts(reads, runtime, kube, expected), expected);
-    steps.push({
-      step: 'note',
-      text:
-        problems.length === 0
-          ? `cluster "${name}" exists and would be reused (node image, ingress mapping and leftovers checked); it is never deleted`
-          : `the run would stop here: cluster "${name}" cannot be reused — ${problems.map((p) => `${p.problem} (fix: ${p.fix})`).join('; ')}`,
-    });
-    blastRadius.push({
-      object: `kind cluster "${name}"`,
-      change:
-        'Istio, Prometheus and the add-ons installed or upgraded over it (istioctl install / helm upgrade --install)',
-      exists: true,
-    });
+    kube = await planReuse(plan);
   } else {
-    const configFile = join(work, 'kind-config.yaml');
-    steps.push(
-      { step: 'note', text: `${configFile}:\n${stringify(buildKindConfig(settings.cluster))}` },
-      {
-        step: 'command',
-        command: `${provider}kind ${buildKindCreateArgs(name, configFile, scratch).join(' ')}`,
-        purpose: 'creates the cluster (deleted at teardown unless keep=true)',
-      },
-    );
+    planCreate(plan);
   }
+  await planClusterSetup(plan, options.ruleFiles);
+  return finishKindPlan(plan, kube, dispose);
+}
+
+/** What the plan's steps are written from, once the container runtime and the cluster's existence are known. */
+interface KindPlan {
+  host: Host;
+  settings: KindSettings;
+  name: string;
+  runtime: 'docker' | 'podman';
+  /** Prefix of every `kind` command (podman needs kind's provider variable). */
+  provider: string;
+  /** Read-only tool calls, asked for real. */
+  reads: ToolRunner;
+  exists: boolean;
+  /** A local directory for what the read-only questions need (the reused cluster's kubeconfig). */
+  dir: string;
+  work: string;
+  scratch: string;
+  kubeconfigPath: string;
+  steps: PlanStep[];
+  blastRadius: PlanSection['blastRadius'];
+}
+
+async function startKindPlan(
+  host: Host,
+  settings: KindSettings,
+  chosenRuntime: string | undefined,
+  dir: string,
+  steps: PlanStep[],
+): Promise<KindPlan> {
+  const work = '$WORK';
+  const name = settings.cluster.name;
+  const runtime = chosenRuntime === 'podman' ? 'podman' : 'docker';
+  const reads = createToolRunner(
+    host,
+    runtime === 'podman' ? { env: { KIND_EXPERIMENTAL_PROVIDER: 'podman' } } : {},
+  );
+  const exists = parseKindClusters((await reads.run('kind', ['get', 'clusters'])).stdout).includes(name);
+  return {
+    host,
+    settings,
+    name,
+    runtime,
+    provider: runtime === 'podman' ? 'KIND_EXPERIMENTAL_PROVIDER=podman ' : '',
+    reads,
+    exists,
+    dir,
+    work,
+    scratch: join(work, 'kind-scratch.kubeconfig'),
+    kubeconfigPath: join(work, 'kubeconfig'),
+    steps,
+    blastRadius: [],
+  };
+}
+
+/** Checks (for real, read-only) whether the existing cluster can be reused; resolves with a client of it. */
+async function planReuse(plan: KindPlan): Promise<KubeClient> {
+  const { name, settings, reads } = plan;
+  const localKubeconfig = join(plan.dir, 'kubeconfig');
+  await writeFile(
+    localKubeconfig,
+    (await reads.runChecked('kind', ['get', 'kubeconfig', '--name', name])).stdout,
+    { mode: 0o600 },
+  );
+  const kube = plan.host.createKubeClient(localKubeconfig);
+  const expected = {
+    name,
+    nodeImage: settings.cluster.nodeImage,
+    ingressNodePort: settings.cluster.ingressNodePort,
+    ingressHostPort: settings.cluster.ingressHostPort,
+  };
+  const problems = judgeReuse(await readReuseFacts(reads, plan.runtime, kube, expected), expected);
+  plan.steps.push({
+    step: 'note',
+    text:
+      problems.length === 0
+        ? `cluster "${name}" exists and would be reused (node image, ingress mapping and leftovers checked); it is never deleted`
+        : `the run would stop here: cluster "${name}" cannot be reused — ${problems.map((p) => `${p.problem} (fix: ${p.fix})`).join('; ')}`,
+  });
+  plan.blastRadius.push({
+    object: `kind cluster "${name}"`,
+    change:
+      'Istio, Prometheus and the add-ons installed or upgraded over it (istioctl install / helm upgrade --install)',
+    exists: true,
+  });
+  return kube;
+}
+
+function planCreate(plan: KindPlan): void {
+  const configFile = join(plan.work, 'kind-config.yaml');
+  plan.steps.push(
+    { step: 'note', text: `${configFile}:\n${stringify(buildKindConfig(plan.settings.cluster))}` },
+    {
+      step: 'command',
+      command: `${plan.provider}kind ${buildKindCreateArgs(plan.name, configFile, plan.scratch).join(' ')}`,
+      purpose: 'creates the cluster (deleted at teardown unless keep=true)',
+    },
+  );
+}
+
+/** The kubeconfig, image preloads, the stack, and the cluster's deletion where the run created it. */
+async function planClusterSetup(plan: KindPlan, ruleFiles: string[]): Promise<void> {
+  const { host, settings, provider, name, steps, kubeconfigPath } = plan;
   steps.push({
     step: 'command',
     command: `${provider}kind get kubeconfig --name ${name}`,
     purpose: `written to ${kubeconfigPath}`,
   });
-  if (settings.preloadImages) {
-    for (const image of settings.images) {
-      const plan = buildPreloadCommands(runtime, image, name, work, nodePlatform(host.arch));
-      for (const c of [plan.pull, ...plan.load]) {
-        steps.push({
-          step: 'command',
-          command: `${c.tool === 'kind' ? provider : ''}${c.tool} ${c.args.join(' ')}`,
-          purpose: `preloads ${image}`,
-        });
-      }
-      if (plan.fallbackLoad.length > 0) {
-        steps.push({
-          step: 'note',
-          text: `if that load fails (containerd image store): ${plan.fallbackLoad.map((c) => `${c.tool} ${c.args.join(' ')}`).join(' && ')}`,
-        });
-      }
-    }
-  }
+  if (settings.preloadImages) planPreloads(plan);
   const parts = new Set<StackPart>(['istio', 'prometheus']);
   if (settings.stack.chaosMesh.enabled) parts.add('chaos-mesh');
   if (settings.stack.k6Operator.enabled) parts.add('k6-operator');
   steps.push(
     ...(await planStack(
-      { host, kubeconfigPath, workDir: work, cacheDir: cacheDirOf(host), ruleFiles: options.ruleFiles },
+      { host, kubeconfigPath, workDir: plan.work, cacheDir: cacheDirOf(host), ruleFiles },
       settings.stack,
       parts,
     )),
   );
-  if (!exists && !settings.keep) {
+  if (!plan.exists && !settings.keep) {
     steps.push({
       step: 'command',
-      command: `${provider}kind delete cluster --name ${name} --kubeconfig ${scratch}`,
+      command: `${provider}kind delete cluster --name ${name} --kubeconfig ${plan.scratch}`,
       purpose: 'teardown',
     });
   }
-  const { k6 } = settings.stack;
+}
+
+function planPreloads(plan: KindPlan): void {
+  const { provider, steps } = plan;
+  for (const image of plan.settings.images) {
+    const preload = buildPreloadCommands(
+      plan.runtime,
+      image,
+      plan.name,
+      plan.work,
+      nodePlatform(plan.host.arch),
+    );
+    for (const c of [preload.pull, ...preload.load]) {
+      steps.push({
+        step: 'command',
+        command: `${c.tool === 'kind' ? provider : ''}${c.tool} ${c.args.join(' ')}`,
+        purpose: `preloads ${image}`,
+      });
+    }
+    if (preload.fallbackLoad.length > 0) {
+      steps.push({
+        step: 'note',
+        text: `if that load fails (containerd image store): ${preload.fallbackLoad.map((c) => `${c.tool} ${c.args.join(' ')}`).join(' && ')}`,
+      });
+    }
+  }
+}
+
+function finishKindPlan(
+  plan: KindPlan,
+  kube: KubeClient | undefined,
+  dispose: () => Promise<void>,
+): TargetPlan {
+  const { k6 } = plan.settings.stack;
   return {
     sections: [
       {
-        title: `target kind (cluster "${name}", ${exists ? 'reused' : 'created'}; $WORK is the run's temp directory)`,
-        steps,
-        blastRadius,
+        title: `target kind (cluster "${plan.name}", ${plan.exists ? 'reused' : 'created'}; $WORK is the run's temp directory)`,
+        steps: plan.steps,
+        blastRadius: plan.blastRadius,
       },
     ],
     ...(kube ? { kube } : {}),

@@ -115,50 +115,20 @@ export function readStackSettings(
     intervalMs?: number;
   },
 ): StackSettings {
-  const version = istioVersion ?? DEFAULT_ISTIO_VERSION;
-  try {
-    checkIstioVersion(version);
-  } catch (error) {
-    reader.problem(error instanceof Error ? error.message : String(error));
-  }
-  const revision = reader.name('revision');
-  const secretTtlMs = reader.duration('secret-ttl');
-  const ingressNodePort = reader.int('ingress-node-port', DEFAULT_INGRESS_NODE_PORT, 30000, 32766);
-  const pluginCaRaw = reader.string('plugin-ca');
-  const pluginCaDays = reader.int('plugin-ca-days', 365, 1, 3650);
-  let pluginCa: PluginCaConfig | undefined;
-  if (pluginCaRaw === 'generate') pluginCa = { mode: 'generate', intermediateDays: pluginCaDays };
-  else if (pluginCaRaw)
-    pluginCa = { mode: 'files', dir: isAbsolute(pluginCaRaw) ? pluginCaRaw : resolve(pluginCaRaw) };
-
-  const config: IstioInstallConfig = {
-    version,
-    profile: reader.string('istio-profile', 'default'),
-    ...(revision ? { revision } : {}),
-    revisionIsDefault: reader.bool('revision-default', true),
-    ...(secretTtlMs === undefined ? {} : { secretTtlMs }),
-    ingressServiceType: defaults.ingressServiceType,
-    ingressNodePort,
-    ingressHttpsNodePort: ingressNodePort + 1,
-  };
-  const scrapeIntervalMs = reader.duration('scrape-interval', defaults.intervalMs ?? 5000);
-  const evaluationIntervalMs = reader.duration('evaluation-interval', defaults.intervalMs ?? 5000);
-  if (scrapeIntervalMs < 1000) reader.problem('--target-opt scrape-interval: expected at least 1s');
+  // The reads stay in this order: problems are reported in the order they were found.
+  const istio = readIstioConfig(reader, istioVersion, defaults.ingressServiceType);
+  const intervals = readPrometheusIntervals(reader, defaults.intervalMs ?? 5000);
   const k6 = {
     mode: reader.oneOf('k6-mode', ['local', 'in-cluster'] as const, 'local'),
     runners: reader.int('k6-runners', 1, 1, MAX_K6_RUNNERS),
   };
   return {
     istio: {
-      config,
+      config: istio.config,
       installer: reader.oneOf('istio-installer', ['istioctl', 'helm'] as const, 'istioctl'),
-      ...(pluginCa ? { pluginCa } : {}),
+      ...(istio.pluginCa ? { pluginCa: istio.pluginCa } : {}),
     },
-    prometheus: {
-      scrapeIntervalMs,
-      evaluationIntervalMs,
-      localPort: reader.int('prometheus-port', 0, 0, 65535),
-    },
+    prometheus: { ...intervals, localPort: reader.int('prometheus-port', 0, 0, 65535) },
     chaosMesh: {
       enabled: reader.bool('chaos-mesh', defaults.chaosMesh),
       version: reader.string('chaos-mesh-version', DEFAULT_CHAOS_MESH_VERSION),
@@ -173,4 +143,52 @@ export function readStackSettings(
     },
     waitTimeoutMs: reader.duration('wait-timeout', 5 * 60_000),
   };
+}
+
+function readIstioConfig(
+  reader: SettingsReader,
+  istioVersion: string | undefined,
+  ingressServiceType: IstioInstallConfig['ingressServiceType'],
+): { config: IstioInstallConfig; pluginCa: PluginCaConfig | undefined } {
+  const version = istioVersion ?? DEFAULT_ISTIO_VERSION;
+  try {
+    checkIstioVersion(version);
+  } catch (error) {
+    reader.problem(error instanceof Error ? error.message : String(error));
+  }
+  const revision = reader.name('revision');
+  const secretTtlMs = reader.duration('secret-ttl');
+  const ingressNodePort = reader.int('ingress-node-port', DEFAULT_INGRESS_NODE_PORT, 30000, 32766);
+  const pluginCa = readPluginCa(reader);
+  const config: IstioInstallConfig = {
+    version,
+    profile: reader.string('istio-profile', 'default'),
+    ...(revision ? { revision } : {}),
+    revisionIsDefault: reader.bool('revision-default', true),
+    ...(secretTtlMs === undefined ? {} : { secretTtlMs }),
+    ingressServiceType,
+    ingressNodePort,
+    ingressHttpsNodePort: ingressNodePort + 1,
+  };
+  return { config, pluginCa };
+}
+
+/** `plugin-ca=generate` (with `plugin-ca-days`) or `plugin-ca=DIR`; undefined: istiod's self-signed CA. */
+function readPluginCa(reader: SettingsReader): PluginCaConfig | undefined {
+  const pluginCaRaw = reader.string('plugin-ca');
+  const pluginCaDays = reader.int('plugin-ca-days', 365, 1, 3650);
+  if (pluginCaRaw === 'generate') return { mode: 'generate', intermediateDays: pluginCaDays };
+  if (pluginCaRaw)
+    return { mode: 'files', dir: isAbsolute(pluginCaRaw) ? pluginCaRaw : resolve(pluginCaRaw) };
+  return undefined;
+}
+
+function readPrometheusIntervals(
+  reader: SettingsReader,
+  defaultMs: number,
+): { scrapeIntervalMs: number; evaluationIntervalMs: number } {
+  const scrapeIntervalMs = reader.duration('scrape-interval', defaultMs);
+  const evaluationIntervalMs = reader.duration('evaluation-interval', defaultMs);
+  if (scrapeIntervalMs < 1000) reader.problem('--target-opt scrape-interval: expected at least 1s');
+  return { scrapeIntervalMs, evaluationIntervalMs };
 }

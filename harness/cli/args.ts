@@ -79,24 +79,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (!TARGETS.includes(target)) {
     throw invalidInput(`--target: expected one of ${TARGETS.join(', ')}, got "${target}"`);
   }
-  const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) {
-    throw invalidInput(`--repeat: expected a whole number from 1 to 100, got "${values.repeat}"`);
-  }
-  const parallel = values.parallel === 'auto' ? 'auto' : Number(values.parallel ?? 1);
-  if (parallel !== 'auto' && (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)) {
-    throw invalidInput(
-      `--parallel: expected auto or a whole number from 1 to ${MAX_PARALLEL}, got "${values.parallel}"`,
-      'auto chooses from the cores and what each drill costs; N forces N',
-    );
-  }
+  const repeat = parseRepeat(values.repeat);
+  const parallel = parseParallel(values.parallel);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
-  const targetOpts: Record<string, string> = {};
-  for (const pair of values['target-opt'] ?? []) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw invalidInput(`--target-opt: expected KEY=VALUE, got "${pair}"`);
-    targetOpts[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  const targetOpts = parseTargetOpts(values['target-opt'] ?? []);
   const driver = values['load-driver'];
   if (driver !== undefined && driver !== 'builtin' && driver !== 'k6') {
     throw invalidInput(`--load-driver: expected builtin or k6, got "${driver}"`);
@@ -127,6 +113,36 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values['ttr-tolerance'] === undefined ? {} : { ttrTolerance: values['ttr-tolerance'] }),
     ...(values.html === undefined ? {} : { html: values.html }),
   };
+}
+
+function parseRepeat(text: string | undefined): number {
+  const repeat = text === undefined ? 1 : Number(text);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) {
+    throw invalidInput(`--repeat: expected a whole number from 1 to 100, got "${text}"`);
+  }
+  return repeat;
+}
+
+function parseParallel(text: string | undefined): CliArgs['parallel'] {
+  const parallel = text === 'auto' ? 'auto' : Number(text ?? 1);
+  if (parallel !== 'auto' && (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)) {
+    throw invalidInput(
+      `--parallel: expected auto or a whole number from 1 to ${MAX_PARALLEL}, got "${text}"`,
+      'auto chooses from the cores and what each drill costs; N forces N',
+    );
+  }
+  return parallel;
+}
+
+/** `--target-opt KEY=VALUE`, repeated; a later KEY wins. */
+function parseTargetOpts(pairs: readonly string[]): Record<string, string> {
+  const targetOpts: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw invalidInput(`--target-opt: expected KEY=VALUE, got "${pair}"`);
+    targetOpts[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return targetOpts;
 }
 
 /** `i/n` with 1 ≤ i ≤ n ≤ MAX_SHARDS, both whole numbers written plainly (no signs, no spaces, no leading zeros). */

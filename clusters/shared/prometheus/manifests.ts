@@ -101,105 +101,135 @@ export function buildPrometheusManifests(
   options: PrometheusManifestOptions,
   configYaml: string,
 ): KubeObject[] {
-  const ns = PROMETHEUS_NAMESPACE;
-  const meta = (name: string, namespaced = true): KubeObject['metadata'] => ({
-    name,
-    ...(namespaced ? { namespace: ns } : {}),
-    labels: { ...LABELS },
-  });
-  const rules: Record<string, string> = {};
-  const keys = ruleFileKeys(options.ruleFiles.map((f) => f.name));
-  options.ruleFiles.forEach((file, i) => {
-    rules[keys[i] as string] = file.content;
-  });
+  const rules = ruleFilesByKey(options.ruleFiles);
   return [
-    {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      // No sidecar for the monitoring namespace: Prometheus must keep scraping while the mesh is broken.
-      metadata: { name: ns, labels: { ...LABELS, 'istio-injection': 'disabled' } },
-    },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(PROMETHEUS_NAME) },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: meta(PROMETHEUS_NAME, false),
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'],
-          verbs: ['get', 'list', 'watch'],
-        },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-        { nonResourceURLs: ['/metrics'], verbs: ['get'] },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: meta(PROMETHEUS_NAME, false),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROMETHEUS_NAME },
-      subjects: [{ kind: 'ServiceAccount', name: PROMETHEUS_NAME, namespace: ns }],
-    },
+    buildNamespace(),
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadataOf(PROMETHEUS_NAME) },
+    buildClusterRole(),
+    buildClusterRoleBinding(),
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: meta(`${PROMETHEUS_NAME}-config`),
+      metadata: metadataOf(`${PROMETHEUS_NAME}-config`),
       data: { 'prometheus.yml': configYaml },
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${PROMETHEUS_NAME}-rules`), data: rules },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: meta(PROMETHEUS_NAME),
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { 'app.kubernetes.io/name': PROMETHEUS_NAME } },
-        template: {
-          metadata: {
-            labels: { ...LABELS, 'sidecar.istio.io/inject': 'false' },
-            // A new configuration or rule set rolls the pod (Helm's checksum idiom): on a reused cluster the
-            // mounted ConfigMaps change a minute late and Prometheus would go on with the old rules meanwhile.
-            annotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(configYaml, rules) },
-          },
-          spec: {
-            serviceAccountName: PROMETHEUS_NAME,
-            containers: [
-              {
-                name: 'prometheus',
-                image: options.image ?? PROMETHEUS_IMAGE,
-                args: [
-                  '--config.file=/etc/prometheus/config/prometheus.yml',
-                  '--storage.tsdb.path=/prometheus',
-                  `--storage.tsdb.retention.time=${options.retention ?? '12h'}`,
-                  '--web.enable-lifecycle',
-                ],
-                ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
-                readinessProbe: { httpGet: { path: '/-/ready', port: PROMETHEUS_PORT }, periodSeconds: 5 },
-                volumeMounts: [
-                  { name: 'config', mountPath: '/etc/prometheus/config' },
-                  { name: 'rules', mountPath: PROMETHEUS_RULES_DIR },
-                  { name: 'data', mountPath: '/prometheus' },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'config', configMap: { name: `${PROMETHEUS_NAME}-config` } },
-              { name: 'rules', configMap: { name: `${PROMETHEUS_NAME}-rules` } },
-              { name: 'data', emptyDir: {} },
-            ],
-          },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadataOf(`${PROMETHEUS_NAME}-rules`), data: rules },
+    buildDeployment(options, configChecksum(configYaml, rules)),
+    buildService(),
+  ];
+}
+
+function metadataOf(name: string, namespaced = true): KubeObject['metadata'] {
+  return {
+    name,
+    ...(namespaced ? { namespace: PROMETHEUS_NAMESPACE } : {}),
+    labels: { ...LABELS },
+  };
+}
+
+/** The rules ConfigMap's data: each file's content under its ruleFileKeys key. */
+function ruleFilesByKey(ruleFiles: PrometheusManifestOptions['ruleFiles']): Record<string, string> {
+  const rules: Record<string, string> = {};
+  const keys = ruleFileKeys(ruleFiles.map((f) => f.name));
+  ruleFiles.forEach((file, i) => {
+    rules[keys[i] as string] = file.content;
+  });
+  return rules;
+}
+
+function buildNamespace(): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    // No sidecar for the monitoring namespace: Prometheus must keep scraping while the mesh is broken.
+    metadata: { name: PROMETHEUS_NAMESPACE, labels: { ...LABELS, 'istio-injection': 'disabled' } },
+  };
+}
+
+function buildClusterRole(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: metadataOf(PROMETHEUS_NAME, false),
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ],
+  };
+}
+
+function buildClusterRoleBinding(): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: metadataOf(PROMETHEUS_NAME, false),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROMETHEUS_NAME },
+    subjects: [{ kind: 'ServiceAccount', name: PROMETHEUS_NAME, namespace: PROMETHEUS_NAMESPACE }],
+  };
+}
+
+function buildDeployment(options: PrometheusManifestOptions, checksum: string): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadataOf(PROMETHEUS_NAME),
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': PROMETHEUS_NAME } },
+      template: {
+        metadata: {
+          labels: { ...LABELS, 'sidecar.istio.io/inject': 'false' },
+          // A new configuration or rule set rolls the pod (Helm's checksum idiom): on a reused cluster the
+          // mounted ConfigMaps change a minute late and Prometheus would go on with the old rules meanwhile.
+          annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum },
+        },
+        spec: {
+          serviceAccountName: PROMETHEUS_NAME,
+          containers: [buildContainer(options)],
+          volumes: [
+            { name: 'config', configMap: { name: `${PROMETHEUS_NAME}-config` } },
+            { name: 'rules', configMap: { name: `${PROMETHEUS_NAME}-rules` } },
+            { name: 'data', emptyDir: {} },
+          ],
         },
       },
     },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: meta(PROMETHEUS_NAME),
-      spec: {
-        selector: { 'app.kubernetes.io/name': PROMETHEUS_NAME },
-        ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: PROMETHEUS_PORT }],
-      },
+  };
+}
+
+function buildContainer(options: PrometheusManifestOptions): Record<string, unknown> {
+  return {
+    name: 'prometheus',
+    image: options.image ?? PROMETHEUS_IMAGE,
+    args: [
+      '--config.file=/etc/prometheus/config/prometheus.yml',
+      '--storage.tsdb.path=/prometheus',
+      `--storage.tsdb.retention.time=${options.retention ?? '12h'}`,
+      '--web.enable-lifecycle',
+    ],
+    ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
+    readinessProbe: { httpGet: { path: '/-/ready', port: PROMETHEUS_PORT }, periodSeconds: 5 },
+    volumeMounts: [
+      { name: 'config', mountPath: '/etc/prometheus/config' },
+      { name: 'rules', mountPath: PROMETHEUS_RULES_DIR },
+      { name: 'data', mountPath: '/prometheus' },
+    ],
+  };
+}
+
+function buildService(): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadataOf(PROMETHEUS_NAME),
+    spec: {
+      selector: { 'app.kubernetes.io/name': PROMETHEUS_NAME },
+      ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: PROMETHEUS_PORT }],
     },
-  ];
+  };
 }

@@ -8,6 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { createTarget, deleteOwnedCluster } from '../../../clusters/index.js';
+import type { TargetEnvironment } from '../../../clusters/target.js';
 import { invalidInput, EXIT_CODES } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
 import { untilStopped } from '../interrupts.js';
@@ -92,30 +93,8 @@ async function clusterUp(args: CliArgs): Promise<number> {
       signal: stop.signal,
       ...(args.istio[0] ? { istioVersion: args.istio[0] } : {}),
     });
-    const kubeconfig = resolve(args.kubeconfig ?? join(stateDir(), `kubeconfig-${args.target}`));
-    await mkdir(dirname(kubeconfig), { recursive: true });
-    await copyFile(env.kubeconfigPath, kubeconfig);
-    const apiUrl = serverOf(readFileSync(kubeconfig, 'utf8'));
-    const state: ClusterState = {
-      target: args.target,
-      pid: process.pid,
-      kubeconfig,
-      ...(apiUrl ? { apiUrl } : {}),
-      prometheusUrl: env.prometheusUrl,
-      ingressUrl: env.ingressUrl,
-      startedAt: new Date().toISOString(),
-    };
-    await mkdir(dirname(stateFile(args.target)), { recursive: true });
-    await writeFile(stateFile(args.target), JSON.stringify(state, null, 2));
-    console.log(`api:        ${apiUrl ?? '(see kubeconfig)'}`);
-    console.log(`prometheus: ${env.prometheusUrl}`);
-    console.log(`ingress:    ${env.ingressUrl}`);
-    console.log(`kubeconfig: ${kubeconfig}`);
-    console.log(
-      `versions:   ${Object.entries(env.versions)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-    );
+    const { kubeconfig, apiUrl } = await recordClusterState(args, env);
+    printEndpoints(env, kubeconfig, apiUrl);
     if (!foreground) return EXIT_CODES.passed;
     console.log(`export KUBECONFIG=${kubeconfig}   # then kubectl get pods -A; Ctrl-C stops the cluster`);
     await untilStopped(stop.signal);
@@ -130,6 +109,41 @@ async function clusterUp(args: CliArgs): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Copies the kubeconfig where the user asked (or the state dir) and writes the state `cluster down` reads. */
+async function recordClusterState(
+  args: CliArgs,
+  env: TargetEnvironment,
+): Promise<{ kubeconfig: string; apiUrl: string | undefined }> {
+  const kubeconfig = resolve(args.kubeconfig ?? join(stateDir(), `kubeconfig-${args.target}`));
+  await mkdir(dirname(kubeconfig), { recursive: true });
+  await copyFile(env.kubeconfigPath, kubeconfig);
+  const apiUrl = serverOf(readFileSync(kubeconfig, 'utf8'));
+  const state: ClusterState = {
+    target: args.target,
+    pid: process.pid,
+    kubeconfig,
+    ...(apiUrl ? { apiUrl } : {}),
+    prometheusUrl: env.prometheusUrl,
+    ingressUrl: env.ingressUrl,
+    startedAt: new Date().toISOString(),
+  };
+  await mkdir(dirname(stateFile(args.target)), { recursive: true });
+  await writeFile(stateFile(args.target), JSON.stringify(state, null, 2));
+  return { kubeconfig, apiUrl };
+}
+
+function printEndpoints(env: TargetEnvironment, kubeconfig: string, apiUrl: string | undefined): void {
+  console.log(`api:        ${apiUrl ?? '(see kubeconfig)'}`);
+  console.log(`prometheus: ${env.prometheusUrl}`);
+  console.log(`ingress:    ${env.ingressUrl}`);
+  console.log(`kubeconfig: ${kubeconfig}`);
+  console.log(
+    `versions:   ${Object.entries(env.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }
 
 async function clusterDown(args: CliArgs): Promise<number> {

@@ -55,56 +55,13 @@ function fail(message: string): never {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'server': {
-      const parsed = parseFlags(SERVER_FLAGS, rest);
-      if ('error' in parsed) fail(parsed.error);
-      const v = (k: string): string => parsed.values.get(k) ?? '';
-      const maxDelay = parseGoDuration(v('max-echo-delay'));
-      if (maxDelay === undefined)
-        fail(`invalid value "${v('max-echo-delay')}" for flag -max-echo-delay: parse error`);
-      startServer({
-        httpPort: v('http-port'),
-        redirectPort: v('redirect-port'),
-        debugPath: v('echo-debug-path'),
-        uiPath: v('ui-path'),
-        echoDefaultParams: v('echo-server-default-params'),
-        maxEchoDelayMs: maxDelay,
-        maxPayloadBytes: Number(v('maxpayloadsizekb')) * 1024,
-        multi: parsed.lists.get('M') ?? [],
-        multiSerial: v('multi-serial-mode') === 'true',
-        multiMirrorOrigin: v('multi-mirror-origin') !== 'false',
-        tcpProxies: parsed.lists.get('P') ?? [],
-      });
+    case 'server':
+      serve(rest);
       return;
-    }
     case 'curl':
-    case 'load': {
-      const parsed = parseFlags(CLIENT_FLAGS, rest);
-      if ('error' in parsed) fail(parsed.error);
-      const url = parsed.positional[0];
-      if (!url) fail(`Error: fortio ${command} needs a url or destination`);
-      const headers = parsed.lists.get('H') ?? [];
-      const timeoutMs = parseGoDuration(parsed.values.get('timeout') ?? '3s') ?? 3000;
-      if (command === 'curl') {
-        process.exitCode = await runCurl({
-          url,
-          headers,
-          timeoutMs,
-          payload: parsed.values.get('payload') ?? '',
-        });
-        return;
-      }
-      process.exitCode = await runLoad({
-        url,
-        headers,
-        timeoutMs,
-        qps: Number(parsed.values.get('qps')),
-        connections: Number(parsed.values.get('c')),
-        durationMs: parseGoDuration(parsed.values.get('t') ?? '5s') ?? 5000,
-        count: Number(parsed.values.get('n')),
-      });
+    case 'load':
+      process.exitCode = await runClient(command, rest);
       return;
-    }
     case 'version':
       process.stdout.write(`${FORTIO_VERSION} (meshdrill emulation)\n`);
       return;
@@ -115,6 +72,50 @@ async function main(argv: string[]): Promise<void> {
     default:
       fail(`Error: unknown command "${command}"`);
   }
+}
+
+function serve(args: string[]): void {
+  const parsed = parseFlags(SERVER_FLAGS, args);
+  if ('error' in parsed) fail(parsed.error);
+  const v = (k: string): string => parsed.values.get(k) ?? '';
+  const maxDelay = parseGoDuration(v('max-echo-delay'));
+  if (maxDelay === undefined)
+    fail(`invalid value "${v('max-echo-delay')}" for flag -max-echo-delay: parse error`);
+  startServer({
+    httpPort: v('http-port'),
+    redirectPort: v('redirect-port'),
+    debugPath: v('echo-debug-path'),
+    uiPath: v('ui-path'),
+    echoDefaultParams: v('echo-server-default-params'),
+    maxEchoDelayMs: maxDelay,
+    maxPayloadBytes: Number(v('maxpayloadsizekb')) * 1024,
+    multi: parsed.lists.get('M') ?? [],
+    multiSerial: v('multi-serial-mode') === 'true',
+    multiMirrorOrigin: v('multi-mirror-origin') !== 'false',
+    tcpProxies: parsed.lists.get('P') ?? [],
+  });
+}
+
+/** `fortio curl` or `fortio load`; resolves with the exit code. */
+async function runClient(command: 'curl' | 'load', args: string[]): Promise<number> {
+  const parsed = parseFlags(CLIENT_FLAGS, args);
+  if ('error' in parsed) fail(parsed.error);
+  const url = parsed.positional[0];
+  if (!url) fail(`Error: fortio ${command} needs a url or destination`);
+  const headers = parsed.lists.get('H') ?? [];
+  const timeoutMs = parseGoDuration(parsed.values.get('timeout') ?? '3s') ?? 3000;
+  if (command === 'curl') {
+    return runCurl({ url, headers, timeoutMs, payload: parsed.values.get('payload') ?? '' });
+  }
+  return runLoad({
+    url,
+    headers,
+    timeoutMs,
+    qps: Number(parsed.values.get('qps')),
+    connections: Number(parsed.values.get('c')),
+    durationMs: parseGoDuration(parsed.values.get('t') ?? '5s') ?? 5000,
+    count: Number(parsed.values.get('n')),
+  });
 }
 
 // ps, top and the OOM message name the program, as they would for the real binary.

@@ -6,10 +6,16 @@
 // `k6 inspect --execution-requirements` and `k6 archive`, which is what the k6-operator's Jobs call.
 // Thresholds are not evaluated (exit 0, never 99); meshdrill judges its SLOs from the points itself.
 
-import { keyValues, parseK6Args } from './args.js';
+import { keyValues, type ParsedCommand, parseK6Args } from './args.js';
 import { K6_VERSION, loadScript, MissingFile, writeArchive } from './files.js';
 import { runTest } from './run.js';
-import { formatGoDuration, readMeshdrillScript, ScriptRefused, totalDurationMs } from './script-reader.js';
+import {
+  formatGoDuration,
+  type MeshdrillScript,
+  readMeshdrillScript,
+  ScriptRefused,
+  totalDurationMs,
+} from './script-reader.js';
 import { executionTuple, parseSegment, parseSequence } from './segments.js';
 import { parseAddress } from './rest-api.js';
 
@@ -29,6 +35,8 @@ Usage:
   k6 version
 `;
 
+type Loaded = { loaded: ReturnType<typeof loadScript>; script: MeshdrillScript };
+
 async function main(argv: string[]): Promise<number> {
   const parsed = parseK6Args(argv);
   if ('error' in parsed) {
@@ -47,47 +55,81 @@ async function main(argv: string[]): Promise<number> {
     log('error', `accepts 1 arg(s), received ${parsed.positional.length}`);
     return EXIT.generic;
   }
-  const path = parsed.positional[0] as string;
-  let loaded: ReturnType<typeof loadScript>;
-  let script: ReturnType<typeof readMeshdrillScript>;
+  const read = readScript(parsed.positional[0] as string);
+  if (typeof read === 'number') return read;
+  if (parsed.command === 'inspect') return inspect(parsed, read.script);
+  if (parsed.command === 'archive') return archive(parsed, read);
+  return run(parsed, read.script);
+}
+
+/** The script (or archive) at `path`, read and checked; k6's exit code where it cannot be run. */
+function readScript(path: string): Loaded | number {
   try {
-    loaded = loadScript(path);
-    script = readMeshdrillScript(loaded.source, path);
+    const loaded = loadScript(path);
+    return { loaded, script: readMeshdrillScript(loaded.source, path) };
   } catch (error) {
     log('error', (error as Error).message);
     return error instanceof ScriptRefused ? EXIT.scriptException : EXIT.generic;
   }
+}
 
-  if (parsed.command === 'inspect') {
-    if (!parsed.bools.has('execution-requirements')) {
-      process.stdout.write(`${JSON.stringify(script.options, null, 2)}\n`);
-      return 0;
-    }
-    const report = {
-      ...script.options,
-      totalDuration: formatGoDuration(totalDurationMs(script.scenario)),
-      maxVUs: script.scenario.maxVUs,
-    };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+function inspect(parsed: ParsedCommand, script: MeshdrillScript): number {
+  if (!parsed.bools.has('execution-requirements')) {
+    process.stdout.write(`${JSON.stringify(script.options, null, 2)}\n`);
     return 0;
   }
+  const report = {
+    ...script.options,
+    totalDuration: formatGoDuration(totalDurationMs(script.scenario)),
+    maxVUs: script.scenario.maxVUs,
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return 0;
+}
 
-  if (parsed.command === 'archive') {
-    const file = writeArchive(parsed.values.get('archive-out') ?? 'archive.tar', loaded, script.options);
-    if (!parsed.bools.has('quiet')) log('info', `archive written to ${file}`);
-    return 0;
+function archive(parsed: ParsedCommand, { loaded, script }: Loaded): number {
+  const file = writeArchive(parsed.values.get('archive-out') ?? 'archive.tar', loaded, script.options);
+  if (!parsed.bools.has('quiet')) log('info', `archive written to ${file}`);
+  return 0;
+}
+
+async function run(parsed: ParsedCommand, script: MeshdrillScript): Promise<number> {
+  const flags = readRunFlags(parsed);
+  if (typeof flags === 'number') return flags;
+  if (!parsed.bools.has('quiet')) {
+    process.stderr.write(`k6 ${K6_VERSION} — meshdrill's local stand-in for k6, not k6\n`);
   }
+  try {
+    return await runTest({
+      script,
+      tuple: flags.tuple,
+      paused: parsed.bools.has('paused'),
+      address: flags.address,
+      jsonOut: flags.jsonOut,
+      env: { ...process.env, ...flags.extraEnv },
+      runTags: flags.tags,
+      log,
+    });
+  } catch (error) {
+    log('error', (error as Error).stack ?? String(error));
+    return EXIT.generic;
+  }
+}
 
-  // run
-  const outs = parsed.lists.get('out') ?? [];
-  let jsonOut: string | undefined;
-  for (const out of outs) {
-    const [type, target] = out.split(/=(.*)/s);
-    if (type !== 'json') {
-      log('error', `--out ${out}: the local stand-in writes only k6's json output`);
-      return EXIT.invalidConfig;
-    }
-    jsonOut = target && target !== '' ? target : 'k6-output.json';
+interface RunFlags {
+  jsonOut: string | undefined;
+  tags: Record<string, string>;
+  extraEnv: Record<string, string>;
+  tuple: ReturnType<typeof executionTuple>;
+  address: ReturnType<typeof parseAddress>;
+}
+
+/** `k6 run`'s flags; k6's exit code (invalid config) when one is wrong. */
+function readRunFlags(parsed: ParsedCommand): RunFlags | number {
+  const jsonOut = readJsonOut(parsed.lists.get('out') ?? []);
+  if (typeof jsonOut === 'object') {
+    log('error', jsonOut.error);
+    return EXIT.invalidConfig;
   }
   const tags = keyValues(parsed.lists.get('tag') ?? [], '--tag');
   const extraEnv = keyValues(parsed.lists.get('env') ?? [], '--env');
@@ -95,39 +137,31 @@ async function main(argv: string[]): Promise<number> {
     log('error', ('error' in tags ? tags : (extraEnv as { error: string })).error);
     return EXIT.invalidConfig;
   }
-  let tuple: ReturnType<typeof executionTuple>;
-  let address: ReturnType<typeof parseAddress>;
   try {
     const segment = parsed.values.get('execution-segment');
     const sequence = parsed.values.get('execution-segment-sequence');
-    tuple = executionTuple(
+    const tuple = executionTuple(
       segment === undefined ? undefined : parseSegment(segment),
       sequence === undefined ? [] : parseSequence(sequence),
     );
     // k6 serves its REST API on localhost:6565 unless told otherwise; pods share the host here, so the pod's IP.
-    address = parseAddress(parsed.values.get('address') ?? '0.0.0.0:6565');
+    const address = parseAddress(parsed.values.get('address') ?? '0.0.0.0:6565');
+    return { jsonOut, tags, extraEnv, tuple, address };
   } catch (error) {
     log('error', (error as Error).message);
     return EXIT.invalidConfig;
   }
-  if (!parsed.bools.has('quiet')) {
-    process.stderr.write(`k6 ${K6_VERSION} — meshdrill's local stand-in for k6, not k6\n`);
+}
+
+/** The file of the last `--out json=FILE` (k6's default name without one); an error for any other output. */
+function readJsonOut(outs: readonly string[]): string | undefined | { error: string } {
+  let jsonOut: string | undefined;
+  for (const out of outs) {
+    const [type, target] = out.split(/=(.*)/s);
+    if (type !== 'json') return { error: `--out ${out}: the local stand-in writes only k6's json output` };
+    jsonOut = target && target !== '' ? target : 'k6-output.json';
   }
-  try {
-    return await runTest({
-      script,
-      tuple,
-      paused: parsed.bools.has('paused'),
-      address,
-      jsonOut,
-      env: { ...process.env, ...extraEnv },
-      runTags: tags,
-      log,
-    });
-  } catch (error) {
-    log('error', (error as Error).stack ?? String(error));
-    return EXIT.generic;
-  }
+  return jsonOut;
 }
 
 main(process.argv.slice(2)).then(

@@ -229,27 +229,109 @@ export function serveHttp1(
   options: ServeOptions = {},
   initial: Buffer = EMPTY,
 ): void {
-  let pending = initial;
-  let busy = false;
-  let closed = false;
-  let current:
-    | { head: ReturnType<typeof parseRequestHead>; text: string; reader: BodyReader; chunks: Buffer[] }
-    | undefined;
-  socket.setNoDelay(true);
-  socket.setTimeout(options.keepAliveTimeoutMs ?? 30_000);
-  socket.on('timeout', () => {
-    if (!busy) socket.destroy();
-  });
-  socket.on('error', () => socket.destroy());
-  socket.on('close', () => {
-    closed = true;
-  });
+  new Http1Connection(socket, handler, initial).start(options.keepAliveTimeoutMs ?? 30_000);
+}
 
-  const dispatch = (): void => {
-    const request = current;
-    if (!request) return;
-    current = undefined;
-    busy = true;
+/** A request whose head has been read, its body being read into `chunks`. */
+interface IncomingRequest {
+  head: ReturnType<typeof parseRequestHead>;
+  text: string;
+  reader: BodyReader;
+  chunks: Buffer[];
+}
+
+/** One connection's read side: the bytes not yet consumed, the request being read, whether one is being served. */
+class Http1Connection {
+  private readonly socket: Socket;
+  private readonly handler: RequestHandler;
+  private pending: Buffer;
+  private busy = false;
+  private closed = false;
+  private current: IncomingRequest | undefined;
+
+  constructor(socket: Socket, handler: RequestHandler, initial: Buffer) {
+    this.socket = socket;
+    this.handler = handler;
+    this.pending = initial;
+  }
+
+  start(keepAliveTimeoutMs: number): void {
+    const { socket } = this;
+    socket.setNoDelay(true);
+    socket.setTimeout(keepAliveTimeoutMs);
+    socket.on('timeout', () => {
+      if (!this.busy) socket.destroy();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      this.closed = true;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+      if (!this.busy) this.readRequests();
+    });
+    if (this.pending.length > 0) this.readRequests();
+  }
+
+  /** Reads and dispatches requests until one is being served, the connection closed, or more bytes are needed. */
+  private readRequests(): void {
+    while (!this.busy && !this.closed) {
+      const request = this.current ?? this.readHead();
+      if (!request || !this.readBody(request)) return;
+      this.dispatch(request);
+    }
+  }
+
+  /** The next request's head, once it is all here (undefined until then, or when it was refused). */
+  private readHead(): IncomingRequest | undefined {
+    if (this.pending.length === 0) return undefined;
+    const end = findHeadEnd(this.pending);
+    if (end < 0) {
+      if (this.pending.length > MAX_HEAD_BYTES) {
+        this.refuse(new HeadError(431, 'request header fields too large'));
+      }
+      return undefined;
+    }
+    const text = this.pending.toString('latin1', 0, end - 4);
+    this.pending = this.pending.subarray(end);
+    try {
+      const head = parseRequestHead(text);
+      const chunks: Buffer[] = [];
+      const reader = new BodyReader(requestFraming(head.headers), (c) => chunks.push(c));
+      this.current = { head, text, reader, chunks };
+      if (String(head.headers.expect ?? '').toLowerCase() === '100-continue' && !reader.done) {
+        // Envoy answers 100-continue itself and does not pass Expect on.
+        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      }
+      delete head.headers.expect;
+      return this.current;
+    } catch (error) {
+      this.refuse(error);
+      return undefined;
+    }
+  }
+
+  /** Feeds what is pending to the request's body; true once the body is complete. */
+  private readBody(request: IncomingRequest): boolean {
+    try {
+      const used = request.reader.feed(this.pending, 0);
+      this.pending = used === this.pending.length ? EMPTY : this.pending.subarray(used);
+    } catch (error) {
+      this.refuse(error);
+      return false;
+    }
+    return request.reader.done;
+  }
+
+  private refuse(error: unknown): void {
+    rejectRequest(this.socket, error instanceof HeadError ? error : new HeadError(400, String(error)));
+    this.closed = true;
+  }
+
+  private dispatch(request: IncomingRequest): void {
+    const { socket } = this;
+    this.current = undefined;
+    this.busy = true;
     const { head } = request;
     const body = request.chunks.length === 1 ? (request.chunks[0] as Buffer) : Buffer.concat(request.chunks);
     const req = new ServerRequest(
@@ -261,72 +343,27 @@ export function serveHttp1(
       socket,
       request.text,
     );
-    const res = new ServerResponse(socket, head, keepsAlive(head.headers, head.httpVersion), (again) => {
-      busy = false;
-      if (!again) {
-        closed = true;
-        pending = EMPTY;
-        return;
-      }
-      // Requests that came while this one was served: read them now.
-      if (pending.length > 0) setImmediate(readRequests);
-    });
+    const res = new ServerResponse(socket, head, keepsAlive(head.headers, head.httpVersion), (again) =>
+      this.responseDone(again),
+    );
     try {
-      handler(req, res);
+      this.handler(req, res);
     } catch {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     }
-  };
+  }
 
-  const readRequests = (): void => {
-    while (!busy && !closed) {
-      if (!current) {
-        if (pending.length === 0) return;
-        const end = findHeadEnd(pending);
-        if (end < 0) {
-          if (pending.length > MAX_HEAD_BYTES) {
-            rejectRequest(socket, new HeadError(431, 'request header fields too large'));
-            closed = true;
-          }
-          return;
-        }
-        const text = pending.toString('latin1', 0, end - 4);
-        pending = pending.subarray(end);
-        try {
-          const head = parseRequestHead(text);
-          const chunks: Buffer[] = [];
-          const reader = new BodyReader(requestFraming(head.headers), (c) => chunks.push(c));
-          current = { head, text, reader, chunks };
-          if (String(head.headers.expect ?? '').toLowerCase() === '100-continue' && !reader.done) {
-            // Envoy answers 100-continue itself and does not pass Expect on.
-            socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-          }
-          delete head.headers.expect;
-        } catch (error) {
-          rejectRequest(socket, error instanceof HeadError ? error : new HeadError(400, String(error)));
-          closed = true;
-          return;
-        }
-      }
-      try {
-        const used = current.reader.feed(pending, 0);
-        pending = used === pending.length ? EMPTY : pending.subarray(used);
-      } catch (error) {
-        rejectRequest(socket, error instanceof HeadError ? error : new HeadError(400, String(error)));
-        closed = true;
-        return;
-      }
-      if (!current.reader.done) return;
-      dispatch();
+  private responseDone(again: boolean): void {
+    this.busy = false;
+    if (!again) {
+      this.closed = true;
+      this.pending = EMPTY;
+      return;
     }
-  };
-
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    if (!busy) readRequests();
-  });
-  if (pending.length > 0) readRequests();
+    // Requests that came while this one was served: read them now.
+    if (this.pending.length > 0) setImmediate(() => this.readRequests());
+  }
 }
 
 /** A listening server whose every connection speaks HTTP/1.1 through `serveHttp1`. */
