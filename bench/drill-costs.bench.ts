@@ -129,14 +129,134 @@ function loadProfile(durationMs: number): LoadProfile {
 /** kubectl's discovery cache for this bench, removed at the end. */
 const KUBE_CACHE = join(tmpdir(), `meshdrill-kc-${process.pid}`);
 
-async function main(): Promise<void> {
-  // A first cluster, booted and torn down unmeasured: it bundles the container programs, which every later cluster
-  // of the process reuses — the measured boot is that of a drill's cluster of its own (Target.sibling).
+type Env = Awaited<ReturnType<ReturnType<typeof createLocalTarget>['provision']>>;
+type CpuByKind = Map<string, number>;
+
+/** The load window: requests served, and the CPU of each kind of process and each thread around it. */
+interface LoadFigures {
+  completed: number;
+  succeeded: number;
+  /** Cores the tree used under load. */
+  loaded: number;
+  before: CpuByKind;
+  after: CpuByKind;
+  threadsBefore: Map<number, number>;
+  threadsAfter: Map<number, number>;
+}
+
+/** The query window: cores used while querying, and the CPU of each kind of process around it. */
+interface QueryFigures {
+  queries: number;
+  querying: number;
+  before: CpuByKind;
+  after: CpuByKind;
+}
+
+/**
+ * A first cluster, booted and torn down unmeasured: it bundles the container programs, which every later cluster
+ * of the process reuses — the measured boot is that of a drill's cluster of its own (Target.sibling).
+ */
+async function warmContainerPrograms(): Promise<void> {
   const warmDir = mkdtempSync(join(tmpdir(), 'meshdrill-costs-'));
   const warm = createLocalTarget();
   await warm.provision({ workDir: warmDir, ruleFiles: [], settings: {} });
   await warm.teardown();
   rmSync(warmDir, { recursive: true, force: true });
+}
+
+/** The shop in namespace `costs`, injected, rolled out. */
+async function deployShop(kubeconfig: string): Promise<void> {
+  const shop = readFileSync('scenarios/workloads/shop.yaml', 'utf8');
+  await kubectl(kubeconfig, ['create', 'namespace', 'costs']);
+  await kubectl(kubeconfig, ['label', 'namespace', 'costs', 'istio-injection=enabled']);
+  await kubectl(kubeconfig, ['apply', '-n', 'costs', '-f', '-'], shop);
+  await kubectl(kubeconfig, ['rollout', 'status', '-n', 'costs', 'deployment/shop', '--timeout=60s']);
+}
+
+/** Warm up (first connections, JIT), then measure the same rate for the window. */
+async function measureLoad(env: Env): Promise<LoadFigures> {
+  const driver = createIsolatedBuiltinDriver();
+  const warmUp = await driver.start(loadProfile(5000), env.ingressUrl, () => undefined);
+  await warmUp.done;
+  let completed = 0;
+  let succeeded = 0;
+  const run = await driver.start(loadProfile(WINDOW_MS), env.ingressUrl, (s) => {
+    completed += s.completed;
+    succeeded += s.succeeded;
+  });
+  const before = treeCpu().byKind;
+  const threadsBefore = threadTicks();
+  const loaded = await coresOver(WINDOW_MS, run.done);
+  const after = treeCpu().byKind;
+  const threadsAfter = threadTicks();
+  return { completed, succeeded, loaded, before, after, threadsBefore, threadsAfter };
+}
+
+/**
+ * The engine's own work is mostly PromQL: each signal, efficacy and recovery condition is queried every poll.
+ * One signal's query as the pack writes them, 20 times a second, the pods idle again.
+ */
+async function measureQueries(env: Env): Promise<QueryFigures> {
+  const prometheus = createPrometheusClient(env.prometheusUrl);
+  const query =
+    'sum(rate(istio_requests_total{reporter="source",source_workload="istio-ingressgateway",destination_service_namespace="costs",response_code=~"5.."}[15s])) > 0';
+  const queries = (WINDOW_MS / 1000) * QUERIES_PER_SECOND;
+  const paced = (async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < queries; i++) {
+      const wait = t0 + (i * 1000) / QUERIES_PER_SECOND - performance.now();
+      if (wait > 0) await sleep(wait);
+      await prometheus.query(query);
+    }
+  })();
+  const before = treeCpu().byKind;
+  const querying = await coresOver(WINDOW_MS, paced);
+  const after = treeCpu().byKind;
+  return { queries, querying, before, after };
+}
+
+function costRow(name: string, measured: number, model: number, unit: string): string {
+  return `  ${name.padEnd(22)} measured ${measured.toFixed(3).padStart(7)} ${unit.padEnd(10)} model ${String(model).padStart(6)}`;
+}
+
+/** One query's CPU, all told and per kind of process. */
+function printQueryCost(q: QueryFigures, withPods: number): void {
+  const perQueryMs = ((q.querying - withPods) * 1000) / QUERIES_PER_SECOND;
+  console.log(
+    `  a signal's PromQL query (harness + Prometheus), ${QUERIES_PER_SECOND}/s: ${perQueryMs.toFixed(3)} ms CPU each (idle included: ${[
+      ...q.after,
+    ]
+      .map(([kind, sec]) => [kind, ((sec - (q.before.get(kind) ?? 0)) * 1000) / q.queries] as const)
+      .filter(([, ms]) => ms >= 0.05)
+      .map(([kind, ms]) => `${kind.split(' ')[0]} ${ms.toFixed(2)}`)
+      .join(', ')})`,
+  );
+}
+
+/** A request's CPU per kind of process and per thread of the harness. */
+function printLoadBreakdown(load: LoadFigures, withPods: number): void {
+  const { completed, before, after, threadsBefore, threadsAfter } = load;
+  console.log('  CPU per request under load, by process (idle included):');
+  for (const [kind, seconds] of [...after].sort((a, b) => b[1] - a[1])) {
+    const ms = ((seconds - (before.get(kind) ?? 0)) * 1000) / Math.max(completed, 1);
+    console.log(`    ${ms.toFixed(3).padStart(7)} ms  ${kind}`);
+  }
+  console.log('  the harness by thread (main first; workers in the order they started), ms per request:');
+  const busiest = [...threadsAfter]
+    .map(
+      ([tid, ticks]) =>
+        [tid, ((ticks - (threadsBefore.get(tid) ?? 0)) * 10) / Math.max(completed, 1)] as const,
+    )
+    .filter(([, ms]) => ms > 0.01);
+  for (const [tid, ms] of busiest)
+    console.log(`    ${ms.toFixed(3).padStart(7)} ms  thread ${tid}${tid === process.pid ? ' (main)' : ''}`);
+  console.log(
+    `  (load: ${completed} requests completed, ${load.succeeded} succeeded; ${load.loaded.toFixed(3)} cores under load, ${withPods.toFixed(3)} idle with the pods)`,
+  );
+}
+
+async function main(): Promise<void> {
+  await warmContainerPrograms();
   const dir = mkdtempSync(join(tmpdir(), 'meshdrill-costs-'));
   const target = createLocalTarget();
   try {
@@ -145,95 +265,22 @@ async function main(): Promise<void> {
     const bootCpu = treeCpuSeconds() - beforeBoot;
     await sleep(5000);
     const clusterIdle = await coresOver(WINDOW_MS);
-
-    const shop = readFileSync('scenarios/workloads/shop.yaml', 'utf8');
-    await kubectl(env.kubeconfigPath, ['create', 'namespace', 'costs']);
-    await kubectl(env.kubeconfigPath, ['label', 'namespace', 'costs', 'istio-injection=enabled']);
-    await kubectl(env.kubeconfigPath, ['apply', '-n', 'costs', '-f', '-'], shop);
-    await kubectl(env.kubeconfigPath, [
-      'rollout',
-      'status',
-      '-n',
-      'costs',
-      'deployment/shop',
-      '--timeout=60s',
-    ]);
+    await deployShop(env.kubeconfigPath);
     await sleep(5000);
     const withPods = await coresOver(WINDOW_MS);
     const podIdle = (withPods - clusterIdle) / 2;
-
-    // Warm up (first connections, JIT), then measure the same rate for the window.
-    const driver = createIsolatedBuiltinDriver();
-    const warmUp = await driver.start(loadProfile(5000), env.ingressUrl, () => undefined);
-    await warmUp.done;
-    let completed = 0;
-    let succeeded = 0;
-    const run = await driver.start(loadProfile(WINDOW_MS), env.ingressUrl, (s) => {
-      completed += s.completed;
-      succeeded += s.succeeded;
-    });
-    const before = treeCpu().byKind;
-    const threadsBefore = threadTicks();
-    const loaded = await coresOver(WINDOW_MS, run.done);
-    const after = treeCpu().byKind;
-    const threadsAfter = threadTicks();
-    const perRequestMs = ((loaded - withPods) * 1000) / RATE;
+    const load = await measureLoad(env);
+    const perRequestMs = ((load.loaded - withPods) * 1000) / RATE;
     const proxies = 2; // the gateway and the shop's sidecar
+    const queries = await measureQueries(env);
 
-    // The engine's own work is mostly PromQL: each signal, efficacy and recovery condition is queried every poll.
-    // One signal's query as the pack writes them, 20 times a second, the pods idle again.
-    const prometheus = createPrometheusClient(env.prometheusUrl);
-    const query =
-      'sum(rate(istio_requests_total{reporter="source",source_workload="istio-ingressgateway",destination_service_namespace="costs",response_code=~"5.."}[15s])) > 0';
-    const queries = (WINDOW_MS / 1000) * QUERIES_PER_SECOND;
-    const paced = (async () => {
-      const t0 = performance.now();
-      for (let i = 0; i < queries; i++) {
-        const wait = t0 + (i * 1000) / QUERIES_PER_SECOND - performance.now();
-        if (wait > 0) await sleep(wait);
-        await prometheus.query(query);
-      }
-    })();
-    const queryBefore = treeCpu().byKind;
-    const querying = await coresOver(WINDOW_MS, paced);
-    const queryAfter = treeCpu().byKind;
-    const perQueryMs = ((querying - withPods) * 1000) / QUERIES_PER_SECOND;
-
-    const row = (name: string, measured: number, model: number, unit: string): string =>
-      `  ${name.padEnd(22)} measured ${measured.toFixed(3).padStart(7)} ${unit.padEnd(10)} model ${String(model).padStart(6)}`;
     console.log(`cost model constants (local target, ${WINDOW_MS / 1000} s windows, ${RATE} req/s):`);
-    console.log(row('clusterBootCpuSeconds', bootCpu, DRILL_CPU_COSTS.clusterBootCpuSeconds, 'CPU-s'));
-    console.log(row('clusterIdleCores', clusterIdle, DRILL_CPU_COSTS.clusterIdleCores, 'cores'));
-    console.log(row('podIdleCores', podIdle, DRILL_CPU_COSTS.podIdleCores, 'cores'));
-    console.log(row('requestHopMs', perRequestMs / proxies, DRILL_CPU_COSTS.requestHopMs, 'ms'));
-    console.log(
-      `  a signal's PromQL query (harness + Prometheus), ${QUERIES_PER_SECOND}/s: ${perQueryMs.toFixed(3)} ms CPU each (idle included: ${[
-        ...queryAfter,
-      ]
-        .map(([kind, sec]) => [kind, ((sec - (queryBefore.get(kind) ?? 0)) * 1000) / queries] as const)
-        .filter(([, ms]) => ms >= 0.05)
-        .map(([kind, ms]) => `${kind.split(' ')[0]} ${ms.toFixed(2)}`)
-        .join(', ')})`,
-    );
-    console.log('  CPU per request under load, by process (idle included):');
-    for (const [kind, seconds] of [...after].sort((a, b) => b[1] - a[1])) {
-      const ms = ((seconds - (before.get(kind) ?? 0)) * 1000) / Math.max(completed, 1);
-      console.log(`    ${ms.toFixed(3).padStart(7)} ms  ${kind}`);
-    }
-    console.log('  the harness by thread (main first; workers in the order they started), ms per request:');
-    const busiest = [...threadsAfter]
-      .map(
-        ([tid, ticks]) =>
-          [tid, ((ticks - (threadsBefore.get(tid) ?? 0)) * 10) / Math.max(completed, 1)] as const,
-      )
-      .filter(([, ms]) => ms > 0.01);
-    for (const [tid, ms] of busiest)
-      console.log(
-        `    ${ms.toFixed(3).padStart(7)} ms  thread ${tid}${tid === process.pid ? ' (main)' : ''}`,
-      );
-    console.log(
-      `  (load: ${completed} requests completed, ${succeeded} succeeded; ${loaded.toFixed(3)} cores under load, ${withPods.toFixed(3)} idle with the pods)`,
-    );
+    console.log(costRow('clusterBootCpuSeconds', bootCpu, DRILL_CPU_COSTS.clusterBootCpuSeconds, 'CPU-s'));
+    console.log(costRow('clusterIdleCores', clusterIdle, DRILL_CPU_COSTS.clusterIdleCores, 'cores'));
+    console.log(costRow('podIdleCores', podIdle, DRILL_CPU_COSTS.podIdleCores, 'cores'));
+    console.log(costRow('requestHopMs', perRequestMs / proxies, DRILL_CPU_COSTS.requestHopMs, 'ms'));
+    printQueryCost(queries, withPods);
+    printLoadBreakdown(load, withPods);
   } finally {
     await target.teardown();
     rmSync(dir, { recursive: true, force: true });

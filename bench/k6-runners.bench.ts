@@ -13,16 +13,8 @@ import { LogCursor } from '../harness/load/k6/log-cursor.js';
 import { K6OutputParser } from '../harness/load/k6/output.js';
 import type { LoadProfile, LoadSample } from '../harness/model/load.js';
 import { mergeEncoded } from '../harness/slo/histogram.js';
-import {
-  applyAndRollOut,
-  type Booted,
-  bootTarget,
-  fortioDeploymentYaml,
-  ingressGatewayYaml,
-  namespaceYaml,
-  serviceYaml,
-  yamlStream,
-} from '../test/local/support/index.js';
+import { applyAndRollOut, type Booted, bootTarget } from '../test/local/support/index.js';
+import { k6WorkloadYaml } from '../test/local/support/k6-workload.js';
 
 const RATE = Number(process.env.MESHDRILL_BENCH_K6_RATE ?? 60);
 const SECONDS = Number(process.env.MESHDRILL_BENCH_K6_SECONDS ?? 15);
@@ -31,27 +23,7 @@ const HOST = 'front.bench.local';
 const LOAD_NS = 'k6-bench';
 const IN_CLUSTER_URL = 'http://istio-ingressgateway.istio-system.svc.cluster.local';
 
-const WORKLOAD = yamlStream(
-  namespaceYaml('demo'),
-  fortioDeploymentYaml({ namespace: 'demo', name: 'web', labels: { app: 'web' } }),
-  serviceYaml('demo', 'web'),
-  ingressGatewayYaml('demo'),
-  `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: front, namespace: demo }
-spec:
-  hosts: [${HOST}]
-  gateways: [front]
-  http:
-  - route: [{ destination: { host: web } }]
-`,
-  `
-apiVersion: v1
-kind: Namespace
-metadata: { name: ${LOAD_NS} }
-`,
-);
+const WORKLOAD = k6WorkloadYaml(HOST, LOAD_NS);
 
 const profile: LoadProfile = {
   driver: 'k6',

@@ -31,6 +31,61 @@ function commandOf(pid: number): string {
   }
 }
 
+type LocalTarget = ReturnType<typeof createLocalTarget>;
+type Cluster = NonNullable<LocalTarget['cluster']>;
+
+/** A fortio pod whose readiness probe passes once its container serves. */
+async function createFirstPod(cluster: Cluster): Promise<void> {
+  await cluster.store.create(RESOURCES.pods, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'first', namespace: 'default' },
+    spec: {
+      containers: [
+        {
+          name: 'fortio',
+          image: 'fortio/fortio',
+          ports: [{ containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+        },
+      ],
+    },
+  });
+}
+
+async function waitForFirstPodReady(cluster: Cluster): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const pod = cluster.store.get(RESOURCES.pods, 'default', 'first') as
+      | { status?: { conditions?: { type: string; status: string }[] } }
+      | undefined;
+    if (pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
+    if (Date.now() > deadline) throw new Error('first pod not Ready within 20 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The idle RSS of the harness, Prometheus and the containers, once Prometheus has settled. */
+async function measureIdleMemory(
+  target: LocalTarget,
+  cluster: Cluster,
+): Promise<Pick<Run, 'idleRssMiB' | 'perProcess'>> {
+  // Let Prometheus settle into its scrape loop before measuring.
+  await new Promise((r) => setTimeout(r, 5000));
+  const prometheus = readRssBytes(cluster.prometheus.pid);
+  const containerPids = target.pids().filter((p) => p !== cluster.prometheus.pid);
+  const perProcess = containerPids.map((p) => ({ command: commandOf(p), rssMiB: mib(readRssBytes(p)) }));
+  const containers = containerPids.reduce((s, p) => s + readRssBytes(p), 0);
+  const harness = process.memoryUsage.rss();
+  const idleRssMiB = {
+    harness: mib(harness),
+    prometheus: mib(prometheus),
+    containers: mib(containers),
+    total: mib(harness + prometheus + containers),
+  };
+  return { idleRssMiB, perProcess };
+}
+
 async function once(withIdle: boolean): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'meshdrill-bench-'));
   const target = createLocalTarget();
@@ -40,56 +95,13 @@ async function once(withIdle: boolean): Promise<Run> {
     const provisionMs = performance.now() - t0;
     const cluster = target.cluster;
     if (!cluster) throw new Error('no cluster after provision');
-    await cluster.store.create(RESOURCES.pods, {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'first', namespace: 'default' },
-      spec: {
-        containers: [
-          {
-            name: 'fortio',
-            image: 'fortio/fortio',
-            ports: [{ containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
-          },
-        ],
-      },
-    });
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const pod = cluster.store.get(RESOURCES.pods, 'default', 'first') as
-        | { status?: { conditions?: { type: string; status: string }[] } }
-        | undefined;
-      if (pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break;
-      if (Date.now() > deadline) throw new Error('first pod not Ready within 20 s');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await createFirstPod(cluster);
+    await waitForFirstPodReady(cluster);
     const firstPodReadyMs = performance.now() - t0;
-    let idle = { harness: 0, prometheus: 0, containers: 0, total: 0 };
-    let perProcess: Run['perProcess'] = [];
-    if (withIdle) {
-      // Let Prometheus settle into its scrape loop before measuring.
-      await new Promise((r) => setTimeout(r, 5000));
-      const prometheus = readRssBytes(cluster.prometheus.pid);
-      const containerPids = target.pids().filter((p) => p !== cluster.prometheus.pid);
-      perProcess = containerPids.map((p) => ({ command: commandOf(p), rssMiB: mib(readRssBytes(p)) }));
-      const containers = containerPids.reduce((s, p) => s + readRssBytes(p), 0);
-      const harness = process.memoryUsage.rss();
-      idle = {
-        harness: mib(harness),
-        prometheus: mib(prometheus),
-        containers: mib(containers),
-        total: mib(harness + prometheus + containers),
-      };
-    }
-    void env;
-    return {
-      apiReadyMs: env.timings.apiReady ?? 0,
-      provisionMs,
-      firstPodReadyMs,
-      idleRssMiB: idle,
-      perProcess,
-    };
+    const idle = withIdle
+      ? await measureIdleMemory(target, cluster)
+      : { idleRssMiB: { harness: 0, prometheus: 0, containers: 0, total: 0 }, perProcess: [] };
+    return { apiReadyMs: env.timings.apiReady ?? 0, provisionMs, firstPodReadyMs, ...idle };
   } finally {
     await target.teardown();
     rmSync(dir, { recursive: true, force: true });

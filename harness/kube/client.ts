@@ -98,123 +98,167 @@ export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeCo
   return kc;
 }
 
+/** The client-node APIs one KubeClient talks through, all on the same kubeconfig. */
+interface KubeApis {
+  objects: KubernetesObjectApi;
+  core: CoreV1Api;
+  version: VersionApi;
+}
+
 export function createKubeClient(kubeconfigPath: string, context?: string): KubeClient {
   const kc = loadKubeConfig(kubeconfigPath, context);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
-  const core = kc.makeApiClient(CoreV1Api);
-  const version = kc.makeApiClient(VersionApi);
-  const header = (key: ObjectKey): KubernetesObject => ({
+  const apis: KubeApis = {
+    objects: KubernetesObjectApi.makeApiClient(kc),
+    core: kc.makeApiClient(CoreV1Api),
+    version: kc.makeApiClient(VersionApi),
+  };
+  return {
+    apply: (object) => applyObject(apis, object),
+    replace: (object) => replaceObject(apis, object),
+    get: (key) => getObject(apis, key),
+    list: (apiVersion, kind, query = {}) => listObjects(apis, apiVersion, kind, query),
+    delete: (key) => deleteObject(apis, key),
+    patch: (key, patch, type) => patchObject(apis, key, patch, type),
+    podLog: (namespace, pod, container, tailLines) => readPodLog(apis, namespace, pod, container, tailLines),
+    serverVersion: () => readServerVersion(apis),
+  };
+}
+
+/** The object a key names, as client-node addresses it: no spec, no status. */
+function headerOf(key: ObjectKey): KubernetesObject {
+  return {
     apiVersion: key.apiVersion,
     kind: key.kind,
     metadata: { name: key.name, ...(key.namespace ? { namespace: key.namespace } : {}) },
-  });
-
-  return {
-    async apply(object) {
-      try {
-        return (await objects.patch(
-          object as KubernetesObject,
-          undefined,
-          undefined,
-          FIELD_MANAGER,
-          true,
-          PatchStrategy.ServerSideApply,
-        )) as KubeObject;
-      } catch (error) {
-        throw explain(`applying ${describeObject(keyOf(object))}`, error);
-      }
-    },
-    async replace(object) {
-      const key = keyOf(object);
-      try {
-        const current = (await objects.read(header(key) as never)) as KubeObject;
-        const metadata = { ...object.metadata, resourceVersion: current.metadata.resourceVersion };
-        return (await objects.replace(
-          { ...object, metadata } as KubernetesObject,
-          undefined,
-          undefined,
-          FIELD_MANAGER,
-        )) as KubeObject;
-      } catch (error) {
-        throw explain(`replacing ${describeObject(key)}`, error);
-      }
-    },
-    async get(key) {
-      try {
-        return (await objects.read(header(key) as never)) as KubeObject;
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw explain(`reading ${describeObject(key)}`, error);
-      }
-    },
-    async list(apiVersion, kind, query = {}) {
-      try {
-        const result = await objects.list(
-          apiVersion,
-          kind,
-          query.namespace,
-          undefined,
-          undefined,
-          undefined,
-          query.fieldSelector,
-          query.labelSelector,
-        );
-        // List items omit apiVersion/kind; put them back so callers can address each item.
-        return result.items.map((item) => ({ ...item, apiVersion, kind }) as KubeObject);
-      } catch (error) {
-        // A kind the cluster does not serve has no objects: client-node finds no resource for it in discovery
-        // (or the group answers 404).
-        if (statusOf(error) === 404 || notServed(error)) return [];
-        throw explain(`listing ${kind} in ${query.namespace ?? 'all namespaces'}`, error);
-      }
-    },
-    async delete(key) {
-      try {
-        await objects.delete(header(key), undefined, undefined, undefined, undefined, 'Background');
-        return true;
-      } catch (error) {
-        if (statusOf(error) === 404) return false;
-        throw explain(`deleting ${describeObject(key)}`, error);
-      }
-    },
-    async patch(key, patch, type) {
-      try {
-        return (await objects.patch(
-          {
-            ...patch,
-            apiVersion: key.apiVersion,
-            kind: key.kind,
-            metadata: { ...((patch.metadata as object | undefined) ?? {}), ...header(key).metadata },
-          } as KubernetesObject,
-          undefined,
-          undefined,
-          FIELD_MANAGER,
-          undefined,
-          type === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.StrategicMergePatch,
-        )) as KubeObject;
-      } catch (error) {
-        throw explain(`patching ${describeObject(key)}`, error);
-      }
-    },
-    async podLog(namespace, pod, container, tailLines) {
-      try {
-        return await core.readNamespacedPodLog({
-          name: pod,
-          namespace,
-          container,
-          ...(tailLines === undefined ? {} : { tailLines }),
-        });
-      } catch (error) {
-        throw explain(`reading the log of ${namespace}/${pod} -c ${container}`, error);
-      }
-    },
-    async serverVersion() {
-      try {
-        const info = await version.getCode();
-        return info.gitVersion;
-      } catch (error) {
-        throw explain('asking the API server for its version', error);
-      }
-    },
   };
+}
+
+async function applyObject({ objects }: KubeApis, object: KubeObject): Promise<KubeObject> {
+  try {
+    return (await objects.patch(
+      object as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    )) as KubeObject;
+  } catch (error) {
+    throw explain(`applying ${describeObject(keyOf(object))}`, error);
+  }
+}
+
+async function replaceObject({ objects }: KubeApis, object: KubeObject): Promise<KubeObject> {
+  const key = keyOf(object);
+  try {
+    const current = (await objects.read(headerOf(key) as never)) as KubeObject;
+    const metadata = { ...object.metadata, resourceVersion: current.metadata.resourceVersion };
+    return (await objects.replace(
+      { ...object, metadata } as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+    )) as KubeObject;
+  } catch (error) {
+    throw explain(`replacing ${describeObject(key)}`, error);
+  }
+}
+
+async function getObject({ objects }: KubeApis, key: ObjectKey): Promise<KubeObject | undefined> {
+  try {
+    return (await objects.read(headerOf(key) as never)) as KubeObject;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw explain(`reading ${describeObject(key)}`, error);
+  }
+}
+
+async function listObjects(
+  { objects }: KubeApis,
+  apiVersion: string,
+  kind: string,
+  query: ListQuery,
+): Promise<KubeObject[]> {
+  try {
+    const result = await objects.list(
+      apiVersion,
+      kind,
+      query.namespace,
+      undefined,
+      undefined,
+      undefined,
+      query.fieldSelector,
+      query.labelSelector,
+    );
+    // List items omit apiVersion/kind; put them back so callers can address each item.
+    return result.items.map((item) => ({ ...item, apiVersion, kind }) as KubeObject);
+  } catch (error) {
+    // A kind the cluster does not serve has no objects: client-node finds no resource for it in discovery
+    // (or the group answers 404).
+    if (statusOf(error) === 404 || notServed(error)) return [];
+    throw explain(`listing ${kind} in ${query.namespace ?? 'all namespaces'}`, error);
+  }
+}
+
+async function deleteObject({ objects }: KubeApis, key: ObjectKey): Promise<boolean> {
+  try {
+    await objects.delete(headerOf(key), undefined, undefined, undefined, undefined, 'Background');
+    return true;
+  } catch (error) {
+    if (statusOf(error) === 404) return false;
+    throw explain(`deleting ${describeObject(key)}`, error);
+  }
+}
+
+async function patchObject(
+  { objects }: KubeApis,
+  key: ObjectKey,
+  patch: Record<string, unknown>,
+  type: 'merge' | 'strategic',
+): Promise<KubeObject> {
+  try {
+    return (await objects.patch(
+      {
+        ...patch,
+        apiVersion: key.apiVersion,
+        kind: key.kind,
+        metadata: { ...((patch.metadata as object | undefined) ?? {}), ...headerOf(key).metadata },
+      } as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      undefined,
+      type === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.StrategicMergePatch,
+    )) as KubeObject;
+  } catch (error) {
+    throw explain(`patching ${describeObject(key)}`, error);
+  }
+}
+
+async function readPodLog(
+  { core }: KubeApis,
+  namespace: string,
+  pod: string,
+  container: string,
+  tailLines: number | undefined,
+): Promise<string> {
+  try {
+    return await core.readNamespacedPodLog({
+      name: pod,
+      namespace,
+      container,
+      ...(tailLines === undefined ? {} : { tailLines }),
+    });
+  } catch (error) {
+    throw explain(`reading the log of ${namespace}/${pod} -c ${container}`, error);
+  }
+}
+
+async function readServerVersion({ version }: KubeApis): Promise<string> {
+  try {
+    const info = await version.getCode();
+    return info.gitVersion;
+  } catch (error) {
+    throw explain('asking the API server for its version', error);
+  }
 }

@@ -60,6 +60,27 @@ export function createBuiltinDriver(options: BuiltinDriverOptions = {}): LoadDri
   };
 }
 
+/** One run's state, shared by the scheduler, the requests it launches and the end of the run. */
+interface BuiltinRun {
+  readonly profile: LoadProfile;
+  readonly transport: LoadTransport;
+  readonly clock: LoadClock;
+  readonly onSample: (sample: LoadSample) => void;
+  readonly startedAt: number;
+  readonly probe: InstrumentProbe | undefined;
+  readonly buckets: LoadBuckets;
+  readonly nextOffset: () => number | undefined;
+  readonly pick: ReturnType<typeof createRequestPicker>;
+  /** Cuts the scheduler's sleep short when the run is stopped. */
+  readonly wake: AbortController;
+  inFlight: number;
+  started: number;
+  stopping: boolean;
+  lastIntended: number;
+  onDrained: (() => void) | undefined;
+  detachSignal: () => void;
+}
+
 function startRun(
   profile: LoadProfile,
   transport: LoadTransport,
@@ -70,99 +91,29 @@ function startRun(
 ): LoadRun {
   const startedAt = Math.floor(clock.now());
   const probe = sampleInstrument?.(startedAt);
-  const buckets = new LoadBuckets(startedAt, profile.requestTimeoutMs + CLOSE_GRACE_MS, probe?.take);
-  const nextOffset = createArrivalSchedule(profile);
-  const pick = createRequestPicker(profile.requests);
-  const wake = new AbortController();
-  let inFlight = 0;
-  let started = 0;
-  let stopping = false;
-  let lastIntended = startedAt;
-  let onDrained: (() => void) | undefined;
-  let detachSignal = (): void => {};
-
-  const emit = (samples: LoadSample[]): void => {
-    for (const sample of samples) {
-      try {
-        onSample(sample);
-      } catch {
-        // A failing consumer (a journal write) must not stop the load mid-fault; the engine sees its own error.
-      }
-    }
+  const run: BuiltinRun = {
+    profile,
+    transport,
+    clock,
+    onSample,
+    startedAt,
+    probe,
+    buckets: new LoadBuckets(startedAt, profile.requestTimeoutMs + CLOSE_GRACE_MS, probe?.take),
+    nextOffset: createArrivalSchedule(profile),
+    pick: createRequestPicker(profile.requests),
+    wake: new AbortController(),
+    inFlight: 0,
+    started: 0,
+    // Already aborted: end at once (the schedule loop sees `stopping` before its first start).
+    stopping: signal?.aborted === true,
+    lastIntended: startedAt,
+    onDrained: undefined,
+    detachSignal: () => {},
   };
-
-  const launch = (intended: number, sentAt: number): void => {
-    inFlight += 1;
-    started += 1;
-    const finish = buckets.start(intended, sentAt);
-    void transport.send(pick(), profile.requestTimeoutMs).then((outcome) => {
-      const now = clock.now();
-      finish(outcome, now - intended);
-      inFlight -= 1;
-      if (!stopping) emit(buckets.flush(now));
-      if (inFlight === 0) onDrained?.();
-    });
-  };
-
-  const waitForDrain = async (limitMs: number): Promise<void> => {
-    if (inFlight === 0) return;
-    const drained = new Promise<void>((resolve) => {
-      onDrained = resolve;
-    });
-    const limit = new AbortController();
-    await Promise.race([drained, clock.sleepUntil(clock.now() + limitMs, limit.signal)]);
-    limit.abort();
-    onDrained = undefined;
-  };
-
-  const schedule = async (): Promise<EndReason> => {
-    let offset = nextOffset();
-    while (offset !== undefined) {
-      if (stopping) return 'stopped';
-      const intended = startedAt + offset;
-      const now = clock.now();
-      if (intended > now) {
-        // Sleep until the next start or the next second to close, whichever is first.
-        await clock.sleepUntil(Math.min(intended, buckets.nextCloseAt()), wake.signal);
-        if (!stopping) emit(buckets.flush(clock.now()));
-        continue;
-      }
-      if (started >= profile.maxRequests) return 'max-requests';
-      if (inFlight >= profile.maxInFlight) buckets.drop(intended);
-      else launch(intended, now);
-      lastIntended = intended;
-      offset = nextOffset();
-    }
-    return 'schedule';
-  };
-
-  // Already aborted: end at once (the schedule loop sees `stopping` before its first start).
-  if (signal?.aborted) stopping = true;
-
-  const finished = (async (): Promise<LoadSummary> => {
-    const reason = await schedule();
-    let endAt: number;
-    if (reason === 'stopped') {
-      endAt = clock.now();
-      transport.abortAll();
-      await waitForDrain(CLOSE_GRACE_MS);
-    } else {
-      // The schedule is over: let the last requests finish (each is bounded by the request timeout).
-      endAt = reason === 'schedule' ? startedAt + scheduleDurationMs(profile) : lastIntended + 1;
-      await waitForDrain(profile.requestTimeoutMs + CLOSE_GRACE_MS);
-      transport.abortAll();
-    }
-    emit(buckets.flushAll(endAt));
-    const summary = buckets.summarize(clock.now());
-    await probe?.stop();
-    await transport.close().catch(() => undefined);
-    detachSignal();
-    return summary;
-  })();
-
+  const finished = finishRun(run);
   const stop = (): Promise<LoadSummary> => {
-    stopping = true;
-    wake.abort();
+    run.stopping = true;
+    run.wake.abort();
     return finished;
   };
   const onAbort = (): void => {
@@ -170,8 +121,88 @@ function startRun(
   };
   if (signal !== undefined && !signal.aborted) {
     signal.addEventListener('abort', onAbort, { once: true });
-    detachSignal = () => signal.removeEventListener('abort', onAbort);
+    run.detachSignal = () => signal.removeEventListener('abort', onAbort);
   }
-
   return { done: finished, stop };
+}
+
+function emitSamples(run: BuiltinRun, samples: readonly LoadSample[]): void {
+  for (const sample of samples) {
+    try {
+      run.onSample(sample);
+    } catch {
+      // A failing consumer (a journal write) must not stop the load mid-fault; the engine sees its own error.
+    }
+  }
+}
+
+function launchRequest(run: BuiltinRun, intended: number, sentAt: number): void {
+  run.inFlight += 1;
+  run.started += 1;
+  const finish = run.buckets.start(intended, sentAt);
+  void run.transport.send(run.pick(), run.profile.requestTimeoutMs).then((outcome) => {
+    const now = run.clock.now();
+    finish(outcome, now - intended);
+    run.inFlight -= 1;
+    if (!run.stopping) emitSamples(run, run.buckets.flush(now));
+    if (run.inFlight === 0) run.onDrained?.();
+  });
+}
+
+/** Waits until no request is in flight, or `limitMs`. */
+async function waitForDrain(run: BuiltinRun, limitMs: number): Promise<void> {
+  if (run.inFlight === 0) return;
+  const drained = new Promise<void>((resolve) => {
+    run.onDrained = resolve;
+  });
+  const limit = new AbortController();
+  await Promise.race([drained, run.clock.sleepUntil(run.clock.now() + limitMs, limit.signal)]);
+  limit.abort();
+  run.onDrained = undefined;
+}
+
+/** Starts (or drops) each request at its intended time until the schedule ends, the cap is hit or the run stops. */
+async function runSchedule(run: BuiltinRun): Promise<EndReason> {
+  const { profile, clock, buckets } = run;
+  let offset = run.nextOffset();
+  while (offset !== undefined) {
+    if (run.stopping) return 'stopped';
+    const intended = run.startedAt + offset;
+    const now = clock.now();
+    if (intended > now) {
+      // Sleep until the next start or the next second to close, whichever is first.
+      await clock.sleepUntil(Math.min(intended, buckets.nextCloseAt()), run.wake.signal);
+      if (!run.stopping) emitSamples(run, buckets.flush(clock.now()));
+      continue;
+    }
+    if (run.started >= profile.maxRequests) return 'max-requests';
+    if (run.inFlight >= profile.maxInFlight) buckets.drop(intended);
+    else launchRequest(run, intended, now);
+    run.lastIntended = intended;
+    offset = run.nextOffset();
+  }
+  return 'schedule';
+}
+
+/** Runs the schedule, lets the last requests end, closes every second and releases what the run holds. */
+async function finishRun(run: BuiltinRun): Promise<LoadSummary> {
+  const { profile, clock, transport } = run;
+  const reason = await runSchedule(run);
+  let endAt: number;
+  if (reason === 'stopped') {
+    endAt = clock.now();
+    transport.abortAll();
+    await waitForDrain(run, CLOSE_GRACE_MS);
+  } else {
+    // The schedule is over: let the last requests finish (each is bounded by the request timeout).
+    endAt = reason === 'schedule' ? run.startedAt + scheduleDurationMs(profile) : run.lastIntended + 1;
+    await waitForDrain(run, profile.requestTimeoutMs + CLOSE_GRACE_MS);
+    transport.abortAll();
+  }
+  emitSamples(run, run.buckets.flushAll(endAt));
+  const summary = run.buckets.summarize(clock.now());
+  await run.probe?.stop();
+  await transport.close().catch(() => undefined);
+  run.detachSignal();
+  return summary;
 }

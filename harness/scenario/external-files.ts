@@ -32,8 +32,6 @@ export interface ExternalFiles {
   alertRules: ReadonlyMap<string, { error?: string; source?: YamlSource }>;
 }
 
-export const NO_FILES: ExternalFiles = { manifests: new Map(), runbooks: new Map(), alertRules: new Map() };
-
 export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string): Promise<ExternalFiles> {
   const manifests = new Map<string, ManifestFile>();
   const runbooks = new Map<string, RunbookFile>();

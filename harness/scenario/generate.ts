@@ -21,8 +21,6 @@ const GENERATORS: { [K in GeneratedManifest['generate']]: Generator } = {
   },
 };
 
-export const GENERATOR_NAMES = Object.keys(GENERATORS) as GeneratedManifest['generate'][];
-
 export async function generateManifests(
   specs: readonly GeneratedManifest[],
   now = new Date(),

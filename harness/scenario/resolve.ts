@@ -84,14 +84,73 @@ export function resolveRelative(scenarioFile: string, path: string): string {
   return resolvePath(dirname(scenarioFile), path);
 }
 
+/** What every part of one scenario's resolution reads: the spec, the loader's context and the time scale. */
+interface Resolution {
+  spec: ScenarioSpec['spec'];
+  ctx: ResolveContext;
+  scale: number;
+  /** Namespace, manifests, object references, `${scaled:…}` and durations, as the kinds resolve them. */
+  kinds: KindContext;
+}
+
+type ResolvedRecovery = ResolvedScenario['recovery'];
+
 export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): ResolvedScenario {
   const s = spec.spec;
-  const scale = timeScaleFor(spec, ctx.target);
-  const ms = (text: string | undefined, fallbackMs: number): number =>
-    Math.round((text === undefined ? fallbackMs : mustParse(text)) * scale);
-  const poll = (text: string | undefined): number => Math.max(DEFAULTS.minPollMs, ms(text, DEFAULTS.pollMs));
-  const namespace = s.workload.namespace ?? namespaceFor(spec.metadata.name);
+  const r = createResolution(spec, ctx);
+  const { namespace } = r.kinds;
+  const { efficacy, signals } = resolveChecks(r);
+  const fault = resolveFault(s.fault, r.kinds);
+  const steadyText = typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration;
+  const steadyStateMs = r.kinds.duration(steadyText, DEFAULTS.steadyStateMs);
+  const recovery = resolveRecovery(r);
+  const readyTimeoutMs = r.kinds.duration(s.workload.readyTimeout, DEFAULTS.readyTimeoutMs);
+  const timeouts = resolveTimeouts(r, {
+    readyTimeoutMs,
+    steadyStateMs,
+    injectWaitMs: fault.kind === 'certificate-expiry' ? fault.maxWaitMs : 0,
+    efficacy,
+    signals,
+    recovery,
+  });
+  const generate = resolveGenerated(r);
+  const alertRules = (s.alertRules ?? []).map((p) => resolveRelative(ctx.file, p));
+  return {
+    name: spec.metadata.name,
+    title: spec.metadata.title ?? spec.metadata.name,
+    description: spec.metadata.description ?? '',
+    file: ctx.file,
+    timeScale: r.scale,
+    isolation: s.isolation ?? 'cluster',
+    namespace,
+    workload: {
+      manifests: s.workload.manifests.flatMap((ref) =>
+        ref.generate === undefined ? r.kinds.manifests(ref) : [],
+      ),
+      injection: s.workload.injection ?? true,
+      readyTimeoutMs,
+      ...(generate.length > 0 ? { generate } : {}),
+      ...(s.workload.setup ? { setup: s.workload.setup.map((a) => resolveAction(a, r.kinds)) } : {}),
+    },
+    load: resolveLoad(s.load, r.scale, drillDurationMs(timeouts)),
+    slos: s.slos.map(mustThreshold),
+    duringFault: { slos: s.duringFault?.slos ?? 'ignore' },
+    steadyState: { durationMs: steadyStateMs },
+    fault,
+    efficacy,
+    signals,
+    variants: resolveVariants(s, ctx),
+    recovery,
+    alertRules,
+    alertRuleSet: alertRuleSetOf(alertRules, ctx.ruleFiles),
+    timeouts,
+  };
+}
 
+/** The time scale for the target, the drill's namespace, and the kinds' view of both. */
+function createResolution(spec: ScenarioSpec, ctx: ResolveContext): Resolution {
+  const scale = timeScaleFor(spec, ctx.target);
+  const namespace = spec.spec.workload.namespace ?? namespaceFor(spec.metadata.name);
   const manifests = (ref: ManifestRefInput): KubeObject[] => {
     const objects =
       ref.file !== undefined
@@ -107,56 +166,105 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     objectRef: (ref) => resolveObjectRef(ref, namespace),
     scaled: <T>(value: T): T =>
       (typeof value === 'string' ? expandScaled(value, scale) : expandScaledDeep(value, scale)) as T,
-    duration: ms,
+    duration: (text, fallbackMs) => Math.round((text === undefined ? fallbackMs : mustParse(text)) * scale),
   };
+  return { spec: spec.spec, ctx, scale, kinds };
+}
 
-  const condition = (c: ConditionSpecInput, withinDefault: number) => ({
-    ...resolveCondition(c, kinds),
+/** A poll interval, time-scaled, never below the floor. */
+function pollMs(r: Resolution, text: string | undefined): number {
+  return Math.max(DEFAULTS.minPollMs, r.kinds.duration(text, DEFAULTS.pollMs));
+}
+
+function resolveTimedCondition(r: Resolution, c: ConditionSpecInput, withinDefaultMs: number) {
+  return {
+    ...resolveCondition(c, r.kinds),
     name: c.name,
-    withinMs: ms(c.within, withinDefault),
-    pollMs: poll(c.poll),
-  });
-  const efficacy: EfficacyCheck[] = (s.efficacy ?? []).map((c) => condition(c, DEFAULTS.efficacyWithinMs));
-  const signals: SignalSpec[] = (s.detect ?? []).map((c) => ({
-    ...condition(c, DEFAULTS.detectWithinMs),
+    withinMs: r.kinds.duration(c.within, withinDefaultMs),
+    pollMs: pollMs(r, c.poll),
+  };
+}
+
+/** The efficacy checks and the detection signals, each with its budget and poll interval. */
+function resolveChecks(r: Resolution): { efficacy: EfficacyCheck[]; signals: SignalSpec[] } {
+  const efficacy: EfficacyCheck[] = (r.spec.efficacy ?? []).map((c) =>
+    resolveTimedCondition(r, c, DEFAULTS.efficacyWithinMs),
+  );
+  const signals: SignalSpec[] = (r.spec.detect ?? []).map((c) => ({
+    ...resolveTimedCondition(r, c, DEFAULTS.detectWithinMs),
     ...(c.informational ? { informational: true } : {}),
   }));
+  return { efficacy, signals };
+}
 
-  const fault = resolveFault(s.fault, kinds);
-
-  const steadyText = typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration;
-  const steadyStateMs = ms(steadyText, DEFAULTS.steadyStateMs);
-  const recovery = {
-    budgetMs: ms(s.recovery.budget, 0),
-    verifyMs: ms(s.recovery.verify, DEFAULTS.verifyMs),
-    conditions: (s.recovery.conditions ?? []).map(
-      (c): RecoveryCondition => ({ ...resolveCondition(c, kinds), name: c.name, pollMs: poll(c.poll) }),
+function resolveRecovery(r: Resolution): ResolvedRecovery {
+  const { recovery } = r.spec;
+  return {
+    budgetMs: r.kinds.duration(recovery.budget, 0),
+    verifyMs: r.kinds.duration(recovery.verify, DEFAULTS.verifyMs),
+    conditions: (recovery.conditions ?? []).map(
+      (c): RecoveryCondition => ({
+        ...resolveCondition(c, r.kinds),
+        name: c.name,
+        pollMs: pollMs(r, c.poll),
+      }),
     ),
   };
-  const readyTimeoutMs = ms(s.workload.readyTimeout, DEFAULTS.readyTimeoutMs);
-  const maxWithin = (list: { withinMs: number }[]) => Math.max(0, ...list.map((c) => c.withinMs));
-  const slack = ms(undefined, DEFAULTS.phaseSlackMs);
+}
 
-  const derived: Record<PhaseName, number> = {
+/** What the phases' default deadlines are derived from. */
+interface PhaseBudgets {
+  readyTimeoutMs: number;
+  steadyStateMs: number;
+  /** How long the fault may wait for its moment before it injects. */
+  injectWaitMs: number;
+  efficacy: readonly { withinMs: number }[];
+  signals: readonly { withinMs: number }[];
+  recovery: ResolvedRecovery;
+}
+
+/** Each phase's deadline: derived from its own budget plus slack, unless the spec sets it. */
+function resolveTimeouts(r: Resolution, budgets: PhaseBudgets): Record<PhaseName, number> {
+  const ms = r.kinds.duration;
+  const { steadyStateMs, recovery } = budgets;
+  const maxWithin = (list: readonly { withinMs: number }[]) => Math.max(0, ...list.map((c) => c.withinMs));
+  const slack = ms(undefined, DEFAULTS.phaseSlackMs);
+  const timeouts: Record<PhaseName, number> = {
     provision: ms(undefined, DEFAULTS.provisionMs),
-    deploy: readyTimeoutMs + ms(undefined, 60_000),
+    deploy: budgets.readyTimeoutMs + ms(undefined, 60_000),
     // Starting load; the engine adds its settle budget (the signals' look-back) to this deadline.
     load: ms(undefined, DEFAULTS.loadMs) + 2 * steadyStateMs,
     'steady-state': steadyStateMs + ms(undefined, 60_000),
     // A fault that waits for its moment (certificate-expiry) may take up to its maxWait to inject.
-    inject: ms(undefined, DEFAULTS.injectMs) + (fault.kind === 'certificate-expiry' ? fault.maxWaitMs : 0),
-    efficacy: maxWithin(efficacy) + slack,
-    detect: maxWithin(signals) + slack,
+    inject: ms(undefined, DEFAULTS.injectMs) + budgets.injectWaitMs,
+    efficacy: maxWithin(budgets.efficacy) + slack,
+    detect: maxWithin(budgets.signals) + slack,
     remediate: recovery.budgetMs,
     recover: recovery.budgetMs + recovery.verifyMs + slack,
     cleanup: ms(undefined, DEFAULTS.cleanupMs),
   };
-  const timeouts = { ...derived };
-  for (const [phase, text] of Object.entries(s.timeouts ?? {})) {
+  for (const [phase, text] of Object.entries(r.spec.timeouts ?? {})) {
     if (text !== undefined) timeouts[phase as PhaseName] = ms(text, 0);
   }
+  return timeouts;
+}
 
-  const generate: GeneratedManifest[] = s.workload.manifests.flatMap((ref) =>
+/** Load runs from the load phase until cleanup: its natural upper bound is the sum of those phase deadlines. */
+function drillDurationMs(timeouts: Record<PhaseName, number>): number {
+  return (
+    timeouts.load +
+    timeouts['steady-state'] +
+    timeouts.inject +
+    timeouts.efficacy +
+    timeouts.detect +
+    timeouts.remediate +
+    timeouts.recover
+  );
+}
+
+/** The manifests the engine generates (a `cacerts` Secret), with their lifetimes. */
+function resolveGenerated(r: Resolution): GeneratedManifest[] {
+  return r.spec.workload.manifests.flatMap((ref) =>
     ref.generate === undefined
       ? []
       : [
@@ -165,7 +273,7 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
             namespace: ref.namespace ?? 'istio-system',
             name: ref.name ?? 'cacerts',
             // The intermediate's lifetime sets the drill's pace (it must outlive deploy + steady state): scaled.
-            intermediateValidityMs: ms(ref.intermediateValidity, 0),
+            intermediateValidityMs: r.kinds.duration(ref.intermediateValidity, 0),
             // The root's is a property of the PKI, not of the drill: as written.
             rootValidityMs:
               ref.rootValidity === undefined ? DEFAULT_ROOT_VALIDITY_MS : mustParse(ref.rootValidity),
@@ -173,10 +281,13 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
           },
         ],
   );
+}
 
+/** The main variant, then the negative controls and the runbook variants, which inherit the main's variables. */
+function resolveVariants(s: ScenarioSpec['spec'], ctx: ResolveContext): ScenarioVariant[] {
   const mainRunbook = resolveRunbook(s.runbook, {}, ctx);
   const mainVariables = mainRunbook?.variables ?? {};
-  const variants: ScenarioVariant[] = [
+  return [
     { name: MAIN_VARIANT, runbook: mainRunbook, expect: 'recovery' },
     ...(s.negativeControls ?? []).map((v) => ({
       name: v.name,
@@ -189,46 +300,6 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
       expect: v.expect ?? ('measure' as const),
     })),
   ];
-
-  // Load runs from the load phase until cleanup: its natural upper bound is the sum of those phase deadlines.
-  const drillMs =
-    timeouts.load +
-    timeouts['steady-state'] +
-    timeouts.inject +
-    timeouts.efficacy +
-    timeouts.detect +
-    timeouts.remediate +
-    timeouts.recover;
-
-  const alertRules = (s.alertRules ?? []).map((p) => resolveRelative(ctx.file, p));
-  return {
-    name: spec.metadata.name,
-    title: spec.metadata.title ?? spec.metadata.name,
-    description: spec.metadata.description ?? '',
-    file: ctx.file,
-    timeScale: scale,
-    isolation: s.isolation ?? 'cluster',
-    namespace,
-    workload: {
-      manifests: s.workload.manifests.flatMap((ref) => (ref.generate === undefined ? manifests(ref) : [])),
-      injection: s.workload.injection ?? true,
-      readyTimeoutMs,
-      ...(generate.length > 0 ? { generate } : {}),
-      ...(s.workload.setup ? { setup: s.workload.setup.map((a) => resolveAction(a, kinds)) } : {}),
-    },
-    load: resolveLoad(s.load, scale, drillMs),
-    slos: s.slos.map(mustThreshold),
-    duringFault: { slos: s.duringFault?.slos ?? 'ignore' },
-    steadyState: { durationMs: steadyStateMs },
-    fault,
-    efficacy,
-    signals,
-    variants,
-    recovery,
-    alertRules,
-    alertRuleSet: alertRuleSetOf(alertRules, ctx.ruleFiles),
-    timeouts,
-  };
 }
 
 /** The alerting rules of the rule files, in order; what cannot be read of them is said, never fatal. */

@@ -1,6 +1,5 @@
-// The SLO maths, pure: thresholds, latency histograms, SLIs over load samples, burn rates, detection floors and
+// The SLO maths, pure: thresholds, latency histograms, SLIs over load samples, detection floors and
 // time-to-recover. No I/O anywhere in this folder.
-export * from './burn-rate.js';
 export * from './detection.js';
 export * from './histogram.js';
 export * from './recovery.js';

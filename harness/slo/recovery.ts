@@ -202,6 +202,24 @@ export function findRestoringStep(steps: readonly { startedAt: number }[], at: n
   return found;
 }
 
+type ScannedWindow = ReturnType<typeof scanWindows>[number];
+
+/** A recovery condition with its observations sorted by time. */
+interface SortedCondition {
+  name: string;
+  observations: ConditionObservation[];
+}
+
+/** Where the walk over the windows in which the SLOs held stopped, and what it judged on the way. */
+interface HeldSearch {
+  /** The first window in which the SLOs and every condition held. */
+  held: ScannedWindow | undefined;
+  /** The start of the first window whose conditions were not observed yet at its end. */
+  pendingAt: number | undefined;
+  /** Each window judged before the walk stopped, with every condition's state over it. */
+  judged: { t: number; states: boolean[] }[];
+}
+
 /** Time-to-recover, restoredBy, or why there was no recovery. Pure: the engine passes everything in. */
 export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
   const from = input.searchFrom ?? input.injectedAt;
@@ -211,40 +229,13 @@ export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
   );
   const observedUntil = input.observedUntil ?? lastSampleEnd;
   const windows = scanWindows(input.slos, input.samples, from, input.verifyMs, observedUntil);
-  const conditions = (input.conditions ?? []).map((c) => ({
+  const conditions: SortedCondition[] = (input.conditions ?? []).map((c) => ({
     name: c.name,
     observations: [...c.observations].sort((a, b) => a.t - b.t),
   }));
-
-  const restoredBy: RestoredBy[] = input.slos.map((slo, index) => {
-    const back = windows.find((w) => w.results[index]?.passed === true);
-    return {
-      source: slo.source,
-      at: back === undefined ? null : back.t,
-      step: back === undefined ? null : findRestoringStep(input.steps, back.t),
-    };
-  });
-
-  // Windows in which the SLOs held, in order, each with every condition's state at its start and end. A window
-  // whose conditions are not observed yet at its end is pending, and so is every later one: stop there.
-  let held: (typeof windows)[number] | undefined;
-  let pendingAt: number | undefined;
-  const judged: { t: number; states: boolean[] }[] = [];
-  for (const w of windows) {
-    if (!w.results.every((r) => r.passed)) continue;
-    const states = conditions.map((c) => conditionHeld(c.observations, w.t, w.t + input.verifyMs));
-    if (states.includes(undefined)) {
-      pendingAt = w.t;
-      break;
-    }
-    const decided = states as boolean[];
-    judged.push({ t: w.t, states: decided });
-    if (decided.every(Boolean)) {
-      held = w;
-      break;
-    }
-  }
-
+  const restoredBy = restoredByOf(input, windows);
+  const search = findHeldWindow(windows, conditions, input.verifyMs);
+  const { held } = search;
   if (held !== undefined && held.t <= input.deadline) {
     return {
       recovered: true,
@@ -257,19 +248,83 @@ export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
       results: held.results,
     };
   }
-  // Every window starting by the deadline is decided once the data reaches deadline + verify — or, earlier, once
-  // it reaches deadline + 1 s and each such window not yet fully observed opens on a failing second (a window must
-  // start on a good second, and an emitted second never changes: it can no longer hold). A negative control whose
-  // fault persists is thus judged at its budget, not a verification window later. Either way, no window by the
-  // deadline may still wait for a condition's observation.
+  const fullyObserved = isFullyObserved(input, from, observedUntil, search.pendingAt);
+  const inBudget = search.judged.filter((j) => j.t <= input.deadline);
+  const slosHeld = inBudget.length > 0;
+  return {
+    recovered: false,
+    reason: held !== undefined || fullyObserved ? 'never-within-budget' : 'insufficient-data',
+    ...(held === undefined ? {} : { lateAt: held.t }),
+    restoredBy,
+    slosHeld,
+    blockedBy: blockingConditions(conditions, inBudget, slosHeld, from),
+  };
+}
+
+/** Per SLO, the first window in which it held and the step credited with it. */
+function restoredByOf(input: RecoveryInput, windows: readonly ScannedWindow[]): RestoredBy[] {
+  return input.slos.map((slo, index) => {
+    const back = windows.find((w) => w.results[index]?.passed === true);
+    return {
+      source: slo.source,
+      at: back === undefined ? null : back.t,
+      step: back === undefined ? null : findRestoringStep(input.steps, back.t),
+    };
+  });
+}
+
+/**
+ * Windows in which the SLOs held, in order, each with every condition's state at its start and end. A window
+ * whose conditions are not observed yet at its end is pending, and so is every later one: stop there.
+ */
+function findHeldWindow(
+  windows: readonly ScannedWindow[],
+  conditions: readonly SortedCondition[],
+  verifyMs: number,
+): HeldSearch {
+  const judged: HeldSearch['judged'] = [];
+  for (const w of windows) {
+    if (!w.results.every((r) => r.passed)) continue;
+    const states = conditions.map((c) => conditionHeld(c.observations, w.t, w.t + verifyMs));
+    if (states.includes(undefined)) return { held: undefined, pendingAt: w.t, judged };
+    const decided = states as boolean[];
+    judged.push({ t: w.t, states: decided });
+    if (decided.every(Boolean)) return { held: w, pendingAt: undefined, judged };
+  }
+  return { held: undefined, pendingAt: undefined, judged };
+}
+
+/**
+ * Every window starting by the deadline is decided once the data reaches deadline + verify — or, earlier, once
+ * it reaches deadline + 1 s and each such window not yet fully observed opens on a failing second (a window must
+ * start on a good second, and an emitted second never changes: it can no longer hold). A negative control whose
+ * fault persists is thus judged at its budget, not a verification window later. Either way, no window by the
+ * deadline may still wait for a condition's observation.
+ */
+function isFullyObserved(
+  input: RecoveryInput,
+  from: number,
+  observedUntil: number,
+  pendingAt: number | undefined,
+): boolean {
   const decided =
     observedUntil >= input.deadline + input.verifyMs ||
     (observedUntil >= input.deadline + SECOND_MS &&
       openingsFail(input.slos, input.samples, from, input.deadline, observedUntil - input.verifyMs));
-  const fullyObserved = decided && (pendingAt === undefined || pendingAt > input.deadline);
-  const inBudget = judged.filter((j) => j.t <= input.deadline);
-  const slosHeld = inBudget.length > 0;
-  const blockedBy = conditions.flatMap((c, k): ConditionBlock[] => {
+  return decided && (pendingAt === undefined || pendingAt > input.deadline);
+}
+
+/**
+ * The conditions to blame: when the SLOs held, those false over every window judged within the budget; when they
+ * never held, those never observed true.
+ */
+function blockingConditions(
+  conditions: readonly SortedCondition[],
+  inBudget: readonly { states: boolean[] }[],
+  slosHeld: boolean,
+  from: number,
+): ConditionBlock[] {
+  return conditions.flatMap((c, k): ConditionBlock[] => {
     const blocking = slosHeld
       ? inBudget.every((j) => j.states[k] === false)
       : !c.observations.some((o) => o.fired && o.t >= from);
@@ -282,14 +337,6 @@ export function computeRecovery(input: RecoveryInput): RecoveryOutcome {
       },
     ];
   });
-  return {
-    recovered: false,
-    reason: held !== undefined || fullyObserved ? 'never-within-budget' : 'insufficient-data',
-    ...(held === undefined ? {} : { lateAt: held.t }),
-    restoredBy,
-    slosHeld,
-    blockedBy,
-  };
 }
 
 /** The first observation at or after `t` (observations sorted by time). */

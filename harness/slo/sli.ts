@@ -46,11 +46,6 @@ export function sampleHistogram(sample: LoadSample): LatencyHistogram {
   return histogram;
 }
 
-/** Samples whose one-second bucket starts in [from, to). */
-export function selectWindow(samples: readonly LoadSample[], from: number, to: number): LoadSample[] {
-  return samples.filter((s) => s.t >= from && s.t < to);
-}
-
 /** Adds up the samples of [from, to), merging their histograms. */
 export function aggregateWindow(samples: readonly LoadSample[], from: number, to: number): WindowAggregate {
   const histogram = createHistogram();

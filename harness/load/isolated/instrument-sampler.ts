@@ -51,29 +51,46 @@ export interface InstrumentSampler {
   stop(): Promise<void>;
 }
 
-/** Starts sampling; `controlUrl` is the echo's origin. Seconds count from `startedAt` (epoch ms). */
-export function startInstrumentSampler(
-  startedAt: number,
-  controlUrl: string,
-  now: () => number,
-): InstrumentSampler {
-  const seconds = new Map<
-    number,
-    Partial & { busy: number; total: number; pressureUs: number; spanMs: number }
-  >();
-  const indexAt = (t: number) => Math.max(0, Math.floor((t - startedAt) / 1000));
-  /** Seconds up to this one have been taken; what arrives for them later folds into the next. */
-  let taken = -1;
-  const secondAt = (at: number) => {
-    const index = Math.max(at, taken + 1);
-    let s = seconds.get(index);
-    if (s === undefined) {
-      s = { loopDelayMaxMs: 0, control: [], busy: 0, total: 0, pressureUs: 0, spanMs: 0 };
-      seconds.set(index, s);
-    }
-    return s;
-  };
+/** One second's readings as they accumulate, before `take` turns them into ratios. */
+type SecondReadings = Partial & { busy: number; total: number; pressureUs: number; spanMs: number };
 
+/** The seconds sampled so far and not yet taken. */
+interface SecondsBook {
+  readonly startedAt: number;
+  readonly seconds: Map<number, SecondReadings>;
+  /** Seconds up to this one have been taken; what arrives for them later folds into the next. */
+  taken: number;
+}
+
+function indexAt(book: SecondsBook, t: number): number {
+  return Math.max(0, Math.floor((t - book.startedAt) / 1000));
+}
+
+/** The readings of second `at`, or of the first one not yet taken when `at` has been. */
+function secondAt(book: SecondsBook, at: number): SecondReadings {
+  const index = Math.max(at, book.taken + 1);
+  let s = book.seconds.get(index);
+  if (s === undefined) {
+    s = { loopDelayMaxMs: 0, control: [], busy: 0, total: 0, pressureUs: 0, spanMs: 0 };
+    book.seconds.set(index, s);
+  }
+  return s;
+}
+
+/** Hands out second `index` and forgets it and every second before it. */
+function takeSecond(book: SecondsBook, index: number): Partial {
+  const s = book.seconds.get(index);
+  book.taken = Math.max(book.taken, index);
+  for (const key of book.seconds.keys()) if (key <= index) book.seconds.delete(key);
+  if (s === undefined) return { loopDelayMaxMs: 0, control: [] };
+  const out: Partial = { loopDelayMaxMs: Math.round(s.loopDelayMaxMs), control: s.control };
+  if (s.total > 0) out.cpuBusy = Math.round((s.busy / s.total) * 1000) / 1000;
+  if (s.spanMs > 0) out.cpuPressure = Math.round(Math.min(1, s.pressureUs / 1000 / s.spanMs) * 1000) / 1000;
+  return out;
+}
+
+/** Every TICK_MS, folds the loop delay, CPU use and CPU pressure since the last tick into the current second. */
+function startTicker(book: SecondsBook, now: () => number): () => void {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   let cpu = readCpuTimes();
@@ -81,7 +98,7 @@ export function startInstrumentSampler(
   let lastTick = now();
   const tick = (): void => {
     const t = now();
-    const s = secondAt(indexAt(t));
+    const s = secondAt(book, indexAt(book, t));
     // The histogram counts in nanoseconds and includes its 10 ms sampling period.
     if (loop.count > 0) s.loopDelayMaxMs = Math.max(s.loopDelayMaxMs, Math.max(0, loop.max / 1e6 - 10));
     loop.reset();
@@ -100,7 +117,14 @@ export function startInstrumentSampler(
     lastTick = t;
   };
   const ticker = setInterval(tick, TICK_MS);
+  return () => {
+    clearInterval(ticker);
+    loop.disable();
+  };
+}
 
+/** Every CONTROL_INTERVAL_MS, times a request to the echo into the second it was sent in. */
+function startProber(book: SecondsBook, controlUrl: string, now: () => number): () => Promise<void> {
   const client = new Client(controlUrl, { pipelining: 1, keepAliveTimeout: 30_000 });
   let probing = false;
   const probe = (): void => {
@@ -108,7 +132,7 @@ export function startInstrumentSampler(
     if (probing) return;
     probing = true;
     const sentAt = now();
-    const index = indexAt(sentAt);
+    const index = indexAt(book, sentAt);
     const timeout = AbortSignal.timeout(CONTROL_TIMEOUT_MS);
     client
       .request({ path: '/', method: 'GET', signal: timeout })
@@ -118,29 +142,31 @@ export function startInstrumentSampler(
       })
       .catch(() => CONTROL_TIMEOUT_MS)
       .then((ms) => {
-        secondAt(index).control.push(Math.round(ms * 100) / 100);
+        secondAt(book, index).control.push(Math.round(ms * 100) / 100);
         probing = false;
       });
   };
   const prober = setInterval(probe, CONTROL_INTERVAL_MS);
+  return async () => {
+    clearInterval(prober);
+    await client.destroy().catch(() => undefined);
+  };
+}
 
+/** Starts sampling; `controlUrl` is the echo's origin. Seconds count from `startedAt` (epoch ms). */
+export function startInstrumentSampler(
+  startedAt: number,
+  controlUrl: string,
+  now: () => number,
+): InstrumentSampler {
+  const book: SecondsBook = { startedAt, seconds: new Map(), taken: -1 };
+  const stopTicker = startTicker(book, now);
+  const stopProber = startProber(book, controlUrl, now);
   return {
-    take(index) {
-      const s = seconds.get(index);
-      taken = Math.max(taken, index);
-      for (const key of seconds.keys()) if (key <= index) seconds.delete(key);
-      if (s === undefined) return { loopDelayMaxMs: 0, control: [] };
-      const out: Partial = { loopDelayMaxMs: Math.round(s.loopDelayMaxMs), control: s.control };
-      if (s.total > 0) out.cpuBusy = Math.round((s.busy / s.total) * 1000) / 1000;
-      if (s.spanMs > 0)
-        out.cpuPressure = Math.round(Math.min(1, s.pressureUs / 1000 / s.spanMs) * 1000) / 1000;
-      return out;
-    },
+    take: (index) => takeSecond(book, index),
     async stop() {
-      clearInterval(ticker);
-      clearInterval(prober);
-      loop.disable();
-      await client.destroy().catch(() => undefined);
+      stopTicker();
+      await stopProber();
     },
   };
 }

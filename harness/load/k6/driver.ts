@@ -51,6 +51,17 @@ export function createK6Driver(options: K6DriverOptions = {}): LoadDriver {
   };
 }
 
+/** One local k6 run: its temporary directory and how far its points file has been parsed. */
+interface LocalK6Run {
+  dir: string;
+  script: string;
+  points: string;
+  parser: K6OutputParser;
+  onSample: (sample: LoadSample) => void;
+  /** Bytes of the points file already parsed. */
+  offset: number;
+}
+
 async function startK6(
   binary: string,
   profile: LoadProfile,
@@ -59,76 +70,21 @@ async function startK6(
   signal: AbortSignal | undefined,
   options: K6DriverOptions,
 ): Promise<LoadRun> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-k6-'));
-  const script = join(dir, 'script.js');
-  const points = join(dir, 'points.json');
-  await writeFile(script, generateK6Script(profile, options.slos ?? []));
-  await writeFile(points, '');
-  const parser = new K6OutputParser({ lateMs: profile.requestTimeoutMs + 1000 });
+  const k6 = await prepareK6Run(profile, onSample, options);
   const stopper = new AbortController();
   const onAbort = (): void => stopper.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
-
-  const emit = (samples: LoadSample[]): void => {
-    for (const sample of samples) {
-      try {
-        onSample(sample);
-      } catch {
-        // A failing consumer must not stop the load mid-fault.
-      }
-    }
-  };
-
-  let offset = 0;
-  const readNew = async (): Promise<void> => {
-    const handle = await open(points, 'r');
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      while (true) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-        if (bytesRead === 0) break;
-        offset += bytesRead;
-        // A multi-byte character split across reads would be mangled; k6 output is ASCII JSON.
-        emit(parser.push(buffer.subarray(0, bytesRead).toString('utf8')));
-      }
-    } finally {
-      await handle.close();
-    }
-  };
-
-  const child = run(binary, ['run', '--quiet', '--out', `json=${points}`, script], {
-    cwd: dir,
-    env: { [K6_ENV.baseUrl]: baseUrl, [K6_ENV.summaryPath]: join(dir, 'summary.json') },
+  const child = run(binary, ['run', '--quiet', '--out', `json=${k6.points}`, k6.script], {
+    cwd: k6.dir,
+    env: { [K6_ENV.baseUrl]: baseUrl, [K6_ENV.summaryPath]: join(k6.dir, 'summary.json') },
     signal: stopper.signal,
     // Bounded even if k6 hangs: the schedule, the graceful stop, and a minute for start-up and summary.
     timeoutMs: profile.maxDurationMs + profile.requestTimeoutMs + 60_000,
     killGraceMs: 5000,
   });
-
-  const done = (async (): Promise<LoadSummary> => {
-    let finished = false;
-    const poll = (async () => {
-      while (!finished) {
-        await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
-        await readNew().catch(() => undefined);
-      }
-    })();
-    const result = await child;
-    finished = true;
-    await poll;
-    try {
-      await readNew();
-      const rest = parser.finish();
-      emit(rest.samples);
-      const ok = result.exitCode === 0 || result.exitCode === K6_THRESHOLDS_FAILED || stopper.signal.aborted;
-      if (!ok) throw environmentError(`k6 failed: ${describeFailure(result)}`, { hint: K6_INSTALL_HINT });
-      return rest.summary;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      await rm(dir, { recursive: true, force: true });
-    }
-  })();
-
+  const done = followK6(k6, child, stopper.signal, options.pollMs ?? 500, () =>
+    signal?.removeEventListener('abort', onAbort),
+  );
   return {
     done,
     stop() {
@@ -136,4 +92,80 @@ async function startK6(
       return done;
     },
   };
+}
+
+/** Writes the script and an empty points file into a fresh temporary directory. */
+async function prepareK6Run(
+  profile: LoadProfile,
+  onSample: (sample: LoadSample) => void,
+  options: K6DriverOptions,
+): Promise<LocalK6Run> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshdrill-k6-'));
+  const script = join(dir, 'script.js');
+  const points = join(dir, 'points.json');
+  await writeFile(script, generateK6Script(profile, options.slos ?? []));
+  await writeFile(points, '');
+  const parser = new K6OutputParser({ lateMs: profile.requestTimeoutMs + 1000 });
+  return { dir, script, points, parser, onSample, offset: 0 };
+}
+
+/**
+ * Tails the points while k6 runs, then parses the rest and judges k6's exit; removes the directory either way.
+ * A stopped run is no failure, whatever k6's exit. `release` detaches the caller's abort signal first.
+ */
+async function followK6(
+  k6: LocalK6Run,
+  child: ReturnType<typeof run>,
+  stopped: AbortSignal,
+  pollMs: number,
+  release: () => void,
+): Promise<LoadSummary> {
+  let finished = false;
+  const poll = (async () => {
+    while (!finished) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await readNewPoints(k6).catch(() => undefined);
+    }
+  })();
+  const result = await child;
+  finished = true;
+  await poll;
+  try {
+    await readNewPoints(k6);
+    const rest = k6.parser.finish();
+    emitSamples(k6, rest.samples);
+    const ok = result.exitCode === 0 || result.exitCode === K6_THRESHOLDS_FAILED || stopped.aborted;
+    if (!ok) throw environmentError(`k6 failed: ${describeFailure(result)}`, { hint: K6_INSTALL_HINT });
+    return rest.summary;
+  } finally {
+    release();
+    await rm(k6.dir, { recursive: true, force: true });
+  }
+}
+
+function emitSamples(k6: LocalK6Run, samples: readonly LoadSample[]): void {
+  for (const sample of samples) {
+    try {
+      k6.onSample(sample);
+    } catch {
+      // A failing consumer must not stop the load mid-fault.
+    }
+  }
+}
+
+/** Parses what k6 appended to the points file since the last read. */
+async function readNewPoints(k6: LocalK6Run): Promise<void> {
+  const handle = await open(k6.points, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    while (true) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, k6.offset);
+      if (bytesRead === 0) break;
+      k6.offset += bytesRead;
+      // A multi-byte character split across reads would be mangled; k6 output is ASCII JSON.
+      emitSamples(k6, k6.parser.push(buffer.subarray(0, bytesRead).toString('utf8')));
+    }
+  } finally {
+    await handle.close();
+  }
 }

@@ -254,6 +254,22 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** What following one in-cluster run reads and keeps, shared by the steps below. */
+interface K6ClusterFollow {
+  options: K6InClusterDriverOptions;
+  plan: K6ClusterPlan;
+  profile: LoadProfile;
+  onSample: (sample: LoadSample) => void;
+  parser: K6OutputParser;
+  /** Per pod, how far its log has been read. */
+  cursors: Map<string, LogCursor>;
+  /** The last non-point lines of the pods' logs, which explain a failure. */
+  otherLines: string[];
+  /** The Job or TestRun: the object whose state the errors name. */
+  topObject: KubeObject;
+  top: string;
+}
+
 function followRun(
   options: K6InClusterDriverOptions,
   plan: K6ClusterPlan,
@@ -262,147 +278,24 @@ function followRun(
   onSample: (sample: LoadSample) => void,
   signal: AbortSignal | undefined,
 ): LoadRun {
-  const { kube, namespace } = options;
-  const pollMs = options.pollMs ?? 1000;
-  const podStartTimeoutMs = options.podStartTimeoutMs ?? 180_000;
-  // One stream per runner pod: a second closes once every runner has moved past it (output.ts).
-  const parser = new K6OutputParser({ lateMs: profile.requestTimeoutMs + 1000, streams: plan.pods });
-  const cursors = new Map<string, LogCursor>();
-  const otherLines: string[] = [];
+  const topObject = created.at(-1) as KubeObject;
+  const state: K6ClusterFollow = {
+    options,
+    plan,
+    profile,
+    onSample,
+    // One stream per runner pod: a second closes once every runner has moved past it (output.ts).
+    parser: new K6OutputParser({ lateMs: profile.requestTimeoutMs + 1000, streams: plan.pods }),
+    cursors: new Map(),
+    otherLines: [],
+    topObject,
+    top: describeObject(keyOf(topObject)),
+  };
   const stopper = new AbortController();
   const onAbort = (): void => stopper.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) stopper.abort();
-  const topObject = created.at(-1) as KubeObject;
-  const top = describeObject(keyOf(topObject));
-
-  const emit = (samples: LoadSample[]): void => {
-    for (const sample of samples) {
-      try {
-        onSample(sample);
-      } catch {
-        // A failing consumer must not stop the load mid-fault.
-      }
-    }
-  };
-
-  const listPods = async (): Promise<PodView[]> =>
-    (await kube.list('v1', 'Pod', { namespace, labelSelector: plan.podSelector })).map(viewPod);
-
-  /** Reads each started pod's log and feeds its new points to the parser. */
-  const readLogs = async (pods: readonly PodView[], final: boolean): Promise<void> => {
-    for (const pod of pods) {
-      if (pod.phase === 'Pending' || pod.phase === 'Unknown') continue;
-      const cursor = cursors.get(pod.name) ?? new LogCursor();
-      cursors.set(pod.name, cursor);
-      const log = await kube.podLog(namespace, pod.name, K6_CONTAINER);
-      const points: string[] = [];
-      for (const line of cursor.read(log, final || isTerminal(pod)).lines) {
-        if (line.startsWith('{')) points.push(line);
-        else if (line.trim() !== '') otherLines.push(`${pod.name}: ${line}`);
-      }
-      otherLines.splice(0, Math.max(0, otherLines.length - KEPT_OTHER_LINES));
-      if (points.length > 0) emit(parser.push(`${points.join('\n')}\n`, pod.name));
-      if (isTerminal(pod)) emit(parser.endStream(pod.name));
-    }
-  };
-
-  const describeOutput = (): string =>
-    otherLines.length === 0 ? '(no output besides points)' : otherLines.join('\n  ');
-
-  /** Follows the pods until they have all exited (or the run is stopped); throws when k6 fails. */
-  const follow = async (): Promise<void> => {
-    const startBy = Date.now() + podStartTimeoutMs;
-    // The schedule, k6's graceful stop and a minute for its start-up and summary, after the pods have started.
-    const runFor = profile.maxDurationMs + profile.requestTimeoutMs + 60_000;
-    let endBy = Number.POSITIVE_INFINITY;
-    while (!stopper.signal.aborted) {
-      const pods = await listPods();
-      for (const pod of pods) {
-        if (pod.waiting && HOPELESS_WAITING.has(pod.waiting.reason)) {
-          throw environmentError(
-            `the k6 pod ${namespace}/${pod.name} cannot start: ${pod.waiting.reason} ${pod.waiting.message}`.trim(),
-            {
-              hint: `check the image ("${options.image ?? K6_IMAGE}"); on kind without registry access, load it with \`kind load docker-image ${options.image ?? K6_IMAGE}\``,
-            },
-          );
-        }
-      }
-      const started = pods.filter((p) => p.phase !== 'Pending');
-      if (started.length >= plan.pods && endBy === Number.POSITIVE_INFINITY) endBy = Date.now() + runFor;
-      if (endBy === Number.POSITIVE_INFINITY && Date.now() > startBy) {
-        throw environmentError(
-          `the k6 pods of ${top} did not start within ${podStartTimeoutMs} ms: expected ${plan.pods} pod(s) matching ${plan.podSelector}, got ${started.length} started of ${pods.length}`,
-          {
-            hint: `look at \`kubectl -n ${namespace} get pods -l ${plan.podSelector}\` and \`kubectl -n ${namespace} describe ${topObject.kind.toLowerCase()} ${topObject.metadata.name ?? ''}\``,
-          },
-        );
-      }
-      const finished = pods.length >= plan.pods && pods.every(isTerminal);
-      await readLogs(started, finished);
-      if (finished) {
-        const failed = pods.filter(
-          (p) => p.exitCode !== undefined && p.exitCode !== 0 && p.exitCode !== K6_THRESHOLDS_FAILED,
-        );
-        if (failed.length > 0 || pods.some((p) => p.phase === 'Failed' && p.exitCode === undefined)) {
-          throw environmentError(
-            `k6 failed in-cluster (${top}): ${pods.map((p) => `${p.name} ${p.phase} exit ${p.exitCode ?? '?'}`).join(', ')}\n  ${describeOutput()}`,
-            { hint: 'the k6 output above says why; `kubectl logs` on the pod shows all of it' },
-          );
-        }
-        return;
-      }
-      if (options.mode === 'testrun') await checkTestRun();
-      if (Date.now() > endBy) {
-        throw environmentError(`k6 in-cluster (${top}) did not finish within ${runFor} ms of starting`, {
-          hint: 'the k6 pods may be stuck; their logs say where',
-        });
-      }
-      await pause(pollMs, stopper.signal);
-    }
-    // Stopped: take what the pods have written so far (best effort, the run is over either way).
-    await listPods()
-      .then((pods) => readLogs(pods, false))
-      .catch(() => undefined);
-  };
-
-  const checkTestRun = async (): Promise<void> => {
-    const current = await kube.get(keyOf(topObject));
-    const stage = (current?.status as { stage?: unknown } | undefined)?.stage;
-    if (stage === 'error') {
-      throw environmentError(`the k6-operator reports ${top} in stage "error"`, {
-        hint: `\`kubectl -n ${namespace} describe testrun ${topObject.metadata.name ?? ''}\` and the operator's log say why`,
-      });
-    }
-  };
-
-  const done = (async (): Promise<LoadSummary> => {
-    let failure: unknown;
-    let summary: LoadSummary | undefined;
-    try {
-      await follow();
-      // The last seconds go out before cleanup, which may wait for pods to terminate.
-      const rest = parser.finish();
-      emit(rest.samples);
-      summary = rest.summary;
-    } catch (error) {
-      failure = error;
-    }
-    signal?.removeEventListener('abort', onAbort);
-    const leftover = await deleteCreated(options, plan, created);
-    if (failure !== undefined || summary === undefined) throw failure;
-    if (leftover.length > 0) {
-      throw new MeshdrillError(
-        'cleanup',
-        `k6 in-cluster: still present ${options.cleanupTimeoutMs ?? 60_000} ms after deletion: ${leftover.join(', ')}`,
-        {
-          hint: `run \`meshdrill cleanup --run-id ${options.runId} --context <the target's context>\`, or delete them with kubectl`,
-        },
-      );
-    }
-    return summary;
-  })();
-
+  const done = finishRun(state, created, stopper.signal, () => signal?.removeEventListener('abort', onAbort));
   return {
     done,
     stop() {
@@ -410,6 +303,168 @@ function followRun(
       return done;
     },
   };
+}
+
+/**
+ * Follows the run to its end, hands out the last seconds, then deletes what the run created whatever happened;
+ * a failure of the run wins over one of the cleanup.
+ */
+async function finishRun(
+  state: K6ClusterFollow,
+  created: readonly KubeObject[],
+  stopped: AbortSignal,
+  release: () => void,
+): Promise<LoadSummary> {
+  const { options } = state;
+  let failure: unknown;
+  let summary: LoadSummary | undefined;
+  try {
+    await followPods(state, stopped);
+    // The last seconds go out before cleanup, which may wait for pods to terminate.
+    const rest = state.parser.finish();
+    emitSamples(state, rest.samples);
+    summary = rest.summary;
+  } catch (error) {
+    failure = error;
+  }
+  release();
+  const leftover = await deleteCreated(options, state.plan, created);
+  if (failure !== undefined || summary === undefined) throw failure;
+  if (leftover.length > 0) {
+    throw new MeshdrillError(
+      'cleanup',
+      `k6 in-cluster: still present ${options.cleanupTimeoutMs ?? 60_000} ms after deletion: ${leftover.join(', ')}`,
+      {
+        hint: `run \`meshdrill cleanup --run-id ${options.runId} --context <the target's context>\`, or delete them with kubectl`,
+      },
+    );
+  }
+  return summary;
+}
+
+function emitSamples(state: K6ClusterFollow, samples: readonly LoadSample[]): void {
+  for (const sample of samples) {
+    try {
+      state.onSample(sample);
+    } catch {
+      // A failing consumer must not stop the load mid-fault.
+    }
+  }
+}
+
+async function listK6Pods(state: K6ClusterFollow): Promise<PodView[]> {
+  const { kube, namespace } = state.options;
+  return (await kube.list('v1', 'Pod', { namespace, labelSelector: state.plan.podSelector })).map(viewPod);
+}
+
+/** Reads each started pod's log and feeds its new points to the parser. */
+async function readPodLogs(state: K6ClusterFollow, pods: readonly PodView[], final: boolean): Promise<void> {
+  const { kube, namespace } = state.options;
+  const { cursors, otherLines, parser } = state;
+  for (const pod of pods) {
+    if (pod.phase === 'Pending' || pod.phase === 'Unknown') continue;
+    const cursor = cursors.get(pod.name) ?? new LogCursor();
+    cursors.set(pod.name, cursor);
+    const log = await kube.podLog(namespace, pod.name, K6_CONTAINER);
+    const points: string[] = [];
+    for (const line of cursor.read(log, final || isTerminal(pod)).lines) {
+      if (line.startsWith('{')) points.push(line);
+      else if (line.trim() !== '') otherLines.push(`${pod.name}: ${line}`);
+    }
+    otherLines.splice(0, Math.max(0, otherLines.length - KEPT_OTHER_LINES));
+    if (points.length > 0) emitSamples(state, parser.push(`${points.join('\n')}\n`, pod.name));
+    if (isTerminal(pod)) emitSamples(state, parser.endStream(pod.name));
+  }
+}
+
+function describeOtherOutput(state: K6ClusterFollow): string {
+  return state.otherLines.length === 0 ? '(no output besides points)' : state.otherLines.join('\n  ');
+}
+
+/** Follows the pods until they have all exited (or the run is stopped); throws when k6 fails. */
+async function followPods(state: K6ClusterFollow, stopped: AbortSignal): Promise<void> {
+  const { options, plan, profile } = state;
+  const startBy = Date.now() + (options.podStartTimeoutMs ?? 180_000);
+  // The schedule, k6's graceful stop and a minute for its start-up and summary, after the pods have started.
+  const runFor = profile.maxDurationMs + profile.requestTimeoutMs + 60_000;
+  let endBy = Number.POSITIVE_INFINITY;
+  while (!stopped.aborted) {
+    const pods = await listK6Pods(state);
+    requireStartablePods(state, pods);
+    const started = pods.filter((p) => p.phase !== 'Pending');
+    if (started.length >= plan.pods && endBy === Number.POSITIVE_INFINITY) endBy = Date.now() + runFor;
+    if (endBy === Number.POSITIVE_INFINITY && Date.now() > startBy)
+      throw podsDidNotStart(state, pods, started);
+    const finished = pods.length >= plan.pods && pods.every(isTerminal);
+    await readPodLogs(state, started, finished);
+    if (finished) return requireK6Succeeded(state, pods);
+    if (options.mode === 'testrun') await checkTestRun(state);
+    if (Date.now() > endBy) {
+      throw environmentError(`k6 in-cluster (${state.top}) did not finish within ${runFor} ms of starting`, {
+        hint: 'the k6 pods may be stuck; their logs say where',
+      });
+    }
+    await pause(options.pollMs ?? 1000, stopped);
+  }
+  // Stopped: take what the pods have written so far (best effort, the run is over either way).
+  await listK6Pods(state)
+    .then((pods) => readPodLogs(state, pods, false))
+    .catch(() => undefined);
+}
+
+/** Throws when a pod waits for something that waiting will not bring (a missing image, a broken spec). */
+function requireStartablePods(state: K6ClusterFollow, pods: readonly PodView[]): void {
+  const { image, namespace } = state.options;
+  for (const pod of pods) {
+    if (pod.waiting && HOPELESS_WAITING.has(pod.waiting.reason)) {
+      throw environmentError(
+        `the k6 pod ${namespace}/${pod.name} cannot start: ${pod.waiting.reason} ${pod.waiting.message}`.trim(),
+        {
+          hint: `check the image ("${image ?? K6_IMAGE}"); on kind without registry access, load it with \`kind load docker-image ${image ?? K6_IMAGE}\``,
+        },
+      );
+    }
+  }
+}
+
+function podsDidNotStart(
+  state: K6ClusterFollow,
+  pods: readonly PodView[],
+  started: readonly PodView[],
+): Error {
+  const { options, plan, topObject } = state;
+  const { namespace } = options;
+  return environmentError(
+    `the k6 pods of ${state.top} did not start within ${options.podStartTimeoutMs ?? 180_000} ms: expected ${plan.pods} pod(s) matching ${plan.podSelector}, got ${started.length} started of ${pods.length}`,
+    {
+      hint: `look at \`kubectl -n ${namespace} get pods -l ${plan.podSelector}\` and \`kubectl -n ${namespace} describe ${topObject.kind.toLowerCase()} ${topObject.metadata.name ?? ''}\``,
+    },
+  );
+}
+
+/** Throws when a k6 pod failed; crossed thresholds are no failure here (meshdrill judges the SLOs). */
+function requireK6Succeeded(state: K6ClusterFollow, pods: readonly PodView[]): void {
+  const failed = pods.filter(
+    (p) => p.exitCode !== undefined && p.exitCode !== 0 && p.exitCode !== K6_THRESHOLDS_FAILED,
+  );
+  if (failed.length > 0 || pods.some((p) => p.phase === 'Failed' && p.exitCode === undefined)) {
+    throw environmentError(
+      `k6 failed in-cluster (${state.top}): ${pods.map((p) => `${p.name} ${p.phase} exit ${p.exitCode ?? '?'}`).join(', ')}\n  ${describeOtherOutput(state)}`,
+      { hint: 'the k6 output above says why; `kubectl logs` on the pod shows all of it' },
+    );
+  }
+}
+
+async function checkTestRun(state: K6ClusterFollow): Promise<void> {
+  const { kube, namespace } = state.options;
+  const { topObject } = state;
+  const current = await kube.get(keyOf(topObject));
+  const stage = (current?.status as { stage?: unknown } | undefined)?.stage;
+  if (stage === 'error') {
+    throw environmentError(`the k6-operator reports ${state.top} in stage "error"`, {
+      hint: `\`kubectl -n ${namespace} describe testrun ${topObject.metadata.name ?? ''}\` and the operator's log say why`,
+    });
+  }
 }
 
 /**

@@ -14,44 +14,12 @@ import { createK6InClusterDriver, planK6ClusterRun } from '../../../harness/load
 import type { LoadSample } from '../../../harness/model/load.js';
 import { K6OutputParser, parseK6Line } from '../../../harness/load/k6/output.js';
 import { makeProfile } from '../../load/support.js';
-import {
-  applyAndRollOut,
-  type Booted,
-  bootTarget,
-  expectOk,
-  fortioDeploymentYaml,
-  ingressGatewayYaml,
-  lateKubectl,
-  namespaceYaml,
-  serviceYaml,
-  until,
-  yamlStream,
-} from '../support/index.js';
+import { applyAndRollOut, type Booted, bootTarget, expectOk, lateKubectl, until } from '../support/index.js';
+import { k6WorkloadYaml } from '../support/k6-workload.js';
 
 const HOST = 'front.k6.local';
 const LOAD_NS = 'k6-load';
-const WORKLOAD = yamlStream(
-  namespaceYaml('demo'),
-  fortioDeploymentYaml({ namespace: 'demo', name: 'web', labels: { app: 'web' } }),
-  serviceYaml('demo', 'web'),
-  ingressGatewayYaml('demo'),
-  `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: front, namespace: demo }
-spec:
-  hosts: [${HOST}]
-  gateways: [front]
-  http:
-  - route: [{ destination: { host: web } }]
-`,
-  // The load generator stands for users outside the mesh: its namespace has no injection.
-  `
-apiVersion: v1
-kind: Namespace
-metadata: { name: ${LOAD_NS} }
-`,
-);
+const WORKLOAD = k6WorkloadYaml(HOST, LOAD_NS);
 const BASE_URL = 'http://istio-ingressgateway.istio-system.svc.cluster.local';
 
 interface RunnerSeen {
