@@ -53,6 +53,30 @@ module.exports = {
       from: { pathNot: '^(clusters/local/|clusters/index\\.ts$|test/|bench/)' },
       to: { path: '^clusters/local/' },
     },
+    {
+      name: 'features-are-entered-through-their-index',
+      comment:
+        'A feature folder (harness/<x>, clusters/<x>) shows what it offers in its index.ts: a module of another ' +
+        'feature imports that door (or the index.ts of a sub-feature such as clusters/shared/crd), never a file ' +
+        'behind it. Exempt: harness/util, a shelf of independent helpers where one door would make every user load ' +
+        'all of them (worker threads, certificates, durations); the CLI (harness/cli), which loads each command\'s ' +
+        'modules on demand and imports the one module it needs so that `--help` or `validate` does not load the ' +
+        'engine, the Kubernetes client and the targets (measured: twice the start-up time and memory); and tests, ' +
+        'which reach behind the door to test a module on its own.',
+      severity: 'error',
+      from: { path: '^(harness|clusters)/([^/]+)/', pathNot: ['\\.test\\.ts$', '^harness/cli/'] },
+      to: {
+        path: '^(harness|clusters)/[^/]+/',
+        pathNot: ['^$1/$2/', '^harness/util/', '/index\\.ts$'],
+      },
+    },
+    {
+      name: 'reports-html-is-entered-through-its-index',
+      comment: 'The same rule for the report renderer: the rest of reports/ uses reports/html only through its index.ts.',
+      severity: 'error',
+      from: { path: '^reports/[^/]+\\.ts$', pathNot: '\\.test\\.ts$' },
+      to: { path: '^reports/html/', pathNot: '^reports/html/index\\.ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

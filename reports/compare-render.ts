@@ -2,8 +2,7 @@
 
 import { formatDuration } from '../harness/util/duration.js';
 import type { ChangeVerdict, Comparison, MetricChange, RunSide, Tolerance } from './compare.js';
-import { html, raw, type SafeHtml } from './html/format.js';
-import { REPORT_CSS } from './html/styles.js';
+import { html, REPORT_CSS, raw, type SafeHtml } from './html/index.js';
 
 function formatValue(unit: MetricChange['unit'], v: number | null): string {
   if (v === null) return '—';

@@ -5,11 +5,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MeshdrillError } from '../../harness/model/errors.js';
-import type { DoctorCheck } from '../shared/doctor.js';
-import { type Host, resolveHost } from '../shared/host.js';
-import { findPrerequisites, installHintOf } from '../shared/prerequisites.js';
-import { createToolRunner } from '../shared/tool-runner.js';
+import { MeshdrillError } from '../../harness/model/index.js';
+import type { DoctorCheck } from '../shared/index.js';
+import { type Host, resolveHost } from '../shared/index.js';
+import { findPrerequisites, installHintOf } from '../shared/index.js';
+import { createToolRunner } from '../shared/index.js';
 import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
 import { allowListPathOf, decideFaultsFor, existingRequirements } from './existing-target.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';

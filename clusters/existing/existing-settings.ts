@@ -1,8 +1,8 @@
 // The existing target's settings (`--target-opt key=value`), documented in one table that docs/targets.md mirrors.
 
-import { type SettingDoc, SettingsReader } from '../shared/settings.js';
-import { STACK_SETTING_DOCS, type StackSettings, readStackSettings } from '../shared/stack-settings.js';
-import type { StackPart } from '../shared/stack.js';
+import { type SettingDoc, SettingsReader } from '../shared/index.js';
+import { STACK_SETTING_DOCS, type StackSettings, readStackSettings } from '../shared/index.js';
+import type { StackPart } from '../shared/index.js';
 
 export const EXISTING_SETTING_DOCS: readonly SettingDoc[] = [
   {

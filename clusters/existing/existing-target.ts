@@ -4,16 +4,16 @@
 
 import { join } from 'node:path';
 import type { KubeClient } from '../../harness/kube/index.js';
-import { MeshdrillError } from '../../harness/model/errors.js';
-import { type Host, cacheDirOf, configDirOf, resolveHost } from '../shared/host.js';
-import { INGRESS_GATEWAY, ISTIO_NAMESPACE, ingressGatewayServiceUrl } from '../shared/istio/config.js';
-import { imageTagOf } from '../shared/istio/install.js';
-import { type PortForward, startPortForward } from '../shared/port-forward.js';
-import { forwardPrometheus, waitForPromqlApi } from '../shared/prometheus/install.js';
-import { type Requirement, checkPrerequisites } from '../shared/prerequisites.js';
-import { type StackResult, installStack } from '../shared/stack.js';
-import type { Timings } from '../shared/timings.js';
-import { createToolRunner } from '../shared/tool-runner.js';
+import { MeshdrillError } from '../../harness/model/index.js';
+import { type Host, cacheDirOf, configDirOf, resolveHost } from '../shared/index.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE, ingressGatewayServiceUrl } from '../shared/index.js';
+import { imageTagOf } from '../shared/index.js';
+import { type PortForward, startPortForward } from '../shared/index.js';
+import { forwardPrometheus, waitForPromqlApi } from '../shared/index.js';
+import { type Requirement, checkPrerequisites } from '../shared/index.js';
+import { type StackResult, installStack } from '../shared/index.js';
+import type { Timings } from '../shared/index.js';
+import { createToolRunner } from '../shared/index.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
 import { type FaultDecision, decideFaultsAllowed, readAllowList } from './fault-guard.js';

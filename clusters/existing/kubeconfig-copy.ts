@@ -5,7 +5,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { MeshdrillError } from '../../harness/model/errors.js';
+import { MeshdrillError } from '../../harness/model/index.js';
 
 export interface KubeconfigFile {
   path: string;

@@ -2,11 +2,11 @@
 // Chaos Mesh — checked through the Kubernetes API, each gap named with how to fill it.
 
 import type { KubeClient } from '../../harness/kube/index.js';
-import type { KubeObject } from '../../harness/model/kube-object.js';
-import { CHAOS_MESH_CRDS } from '../shared/addons.js';
-import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/istio/config.js';
-import { type ServiceRef, discoverPrometheus } from '../shared/prometheus/discover.js';
-import { deploymentNotAvailableReason } from '../shared/readiness.js';
+import type { KubeObject } from '../../harness/model/index.js';
+import { CHAOS_MESH_CRDS } from '../shared/index.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/index.js';
+import { type ServiceRef, discoverPrometheus } from '../shared/index.js';
+import { deploymentNotAvailableReason } from '../shared/index.js';
 
 export interface MeshPresence {
   istiod?: KubeObject;

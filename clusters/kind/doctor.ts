@@ -5,10 +5,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DoctorCheck, compareVersions, hostPortFree } from '../shared/doctor.js';
-import { type Host, cacheDirOf, resolveHost } from '../shared/host.js';
-import { findPrerequisites, installHintOf } from '../shared/prerequisites.js';
-import { type ToolRunner, createToolRunner } from '../shared/tool-runner.js';
+import { type DoctorCheck, compareVersions, hostPortFree } from '../shared/index.js';
+import { type Host, cacheDirOf, resolveHost } from '../shared/index.js';
+import { findPrerequisites, installHintOf } from '../shared/index.js';
+import { type ToolRunner, createToolRunner } from '../shared/index.js';
 import { KIND_RELEASE, parseKindClusters, parseKindVersion } from './kind-config.js';
 import { type KindSettings, readKindSettings } from './kind-settings.js';
 import { buildKindRequirements } from './kind-target.js';

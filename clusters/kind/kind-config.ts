@@ -1,7 +1,7 @@
 // The kind cluster config as a pure builder: a node image pinned by digest per Kubernetes version, the ingress
 // gateway's NodePort mapped to a host port (127.0.0.1 only), optional workers.
 
-import { invalidInput } from '../../harness/model/errors.js';
+import { invalidInput } from '../../harness/model/index.js';
 
 /**
  * Node images built for kind v0.30.0, from its release notes ("Images pre-built for this release"). kind supports

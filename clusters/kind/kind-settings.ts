@@ -1,8 +1,8 @@
 // The kind target's settings (`--target-opt key=value`), documented in one table that docs/targets.md mirrors.
 
-import { type SettingDoc, SettingsReader } from '../shared/settings.js';
-import { STACK_SETTING_DOCS, type StackSettings, readStackSettings } from '../shared/stack-settings.js';
-import { DEFAULT_WORKLOAD_IMAGES } from '../shared/images.js';
+import { type SettingDoc, SettingsReader } from '../shared/index.js';
+import { STACK_SETTING_DOCS, type StackSettings, readStackSettings } from '../shared/index.js';
+import { DEFAULT_WORKLOAD_IMAGES } from '../shared/index.js';
 import { DEFAULT_K8S_VERSION, type KindClusterConfig, nodeImageFor } from './kind-config.js';
 
 export const KIND_SETTING_DOCS: readonly SettingDoc[] = [

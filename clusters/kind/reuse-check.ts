@@ -10,8 +10,8 @@ import {
   describeObject,
   keyOf,
 } from '../../harness/kube/index.js';
-import { MeshdrillError } from '../../harness/model/errors.js';
-import type { ToolRunner } from '../shared/tool-runner.js';
+import { MeshdrillError } from '../../harness/model/index.js';
+import type { ToolRunner } from '../shared/index.js';
 
 /** What was found on the cluster. */
 export interface ReuseFacts {

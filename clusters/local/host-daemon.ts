@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, startProcessGroup } from '../../harness/exec/index.js';
-import { environmentError } from '../../harness/model/errors.js';
+import { environmentError } from '../../harness/model/index.js';
 import { freePort } from './free-port.js';
 
 export interface HostDaemonOptions {

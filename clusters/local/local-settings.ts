@@ -1,8 +1,8 @@
 // The local target's settings (`--target-opt key=value`), read strictly like the other targets': a typo or a bad
 // value is refused with every valid key listed, instead of being ignored.
 
-import { type SettingDoc, SettingsReader } from '../shared/settings.js';
-import { MAX_K6_RUNNERS } from '../shared/stack-settings.js';
+import { type SettingDoc, SettingsReader } from '../shared/index.js';
+import { MAX_K6_RUNNERS } from '../shared/index.js';
 
 export const LOCAL_SETTING_DOCS: readonly SettingDoc[] = [
   { key: 'api-port', description: "the API server's port on 127.0.0.1 (0: a free port)", default: '0' },

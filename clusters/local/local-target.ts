@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { isAlive, killOnProcessExit, signalTree } from '../../harness/exec/index.js';
-import { MeshdrillError } from '../../harness/model/errors.js';
+import { MeshdrillError } from '../../harness/model/index.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
 import { type ApiServer, startApiServer, writeKubeconfig } from './apiserver/index.js';
 import { KUBERNETES_VERSION } from './apiserver/server.js';
@@ -23,7 +23,7 @@ import {
 import { installChaosMesh } from './chaos/index.js';
 import { type IstioctlInstall, installIstioctl } from './istioctl/index.js';
 import { createLocalMesh, type LocalMesh } from './mesh/index.js';
-import { ALERTMANAGER_ROUTING_DELAY_MS } from '../shared/alertmanager/config.js';
+import { ALERTMANAGER_ROUTING_DELAY_MS } from '../shared/index.js';
 import {
   type AlertmanagerInstance,
   type NotificationReceiver,

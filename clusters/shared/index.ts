@@ -19,3 +19,6 @@ export * from './stack-settings.js';
 export * from './stack.js';
 export * from './timings.js';
 export * from './tool-runner.js';
+export * from './doctor.js';
+export * from './stack-plan.js';
+export * from './alertmanager/config.js';

@@ -3,7 +3,7 @@
 
 import { createServer } from 'node:net';
 import { which } from '../../harness/exec/index.js';
-import { MeshdrillError } from '../../harness/model/errors.js';
+import { MeshdrillError } from '../../harness/model/index.js';
 import type { Host } from './host.js';
 import { installHintOf } from './install-hints.js';
 import { type BackgroundProcess, spawnBackground } from './spawn-background.js';

@@ -2,7 +2,7 @@
 // once with how to get it (a half-created cluster because helm was missing is the worst outcome).
 
 import { describeFailure } from '../../harness/exec/index.js';
-import { MeshdrillError } from '../../harness/model/errors.js';
+import { MeshdrillError } from '../../harness/model/index.js';
 import { installHintOf } from './install-hints.js';
 import type { ToolRunner } from './tool-runner.js';
 

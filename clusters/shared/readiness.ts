@@ -1,9 +1,9 @@
 // Bounded waits for cluster state through the Kubernetes API: nodes Ready, Deployments Available, CRDs served.
 // Each wait polls with a deadline and, on timeout, says what it last saw.
 
-import { MeshdrillError } from '../../harness/model/errors.js';
+import { MeshdrillError } from '../../harness/model/index.js';
 import type { KubeClient } from '../../harness/kube/index.js';
-import type { KubeObject } from '../../harness/model/kube-object.js';
+import type { KubeObject } from '../../harness/model/index.js';
 import { formatDuration } from '../../harness/util/duration.js';
 
 export interface WaitOptions {

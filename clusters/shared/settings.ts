@@ -1,7 +1,7 @@
 // Reads `--target-opt key=value` settings strictly: every problem (unknown key, bad value) is collected and
 // reported at once as an invalid-input error, with the valid keys listed.
 
-import { MeshdrillError } from '../../harness/model/errors.js';
+import { MeshdrillError } from '../../harness/model/index.js';
 import { parseDuration } from '../../harness/util/duration.js';
 
 export interface SettingDoc {

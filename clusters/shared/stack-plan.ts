@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { PlanStep } from '../../harness/model/plan.js';
+import type { PlanStep } from '../../harness/model/index.js';
 import { buildChaosMeshCommands, buildK6OperatorCommands } from './addons.js';
 import type { Host } from './host.js';
 import { ISTIO_NAMESPACE, buildIstioHelmValues, buildIstioOperator } from './istio/config.js';

@@ -2,7 +2,7 @@
 // so a test's fake binaries are found first, and keeping every command line for the journal and for tests.
 
 import { type ExecOptions, type ExecResult, run, runChecked, which } from '../../harness/exec/index.js';
-import { MeshdrillError } from '../../harness/model/errors.js';
+import { MeshdrillError } from '../../harness/model/index.js';
 import type { Host } from './host.js';
 import { installHintOf } from './install-hints.js';
 

@@ -3,7 +3,7 @@
 
 import { request } from 'undici';
 import { type KubeClient, describeObject, keyOf, labelForRun } from '../kube/index.js';
-import { MeshdrillError } from '../model/errors.js';
+import { MeshdrillError } from '../model/index.js';
 import { type KubeObject, RUN_ID_LABEL, type ResolvedScenario } from '../model/index.js';
 import { sleep } from './phase-runner.js';
 

@@ -6,7 +6,7 @@
 import type { ResolvedScenario, SignalSpec } from '../model/index.js';
 import { formatDuration } from '../util/duration.js';
 import type { PrometheusClient } from '../signals/index.js';
-import { computeDetectionFloors, largestRangeMs, type RuleTiming } from '../slo/detection.js';
+import { computeDetectionFloors, largestRangeMs, type RuleTiming } from '../slo/index.js';
 
 export interface FloorsResult {
   /** Floor in ms per alert name the scenario's signals wait for. */

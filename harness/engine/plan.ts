@@ -3,10 +3,10 @@
 // would create or change, with whether it exists now (read from the cluster when one is reachable; nothing is
 // written).
 
-import { sharedPodSelection } from '../faults/chaos-heal.js';
+import { sharedPodSelection } from '../faults/index.js';
 import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
 import type { KubeAction, KubeObject, ObjectRef, ResolvedScenario } from '../model/index.js';
-import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/plan.js';
+import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/index.js';
 import { drillTestRunOptions, type InClusterLoad, planK6ClusterRun } from '../load/index.js';
 import { describeStep } from '../runbook/index.js';
 import { buildNamespace, buildWorkload } from './deploy.js';

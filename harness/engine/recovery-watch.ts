@@ -5,7 +5,7 @@
 
 import type { RecoveryCondition } from '../model/index.js';
 import type { ConditionResult } from '../signals/index.js';
-import type { ConditionObservation, ObservedCondition } from '../slo/recovery.js';
+import type { ConditionObservation, ObservedCondition } from '../slo/index.js';
 import { sleep } from './phase-runner.js';
 
 export interface RecoveryWatch {

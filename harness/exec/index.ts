@@ -4,8 +4,7 @@
 // that outlives the call that started it. Children get their own process group so a timeout, abort or stop kills
 // grandchildren too (`kubectl … &`).
 
-import { execa } from 'execa';
-import { MeshdrillError } from '../model/errors.js';
+import { MeshdrillError } from '../model/index.js';
 import { formatCommand } from './format.js';
 import { holdGroup, lifelineEnv, releaseGroup } from './lifeline.js';
 import { signalGroup } from './process-table.js';
@@ -62,6 +61,8 @@ export async function run(
   const env = { ...(options.cleanEnv ? options.env : { ...process.env, ...options.env }), ...lifelineEnv() };
   let timedOut = false;
 
+  // Imported on first use: commands that run nothing (validate, report) start without it.
+  const { execa } = await import('execa');
   const child = execa(file, args, {
     cwd: options.cwd,
     env: env as Record<string, string>,
@@ -200,3 +201,4 @@ export {
   releaseDirectory,
   releaseGroup,
 } from './lifeline.js';
+export * from './target-env.js';

@@ -3,3 +3,4 @@ export * from './inject.js';
 export { injectCertificateExpiry, readIntermediateExpiry, restartDeployments } from './certificate-expiry.js';
 export { describeRolloutWait, waitForRollouts } from './rollout.js';
 export { deleteObjects, runSetupActions } from './workload-setup.js';
+export * from './chaos-heal.js';

@@ -3,7 +3,7 @@
 
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JournalEvent } from '../model/journal.js';
+import type { JournalEvent } from '../model/index.js';
 
 /** Events without a timestamp; the writer stamps them. */
 export type UnstampedEvent = JournalEvent extends infer E

@@ -5,12 +5,7 @@
 // run's memory is gone, and never mistakes them for objects the run created (those carry the run-id label and
 // are deleted).
 
-import {
-  BEFORE_ANNOTATION,
-  CHANGED_BY_RUN_LABEL,
-  type KubeObject,
-  RUN_ID_LABEL,
-} from '../model/kube-object.js';
+import { BEFORE_ANNOTATION, CHANGED_BY_RUN_LABEL, type KubeObject, RUN_ID_LABEL } from '../model/index.js';
 import { type KubeClient, type ObjectKey, describeObject, keyOf } from './client.js';
 import { CLEANUP_KINDS } from './cleanup-kinds.js';
 

@@ -10,8 +10,8 @@ import {
   PatchStrategy,
   VersionApi,
 } from '@kubernetes/client-node';
-import { MeshdrillError } from '../model/errors.js';
-import type { KubeObject } from '../model/kube-object.js';
+import { MeshdrillError } from '../model/index.js';
+import type { KubeObject } from '../model/index.js';
 
 export interface ObjectKey {
   apiVersion: string;

@@ -1,6 +1,6 @@
 // Every object a run creates carries the run-id label (STYLE.md §10), so cleanup finds them even after a crash.
 
-import { type KubeObject, RUN_ID_LABEL, SCENARIO_LABEL } from '../model/kube-object.js';
+import { type KubeObject, RUN_ID_LABEL, SCENARIO_LABEL } from '../model/index.js';
 import { restoreChangedObjects } from './changed-objects.js';
 import { CLEANUP_KINDS } from './cleanup-kinds.js';
 import { type KubeClient, describeObject, keyOf } from './client.js';

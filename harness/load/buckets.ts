@@ -3,9 +3,9 @@
 // finished (or, at the latest, one request timeout after it ended), and closed seconds are emitted in order as
 // LoadSamples. The stream therefore lags real time by at most the request timeout when the server stalls.
 
-import { type InstrumentSecond, LATE_SEND_MS } from '../model/instrument.js';
-import type { LoadSample, LoadSummary } from '../model/load.js';
-import { createHistogram, type LatencyHistogram } from '../slo/histogram.js';
+import { type InstrumentSecond, LATE_SEND_MS } from '../model/index.js';
+import type { LoadSample, LoadSummary } from '../model/index.js';
+import { createHistogram, type LatencyHistogram } from '../slo/index.js';
 
 export type ClientErrorKind = 'refused' | 'reset' | 'timeout' | 'other';
 

@@ -3,7 +3,7 @@
 // stall: coordinated omission). Latency runs from the INTENDED start, so time a request spent waiting for the
 // generator itself — event-loop lag, catch-up after a pause — counts against the server's latency too.
 
-import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../model/load.js';
+import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../model/index.js';
 import { type InstrumentSource, LoadBuckets } from './buckets.js';
 import { type LoadClock, systemClock } from './clock.js';
 import { createRequestPicker } from './mix.js';

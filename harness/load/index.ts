@@ -1,7 +1,7 @@
 // Load generation, the public face: one factory over both drivers (built-in open-model generator and k6), the
 // k6 script generator, output parser and in-cluster manifests.
 
-import type { LoadDriver } from '../model/load.js';
+import type { LoadDriver } from '../model/index.js';
 import { type BuiltinDriverOptions, createBuiltinDriver } from './builtin-driver.js';
 import { createK6Driver, type K6DriverOptions } from './k6/driver.js';
 import { createK6InClusterDriver, type K6InClusterDriverOptions } from './k6/in-cluster-driver.js';

@@ -2,7 +2,7 @@
 // upstreams): every window of sum(weights) picks contains each request exactly `weight` times, spread out, so a
 // short run has the configured proportions without randomness to assert around.
 
-import type { RequestSpec } from '../model/load.js';
+import type { RequestSpec } from '../model/index.js';
 
 export function createRequestPicker(requests: readonly RequestSpec[]): () => RequestSpec {
   const usable = requests.filter((r) => r.weight > 0);

@@ -1,8 +1,8 @@
 // Checks a resolved load profile before a driver runs it: the scenario validator reports these to users with
 // line numbers; this guards drivers called directly (the engine, benches, tests) against nonsense.
 
-import { invalidInput } from '../model/errors.js';
-import type { LoadProfile } from '../model/load.js';
+import { invalidInput } from '../model/index.js';
+import type { LoadProfile } from '../model/index.js';
 
 /** Throws an invalid-input error listing every problem when the profile cannot run (drivers call it first). */
 export function assertRunnableProfile(profile: LoadProfile): void {

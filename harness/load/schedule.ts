@@ -2,7 +2,7 @@
 // start of the run. Pure. Constant-arrival-rate starts `rate` requests per second evenly; ramping-arrival-rate
 // starts at `rate` and moves linearly to each stage's target over the stage, like k6's executor of that name.
 
-import type { LoadProfile } from '../model/load.js';
+import type { LoadProfile } from '../model/index.js';
 
 export interface RateSegment {
   /** Offset of the segment start, ms. */

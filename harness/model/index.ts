@@ -5,3 +5,5 @@ export * from './kube-object.js';
 export * from './instrument.js';
 export * from './load.js';
 export * from './scenario.js';
+export * from './plan.js';
+export * from './outcome.js';

@@ -2,7 +2,7 @@
 // scenario loader reads and parses each runbook once (harness/scenario/external-files.ts) and binds it here
 // for every variant that names it; nothing reads a runbook file at run time.
 
-import { invalidInput } from '../model/errors.js';
+import { invalidInput } from '../model/index.js';
 import { bindRunbook, findUnboundPlaceholders } from './placeholders.js';
 import type { RunbookStep } from './types.js';
 

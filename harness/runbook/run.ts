@@ -3,7 +3,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { type ExecOptions, type ExecResult, run } from '../exec/index.js';
-import { buildTargetEnv } from '../exec/target-env.js';
+import { buildTargetEnv } from '../exec/index.js';
 import type { RunbookStep, StepKind, StepResult } from './types.js';
 
 export interface RunRunbookOptions {

@@ -5,7 +5,7 @@ export type {
   RunbookPlaceholder as Placeholder,
   RunbookStep,
   RunbookStepKind as StepKind,
-} from '../model/scenario.js';
+} from '../model/index.js';
 
 /** One executed step: the model's record (the journal's `runbook-step` event carries the same fields). */
-export type { RunbookStepRecord as StepResult } from '../model/journal.js';
+export type { RunbookStepRecord as StepResult } from '../model/index.js';

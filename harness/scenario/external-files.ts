@@ -2,8 +2,8 @@
 // once, so rules and resolveScenario stay pure.
 
 import { readFile } from 'node:fs/promises';
-import { parseRunbook } from '../runbook/parse.js';
-import type { RunbookStep } from '../runbook/types.js';
+import { parseRunbook } from '../runbook/index.js';
+import type { RunbookStep } from '../runbook/index.js';
 import type { Problem } from './problem.js';
 import { listManifestRefs, listRunbookRefs } from './refs.js';
 import { resolveRelative } from './resolve.js';

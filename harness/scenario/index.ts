@@ -7,3 +7,4 @@ export { DEFAULTS, MAIN_VARIANT, namespaceFor, type ResolveContext, resolveScena
 export { RULES, type Rule } from './rules.js';
 export { expandScaled, formatScaled } from './scaled.js';
 export { type ScenarioSpec, SCENARIO_API_VERSION, scenarioSpecSchema } from './spec.js';
+export * from './generate.js';

@@ -1,7 +1,7 @@
 // The tagged-union registries (STYLE.md §3): one resolver per fault kind, kube action and condition kind.
 // Mapped types over the model's unions make a kind without a resolver a compile error.
 
-import type { KubeObject } from '../model/kube-object.js';
+import type { KubeObject } from '../model/index.js';
 import type {
   ConditionKind,
   ConditionSpec,
@@ -9,7 +9,7 @@ import type {
   FaultSpec,
   KubeAction,
   ObjectRef,
-} from '../model/scenario.js';
+} from '../model/index.js';
 import type {
   ConditionSpecInput,
   FaultSpecInput,

@@ -4,7 +4,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ResolvedScenario } from '../model/scenario.js';
+import type { ResolvedScenario } from '../model/index.js';
 import { type ExternalFiles, readExternalFiles } from './external-files.js';
 import { formatPath, type Problem, sortProblems } from './problem.js';
 import { resolveScenario } from './resolve.js';

@@ -1,8 +1,8 @@
 // Kubernetes object references as users write them: apiVersion implied for well-known kinds, namespace
 // defaulting to the scenario's for namespaced kinds.
 
-import type { KubeObject } from '../model/kube-object.js';
-import type { ObjectRef } from '../model/scenario.js';
+import type { KubeObject } from '../model/index.js';
+import type { ObjectRef } from '../model/index.js';
 import type { ObjectRefInput } from './spec.js';
 
 /** apiVersion of the kinds users name most; anything else must spell its apiVersion out. */

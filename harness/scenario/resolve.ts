@@ -2,8 +2,8 @@
 // spec refers to were read by the loader and arrive in the context. Every default is decided here.
 
 import { dirname, resolve as resolvePath } from 'node:path';
-import type { KubeObject } from '../model/kube-object.js';
-import type { LoadProfile, RequestSpec } from '../model/load.js';
+import type { KubeObject } from '../model/index.js';
+import type { LoadProfile, RequestSpec } from '../model/index.js';
 import type {
   EfficacyCheck,
   GeneratedManifest,
@@ -15,10 +15,10 @@ import type {
   ScenarioVariant,
   SignalSpec,
   SloThreshold,
-} from '../model/scenario.js';
-import { bindRunbookSteps } from '../runbook/load.js';
-import { parseRuleDocument } from '../slo/detection.js';
-import { parseThreshold } from '../slo/threshold.js';
+} from '../model/index.js';
+import { bindRunbookSteps } from '../runbook/index.js';
+import { parseRuleDocument } from '../slo/index.js';
+import { parseThreshold } from '../slo/index.js';
 import { parseDuration } from '../util/duration.js';
 import { type KindContext, resolveAction, resolveCondition, resolveFault } from './kinds.js';
 import { resolveObjectRef, withDefaultNamespace } from './object-refs.js';

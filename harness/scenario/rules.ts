@@ -1,9 +1,9 @@
 // Stage 3 of validation: named semantic rules (docs/scenario-format.md#rules). Each is a small pure function
 // over the parsed spec and the files it names; it returns findings, never throws, and never stops the others.
 
-import { isKubeObject } from '../model/kube-object.js';
-import { findUnboundPlaceholders } from '../runbook/placeholders.js';
-import { parseThreshold } from '../slo/threshold.js';
+import { isKubeObject } from '../model/index.js';
+import { findUnboundPlaceholders } from '../runbook/index.js';
+import { parseThreshold } from '../slo/index.js';
 import { parseDuration } from '../util/duration.js';
 import type { ExternalFiles } from './external-files.js';
 import { CERTIFICATE_EXPIRY_DEFAULTS } from './kinds.js';

@@ -4,7 +4,7 @@
 import { request } from 'undici';
 import type { ExecResult } from '../exec/index.js';
 import { type KubeClient, readField } from '../kube/index.js';
-import type { ConditionKind, ConditionSpec } from '../model/scenario.js';
+import type { ConditionKind, ConditionSpec } from '../model/index.js';
 import type { AlertmanagerAlert, DeliveredNotification, NotificationPort } from './notifications.js';
 import type { FiringAlert, PrometheusClient } from './prometheus.js';
 

@@ -7,8 +7,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parse as parseYaml } from 'yaml';
-import { MeshdrillError } from '../model/errors.js';
-import { parsePromDuration, type RuleTiming } from '../slo/detection.js';
+import { MeshdrillError } from '../model/index.js';
+import { parsePromDuration, type RuleTiming } from '../slo/index.js';
 
 export interface PromSample {
   metric: Record<string, string>;

@@ -1,7 +1,7 @@
 // Polls a condition until it fires or its budget runs out; the time-to-detect is measured from a given origin
 // (the injection time), not from when polling began.
 
-import type { ConditionSpec } from '../model/scenario.js';
+import type { ConditionSpec } from '../model/index.js';
 import { type ConditionContext, evaluateCondition } from './conditions.js';
 
 export interface WatchOutcome {

@@ -13,7 +13,7 @@
 // stays visible.
 
 import { parse as parseYaml } from 'yaml';
-import type { AlertRuleDefinition } from '../model/scenario.js';
+import type { AlertRuleDefinition } from '../model/index.js';
 
 export interface DetectionFloorParts {
   scrapeMs: number;

@@ -7,8 +7,8 @@
 // those seconds corrected that way and every other second as measured, holds. A clean window is judged as
 // before, and a breach the degradation cannot explain still fails. docs/load.md gives the rule for users.
 
-import type { LoadSample } from '../model/load.js';
-import type { SloThreshold } from '../model/scenario.js';
+import type { LoadSample } from '../model/index.js';
+import type { SloThreshold } from '../model/index.js';
 import { createHistogram, summarizeLatency } from './histogram.js';
 import {
   aggregateWindow,

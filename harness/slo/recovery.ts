@@ -8,8 +8,8 @@
 // no later than the end of the first second of the good window: requests of a second are scheduled across the
 // whole second, so a fix at 12.3 s can already show in the second that starts at 12 s.
 
-import type { LoadSample } from '../model/load.js';
-import type { SloThreshold } from '../model/scenario.js';
+import type { LoadSample } from '../model/index.js';
+import type { SloThreshold } from '../model/index.js';
 import { formatDuration } from '../util/duration.js';
 import { createHistogram } from './histogram.js';
 import {

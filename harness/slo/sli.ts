@@ -7,8 +7,8 @@
 // trap; counting them as failures keeps the SLI honest about what users scheduled and did not get.
 // Requests still in flight when load stops are neither completed nor dropped, and are not counted.
 
-import type { LoadSample } from '../model/load.js';
-import type { SloThreshold } from '../model/scenario.js';
+import type { LoadSample } from '../model/index.js';
+import type { SloThreshold } from '../model/index.js';
 import { createHistogram, decodeHistogram, type LatencyHistogram } from './histogram.js';
 import { thresholdHolds } from './threshold.js';
 

@@ -7,7 +7,7 @@
 //   value      := number "%"            (rates; also a bare ratio in [0, 1])
 //              |  number ("ms" | "s")   (latency)
 
-import type { SloThreshold } from '../model/scenario.js';
+import type { SloThreshold } from '../model/index.js';
 
 export type ThresholdParse = { ok: true; threshold: SloThreshold } | { ok: false; expected: string };
 

@@ -4,9 +4,19 @@
 
 import './reflect-shim.js';
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { createRequire } from 'node:module';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let x509Module: typeof X509 | undefined;
+
+/** @peculiar/x509, loaded on first use: it is large, and most commands (validate, report) never make a certificate. */
+function x509(): typeof X509 {
+  if (!x509Module) {
+    x509Module = createRequire(import.meta.url)('@peculiar/x509') as typeof X509;
+    x509Module.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
+  }
+  return x509Module;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -45,11 +55,11 @@ async function generateKeyPair(): Promise<CryptoKeyPair> {
 }
 
 async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  return x509().PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
 async function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
-  const blocks = x509.PemConverter.decodeWithHeaders(pem);
+  const blocks = x509().PemConverter.decodeWithHeaders(pem);
   const block = blocks.find((b) => b.type === 'PRIVATE KEY');
   if (!block) {
     throw new Error(
@@ -70,17 +80,19 @@ function randomSerial(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-async function caExtensions(publicKey: CryptoKey, pathLength?: number): Promise<x509.Extension[]> {
+async function caExtensions(publicKey: CryptoKey, pathLength?: number): Promise<X509.Extension[]> {
+  const { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, SubjectKeyIdentifierExtension } =
+    x509();
   return [
-    new x509.BasicConstraintsExtension(true, pathLength, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    new BasicConstraintsExtension(true, pathLength, true),
+    new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true),
+    await SubjectKeyIdentifierExtension.create(publicKey),
   ];
 }
 
 export async function generateRoot(validityMs = TEN_YEARS_MS, now = new Date()): Promise<RootMaterial> {
   const keys = await generateKeyPair();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await x509().X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: 'O=Istio, CN=Root CA',
     notBefore: new Date(now.getTime() - 60_000),
@@ -96,12 +108,13 @@ export async function generateRoot(validityMs = TEN_YEARS_MS, now = new Date()):
 export async function generateCacerts(options: GenerateCacertsOptions): Promise<GeneratedCacerts> {
   const now = options.now ?? new Date();
   const root = options.root ?? (await generateRoot(options.rootValidityMs ?? TEN_YEARS_MS, now));
-  const rootCert = new x509.X509Certificate(root.certPem);
+  const { AuthorityKeyIdentifierExtension, X509Certificate, X509CertificateGenerator } = x509();
+  const rootCert = new X509Certificate(root.certPem);
   const rootKey = await importPrivateKeyPem(root.keyPem);
   const keys = await generateKeyPair();
   const notBefore = options.intermediateNotBefore ?? new Date(now.getTime() - 1000);
   const notAfter = new Date(notBefore.getTime() + options.intermediateValidityMs);
-  const intermediate = await x509.X509CertificateGenerator.create({
+  const intermediate = await X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: 'O=Istio, CN=Intermediate CA, L=cluster1',
     issuer: rootCert.subject,
@@ -112,7 +125,7 @@ export async function generateCacerts(options: GenerateCacertsOptions): Promise<
     signingKey: rootKey,
     extensions: [
       ...(await caExtensions(keys.publicKey, 0)),
-      await x509.AuthorityKeyIdentifierExtension.create(rootCert),
+      await AuthorityKeyIdentifierExtension.create(rootCert),
     ],
   });
   const caCert = pemOf(intermediate);
@@ -129,7 +142,8 @@ export async function generateCacerts(options: GenerateCacertsOptions): Promise<
 
 /** notAfter of the first certificate in a PEM text. */
 export function readNotAfter(pem: string): Date {
-  return new x509.X509Certificate(pem).notAfter;
+  const { X509Certificate } = x509();
+  return new X509Certificate(pem).notAfter;
 }
 
 function base64Data(entries: Record<string, string>): Record<string, string> {

@@ -1,7 +1,7 @@
 // Small HTML helpers for the report: escaping every piece of user text, and the formats tables share.
 
 import type { SloThreshold } from '../../harness/model/index.js';
-import { formatMeasured } from '../../harness/slo/threshold.js';
+import { formatMeasured } from '../../harness/slo/index.js';
 import { formatDuration } from '../../harness/util/duration.js';
 import type { RunOutcome } from '../results-types.js';
 import { escapeXml } from '../xml.js';

@@ -22,6 +22,10 @@ const PRINT_SCRIPT =
   "window.addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true;});});";
 
 /** The whole report. `events` supplies the per-second load samples the charts draw. */
+// What the comparison page shares with the report: the escaping template tag and the stylesheet.
+export { html, raw, type SafeHtml } from './format.js';
+export { REPORT_CSS } from './styles.js';
+
 export function renderHtml(results: Results, events: readonly JournalEvent[]): string {
   const samples = collectSamples(events);
   const run = results.run;

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
-import { exitCodeFor, worstOutcome } from '../../harness/engine/run-suite.js';
+import { exitCodeFor, worstOutcome } from '../../harness/model/index.js';
 import { run } from '../../harness/exec/index.js';
 import type { JournalEvent } from '../../harness/model/journal.js';
 import { mergeShardJournals } from '../../reports/merge.js';

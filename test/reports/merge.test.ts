@@ -3,7 +3,7 @@
 // shards that are not one suite (one missing, given twice, overlapping, other counts, other Istio) are refused.
 
 import { expect } from 'chai';
-import { exitCodeFor, worstOutcome } from '../../harness/engine/run-suite.js';
+import { exitCodeFor, worstOutcome } from '../../harness/model/index.js';
 import { type EventOf, type JournalEvent, MeshdrillError, type Outcome } from '../../harness/model/index.js';
 import { mergeShardJournals, type ShardJournal } from '../../reports/merge.js';
 import { buildResults } from '../../reports/results.js';

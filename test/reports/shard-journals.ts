@@ -2,7 +2,7 @@
 // merge tests: each scenario execution goes to the shard the test names, every shard provisions and cleans up,
 // and each shard's run-end follows from its own executions by the engine's rule.
 
-import { exitCodeFor, worstOutcome } from '../../harness/engine/run-suite.js';
+import { exitCodeFor, worstOutcome } from '../../harness/model/index.js';
 import type { EventOf, JournalEvent, Outcome } from '../../harness/model/index.js';
 
 export interface SplitOptions {

@@ -4,8 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { which } from '../../../harness/exec/index.js';
-import { environmentError } from '../../../harness/model/errors.js';
-import { buildAlertmanagerConfig } from '../../shared/alertmanager/config.js';
+import { environmentError } from '../../../harness/model/index.js';
+import { buildAlertmanagerConfig } from '../../shared/index.js';
 import { startHostDaemon } from '../host-daemon.js';
 
 export interface AlertmanagerInstance {

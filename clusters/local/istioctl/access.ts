@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, type KubeClient, loadKubeConfig } from '../../../harness/kube/index.js';
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 import { asArray, asRecord, asString, asStringMap } from '../mesh/model/read.js';
 
 /** A failure istioctl reports as `Error: …` with exit code 1. */

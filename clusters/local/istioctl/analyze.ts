@@ -7,7 +7,7 @@
 //   IST0130 VirtualServiceUnreachableRule, IST0131 VirtualServiceIneffectiveMatch (matches are compared
 //           exactly, so a match differing only in letter case is a different match, as in Envoy).
 
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 import {
   hasSidecar,
   hostMatches,

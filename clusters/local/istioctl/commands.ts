@@ -2,7 +2,7 @@
 // writers, and returns the exit code real istioctl would give.
 
 import { stringify } from 'yaml';
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 import { hostMatches, namespaceOf, qualifyHost, specOf } from '../mesh/config/snapshot.js';
 import type { ProxyConfig } from '../mesh/model/proxy-config.js';
 import { asArray, asRecord, asString } from '../mesh/model/read.js';

@@ -2,7 +2,7 @@
 // and `install` (the istio-system objects through the store, then wait until istiod and the ingress gateway
 // are available), as `istioctl install` would on a real cluster.
 
-import { MeshdrillError } from '../../../harness/model/errors.js';
+import { MeshdrillError } from '../../../harness/model/index.js';
 import type { ImageRegistry } from '../programs/registry.js';
 import type { ObjectStore, ResourceKey } from '../store/types.js';
 import { ISTIO_VERSION } from './injection/inject.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { environmentError } from '../../../harness/model/errors.js';
+import { environmentError } from '../../../harness/model/index.js';
 
 export interface ProgramBundler {
   /** The bundled file for an entry, building it on first use. */

@@ -4,7 +4,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { which } from '../../../harness/exec/index.js';
-import { environmentError } from '../../../harness/model/errors.js';
+import { environmentError } from '../../../harness/model/index.js';
 import type { Pod } from '../controllers/kube-types.js';
 import { RESOURCES } from '../controllers/resources.js';
 import { startHostDaemon } from '../host-daemon.js';

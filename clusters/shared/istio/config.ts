@@ -1,7 +1,7 @@
 // Istio installation settings suited to drills, as pure builders: an IstioOperator for istioctl and the
 // equivalent values for the Helm charts base, istiod and gateway (golden-tested).
 
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 export const INGRESS_GATEWAY = 'istio-ingressgateway';

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeClient } from '../../../harness/kube/index.js';
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 import { type WaitOptions, waitForDeploymentsAvailable } from '../readiness.js';
 import { type Timings, timeStep } from '../timings.js';
 import type { ToolRunner } from '../tool-runner.js';

@@ -3,8 +3,8 @@
 
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MeshdrillError } from '../../../harness/model/errors.js';
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import { MeshdrillError } from '../../../harness/model/index.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 import type { ToolRunner } from '../tool-runner.js';
 import { ISTIO_NAMESPACE } from './config.js';
 

@@ -3,7 +3,7 @@
 
 import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MeshdrillError, invalidInput } from '../../../harness/model/errors.js';
+import { MeshdrillError, invalidInput } from '../../../harness/model/index.js';
 import type { ToolRunner } from '../tool-runner.js';
 
 const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;

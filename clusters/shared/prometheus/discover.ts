@@ -2,7 +2,7 @@
 // addon, then anything labelled as Prometheus, then the operator's `prometheus-operated`.
 
 import type { KubeClient } from '../../../harness/kube/index.js';
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 import { PROMETHEUS_NAME, PROMETHEUS_NAMESPACE } from './manifests.js';
 
 export interface ServiceRef {

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import type { KubeClient } from '../../../harness/kube/index.js';
-import { MeshdrillError } from '../../../harness/model/errors.js';
+import { MeshdrillError } from '../../../harness/model/index.js';
 import type { Host } from '../host.js';
 import { type PortForward, startPortForward } from '../port-forward.js';
 import { type WaitOptions, pollUntilReady, waitForDeploymentsAvailable } from '../readiness.js';

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { KubeObject } from '../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../harness/model/index.js';
 import { toPromDuration } from '../../../harness/util/duration.js';
 
 export const PROMETHEUS_NAMESPACE = 'meshdrill-system';

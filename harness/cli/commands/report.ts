@@ -4,7 +4,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { mergeShardJournals, readJournal, writeReports } from '../../../reports/index.js';
-import { EXIT_CODES, invalidInput, MeshdrillError } from '../../model/errors.js';
+import { EXIT_CODES, exitCodeFor, invalidInput, MeshdrillError, worstOutcome } from '../../model/index.js';
 import type { CliArgs } from '../args.js';
 
 export async function reportCommand(args: CliArgs): Promise<number> {
@@ -56,7 +56,6 @@ async function mergeCommand(outDir: string, runDirs: string[]): Promise<number> 
     });
   }
   // The outcome rule of a single run is the engine's; loaded only here, so a plain `report` stays light.
-  const { exitCodeFor, worstOutcome } = await import('../../engine/run-suite.js');
   const merged = mergeShardJournals(
     read.flatMap((r) => ('error' in r ? [] : [r])),
     {

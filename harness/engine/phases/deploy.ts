@@ -3,7 +3,7 @@
 
 import { deleteObjects, runSetupActions } from '../../faults/index.js';
 import { labelForRun } from '../../kube/index.js';
-import { generateManifests } from '../../scenario/generate.js';
+import { generateManifests } from '../../scenario/index.js';
 import {
   type ApplyAllOptions,
   applyAll,

@@ -11,9 +11,9 @@ import type {
   SloThreshold,
 } from '../../model/index.js';
 import type { WatchOutcome } from '../../signals/index.js';
-import { describeDegradation, explainedSeconds, judgeSlos, type SloVerdict } from '../../slo/instrument.js';
-import type { RecoveryOutcome } from '../../slo/recovery.js';
-import { formatMeasured } from '../../slo/threshold.js';
+import { describeDegradation, explainedSeconds, judgeSlos, type SloVerdict } from '../../slo/index.js';
+import type { RecoveryOutcome } from '../../slo/index.js';
+import { formatMeasured } from '../../slo/index.js';
 import { formatDuration } from '../../util/duration.js';
 import { Interrupted, StopScenario, outcomeOf } from '../phase-runner.js';
 import type { RunbookStepResult } from '../ports.js';

@@ -1,13 +1,13 @@
 // recover: the SLOs (and the recovery conditions) must hold for a whole verification window, starting within the
 // budget; then the windows and the recovery are journaled and the recovery assertion made.
 
-import { correctExplainedSeconds, judgeSlos } from '../../slo/instrument.js';
+import { correctExplainedSeconds, judgeSlos } from '../../slo/index.js';
 import {
   computeRecovery,
   describeRecovery,
   type RecoveryInput,
   type RecoveryOutcome,
-} from '../../slo/recovery.js';
+} from '../../slo/index.js';
 import { sleep } from '../phase-runner.js';
 import { recordAssertion, type VariantContext } from './context.js';
 import { describeSecondLook, recoveryAssertion, recoveryRecord, stepWindows } from './judge.js';

@@ -2,7 +2,7 @@
 // during-fault window is judged; from its start, the recovery conditions are watched.
 
 import { evaluateCondition } from '../../signals/index.js';
-import { judgeSlos } from '../../slo/instrument.js';
+import { judgeSlos } from '../../slo/index.js';
 import { watchRecoveryConditions } from '../recovery-watch.js';
 import { conditionContext, recordAssertion, type VariantContext } from './context.js';
 import { duringFaultAssertions } from './judge.js';

@@ -2,7 +2,7 @@
 // cleanup, so the hand-offs between phases are named here instead of hidden in closures.
 
 import type { KubeObject, LoadSample } from '../../model/index.js';
-import type { SloVerdict } from '../../slo/instrument.js';
+import type { SloVerdict } from '../../slo/index.js';
 import type { RunbookStepResult } from '../ports.js';
 import type { RecoveryWatch } from '../recovery-watch.js';
 

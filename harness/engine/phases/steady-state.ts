@@ -2,7 +2,7 @@
 // state that does not hold ends the variant before any fault.
 
 import { evaluateCondition } from '../../signals/index.js';
-import { judgeSlos } from '../../slo/instrument.js';
+import { judgeSlos } from '../../slo/index.js';
 import { StopScenario, sleep } from '../phase-runner.js';
 import { conditionContext, recordAssertion, type VariantContext } from './context.js';
 import { quietAssertion, steadyStateAssertions } from './judge.js';

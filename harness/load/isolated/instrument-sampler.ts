@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'undici';
-import { CONTROL_INTERVAL_MS, type InstrumentSecond } from '../../model/instrument.js';
+import { CONTROL_INTERVAL_MS, type InstrumentSecond } from '../../model/index.js';
 
 /** Loop delay and CPU are read this often and folded into the second they were read in. */
 const TICK_MS = 250;

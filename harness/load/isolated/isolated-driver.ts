@@ -6,8 +6,8 @@
 // arrival. The worker ends its run by itself at the schedule's end (plus a watchdog), and dies with the process.
 
 import type { Worker } from 'node:worker_threads';
-import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../../model/load.js';
-import { mergeEncoded, summarizeLatency } from '../../slo/histogram.js';
+import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../../model/index.js';
+import { mergeEncoded, summarizeLatency } from '../../slo/index.js';
 import { startWorkerThread } from '../../util/worker-thread.js';
 import { assertRunnableProfile } from '../profile-check.js';
 import type { LoadWorkerInput, LoadWorkerMessage } from './load-worker.js';

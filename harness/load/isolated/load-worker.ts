@@ -4,7 +4,7 @@
 
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LoadProfile, LoadSample, LoadSummary } from '../../model/load.js';
+import type { LoadProfile, LoadSample, LoadSummary } from '../../model/index.js';
 import { createBuiltinDriver } from '../builtin-driver.js';
 import { systemClock } from '../clock.js';
 import { scheduleDurationMs } from '../schedule.js';

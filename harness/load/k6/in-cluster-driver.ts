@@ -9,13 +9,13 @@
 // "meshdrill: k6 summary written to …", which marks the end of the points. Non-JSON lines are kept aside (the
 // last few explain a failure); only lines starting with "{" reach the parser.
 
-import type { KubeClient, ObjectKey } from '../../kube/client.js';
-import { describeObject, keyOf } from '../../kube/client.js';
-import { labelForRun } from '../../kube/run-objects.js';
-import { environmentError, MeshdrillError } from '../../model/errors.js';
-import type { KubeObject } from '../../model/kube-object.js';
-import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../../model/load.js';
-import type { SloThreshold } from '../../model/scenario.js';
+import type { KubeClient, ObjectKey } from '../../kube/index.js';
+import { describeObject, keyOf } from '../../kube/index.js';
+import { labelForRun } from '../../kube/index.js';
+import { environmentError, MeshdrillError } from '../../model/index.js';
+import type { KubeObject } from '../../model/index.js';
+import type { LoadDriver, LoadProfile, LoadRun, LoadSample, LoadSummary } from '../../model/index.js';
+import type { SloThreshold } from '../../model/index.js';
 import { checkLoadProfile } from '../profile-check.js';
 import { LogCursor } from './log-cursor.js';
 import { buildK6ConfigMap, buildK6Job, buildK6TestRun, K6_IMAGE, toDnsLabel } from './manifests.js';

@@ -2,7 +2,7 @@
 // grafana/k6 image or a k6-operator TestRun (k6.io/v1alpha1) for distributed load. Every object carries the
 // run-id label so cleanup finds it after a crash; names are DNS-safe and deterministic; keys in stable order.
 
-import { type KubeObject, RUN_ID_LABEL, SCENARIO_LABEL } from '../../model/kube-object.js';
+import { type KubeObject, RUN_ID_LABEL, SCENARIO_LABEL } from '../../model/index.js';
 import { K6_ENV } from './script.js';
 
 export const K6_IMAGE = 'grafana/k6:0.54.0';

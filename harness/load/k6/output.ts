@@ -9,7 +9,7 @@
 //   meshdrill_envoy_flags counter from the generated script, tag `flag`.
 // Everything else (vus, http_reqs, checks, the timing breakdown) is ignored.
 
-import type { LoadSample, LoadSummary } from '../../model/load.js';
+import type { LoadSample, LoadSummary } from '../../model/index.js';
 import { type ClientErrorKind, LoadBuckets, type RequestOutcome } from '../buckets.js';
 import { K6_FLAG_METRIC } from './script.js';
 

@@ -6,8 +6,8 @@
 // skips iterations past the cap; SLOs become thresholds on http_req_failed and http_req_duration. k6 thresholds
 // cannot count dropped iterations as failures; meshdrill's own verdict, from the parsed output, does.
 
-import type { LoadProfile } from '../../model/load.js';
-import type { SloThreshold } from '../../model/scenario.js';
+import type { LoadProfile } from '../../model/index.js';
+import type { SloThreshold } from '../../model/index.js';
 
 /** Environment variables the script reads at run time. */
 export const K6_ENV = {

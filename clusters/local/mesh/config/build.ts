@@ -1,7 +1,7 @@
 // The pure config builder: Kubernetes + Istio objects and one proxy's identity → that proxy's configuration
 // (clusters with endpoints, virtual hosts with routes, inbound mTLS and authorization, gateway listeners).
 
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import type {
   AuthorizationConfig,
   AuthorizationRule,

@@ -2,7 +2,7 @@
 // comes from workload > namespace > mesh-wide policies; the client's choice looks only at selector-less
 // (namespace or mesh-wide) DISABLE and at DestinationRule `tls.mode`.
 
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import type { MtlsMode } from '../model/proxy-config.js';
 import { asNumber, asRecord, asString, asStringMap } from '../model/read.js';
 import { type MeshOptions, type MeshSnapshot, matchesLabels, namespaceOf, specOf } from './snapshot.js';

@@ -1,7 +1,7 @@
 // The service registry istiod derives from Services + Endpoints and ServiceEntries: hosts, ports and the
 // endpoints behind each port, each endpoint annotated with its pod (sidecar or not, labels, identity).
 
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import { asArray, asNumber, asRecord, asString, asStringArray, asStringMap } from '../model/read.js';
 import {
   type MeshOptions,

@@ -2,7 +2,7 @@
 // weighted destinations named `outbound|PORT|SUBSET|HOST` (a missing subset stays a dangling name: the proxy
 // answers 503 NC, as Envoy does), retries (Istio's default policy when none), timeout and fault kept.
 
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import { parseDuration } from '../../../../harness/util/duration.js';
 import type {
   FaultPolicy,

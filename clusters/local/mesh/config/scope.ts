@@ -2,7 +2,7 @@
 // and why a flood of services grows every proxy's memory); `egress.hosts` entries are `ns/host` with `.` for the
 // proxy's own namespace, `*` for any, `~` for none.
 
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import { asArray, asRecord, asStringArray, asStringMap } from '../model/read.js';
 import {
   hostMatches,

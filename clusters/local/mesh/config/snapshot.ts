@@ -1,7 +1,7 @@
 // The inputs of the config builder: every Kubernetes and Istio object istiod watches, as plain objects,
 // plus small pure helpers (labels, names, hosts) shared by the builder's parts.
 
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import type { WorkloadMeta } from '../model/proxy-config.js';
 import { asArray, asRecord, asString, asStringMap } from '../model/read.js';
 

@@ -1,7 +1,7 @@
 // Which CA istiod signs with: its self-signed root, kept in `istio-system/istio-ca-secret` so it survives a
 // restart, or a plugged-in CA from `istio-system/cacerts`, re-read whenever that secret changes.
 
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import {
   type CertificateAuthority,
   generateSelfSignedCa,

@@ -2,7 +2,7 @@
 // when it changed (or always, when forced), and the debounce that turns a burst of events into one push.
 
 import { randomUUID } from 'node:crypto';
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import { buildProxyConfig, proxyNodeForPod } from '../config/build.js';
 import type { MeshSnapshot } from '../config/snapshot.js';
 import type { ProxyConfig } from '../model/proxy-config.js';

@@ -3,7 +3,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeObject } from '../../../../harness/model/kube-object.js';
+import type { KubeObject } from '../../../../harness/model/index.js';
 import type { ObjectStore, ResourceKey } from '../../store/types.js';
 import { emptySnapshot, type MeshSnapshot } from '../config/snapshot.js';
 import { asArray, asRecord, asString } from '../model/read.js';
