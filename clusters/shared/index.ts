@@ -22,3 +22,4 @@ export * from './tool-runner.js';
 export * from './doctor.js';
 export * from './stack-plan.js';
 export * from './alertmanager/config.js';
+export * from './alertmanager/routing.js';
