@@ -147,6 +147,30 @@ describe('dry run (fake tools on PATH)', function () {
     await refused.dispose();
     expect(formatPlan(refused.sections)).to.include('the run would stop here: install=chaos-mesh is refused');
   });
+
+  it('existing: the plan says how notification signals would be judged, and reads no Alertmanager', async () => {
+    await mkdir(join(sandbox.home, '.kube'), { recursive: true });
+    await writeFile(
+      join(sandbox.home, '.kube', 'config'),
+      'apiVersion: v1\nkind: Config\nclusters: [{name: s, cluster: {server: "https://127.0.0.1:6443"}}]\nusers: [{name: s, user: {token: x}}]\ncontexts: [{name: staging, context: {cluster: s, user: s}}]\n',
+    );
+    cluster.seedService('istio-system', 'prometheus', [{ name: 'http', port: 9090 }]);
+    const plan = async (settings: Record<string, string>) => {
+      const p = await planExisting(
+        { context: 'staging', ...settings },
+        { ruleFiles: [], needs: { chaosMesh: false }, hostOverrides: sandbox.host(cluster.kube()) },
+      );
+      await p.dispose();
+      return formatPlan(p.sections);
+    };
+    // Port 1 answers nothing: a plan that tried to read it would fail.
+    expect(await plan({ alertmanager: 'http://127.0.0.1:1' })).to.include(
+      'notification signals judged from the routing of your Alertmanager at http://127.0.0.1:1 (read: GET /api/v2/status, /api/v2/alerts; nothing sent, delivery not observed)',
+    );
+    expect(await plan({})).to.include(
+      'notification signals left out: no alertmanager= names an Alertmanager to read',
+    );
+  });
 });
 
 describe("a drill's blast radius read from a reachable cluster", () => {
