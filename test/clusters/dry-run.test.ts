@@ -69,11 +69,36 @@ describe('dry run (fake tools on PATH)', function () {
         .replaceAll('$SANDBOX/work', '$WORK')
         .replaceAll(sandbox.dir, '$SANDBOX')
         .replace(/\.partial-[^/ ]+/g, '.partial-…')
+        // Alertmanager's forward takes a free port at run time; the plan says so with 0.
+        .replace(/svc\/meshdrill-alertmanager \d+:9093$/, 'svc/meshdrill-alertmanager 0:9093')
         .replace(/^\$SANDBOX\/home\/\.cache\/meshdrill\/istio\/[^ ]+\/bin\/istioctl /, 'istioctl ');
     const ran = (await sandbox.lines()).filter((l) => !READ_ONLY.test(l)).map(normalise);
     expect(planned.filter((l) => !READ_ONLY.test(l)).map(normalise)).to.deep.equal(ran);
 
     await expectGolden('dry-run-kind.txt', formatPlan(plan.sections).replaceAll(sandbox.dir, '$SANDBOX'));
+  });
+
+  it("kind: the plan shows Alertmanager's manifests, its receiver on the kind network, and Prometheus naming it", async () => {
+    const plan = await planKind(
+      { 'cluster-name': 'drill' },
+      { ruleFiles: [], istioVersion: '1.29.4', hostOverrides: sandbox.host(cluster.kube()) },
+    );
+    await plan.dispose();
+    const steps = plan.sections[0]?.steps ?? [];
+    const applied = steps.flatMap((s) => (s.step === 'apply' ? [s.object] : []));
+    const named = (kind: string, name: string) =>
+      applied.find((o) => o.kind === kind && o.metadata.name === name) as
+        | { data?: Record<string, string> }
+        | undefined;
+    expect(named('Deployment', 'meshdrill-alertmanager')).to.not.equal(undefined);
+    expect(named('Service', 'meshdrill-alertmanager')).to.not.equal(undefined);
+    expect(named('ConfigMap', 'meshdrill-alertmanager-config')?.data?.['alertmanager.yml']).to.include(
+      'url: http://$NETWORK_GATEWAY:$RECEIVER_PORT/hook/meshdrill',
+    );
+    expect(named('ConfigMap', 'meshdrill-prometheus-config')?.data?.['prometheus.yml']).to.include(
+      '- meshdrill-alertmanager.meshdrill-system.svc:9093',
+    );
+    expect(commandsOf(plan.sections[0])).to.include('docker network inspect kind');
   });
 
   it("kind: in-cluster k6 is planned as the operator install and each k6 drill's TestRun", async () => {
