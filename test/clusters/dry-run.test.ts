@@ -252,6 +252,29 @@ describe("a drill's in-cluster load in the plan", () => {
 describe('meshdrill run --dry-run', function () {
   this.timeout(60_000);
 
+  it('exits 2 with the setting named when alertmanager= is not an http(s) URL, as for the other URLs', () => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        'bin/meshdrill.js',
+        'run',
+        'scenarios/cert-expiry.yaml',
+        '--dry-run',
+        '--target',
+        'existing',
+        '--target-opt',
+        'context=staging',
+        '--target-opt',
+        'alertmanager=alertmanager.monitoring:9093',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).to.equal(2);
+    expect(result.stderr).to.include(
+      '--target-opt alertmanager: expected an http(s) URL, got "alertmanager.monitoring:9093"',
+    );
+  });
+
   it('prints the drills’ plan with their blast radius, writes no run directory, and exits 0', () => {
     const out = mkdtempSync(join(tmpdir(), 'meshdrill-dry-'));
     try {
