@@ -47,7 +47,14 @@ export interface TargetEnvironment {
    */
   alertmanager?: {
     url: string;
-    receiverUrl: string;
+    /**
+     * Meshdrill's webhook receiver, where every notification is delivered. Absent for an Alertmanager meshdrill
+     * did not configure (the user's own, on existing): deliveries go to the user's receivers and cannot be
+     * observed, so a signal is judged from Alertmanager's routing only, and its evidence says so.
+     */
+    receiverUrl?: string;
+    /** Receivers with no integration (a `null` route): an alert routed only there pages nobody. */
+    silentReceivers?: string[];
     /** The longest Alertmanager holds a notification: group_wait in a new group, group_interval in a live one. */
     routingDelayMs: number;
   };

@@ -1,6 +1,7 @@
 // `meshdrill doctor --target existing`: the context, the API server, what drills need on the cluster (istiod, the
-// ingress gateway, Prometheus, Chaos Mesh), whether faults are allowed there, and the tools `install=` needs —
-// each checked as provisioning would meet it; nothing is installed, applied or changed.
+// ingress gateway, Prometheus, Chaos Mesh), whether faults are allowed there, the tools `install=` needs, and the
+// Alertmanager `alertmanager=` names — each checked as provisioning would meet it; nothing is installed, applied,
+// changed or sent.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import type { DoctorCheck } from '../shared/index.js';
 import { type Host, resolveHost } from '../shared/index.js';
 import { findPrerequisites, installHintOf } from '../shared/index.js';
 import { createToolRunner } from '../shared/index.js';
+import { readUserAlertmanager } from './alertmanager.js';
 import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
 import { allowListPathOf, decideFaultsFor, existingRequirements } from './existing-target.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
@@ -100,6 +102,32 @@ async function checkFaults(settings: ExistingSettings, host: Host): Promise<Doct
   };
 }
 
+/** How notification signals would be judged: from the named Alertmanager's routing (read now), or not at all. */
+async function checkAlertmanager(settings: ExistingSettings): Promise<DoctorCheck> {
+  if (!settings.alertmanagerUrl) {
+    return {
+      status: 'warn',
+      check: 'Alertmanager',
+      detail: "none named: drills' notification signals will be left out",
+      fix: '--target-opt alertmanager=URL (your Alertmanager, read only) judges them from its routing',
+    };
+  }
+  try {
+    const am = await readUserAlertmanager(settings.alertmanagerUrl, 10_000);
+    const silent =
+      am.silentReceivers.length > 0
+        ? `; receivers without integration: ${am.silentReceivers.join(', ')}`
+        : '';
+    return {
+      status: 'ok',
+      check: 'Alertmanager',
+      detail: `${am.version} at ${am.url}: routing delay up to ${am.routingDelayMs / 1000}s${silent} (delivery not observed)`,
+    };
+  } catch (error) {
+    return failOf('Alertmanager', error);
+  }
+}
+
 export async function diagnoseExisting(
   settingsRecord: Record<string, string>,
   hostOverrides: Partial<Host> = {},
@@ -115,5 +143,6 @@ export async function diagnoseExisting(
     ...(await checkTools(settings, host)),
     ...(await checkCluster(settings, host)),
     await checkFaults(settings, host),
+    await checkAlertmanager(settings),
   ];
 }

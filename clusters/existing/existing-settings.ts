@@ -22,6 +22,11 @@ export const EXISTING_SETTING_DOCS: readonly SettingDoc[] = [
       'ingress base URL reachable from this host (else the gateway LoadBalancer, else a port-forward)',
   },
   {
+    key: 'alertmanager',
+    description:
+      "your Alertmanager's base URL (v2 API) reachable from this host: notification signals are judged from its routing (delivery not observed); without it they are not judged",
+  },
+  {
     key: 'install',
     description: 'comma-separated parts meshdrill may install: istio, prometheus, chaos-mesh, k6-operator',
     default: 'nothing',
@@ -37,6 +42,7 @@ export interface ExistingSettings {
   allowFaults?: string;
   prometheusUrl?: string;
   ingressUrl?: string;
+  alertmanagerUrl?: string;
   install: Set<StackPart>;
   stack: StackSettings;
 }
@@ -73,6 +79,7 @@ export function readExistingSettings(
   const allowFaults = reader.string('allow-faults');
   const prometheusUrl = checkUrl(reader, 'prometheus-url', reader.string('prometheus-url'));
   const ingressUrl = checkUrl(reader, 'ingress-url', reader.string('ingress-url'));
+  const alertmanagerUrl = checkUrl(reader, 'alertmanager', reader.string('alertmanager'));
   const stack = readStackSettings(reader, istioVersion, {
     ingressServiceType: 'LoadBalancer',
     chaosMesh: install.has('chaos-mesh'),
@@ -86,6 +93,7 @@ export function readExistingSettings(
     ...(allowFaults ? { allowFaults } : {}),
     ...(prometheusUrl ? { prometheusUrl } : {}),
     ...(ingressUrl ? { ingressUrl } : {}),
+    ...(alertmanagerUrl ? { alertmanagerUrl } : {}),
     install,
     stack,
   };

@@ -15,6 +15,7 @@ import { type StackResult, installStack } from '../shared/index.js';
 import type { Timings } from '../shared/index.js';
 import { createToolRunner } from '../shared/index.js';
 import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
+import { type UserAlertmanager, readUserAlertmanager } from './alertmanager.js';
 import { type ExistingSettings, readExistingSettings } from './existing-settings.js';
 import { type FaultDecision, decideFaultsAllowed, readAllowList } from './fault-guard.js';
 import { kubeconfigPathsOf, writePinnedKubeconfig } from './kubeconfig-copy.js';
@@ -115,8 +116,12 @@ class ExistingClusterTarget implements Target {
       const presence = await requirePresence(run, kube, installed);
       const prometheusUrl = await this.reachPrometheus(run, presence, installed);
       const ingressUrl = await this.reachIngress(run, presence);
+      const alertmanager = settings.alertmanagerUrl
+        ? await readUserAlertmanager(settings.alertmanagerUrl, Math.min(settings.stack.waitTimeoutMs, 30_000))
+        : undefined;
       return describeExistingEnvironment(run, {
         presence,
+        alertmanager,
         installed,
         prometheusUrl,
         ingressUrl,
@@ -253,6 +258,7 @@ function describeExistingEnvironment(
     installed: StackResult;
     prometheusUrl: string | undefined;
     ingressUrl: string;
+    alertmanager: UserAlertmanager | undefined;
     kubernetes: string;
     timings: Timings;
     decision: FaultDecision;
@@ -262,6 +268,7 @@ function describeExistingEnvironment(
   const { stack } = settings;
   const { presence, installed } = parts;
   const istiodTag = imageTagOf(presence.istiod);
+  const am = parts.alertmanager;
   return {
     kubeconfigPath: run.kubeconfigPath,
     prometheusUrl: parts.prometheusUrl ?? '',
@@ -271,6 +278,7 @@ function describeExistingEnvironment(
       context: settings.context,
       kubernetes: parts.kubernetes,
       ...(istiodTag ? { istio: istiodTag } : {}),
+      ...(am ? { alertmanager: am.version } : {}),
       ...installed.versions,
     },
     timings: parts.timings,
@@ -279,6 +287,16 @@ function describeExistingEnvironment(
       scrapeIntervalMs: stack.prometheus.scrapeIntervalMs,
       evaluationIntervalMs: stack.prometheus.evaluationIntervalMs,
     },
+    // No receiverUrl: the user's Alertmanager notifies the user's receivers, which meshdrill cannot observe.
+    ...(am
+      ? {
+          alertmanager: {
+            url: am.url,
+            routingDelayMs: am.routingDelayMs,
+            silentReceivers: am.silentReceivers,
+          },
+        }
+      : {}),
     ...(stack.k6.mode === 'in-cluster'
       ? {
           inClusterLoad: {

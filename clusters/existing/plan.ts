@@ -75,6 +75,7 @@ export async function planExisting(
     return { ...done(), kube };
   }
   steps.push(...planPortForwards(settings, presence));
+  steps.push({ step: 'note', text: notificationNote(settings) });
   const { k6 } = settings.stack;
   return {
     ...done(),
@@ -83,6 +84,13 @@ export async function planExisting(
       ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(presence.ingressGateway), runners: k6.runners } }
       : {}),
   };
+}
+
+/** How `notification` signals would be judged: the plan reads no Alertmanager, the run only reads one. */
+function notificationNote(settings: ExistingSettings): string {
+  return settings.alertmanagerUrl
+    ? `notification signals judged from the routing of your Alertmanager at ${settings.alertmanagerUrl} (read: GET /api/v2/status, /api/v2/alerts; nothing sent, delivery not observed)`
+    : 'notification signals left out: no alertmanager= names an Alertmanager to read';
 }
 
 /** Where the plan's commands find the kubeconfig the run would write. */

@@ -16,3 +16,4 @@ export {
   parseKindClusters,
 } from './kind-config.js';
 export { KIND_SETTING_DOCS, type KindSettings, readKindSettings } from './kind-settings.js';
+export { kindNetworkOf, parseNetworkGateway } from './kind-network.js';

@@ -19,6 +19,12 @@ import { waitForNodesReady } from '../shared/index.js';
 import { type StackPart, type StackResult, installStack } from '../shared/index.js';
 import { type Timings, timeStep } from '../shared/index.js';
 import { type ToolRunner, createToolRunner } from '../shared/index.js';
+import {
+  ALERTMANAGER_ROUTING_DELAY_MS,
+  type NotificationReceiver,
+  startNotificationReceiver,
+} from '../shared/index.js';
+import { buildNetworkInspectArgs, kindNetworkOf, parseNetworkGateway } from './kind-network.js';
 import { buildKindConfig, buildKindCreateArgs, parseKindClusters, parseKindVersion } from './kind-config.js';
 import { type KindSettings, readKindSettings } from './kind-settings.js';
 
@@ -67,6 +73,8 @@ class KindClusterTarget implements Target {
   private readonly host: Host;
   private runner: ToolRunner | undefined;
   private forward: PortForward | undefined;
+  private alertmanagerForward: PortForward | undefined;
+  private receiver: NotificationReceiver | undefined;
   private clusterName: string | undefined;
   private created = false;
   private keep = false;
@@ -104,9 +112,18 @@ class KindClusterTarget implements Target {
         preloadImages(runner, runtime, settings.images, name, options.workDir),
       );
     }
-    const stack = await installKindStack(this.host, run, kube);
+    this.receiver = await startKindReceiver(this.host, run);
+    const stack = await installKindStack(this.host, run, kube, this.receiver).catch(
+      async (error: unknown) => {
+        // A listening server keeps this process alive: it must not outlive a failed provisioning.
+        await this.receiver?.stop();
+        this.receiver = undefined;
+        throw error;
+      },
+    );
     this.forward = stack.prometheus;
-    return describeKindEnvironment(run, stack, { kind: kindVersion, kubernetes });
+    this.alertmanagerForward = stack.alertmanager;
+    return describeKindEnvironment(run, stack, { kind: kindVersion, kubernetes }, this.receiver);
   }
 
   /** Checks the prerequisites, then makes the runner every later command goes through (for the chosen engine). */
@@ -173,9 +190,13 @@ class KindClusterTarget implements Target {
   }
 
   async teardown(): Promise<void> {
-    const forward = this.forward;
+    const forwards = [this.forward, this.alertmanagerForward];
+    const receiver = this.receiver;
     this.forward = undefined;
-    await forward?.stop();
+    this.alertmanagerForward = undefined;
+    this.receiver = undefined;
+    await Promise.all(forwards.map((f) => f?.stop()));
+    await receiver?.stop();
     if (this.created && !this.keep && this.runner && this.clusterName) {
       this.created = false;
       this.runner.progress(`deleting kind cluster "${this.clusterName}"`);
@@ -238,7 +259,40 @@ async function connectToCluster(
   return { kube, kubernetes: await kube.serverVersion() };
 }
 
-function installKindStack(host: Host, run: KindProvisionRun, kube: KubeClient): Promise<StackResult> {
+/**
+ * Meshdrill's notification receiver, on the kind network's gateway so the Alertmanager pod can post to it. Where
+ * that address is not this machine's (Docker Desktop runs the network inside a VM) or cannot be read, there is
+ * no receiver: Alertmanager is not installed, and the run leaves notification signals out, saying why.
+ */
+async function startKindReceiver(
+  host: Host,
+  run: KindProvisionRun,
+): Promise<NotificationReceiver | undefined> {
+  const { runner, runtime } = run;
+  const network = kindNetworkOf(host.env);
+  const inspect = await runner.run(runtime, buildNetworkInspectArgs(network));
+  const gateway = inspect.exitCode === 0 ? parseNetworkGateway(inspect.stdout) : undefined;
+  const leftOut = 'Alertmanager not installed; notification signals will be left out';
+  if (!gateway) {
+    runner.progress(`${leftOut}: \`${runtime} network inspect ${network}\` names no IPv4 gateway`);
+    return undefined;
+  }
+  try {
+    return await startNotificationReceiver(gateway);
+  } catch (error) {
+    runner.progress(
+      `${leftOut}: cannot listen on the ${network} network's gateway ${gateway} (${error instanceof Error ? error.message : String(error)}); it is this machine's only where ${runtime} runs here (not in a VM)`,
+    );
+    return undefined;
+  }
+}
+
+function installKindStack(
+  host: Host,
+  run: KindProvisionRun,
+  kube: KubeClient,
+  receiver: NotificationReceiver | undefined,
+): Promise<StackResult> {
   const { settings, options } = run;
   const parts = new Set<StackPart>(['istio', 'prometheus']);
   if (settings.stack.chaosMesh.enabled) parts.add('chaos-mesh');
@@ -254,6 +308,7 @@ function installKindStack(host: Host, run: KindProvisionRun, kube: KubeClient): 
       ruleFiles: options.ruleFiles,
       timings: run.timings,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(receiver ? { alertmanager: { webhookBaseUrl: receiver.url } } : {}),
     },
     settings.stack,
     parts,
@@ -264,6 +319,7 @@ function describeKindEnvironment(
   run: KindProvisionRun,
   stack: StackResult,
   versions: { kind: string; kubernetes: string },
+  receiver: NotificationReceiver | undefined,
 ): TargetEnvironment {
   const { settings } = run;
   return {
@@ -283,6 +339,15 @@ function describeKindEnvironment(
       scrapeIntervalMs: settings.stack.prometheus.scrapeIntervalMs,
       evaluationIntervalMs: settings.stack.prometheus.evaluationIntervalMs,
     },
+    ...(stack.alertmanager && receiver
+      ? {
+          alertmanager: {
+            url: stack.alertmanager.url,
+            receiverUrl: receiver.url,
+            routingDelayMs: ALERTMANAGER_ROUTING_DELAY_MS,
+          },
+        }
+      : {}),
     ...(settings.stack.k6.mode === 'in-cluster'
       ? { inClusterLoad: { baseUrl: ingressGatewayServiceUrl(), runners: settings.stack.k6.runners } }
       : {}),

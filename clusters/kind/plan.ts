@@ -17,6 +17,7 @@ import { createToolRunner, type ToolRunner } from '../shared/index.js';
 import type { TargetPlan } from '../target.js';
 import type { KubeClient } from '../../harness/kube/index.js';
 import { buildKindConfig, buildKindCreateArgs, parseKindClusters } from './kind-config.js';
+import { buildNetworkInspectArgs, kindNetworkOf } from './kind-network.js';
 import { type KindSettings, readKindSettings } from './kind-settings.js';
 import { buildKindRequirements } from './kind-target.js';
 import { judgeReuse, readReuseFacts } from './reuse-check.js';
@@ -170,9 +171,23 @@ async function planClusterSetup(plan: KindPlan, ruleFiles: string[]): Promise<vo
   const parts = new Set<StackPart>(['istio', 'prometheus']);
   if (settings.stack.chaosMesh.enabled) parts.add('chaos-mesh');
   if (settings.stack.k6Operator.enabled) parts.add('k6-operator');
+  const network = kindNetworkOf(host.env);
+  steps.push({
+    step: 'command',
+    command: `${plan.runtime} ${buildNetworkInspectArgs(network).join(' ')}`,
+    purpose: `finds the ${network} network's gateway: meshdrill's notification receiver listens there (a free port), where the Alertmanager pod reaches it; where this machine cannot listen there, the Alertmanager below is not installed and notification signals are left out`,
+  });
   steps.push(
     ...(await planStack(
-      { host, kubeconfigPath, workDir: plan.work, cacheDir: cacheDirOf(host), ruleFiles },
+      {
+        host,
+        kubeconfigPath,
+        workDir: plan.work,
+        cacheDir: cacheDirOf(host),
+        ruleFiles,
+        // The receiver's address is known only once it listens: the plan names where.
+        alertmanager: { webhookBaseUrl: 'http://$NETWORK_GATEWAY:$RECEIVER_PORT' },
+      },
       settings.stack,
       parts,
     )),

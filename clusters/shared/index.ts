@@ -22,3 +22,7 @@ export * from './tool-runner.js';
 export * from './doctor.js';
 export * from './stack-plan.js';
 export * from './alertmanager/config.js';
+export * from './alertmanager/routing.js';
+export * from './alertmanager/receiver.js';
+export * from './alertmanager/manifests.js';
+export * from './alertmanager/install.js';

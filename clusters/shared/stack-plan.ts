@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PlanStep } from '../../harness/model/index.js';
 import { buildChaosMeshCommands, buildK6OperatorCommands } from './addons.js';
+import { buildAlertmanagerConfig } from './alertmanager/config.js';
+import {
+  ALERTMANAGER_SERVICE_ADDRESS,
+  MESHDRILL_ALERTMANAGER_SERVICE,
+  buildAlertmanagerManifests,
+} from './alertmanager/manifests.js';
 import type { Host } from './host.js';
 import { ISTIO_NAMESPACE, buildIstioHelmValues, buildIstioOperator } from './istio/config.js';
 import { buildIstioHelmCommands, buildIstioctlCommands } from './istio/install.js';
@@ -23,6 +29,8 @@ export interface StackPlanContext {
   workDir: string;
   cacheDir: string;
   ruleFiles: string[];
+  /** As StackContext.alertmanager; the receiver's URL as the plan can know it (its port is picked at run time). */
+  alertmanager?: { webhookBaseUrl: string };
 }
 
 const command = (tool: string, args: readonly string[], purpose: string): PlanStep => ({
@@ -91,6 +99,7 @@ async function planPrometheus(ctx: StackPlanContext, settings: StackSettings): P
     scrapeIntervalMs: settings.prometheus.scrapeIntervalMs,
     evaluationIntervalMs: settings.prometheus.evaluationIntervalMs,
     ruleFiles: await readRuleFiles(ctx.ruleFiles),
+    ...(ctx.alertmanager ? { alertmanagers: [ALERTMANAGER_SERVICE_ADDRESS] } : {}),
   };
   const configYaml = stringify(buildPrometheusConfig(options));
   const steps: PlanStep[] = buildPrometheusManifests(options, configYaml).map((object) => ({
@@ -108,6 +117,29 @@ async function planPrometheus(ctx: StackPlanContext, settings: StackSettings): P
     settings.prometheus.localPort ?? 0,
   );
   steps.push(command('kubectl', forward, 'reaches Prometheus from this host (a free local port when 0)'));
+  if (ctx.alertmanager) steps.push(...planAlertmanager(ctx.kubeconfigPath, ctx.alertmanager.webhookBaseUrl));
+  return steps;
+}
+
+function planAlertmanager(kubeconfigPath: string, webhookBaseUrl: string): PlanStep[] {
+  const service = MESHDRILL_ALERTMANAGER_SERVICE;
+  const steps: PlanStep[] = buildAlertmanagerManifests(buildAlertmanagerConfig(webhookBaseUrl)).map(
+    (object) => ({
+      step: 'apply',
+      object,
+      purpose: "Alertmanager: every notification to meshdrill's receiver",
+    }),
+  );
+  const forward = buildPortForwardArgs(
+    {
+      kubeconfigPath,
+      namespace: service.namespace,
+      resource: `svc/${service.name}`,
+      remotePort: service.port,
+    },
+    0,
+  );
+  steps.push(command('kubectl', forward, "reaches Alertmanager's API from this host (a free local port)"));
   return steps;
 }
 

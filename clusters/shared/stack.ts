@@ -3,6 +3,8 @@
 
 import type { KubeClient } from '../../harness/kube/index.js';
 import { installChaosMesh, installK6Operator } from './addons.js';
+import { forwardAlertmanager, installAlertmanager } from './alertmanager/install.js';
+import { ALERTMANAGER_IMAGE, ALERTMANAGER_SERVICE_ADDRESS } from './alertmanager/manifests.js';
 import type { Host } from './host.js';
 import { installIstio } from './istio/install.js';
 import type { PortForward } from './port-forward.js';
@@ -25,6 +27,11 @@ export interface StackContext {
   ruleFiles: string[];
   timings: Timings;
   signal?: AbortSignal;
+  /**
+   * Install meshdrill's Alertmanager beside Prometheus, every notification to the webhook receiver at this base
+   * URL (reachable from the cluster's pods). Only where meshdrill runs that receiver: kind.
+   */
+  alertmanager?: { webhookBaseUrl: string };
 }
 
 export interface StackResult {
@@ -32,6 +39,8 @@ export interface StackResult {
   binDirs: string[];
   /** The Prometheus port-forward, when Prometheus was installed (the caller stops it at teardown). */
   prometheus?: PortForward;
+  /** The Alertmanager port-forward, when it was installed (stopped at teardown like Prometheus's). */
+  alertmanager?: PortForward;
 }
 
 /** Installs the parts asked for, in dependency order (Istio before anything that may be injected). */
@@ -64,10 +73,19 @@ export async function installStack(
     Object.assign(result.versions, istio.versions);
     if (istio.istioctlDir) result.binDirs.push(istio.istioctlDir);
   }
+  const am = parts.has('prometheus') ? ctx.alertmanager : undefined;
   if (parts.has('prometheus')) {
     result.prometheus = await timeStep(ctx.timings, 'prometheus', async () => {
       ctx.runner.progress('installing Prometheus with meshdrill rules');
-      await installPrometheus(ctx.kube, { ...settings.prometheus, ruleFiles: ctx.ruleFiles }, wait);
+      await installPrometheus(
+        ctx.kube,
+        {
+          ...settings.prometheus,
+          ruleFiles: ctx.ruleFiles,
+          ...(am ? { alertmanagers: [ALERTMANAGER_SERVICE_ADDRESS] } : {}),
+        },
+        wait,
+      );
       return forwardPrometheus(ctx.host, ctx.kubeconfigPath, MESHDRILL_PROMETHEUS_SERVICE, wait, {
         localPort: settings.prometheus.localPort,
         commands: ctx.runner.commands,
@@ -76,6 +94,14 @@ export async function installStack(
     result.versions.prometheus = PROMETHEUS_IMAGE.split(':').at(-1) ?? PROMETHEUS_IMAGE;
   }
   try {
+    if (am) {
+      result.alertmanager = await timeStep(ctx.timings, 'alertmanager', async () => {
+        ctx.runner.progress(`installing Alertmanager (notifications to ${am.webhookBaseUrl})`);
+        await installAlertmanager(ctx.kube, am.webhookBaseUrl, wait);
+        return forwardAlertmanager(ctx.host, ctx.kubeconfigPath, wait, { commands: ctx.runner.commands });
+      });
+      result.versions.alertmanager = ALERTMANAGER_IMAGE.split(':').at(-1) ?? ALERTMANAGER_IMAGE;
+    }
     if (parts.has('chaos-mesh')) {
       await timeStep(ctx.timings, 'chaos-mesh', () =>
         installChaosMesh(ctx.runner, ctx.kube, common, settings.chaosMesh),
@@ -89,7 +115,8 @@ export async function installStack(
       result.versions['k6-operator'] = settings.k6Operator.version ?? 'latest';
     }
   } catch (error) {
-    // The port-forward is a live child: a failure after it started must not leave it behind.
+    // The port-forwards are live children: a failure after they started must not leave them behind.
+    await result.alertmanager?.stop();
     await result.prometheus?.stop();
     throw error;
   }

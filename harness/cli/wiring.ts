@@ -82,8 +82,11 @@ export function connectPorts(
       ? {
           notifications: createNotificationPort({
             alertmanagerUrl: env.alertmanager.url,
-            receiverUrl: env.alertmanager.receiverUrl,
             routingDelayMs: env.alertmanager.routingDelayMs,
+            ...(env.alertmanager.receiverUrl ? { receiverUrl: env.alertmanager.receiverUrl } : {}),
+            ...(env.alertmanager.silentReceivers
+              ? { silentReceivers: env.alertmanager.silentReceivers }
+              : {}),
           }),
         }
       : {}),

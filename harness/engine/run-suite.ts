@@ -77,16 +77,31 @@ function judgeableOn(
   target: string,
   journal: Journal,
 ): ResolvedScenario[] {
+  const notification = <T extends { kind: string; name: string }>(c: T) => c.kind === 'notification';
+  const notificationsOf = (s: ResolvedScenario) =>
+    [...s.signals, ...s.efficacy, ...s.recovery.conditions].filter(notification);
+  if (env.alertmanager?.receiverUrl === undefined && env.alertmanager) {
+    // The user's own Alertmanager: its deliveries are not observable, so the report must not read as if they were.
+    for (const s of scenarios) {
+      const judged = notificationsOf(s);
+      if (judged.length === 0) continue;
+      journal.append({
+        type: 'log',
+        level: 'info',
+        scenario: s.name,
+        message: `${judged.map((c) => c.name).join(', ')} judged from Alertmanager's routing at ${env.alertmanager.url}: an alert it holds active for a receiver counts as routed once its routing delay (${env.alertmanager.routingDelayMs / 1000}s) passed; delivery to the pager is not observed`,
+      });
+    }
+  }
   if (env.alertmanager) return [...scenarios];
   return scenarios.map((s) => {
-    const notification = <T extends { kind: string; name: string }>(c: T) => c.kind === 'notification';
-    const dropped = [...s.signals, ...s.efficacy, ...s.recovery.conditions].filter(notification);
+    const dropped = notificationsOf(s);
     if (dropped.length === 0) return s;
     journal.append({
       type: 'log',
       level: 'warn',
       scenario: s.name,
-      message: `${dropped.map((c) => c.name).join(', ')} not judged: this ${target} target runs no Alertmanager (notification signals are judged on the local target)`,
+      message: `${dropped.map((c) => c.name).join(', ')} not judged: this ${target} target runs no Alertmanager (notification signals need an Alertmanager: docs/targets.md)`,
     });
     const kept = <T extends { kind: string; name: string }>(list: T[]) =>
       list.filter((c) => !notification(c));

@@ -127,6 +127,62 @@ function describeReceived(
   return `${received.length} notification(s) of it received, the last ${last.status} to ${last.receiver} at ${iso(last.receivedAt)}${alert ? ` (episode from ${alert.startsAt})` : ''}`;
 }
 
+/**
+ * A notification judged from Alertmanager's routing alone, where its deliveries go to receivers meshdrill cannot
+ * observe (the user's own). Alertmanager holding the alert active — neither inhibited nor silenced — for a
+ * receiver that has an integration means it sends it there within its routing delay (group_wait for a new group,
+ * group_interval for a live one) of its arrival. The arrival is not known, only the first poll that saw it, which
+ * is no earlier; so the signal counts as routed at that poll plus the routing delay — the latest Alertmanager
+ * would send it — and only once that time has passed. That this send reached a pager is not observed, and the
+ * evidence says so.
+ */
+async function judgeRouted(
+  spec: Extract<ConditionSpec, { kind: 'notification' }>,
+  port: NotificationPort,
+  matches: (labels: Record<string, string>) => boolean,
+  since: number,
+  signal: AbortSignal | undefined,
+  now: () => number = Date.now,
+): Promise<ConditionResult> {
+  const all = (await port.alerts(spec.alert, signal)).filter((a) => matches(a.labels));
+  const held = all.filter((a) => Date.parse(a.startsAt) >= since);
+  const silent = new Set(port.silentReceivers);
+  const pages = (a: AlertmanagerAlert): string[] =>
+    a.receivers.filter((r) => !silent.has(r) && (spec.receiver === undefined || r === spec.receiver));
+  const routed = held
+    .filter((a) => a.state === 'active' && a.firstSeenActiveAt !== undefined && pages(a).length > 0)
+    .sort((a, b) => (a.firstSeenActiveAt ?? 0) - (b.firstSeenActiveAt ?? 0))[0];
+  if (routed?.firstSeenActiveAt !== undefined) {
+    const seen = routed.firstSeenActiveAt;
+    const by = seen + port.routingDelayMs;
+    const to = pages(routed).join(', ');
+    const what = `active in Alertmanager for ${to}, first seen ${iso(seen)}; its routing sends within ${port.routingDelayMs / 1000}s`;
+    if (now() < by) return { fired: false, evidence: clip(`${what}: counts as routed at ${iso(by)}`) };
+    return {
+      fired: true,
+      at: by,
+      evidence: clip(`routed to ${to} by ${iso(by)} (delivery not observed): ${what}`),
+    };
+  }
+  const suppressed = held.find((a) => a.state === 'suppressed');
+  if (suppressed) {
+    const how = suppressed.inhibitedBy.length > 0 ? 'inhibited' : 'silenced';
+    return { fired: false, evidence: clip(`${spec.alert} fires but Alertmanager holds it back: ${how}`) };
+  }
+  const elsewhere = held.find((a) => a.state === 'active');
+  const wantedReceiver = spec.receiver
+    ? `${spec.receiver} (with an integration)`
+    : 'a receiver with an integration';
+  return {
+    fired: false,
+    evidence: clip(
+      elsewhere
+        ? `${spec.alert} is active in Alertmanager for ${elsewhere.receivers.join(', ') || 'no receiver'}, not for ${wantedReceiver}`
+        : `no routing of ${spec.alert}${describeLabels(spec.labels ?? {})} (delivery not observable on this target); ${describeHeld(all, since)}`,
+    ),
+  };
+}
+
 const handlers: { [K in ConditionKind]: Handler<K> } = {
   async promql(spec, ctx) {
     const samples = await ctx.prometheus.query(spec.query, ctx.signal);
@@ -158,6 +214,9 @@ const handlers: { [K in ConditionKind]: Handler<K> } = {
     const since = ctx.since ?? 0;
     const wanted = Object.entries({ ...spec.labels, alertname: spec.alert });
     const matches = (labels: Record<string, string>) => wanted.every(([k, v]) => labels[k] === v);
+    if (!ctx.notifications.observesDelivery) {
+      return judgeRouted(spec, ctx.notifications, matches, since, ctx.signal);
+    }
     const delivered = (await ctx.notifications.delivered(ctx.signal)).filter(
       (n) =>
         n.status === 'firing' &&

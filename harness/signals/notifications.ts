@@ -1,6 +1,8 @@
 // What the on-call would have received: the notifications an Alertmanager delivered to meshdrill's webhook
 // receiver (with the time each arrived), and, for an alert that never arrived, whether Alertmanager holds it back
 // (inhibited or silenced) — read from its v2 API. The seam through which `notification` signals are judged.
+// Where meshdrill has no receiver of its own (the user's Alertmanager on existing), delivery is not observable:
+// the port then keeps, per alert, when a poll first saw Alertmanager hold it active, for a judgement from routing.
 
 export interface DeliveredNotification {
   receiver: string;
@@ -19,6 +21,8 @@ export interface AlertmanagerAlert {
   receivers: string[];
   inhibitedBy: string[];
   silencedBy: string[];
+  /** Epoch ms of the first poll that saw this alert (its fingerprint) active: no earlier than its arrival. */
+  firstSeenActiveAt?: number;
 }
 
 export interface NotificationPort {
@@ -27,6 +31,13 @@ export interface NotificationPort {
    * group, up to group_interval when it joins a group still alive.
    */
   readonly routingDelayMs: number;
+  /**
+   * False where deliveries cannot be observed (no meshdrill receiver): `delivered` is then always empty and a
+   * signal is judged from Alertmanager's routing.
+   */
+  readonly observesDelivery: boolean;
+  /** Receivers with no integration: routing an alert there pages nobody. */
+  readonly silentReceivers: readonly string[];
   delivered(signal?: AbortSignal): Promise<DeliveredNotification[]>;
   /** Every instance of `alertname` Alertmanager holds now — active, suppressed (and by what) or unprocessed. */
   alerts(alertname: string, signal?: AbortSignal): Promise<AlertmanagerAlert[]>;
@@ -40,17 +51,28 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
 
 export function createNotificationPort(options: {
   alertmanagerUrl: string;
-  receiverUrl: string;
+  receiverUrl?: string;
   routingDelayMs: number;
+  silentReceivers?: readonly string[];
+  now?: () => number;
 }): NotificationPort {
   const am = options.alertmanagerUrl.replace(/\/+$/, '');
+  const { receiverUrl } = options;
+  const now = options.now ?? Date.now;
+  const firstSeenActive = new Map<string, number>();
   return {
     routingDelayMs: options.routingDelayMs,
-    delivered: (signal) => getJson<DeliveredNotification[]>(`${options.receiverUrl}/notifications`, signal),
+    observesDelivery: receiverUrl !== undefined,
+    silentReceivers: options.silentReceivers ?? [],
+    delivered: (signal) =>
+      receiverUrl === undefined
+        ? Promise.resolve([])
+        : getJson<DeliveredNotification[]>(`${receiverUrl}/notifications`, signal),
     async alerts(alertname, signal) {
       const filter = encodeURIComponent(`alertname="${alertname}"`);
       const alerts = await getJson<
         {
+          fingerprint?: string;
           labels: Record<string, string>;
           startsAt: string;
           receivers?: { name: string }[];
@@ -60,14 +82,22 @@ export function createNotificationPort(options: {
         `${am}/api/v2/alerts?filter=${filter}&active=true&inhibited=true&silenced=true&unprocessed=true`,
         signal,
       );
-      return alerts.map((a) => ({
-        labels: a.labels,
-        state: a.status.state,
-        startsAt: a.startsAt,
-        receivers: (a.receivers ?? []).map((r) => r.name),
-        inhibitedBy: a.status.inhibitedBy,
-        silencedBy: a.status.silencedBy,
-      }));
+      const seenAt = now();
+      return alerts.map((a) => {
+        // One episode of one alert: the fingerprint is its label set's hash, so the start tells episodes apart.
+        const key = `${a.fingerprint ?? JSON.stringify(a.labels)}@${a.startsAt}`;
+        if (a.status.state === 'active' && !firstSeenActive.has(key)) firstSeenActive.set(key, seenAt);
+        const firstSeenActiveAt = firstSeenActive.get(key);
+        return {
+          labels: a.labels,
+          state: a.status.state,
+          startsAt: a.startsAt,
+          receivers: (a.receivers ?? []).map((r) => r.name),
+          inhibitedBy: a.status.inhibitedBy,
+          silencedBy: a.status.silencedBy,
+          ...(firstSeenActiveAt === undefined ? {} : { firstSeenActiveAt }),
+        };
+      });
     },
   };
 }

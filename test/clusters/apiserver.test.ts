@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createExistingTarget } from '../../clusters/existing/index.js';
 import {
+  buildAlertmanagerConfig,
+  buildAlertmanagerManifests,
   buildCacertsSecret,
   buildPrometheusConfig,
   buildPrometheusManifests,
@@ -121,6 +123,42 @@ describe('cluster targets against the local API server', function () {
     );
     await markAvailable('meshdrill-system', 'meshdrill-prometheus');
     await waitForDeploymentsAvailable(kube, 'meshdrill-system', ['meshdrill-prometheus'], wait);
+  });
+
+  it("applies kind's Alertmanager manifests server-side beside Prometheus's, and reads them back", async () => {
+    const kube = createKubeClient(fixture.kubeconfig);
+    const options = { scrapeIntervalMs: 5000, evaluationIntervalMs: 5000, ruleFiles: [] };
+    const prometheus = buildPrometheusManifests(options, stringify(buildPrometheusConfig(options)));
+    for (const object of prometheus.filter((m) => !m.apiVersion.startsWith('rbac.')))
+      await kube.apply(object);
+    for (const object of buildAlertmanagerManifests(buildAlertmanagerConfig('http://172.18.0.1:40123'))) {
+      await kube.apply(object);
+    }
+    const read = async (args: string[]) =>
+      expectSuccess(await fixture.kubectl(['-n', 'meshdrill-system', ...args]));
+    const container = JSON.parse(
+      await read([
+        'get',
+        'deployment',
+        'meshdrill-alertmanager',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0]}',
+      ]),
+    ) as { image: string; args: string[] };
+    expect(container.image).to.equal('quay.io/prometheus/alertmanager:v0.28.1');
+    expect(container.args).to.include('--cluster.listen-address=');
+    expect(
+      await read(['get', 'service', 'meshdrill-alertmanager', '-o', 'jsonpath={.spec.ports[0].port}']),
+    ).to.equal('9093');
+    expect(
+      await read([
+        'get',
+        'configmap',
+        'meshdrill-alertmanager-config',
+        '-o',
+        'jsonpath={.data.alertmanager\\.yml}',
+      ]),
+    ).to.include('url: http://172.18.0.1:40123/hook/meshdrill');
   });
 
   it('waits for nodes Ready through the API', async () => {

@@ -12,6 +12,7 @@ import { formatChecks } from '../../harness/cli/commands/doctor.js';
 import { RUN_ID_LABEL } from '../../harness/model/index.js';
 import { FakeCluster, GOLDEN_DIR, type Sandbox, createSandbox } from './support.js';
 import { freePort } from '../support/ports.js';
+import { startFakeAlertmanager } from '../support/fake-alertmanager.js';
 
 const find = (checks: DoctorCheck[], check: string): DoctorCheck | undefined =>
   checks.find((c) => c.check === check);
@@ -124,9 +125,11 @@ describe('meshdrill doctor (fake tools on PATH)', function () {
       sandbox.host(cluster.kube()),
     );
     expect(
-      ok.filter((c) => c.status !== 'ok'),
+      ok.filter((c) => c.status !== 'ok' && c.check !== 'Alertmanager'),
       formatChecks(ok).join('\n'),
     ).to.deep.equal([]);
+    expect(find(ok, 'Alertmanager')).to.deep.include({ status: 'warn' });
+    expect(find(ok, 'Alertmanager')?.detail).to.include('notification signals will be left out');
     expect(find(ok, 'API server')?.detail).to.equal('Kubernetes v1.34.0');
 
     const bare = new FakeCluster();
@@ -137,6 +140,28 @@ describe('meshdrill doctor (fake tools on PATH)', function () {
     expect(refused.find((c) => c.detail.startsWith('Istio: no istiod'))?.fix).to.include('install=istio');
     expect(find(refused, 'faults')?.status).to.equal('warn');
     expect(find(refused, 'faults')?.fix).to.include('allow-faults=staging');
+
+    const am = await startFakeAlertmanager(
+      'route: {receiver: pager, group_interval: 1m}\nreceivers: [{name: pager, pagerduty_configs: [{routing_key: k}]}, {name: "null"}]\n',
+    );
+    try {
+      const named = await diagnoseExisting(
+        { context: 'staging', 'allow-faults': 'staging', alertmanager: am.url },
+        sandbox.host(cluster.kube()),
+      );
+      expect(find(named, 'Alertmanager')).to.deep.include({
+        status: 'ok',
+        detail: `0.28.1 at ${am.url}: routing delay up to 60s; receivers without integration: null (delivery not observed)`,
+      });
+      expect(am.requests).to.deep.equal(['/api/v2/status']);
+    } finally {
+      await am.stop();
+    }
+    const silent = await diagnoseExisting(
+      { context: 'staging', alertmanager: 'http://127.0.0.1:1' },
+      sandbox.host(cluster.kube()),
+    );
+    expect(find(silent, 'Alertmanager')?.status).to.equal('fail');
 
     const unknown = await diagnoseExisting({ context: 'prod' }, sandbox.host(cluster.kube()));
     expect(find(unknown, 'context "prod"')?.detail).to.include('no context "prod"');

@@ -69,11 +69,36 @@ describe('dry run (fake tools on PATH)', function () {
         .replaceAll('$SANDBOX/work', '$WORK')
         .replaceAll(sandbox.dir, '$SANDBOX')
         .replace(/\.partial-[^/ ]+/g, '.partial-…')
+        // Alertmanager's forward takes a free port at run time; the plan says so with 0.
+        .replace(/svc\/meshdrill-alertmanager \d+:9093$/, 'svc/meshdrill-alertmanager 0:9093')
         .replace(/^\$SANDBOX\/home\/\.cache\/meshdrill\/istio\/[^ ]+\/bin\/istioctl /, 'istioctl ');
     const ran = (await sandbox.lines()).filter((l) => !READ_ONLY.test(l)).map(normalise);
     expect(planned.filter((l) => !READ_ONLY.test(l)).map(normalise)).to.deep.equal(ran);
 
     await expectGolden('dry-run-kind.txt', formatPlan(plan.sections).replaceAll(sandbox.dir, '$SANDBOX'));
+  });
+
+  it("kind: the plan shows Alertmanager's manifests, its receiver on the kind network, and Prometheus naming it", async () => {
+    const plan = await planKind(
+      { 'cluster-name': 'drill' },
+      { ruleFiles: [], istioVersion: '1.29.4', hostOverrides: sandbox.host(cluster.kube()) },
+    );
+    await plan.dispose();
+    const steps = plan.sections[0]?.steps ?? [];
+    const applied = steps.flatMap((s) => (s.step === 'apply' ? [s.object] : []));
+    const named = (kind: string, name: string) =>
+      applied.find((o) => o.kind === kind && o.metadata.name === name) as
+        | { data?: Record<string, string> }
+        | undefined;
+    expect(named('Deployment', 'meshdrill-alertmanager')).to.not.equal(undefined);
+    expect(named('Service', 'meshdrill-alertmanager')).to.not.equal(undefined);
+    expect(named('ConfigMap', 'meshdrill-alertmanager-config')?.data?.['alertmanager.yml']).to.include(
+      'url: http://$NETWORK_GATEWAY:$RECEIVER_PORT/hook/meshdrill',
+    );
+    expect(named('ConfigMap', 'meshdrill-prometheus-config')?.data?.['prometheus.yml']).to.include(
+      '- meshdrill-alertmanager.meshdrill-system.svc:9093',
+    );
+    expect(commandsOf(plan.sections[0])).to.include('docker network inspect kind');
   });
 
   it("kind: in-cluster k6 is planned as the operator install and each k6 drill's TestRun", async () => {
@@ -147,6 +172,30 @@ describe('dry run (fake tools on PATH)', function () {
     await refused.dispose();
     expect(formatPlan(refused.sections)).to.include('the run would stop here: install=chaos-mesh is refused');
   });
+
+  it('existing: the plan says how notification signals would be judged, and reads no Alertmanager', async () => {
+    await mkdir(join(sandbox.home, '.kube'), { recursive: true });
+    await writeFile(
+      join(sandbox.home, '.kube', 'config'),
+      'apiVersion: v1\nkind: Config\nclusters: [{name: s, cluster: {server: "https://127.0.0.1:6443"}}]\nusers: [{name: s, user: {token: x}}]\ncontexts: [{name: staging, context: {cluster: s, user: s}}]\n',
+    );
+    cluster.seedService('istio-system', 'prometheus', [{ name: 'http', port: 9090 }]);
+    const plan = async (settings: Record<string, string>) => {
+      const p = await planExisting(
+        { context: 'staging', ...settings },
+        { ruleFiles: [], needs: { chaosMesh: false }, hostOverrides: sandbox.host(cluster.kube()) },
+      );
+      await p.dispose();
+      return formatPlan(p.sections);
+    };
+    // Port 1 answers nothing: a plan that tried to read it would fail.
+    expect(await plan({ alertmanager: 'http://127.0.0.1:1' })).to.include(
+      'notification signals judged from the routing of your Alertmanager at http://127.0.0.1:1 (read: GET /api/v2/status, /api/v2/alerts; nothing sent, delivery not observed)',
+    );
+    expect(await plan({})).to.include(
+      'notification signals left out: no alertmanager= names an Alertmanager to read',
+    );
+  });
 });
 
 describe("a drill's blast radius read from a reachable cluster", () => {
@@ -202,6 +251,29 @@ describe("a drill's in-cluster load in the plan", () => {
 
 describe('meshdrill run --dry-run', function () {
   this.timeout(60_000);
+
+  it('exits 2 with the setting named when alertmanager= is not an http(s) URL, as for the other URLs', () => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        'bin/meshdrill.js',
+        'run',
+        'scenarios/cert-expiry.yaml',
+        '--dry-run',
+        '--target',
+        'existing',
+        '--target-opt',
+        'context=staging',
+        '--target-opt',
+        'alertmanager=alertmanager.monitoring:9093',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).to.equal(2);
+    expect(result.stderr).to.include(
+      '--target-opt alertmanager: expected an http(s) URL, got "alertmanager.monitoring:9093"',
+    );
+  });
 
   it('prints the drills’ plan with their blast radius, writes no run directory, and exits 0', () => {
     const out = mkdtempSync(join(tmpdir(), 'meshdrill-dry-'));

@@ -14,6 +14,7 @@ import {
   parseAllowList,
 } from '../../clusters/existing/index.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
+import { startFakeAlertmanager } from '../support/fake-alertmanager.js';
 import { FakeCluster, type Sandbox, createSandbox } from './support.js';
 
 const USER_KUBECONFIG = `# the user's own file: comments and key order must survive untouched
@@ -203,6 +204,61 @@ describe('existing target', function () {
       /^the Prometheus API at http:\/\/127\.0\.0\.1:1 not ready after 1s/,
     );
     expect((error as MeshdrillError).hint).to.include('prometheus-url');
+  });
+
+  it("reads the Alertmanager named by alertmanager= (its live routing, no receiver of meshdrill's), sending it nothing", async () => {
+    const am = await startFakeAlertmanager(
+      'route:\n  receiver: pager\n  group_wait: 20s\n  routes:\n    - {receiver: blackhole, matchers: [\'alertname="Watchdog"\']}\nreceivers:\n  - name: pager\n    webhook_configs: [{url: "http://pager.example/hook"}]\n  - name: blackhole\n',
+      '0.27.0',
+    );
+    try {
+      const target = createExistingTarget({ host: sandbox.host(cluster.kube()) });
+      const env = await target.provision({
+        workDir: sandbox.workDir,
+        ruleFiles: [],
+        settings: { context: 'staging', alertmanager: `${am.url}/` },
+      });
+      await target.teardown();
+      // group_interval unset: Alertmanager's default of 5m bounds a page joining a live group.
+      expect(env.alertmanager).to.deep.equal({
+        url: am.url,
+        routingDelayMs: 300_000,
+        silentReceivers: ['blackhole'],
+      });
+      expect(env.versions.alertmanager).to.equal('0.27.0');
+      expect(am.requests).to.deep.equal(['/api/v2/status']);
+    } finally {
+      await am.stop();
+    }
+  });
+
+  it('refuses an alertmanager= that is no http(s) URL (exit 2), and one that does not answer', async () => {
+    const target = createExistingTarget({ host: sandbox.host(cluster.kube()) });
+    for (const value of ['ftp://am.example', 'am.example:9093']) {
+      const error = await target
+        .provision({
+          workDir: sandbox.workDir,
+          ruleFiles: [],
+          settings: { context: 'staging', alertmanager: value },
+        })
+        .catch((e: unknown) => e);
+      expect((error as MeshdrillError).exitCode).to.equal(2);
+      expect((error as MeshdrillError).message).to.include(
+        `--target-opt alertmanager: expected an http(s) URL, got "${value}"`,
+      );
+    }
+    const silent = await target
+      .provision({
+        workDir: sandbox.workDir,
+        ruleFiles: [],
+        settings: { context: 'staging', alertmanager: 'http://127.0.0.1:1' },
+      })
+      .catch((e: unknown) => e);
+    expect((silent as MeshdrillError).kind).to.equal('environment');
+    expect((silent as MeshdrillError).message).to.match(
+      /^--target-opt alertmanager: GET http:\/\/127\.0\.0\.1:1\/api\/v2\/status failed/,
+    );
+    expect((silent as MeshdrillError).hint).to.include('leave the setting out');
   });
 
   it('allows faults when the context is listed in ~/.config/meshdrill/allowed-contexts', async () => {

@@ -11,6 +11,10 @@ import { MeshdrillError } from '../../harness/model/errors.js';
 import { CHANGED_BY_RUN_LABEL, type KubeObject, RUN_ID_LABEL } from '../../harness/model/index.js';
 import { FakeCluster, GOLDEN_DIR, type Sandbox, createSandbox, expectGolden, isAlive } from './support.js';
 
+/** A ConfigMap's data as the fake cluster holds it. */
+const configMapData = (cluster: FakeCluster, key: string): Record<string, string> =>
+  (cluster.objects.get(key) as { data?: Record<string, string> } | undefined)?.data ?? {};
+
 describe('kind target (fake tools on PATH)', function () {
   this.timeout(30_000);
   let sandbox: Sandbox;
@@ -31,6 +35,110 @@ describe('kind target (fake tools on PATH)', function () {
     await writeFile(rules, 'groups:\n  - name: mesh\n    rules: []\n');
     return rules;
   }
+
+  it("installs Alertmanager beside Prometheus, routing every notification to meshdrill's receiver on the kind network's gateway", async () => {
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const env = await target.provision({
+      workDir: sandbox.workDir,
+      ruleFiles: [await writeRules()],
+      istioVersion: '1.29.4',
+      settings: { 'cluster-name': 'drill', 'chaos-mesh': 'false' },
+    });
+    try {
+      const lines = await sandbox.lines();
+      expect(lines).to.include('docker network inspect kind');
+      expect(
+        lines.some((l) =>
+          /port-forward --address 127\.0\.0\.1 svc\/meshdrill-alertmanager \d+:9093$/.test(l),
+        ),
+      ).to.equal(true);
+      // The gateway the fake network names ($FAKE_KIND_GATEWAY): the receiver listens there, nowhere else.
+      expect(env.alertmanager?.receiverUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(env.alertmanager?.routingDelayMs).to.equal(10_000);
+      expect((await fetch(`${env.alertmanager?.url}/api/v2/status`)).status).to.equal(200);
+
+      const prometheusConfig = parse(
+        configMapData(cluster, 'ConfigMap/meshdrill-system/meshdrill-prometheus-config')['prometheus.yml'] ??
+          '',
+      ) as { alerting?: unknown };
+      expect(prometheusConfig.alerting).to.deep.equal({
+        alertmanagers: [
+          { static_configs: [{ targets: ['meshdrill-alertmanager.meshdrill-system.svc:9093'] }] },
+        ],
+      });
+      const amConfig = parse(
+        configMapData(cluster, 'ConfigMap/meshdrill-system/meshdrill-alertmanager-config')[
+          'alertmanager.yml'
+        ] ?? '',
+      ) as { receivers: { webhook_configs: { url: string }[] }[] };
+      expect(amConfig.receivers[0]?.webhook_configs[0]?.url).to.equal(
+        `${env.alertmanager?.receiverUrl}/hook/meshdrill`,
+      );
+      const deployment = cluster.objects.get('Deployment/meshdrill-system/meshdrill-alertmanager') as
+        | { spec: { template: { spec: { containers: { image: string }[] } } } }
+        | undefined;
+      expect(deployment?.spec.template.spec.containers[0]?.image).to.equal(
+        'quay.io/prometheus/alertmanager:v0.28.1',
+      );
+
+      // What Alertmanager posts there is recorded, with the receiver's name.
+      const posted = await fetch(`${env.alertmanager?.receiverUrl}/hook/meshdrill`, {
+        method: 'POST',
+        body: JSON.stringify({
+          version: '4',
+          status: 'firing',
+          alerts: [{ status: 'firing', labels: { alertname: 'X' }, startsAt: new Date().toISOString() }],
+        }),
+      });
+      expect(posted.status).to.equal(200);
+      const received = (await (await fetch(`${env.alertmanager?.receiverUrl}/notifications`)).json()) as {
+        receiver: string;
+      }[];
+      expect(received.map((n) => n.receiver)).to.deep.equal(['meshdrill']);
+    } finally {
+      await target.teardown();
+    }
+    // Teardown stops the receiver.
+    const after = await fetch(`${env.alertmanager?.receiverUrl}/notifications`).catch((e: unknown) => e);
+    expect(after).to.be.instanceOf(Error);
+  });
+
+  it('installs no Alertmanager where the kind network has no gateway this machine can listen on, and says so', async () => {
+    const check = async (extra: Record<string, string>, reason: RegExp) => {
+      const sb = await createSandbox({ env: extra });
+      const fresh = new FakeCluster();
+      fresh.seedNode('drill-control-plane');
+      fresh.seedInstalledStack();
+      const target = createKindTarget({ host: sb.host(fresh.kube()) });
+      const progress: string[] = [];
+      try {
+        const env = await target.provision({
+          workDir: sb.workDir,
+          ruleFiles: [],
+          istioVersion: '1.29.4',
+          settings: { 'cluster-name': 'drill', 'chaos-mesh': 'false', 'preload-images': 'false' },
+          onProgress: (m) => progress.push(m),
+        });
+        expect(env.alertmanager).to.equal(undefined);
+        expect(fresh.objects.has('Deployment/meshdrill-system/meshdrill-alertmanager')).to.equal(false);
+        const prometheusYaml =
+          configMapData(fresh, 'ConfigMap/meshdrill-system/meshdrill-prometheus-config')['prometheus.yml'] ??
+          '';
+        expect(prometheusYaml).to.not.include('alerting');
+        const note = progress.find((m) => m.startsWith('Alertmanager not installed'));
+        expect(note).to.match(reason);
+      } finally {
+        await target.teardown();
+        await sb.cleanup();
+      }
+    };
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine, as a Docker Desktop network's gateway is not.
+    await check(
+      { FAKE_KIND_GATEWAY: '192.0.2.1' },
+      /cannot listen on the kind network's gateway 192\.0\.2\.1/,
+    );
+    await check({ FAKE_FAIL: 'docker:network' }, /`docker network inspect kind` names no IPv4 gateway/);
+  });
 
   it('creates the cluster, installs the stack, and runs exactly these commands', async () => {
     const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
@@ -53,6 +161,7 @@ describe('kind target (fake tools on PATH)', function () {
         'kind get kubeconfig --name drill',
         'docker pull --platform linux/amd64 docker.io/fortio/fortio:1.74.0',
         'kind load docker-image docker.io/fortio/fortio:1.74.0 --name drill',
+        'docker network inspect kind',
         'curl -fsSL --retry 3 -o ' +
           lines
             .find((l) => l.startsWith('curl'))
@@ -109,6 +218,7 @@ describe('kind target (fake tools on PATH)', function () {
         istiod: '1.30.3',
         'chaos-mesh': '2.8.3',
         prometheus: 'v3.5.0',
+        alertmanager: 'v0.28.1',
       });
       expect(env.binDirs).to.deep.equal([
         join(sandbox.home, '.cache/meshdrill/istio/1.29.4/istio-1.29.4/bin'),
@@ -121,6 +231,7 @@ describe('kind target (fake tools on PATH)', function () {
         'istio-install',
         'istio-fetch',
         'prometheus',
+        'alertmanager',
         'chaos-mesh',
       ]) {
         expect(env.timings[key], key).to.be.a('number').and.at.least(0);

@@ -51,6 +51,9 @@ export async function createSandbox(
     FAKE_TOOL_JS: join(FAKE_BIN, 'fake-tool.mjs'),
     FAKE_BIN_LOG: log,
     FAKE_STATE_DIR: stateDir,
+    // The kind network's gateway, where the notification receiver listens: on a real host the bridge's own address;
+    // here loopback, the one address this machine is sure to have.
+    FAKE_KIND_GATEWAY: '127.0.0.1',
     ...options.env,
   };
   const calls = async (): Promise<ToolCall[]> => {

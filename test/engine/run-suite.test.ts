@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { ProvisionOptions, Target } from '../../clusters/target.js';
+import type { ProvisionOptions, Target, TargetEnvironment } from '../../clusters/target.js';
 import { runSuite } from '../../harness/engine/index.js';
 import type { SuiteOptions } from '../../harness/engine/run-suite.js';
 import { createJournal } from '../../harness/journal/index.js';
@@ -192,7 +192,50 @@ describe('engine: a suite on the fake world', function () {
       (e) => e.type === 'log' && e.level === 'warn' && e.message.includes('page-delivered'),
     );
     expect(warning?.type === 'log' && warning.message).to.equal(
-      'page-delivered not judged: this fake target runs no Alertmanager (notification signals are judged on the local target)',
+      'page-delivered not judged: this fake target runs no Alertmanager (notification signals need an Alertmanager: docs/targets.md)',
+    );
+  });
+
+  it("keeps notification signals on the user's Alertmanager, saying they are judged from its routing only", async () => {
+    const scenario = fakeScenario({
+      signals: [
+        { name: 'errors-visible', kind: 'promql', query: 'fake_errors > 0', withinMs: 3000, pollMs: 200 },
+        {
+          name: 'page-routed',
+          kind: 'notification',
+          alert: 'ErrorBudgetBurnFast',
+          withinMs: 600,
+          pollMs: 200,
+        },
+      ],
+    });
+    const run = async (alertmanager: TargetEnvironment['alertmanager']) => {
+      const world = new FakeWorld();
+      const target = world.target();
+      const provision = target.provision;
+      target.provision = async (o) => ({
+        ...(await provision(o)),
+        ...(alertmanager ? { alertmanager } : {}),
+      });
+      const options = suiteOptions(target, [scenario], { connect: () => world.connect() });
+      await runSuite(options);
+      return options.journal.events;
+    };
+    const events = await run({ url: 'http://127.0.0.1:1', routingDelayMs: 300_000 });
+    expect(byId(events, 'detect:page-routed')).to.not.equal(undefined);
+    const note = events.find((e) => e.type === 'log' && e.message.includes('page-routed'));
+    expect(note?.type === 'log' && note.level).to.equal('info');
+    expect(note?.type === 'log' && note.message).to.equal(
+      "page-routed judged from Alertmanager's routing at http://127.0.0.1:1: an alert it holds active for a receiver counts as routed once its routing delay (300s) passed; delivery to the pager is not observed",
+    );
+    // With meshdrill's own receiver, deliveries are observed: no such note.
+    const observed = await run({
+      url: 'http://127.0.0.1:1',
+      receiverUrl: 'http://127.0.0.1:2',
+      routingDelayMs: 10_000,
+    });
+    expect(observed.some((e) => e.type === 'log' && e.message.includes('judged from Alertmanager'))).to.equal(
+      false,
     );
   });
 

@@ -21,6 +21,8 @@ export interface PrometheusInstallOptions {
   evaluationIntervalMs: number;
   ruleFiles: string[];
   localPort?: number;
+  /** host:port of the Alertmanagers Prometheus sends alerts to. */
+  alertmanagers?: string[];
 }
 
 export async function readRuleFiles(paths: readonly string[]): Promise<{ name: string; content: string }[]> {
@@ -47,6 +49,7 @@ export async function installPrometheus(
     scrapeIntervalMs: options.scrapeIntervalMs,
     evaluationIntervalMs: options.evaluationIntervalMs,
     ruleFiles: await readRuleFiles(options.ruleFiles),
+    ...(options.alertmanagers ? { alertmanagers: options.alertmanagers } : {}),
   };
   const configYaml = stringify(buildPrometheusConfig(manifestOptions));
   for (const object of buildPrometheusManifests(manifestOptions, configYaml)) await kube.apply(object);

@@ -27,6 +27,8 @@ export interface PrometheusManifestOptions {
   ruleFiles: { name: string; content: string }[];
   image?: string;
   retention?: string;
+  /** host:port of each Alertmanager the firing alerts go to; none, Prometheus only evaluates. */
+  alertmanagers?: string[];
 }
 
 const LABELS = { 'app.kubernetes.io/name': PROMETHEUS_NAME, 'app.kubernetes.io/managed-by': 'meshdrill' };
@@ -59,6 +61,9 @@ export function buildPrometheusConfig(options: PrometheusManifestOptions): Recor
       evaluation_interval: toPromDuration(options.evaluationIntervalMs),
     },
     rule_files: [PROMETHEUS_RULE_FILES],
+    ...(options.alertmanagers?.length
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [...options.alertmanagers] }] }] } }
+      : {}),
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       {

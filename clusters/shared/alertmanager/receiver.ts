@@ -1,5 +1,5 @@
-// The webhook receiver every notification of the local target's Alertmanager reaches: it records each delivery
-// with the time it arrived (what a pager would have shown the on-call), and lists them for the harness.
+// The webhook receiver every notification of meshdrill's Alertmanager (local, kind) reaches: it records each
+// delivery with the time it arrived (what a pager would have shown the on-call), and lists them for the harness.
 // POST /hook/<receiver> takes Alertmanager's webhook payload (version 4); GET /notifications answers the list.
 
 import { createServer, type IncomingMessage } from 'node:http';
@@ -34,7 +34,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startNotificationReceiver(): Promise<NotificationReceiver> {
+/**
+ * Listens on `host` (127.0.0.1 unless told): anyone who can reach it can record a notification, so it listens
+ * only where the Alertmanager is — this host for the local target, the kind network's gateway for kind.
+ */
+export async function startNotificationReceiver(host = '127.0.0.1'): Promise<NotificationReceiver> {
   const notifications: ReceivedNotification[] = [];
   const server = createServer((req, res) => {
     const hook = /^\/hook\/([^/?]+)$/.exec(req.url ?? '');
@@ -67,11 +71,11 @@ export async function startNotificationReceiver(): Promise<NotificationReceiver>
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, host, resolve);
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     received: () => notifications,
     stop: () =>
       new Promise<void>((resolve) => {
