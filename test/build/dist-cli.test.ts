@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../harness/util/build-stamp.js';
+import { packageRoot, prebuiltBundle } from '../../harness/util/build-stamp.js';
+import { PROGRAM_ENTRIES, WORKER_ENTRIES } from '../../scripts/build.js';
 
 const NOT_COPIED = new Set([
   'node_modules',
@@ -69,6 +70,12 @@ describe('the built CLI (make build on a copy of the checkout)', function () {
     expect(built.status).to.equal(0);
     expect(built.stdout).to.match(/scenarios valid/);
     expect([built.stdout, built.status]).to.deep.equal([sources.stdout, sources.status]);
+  });
+  it('the build holds every program and worker thread bundled, and offers them while fresh', () => {
+    for (const entry of PROGRAM_ENTRIES)
+      expect(prebuiltBundle(join(copy, entry), 'program', copy), entry).to.be.a('string');
+    for (const entry of WORKER_ENTRIES)
+      expect(prebuiltBundle(join(copy, entry), 'worker', copy), entry).to.be.a('string');
   });
   it('a source touched after the build runs the sources (an edit is never ignored)', () => {
     utimesSync(join(copy, 'harness', 'cli', 'main.ts'), new Date(), new Date());
