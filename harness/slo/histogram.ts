@@ -5,16 +5,7 @@
 // loopback request takes a fraction of a millisecond, and integer milliseconds would round it to 0. Everything
 // this module hands back is in milliseconds; decode encoded histograms through decodeHistogram, not directly.
 
-import { createRequire } from 'node:module';
-import type * as Hdr from 'hdr-histogram-js';
-
-let hdrModule: typeof Hdr | undefined;
-
-/** hdr-histogram-js, loaded on first use: commands that never build a histogram (validate) do not pay for it. */
-function hdr(): typeof Hdr {
-  hdrModule ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof Hdr;
-  return hdrModule;
-}
+import * as hdr from 'hdr-histogram-js';
 
 const MICROS_PER_MS = 1000;
 /** One hour in microseconds: longer latencies are clamped (a request timeout is always far below). */
@@ -41,7 +32,7 @@ export interface LatencyHistogram {
   /** The compressed base64 form (hdr-histogram-js `encodeIntoCompressedBase64`, values in µs). */
   encode(): string;
   /** The underlying hdr-histogram-js object, for merging without copies. */
-  readonly raw: Hdr.Histogram;
+  readonly raw: hdr.Histogram;
 }
 
 function toMicros(ms: number): number {
@@ -49,7 +40,7 @@ function toMicros(ms: number): number {
   return Math.min(HIGHEST_MICROS, Math.round(ms * MICROS_PER_MS));
 }
 
-function wrap(raw: Hdr.Histogram): LatencyHistogram {
+function wrap(raw: hdr.Histogram): LatencyHistogram {
   return {
     raw,
     record(ms: number): void {
@@ -70,7 +61,7 @@ function wrap(raw: Hdr.Histogram): LatencyHistogram {
     },
     countAtOrBelow(ms: number): number {
       const limit = toMicros(ms);
-      if (!(raw instanceof hdr().JsHistogram)) {
+      if (!(raw instanceof hdr.JsHistogram)) {
         throw new Error('countAtOrBelow needs the pure-JS histogram build; got a WebAssembly one');
       }
       // Walk the counts array: hdr-histogram-js has no public count-between for the JS build.
@@ -90,7 +81,7 @@ function wrap(raw: Hdr.Histogram): LatencyHistogram {
       return raw.totalCount === 0 ? Number.NaN : raw.mean / MICROS_PER_MS;
     },
     encode(): string {
-      return hdr().encodeIntoCompressedBase64(raw);
+      return hdr.encodeIntoCompressedBase64(raw);
     },
   };
 }
@@ -98,7 +89,7 @@ function wrap(raw: Hdr.Histogram): LatencyHistogram {
 /** An empty latency histogram (1 µs .. 1 h, 3 significant digits). */
 export function createHistogram(): LatencyHistogram {
   return wrap(
-    hdr().build({
+    hdr.build({
       bitBucketSize: 32,
       autoResize: false,
       lowestDiscernibleValue: 1,
@@ -113,7 +104,7 @@ export function createHistogram(): LatencyHistogram {
 export function decodeHistogram(encoded: string): LatencyHistogram {
   if (encoded === '') return createHistogram();
   try {
-    const raw = hdr().decodeFromCompressedBase64(encoded, 32, false);
+    const raw = hdr.decodeFromCompressedBase64(encoded, 32, false);
     // A decoded histogram must be able to absorb any later merge; the encoded range may be narrower.
     const target = createHistogram();
     target.raw.add(raw);

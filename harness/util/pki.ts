@@ -3,18 +3,21 @@
 // WebCrypto and @peculiar/x509, the shape `make -f tools/certs/Makefile.selfsigned.mk` produces.
 
 import './reflect-shim.js';
-import { webcrypto } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 
-let x509Module: typeof X509 | undefined;
+let x509Module: Promise<typeof X509> | undefined;
 
-/** @peculiar/x509, loaded on first use: it is large, and most commands (validate, report) never make a certificate. */
-function x509(): typeof X509 {
-  if (!x509Module) {
-    x509Module = createRequire(import.meta.url)('@peculiar/x509') as typeof X509;
-    x509Module.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
-  }
+/**
+ * @peculiar/x509, imported on first use: it is large, and most commands (validate, report) never make a
+ * certificate. (A dynamic import, not createRequire(import.meta.url): this module is also bundled into CommonJS
+ * worker code, where import.meta is empty.)
+ */
+function x509(): Promise<typeof X509> {
+  x509Module ??= import('@peculiar/x509').then((lib) => {
+    lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
+    return lib;
+  });
   return x509Module;
 }
 
@@ -55,11 +58,13 @@ async function generateKeyPair(): Promise<CryptoKeyPair> {
 }
 
 async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
-  return x509().PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  const { PemConverter } = await x509();
+  return PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
 async function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
-  const blocks = x509().PemConverter.decodeWithHeaders(pem);
+  const { PemConverter } = await x509();
+  const blocks = PemConverter.decodeWithHeaders(pem);
   const block = blocks.find((b) => b.type === 'PRIVATE KEY');
   if (!block) {
     throw new Error(
@@ -82,7 +87,7 @@ function randomSerial(): string {
 
 async function caExtensions(publicKey: CryptoKey, pathLength?: number): Promise<X509.Extension[]> {
   const { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, SubjectKeyIdentifierExtension } =
-    x509();
+    await x509();
   return [
     new BasicConstraintsExtension(true, pathLength, true),
     new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true),
@@ -91,8 +96,9 @@ async function caExtensions(publicKey: CryptoKey, pathLength?: number): Promise<
 }
 
 export async function generateRoot(validityMs = TEN_YEARS_MS, now = new Date()): Promise<RootMaterial> {
+  const { X509CertificateGenerator } = await x509();
   const keys = await generateKeyPair();
-  const cert = await x509().X509CertificateGenerator.createSelfSigned({
+  const cert = await X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: 'O=Istio, CN=Root CA',
     notBefore: new Date(now.getTime() - 60_000),
@@ -108,7 +114,7 @@ export async function generateRoot(validityMs = TEN_YEARS_MS, now = new Date()):
 export async function generateCacerts(options: GenerateCacertsOptions): Promise<GeneratedCacerts> {
   const now = options.now ?? new Date();
   const root = options.root ?? (await generateRoot(options.rootValidityMs ?? TEN_YEARS_MS, now));
-  const { AuthorityKeyIdentifierExtension, X509Certificate, X509CertificateGenerator } = x509();
+  const { AuthorityKeyIdentifierExtension, X509Certificate, X509CertificateGenerator } = await x509();
   const rootCert = new X509Certificate(root.certPem);
   const rootKey = await importPrivateKeyPem(root.keyPem);
   const keys = await generateKeyPair();
@@ -142,8 +148,8 @@ export async function generateCacerts(options: GenerateCacertsOptions): Promise<
 
 /** notAfter of the first certificate in a PEM text. */
 export function readNotAfter(pem: string): Date {
-  const { X509Certificate } = x509();
-  return new X509Certificate(pem).notAfter;
+  // Node's own parser: synchronous, and enough to read one date (whole seconds, like the certificate).
+  return new Date(new NodeX509Certificate(pem).validTo);
 }
 
 function base64Data(entries: Record<string, string>): Record<string, string> {
