@@ -7,14 +7,16 @@
 // no file written. The bundle comes from esbuild's command line, run once and waited for: nothing keeps running
 // afterwards. (esbuild's own synchronous API keeps a worker thread and a service process for the life of the
 // process; at exit Node joins that thread, and here its handle cleanup once spun at 100 % CPU for minutes —
-// the run had printed its verdict and never exited.)
+// the run had printed its verdict and never exited.) After `make build` the bundle is already in dist/programs/
+// (scripts/build.ts, with this file's bundle()) and is read from there while that build is fresh.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { runSyncChecked } from '../exec/index.js';
+import { packageRoot, prebuiltBundle } from './build-stamp.js';
 
 const bundles = new Map<string, string>();
 
@@ -31,13 +33,20 @@ export function startWorkerThread(
   const entry = fileURLToPath(new URL(`./${name}.ts`, callerUrl));
   let source = bundles.get(entry);
   if (source === undefined) {
-    source = bundle(entry);
+    source = workerSource(entry);
     bundles.set(entry, source);
   }
   return new Worker(source, { ...options, eval: true });
 }
 
-function bundle(entry: string): string {
+/** The worker's code: the prebuilt bundle while the build in `root`/dist is fresh, else bundled now. */
+export function workerSource(entry: string, root: string = packageRoot()): string {
+  const prebuilt = prebuiltBundle(entry, 'worker', root);
+  return prebuilt ? readFileSync(prebuilt, 'utf8') : bundle(entry);
+}
+
+/** A worker module bundled as one CommonJS script (the code); also how the build makes dist/programs/. */
+export function bundle(entry: string): string {
   const require = createRequire(import.meta.url);
   const bin = join(dirname(require.resolve('esbuild/package.json')), 'bin', 'esbuild');
   const args = [entry, '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--log-level=error'];

@@ -1,12 +1,15 @@
 // Bundles TypeScript container programs with esbuild, so a container starts as plain `node program.mjs` (~50 ms)
 // instead of paying a TypeScript compile on every start. Each program is bundled once per process and written into
 // each cluster's work dir: a pack run boots a dozen clusters, and bundling the five programs for each cost ≈ 9 CPU-s
-// of esbuild on the cores the drills are measured on.
+// of esbuild on the cores the drills are measured on. After `make build` the bundles are already in dist/programs/
+// (scripts/build.ts, with this file's bundle()): while that build is fresh they are copied, and esbuild does not run
+// during drills at all.
 
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { environmentError } from '../../../harness/model/index.js';
+import { packageRoot, prebuiltBundle } from '../../../harness/util/build-stamp.js';
 
 export interface ProgramBundler {
   /** The bundled file for an entry, building it on first use. */
@@ -30,7 +33,8 @@ function bundleOnce(entry: string): Promise<string> {
 /** Bundles under way: esbuild's service process is stopped once none is (see bundle). */
 let inFlight = 0;
 
-async function bundle(entry: string): Promise<string> {
+/** A container program bundled as one ESM file (the code); also how the build makes dist/programs/. */
+export async function bundle(entry: string): Promise<string> {
   const esbuild = await import('esbuild');
   inFlight++;
   try {
@@ -64,7 +68,8 @@ async function bundle(entry: string): Promise<string> {
   }
 }
 
-export function createBundler(outDir: string): ProgramBundler {
+/** `root`: the checkout whose dist/ may hold prebuilt bundles (tests point it at a copy). */
+export function createBundler(outDir: string, root: string = packageRoot()): ProgramBundler {
   const builds = new Map<string, Promise<string>>();
   const buildOne = async (entry: string): Promise<string> => {
     await mkdir(outDir, { recursive: true });
@@ -73,7 +78,10 @@ export function createBundler(outDir: string): ProgramBundler {
       outDir,
       `${basename(dirname(entry))}-${basename(entry).replace(/\.[cm]?[jt]s$/, '')}-${id}.mjs`,
     );
-    await writeFile(outfile, await bundleOnce(entry));
+    // Decided per cluster, not once per process: a source edited since the build is bundled afresh.
+    const prebuilt = prebuiltBundle(entry, 'program', root);
+    if (prebuilt) await copyFile(prebuilt, outfile);
+    else await writeFile(outfile, await bundleOnce(entry));
     return outfile;
   };
   return {

@@ -3,7 +3,7 @@
 import { registerDefaultImages } from './default-images.js';
 import { createImageRegistry, type ImageRegistry } from './registry.js';
 
-export { createBundler, type ProgramBundler } from './bundler.js';
+export { bundle as bundleProgram, createBundler, type ProgramBundler } from './bundler.js';
 export { programEntry, registerDefaultImages } from './default-images.js';
 export { type ImageReference, parseImageReference } from './image-reference.js';
 export {
