@@ -181,19 +181,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
     const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(context, 'out');
     let runId: string;
     try {
-      runId = await until(
-        'the fault to be injected',
-        () => {
-          const journal = join(out, 'journal.jsonl');
-          if (!existsSync(journal)) return undefined;
-          const text = readFileSync(journal, 'utf8');
-          if (!text.includes('"type":"fault-injected"')) return undefined;
-          return /"runId":"([^"]+)"/.exec(text)?.[1];
-        },
-        180_000,
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${stderr().slice(-3000)}`);
-      });
+      runId = await faultInjected(out, stderr, 'the fault to be injected');
       // The fault did bite: each of the three objects is changed while the run is alive.
       const [istiod, billing, flags] = await Promise.all(
         watched.slice(0, 3).map(async (args) => getJson(args)),
@@ -266,19 +254,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
     ]);
     let runId: string;
     try {
-      runId = await until(
-        'the fault to be injected under in-cluster load',
-        () => {
-          const journal = join(out, 'journal.jsonl');
-          if (!existsSync(journal)) return undefined;
-          const text = readFileSync(journal, 'utf8');
-          if (!text.includes('"type":"fault-injected"')) return undefined;
-          return /"runId":"([^"]+)"/.exec(text)?.[1];
-        },
-        180_000,
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${stderr().slice(-3000)}`);
-      });
+      runId = await faultInjected(out, stderr, 'the fault to be injected under in-cluster load');
       const runners = await kubectl(['get', 'pods', '-A', '-l', 'app=k6,runner=true', '-o', 'name']);
       expect(runners.trim().split('\n'), 'two runner pods send the load').to.have.length(2);
       drill.kill('SIGKILL');
@@ -306,3 +282,20 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
     );
   });
 });
+
+/** The run id, once the drill's journal records its fault injected; on a timeout, the drill's stderr tail. */
+function faultInjected(out: string, stderr: () => string, what: string): Promise<string> {
+  return until(
+    what,
+    () => {
+      const journal = join(out, 'journal.jsonl');
+      if (!existsSync(journal)) return undefined;
+      const text = readFileSync(journal, 'utf8');
+      if (!text.includes('"type":"fault-injected"')) return undefined;
+      return /"runId":"([^"]+)"/.exec(text)?.[1];
+    },
+    180_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${stderr().slice(-3000)}`);
+  });
+}
