@@ -185,6 +185,22 @@ export interface RunbookRef {
   steps: RunbookStep[];
 }
 
+/**
+ * An Alertmanager routing a scenario ships (an alertmanager.yml: route, receivers, inhibit_rules …), read and
+ * checked once when the scenario was loaded. The target runs it with every receiver's integrations replaced by
+ * meshdrill's webhook, so a drill measures the team's own routing, grouping and inhibition without paging anyone.
+ */
+export interface AlertmanagerRoutingFile {
+  /** Content-derived id (`r-` + 12 hex of its sha256): identical files share one Alertmanager. */
+  id: string;
+  /** Absolute path of the file. */
+  file: string;
+  /** Its text as loaded (what `amtool check-config` checked). */
+  yaml: string;
+  /** The receivers it defines, in order. */
+  receivers: string[];
+}
+
 /** One execution of the scenario: the main drill, a negative control, or another runbook to measure. */
 export interface ScenarioVariant {
   name: string;
@@ -192,6 +208,16 @@ export interface ScenarioVariant {
   runbook: RunbookRef | null;
   /** recovery: must recover; no-recovery: a negative control, must NOT recover; measure: verdict reported, not asserted. */
   expect: 'recovery' | 'no-recovery' | 'measure';
+  /**
+   * The Alertmanager routing this variant's notifications go through: the variant's own, else the scenario's;
+   * absent, the target's (meshdrill's routing on local and kind, the user's on existing).
+   */
+  routing?: AlertmanagerRoutingFile;
+  /**
+   * Signals that must stay silent in this variant (a negative control of the signal itself, e.g. a page its
+   * routing inhibits): their detect assertion passes when they did not fire, and says what held them back.
+   */
+  silent?: string[];
 }
 
 export interface ResolvedScenario {
