@@ -2,6 +2,7 @@
 // the standard protocols are reached. Nothing above this interface knows which target it is.
 
 import type { KubeClient } from '../harness/kube/index.js';
+import type { AlertmanagerRoutingFile } from '../harness/model/index.js';
 import type { PlanSection } from '../harness/model/plan.js';
 
 export interface ProvisionOptions {
@@ -16,6 +17,11 @@ export interface ProvisionOptions {
    * without Chaos Mesh still serves drills whose faults are Istio objects or Kubernetes actions.
    */
   needs?: { chaosMesh: boolean };
+  /**
+   * The Alertmanager routings the drills ship (scenario or variant `alertmanager.routing`), distinct by id. A
+   * target that can runs one Alertmanager per routing beside its own and says so in `alertmanager.routings`.
+   */
+  routings?: AlertmanagerRoutingFile[];
   /** Free-form, target-specific settings from the CLI (`--target-opt key=value`). */
   settings: Record<string, string>;
   /** Progress lines for the user (provisioning can take minutes on kind). */
@@ -57,6 +63,11 @@ export interface TargetEnvironment {
     silentReceivers?: string[];
     /** The longest Alertmanager holds a notification: group_wait in a new group, group_interval in a live one. */
     routingDelayMs: number;
+    /**
+     * One Alertmanager per scenario routing the target runs (by routing id), each delivering to `receiverUrl`
+     * under its id. A routing missing here is not applied on this target.
+     */
+    routings?: Record<string, ScenarioAlertmanager>;
   };
   /**
    * Present when the k6 driver runs in the cluster (`--target-opt k6-mode=in-cluster`): where its runner pods
@@ -66,6 +77,13 @@ export interface TargetEnvironment {
   inClusterLoad?: { baseUrl: string; runners: number };
   /** Whether faults may be injected here (false on an existing cluster not explicitly allowed). */
   faultsAllowed: boolean;
+}
+
+/** An Alertmanager running a scenario's routing, its integrations replaced by meshdrill's receiver. */
+export interface ScenarioAlertmanager {
+  url: string;
+  routingDelayMs: number;
+  silentReceivers: string[];
 }
 
 export interface Target {

@@ -6,8 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { isAlive, killOnProcessExit, signalTree } from '../../harness/exec/index.js';
-import { MeshdrillError } from '../../harness/model/index.js';
-import type { ProvisionOptions, Target, TargetEnvironment } from '../target.js';
+import { type AlertmanagerRoutingFile, MeshdrillError } from '../../harness/model/index.js';
+import type { ProvisionOptions, ScenarioAlertmanager, Target, TargetEnvironment } from '../target.js';
 import { type ApiServer, startApiServer, writeKubeconfig } from './apiserver/index.js';
 import { KUBERNETES_VERSION } from './apiserver/server.js';
 import { type ControllerManager, RESOURCES, startControllers } from './controllers/index.js';
@@ -23,7 +23,7 @@ import {
 import { installChaosMesh } from './chaos/index.js';
 import { type IstioctlInstall, installIstioctl } from './istioctl/index.js';
 import { createLocalMesh, type LocalMesh } from './mesh/index.js';
-import { ALERTMANAGER_ROUTING_DELAY_MS } from '../shared/index.js';
+import { ALERTMANAGER_ROUTING_DELAY_MS, readAlertmanagerRouting } from '../shared/index.js';
 import {
   type AlertmanagerInstance,
   type NotificationReceiver,
@@ -54,6 +54,8 @@ export interface LocalCluster {
   apiServer: ApiServer;
   prometheus: PrometheusInstance;
   alertmanager: AlertmanagerInstance;
+  /** The scenarios' own routings' Alertmanagers. */
+  routedAlertmanagers: AlertmanagerInstance[];
   workDir: string;
 }
 
@@ -150,7 +152,12 @@ interface LocalTargetState {
 function recordLivePids(state: LocalTargetState): number[] {
   const { cluster } = state;
   if (!cluster) return [];
-  const pids = [...cluster.kubelet.pids(), cluster.prometheus.pid, cluster.alertmanager.pid];
+  const pids = [
+    ...cluster.kubelet.pids(),
+    cluster.prometheus.pid,
+    cluster.alertmanager.pid,
+    ...cluster.routedAlertmanagers.map((a) => a.pid),
+  ];
   for (const p of pids) state.knownPids.add(p);
   return pids;
 }
@@ -242,6 +249,7 @@ async function provisionLocal(
       apiServer: controlPlane.apiServer,
       prometheus: monitoring.prometheus,
       alertmanager: monitoring.alertmanager,
+      routedAlertmanagers: [...monitoring.routed.values()].map((r) => r.instance),
       workDir: run.workDir,
     };
     trackProcesses(state);
@@ -421,6 +429,8 @@ async function startNode(run: ProvisionRun, storage: Storage, controlPlane: Cont
 interface Monitoring {
   receiver: NotificationReceiver;
   alertmanager: AlertmanagerInstance;
+  /** One Alertmanager per scenario routing the drills ship, by routing id. */
+  routed: Map<string, { instance: AlertmanagerInstance; routing: AlertmanagerRoutingFile }>;
   prometheus: PrometheusInstance;
 }
 
@@ -433,17 +443,35 @@ async function startMonitoring(run: ProvisionRun, store: MemoryStore): Promise<M
     startAlertmanager({ workDir, webhookBaseUrl: receiver.url }),
   );
   run.started.push(() => alertmanager.stop());
+  const routed = await startRoutedAlertmanagers(run, receiver.url);
   const prometheus = await timeStep(run, 'prometheus', () =>
     startPrometheus({
       store,
       workDir,
       ruleFiles: run.provisionOptions.ruleFiles,
-      alertmanagerAddress: alertmanager.address,
+      alertmanagerAddresses: [alertmanager.address, ...[...routed.values()].map((r) => r.instance.address)],
       ...(options.prometheusBinary ? { binary: options.prometheusBinary } : {}),
     }),
   );
   run.started.push(() => prometheus.stop());
-  return { receiver, alertmanager, prometheus };
+  return { receiver, alertmanager, routed, prometheus };
+}
+
+/** The scenarios' own routings, one Alertmanager each beside the target's, all delivering to the one receiver. */
+async function startRoutedAlertmanagers(
+  run: ProvisionRun,
+  webhookBaseUrl: string,
+): Promise<Monitoring['routed']> {
+  const routed: Monitoring['routed'] = new Map();
+  for (const routing of run.provisionOptions.routings ?? []) {
+    if (routed.has(routing.id)) continue;
+    const instance = await timeStep(run, `alertmanager-${routing.id}`, () =>
+      startAlertmanager({ workDir: run.workDir, webhookBaseUrl, routing }),
+    );
+    run.started.push(() => instance.stop());
+    routed.set(routing.id, { instance, routing });
+  }
+  return routed;
 }
 
 interface MeshInstall {
@@ -479,6 +507,16 @@ function trackProcesses(state: LocalTargetState): void {
   state.started.unshift(async () => clearInterval(tracker));
 }
 
+/** Each scenario routing's Alertmanager, with the delays and silent receivers its configuration gives. */
+function describeRouted(routed: Monitoring['routed']): Record<string, ScenarioAlertmanager> {
+  return Object.fromEntries(
+    [...routed].map(([id, { instance, routing }]) => {
+      const { routingDelayMs, silentReceivers } = readAlertmanagerRouting(routing.yaml);
+      return [id, { url: instance.url, routingDelayMs, silentReceivers }];
+    }),
+  );
+}
+
 function describeEnvironment(
   run: ProvisionRun,
   parts: { kubeconfigPath: string; ingressPort: number; monitoring: Monitoring; meshInstall: MeshInstall },
@@ -511,6 +549,7 @@ function describeEnvironment(
       url: alertmanager.url,
       receiverUrl: receiver.url,
       routingDelayMs: ALERTMANAGER_ROUTING_DELAY_MS,
+      routings: describeRouted(parts.monitoring.routed),
     },
     ...(settings.k6.mode === 'in-cluster'
       ? {

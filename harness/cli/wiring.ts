@@ -78,17 +78,37 @@ export function connectPorts(
         timeoutMs: 30_000,
         ...(signal ? { signal } : {}),
       }),
-    ...(env.alertmanager
-      ? {
-          notifications: createNotificationPort({
-            alertmanagerUrl: env.alertmanager.url,
-            routingDelayMs: env.alertmanager.routingDelayMs,
-            ...(env.alertmanager.receiverUrl ? { receiverUrl: env.alertmanager.receiverUrl } : {}),
-            ...(env.alertmanager.silentReceivers
-              ? { silentReceivers: env.alertmanager.silentReceivers }
-              : {}),
-          }),
-        }
-      : {}),
+    ...notificationPorts(env),
+  };
+}
+
+/** The target's Alertmanager's port, and one per scenario routing it runs (all read the one receiver). */
+function notificationPorts(
+  env: TargetEnvironment,
+): Pick<EngineContext, 'notifications' | 'routedNotifications'> {
+  const am = env.alertmanager;
+  if (!am) return {};
+  const receiver = am.receiverUrl ? { receiverUrl: am.receiverUrl } : {};
+  const routed = Object.entries(am.routings ?? {}).map(
+    ([id, r]) =>
+      [
+        id,
+        createNotificationPort({
+          alertmanagerUrl: r.url,
+          routing: id,
+          routingDelayMs: r.routingDelayMs,
+          silentReceivers: r.silentReceivers,
+          ...receiver,
+        }),
+      ] as const,
+  );
+  return {
+    notifications: createNotificationPort({
+      alertmanagerUrl: am.url,
+      routingDelayMs: am.routingDelayMs,
+      ...receiver,
+      ...(am.silentReceivers ? { silentReceivers: am.silentReceivers } : {}),
+    }),
+    ...(routed.length > 0 ? { routedNotifications: new Map(routed) } : {}),
   };
 }

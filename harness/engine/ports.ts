@@ -45,6 +45,8 @@ export interface EngineContext {
   runCommand(script: string, signal?: AbortSignal): Promise<ExecResult>;
   /** What the target's Alertmanager delivered (`notification` signals); absent where it runs none. */
   notifications?: NotificationPort;
+  /** The same for each scenario routing the target runs an Alertmanager for, by routing id. */
+  routedNotifications?: ReadonlyMap<string, NotificationPort>;
   /** Aborted on SIGINT/SIGTERM. */
   interrupt: AbortSignal;
   /** Overrides for tests: poll intervals and the namespace-deletion wait. */

@@ -11,6 +11,7 @@ import { formatDuration } from '../util/duration.js';
 import {
   EXIT_CODES,
   clusterNeedsOf,
+  routingsOf,
   exitCodeFor,
   JOURNAL_VERSION,
   MeshdrillError,
@@ -67,9 +68,9 @@ export interface SuiteResult {
 }
 
 /**
- * `notification` signals are judged at an Alertmanager's receiver. On a target that runs none they cannot be
- * judged: they are left out of the drills, and the journal (so the report) says which and why — never a silent
- * pass, never a failure the system under test did not cause.
+ * `notification` signals are judged at an Alertmanager's receiver. On a target that runs none, or that does not run
+ * the routing a drill ships, they cannot be judged: they are left out of the drills, and the journal (so the
+ * report) says which and why — never a silent pass, never a failure the system under test did not cause.
  */
 function judgeableOn(
   env: TargetEnvironment,
@@ -77,34 +78,19 @@ function judgeableOn(
   target: string,
   journal: Journal,
 ): ResolvedScenario[] {
-  const notification = <T extends { kind: string; name: string }>(c: T) => c.kind === 'notification';
-  const notificationsOf = (s: ResolvedScenario) =>
-    [...s.signals, ...s.efficacy, ...s.recovery.conditions].filter(notification);
-  if (env.alertmanager?.receiverUrl === undefined && env.alertmanager) {
-    // The user's own Alertmanager: its deliveries are not observable, so the report must not read as if they were.
-    for (const s of scenarios) {
-      const judged = notificationsOf(s);
-      if (judged.length === 0) continue;
-      journal.append({
-        type: 'log',
-        level: 'info',
-        scenario: s.name,
-        message: `${judged.map((c) => c.name).join(', ')} judged from Alertmanager's routing at ${env.alertmanager.url}: an alert it holds active for a receiver counts as routed once its routing delay (${env.alertmanager.routingDelayMs / 1000}s) passed; delivery to the pager is not observed`,
-      });
-    }
-  }
-  if (env.alertmanager) return [...scenarios];
+  const am = env.alertmanager;
+  if (am?.receiverUrl === undefined && am) noteRoutedOnly(am.url, am.routingDelayMs, scenarios, journal);
   return scenarios.map((s) => {
-    const dropped = notificationsOf(s);
-    if (dropped.length === 0) return s;
+    const dropped = notificationConditions(s);
+    const why = unjudgeableBecause(env, s, target);
+    if (dropped.length === 0 || why === undefined) return s;
     journal.append({
       type: 'log',
       level: 'warn',
       scenario: s.name,
-      message: `${dropped.map((c) => c.name).join(', ')} not judged: this ${target} target runs no Alertmanager (notification signals need an Alertmanager: docs/targets.md)`,
+      message: `${dropped.map((c) => c.name).join(', ')} not judged: ${why} (docs/targets.md)`,
     });
-    const kept = <T extends { kind: string; name: string }>(list: T[]) =>
-      list.filter((c) => !notification(c));
+    const kept = <T extends { kind: string }>(list: T[]) => list.filter((c) => c.kind !== 'notification');
     return {
       ...s,
       signals: kept(s.signals),
@@ -112,6 +98,38 @@ function judgeableOn(
       recovery: { ...s.recovery, conditions: kept(s.recovery.conditions) },
     };
   });
+}
+
+function notificationConditions(s: ResolvedScenario): { kind: string; name: string }[] {
+  return [...s.signals, ...s.efficacy, ...s.recovery.conditions].filter((c) => c.kind === 'notification');
+}
+
+/** Why this target cannot judge the scenario's notification signals; undefined when it can. */
+function unjudgeableBecause(env: TargetEnvironment, s: ResolvedScenario, target: string): string | undefined {
+  if (!env.alertmanager)
+    return `this ${target} target runs no Alertmanager (notification signals need an Alertmanager)`;
+  const unserved = routingsOf(s.variants).filter((r) => !env.alertmanager?.routings?.[r.id]);
+  if (unserved.length === 0) return undefined;
+  return `this ${target} target does not run the drill's own Alertmanager routing (${unserved.map((r) => r.file).join(', ')}); only the local target does`;
+}
+
+/** The user's own Alertmanager: its deliveries are not observable, so the report must not read as if they were. */
+function noteRoutedOnly(
+  url: string,
+  routingDelayMs: number,
+  scenarios: readonly ResolvedScenario[],
+  journal: Journal,
+): void {
+  for (const s of scenarios) {
+    const judged = notificationConditions(s);
+    if (judged.length === 0) continue;
+    journal.append({
+      type: 'log',
+      level: 'info',
+      scenario: s.name,
+      message: `${judged.map((c) => c.name).join(', ')} judged from Alertmanager's routing at ${url}: an alert it holds active for a receiver counts as routed once its routing delay (${routingDelayMs / 1000}s) passed; delivery to the pager is not observed`,
+    });
+  }
 }
 
 /**
@@ -255,6 +273,7 @@ async function provisionShared(
       ruleFiles: options.ruleFiles,
       settings: options.settings,
       needs: clusterNeedsOf(scenarios),
+      routings: routingsOf(scenarios.flatMap((s) => s.variants)),
       ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
       // Each provisioning step is journaled as an info log (the live progress shows it from there).
       onProgress: (message) => {
@@ -389,6 +408,7 @@ async function onOwnCluster(
         ruleFiles: options.ruleFiles,
         settings: options.settings,
         needs: clusterNeedsOf([turn.scenario]),
+        routings: routingsOf(turn.runs.map((r) => r.variant)),
         ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
         signal: options.interrupt,
       })

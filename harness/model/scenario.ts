@@ -289,3 +289,10 @@ export function clusterNeedsOf(scenarios: readonly ResolvedScenario[]): { chaosM
       fault.steps.some((step) => step.action === 'apply' && isChaos(step.manifest)));
   return { chaosMesh: scenarios.some(needsChaos) };
 }
+
+/** The Alertmanager routings these variants ship, each once (by id): what a target runs besides its own. */
+export function routingsOf(variants: readonly ScenarioVariant[]): AlertmanagerRoutingFile[] {
+  const byId = new Map<string, AlertmanagerRoutingFile>();
+  for (const { routing } of variants) if (routing && !byId.has(routing.id)) byId.set(routing.id, routing);
+  return [...byId.values()];
+}

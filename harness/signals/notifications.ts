@@ -6,6 +6,8 @@
 
 export interface DeliveredNotification {
   receiver: string;
+  /** The scenario routing whose Alertmanager sent it; absent for the target's own routing. */
+  routing?: string;
   /** Epoch ms when the receiver got it. */
   receivedAt: number;
   status: 'firing' | 'resolved';
@@ -52,6 +54,11 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
 export function createNotificationPort(options: {
   alertmanagerUrl: string;
   receiverUrl?: string;
+  /**
+   * The scenario routing this Alertmanager runs (its id): the receiver is shared by every Alertmanager of the
+   * target, so only that routing's deliveries are this port's. Absent: the target's own routing.
+   */
+  routing?: string;
   routingDelayMs: number;
   silentReceivers?: readonly string[];
   now?: () => number;
@@ -64,10 +71,12 @@ export function createNotificationPort(options: {
     routingDelayMs: options.routingDelayMs,
     observesDelivery: receiverUrl !== undefined,
     silentReceivers: options.silentReceivers ?? [],
-    delivered: (signal) =>
+    delivered: async (signal) =>
       receiverUrl === undefined
-        ? Promise.resolve([])
-        : getJson<DeliveredNotification[]>(`${receiverUrl}/notifications`, signal),
+        ? []
+        : (await getJson<DeliveredNotification[]>(`${receiverUrl}/notifications`, signal)).filter(
+            (n) => n.routing === options.routing,
+          ),
     async alerts(alertname, signal) {
       const filter = encodeURIComponent(`alertname="${alertname}"`);
       const alerts = await getJson<

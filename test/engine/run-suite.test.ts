@@ -192,7 +192,7 @@ describe('engine: a suite on the fake world', function () {
       (e) => e.type === 'log' && e.level === 'warn' && e.message.includes('page-delivered'),
     );
     expect(warning?.type === 'log' && warning.message).to.equal(
-      'page-delivered not judged: this fake target runs no Alertmanager (notification signals need an Alertmanager: docs/targets.md)',
+      'page-delivered not judged: this fake target runs no Alertmanager (notification signals need an Alertmanager) (docs/targets.md)',
     );
   });
 

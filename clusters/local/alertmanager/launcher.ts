@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { which } from '../../../harness/exec/index.js';
 import { environmentError } from '../../../harness/model/index.js';
-import { buildAlertmanagerConfig } from '../../shared/index.js';
+import { buildAlertmanagerConfig, renderScenarioRouting } from '../../shared/index.js';
 import { startHostDaemon } from '../host-daemon.js';
 
 export interface AlertmanagerInstance {
@@ -20,9 +20,14 @@ export interface AlertmanagerInstance {
 export const ALERTMANAGER_INSTALL_HINT =
   'install it with `sudo apt-get install prometheus-alertmanager` (Debian/Ubuntu) or run `make setup`';
 
+/**
+ * One Alertmanager: meshdrill's routing (buildAlertmanagerConfig), or a scenario's when `routing` is given
+ * (renderScenarioRouting: its integrations replaced by the webhook), in its own directory under `workDir`.
+ */
 export async function startAlertmanager(options: {
   workDir: string;
   webhookBaseUrl: string;
+  routing?: { id: string; yaml: string };
   binary?: string;
   readyTimeoutMs?: number;
 }): Promise<AlertmanagerInstance> {
@@ -33,12 +38,19 @@ export async function startAlertmanager(options: {
       { hint: ALERTMANAGER_INSTALL_HINT },
     );
   }
-  const dir = join(options.workDir, 'alertmanager');
+  const { routing } = options;
+  const name = routing ? `alertmanager-${routing.id}` : 'alertmanager';
+  const dir = join(options.workDir, name);
   mkdirSync(join(dir, 'data'), { recursive: true });
   const configFile = join(dir, 'alertmanager.yml');
-  writeFileSync(configFile, buildAlertmanagerConfig(options.webhookBaseUrl));
+  writeFileSync(
+    configFile,
+    routing
+      ? renderScenarioRouting(routing, options.webhookBaseUrl)
+      : buildAlertmanagerConfig(options.webhookBaseUrl),
+  );
   const daemon = await startHostDaemon({
-    name: 'alertmanager',
+    name,
     binary,
     dir,
     args: (address) => [

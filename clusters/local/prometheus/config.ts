@@ -10,8 +10,11 @@ export interface PrometheusConfigInput {
   ruleFiles: string[];
   podTargetsFile: string;
   selfAddress: string;
-  /** host:port of the Alertmanager that firing alerts are sent to, when the target runs one. */
-  alertmanagerAddress?: string;
+  /**
+   * host:port of each Alertmanager firing alerts are sent to (the target's, then one per scenario routing): like
+   * every Prometheus, it sends each alert to all of them, and each routes it by its own configuration.
+   */
+  alertmanagerAddresses?: string[];
 }
 
 function seconds(ms: number): string {
@@ -26,8 +29,8 @@ export function buildPrometheusConfig(input: PrometheusConfigInput): string {
       evaluation_interval: seconds(input.evaluationIntervalMs),
     },
     rule_files: input.ruleFiles,
-    ...(input.alertmanagerAddress
-      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [input.alertmanagerAddress] }] }] } }
+    ...(input.alertmanagerAddresses?.length
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: input.alertmanagerAddresses }] }] } }
       : {}),
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [input.selfAddress] }] },

@@ -19,8 +19,8 @@ export interface PrometheusOptions {
   evaluationIntervalMs?: number;
   /** Default: PATH lookup of `prometheus`. */
   binary?: string;
-  /** host:port of the Alertmanager to send alerts to. */
-  alertmanagerAddress?: string;
+  /** host:port of each Alertmanager to send alerts to. */
+  alertmanagerAddresses?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -68,7 +68,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
         ruleFiles,
         podTargetsFile: targets.file,
         selfAddress,
-        ...(options.alertmanagerAddress ? { alertmanagerAddress: options.alertmanagerAddress } : {}),
+        ...(options.alertmanagerAddresses ? { alertmanagerAddresses: options.alertmanagerAddresses } : {}),
       }),
     );
   const daemon = await startHostDaemon({

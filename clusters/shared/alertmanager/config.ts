@@ -2,7 +2,7 @@
 // never to a real pager, grouped and inhibited as an on-call routing usually is, so a drill measures when a page
 // would reach a person, not only when the rule fires. Checked with the real `amtool check-config` in tests.
 
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 /** The receiver every notification goes to; a `notification` signal names it (or any receiver). */
 export const MESHDRILL_RECEIVER = 'meshdrill';
@@ -59,5 +59,42 @@ export function buildAlertmanagerConfig(webhookBaseUrl: string): string {
       },
     ],
     inhibit_rules: INHIBIT_RULES,
+  });
+}
+
+/** Keys of a scenario's routing that meshdrill keeps: what decides whether and when a notification is sent. */
+const ROUTING_KEYS = ['route', 'inhibit_rules', 'time_intervals', 'mute_time_intervals'] as const;
+
+/** Where meshdrill's receiver takes the notifications of one scenario routing's receiver. */
+export function routingHookPath(routingId: string, receiver: string): string {
+  return `/hook/${encodeURIComponent(routingId)}/${encodeURIComponent(receiver)}`;
+}
+
+/**
+ * A scenario's own alertmanager.yml made safe to run: its routing, grouping, inhibition and time intervals kept as
+ * written; every receiver that has an integration (pagerduty_configs, slack_configs …) gets meshdrill's webhook
+ * instead — `/hook/<routing id>/<receiver>` — so a drill measures the team's routing without paging anyone; a
+ * receiver without integration stays without (routing there pages nobody, in the drill as in production).
+ * `global` and `templates` go: they only shape what the replaced integrations would have sent.
+ */
+export function renderScenarioRouting(routing: { id: string; yaml: string }, webhookBaseUrl: string): string {
+  const base = webhookBaseUrl.replace(/\/+$/, '');
+  const source = (parse(routing.yaml) ?? {}) as Record<string, unknown>;
+  const receivers = Array.isArray(source.receivers) ? (source.receivers as Record<string, unknown>[]) : [];
+  const kept = Object.fromEntries(ROUTING_KEYS.filter((k) => k in source).map((k) => [k, source[k]]));
+  return stringify({
+    ...kept,
+    receivers: receivers.map((r) => {
+      const name = String(r?.name ?? '');
+      const integrated = Object.entries(r ?? {}).some(
+        ([key, value]) => key.endsWith('_configs') && Array.isArray(value) && value.length > 0,
+      );
+      return integrated
+        ? {
+            name,
+            webhook_configs: [{ url: `${base}${routingHookPath(routing.id, name)}`, send_resolved: true }],
+          }
+        : { name };
+    }),
   });
 }

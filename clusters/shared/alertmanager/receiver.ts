@@ -1,12 +1,16 @@
 // The webhook receiver every notification of meshdrill's Alertmanager (local, kind) reaches: it records each
 // delivery with the time it arrived (what a pager would have shown the on-call), and lists them for the harness.
-// POST /hook/<receiver> takes Alertmanager's webhook payload (version 4); GET /notifications answers the list.
+// POST /hook/<receiver> (meshdrill's routing) or /hook/<routing id>/<receiver> (a scenario's routing,
+// clusters/shared/alertmanager/config.ts) takes Alertmanager's webhook payload (version 4); GET /notifications
+// answers the list.
 
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedNotification {
   receiver: string;
+  /** The scenario routing whose Alertmanager sent it; absent for meshdrill's own routing. */
+  routing?: string;
   /** Epoch ms when it arrived here. */
   receivedAt: number;
   status: 'firing' | 'resolved';
@@ -41,14 +45,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startNotificationReceiver(host = '127.0.0.1'): Promise<NotificationReceiver> {
   const notifications: ReceivedNotification[] = [];
   const server = createServer((req, res) => {
-    const hook = /^\/hook\/([^/?]+)$/.exec(req.url ?? '');
+    const hook = /^\/hook\/(?:([^/?]+)\/)?([^/?]+)$/.exec(req.url ?? '');
     if (req.method === 'POST' && hook) {
       const receivedAt = Date.now();
       readBody(req)
         .then((text) => {
           const payload = JSON.parse(text) as Omit<ReceivedNotification, 'receiver' | 'receivedAt'>;
           notifications.push({
-            receiver: decodeURIComponent(hook[1] ?? ''),
+            receiver: decodeURIComponent(hook[2] ?? ''),
+            ...(hook[1] === undefined ? {} : { routing: decodeURIComponent(hook[1]) }),
             receivedAt,
             status: payload.status,
             alerts: (payload.alerts ?? []).map((a) => ({

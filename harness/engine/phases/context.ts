@@ -3,7 +3,7 @@
 
 import type { FaultContext } from '../../faults/index.js';
 import type { ResolvedScenario, ScenarioVariant } from '../../model/index.js';
-import type { ConditionContext } from '../../signals/index.js';
+import type { ConditionContext, NotificationPort } from '../../signals/index.js';
 import { paceToPrometheus } from '../detection-floors.js';
 import { PhaseRunner, type PhaseScope } from '../phase-runner.js';
 import { DEFAULT_TUNING, type EngineContext, type EngineTuning } from '../ports.js';
@@ -21,6 +21,16 @@ export interface VariantContext {
   readonly runner: PhaseRunner;
   /** When the variant began (epoch ms): a notification counts only for an alert episode since. */
   readonly started: number;
+  /**
+   * The Alertmanager this variant's notifications go through: its routing's (variant.routing), else the
+   * target's. Absent where there is none (the suite left its notification signals out and said why).
+   */
+  readonly notifications: NotificationPort | undefined;
+}
+
+/** The variant's own routing's port where it ships one, else the target's. */
+function notificationsOf(ctx: EngineContext, variant: ScenarioVariant): NotificationPort | undefined {
+  return variant.routing ? ctx.routedNotifications?.get(variant.routing.id) : ctx.notifications;
 }
 
 export async function createVariantContext(
@@ -41,6 +51,7 @@ export async function createVariantContext(
     tuning: { ...DEFAULT_TUNING, ...ctx.tuning },
     runner: new PhaseRunner(ctx.journal, scope, ctx.interrupt),
     started: Date.now(),
+    notifications: notificationsOf(ctx, variant),
   };
 }
 
@@ -52,7 +63,7 @@ export function conditionContext(v: VariantContext, signal: AbortSignal): Condit
     prometheus: ctx.prometheus,
     ingressUrl: ctx.ingressUrl,
     runCommand: ctx.runCommand,
-    ...(ctx.notifications ? { notifications: ctx.notifications } : {}),
+    ...(v.notifications ? { notifications: v.notifications } : {}),
     since: v.started,
     signal,
   };

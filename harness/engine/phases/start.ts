@@ -8,7 +8,7 @@ import type { VariantContext } from './context.js';
 /** Journals the variant's start; returns each alert's look-back (how long an earlier fault keeps it firing). */
 export async function announceVariant(v: VariantContext): Promise<ReadonlyMap<string, number>> {
   const { ctx, scenario, variant, scope } = v;
-  const routingDelayMs = ctx.notifications?.routingDelayMs;
+  const routingDelayMs = v.notifications?.routingDelayMs;
   const { floors, lookbacks, problems } = await alertSignalFloors(
     scenario,
     ctx.prometheus,

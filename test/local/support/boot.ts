@@ -8,7 +8,7 @@ import {
   type LocalTarget,
   type LocalTargetOptions,
 } from '../../../clusters/local/index.js';
-import type { TargetEnvironment } from '../../../clusters/target.js';
+import type { ProvisionOptions, TargetEnvironment } from '../../../clusters/target.js';
 import { createKubectl, type Kubectl } from './kubectl.js';
 
 export interface Booted {
@@ -29,6 +29,8 @@ export interface BootOptions {
   kubectlTimeoutMs?: number;
   /** Runs before any pod starts (register images, install emulations such as Chaos Mesh). */
   configure?: LocalTargetOptions['configure'];
+  /** Scenario routings to run an Alertmanager each for. */
+  routings?: ProvisionOptions['routings'];
 }
 
 export async function bootTarget(options: BootOptions = {}): Promise<Booted> {
@@ -43,6 +45,7 @@ export async function bootTarget(options: BootOptions = {}): Promise<Booted> {
       workDir: dir,
       ruleFiles: options.ruleFiles ?? [],
       settings: options.settings ?? {},
+      ...(options.routings ? { routings: options.routings } : {}),
     });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
