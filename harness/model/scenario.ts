@@ -201,6 +201,14 @@ export interface AlertmanagerRoutingFile {
   receivers: string[];
 }
 
+/**
+ * The one receiver of meshdrill's own routing (local and kind targets, a variant without a routing file): what a
+ * `notification` signal's `receiver` must name there. The same name as clusters/shared/alertmanager's
+ * MESHDRILL_RECEIVER, kept here because the scenario layer sits below clusters/ and may not import it (a test
+ * holds the two equal).
+ */
+export const DEFAULT_ROUTING_RECEIVER = 'meshdrill';
+
 /** One execution of the scenario: the main drill, a negative control, or another runbook to measure. */
 export interface ScenarioVariant {
   name: string;

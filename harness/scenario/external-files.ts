@@ -1,12 +1,13 @@
-// The imperative part of validation: read every file a scenario names (manifests, runbooks, alert rules)
-// once, so rules and resolveScenario stay pure.
+// The imperative part of validation: read every file a scenario names (manifests, runbooks, alert rules,
+// Alertmanager routings) once, so rules and resolveScenario stay pure.
 
 import { readFile } from 'node:fs/promises';
 import { parseRunbook } from '../runbook/index.js';
 import type { RunbookStep } from '../runbook/index.js';
 import type { Problem } from './problem.js';
-import { listManifestRefs, listRunbookRefs } from './refs.js';
+import { listManifestRefs, listRunbookRefs, listVariants } from './refs.js';
 import { resolveRelative } from './resolve.js';
+import { checkRoutingFile, readError, type RoutingChecks, type RoutingFile } from './routing.js';
 import type { ScenarioSpec } from './spec.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
@@ -30,9 +31,22 @@ export interface ExternalFiles {
   runbooks: ReadonlyMap<string, RunbookFile>;
   /** Alert rule files by absolute path: parsed (positions kept), or the error when unreadable. */
   alertRules: ReadonlyMap<string, { error?: string; source?: YamlSource }>;
+  /** Alertmanager routing files (the scenario's and the variants' own) by absolute path, read and checked. */
+  routings: ReadonlyMap<string, RoutingFile>;
 }
 
-export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string): Promise<ExternalFiles> {
+/** How routing files are checked: shared by every scenario of one validation, so each file is checked once. */
+export interface RoutingCheckOptions {
+  routingChecks?: RoutingChecks;
+  /** The amtool command (default `amtool`, found on PATH). */
+  amtool?: string;
+}
+
+export async function readExternalFiles(
+  spec: ScenarioSpec,
+  scenarioFile: string,
+  options: RoutingCheckOptions = {},
+): Promise<ExternalFiles> {
   const manifests = new Map<string, ManifestFile>();
   const runbooks = new Map<string, RunbookFile>();
   const alertRules = new Map<string, { error?: string; source?: YamlSource }>();
@@ -71,21 +85,26 @@ export async function readExternalFiles(spec: ScenarioSpec, scenarioFile: string
     const text = await readText(path);
     alertRules.set(path, typeof text === 'string' ? { source: parseYamlSource(text, path) } : text);
   }
-  return { manifests, runbooks, alertRules };
+  return { manifests, runbooks, alertRules, routings: await readRoutings(spec, scenarioFile, options) };
+}
+
+async function readRoutings(
+  spec: ScenarioSpec,
+  scenarioFile: string,
+  options: RoutingCheckOptions,
+): Promise<Map<string, RoutingFile>> {
+  const checks = options.routingChecks ?? new Map();
+  const paths = new Set(
+    listVariants(spec).flatMap((v) => (v.routing ? [resolveRelative(scenarioFile, v.routing.rel)] : [])),
+  );
+  const files = await Promise.all([...paths].map((path) => checkRoutingFile(path, checks, options.amtool)));
+  return new Map(files.map((f) => [f.path, f]));
 }
 
 async function readText(path: string): Promise<string | { error: string }> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    return { error: reason(error) };
+    return { error: readError(error) };
   }
-}
-
-function reason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return (error as Error).message;
 }

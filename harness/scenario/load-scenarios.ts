@@ -4,8 +4,8 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ResolvedScenario } from '../model/index.js';
-import { type ExternalFiles, readExternalFiles } from './external-files.js';
+import type { AlertmanagerRoutingFile, ResolvedScenario } from '../model/index.js';
+import { type ExternalFiles, type RoutingCheckOptions, readExternalFiles } from './external-files.js';
 import { formatPath, type Problem, sortProblems } from './problem.js';
 import { resolveScenario } from './resolve.js';
 import { checkRules, type RuleFinding } from './rules.js';
@@ -23,12 +23,16 @@ export interface LoadOptions {
    * runbook is read — so the override is checked by the same rules as a scenario's own runbook.
    */
   runbookOverride?: string;
+  /** The command that checks Alertmanager routing files (default `amtool`, found on PATH). */
+  amtool?: string;
 }
 
 export interface LoadResult {
   /** Empty whenever `problems` is not. */
   scenarios: ResolvedScenario[];
   problems: Problem[];
+  /** What was checked less thoroughly than it could be (a routing file without amtool): said, never fatal. */
+  warnings: Problem[];
 }
 
 /** A scenario file that passed all three stages, ready to resolve. */
@@ -42,13 +46,19 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
   const cwd = options.cwd ?? process.cwd();
   const { files, problems } = await expandPaths(paths, cwd);
   const valid: ValidScenario[] = [];
+  const warnings: Problem[] = [];
+  // One check of each routing file for the whole validation, whichever scenarios name it.
+  const shared = { ...options, routingChecks: new Map() };
   for (const { file, text } of files) {
-    const checked = await validateScenarioText(text, file, options);
+    const checked = await validateScenarioText(text, file, shared);
     problems.push(...checked.problems);
+    warnings.push(...(checked.warnings ?? []));
     if (checked.scenario) valid.push(checked.scenario);
   }
   problems.push(...checkNamesUnique(valid));
-  if (problems.length > 0) return { scenarios: [], problems: sortProblems(problems) };
+  const sortedWarnings = sortProblems(warnings);
+  if (problems.length > 0)
+    return { scenarios: [], problems: sortProblems(problems), warnings: sortedWarnings };
   const scenarios = valid.map(({ file, spec, files: external }) =>
     resolveScenario(spec, {
       file,
@@ -56,17 +66,18 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
       manifestFiles: manifestObjects(external),
       ruleFiles: ruleDocuments(external),
       runbookFiles: runbookSteps(external),
+      routingFiles: routingFiles(external),
     }),
   );
-  return { scenarios, problems: [] };
+  return { scenarios, problems: [], warnings: sortedWarnings };
 }
 
 /** The three stages for one file's text: YAML syntax, shape, rules. `file` must be absolute. */
 export async function validateScenarioText(
   text: string,
   file: string,
-  options: Partial<Pick<LoadOptions, 'target' | 'runbookOverride'>> = {},
-): Promise<{ scenario?: ValidScenario; problems: Problem[] }> {
+  options: Partial<Pick<LoadOptions, 'target' | 'runbookOverride'>> & RoutingCheckOptions = {},
+): Promise<{ scenario?: ValidScenario; problems: Problem[]; warnings?: Problem[] }> {
   const source = parseYamlSource(text, file);
   if (source.problems.length > 0) return { problems: source.problems };
   const [doc, ...extra] = source.documents;
@@ -93,11 +104,41 @@ export async function validateScenarioText(
     return { problems: findings.map((f) => toProblem(f, file, doc)) };
   }
   const spec = options.runbookOverride ? withMainRunbook(parsed.data, options.runbookOverride) : parsed.data;
-  const files = await readExternalFiles(spec, file);
+  const files = await readExternalFiles(spec, file, options);
   const { target } = options;
   const findings = checkRules({ spec, file, files, ...(target ? { target } : {}) });
-  if (findings.length > 0) return { problems: findings.map((f) => toProblem(f, file, doc)) };
-  return { scenario: { file, spec, files }, problems: [] };
+  const warnings = routingWarnings(files);
+  if (findings.length > 0) return { problems: findings.map((f) => toProblem(f, file, doc)), warnings };
+  return { scenario: { file, spec, files }, problems: [], warnings };
+}
+
+/** A routing file amtool did not check was checked for its shape only: said once per file, in that file. */
+function routingWarnings(files: ExternalFiles): Problem[] {
+  return [...files.routings.values()].flatMap((r) =>
+    r.amtool.checked || r.error || r.problems.length > 0
+      ? []
+      : [
+          {
+            file: r.path,
+            line: 0,
+            column: 0,
+            path: '',
+            message: `warning: checked structurally only (route and named receivers), not as Alertmanager loads it: ${r.amtool.why}; install amtool (Debian: prometheus-alertmanager) to check it with amtool check-config`,
+            rule: 'alertmanager-routing-valid',
+          },
+        ],
+  );
+}
+
+/** The routing files as the variants run them: read once, checked, identified by their content. */
+function routingFiles(files: ExternalFiles): Map<string, AlertmanagerRoutingFile> {
+  return new Map(
+    [...files.routings].flatMap(([path, r]) =>
+      r.text === undefined || r.id === undefined
+        ? []
+        : [[path, { id: r.id, file: path, yaml: r.text, receivers: r.receivers }] as const],
+    ),
+  );
 }
 
 /** The spec with its main runbook replaced by `path` (absolute), its variables kept. */

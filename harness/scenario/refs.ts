@@ -122,3 +122,38 @@ export function listObjectRefs(spec: ScenarioSpec): ObjectRefUse[] {
   });
   return uses;
 }
+
+/** A variant of the scenario as the routing rules see it: its name, where it is written, what it overrides. */
+export interface VariantUse {
+  name: string;
+  /** Path of the variant's item (`['spec']` for the main drill, which has no item of its own). */
+  path: DataPath;
+  /** The routing file in force for it, as written (the variant's own, else the scenario's), and where. */
+  routing?: { rel: string; path: DataPath };
+  silent: string[];
+}
+
+/** Every variant in run order (main, negative controls, runbook variants) with the routing it runs with. */
+export function listVariants(spec: ScenarioSpec): VariantUse[] {
+  const s = spec.spec;
+  const scenarioRouting =
+    s.alertmanager === undefined
+      ? undefined
+      : { rel: s.alertmanager.routing, path: ['spec', 'alertmanager', 'routing'] as DataPath };
+  const uses: VariantUse[] = [{ name: 'main', path: ['spec'], ...routingOf(scenarioRouting), silent: [] }];
+  for (const field of ['negativeControls', 'runbookVariants'] as const) {
+    (s[field] ?? []).forEach((v, i) => {
+      const path: DataPath = ['spec', field, i];
+      const own =
+        v.alertmanager === undefined
+          ? scenarioRouting
+          : { rel: v.alertmanager.routing, path: [...path, 'alertmanager', 'routing'] };
+      uses.push({ name: v.name, path, ...routingOf(own), silent: v.silent ?? [] });
+    });
+  }
+  return uses;
+}
+
+function routingOf(routing: VariantUse['routing']): Pick<VariantUse, 'routing'> {
+  return routing === undefined ? {} : { routing };
+}

@@ -5,6 +5,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import type { KubeObject } from '../model/index.js';
 import type { LoadProfile, RequestSpec } from '../model/index.js';
 import type {
+  AlertmanagerRoutingFile,
   EfficacyCheck,
   GeneratedManifest,
   PhaseName,
@@ -42,6 +43,8 @@ export interface ResolveContext {
   ruleFiles: ReadonlyMap<string, unknown[]>;
   /** The steps of every runbook the spec names, parsed once and not yet bound, by absolute path. */
   runbookFiles: ReadonlyMap<string, readonly RunbookStep[]>;
+  /** Every Alertmanager routing file the spec names, read and checked once, by absolute path. */
+  routingFiles: ReadonlyMap<string, AlertmanagerRoutingFile>;
 }
 
 /** Unscaled defaults, in ms (docs/scenario-format.md lists them). */
@@ -283,23 +286,55 @@ function resolveGenerated(r: Resolution): GeneratedManifest[] {
   );
 }
 
-/** The main variant, then the negative controls and the runbook variants, which inherit the main's variables. */
+/**
+ * The main variant, then the negative controls and the runbook variants, which inherit the main's variables and
+ * the scenario's Alertmanager routing unless they name their own.
+ */
 function resolveVariants(s: ScenarioSpec['spec'], ctx: ResolveContext): ScenarioVariant[] {
   const mainRunbook = resolveRunbook(s.runbook, {}, ctx);
   const mainVariables = mainRunbook?.variables ?? {};
+  const scenarioRouting = resolveRouting(s.alertmanager, ctx);
+  const own = (v: VariantInput): Pick<ScenarioVariant, 'routing' | 'silent'> => {
+    const routing = v.alertmanager === undefined ? scenarioRouting : resolveRouting(v.alertmanager, ctx);
+    return {
+      ...(routing === undefined ? {} : { routing }),
+      ...(v.silent === undefined || v.silent.length === 0 ? {} : { silent: [...new Set(v.silent)] }),
+    };
+  };
   return [
-    { name: MAIN_VARIANT, runbook: mainRunbook, expect: 'recovery' },
+    {
+      name: MAIN_VARIANT,
+      runbook: mainRunbook,
+      expect: 'recovery',
+      ...(scenarioRouting === undefined ? {} : { routing: scenarioRouting }),
+    },
     ...(s.negativeControls ?? []).map((v) => ({
       name: v.name,
       runbook: resolveRunbook(v.runbook, mainVariables, ctx),
       expect: 'no-recovery' as const,
+      ...own(v),
     })),
     ...(s.runbookVariants ?? []).map((v) => ({
       name: v.name,
       runbook: resolveRunbook(v.runbook, mainVariables, ctx),
       expect: v.expect ?? ('measure' as const),
+      ...own(v),
     })),
   ];
+}
+
+type VariantInput = NonNullable<ScenarioSpec['spec']['negativeControls']>[number];
+
+/** The routing file as loaded (the loader read and checked it; the routing rules let only good ones through). */
+function resolveRouting(
+  input: ScenarioSpec['spec']['alertmanager'],
+  ctx: Pick<ResolveContext, 'file' | 'routingFiles'>,
+): AlertmanagerRoutingFile | undefined {
+  if (input === undefined) return undefined;
+  const path = resolveRelative(ctx.file, input.routing);
+  const routing = ctx.routingFiles.get(path);
+  if (routing === undefined) throw new Error(`internal: routing ${path} was not read with the scenario`);
+  return routing;
 }
 
 /** The alerting rules of the rule files, in order; what cannot be read of them is said, never fatal. */

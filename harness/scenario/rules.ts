@@ -1,7 +1,7 @@
 // Stage 3 of validation: named semantic rules (docs/scenario-format.md#rules). Each is a small pure function
 // over the parsed spec and the files it names; it returns findings, never throws, and never stops the others.
 
-import { isKubeObject } from '../model/index.js';
+import { DEFAULT_ROUTING_RECEIVER, isKubeObject } from '../model/index.js';
 import { findUnboundPlaceholders } from '../runbook/index.js';
 import { parseThreshold } from '../slo/index.js';
 import { parseDuration } from '../util/duration.js';
@@ -9,7 +9,7 @@ import type { ExternalFiles } from './external-files.js';
 import { CERTIFICATE_EXPIRY_DEFAULTS } from './kinds.js';
 import { KNOWN_API_VERSIONS, apiGroupOf } from './object-refs.js';
 import { describeValue, formatPath, type Problem } from './problem.js';
-import { listManifestRefs, listObjectRefs, listRunbookRefs } from './refs.js';
+import { listManifestRefs, listObjectRefs, listRunbookRefs, listVariants, type VariantUse } from './refs.js';
 import { DEFAULTS, namespaceFor, resolveRelative } from './resolve.js';
 import { promqlProblem } from './promql-syntax.js';
 import { collectStrings, expandScaled, findInvalidScaled } from './scaled.js';
@@ -839,6 +839,142 @@ const alertDefined: Rule = {
   },
 };
 
+/** Each routing file as written in the scenario (its own and the variants' overrides), once per place. */
+function routingRefs(spec: ScenarioSpec): { rel: string; path: DataPath }[] {
+  const seen = new Set<string>();
+  return listVariants(spec).flatMap(({ routing }) => {
+    const key = routing ? formatPath(routing.path) : '';
+    if (!routing || seen.has(key)) return [];
+    seen.add(key);
+    return [routing];
+  });
+}
+
+const alertmanagerRoutingExists: Rule = {
+  name: 'alertmanager-routing-exists',
+  summary: 'every alertmanager.routing file exists (relative to the scenario file)',
+  check: ({ spec, file, files }) =>
+    routingRefs(spec).flatMap(({ rel, path }) => {
+      const abs = resolveRelative(file, rel);
+      const error = files.routings.get(abs)?.error;
+      return error
+        ? [
+            {
+              path,
+              message: `cannot read Alertmanager routing ${JSON.stringify(rel)} (${abs}): ${error}; give the path of an alertmanager.yml relative to the scenario file`,
+            },
+          ]
+        : [];
+    }),
+};
+
+const alertmanagerRoutingValid: Rule = {
+  name: 'alertmanager-routing-valid',
+  summary:
+    'every alertmanager.routing file is YAML, a mapping with route and receivers, and passes amtool check-config (when amtool is on PATH)',
+  check: ({ spec, file, files }) => {
+    const reported = new Set<string>();
+    return routingRefs(spec).flatMap(({ rel, path }): RuleFinding[] => {
+      const routing = files.routings.get(resolveRelative(file, rel));
+      if (!routing || routing.error) return [];
+      // The file's own problems once, however many variants name it; amtool's unplaced ones at each mention.
+      const own = reported.has(routing.path) ? [] : routing.problems;
+      reported.add(routing.path);
+      const unplaced = routing.unlocated.map((objection) => ({
+        path,
+        message: `expected a configuration Alertmanager loads, got amtool check-config's objection to ${JSON.stringify(rel)}: ${objection}; fix the routing file`,
+      }));
+      return [...own, ...unplaced];
+    });
+  },
+};
+
+/** The receivers a variant's notifications can reach; undefined when unknown (the user's own Alertmanager). */
+interface Routed {
+  /** The routing, in words. */
+  where: string;
+  /** How to make a receiver it lacks reachable. */
+  fix: string;
+  receivers: string[];
+}
+
+function receiversOf(ctx: RuleContext, variant: VariantUse): Routed | undefined {
+  if (variant.routing === undefined)
+    return ctx.target === 'existing'
+      ? undefined
+      : {
+          where: "meshdrill's own routing",
+          fix: `name ${DEFAULT_ROUTING_RECEIVER}, give the scenario an alertmanager.routing that defines the receiver`,
+          receivers: [DEFAULT_ROUTING_RECEIVER],
+        };
+  const routing = ctx.files.routings.get(resolveRelative(ctx.file, variant.routing.rel));
+  // A routing that cannot be read or checked is reported by its own rules; its receivers would be a guess.
+  if (!routing || routing.error || routing.problems.length + routing.unlocated.length > 0) return undefined;
+  return {
+    where: `the routing ${JSON.stringify(variant.routing.rel)}`,
+    fix: 'name one of those receivers, define and route to it in that file',
+    receivers: routing.receivers,
+  };
+}
+
+const notificationReceiverRouted: Rule = {
+  name: 'notification-receiver-routed',
+  summary:
+    "a notification condition's receiver is defined by the Alertmanager routing of every variant (meshdrill's own: meshdrill; not checked for --target existing without a routing file)",
+  check: (ctx) => {
+    const variants = listVariants(ctx.spec).map((v) => ({ name: v.name, routed: receiversOf(ctx, v) }));
+    return conditions(ctx.spec).flatMap(({ c, path }) => {
+      if (c.kind !== 'notification' || c.receiver === undefined) return [];
+      const receiver = c.receiver;
+      // One finding per routing that lacks the receiver, naming every variant that runs with it.
+      const missing = new Map<string, { routed: Routed; names: string[] }>();
+      for (const { name, routed } of variants) {
+        if (!routed || routed.receivers.includes(receiver)) continue;
+        const entry = missing.get(routed.where) ?? { routed, names: [] };
+        entry.names.push(name);
+        missing.set(routed.where, entry);
+      }
+      return [...missing.values()].map(({ routed, names }) => ({
+        path: [...path, 'receiver'],
+        message: `expected a receiver of ${routed.where}, which variant${names.length === 1 ? '' : 's'} ${names.join(', ')} run${names.length === 1 ? 's' : ''} with (${routed.receivers.join(', ')}), got ${JSON.stringify(receiver)}: no notification could reach it there; ${routed.fix}, or leave receiver out to accept any`,
+      }));
+    });
+  },
+};
+
+const silentNamesSignal: Rule = {
+  name: 'silent-names-signal',
+  summary: "a variant's silent entries name judged detect signals of the scenario (not informational ones)",
+  check: ({ spec }) => {
+    const detect = spec.spec.detect ?? [];
+    const named = new Map(conditions(spec).map(({ c, path }) => [c.name, formatPath(path)]));
+    return listVariants(spec).flatMap((v) =>
+      v.silent.flatMap((name, j): Finding[] => {
+        const at: DataPath = [...v.path, 'silent', j];
+        const i = detect.findIndex((d) => d.name === name);
+        if (i >= 0 && detect[i]?.informational)
+          return [
+            {
+              path: at,
+              message: `expected a judged detect signal, got ${JSON.stringify(name)}, which is informational (detect[${i}]): a silent check on a signal on trial could never fail the run; judge the signal or remove it from silent`,
+            },
+          ];
+        if (i >= 0) return [];
+        const other = named.get(name);
+        const signals = detect.map((d) => d.name).join(', ') || 'none';
+        return [
+          {
+            path: at,
+            message: other
+              ? `expected a detect signal (${signals}), got ${JSON.stringify(name)}, which is ${other}: only a detection signal can be required to stay silent`
+              : `expected the name of a detect signal of this scenario (${signals}), got ${JSON.stringify(name)}; fix the name`,
+          },
+        ];
+      }),
+    );
+  },
+};
+
 /** Every rule, in the order their findings are reported. */
 export const RULES: readonly Rule[] = [
   sloThresholdParses,
@@ -864,6 +1000,10 @@ export const RULES: readonly Rule[] = [
   alertRulesExist,
   alertRulesParse,
   alertDefined,
+  alertmanagerRoutingExists,
+  alertmanagerRoutingValid,
+  notificationReceiverRouted,
+  silentNamesSignal,
   promqlParses,
   namespaceIsolationHolds,
   scaledDurationValid,

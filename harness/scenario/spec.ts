@@ -265,6 +265,29 @@ const runbookOrNone = z
   .union([z.literal('none'), runbookRefSchema], { error: 'expected { path, variables } or "none"' })
   .meta({ description: '"none": nothing is done after detection.' });
 
+/**
+ * An Alertmanager routing the scenario ships (an alertmanager.yml), relative to the scenario file. meshdrill runs
+ * it with every receiver's integrations replaced by its own webhook, so nobody is paged.
+ */
+export const alertmanagerSchema = z
+  .strictObject(
+    { routing: nonEmpty('a path to an Alertmanager configuration file (alertmanager.yml)') },
+    { error: 'expected { routing: PATH }' },
+  )
+  .meta({
+    description:
+      'routing: an alertmanager.yml (relative to the scenario file) whose route, receivers and inhibit_rules the ' +
+      "drill's notifications go through; every receiver's integrations are replaced by meshdrill's webhook " +
+      '(nobody is paged), receivers with none stay silent; global and templates are not used.',
+  });
+
+/** Detection signals that must NOT fire in a variant (a negative control of the signal itself). */
+const silentSchema = z.array(dnsLabel).meta({
+  description:
+    'Names of detect signals that must stay silent in this variant: their detect assertion passes when they ' +
+    'did not fire within their budget and fails when they did.',
+});
+
 // ---- load -----------------------------------------------------------------------------------------------
 
 const EXPECT_REQUEST_PATH = 'expected a request path starting with "/", such as "/echo"';
@@ -393,16 +416,28 @@ export const scenarioSpecSchema = z
         verify: positiveDurationSchema.optional(),
         conditions: z.array(recoveryConditionSchema).optional(),
       }),
-      negativeControls: z.array(z.strictObject({ name: dnsLabel, runbook: runbookOrNone })).optional(),
+      negativeControls: z
+        .array(
+          z.strictObject({
+            name: dnsLabel,
+            runbook: runbookOrNone,
+            alertmanager: alertmanagerSchema.optional(),
+            silent: silentSchema.optional(),
+          }),
+        )
+        .optional(),
       runbookVariants: z
         .array(
           z.strictObject({
             name: dnsLabel,
             runbook: runbookOrNone,
             expect: z.enum(['recovery', 'no-recovery', 'measure']).optional(),
+            alertmanager: alertmanagerSchema.optional(),
+            silent: silentSchema.optional(),
           }),
         )
         .optional(),
+      alertmanager: alertmanagerSchema.optional(),
       alertRules: z.array(nonEmpty('a path to a Prometheus rule file')).optional(),
       timeouts: phaseTimeouts.optional(),
     }),

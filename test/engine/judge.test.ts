@@ -14,6 +14,7 @@ import {
   type RecoveryJudgement,
   recoveryAssertion,
   recoveryRecord,
+  silentAssertion,
   steadyStateAssertions,
   stepWindows,
   verdictFields,
@@ -240,6 +241,40 @@ describe('engine/phases/judge: efficacy and detection', () => {
     );
     expect(a).to.include({ passed: false, informational: true });
     expect(countAssertion({ failed: false, inconclusive: false }, a).failed).to.equal(false);
+  });
+});
+
+describe('engine/phases/judge: a signal required silent in the variant', () => {
+  it('passes when it did not fire within its budget, saying what held it back', () => {
+    const a = silentAssertion(SIGNAL, { fired: false, evidence: 'ErrorBudgetBurnSustained inhibited' });
+    expect(a).to.deep.equal({
+      id: 'detect:errors-visible',
+      name: 'signal errors-visible stays silent for 30s (silent in this variant)',
+      passed: true,
+      message: 'stayed silent as expected: ErrorBudgetBurnSustained inhibited',
+      limit: 30_000,
+    });
+    expect(countAssertion({ failed: false, inconclusive: false }, a).failed).to.equal(false);
+  });
+
+  it('negative control: when it fires, the assertion fails and so does the variant', () => {
+    const a = silentAssertion(SIGNAL, { fired: true, afterMs: 4200, evidence: 'delivered to team-pager' });
+    expect(a).to.include({
+      id: 'detect:errors-visible',
+      passed: false,
+      message: 'fired though it must stay silent in this variant: delivered to team-pager',
+      measured: 4200,
+    });
+    expect(a).to.not.have.property('informational');
+    const tally = countAssertion({ failed: false, inconclusive: false }, a);
+    expect(tally.failed).to.equal(true);
+    expect(finalOutcome('passed', tally, true)).to.equal('failed');
+  });
+
+  it('leaves the judging of signals that are not silent as it was', () => {
+    const outcome = { fired: true, afterMs: 1000, evidence: 'x{} 1' };
+    expect(watchedAssertion('signal', SIGNAL, outcome).passed).to.equal(true);
+    expect(silentAssertion(SIGNAL, outcome).passed).to.equal(false);
   });
 });
 

@@ -2,9 +2,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${scaled:…} is the literal syntax under test.
 // problems it must produce, positions included. Regenerate a row by running the loader and checking the output.
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { formatProblem, loadScenarios } from '../../harness/scenario/index.js';
+import { formatProblem, loadScenarios, validateScenarioText } from '../../harness/scenario/index.js';
 
 const F = fileURLToPath(new URL('../fixtures', import.meta.url));
 const DIR = `${F}/scenarios/invalid`;
@@ -322,6 +323,55 @@ const TABLE: [string, string[]][] = [
       'scenarios/invalid/48-variable-value.yaml:25:29 runbook.variables.namespace: expected a string, a number or true/false, got a list of 2 (array)',
     ],
   ],
+  [
+    '49-routing-missing.yaml',
+    [
+      `scenarios/invalid/49-routing-missing.yaml:23:28 alertmanager.routing: cannot read Alertmanager routing "routing/nope.yml" (${F}/scenarios/invalid/routing/nope.yml): no such file; give the path of an alertmanager.yml relative to the scenario file`,
+      `scenarios/invalid/49-routing-missing.yaml:25:63 negativeControls[0].alertmanager.routing: cannot read Alertmanager routing "routing/also-nope.yml" (${F}/scenarios/invalid/routing/also-nope.yml): no such file; give the path of an alertmanager.yml relative to the scenario file`,
+    ],
+  ],
+  [
+    '50-routing-not-yaml.yaml',
+    [
+      `scenarios/invalid/routing/not-yaml.yml:5:4 invalid YAML: All sequence items must start at the same column`,
+    ],
+  ],
+  [
+    '51-routing-shape.yaml',
+    [
+      `scenarios/invalid/routing/no-route.yml:2:1 route: expected route, the routing tree ({ receiver, group_by, routes, … }), got nothing (the field is required)`,
+      `scenarios/invalid/routing/no-route.yml:3:5 receivers[0].name: expected a receiver name (a string), got nothing (the field is required)`,
+    ],
+  ],
+  [
+    '52-routing-amtool.yaml',
+    [
+      `scenarios/invalid/routing/amtool-refuses.yml:7 receivers[0].webhook_configs[0].urll: expected a configuration Alertmanager loads, got amtool check-config's objection: field urll not found in type config.plain; fix the routing file`,
+      `scenarios/invalid/routing/undefined-receiver.yml:5:17 route.routes[0].receiver: expected a configuration Alertmanager loads, got amtool check-config's objection: undefined receiver "pagr" used in route; fix the routing file`,
+    ],
+  ],
+  [
+    '53-receiver-unrouted.yaml',
+    [
+      `scenarios/invalid/53-receiver-unrouted.yaml:26:17 detect[0].receiver: expected a receiver of the routing "routing/team.yml", which variants main, no-fix run with (team-pager, tickets), got "pager": no notification could reach it there; name one of those receivers, define and route to it in that file, or leave receiver out to accept any`,
+      `scenarios/invalid/53-receiver-unrouted.yaml:26:17 detect[0].receiver: expected a receiver of the routing "routing/tickets-only.yml", which variant tickets runs with (tickets), got "pager": no notification could reach it there; name one of those receivers, define and route to it in that file, or leave receiver out to accept any`,
+      `scenarios/invalid/53-receiver-unrouted.yaml:34:19 recovery.conditions[0].receiver: expected a receiver of the routing "routing/tickets-only.yml", which variant tickets runs with (tickets), got "team-pager": no notification could reach it there; name one of those receivers, define and route to it in that file, or leave receiver out to accept any`,
+    ],
+  ],
+  [
+    '54-receiver-default-routing.yaml',
+    [
+      `scenarios/invalid/54-receiver-default-routing.yaml:27:17 detect[0].receiver: expected a receiver of meshdrill's own routing, which variant main runs with (meshdrill), got "team-pager": no notification could reach it there; name meshdrill, give the scenario an alertmanager.routing that defines the receiver, or leave receiver out to accept any`,
+    ],
+  ],
+  [
+    '55-silent.yaml',
+    [
+      `scenarios/invalid/55-silent.yaml:29:47 negativeControls[0].silent[0]: expected the name of a detect signal of this scenario (page, maybe-page), got "paeg"; fix the name`,
+      `scenarios/invalid/55-silent.yaml:29:53 negativeControls[0].silent[1]: expected a detect signal (page, maybe-page), got "pods-gone", which is efficacy[0]: only a detection signal can be required to stay silent`,
+      `scenarios/invalid/55-silent.yaml:31:52 runbookVariants[0].silent[1]: expected a judged detect signal, got "maybe-page", which is informational (detect[1]): a silent check on a signal on trial could never fail the run; judge the signal or remove it from silent`,
+    ],
+  ],
 ];
 
 describe('malformed scenarios and runbooks: every problem, with its position', () => {
@@ -373,5 +423,61 @@ describe('malformed scenarios and runbooks: every problem, with its position', (
   it('names the rule that found a semantic problem', async () => {
     const result = await loadScenarios([`${DIR}/16-verify-budget.yaml`], { target: 'local' });
     expect(result.problems.map((p) => p.rule)).to.deep.equal(['verify-within-budget']);
+  });
+
+  it('names the rule behind each Alertmanager routing problem', async () => {
+    const rules = async (file: string) =>
+      (await loadScenarios([`${DIR}/${file}`], { target: 'local' })).problems.map((p) => p.rule);
+    expect(await rules('49-routing-missing.yaml')).to.deep.equal([
+      'alertmanager-routing-exists',
+      'alertmanager-routing-exists',
+    ]);
+    for (const file of ['50-routing-not-yaml.yaml', '51-routing-shape.yaml', '52-routing-amtool.yaml'])
+      expect(new Set(await rules(file)), file).to.deep.equal(new Set(['alertmanager-routing-valid']));
+    expect(new Set(await rules('53-receiver-unrouted.yaml'))).to.deep.equal(
+      new Set(['notification-receiver-routed']),
+    );
+    expect(new Set(await rules('55-silent.yaml'))).to.deep.equal(new Set(['silent-names-signal']));
+  });
+
+  it("leaves notification-receiver-routed out for --target existing without a routing file (the user's own)", async () => {
+    const file = `${DIR}/54-receiver-default-routing.yaml`;
+    const local = await loadScenarios([file], { target: 'local' });
+    expect(local.problems.map((p) => p.rule)).to.deep.equal(['notification-receiver-routed']);
+    const existing = await loadScenarios([file], { target: 'existing' });
+    expect(existing.problems).to.deep.equal([]);
+  });
+});
+
+describe('scenario validation: a scenario that ships its Alertmanager routing', function () {
+  // amtool is a real process: a few tens of milliseconds each, far more on a loaded machine.
+  this.timeout(60_000);
+  const ROUTING = `${F}/scenarios/routing`;
+  const GOOD = `${ROUTING}/own-routing.yaml`;
+
+  it('loads, each variant with its routing and its silent signals', async () => {
+    const result = await loadScenarios([GOOD], { target: 'local' });
+    expect(result.problems).to.deep.equal([]);
+    expect(result.warnings).to.deep.equal([]);
+    const variants = result.scenarios[0]?.variants ?? [];
+    expect(variants.map((v) => [v.name, v.routing?.file, v.silent])).to.deep.equal([
+      ['main', `${ROUTING}/team.alertmanager.yml`, undefined],
+      ['no-fix', `${ROUTING}/team.alertmanager.yml`, undefined],
+      ['pager-unplugged', `${ROUTING}/quiet.alertmanager.yml`, ['page']],
+    ]);
+    expect(variants[0]?.routing?.receivers).to.deep.equal(['team-pager', 'tickets', 'blackhole']);
+  });
+
+  it('refuses a routing amtool check-config refuses, at the line in the routing file (the fixed file passes)', async () => {
+    const text = readFileSync(GOOD, 'utf8');
+    const broken = text.replace('routing: team.alertmanager.yml', 'routing: typo.alertmanager.yml');
+    expect(broken).to.not.equal(text);
+    const refused = await validateScenarioText(broken, GOOD, { target: 'local' });
+    expect(refused.problems.map((p) => formatProblem(p, F))).to.deep.equal([
+      "scenarios/routing/typo.alertmanager.yml:16 receivers[0].pagerduty_configs[0].severty: expected a configuration Alertmanager loads, got amtool check-config's objection: field severty not found in type config.plain; fix the routing file",
+    ]);
+    const fixed = await validateScenarioText(text, GOOD, { target: 'local' });
+    expect(fixed.problems).to.deep.equal([]);
+    expect(fixed.scenario).to.not.equal(undefined);
   });
 });

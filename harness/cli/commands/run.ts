@@ -27,10 +27,11 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
   if (args.positionals.length === 0) {
     throw invalidInput('run: expected scenario files or directories, e.g. meshdrill run scenarios/');
   }
-  const { scenarios, problems } = await loadScenarios(args.positionals, {
+  const { scenarios, problems, warnings } = await loadScenarios(args.positionals, {
     target: args.target,
     ...(args.runbook ? { runbookOverride: resolve(args.runbook) } : {}),
   });
+  for (const w of warnings) console.error(formatProblem(w));
   if (problems.length > 0) {
     for (const p of problems) console.error(formatProblem(p));
     console.error(`\n${problems.length} problem(s) found; nothing was run.`);

@@ -7,7 +7,8 @@ import type { CliArgs } from '../args.js';
 export async function validateCommand(args: CliArgs): Promise<number> {
   if (args.positionals.length === 0)
     throw invalidInput('validate: expected at least one scenario file or directory');
-  const { scenarios, problems } = await loadScenarios(args.positionals, { target: args.target });
+  const { scenarios, problems, warnings } = await loadScenarios(args.positionals, { target: args.target });
+  for (const warning of warnings) console.error(formatProblem(warning));
   if (problems.length > 0) {
     for (const problem of problems) console.error(formatProblem(problem));
     console.error(`\n${problems.length} problem${problems.length === 1 ? '' : 's'} found; nothing was run.`);

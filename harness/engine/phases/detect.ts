@@ -5,7 +5,7 @@ import type { SignalSpec } from '../../model/index.js';
 import { waitForCondition } from '../../signals/index.js';
 import { StopScenario } from '../phase-runner.js';
 import { conditionContext, recordAssertion, type VariantContext } from './context.js';
-import { watchedAssertion } from './judge.js';
+import { silentAssertion, watchedAssertion } from './judge.js';
 import type { VariantState } from './state.js';
 
 export async function detect(v: VariantContext, state: VariantState): Promise<void> {
@@ -57,6 +57,8 @@ async function watchOne(
     budgetMs: item.withinMs,
     evidence: outcome.evidence,
   });
-  recordAssertion(v, state, watchedAssertion(role, item, outcome));
+  // A signal this variant requires silent is judged the other way round (judge.ts silentAssertion).
+  const silent = role === 'signal' && (v.variant.silent ?? []).includes(item.name);
+  recordAssertion(v, state, silent ? silentAssertion(item, outcome) : watchedAssertion(role, item, outcome));
   return outcome.fired;
 }

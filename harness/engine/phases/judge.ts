@@ -111,6 +111,27 @@ export function watchedAssertion(
 }
 
 /**
+ * A signal the variant lists as `silent` (a page its routing inhibits, a route that must not page): its detect
+ * assertion is inverted — it passes when the signal did not fire within its budget and fails when it did, so a
+ * routing that lets the page through fails the variant. Same id as the signal's detect assertion: one per signal.
+ */
+export function silentAssertion(
+  item: Pick<SignalSpec, 'name' | 'withinMs'>,
+  outcome: WatchOutcome,
+): AssertionFields {
+  return {
+    id: `detect:${item.name}`,
+    name: `signal ${item.name} stays silent for ${formatDuration(item.withinMs)} (silent in this variant)`,
+    passed: !outcome.fired,
+    message: outcome.fired
+      ? `fired though it must stay silent in this variant: ${outcome.evidence}`
+      : `stayed silent as expected: ${outcome.evidence}`,
+    ...(outcome.afterMs === undefined ? {} : { measured: outcome.afterMs }),
+    limit: item.withinMs,
+  };
+}
+
+/**
  * duringFault: { slos: hold } — the fault must not break the SLOs (a data plane that rides out a control-plane
  * outage). Judged like steady state, over injection → runbook start; negative controls share the fault.
  */
