@@ -53,7 +53,8 @@ export function renderCiSummary(results: Results, reportUrl?: string): string {
 }
 
 function drillRow(r: ScenarioResult): string {
-  const judged = r.detection.filter((d) => !d.informational);
+  // A signal the variant requires silent is judged by its assertion, not counted as a detection.
+  const judged = r.detection.filter((d) => !d.informational && !d.silent);
   const inBudget = judged.filter((d) => d.fired && d.withinBudget).length;
   const fired = judged.map((d) => d.ttdMs).filter((t): t is number => t !== null);
   const slowest = fired.length > 0 ? Math.max(...fired) : null;

@@ -29,7 +29,7 @@ export function buildCoverage(scenarios: readonly ScenarioResult[]): CoverageMat
         // Only executions that actually injected count: a run that died in deploy says nothing about detection.
         const rowsFor = runs
           .filter((r) => r.fault !== null)
-          .flatMap((r) => r.detection.filter((d) => d.signal === signal));
+          .flatMap((r) => r.detection.filter((d) => d.signal === signal && !d.silent));
         const declared = runs.some((r) => r.detection.some((d) => d.signal === signal));
         const fired = rowsFor.filter((d) => d.fired);
         return {

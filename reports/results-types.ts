@@ -162,6 +162,8 @@ export interface DetectionRow {
   withinBudget: boolean;
   /** Measured and reported, not judged (`informational: true` in the scenario). */
   informational: boolean;
+  /** This variant required it NOT to fire (`silent` in the scenario): firing is its failure. */
+  silent: boolean;
   evidence: string;
 }
 

@@ -72,6 +72,7 @@ function newExecution(e: EventOf<'scenario-start'>): Execution {
         floorMs: s.floorMs ?? null,
         withinBudget: false,
         informational: s.informational ?? false,
+        silent: s.silent ?? false,
         evidence: '',
       })),
       efficacy: [],
@@ -282,6 +283,7 @@ function applyCondition(r: ScenarioResult, e: EventOf<'condition'>): void {
       floorMs: null,
       withinBudget: false,
       informational: false,
+      silent: false,
       evidence: '',
     };
     r.detection.push(row);

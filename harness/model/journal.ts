@@ -116,8 +116,18 @@ export type JournalEvent =
       expect: ScenarioVariant['expect'];
       faultKind: string;
       slos: SloThreshold[];
-      /** `informational`: measured and reported, never judged (absent: judged). */
-      signals: { name: string; kind: string; withinMs: number; floorMs?: number; informational?: boolean }[];
+      /**
+       * `informational`: measured and reported, never judged (absent: judged). `silent`: this variant requires it
+       * NOT to fire (a negative control of the signal itself, e.g. a page its routing inhibits).
+       */
+      signals: {
+        name: string;
+        kind: string;
+        withinMs: number;
+        floorMs?: number;
+        informational?: boolean;
+        silent?: boolean;
+      }[];
       recovery: {
         budgetMs: number;
         verifyMs: number;

@@ -19,15 +19,24 @@ import { renderTimeline } from './timeline.js';
 /** Output shown per runbook step; the journal already keeps head and tail of long outputs. */
 const OUTPUT_CHARS = 4000;
 
+/** A signal the variant requires silent: its staying quiet is the pass (e.g. a page the routing inhibits). */
+function silentVerdict(fired: boolean): SafeHtml {
+  return fired
+    ? html`<span class="badge bad">fired</span><div class="sub">must stay silent here</div>`
+    : html`<span class="badge ok">stayed silent</span><div class="sub">as this variant requires</div>`;
+}
+
 function renderDetection(r: ScenarioResult): SafeHtml {
   if (r.detection.length === 0) return html`<p class="muted">No detection signals declared.</p>`;
   const rows = r.detection.map((d) => {
     const bad = d.informational ? 'muted' : 'bad';
-    const verdict = !d.fired
-      ? html`<span class="badge ${bad}">missed</span>`
-      : d.withinBudget
-        ? html`<span class="badge ok">in budget</span>`
-        : html`<span class="badge ${bad}">late</span>`;
+    const verdict = d.silent
+      ? silentVerdict(d.fired)
+      : !d.fired
+        ? html`<span class="badge ${bad}">missed</span>`
+        : d.withinBudget
+          ? html`<span class="badge ok">in budget</span>`
+          : html`<span class="badge ${bad}">late</span>`;
     const status = d.informational ? html`${verdict}<div class="sub">on trial, not judged</div>` : verdict;
     const headroom =
       d.floorMs !== null && d.ttdMs !== null ? `${formatMs(d.ttdMs - d.floorMs)} above floor` : '';

@@ -39,6 +39,7 @@ describe('reports/results: the journal folded into results.json', () => {
         floorMs: 2000,
         withinBudget: true,
         informational: false,
+        silent: false,
         evidence: s.detection[0]?.evidence,
       },
       {
@@ -50,6 +51,7 @@ describe('reports/results: the journal folded into results.json', () => {
         floorMs: 9500,
         withinBudget: true,
         informational: false,
+        silent: false,
         evidence: s.detection[1]?.evidence,
       },
     ]);

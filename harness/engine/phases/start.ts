@@ -23,7 +23,7 @@ export async function announceVariant(v: VariantContext): Promise<ReadonlyMap<st
     expect: variant.expect,
     faultKind: scenario.fault.kind,
     slos: scenario.slos,
-    signals: announcedSignals(scenario.signals, floors, routingDelayMs),
+    signals: announcedSignals(scenario.signals, floors, routingDelayMs, new Set(variant.silent)),
     recovery: announcedRecovery(scenario.recovery),
     ...(scenario.duringFault.slos === 'hold' ? { duringFault: { slos: 'hold' as const } } : {}),
     timeScale: scenario.timeScale,
@@ -39,6 +39,7 @@ function announcedSignals(
   signals: readonly SignalSpec[],
   floors: ReadonlyMap<string, number>,
   routingDelayMs: number | undefined,
+  silent: ReadonlySet<string>,
 ) {
   return signals.map((s) => {
     const floorMs = signalFloorMs(s, floors, routingDelayMs);
@@ -48,6 +49,7 @@ function announcedSignals(
       withinMs: s.withinMs,
       ...(floorMs === undefined ? {} : { floorMs }),
       ...(s.informational ? { informational: true } : {}),
+      ...(silent.has(s.name) ? { silent: true } : {}),
     };
   });
 }
