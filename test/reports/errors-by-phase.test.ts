@@ -7,6 +7,7 @@ import type { JournalEvent, LoadSample, PhaseName } from '../../harness/model/in
 import { renderHtml } from '../../reports/html/index.js';
 import { buildResults } from '../../reports/results.js';
 import type { ErrorWindow, Results } from '../../reports/results-types.js';
+import { FakeWorld, fakeScenario, runOnWorld } from '../support/fake-world.js';
 import { loadFixture } from './fixtures.js';
 import { findAll, parseXml, type XmlTree } from './xml-parse.js';
 
@@ -274,7 +275,7 @@ describe('reports: errors by response code and flag per phase window (M4)', () =
     expect(
       findAll(table, 'tr')[0] && findAll(findAll(table, 'tr')[0] as XmlTree, 'th').map(textOf),
     ).to.deep.equal(['phase', 'completed', '5xx share']);
-    expect(page).to.not.include('flag-legend');
+    expect(page).to.not.include('<p class="sub flag-legend">');
   });
 
   it('the fixtures: the fault windows carry the 503s and their flags, the steady state none', () => {
@@ -288,5 +289,34 @@ describe('reports: errors by response code and flag per phase window (M4)', () =
     expect(r?.errorsByPhase[0]?.byStatus).to.deep.equal({ '200': r?.errorsByPhase[0]?.completed });
     expect(r?.errorsByPhase[1]?.byStatus['503']).to.be.greaterThan(0);
     expect(r?.errorsByPhase[1]?.byFlag['UF,URX']).to.equal(r?.errorsByPhase[1]?.byStatus['503']);
+  });
+
+  it("on an engine's journal the windows bracket the engine's own SLO windows: the fault's is injection → runbook start", async function () {
+    this.timeout(60_000);
+    const { journal } = await runOnWorld(new FakeWorld(), [fakeScenario()]);
+    const events = journal.events;
+    const r = buildResults(events).scenarios[0];
+    if (!r) throw new Error('no scenario');
+    const engine = (w: string) => {
+      const e = events.find((x) => x.type === 'slo-window' && x.window === w);
+      if (e?.type !== 'slo-window') throw new Error(`no ${w} window`);
+      return e;
+    };
+    const [steady, fault, , recovery] = r.errorsByPhase;
+    if (!steady || !fault || !recovery) throw new Error(`windows: ${r.errorsByPhase.map((w) => w.window)}`);
+    // The engine takes its times just inside the phases (the same millisecond, or a few later).
+    const within = (outer: { from: number; to: number | null }, inner: { from: number; to: number }) => {
+      expect(outer.from).to.be.at.most(inner.from);
+      expect(outer.to ?? Number.POSITIVE_INFINITY).to.be.at.least(inner.to);
+    };
+    within(steady, engine('steady-state'));
+    within(fault, engine('during-fault'));
+    expect(engine('during-fault').from - fault.from).to.be.below(1000);
+    expect((fault.to ?? 0) - engine('during-fault').to).to.be.below(1000);
+    within(recovery, engine('after-recovery'));
+    // Every sample in a window is one of the execution's, counted once.
+    const total = r.errorsByPhase.reduce((n, w) => n + w.samples, 0);
+    expect(total).to.be.greaterThan(0);
+    expect(total).to.be.at.most(r.load.samples);
   });
 });
