@@ -114,7 +114,12 @@ export async function loadRunResults(runDir: string): Promise<Results> {
       },
     );
   }
-  // results.json written before the suite's own events were kept has no `suite` (an additive field).
+  // results.json written before the suite's own events (or the errors per phase) were kept lacks those
+  // additive fields.
   const results = parsed as Results;
-  return { ...results, suite: results.suite ?? { phases: [] } };
+  return {
+    ...results,
+    suite: results.suite ?? { phases: [] },
+    scenarios: results.scenarios.map((r) => ({ ...r, errorsByPhase: r.errorsByPhase ?? [] })),
+  };
 }

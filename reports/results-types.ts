@@ -107,6 +107,12 @@ export interface ScenarioResult {
   sloWindows: SloWindowResult[];
   recovery: RecoveryResult | null;
   load: LoadTotals;
+  /**
+   * M4 of the SRE guide: the load's outcomes per phase window (steady state, during the fault, remediation,
+   * recovery verification), one entry per window the execution reached, in that order. Absent from results.json
+   * files written before it existed.
+   */
+  errorsByPhase: ErrorWindow[];
   logs: LogEntry[];
 }
 
@@ -241,6 +247,24 @@ export interface LoadTotals {
   byStatus: Record<string, number>;
   byFlag: Record<string, number>;
   byError: Record<string, number>;
+}
+
+/** The phase windows of `errorsByPhase`, in the order an execution goes through them. */
+export type ErrorWindowName = 'steady-state' | 'during-fault' | 'remediation' | 'recovery-verification';
+
+/**
+ * The load's outcomes over one phase window of an execution: the samples whose one-second bucket starts in
+ * [from, to), as every SLO window counts them, so a second on a boundary belongs to the later window only.
+ */
+export interface ErrorWindow
+  extends Pick<LoadTotals, 'samples' | 'completed' | 'dropped' | 'byStatus' | 'byFlag' | 'byError'> {
+  window: ErrorWindowName;
+  /** Epoch ms: the start of the phase that opens the window. */
+  from: number;
+  /** Epoch ms: where the window ends; null when the journal ends inside it (every later sample counted). */
+  to: number | null;
+  /** Completed requests answered with a status in [500, 600), over completed; null when none completed. */
+  share5xx: number | null;
 }
 
 export interface LogEntry {

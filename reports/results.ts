@@ -9,10 +9,11 @@ import {
 } from '../harness/model/index.js';
 import { formatDuration } from '../harness/util/duration.js';
 import { buildCoverage } from './coverage.js';
+import { buildErrorsByPhase } from './errors-by-phase.js';
+import { emptyTotals, summarizeLoad } from './load-totals.js';
 import { buildRepeats } from './repeats.js';
 import {
   type CleanupResult,
-  type LoadTotals,
   type PhaseResult,
   RESULTS_SCHEMA_VERSION,
   type Results,
@@ -81,46 +82,10 @@ function newExecution(e: EventOf<'scenario-start'>): Execution {
       sloWindows: [],
       recovery: null,
       load: emptyTotals(),
+      errorsByPhase: [],
       logs: [],
     },
   };
-}
-
-function emptyTotals(): LoadTotals {
-  return {
-    samples: 0,
-    scheduled: 0,
-    completed: 0,
-    succeeded: 0,
-    dropped: 0,
-    successRatio: null,
-    worstP99Ms: null,
-    byStatus: {},
-    byFlag: {},
-    byError: {},
-  };
-}
-
-function addCounts(into: Record<string, number>, from: Record<string, number> | undefined): void {
-  for (const [k, v] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + v;
-}
-
-function summarizeLoad(samples: readonly LoadSample[]): LoadTotals {
-  const totals = emptyTotals();
-  for (const s of samples) {
-    totals.samples++;
-    totals.scheduled += s.scheduled;
-    totals.completed += s.completed;
-    totals.succeeded += s.succeeded;
-    totals.dropped += s.dropped;
-    if (s.completed > 0 && Number.isFinite(s.p99))
-      totals.worstP99Ms = Math.max(totals.worstP99Ms ?? 0, s.p99);
-    addCounts(totals.byStatus, s.byStatus);
-    addCounts(totals.byFlag, s.byFlag);
-    addCounts(totals.byError, s.byError);
-  }
-  totals.successRatio = totals.completed > 0 ? totals.succeeded / totals.completed : null;
-  return totals;
 }
 
 /** Folds a phase event into a list of phases (an execution's, or the suite's). */
@@ -295,10 +260,11 @@ function applyCondition(r: ScenarioResult, e: EventOf<'condition'>): void {
   row.evidence = e.evidence;
 }
 
-/** After folding: the steps that restored each SLO, load totals. */
+/** After folding: the steps that restored each SLO, load totals, errors per phase window. */
 function finishExecution(x: Execution): ScenarioResult {
   const r = x.result;
   r.load = summarizeLoad(x.samples);
+  r.errorsByPhase = buildErrorsByPhase(r, x.samples);
   for (const step of r.runbook) {
     step.restored = (r.recovery?.restoredBy ?? []).filter((b) => b.step === step.index).map((b) => b.source);
   }

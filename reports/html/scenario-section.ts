@@ -1,4 +1,5 @@
-// One scenario execution in the HTML report: verdict, timeline, detection, runbook, SLOs, efficacy, phases.
+// One scenario execution in the HTML report: verdict, timeline, detection, SLOs, errors per phase, runbook, efficacy,
+// phases.
 
 import type { LoadSample } from '../../harness/model/index.js';
 import { describeAssertionFailure } from '../junit.js';
@@ -14,6 +15,7 @@ import {
   renderPassBadge,
   type SafeHtml,
 } from './format.js';
+import { renderErrorsByPhase } from './errors-section.js';
 import { renderTimeline } from './timeline.js';
 
 /** Output shown per runbook step; the journal already keeps head and tail of long outputs. */
@@ -178,6 +180,7 @@ ${raw(renderTimeline(r, samples))}
 <div><h3>SLOs</h3>${renderSloTable(r)}</div>
 <div><h3>Recovery</h3>${renderRecovery(r)}</div>
 </div>
+<h3>Errors by response code and flag (M4)</h3>${renderErrorsByPhase(r)}
 <h3>Runbook</h3>${renderRunbook(r)}
 <div class="grid">
 <div><h3>Fault efficacy</h3>${renderEfficacy(r)}</div>

@@ -72,6 +72,10 @@ td.cov.partial { background:var(--warn-bg); color:var(--warn); font-weight:600; 
 td.cov.missed { background:var(--bad-bg); color:var(--bad); font-weight:600; }
 td.cov.none { color:#9ca3af; }
 th.row { background:#fff; font-size:13px; color:var(--ink); }
+table.errors-by-phase { width:auto; min-width:50%; }
+table.errors-by-phase th[scope=colgroup] { text-align:center; }
+table.errors-by-phase td.num, table.errors-by-phase th.num { min-width:56px; }
+p.flag-legend abbr { font-weight:600; text-decoration:none; }
 .scroll { overflow-x:auto; }
 .warn-box { background:#fffbeb; border-color:#fcd34d; }
 ul.logs li.warn { color:var(--warn); } ul.logs li.error { color:var(--bad); }
