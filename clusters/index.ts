@@ -9,9 +9,9 @@ import { planKind } from './kind/plan.js';
 import type { DoctorCheck } from './shared/doctor.js';
 import { createKindTarget, deleteKindCluster } from './kind/index.js';
 import {
+  checkLocalIstioVersions,
   createLocalTarget,
   LOCAL_INGRESS_SERVICE_URL,
-  LOCAL_ISTIO_VERSION,
   readLocalSettings,
 } from './local/index.js';
 import type { Target, TargetName, TargetPlan } from './target.js';
@@ -31,18 +31,12 @@ const factories: { [K in TargetName]: (options: TargetFactoryOptions) => Target 
 export const TARGET_NAMES = Object.keys(factories) as TargetName[];
 
 /**
- * Why this target cannot run these `--istio` versions (undefined when it can). kind installs any release it can
- * download, and existing installs only on request; the local target emulates one version's behaviour, so another
- * version there would be a run of 1.30.3 reported under the wrong name.
+ * Refuses (invalid input) `--istio` versions this target cannot run, all of them before the first run starts.
+ * kind installs any release it can download, and existing installs only on request; the local target serves the
+ * versions of its table (clusters/local/mesh/versions.ts), and its provisioning refuses others the same way.
  */
-export function unsupportedIstioVersions(target: string, versions: readonly string[]): string | undefined {
-  if (target !== 'local') return undefined;
-  const unknown = versions.filter((v) => v !== LOCAL_ISTIO_VERSION);
-  if (unknown.length === 0) return undefined;
-  return (
-    `--istio ${unknown.join(', ')}: the local target emulates Istio ${LOCAL_ISTIO_VERSION} only ` +
-    `(versions it knows: ${LOCAL_ISTIO_VERSION}); run other versions with --target kind, or leave --istio out`
-  );
+export function checkIstioVersions(target: string, versions: readonly string[]): void {
+  if (target === 'local') checkLocalIstioVersions(versions);
 }
 
 export function createTarget(name: string, options: TargetFactoryOptions): Target {
@@ -94,7 +88,7 @@ export async function planTarget(
 ): Promise<TargetPlan> {
   if (name === 'kind') return planKind(settings, options);
   if (name === 'existing') return planExisting(settings, options);
-  const local = readLocalSettings(settings);
+  const local = readLocalSettings(settings, undefined, options.istioVersion);
   return {
     ...(local.k6.mode === 'in-cluster'
       ? { inClusterLoad: { baseUrl: LOCAL_INGRESS_SERVICE_URL, runners: local.k6.runners } }

@@ -24,10 +24,10 @@ export {
 } from './local-target.js';
 export type { ImageMatcher, ImageProgram, ImageRegistry, Executable } from './programs/index.js';
 export { programEntry } from './programs/index.js';
-export { LOCAL_SETTING_DOCS, readLocalSettings } from './local-settings.js';
+export { checkLocalIstioVersions, LOCAL_SETTING_DOCS, readLocalSettings } from './local-settings.js';
 export { INSTALL_HINT as PROMETHEUS_INSTALL_HINT } from './prometheus/index.js';
-/** The Istio versions the emulation reproduces (docs/local-target-fidelity.md): `--istio` may name only these. */
-export { ISTIO_VERSION as LOCAL_ISTIO_VERSION } from './mesh/injection/inject.js';
+/** The Istio versions the emulation serves (docs/local-target-fidelity.md): `--istio` may name only these. */
+export { SERVED_ISTIO_VERSIONS as LOCAL_ISTIO_VERSIONS } from './mesh/versions.js';
 
 export interface RunLocalClusterOptions extends LocalTargetOptions {
   /** Where the kubeconfig is written (mode 0600). */

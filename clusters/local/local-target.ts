@@ -22,7 +22,7 @@ import {
 } from './programs/index.js';
 import { installChaosMesh } from './chaos/index.js';
 import { type IstioctlInstall, installIstioctl } from './istioctl/index.js';
-import { createLocalMesh, type LocalMesh } from './mesh/index.js';
+import { createLocalMesh, type LocalMesh, meshImageEnv } from './mesh/index.js';
 import { ALERTMANAGER_ROUTING_DELAY_MS, readAlertmanagerRouting } from '../shared/index.js';
 import {
   type AlertmanagerInstance,
@@ -279,7 +279,7 @@ function beginProvisioning(
   return {
     options,
     provisionOptions,
-    settings: readLocalSettings(given, options.backoffScale),
+    settings: readLocalSettings(given, options.backoffScale, provisionOptions.istioVersion),
     workDir,
     progress: provisionOptions.onProgress ?? (() => undefined),
     // An interrupt (SIGINT during `cluster up`) ends provisioning between steps, and during Istio's install,
@@ -318,7 +318,9 @@ async function startStorage(run: ProvisionRun): Promise<Storage> {
   const images = createDefaultImageRegistry();
   const bundler = createBundler(join(workDir, 'bin'));
   // Istio is installed unless `--target-opt mesh=false` asks for a bare cluster (as on a new kind cluster).
-  const mesh = run.settings.mesh ? createLocalMesh({ readinessPeriodSeconds: 1 }) : undefined;
+  const mesh = run.settings.mesh
+    ? createLocalMesh({ readinessPeriodSeconds: 1, version: run.settings.istioVersion })
+    : undefined;
   mesh?.configure({ store, images });
   // Chaos Mesh's controller and webhooks (the kind target installs the real one with Helm).
   const chaos = installChaosMesh({ store, images, workDir });
@@ -416,6 +418,8 @@ async function startNode(run: ProvisionRun, storage: Storage, controlPlane: Cont
       clusterDnsFile: join(workDir, 'cluster-dns.json'),
       backoffScale: run.settings.backoffScale,
       apiServer: { host: controlPlane.apiUrl.hostname, port: Number(controlPlane.apiUrl.port) },
+      // Istio's programs learn their version from the image they run (mesh/install.ts).
+      ...(storage.mesh ? { extraEnv: meshImageEnv } : {}),
     }),
   );
   controlPlane.attachKubelet(kubelet);
@@ -492,7 +496,9 @@ async function installMesh(
     return mesh.install(store, kubeconfigPath, signal ? { signal } : {});
   });
   // Runbook steps find the target's istioctl first on PATH (binDirs), like a real istioctl for that mesh.
-  const istioctl = await timeStep(run, 'istioctl', () => installIstioctl({ bundler, workDir: run.workDir }));
+  const istioctl = await timeStep(run, 'istioctl', () =>
+    installIstioctl({ bundler, workDir: run.workDir, version: run.settings.istioVersion }),
+  );
   return { versions, istioctl };
 }
 

@@ -29,7 +29,8 @@ Options for run:
                                        (kind/existing: those run alone). auto: as many as the machine's cores
                                        carry, from each drill's measured CPU cost (says the figure and why)
   --runbook FILE                       replace the main runbook (validate a runbook before adopting it)
-  --istio VERSION                      Istio version to install (kind); repeat to run once per version
+  --istio VERSION                      Istio version to install (local: one it serves, docs/targets.md); repeat to run
+                                       once per version
   --target-opt KEY=VALUE               target setting (see docs/targets.md); repeatable
   --load-driver builtin|k6             override every scenario's load driver
   --keep-target                        leave the target running afterwards (local: stays in the foreground until Ctrl-C)

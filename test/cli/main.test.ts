@@ -2,7 +2,7 @@
 // (exit 2) that names the commands, and each command is found (a wrong entry in the lazy command table would
 // only show when that command runs).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -30,21 +30,45 @@ describe('meshdrill command line', function () {
     expect(bogus.stderr).to.include('commands: run, validate, report, compare, cleanup, cluster, doctor');
   });
 
-  it('refuses an Istio version the local target does not emulate, before anything runs', async () => {
-    const result = await meshdrill(['run', 'scenarios/', '--istio', '1.29.4', '--istio', '1.30.3']);
-    expect(result.exitCode).to.equal(2);
-    expect(result.stderr).to.include(
-      '--istio 1.29.4: the local target emulates Istio 1.30.3 only (versions it knows: 1.30.3); run other versions with --target kind',
-    );
-    // The version it emulates is accepted (planned here, so nothing starts).
-    const same = await meshdrill([
-      'run',
-      'test/fixtures/scenarios/quick/scale-to-zero.yaml',
-      '--istio',
-      '1.30.3',
-      '--dry-run',
-    ]);
-    expect(same.exitCode, same.stderr).to.equal(0);
+  it('refuses an Istio version the local target does not serve, before anything runs, naming those it serves', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'meshdrill-istio-refused-'));
+    try {
+      // A served version first: refused as a whole, so not even its run starts (no run directory is made).
+      const result = await meshdrill([
+        'run',
+        'scenarios/',
+        '--istio',
+        '1.30.3',
+        '--istio',
+        '1.29.4',
+        '--out',
+        out,
+      ]);
+      expect(result.exitCode).to.equal(2);
+      expect(result.stderr).to.include('--istio 1.29.4: the local target serves Istio 1.29.9, 1.30.3 only');
+      expect(result.stderr).to.include(
+        'hint: name one of those with --istio (or leave --istio out for 1.30.3)',
+      );
+      expect(result.stderr).to.include('run other versions with --target kind');
+      expect(readdirSync(out)).to.deep.equal([]);
+      // `cluster up` is refused the same way, before anything starts.
+      const up = await meshdrill(['cluster', 'up', '--istio', '9.9.9']);
+      expect(up.exitCode).to.equal(2);
+      expect(up.stderr).to.include('--istio 9.9.9: the local target serves Istio 1.29.9, 1.30.3 only');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    // Each version it serves is accepted (planned here, so nothing starts): the negative control.
+    for (const version of ['1.29.9', '1.30.3']) {
+      const served = await meshdrill([
+        'run',
+        'test/fixtures/scenarios/quick/scale-to-zero.yaml',
+        '--istio',
+        version,
+        '--dry-run',
+      ]);
+      expect(served.exitCode, served.stderr).to.equal(0);
+    }
   });
 
   it("checks a --runbook under review by the same rules as a scenario's own runbook (exit 2, file:line)", async () => {

@@ -12,23 +12,45 @@ describe('local target settings', () => {
       mesh: true,
       backoffScale: 1,
       k6: { mode: 'local', runners: 1 },
+      istioVersion: '1.30.3',
     });
     expect(
-      readLocalSettings({
-        'api-port': '6443',
-        kubeconfig: '/tmp/kc',
-        mesh: 'false',
-        'backoff-scale': '0.5',
-        'k6-mode': 'in-cluster',
-        'k6-runners': '3',
-      }),
+      readLocalSettings(
+        {
+          'api-port': '6443',
+          kubeconfig: '/tmp/kc',
+          mesh: 'false',
+          'backoff-scale': '0.5',
+          'k6-mode': 'in-cluster',
+          'k6-runners': '3',
+        },
+        1,
+        '1.29.9',
+      ),
     ).to.deep.equal({
       apiPort: 6443,
       kubeconfig: '/tmp/kc',
       mesh: false,
       backoffScale: 0.5,
       k6: { mode: 'in-cluster', runners: 3 },
+      istioVersion: '1.29.9',
     });
+  });
+
+  it('refuses an Istio version the local target does not serve, naming those it serves and how to fix it', () => {
+    let error: unknown;
+    try {
+      readLocalSettings({}, 1, '1.30.4');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(MeshdrillError);
+    const { message, kind, hint } = error as MeshdrillError;
+    expect(kind).to.equal('invalid-input');
+    expect(message).to.equal('--istio 1.30.4: the local target serves Istio 1.29.9, 1.30.3 only');
+    expect(hint).to.equal(
+      'name one of those with --istio (or leave --istio out for 1.30.3), or run other versions with --target kind',
+    );
   });
 
   it('refuses unknown keys and bad values, all at once, naming the valid keys', () => {

@@ -23,6 +23,7 @@ import {
   parseLevel,
 } from './analyze.js';
 import { flagNumber, flagTrue, type ParsedArgs, UsageError } from './args.js';
+import { istioctlClientVersion } from './version-env.js';
 import {
   buildEnvoyClusters,
   buildEnvoyRoutes,
@@ -43,7 +44,8 @@ import {
   writeSecretSummary,
 } from './writers.js';
 
-export const CLIENT_VERSION = '1.30.3';
+// Read once per istioctl process: each invocation is its own process, started by the target's wrapper.
+export const CLIENT_VERSION = istioctlClientVersion();
 const ISTIOD_MONITORING_PORT = 15014;
 const PROXY_ADMIN_PORT = 15000;
 

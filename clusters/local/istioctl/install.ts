@@ -6,6 +6,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { programEntry } from '../programs/default-images.js';
 import type { ProgramBundler } from '../programs/index.js';
+import { ISTIOCTL_VERSION_ENV } from './version-env.js';
 
 export interface IstioctlInstall {
   /** Directory holding the `istioctl` wrapper. */
@@ -23,14 +24,20 @@ function shellQuote(text: string): string {
 export async function installIstioctl(cluster: {
   bundler: ProgramBundler;
   workDir: string;
+  /** The client version it reports (`--istio`), as the istioctl downloaded for that release would. */
+  version?: string;
 }): Promise<IstioctlInstall> {
   const bundle = await cluster.bundler.ensure(programEntry('../istioctl/main.ts'));
   const binDir = join(cluster.workDir, 'istioctl', 'bin');
   await mkdir(binDir, { recursive: true });
   const wrapper = join(binDir, 'istioctl');
+  // The release it stands for, which a real istioctl has built in (istioctl/version-env.ts).
+  const version = cluster.version
+    ? `${ISTIOCTL_VERSION_ENV}=${shellQuote(cluster.version)}; export ${ISTIOCTL_VERSION_ENV}\n`
+    : '';
   await writeFile(
     wrapper,
-    `#!/bin/sh\n# istioctl of the meshdrill local target (an emulation of the istioctl subset runbooks use).\nexec ${shellQuote(process.execPath)} ${shellQuote(bundle)} "$@"\n`,
+    `#!/bin/sh\n# istioctl of the meshdrill local target (an emulation of the istioctl subset runbooks use).\n${version}exec ${shellQuote(process.execPath)} ${shellQuote(bundle)} "$@"\n`,
   );
   await chmod(wrapper, 0o755);
   return { binDir };

@@ -8,6 +8,7 @@ export {
   ISTIO_NAMESPACE,
   installIstio,
   meshContainerEnv,
+  meshImageEnv,
   registerMeshImages,
   uninstallIstio,
 } from './install.js';

@@ -2,6 +2,7 @@
 // (the istiod Deployment runs image istio/pilot, the ingress gateway istio/proxyv2 in router mode behind a
 // LoadBalancer Service), the images mapped to the emulation's programs, and the admission webhooks.
 
+import { parseImageReference } from '../programs/image-reference.js';
 import type { ImageRegistry } from '../programs/registry.js';
 import { programEntry } from '../programs/default-images.js';
 import type { ObjectStore, ResourceKey, StoredObject } from '../store/types.js';
@@ -349,4 +350,25 @@ export function meshContainerEnv(
 ): Record<string, string> {
   const image = pod.spec?.containers?.find((c) => c.name === container)?.image ?? '';
   return /(^|\/)istio\/pilot(:|@|$)/.test(image) ? { MESHDRILL_KUBE_TOKEN: apiToken } : {};
+}
+
+type PodImages = { spec?: { containers?: ContainerImage[]; initContainers?: ContainerImage[] } };
+type ContainerImage = { name: string; image?: string };
+
+/**
+ * The environment an Istio image gives its container, for the kubelet's `extraEnv` hook: the version comes
+ * from the image the container runs, as on a real cluster, so a proxy left on an older image after an upgrade
+ * still reports the older version. The real proxyv2 image sets ISTIO_META_ISTIO_VERSION (the version the proxy
+ * sends istiod); pilot-discovery has its version built in, which MESHDRILL_ISTIO_VERSION stands in for.
+ */
+export function meshImageEnv(pod: PodImages, container: string): Record<string, string> {
+  const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  const image = all.find((c) => c.name === container)?.image;
+  if (!image) return {};
+  const ref = parseImageReference(image);
+  // A digest without a tag names no version; the program then reports its default.
+  if (ref.digest && !/:[^/@]+@/.test(image)) return {};
+  if (/(^|\/)istio\/proxyv2$/.test(ref.repository)) return { ISTIO_META_ISTIO_VERSION: ref.tag };
+  if (/(^|\/)istio\/pilot$/.test(ref.repository)) return { MESHDRILL_ISTIO_VERSION: ref.tag };
+  return {};
 }

@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
-import { createTarget, deleteOwnedCluster } from '../../../clusters/index.js';
+import { checkIstioVersions, createTarget, deleteOwnedCluster } from '../../../clusters/index.js';
 import type { TargetEnvironment } from '../../../clusters/target.js';
 import { invalidInput, EXIT_CODES } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
@@ -74,6 +74,7 @@ async function clusterUp(args: CliArgs): Promise<number> {
       `a local cluster is already up (pid ${existing.pid}); stop it with: meshdrill cluster down --target local`,
     );
   }
+  checkIstioVersions(args.target, args.istio);
   const workDir = await mkdtemp(join(tmpdir(), `meshdrill-cluster-${args.target}-`));
   const foreground = args.target === 'local';
   const target = createTarget(args.target, {

@@ -4,7 +4,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTarget, planTarget, unsupportedIstioVersions } from '../../../clusters/index.js';
+import { checkIstioVersions, createTarget, planTarget } from '../../../clusters/index.js';
 import type { Target } from '../../../clusters/target.js';
 import { writeReports } from '../../../reports/index.js';
 import { decideParallelism, findSideBySideClashes, runSuite } from '../../engine/index.js';
@@ -50,8 +50,7 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
       return EXIT_CODES.invalidInput;
     }
   }
-  const unsupported = unsupportedIstioVersions(args.target, args.istio);
-  if (unsupported) throw invalidInput(unsupported);
+  checkIstioVersions(args.target, args.istio);
   const versions = args.istio.length > 0 ? args.istio : [undefined];
   if (args.dryRun) return printPlan(args, scenarios, versions);
   let worst: number = EXIT_CODES.passed;

@@ -6,6 +6,7 @@ import {
   buildInstallManifests,
   installIstio,
   meshContainerEnv,
+  meshImageEnv,
   registerMeshAdmission,
   registerMeshImages,
   uninstallIstio,
@@ -235,5 +236,29 @@ describe('mesh injection and validation admission', () => {
     expect(meshContainerEnv(istiodPod, 'discovery', 't0k')).to.deep.equal({ MESHDRILL_KUBE_TOKEN: 't0k' });
     const appPod = { spec: { containers: [{ name: 'app', image: 'fortio/fortio' }] } };
     expect(meshContainerEnv(appPod, 'app', 't0k')).to.deep.equal({});
+  });
+
+  it("gives Istio's containers the version of the image they run (and nothing to other images)", () => {
+    const pod = (image: string, init = false) => ({
+      spec: init
+        ? { containers: [], initContainers: [{ name: 'c', image }] }
+        : { containers: [{ name: 'c', image }] },
+    });
+    expect(meshImageEnv(pod('docker.io/istio/proxyv2:1.29.9'), 'c')).to.deep.equal({
+      ISTIO_META_ISTIO_VERSION: '1.29.9',
+    });
+    // A native sidecar is an init container.
+    expect(meshImageEnv(pod('istio/proxyv2:1.30.3', true), 'c')).to.deep.equal({
+      ISTIO_META_ISTIO_VERSION: '1.30.3',
+    });
+    expect(meshImageEnv(pod('docker.io/istio/pilot:1.29.9'), 'c')).to.deep.equal({
+      MESHDRILL_ISTIO_VERSION: '1.29.9',
+    });
+    expect(meshImageEnv(pod('localhost:5000/istio/pilot:1.29.9@sha256:abc'), 'c')).to.deep.equal({
+      MESHDRILL_ISTIO_VERSION: '1.29.9',
+    });
+    expect(meshImageEnv(pod('localhost:5000/istio/pilot@sha256:abc'), 'c')).to.deep.equal({});
+    expect(meshImageEnv(pod('fortio/fortio:1.30.3'), 'c')).to.deep.equal({});
+    expect(meshImageEnv(pod('docker.io/istio/proxyv2:1.29.9'), 'other')).to.deep.equal({});
   });
 });

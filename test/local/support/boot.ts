@@ -31,6 +31,8 @@ export interface BootOptions {
   configure?: LocalTargetOptions['configure'];
   /** Scenario routings to run an Alertmanager each for. */
   routings?: ProvisionOptions['routings'];
+  /** `--istio`: the Istio version to install (default the target's). */
+  istioVersion?: string;
 }
 
 export async function bootTarget(options: BootOptions = {}): Promise<Booted> {
@@ -46,6 +48,7 @@ export async function bootTarget(options: BootOptions = {}): Promise<Booted> {
       ruleFiles: options.ruleFiles ?? [],
       settings: options.settings ?? {},
       ...(options.routings ? { routings: options.routings } : {}),
+      ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
     });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });

@@ -3,9 +3,11 @@
 // placement, the prometheus.io scrape annotations, and HTTP_PROXY for app containers (standing in for iptables).
 
 import { asArray, asRecord, asString, asStringMap, type Json } from '../model/read.js';
+import { DEFAULT_ISTIO_VERSION } from '../versions.js';
 
 export const PROXY_IMAGE = 'docker.io/istio/proxyv2';
-export const ISTIO_VERSION = '1.30.3';
+/** The proxy image tag when no version is given (the served versions: ../versions.ts). */
+export const ISTIO_VERSION = DEFAULT_ISTIO_VERSION;
 
 export interface InjectionOptions {
   /** Proxy image tag. */

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     port: Number(env.MESHDRILL_XDS_PORT ?? 15012),
     monitoringPort: Number(env.MESHDRILL_MONITORING_PORT ?? 15014),
     debounceMs: parseDuration(env.PILOT_DEBOUNCE_AFTER ?? '100ms') ?? 100,
+    // A real pilot-discovery has its version built in; here the image it runs from says it (mesh/install.ts).
+    ...(env.MESHDRILL_ISTIO_VERSION ? { version: env.MESHDRILL_ISTIO_VERSION } : {}),
     log: (line) => process.stdout.write(`${new Date().toISOString()}\t${line}`),
   });
   // The readiness probe of the real istiod: GET :8080/ready.

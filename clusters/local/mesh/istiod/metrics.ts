@@ -80,10 +80,13 @@ export class IstiodMetrics {
     'citadel_server_cert_chain_expiry_seconds',
     'The time remaining, in seconds, before the cert chain will expire.',
   );
+  readonly build = this.r.gauge('istio_build', 'Istio component build info', ['component', 'tag']);
   private ca: CertificateAuthority | undefined;
 
   constructor(readonly version: string) {
     this.connected.set({ version }, 0);
+    // What dashboards and upgrade checks read the control plane's version from.
+    this.build.set({ component: 'pilot', tag: version }, 1);
     for (const t of ['cds', 'eds', 'lds', 'rds']) this.pushes.inc({ type: t }, 0);
     this.rejects.inc({}, 0);
     for (const c of [this.csrCount, this.issued, this.signErr]) c.inc({}, 0);

@@ -4,6 +4,7 @@
 import type http from 'node:http';
 import { type CertificateAuthority, createSelfSignedAuthority } from '../ca/index.js';
 import type { MeshOptions } from '../config/snapshot.js';
+import { DEFAULT_ISTIO_VERSION } from '../versions.js';
 import { IstiodMetrics } from './metrics.js';
 import type { MeshSource } from './sources.js';
 
@@ -25,6 +26,8 @@ export interface ProxyStatus {
   pod: string;
   namespace: string;
   mode: 'sidecar' | 'router';
+  /** The version the proxy says it runs (its ISTIO_VERSION metadata); undefined when it did not say. */
+  istioVersion: string | undefined;
   connectedAt: string;
   sentVersion: string | undefined;
   sentNonce: string | undefined;
@@ -71,7 +74,7 @@ export interface IstiodState {
  * and the stored root can be loaded (see ca-source.ts).
  */
 export async function createIstiodState(options: IstiodOptions): Promise<IstiodState> {
-  const istioVersion = options.version ?? '1.30.3';
+  const istioVersion = options.version ?? DEFAULT_ISTIO_VERSION;
   const metrics = new IstiodMetrics(istioVersion);
   const ca = await createSelfSignedAuthority();
   metrics.setCa(ca);

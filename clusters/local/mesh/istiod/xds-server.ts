@@ -18,6 +18,7 @@ function openStream(s: IstiodState, url: URL, res: http.ServerResponse): void {
   const namespace = url.searchParams.get('namespace') ?? 'default';
   const mode = url.searchParams.get('mode') === 'router' ? 'router' : 'sidecar';
   const ip = url.searchParams.get('ip') ?? '';
+  const istioVersion = url.searchParams.get('istioVersion') ?? undefined;
   const id = `${pod}.${namespace}`;
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
   res.flushHeaders();
@@ -29,6 +30,7 @@ function openStream(s: IstiodState, url: URL, res: http.ServerResponse): void {
       pod,
       namespace,
       mode,
+      istioVersion,
       connectedAt: new Date().toISOString(),
       sentVersion: undefined,
       sentNonce: undefined,

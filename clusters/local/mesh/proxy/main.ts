@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     podName: env.POD_NAME ?? 'unknown',
     namespace,
     serviceAccount: env.SERVICE_ACCOUNT ?? 'default',
+    ...(env.ISTIO_META_ISTIO_VERSION ? { istioVersion: env.ISTIO_META_ISTIO_VERSION } : {}),
     config: configFile ? { kind: 'file', path: configFile } : { kind: 'xds', istiodUrl },
     certs: certDir
       ? {

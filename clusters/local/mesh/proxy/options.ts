@@ -26,6 +26,8 @@ export interface ProxyOptions {
   podName: string;
   namespace: string;
   serviceAccount: string;
+  /** The version the proxy reports to istiod (the image's ISTIO_META_ISTIO_VERSION). */
+  istioVersion?: string;
   trustDomain?: string;
   ports?: Partial<ProxyPorts>;
   /** Configuration source: istiod's stream, or a JSON file (re-read when it changes). */

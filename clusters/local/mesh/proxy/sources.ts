@@ -60,6 +60,7 @@ export function startConfigSource(state: ProxyState, apply: ApplyConfig): () => 
       namespace: options.namespace,
       podIP: options.podIP,
       mode: options.mode,
+      ...(options.istioVersion ? { istioVersion: options.istioVersion } : {}),
     },
     stats,
     apply,

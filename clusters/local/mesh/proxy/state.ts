@@ -100,6 +100,8 @@ function selfOf(options: ProxyOptions): WorkloadMeta {
 
 function createStats(self: WorkloadMeta, options: ProxyOptions): ProxyStats {
   const stats = new ProxyStats(self);
+  // The data plane's version as Prometheus sees it (merged metrics on :15020), like the real agent's.
+  if (options.istioVersion) stats.build.set({ component: 'proxy', tag: options.istioVersion }, 1);
   stats.setStatsMatcher(
     options.statsMatcher ?? {
       inclusionRegexps: options.statsInclusionRegexps ?? [],

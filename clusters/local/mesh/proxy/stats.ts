@@ -188,6 +188,7 @@ export class ProxyStats {
     'The total number of connection errors to Istiod',
     ['type'],
   );
+  readonly build = this.registry.gauge('istio_build', 'Istio component build info', ['component', 'tag']);
   readonly xdsProxyRequests = this.registry.counter(
     'istio_agent_xds_proxy_requests',
     'The total number of Xds Proxy Requests',

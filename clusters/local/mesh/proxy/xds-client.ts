@@ -13,6 +13,8 @@ export interface XdsIdentity {
   namespace: string;
   podIP: string;
   mode: 'sidecar' | 'router';
+  /** The proxy's version, sent as Envoy's node metadata ISTIO_VERSION is. */
+  istioVersion?: string;
 }
 
 /** Envoy NACKs configuration it cannot load (e.g. an invalid regex): the same checks, reported as text. */
@@ -226,6 +228,7 @@ function connect(c: XdsClientState): void {
   url.searchParams.set('namespace', identity.namespace);
   url.searchParams.set('ip', identity.podIP);
   url.searchParams.set('mode', identity.mode);
+  if (identity.istioVersion) url.searchParams.set('istioVersion', identity.istioVersion);
   const req = http.get(url);
   c.current = req;
   const stream: XdsStream = { done: false, buffer: '' };
