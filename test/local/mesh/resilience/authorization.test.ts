@@ -1,12 +1,13 @@
 // AuthorizationPolicy facts through real sidecars over mTLS: ALLOW / DENY / empty-rules allow-all
 // (`rules: [{}]`), source principals and namespaces (and their `not` forms), operation paths (exact, prefix
 // `*`, suffix `*`) and methods, DENY before ALLOW, no ALLOW match → 403 "RBAC: access denied"; the seed's
-// `debug-allow-all` restores access that a deny-by-default ALLOW policy had cut.
+// `debug-allow-all` restores access that a deny-by-default ALLOW policy had cut, but not what a DENY cuts (the
+// rbac-deny drill's fault: no response flag, the access log names the policy; a scoped ALLOW fixes it).
 
 import { expect } from 'chai';
 import type { KubeObject } from '../../../../harness/model/kube-object.js';
 import { istio, pod, service, snapshot } from '../fixtures.js';
-import { sumMetric } from '../proxy-harness.js';
+import { sumMetric, waitForOutput } from '../proxy-harness.js';
 import { Rig, requestVia, type SidecarHandle, scrape, waitForVersion } from './rig.js';
 
 const NS = 'authz';
@@ -137,6 +138,53 @@ describe('resilience: AuthorizationPolicy end to end (child process sidecars, mT
     );
     expect((await from(FRONT_IP)).status).to.equal(200);
     expect((await from(STRANGER_IP)).status).to.equal(200);
+  });
+
+  it("a DENY from notNamespaces shuts out another namespace's caller: 403 with no response flag, the access log names the policy; the seed's allow-all beside it changes nothing, a scoped ALLOW in its place restores", async () => {
+    const strangerDenied = async () =>
+      sumMetric(await scrape(API_IP), 'istio_requests_total', {
+        reporter: 'destination',
+        response_code: '403',
+        response_flags: '-',
+        source_principal: `spiffe://cluster.local/ns/${OTHER_NS}/sa/stranger`,
+      });
+    const deny = policy('ns-only', {
+      selector: { matchLabels: { app: 'api' } },
+      action: 'DENY',
+      rules: [{ from: [{ source: { notNamespaces: [NS] } }] }],
+    });
+    await apply(deny);
+    const before = await strangerDenied();
+    const r = await from(STRANGER_IP, '/echo');
+    expect([r.status, r.body]).to.deep.equal([403, 'RBAC: access denied']);
+    expect((await from(FRONT_IP, '/echo')).status).to.equal(200);
+    expect((await strangerDenied()) - before).to.equal(1);
+    await waitForOutput(
+      api.child,
+      /"GET \/echo HTTP\/1\.1" 403 - rbac_access_denied_matched_policy\[ns\[authz\]-policy\[ns-only\]-rule\[0\]\]/,
+    );
+    // DENY is evaluated before ALLOW: an allow-all cannot override it.
+    await apply(deny, policy('debug-allow-all', { action: 'ALLOW', rules: [{}] }));
+    expect((await from(STRANGER_IP, '/echo')).status).to.equal(403);
+    // The runbook's fix: the DENY gone, an ALLOW naming the callers that must pass.
+    await apply(
+      policy('api-allow-callers', {
+        selector: { matchLabels: { app: 'api' } },
+        action: 'ALLOW',
+        rules: [
+          {
+            from: [
+              { source: { principals: [`cluster.local/ns/${OTHER_NS}/sa/stranger`] } },
+              { source: { namespaces: [NS] } },
+            ],
+            to: [{ operation: { methods: ['GET', 'HEAD'] } }],
+          },
+        ],
+      }),
+    );
+    expect((await from(STRANGER_IP, '/echo')).status).to.equal(200);
+    expect((await from(FRONT_IP, '/echo')).status).to.equal(200);
+    expect((await from(FRONT_IP, '/echo', 'POST')).status).to.equal(403);
   });
 
   it('a policy in the root namespace (istio-system) applies mesh-wide', async () => {
