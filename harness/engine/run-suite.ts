@@ -377,7 +377,11 @@ function turnName(turn: SuiteTurn): string {
  * measured runbook: they wait the budget out), a quarter of the budget for one expected to recover.
  */
 export function expectedVariantMs(scenario: ResolvedScenario, variant: ScenarioVariant): number {
-  const detection = Math.max(0, ...scenario.signals.map((s) => s.withinMs));
+  const detection = Math.max(
+    0,
+    scenario.duringFault.holdForMs ?? 0,
+    ...scenario.signals.map((s) => s.withinMs),
+  );
   const { budgetMs, verifyMs } = scenario.recovery;
   const recovery = variant.expect === 'recovery' ? budgetMs / 4 + verifyMs : budgetMs + verifyMs;
   return scenario.steadyState.durationMs + detection + recovery;

@@ -261,8 +261,10 @@ export interface ResolvedScenario {
   /**
    * Whether the SLOs are asserted over the during-fault window (injection → runbook start). `ignore`: not
    * asserted, the fault is expected to break them; `hold`: each SLO must hold throughout the fault.
+   * `holdForMs`: the runbook starts no earlier than this long after the injection, however soon the fault was
+   * detected (a long outage, a gradual failure that must run its course before anyone acts).
    */
-  duringFault: { slos: 'hold' | 'ignore' };
+  duringFault: { slos: 'hold' | 'ignore'; holdForMs?: number };
   steadyState: { durationMs: number };
   fault: FaultSpec;
   efficacy: EfficacyCheck[];

@@ -135,9 +135,10 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
       ...(generate.length > 0 ? { generate } : {}),
       ...(s.workload.setup ? { setup: s.workload.setup.map((a) => resolveAction(a, r.kinds)) } : {}),
     },
-    load: resolveLoad(s.load, r.scale, drillDurationMs(timeouts)),
+    // A held fault keeps the load running that much longer before the runbook.
+    load: resolveLoad(s.load, r.scale, drillDurationMs(timeouts) + (resolveDuringFault(r).holdForMs ?? 0)),
     slos: s.slos.map(mustThreshold),
-    duringFault: { slos: s.duringFault?.slos ?? 'ignore' },
+    duringFault: resolveDuringFault(r),
     steadyState: { durationMs: steadyStateMs },
     fault,
     efficacy,
@@ -148,6 +149,14 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     alertRuleSet: alertRuleSetOf(alertRules, ctx.ruleFiles),
     timeouts,
   };
+}
+
+function resolveDuringFault(r: Resolution): ResolvedScenario['duringFault'] {
+  const { duringFault } = r.spec;
+  const slos = duringFault?.slos ?? 'ignore';
+  return duringFault?.holdFor === undefined
+    ? { slos }
+    : { slos, holdForMs: r.kinds.duration(duringFault.holdFor, 0) };
 }
 
 /** The time scale for the target, the drill's namespace, and the kinds' view of both. */

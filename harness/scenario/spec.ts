@@ -394,12 +394,14 @@ export const scenarioSpecSchema = z
       slos: z.array(z.string()).min(1),
       duringFault: z
         .strictObject({
-          slos: z.enum(['hold', 'ignore'], { error: 'expected "hold" or "ignore"' }),
+          slos: z.enum(['hold', 'ignore'], { error: 'expected "hold" or "ignore"' }).optional(),
+          holdFor: positiveDurationSchema.optional(),
         })
         .meta({
           description:
             'slos: hold asserts each SLO over the during-fault window (injection → runbook start); ignore ' +
-            '(the default) does not assert them: the fault is expected to break them.',
+            '(the default) does not assert them: the fault is expected to break them. holdFor (scaled): the ' +
+            'runbook starts no earlier than this long after the injection, however soon the fault was detected.',
         })
         .optional(),
       steadyState: z

@@ -225,8 +225,7 @@ const TABLE: [string, string[]][] = [
   [
     '36-during-fault-field.yaml',
     [
-      'scenarios/invalid/36-during-fault-field.yaml:12:16 duringFault.slos: expected "hold" or "ignore", got nothing (the field is required)',
-      'scenarios/invalid/36-during-fault-field.yaml:12:18 duringFault.slo: unknown field "slo" (did you mean "slos"?); valid fields: slos',
+      'scenarios/invalid/36-during-fault-field.yaml:12:18 duringFault.slo: unknown field "slo" (did you mean "slos"?); valid fields: slos, holdFor',
     ],
   ],
   [
@@ -370,6 +369,12 @@ const TABLE: [string, string[]][] = [
       `scenarios/invalid/55-silent.yaml:29:47 negativeControls[0].silent[0]: expected the name of a detect signal of this scenario (page, maybe-page), got "paeg"; fix the name`,
       `scenarios/invalid/55-silent.yaml:29:53 negativeControls[0].silent[1]: expected a detect signal (page, maybe-page), got "pods-gone", which is efficacy[0]: only a detection signal can be required to stay silent`,
       `scenarios/invalid/55-silent.yaml:31:52 runbookVariants[0].silent[1]: expected a judged detect signal, got "maybe-page", which is informational (detect[1]): a silent check on a signal on trial could never fail the run; judge the signal or remove it from silent`,
+    ],
+  ],
+  [
+    '56-hold-for.yaml',
+    [
+      'scenarios/invalid/56-hold-for.yaml:13:27 duringFault.holdFor: expected a duration above zero like "60s", got "0s" (string)',
     ],
   ],
 ];

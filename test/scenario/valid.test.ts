@@ -2,6 +2,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${scaled:…} is the literal syntax under test.
 // absolute, defaults filled.
 
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { ResolvedScenario } from '../../harness/model/scenario.js';
@@ -94,6 +95,26 @@ describe('valid scenarios resolve', () => {
 
     it('asserts the SLOs during the fault when duringFault.slos is hold', () => {
       expect(s.duringFault).to.deep.equal({ slos: 'hold' });
+    });
+
+    it('scales duringFault.holdFor and keeps the load running that much longer', async () => {
+      const file = `${VALID}/istiod-crash.yaml`;
+      const text = readFileSync(file, 'utf8');
+      const held = text.replace('duringFault: { slos: hold }', 'duringFault: { slos: hold, holdFor: 5m }');
+      expect(held).to.not.equal(text);
+      // Beside the original, so its relative paths resolve; removed whatever happens.
+      const copy = `${VALID}/held-${process.pid}.yaml`;
+      writeFileSync(copy, held);
+      let resolved: ResolvedScenario | undefined;
+      try {
+        const result = await loadScenarios([copy], { target: 'local' });
+        expect(result.problems).to.deep.equal([]);
+        resolved = result.scenarios[0];
+      } finally {
+        rmSync(copy, { force: true });
+      }
+      expect(resolved?.duringFault).to.deep.equal({ slos: 'hold', holdForMs: 60_000 });
+      expect((resolved?.load.maxDurationMs ?? 0) - s.load.maxDurationMs).to.equal(60_000);
     });
 
     it('reads manifests from files (several documents) and inline, filling the namespace', () => {

@@ -3,6 +3,8 @@
 
 import { evaluateCondition } from '../../signals/index.js';
 import { judgeSlos } from '../../slo/index.js';
+import { formatDuration } from '../../util/duration.js';
+import { sleep } from '../phase-runner.js';
 import { watchRecoveryConditions } from '../recovery-watch.js';
 import { conditionContext, recordAssertion, type VariantContext } from './context.js';
 import { duringFaultAssertions } from './judge.js';
@@ -11,6 +13,7 @@ import { waitForSample } from './wait-for-sample.js';
 
 export async function remediate(v: VariantContext, state: VariantState): Promise<void> {
   const { ctx, scenario, variant, scope, runner, tuning } = v;
+  await holdTheFault(v, state);
   await judgeDuringFault(v, state);
   state.remediationStart = Date.now();
   // Recovery conditions are polled from the runbook's start (a verification window may start then) until the
@@ -31,6 +34,24 @@ export async function remediate(v: VariantContext, state: VariantState): Promise
       },
     });
   });
+}
+
+/**
+ * duringFault.holdFor: the runbook waits until that long after the injection, however soon the fault was
+ * detected — a long outage, or a gradual failure that must run its course before anyone acts.
+ */
+async function holdTheFault(v: VariantContext, state: VariantState): Promise<void> {
+  const holdForMs = v.scenario.duringFault.holdForMs;
+  if (holdForMs === undefined) return;
+  const leftMs = state.injectedAt + holdForMs - Date.now();
+  if (leftMs <= 0) return;
+  v.ctx.journal.append({
+    type: 'log',
+    level: 'info',
+    ...v.scope,
+    message: `the fault is held ${formatDuration(leftMs)} more before the runbook (duringFault.holdFor ${formatDuration(holdForMs)} from the injection)`,
+  });
+  await sleep(leftMs, v.ctx.interrupt);
 }
 
 /** Journals the SLOs over injection → now, and asserts them when the scenario says they hold during the fault. */
