@@ -139,6 +139,33 @@ describe('Istio revisions on the local target (istioctl install --revision, tags
     expect(expectOk(await istioctl(booted, ['tag', 'list']))).not.to.include('prod');
   });
 
+  it('tag set default --revision canary: istio-injection=enabled now goes to canary, the old default webhook is switched off', async () => {
+    const set = expectOk(await istioctl(booted, ['tag', 'set', 'default', '--revision', 'canary']));
+    expect(set).to.include('Revision tag "default" created, referencing control plane revision "canary".');
+    const hooks = JSON.parse(
+      expectOk(
+        await kubectl(['get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector', '-o', 'json']),
+      ),
+    );
+    for (const hook of hooks.webhooks) {
+      expect(hook.namespaceSelector.matchExpressions[0].key).to.equal('istio.io/deactivated');
+    }
+    expectOk(
+      await kubectl(['-n', 'legacy', 'run', 'tagged-default', '--image=fortio/fortio', '--restart=Never']),
+    );
+    const pod = JSON.parse(
+      expectOk(await kubectl(['-n', 'legacy', 'get', 'pod', 'tagged-default', '-o', 'json'])),
+    );
+    expect(pod.metadata.annotations['istio.io/rev']).to.equal('canary');
+    const proxy = pod.spec.containers.find((c: { name: string }) => c.name === 'istio-proxy');
+    expect(proxy.image).to.equal(`docker.io/istio/proxyv2:${NEW}`);
+    expectOk(await kubectl(['-n', 'legacy', 'delete', 'pod', 'tagged-default', '--wait=false']));
+    // Removing the tag does not switch the old default webhook back on (as real istioctl).
+    expect(expectOk(await istioctl(booted, ['tag', 'remove', 'default', '-y']))).to.equal(
+      'Revision tag default removed\n',
+    );
+  });
+
   it('uninstall --revision default asks first, then removes it: old proxies lose their istiod, new pods get no sidecar', async () => {
     const asked = await istioctl(booted, ['uninstall', '--revision', 'default']);
     expect(asked.exitCode).to.equal(1);
