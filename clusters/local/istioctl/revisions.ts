@@ -160,13 +160,22 @@ function gvk(o: KubeObject): string {
   return `${group}/${version}, Kind=${o.kind}`;
 }
 
-function uninstallWarning(revision: string, pids: string[]): string {
-  if (pids.length === 0) return '';
-  return (
-    `There are still ${pids.length} proxies pointing to the control plane revision ${revision}\n` +
-    (pids.length <= 30 ? `${pids.join('\n')}\n` : '') +
-    'If you proceed with the uninstall, these proxies will become detached from any control plane and will not function correctly.\n'
-  );
+/** preCheckWarnings: proxies still on the revision, then the gateways the prune would take (GatewaysRemovedWarning). */
+function uninstallWarning(revision: string, pids: string[], objects: KubeObject[]): string {
+  let message = '';
+  if (pids.length > 0) {
+    message +=
+      `There are still ${pids.length} proxies pointing to the control plane revision ${revision}\n` +
+      (pids.length <= 30 ? `${pids.join('\n')}\n` : '') +
+      'If you proceed with the uninstall, these proxies will become detached from any control plane and will not function correctly.\n';
+  }
+  const gateways = objects
+    .filter((o) => o.kind === 'Deployment' && (o.metadata.name ?? '').includes('gateway'))
+    .map((o) => o.metadata.name ?? '');
+  if (gateways.length > 0) {
+    message += `You are about to remove the following gateways: ${gateways.join(', ')}. To avoid downtime, please quit this command and reinstall the gateway(s) with a revision that is not being removed from the cluster.\n`;
+  }
+  return message;
 }
 
 export async function uninstallCommand(ctx: CommandContext): Promise<number> {
@@ -182,7 +191,7 @@ export async function uninstallCommand(ctx: CommandContext): Promise<number> {
   const revision = revisionLabel(given);
   const objects = await prunedObjects(ctx, revision);
   if (objects.length === 0) throw new IstioctlError('could not find target revision');
-  const message = uninstallWarning(revision, await proxiesOf(ctx, revision));
+  const message = uninstallWarning(revision, await proxiesOf(ctx, revision), objects);
   if (message && !flagTrue(ctx.args, 'skip-confirmation')) {
     ctx.io.out(`${message}Proceed? (y/N) `);
     ctx.io.out('Cancelled.\n');

@@ -76,6 +76,18 @@ function gatewayLabels(): Record<string, string> {
   return { app: 'istio-ingressgateway', istio: 'ingressgateway' };
 }
 
+/**
+ * The gateway chart's labels on its objects: its revision (so `istioctl uninstall --revision` prunes it with its
+ * control plane, after a warning) and its own component.
+ */
+function gatewayMetaLabels(ctx: InstallContext): Record<string, string> {
+  return {
+    ...gatewayLabels(),
+    [REV_LABEL]: revisionLabel(ctx.revision),
+    'operator.istio.io/component': 'IngressGateways',
+  };
+}
+
 /** An env entry from the downward API. */
 function fieldEnv(name: string, fieldPath: string) {
   return { name, valueFrom: { fieldRef: { fieldPath } } };
@@ -269,7 +281,7 @@ function buildGatewayDeployment(ctx: InstallContext): Manifest {
     object: {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayLabels()),
+      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayMetaLabels(ctx)),
       spec: {
         replicas: 1,
         selector: { matchLabels: gatewayLabels() },
@@ -277,6 +289,7 @@ function buildGatewayDeployment(ctx: InstallContext): Manifest {
           metadata: {
             labels: {
               ...gatewayLabels(),
+              [REV_LABEL]: revisionLabel(ctx.revision),
               'sidecar.istio.io/inject': 'false',
               'service.istio.io/canonical-name': 'istio-ingressgateway',
             },
@@ -302,7 +315,7 @@ function buildGatewayService(ctx: InstallContext): Manifest {
     object: {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayLabels()),
+      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayMetaLabels(ctx)),
       spec: {
         type: 'LoadBalancer',
         selector: gatewayLabels(),

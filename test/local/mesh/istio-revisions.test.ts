@@ -173,12 +173,16 @@ describe('Istio revisions on the local target (istioctl install --revision, tags
       /There are still \d+ proxies pointing to the control plane revision default/,
     );
     expect(asked.stdout).to.include('.legacy');
+    expect(asked.stdout).to.include(
+      'You are about to remove the following gateways: istio-ingressgateway. To avoid downtime,',
+    );
     expect(asked.stdout).to.include('Cancelled.');
     const done = expectOk(await istioctl(booted, ['uninstall', '--revision', 'default', '-y'], 60_000));
     expect(done).to.include('Removed apps/v1, Kind=Deployment/istiod.istio-system.');
     expect(done).to.include(
       'Removed admissionregistration.k8s.io/v1, Kind=MutatingWebhookConfiguration/istio-sidecar-injector.',
     );
+    expect(done).to.include('Removed apps/v1, Kind=Deployment/istio-ingressgateway.istio-system.');
     expect(done).to.include('✔ Uninstall complete');
     const gone = await istioctl(booted, ['uninstall', '--revision', 'default', '-y']);
     expect(gone.stderr).to.equal('Error: could not find target revision\n');
