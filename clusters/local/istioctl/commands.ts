@@ -52,6 +52,8 @@ const PROXY_ADMIN_PORT = 15000;
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** The next line of stdin, undefined at its end (istioctl's confirmation prompts read the answer there). */
+  readLine?(): Promise<string | undefined>;
 }
 
 export interface CommandContext {

@@ -42,11 +42,18 @@ function revisionOf(ctx: CommandContext): string {
   return chartRevision(ctx.args.flags.get('revision') ?? setValues(ctx).get('revision'));
 }
 
-function confirmed(ctx: CommandContext, prompt: string): boolean {
+/**
+ * istioctl's Confirm: unless `-y`, prints the prompt and reads an answer from stdin until it is y/yes or n/no
+ * (any case); the end of stdin (a run with no input) is a no.
+ */
+async function confirmed(ctx: CommandContext, prompt: string): Promise<boolean> {
   if (flagTrue(ctx.args, 'skip-confirmation')) return true;
-  // Real istioctl reads the answer from stdin; the emulation runs non-interactively, which reads as "N".
-  ctx.io.out(`${prompt} `);
-  return false;
+  for (;;) {
+    ctx.io.out(`${prompt} `);
+    const answer = (await ctx.io.readLine?.())?.trim().toUpperCase();
+    if (answer === undefined || answer === 'N' || answer === 'NO') return false;
+    if (answer === 'Y' || answer === 'YES') return true;
+  }
 }
 
 /**
@@ -95,12 +102,8 @@ export async function installCommand(ctx: CommandContext): Promise<number> {
       `--set tag=${version}: the local target serves Istio ${servedIstioVersionList()} only (no image for this tag)`,
     );
   }
-  if (
-    !confirmed(
-      ctx,
-      `This will install the Istio ${version} profile "${profile}" into the cluster. Proceed? (y/N)`,
-    )
-  ) {
+  const prompt = `This will install the Istio ${version} profile "${profile}" into the cluster. Proceed? (y/N)`;
+  if (!(await confirmed(ctx, prompt))) {
     ctx.io.out('Cancelled.\n');
     return 1;
   }
@@ -192,12 +195,11 @@ export async function uninstallCommand(ctx: CommandContext): Promise<number> {
   const objects = await prunedObjects(ctx, revision);
   if (objects.length === 0) throw new IstioctlError('could not find target revision');
   const message = uninstallWarning(revision, await proxiesOf(ctx, revision), objects);
-  if (message && !flagTrue(ctx.args, 'skip-confirmation')) {
-    ctx.io.out(`${message}Proceed? (y/N) `);
+  if (message && flagTrue(ctx.args, 'skip-confirmation')) ctx.io.out(message);
+  else if (message && !(await confirmed(ctx, `${message}Proceed? (y/N)`))) {
     ctx.io.out('Cancelled.\n');
     return 1;
   }
-  if (message) ctx.io.out(message);
   for (const o of objects) {
     await ctx.access.kube.delete({
       apiVersion: o.apiVersion,
@@ -347,7 +349,7 @@ async function tagRemove(ctx: CommandContext, tag: string): Promise<number> {
   }
   const tagged = await namespacesWith(ctx, tag);
   const prompt = `Caution, found ${tagged.length} namespace(s) still injected by tag "${tag}": ${tagged.join(' ')}\nProceed with operation? [y/N]`;
-  if (tagged.length > 0 && !confirmed(ctx, prompt)) {
+  if (tagged.length > 0 && !(await confirmed(ctx, prompt))) {
     ctx.io.out('Aborting operation.\n');
     return 0;
   }

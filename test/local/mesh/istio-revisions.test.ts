@@ -1,8 +1,9 @@
 // Istio revisions on the local target, driven through its istioctl and kubectl as a canary upgrade would be:
 // revision `canary` (1.30.3) installed beside the default one (1.29.9); a namespace relabelled to it keeps its
 // proxies on the default istiod until its workloads restart (the negative control), then proxy-status shows them
-// on istiod-canary with 1.30.3; revision tags; uninstalling the default revision leaves its old proxies without
-// an istiod and new pods in its namespaces without a sidecar.
+// on istiod-canary with 1.30.3; revision tags; uninstalling the default revision (after its prompt, answered on
+// stdin) leaves its old proxies without an istiod and new pods in its namespaces without a sidecar; after a
+// reinstall, the `default` tag moves `istio-injection=enabled` to canary and switches the default webhooks off.
 
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -139,33 +140,6 @@ describe('Istio revisions on the local target (istioctl install --revision, tags
     expect(expectOk(await istioctl(booted, ['tag', 'list']))).not.to.include('prod');
   });
 
-  it('tag set default --revision canary: istio-injection=enabled now goes to canary, the old default webhook is switched off', async () => {
-    const set = expectOk(await istioctl(booted, ['tag', 'set', 'default', '--revision', 'canary']));
-    expect(set).to.include('Revision tag "default" created, referencing control plane revision "canary".');
-    const hooks = JSON.parse(
-      expectOk(
-        await kubectl(['get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector', '-o', 'json']),
-      ),
-    );
-    for (const hook of hooks.webhooks) {
-      expect(hook.namespaceSelector.matchExpressions[0].key).to.equal('istio.io/deactivated');
-    }
-    expectOk(
-      await kubectl(['-n', 'legacy', 'run', 'tagged-default', '--image=fortio/fortio', '--restart=Never']),
-    );
-    const pod = JSON.parse(
-      expectOk(await kubectl(['-n', 'legacy', 'get', 'pod', 'tagged-default', '-o', 'json'])),
-    );
-    expect(pod.metadata.annotations['istio.io/rev']).to.equal('canary');
-    const proxy = pod.spec.containers.find((c: { name: string }) => c.name === 'istio-proxy');
-    expect(proxy.image).to.equal(`docker.io/istio/proxyv2:${NEW}`);
-    expectOk(await kubectl(['-n', 'legacy', 'delete', 'pod', 'tagged-default', '--wait=false']));
-    // Removing the tag does not switch the old default webhook back on (as real istioctl).
-    expect(expectOk(await istioctl(booted, ['tag', 'remove', 'default', '-y']))).to.equal(
-      'Revision tag default removed\n',
-    );
-  });
-
   it('uninstall --revision default asks first, then removes it: old proxies lose their istiod, new pods get no sidecar', async () => {
     const asked = await istioctl(booted, ['uninstall', '--revision', 'default']);
     expect(asked.exitCode).to.equal(1);
@@ -177,7 +151,12 @@ describe('Istio revisions on the local target (istioctl install --revision, tags
       'You are about to remove the following gateways: istio-ingressgateway. To avoid downtime,',
     );
     expect(asked.stdout).to.include('Cancelled.');
-    const done = expectOk(await istioctl(booted, ['uninstall', '--revision', 'default', '-y'], 60_000));
+    // Answered on stdin, as a user at the prompt would.
+    const no = await istioctl(booted, ['uninstall', '--revision', 'default'], 30_000, 'maybe\nn\n');
+    expect(no.stdout.match(/Proceed\? \(y\/N\)/g)).to.have.length(2);
+    expect(no.stdout).to.include('Cancelled.');
+    expect(no.exitCode).to.equal(1);
+    const done = expectOk(await istioctl(booted, ['uninstall', '--revision', 'default'], 60_000, 'yes\n'));
     expect(done).to.include('Removed apps/v1, Kind=Deployment/istiod.istio-system.');
     expect(done).to.include(
       'Removed admissionregistration.k8s.io/v1, Kind=MutatingWebhookConfiguration/istio-sidecar-injector.',
@@ -201,10 +180,40 @@ describe('Istio revisions on the local target (istioctl install --revision, tags
     );
     expect(containers).to.equal('fresh');
   });
+
+  it('after a reinstall, tag set default --revision canary: istio-injection=enabled goes to canary, the default webhook is switched off', async () => {
+    // The default revision again (as `istioctl install` without a revision), so that there is one to switch off.
+    const installed = expectOk(await istioctl(booted, ['install', '-y'], 120_000));
+    expect(installed).to.include('✔ Ingress gateways installed');
+    const set = expectOk(await istioctl(booted, ['tag', 'set', 'default', '--revision', 'canary']));
+    expect(set).to.include('Revision tag "default" created, referencing control plane revision "canary".');
+    const hooks = JSON.parse(
+      expectOk(
+        await kubectl(['get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector', '-o', 'json']),
+      ),
+    );
+    for (const hook of hooks.webhooks) {
+      expect(hook.namespaceSelector.matchExpressions[0].key).to.equal('istio.io/deactivated');
+    }
+    expectOk(
+      await kubectl(['-n', 'legacy', 'run', 'tagged-default', '--image=fortio/fortio', '--restart=Never']),
+    );
+    const pod = JSON.parse(
+      expectOk(await kubectl(['-n', 'legacy', 'get', 'pod', 'tagged-default', '-o', 'json'])),
+    );
+    expect(pod.metadata.annotations['istio.io/rev']).to.equal('canary');
+    const proxy = pod.spec.containers.find((c: { name: string }) => c.name === 'istio-proxy');
+    expect(proxy.image).to.equal(`docker.io/istio/proxyv2:${NEW}`);
+    expectOk(await kubectl(['-n', 'legacy', 'delete', 'pod', 'tagged-default', '--wait=false']));
+  });
 });
 
-function istioctl(booted: Booted | undefined, args: string[], timeoutMs = 30_000) {
+function istioctl(booted: Booted | undefined, args: string[], timeoutMs = 30_000, input?: string) {
   const binDir = booted?.env.binDirs[0];
   if (!binDir) throw new Error('the local target put no istioctl on binDirs');
-  return run(join(binDir, 'istioctl'), args, { env: { KUBECONFIG: booted.env.kubeconfigPath }, timeoutMs });
+  return run(join(binDir, 'istioctl'), args, {
+    env: { KUBECONFIG: booted.env.kubeconfigPath },
+    timeoutMs,
+    ...(input === undefined ? {} : { input }),
+  });
 }
