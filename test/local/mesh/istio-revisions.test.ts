@@ -81,6 +81,11 @@ describe('Istio revisions on the local target (istioctl install --revision, tags
     expect(expectOk(await names('mutatingwebhookconfigurations', [])).split(' ')).to.deep.equal([
       'istio-sidecar-injector-canary',
     ]);
+    // kubectl's table, as the canary-upgrade page shows it: the default revision's 4 webhooks, canary's 2.
+    const table = expectOk(await kubectl(['get', 'mutatingwebhookconfigurations']));
+    expect(table).to.match(/^NAME\s+WEBHOOKS\s+AGE$/m);
+    expect(table).to.match(/^istio-sidecar-injector\s+4\s/m);
+    expect(table).to.match(/^istio-sidecar-injector-canary\s+2\s/m);
     const version = expectOk(await istioctl(booted, ['version']));
     // Versions differ: a line per istiod pod instead of one control plane line (coalesceVersions).
     const pilots = version.split('\n').filter((l) => l.startsWith('pilot version: '));
