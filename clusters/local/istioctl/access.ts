@@ -103,8 +103,13 @@ export async function resolvePod(access: ClusterAccess, ref: string, namespace: 
 }
 
 /** Running istiod pods of the control-plane namespace; none is the outage istioctl reports. */
-export async function runningIstiods(access: ClusterAccess, istioNamespace: string): Promise<KubeObject[]> {
-  const pods = (await access.list('v1', 'Pod', istioNamespace, 'app=istiod')).filter(isRunning);
+export async function runningIstiods(
+  access: ClusterAccess,
+  istioNamespace: string,
+  revision?: string,
+): Promise<KubeObject[]> {
+  const selector = revision ? `app=istiod,istio.io/rev=${revision}` : 'app=istiod';
+  const pods = (await access.list('v1', 'Pod', istioNamespace, selector)).filter(isRunning);
   if (pods.length === 0) throw new IstioctlError(`no running Istio pods in "${istioNamespace}"`);
   return pods;
 }

@@ -3,7 +3,10 @@
 
 export interface ParsedArgs {
   positionals: string[];
+  /** The last value of each flag. */
   flags: Map<string, string>;
+  /** Every value of a repeatable flag (`--set a=b --set c=d`), in order. */
+  repeated?: Map<string, string[]>;
 }
 
 /** Flags that take a value, by every spelling → long name. */
@@ -33,6 +36,8 @@ const VALUE_FLAGS: Record<string, string> = {
   '--file': 'file',
   '-f': 'file',
   '--level': 'level',
+  '--set': 'set',
+  '--readiness-timeout': 'readiness-timeout',
 };
 
 const BOOL_FLAGS: Record<string, string> = {
@@ -46,6 +51,10 @@ const BOOL_FLAGS: Record<string, string> = {
   '--verbose': 'verbose',
   '--color': 'color',
   '--use-kube': 'use-kube',
+  '-y': 'skip-confirmation',
+  '--skip-confirmation': 'skip-confirmation',
+  '--overwrite': 'overwrite',
+  '--purge': 'purge',
 };
 
 export class UsageError extends Error {}
@@ -53,6 +62,7 @@ export class UsageError extends Error {}
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--') {
@@ -71,6 +81,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`flag needs an argument: ${spelled}`);
       flags.set(valueName, value);
+      repeated.set(valueName, [...(repeated.get(valueName) ?? []), value]);
       continue;
     }
     const boolName = BOOL_FLAGS[spelled];
@@ -80,7 +91,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     throw new UsageError(`unknown flag: ${spelled}`);
   }
-  return { positionals, flags };
+  return { positionals, flags, repeated };
 }
 
 export function flagTrue(args: ParsedArgs, name: string, fallback = false): boolean {

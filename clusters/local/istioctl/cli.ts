@@ -12,6 +12,7 @@ import {
   proxyStatus,
   version,
 } from './commands.js';
+import { installCommand, tagCommand, uninstallCommand } from './revisions.js';
 
 type Command = (ctx: CommandContext) => Promise<number>;
 
@@ -26,6 +27,12 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   analyze: { run: analyzeCommand, help: 'Analyze Istio configuration and print validation messages' },
   version: { run: version, help: 'Prints out build version information' },
+  install: {
+    run: installCommand,
+    help: 'Applies an Istio control plane (--revision R / --set revision=R, --set tag=VERSION; -y)',
+  },
+  uninstall: { run: uninstallCommand, help: 'Uninstall a control plane revision (--revision R; -y)' },
+  tag: { run: tagCommand, help: 'Command group used to interact with revision tags (set, list, remove)' },
 };
 
 const ALIASES: Record<string, string> = { ps: 'proxy-status', pc: 'proxy-config' };
@@ -52,6 +59,9 @@ Examples:
   istioctl proxy-config secret POD[.NAMESPACE] -o json
   istioctl analyze -n NAMESPACE | -A
   istioctl version [--remote=false]
+  istioctl install --set revision=canary [--set tag=VERSION] -y
+  istioctl tag set prod --revision canary | istioctl tag list | istioctl tag remove prod
+  istioctl uninstall --revision canary -y
 
 Flags:
   -c, --kubeconfig string       Kubernetes configuration file (default: $KUBECONFIG)
@@ -82,7 +92,11 @@ export async function runIstioctl(argv: readonly string[], env: NodeJS.ProcessEn
       io.out(`${command.help}\n\n${HELP}`);
       return 0;
     }
-    const commandArgs = { positionals: rest, flags: args.flags };
+    const commandArgs = {
+      positionals: rest,
+      flags: args.flags,
+      ...(args.repeated ? { repeated: args.repeated } : {}),
+    };
     if (name === 'version' && !flagTrue(args, 'remote', true)) {
       return await command.run({
         access: undefined as never,
@@ -92,12 +106,11 @@ export async function runIstioctl(argv: readonly string[], env: NodeJS.ProcessEn
         istioNamespace: 'istio-system',
       });
     }
-    const access = openCluster(
-      resolveKubeconfig(env, args.flags.get('kubeconfig')),
-      args.flags.get('context'),
-    );
+    const kubeconfig = resolveKubeconfig(env, args.flags.get('kubeconfig'));
+    const access = openCluster(kubeconfig, args.flags.get('context'));
     return await command.run({
       access,
+      kubeconfig,
       args: commandArgs,
       io,
       namespace: args.flags.get('namespace') ?? access.defaultNamespace,

@@ -52,6 +52,8 @@ const PROXY_ADMIN_PORT = 15000;
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** The next line of stdin, undefined at its end (istioctl's confirmation prompts read the answer there). */
+  readLine?(): Promise<string | undefined>;
 }
 
 export interface CommandContext {
@@ -60,6 +62,8 @@ export interface CommandContext {
   io: Io;
   namespace: string;
   istioNamespace: string;
+  /** The kubeconfig this invocation reads (the emulated istiod of a new revision reaches the API with it). */
+  kubeconfig?: string;
 }
 
 function outputFormat(args: ParsedArgs, allowed: string[]): string {
@@ -78,7 +82,9 @@ function printStructured(io: Io, value: unknown, format: string): void {
 // --- proxy-status ---------------------------------------------------------------------------------------
 
 async function syncz(ctx: CommandContext): Promise<{ rows: SyncRow[]; istiods: KubeObject[] }> {
-  const istiods = await runningIstiods(ctx.access, ctx.istioNamespace);
+  // `--revision R`: that revision's istiods only (istioctl's CLIClientWithRevision).
+  const revision = ctx.args.flags.get('revision');
+  const istiods = await runningIstiods(ctx.access, ctx.istioNamespace, revision);
   const rows: SyncRow[] = [];
   for (const pod of istiods) {
     const name = pod.metadata.name ?? '';
@@ -326,7 +332,13 @@ export async function version(ctx: CommandContext): Promise<number> {
     ctx.io.out(`client version: ${CLIENT_VERSION}\n`);
     return 0;
   }
-  const control = [...new Set(istiods.map((p) => containerImageTag(p, 'discovery') ?? 'unknown'))].join(', ');
+  // coalesceVersions: one `control plane` line when every istiod runs the same version, else a line per istiod
+  // pod named by its `istio` label (`pilot version: …`).
+  const tags = istiods.map((p) => containerImageTag(p, 'discovery') ?? 'unknown');
+  const control =
+    new Set(tags).size <= 1
+      ? `control plane version: ${tags[0] ?? 'unknown'}\n`
+      : istiods.map((p, i) => `${p.metadata.labels?.istio ?? 'pilot'} version: ${tags[i]}\n`).join('');
   const pods = await ctx.access.list('v1', 'Pod');
   const counts = new Map<string, number>();
   for (const row of rows) {
@@ -342,8 +354,7 @@ export async function version(ctx: CommandContext): Promise<number> {
     .map(([v, n]) => `${v} (${n} ${n === 1 ? 'proxy' : 'proxies'})`)
     .join(', ');
   ctx.io.out(
-    `client version: ${CLIENT_VERSION}\ncontrol plane version: ${control}\n` +
-      (dataPlane ? `data plane version: ${dataPlane}\n` : ''),
+    `client version: ${CLIENT_VERSION}\n${control}` + (dataPlane ? `data plane version: ${dataPlane}\n` : ''),
   );
   return 0;
 }

@@ -8,6 +8,15 @@ import { programEntry } from '../programs/default-images.js';
 import type { ObjectStore, ResourceKey, StoredObject } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { ISTIO_VERSION } from './injection/inject.js';
+import {
+  chartRevision,
+  discoveryAddress,
+  istiodName,
+  REV_LABEL,
+  revisionedName,
+  revisionLabel,
+  revisionWebhookConfiguration,
+} from './revisions.js';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 
@@ -18,6 +27,11 @@ export interface InstallOptions {
   /** Extra env for istiod (e.g. PILOT_DEBOUNCE_AFTER). */
   istiodEnv?: Record<string, string>;
   labels?: Record<string, string>;
+  /**
+   * The control-plane revision (`istioctl install --revision <rev>`): `istiod-<rev>` and its injection webhook
+   * beside the others, no gateway (as a control-plane-only install). Absent or `default`: today's names.
+   */
+  revision?: string;
 }
 
 const KEYS = {
@@ -26,6 +40,11 @@ const KEYS = {
   configmaps: { group: '', version: 'v1', resource: 'configmaps' },
   services: { group: '', version: 'v1', resource: 'services' },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
+  webhooks: {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    resource: 'mutatingwebhookconfigurations',
+  },
 } satisfies Record<string, ResourceKey>;
 
 type Manifest = { key: ResourceKey; object: Record<string, unknown> };
@@ -35,6 +54,8 @@ interface InstallContext {
   options: InstallOptions;
   version: string;
   labels: Record<string, string>;
+  /** The chart's revision value ('' for the default revision). */
+  revision: string;
 }
 
 function metaOf(ctx: InstallContext, name: string, extra: Record<string, string> = {}) {
@@ -42,12 +63,29 @@ function metaOf(ctx: InstallContext, name: string, extra: Record<string, string>
 }
 
 /** Fresh on every use, so that no two install objects share a labels object. */
-function istiodLabels(): Record<string, string> {
-  return { app: 'istiod', istio: 'pilot' };
+function istiodLabels(ctx: InstallContext): Record<string, string> {
+  return { app: 'istiod', istio: 'pilot', [REV_LABEL]: revisionLabel(ctx.revision) };
+}
+
+/** The chart's Service and Deployment selector: the revision's istiod pods only. */
+function istiodSelector(ctx: InstallContext): Record<string, string> {
+  return { app: 'istiod', [REV_LABEL]: revisionLabel(ctx.revision) };
 }
 
 function gatewayLabels(): Record<string, string> {
   return { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+}
+
+/**
+ * The gateway chart's labels on its objects: its revision (so `istioctl uninstall --revision` prunes it with its
+ * control plane, after a warning) and its own component.
+ */
+function gatewayMetaLabels(ctx: InstallContext): Record<string, string> {
+  return {
+    ...gatewayLabels(),
+    [REV_LABEL]: revisionLabel(ctx.revision),
+    'operator.istio.io/component': 'IngressGateways',
+  };
 }
 
 /** An env entry from the downward API. */
@@ -80,12 +118,39 @@ function buildMeshConfigMap(ctx: InstallContext): Manifest {
     object: {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: metaOf(ctx, 'istio'),
+      metadata: metaOf(ctx, revisionedName('istio', ctx.revision), {
+        [REV_LABEL]: revisionLabel(ctx.revision),
+      }),
       data: {
-        mesh: 'defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nenablePrometheusMerge: true\nrootNamespace: istio-system\ntrustDomain: cluster.local\n',
+        mesh: `defaultConfig:\n  discoveryAddress: ${discoveryAddress(ctx.revision)}\nenablePrometheusMerge: true\nrootNamespace: istio-system\ntrustDomain: cluster.local\n`,
       },
     },
   };
+}
+
+/**
+ * `istio-sidecar-injector[-<rev>]`: the values the revision's injector renders sidecars with (its revision,
+ * the proxy image's hub and tag). The admission emulation reads them when this revision's webhook is called.
+ */
+function buildInjectorConfigMap(ctx: InstallContext): Manifest {
+  const values = { revision: ctx.revision, global: { hub: 'docker.io/istio', tag: ctx.version } };
+  return {
+    key: KEYS.configmaps,
+    object: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: metaOf(ctx, revisionedName('istio-sidecar-injector', ctx.revision), {
+        [REV_LABEL]: revisionLabel(ctx.revision),
+      }),
+      data: { values: JSON.stringify(values, null, 2) },
+    },
+  };
+}
+
+function buildWebhookConfiguration(ctx: InstallContext): Manifest {
+  const object = revisionWebhookConfiguration(ctx.revision, ISTIO_NAMESPACE);
+  object.metadata.labels = { ...ctx.labels, ...object.metadata.labels };
+  return { key: KEYS.webhooks, object };
 }
 
 function buildIstiodContainer(ctx: InstallContext): Record<string, unknown> {
@@ -119,6 +184,7 @@ function buildIstiodContainer(ctx: InstallContext): Record<string, unknown> {
       fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
       fieldEnv('POD_IP', 'status.podIP'),
       fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+      { name: 'REVISION', value: revisionLabel(ctx.revision) },
       { name: 'PILOT_DEBOUNCE_AFTER', value: '100ms' },
       ...Object.entries(ctx.options.istiodEnv ?? {}).map(([name, value]) => ({ name, value })),
     ],
@@ -132,20 +198,20 @@ function buildIstiodDeployment(ctx: InstallContext): Manifest {
     object: {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: metaOf(ctx, 'istiod', istiodLabels()),
+      metadata: metaOf(ctx, istiodName(ctx.revision), istiodLabels(ctx)),
       spec: {
         replicas: 1,
-        selector: { matchLabels: istiodLabels() },
+        selector: { matchLabels: istiodSelector(ctx) },
         template: {
           metadata: {
-            labels: { ...istiodLabels(), 'sidecar.istio.io/inject': 'false' },
+            labels: { ...istiodLabels(ctx), 'sidecar.istio.io/inject': 'false' },
             annotations: {
               'prometheus.io/scrape': 'true',
               'prometheus.io/port': '15014',
               'prometheus.io/path': '/metrics',
             },
           },
-          spec: { serviceAccountName: 'istiod', containers: [buildIstiodContainer(ctx)] },
+          spec: { serviceAccountName: istiodName(ctx.revision), containers: [buildIstiodContainer(ctx)] },
         },
       },
     },
@@ -158,9 +224,9 @@ function buildIstiodService(ctx: InstallContext): Manifest {
     object: {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: metaOf(ctx, 'istiod', istiodLabels()),
+      metadata: metaOf(ctx, istiodName(ctx.revision), istiodLabels(ctx)),
       spec: {
-        selector: istiodLabels(),
+        selector: istiodSelector(ctx),
         ports: [
           { name: 'grpc-xds', port: 15010, targetPort: 15010, protocol: 'TCP' },
           { name: 'https-dns', port: 15012, targetPort: 15012, protocol: 'TCP' },
@@ -215,7 +281,7 @@ function buildGatewayDeployment(ctx: InstallContext): Manifest {
     object: {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayLabels()),
+      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayMetaLabels(ctx)),
       spec: {
         replicas: 1,
         selector: { matchLabels: gatewayLabels() },
@@ -223,6 +289,7 @@ function buildGatewayDeployment(ctx: InstallContext): Manifest {
           metadata: {
             labels: {
               ...gatewayLabels(),
+              [REV_LABEL]: revisionLabel(ctx.revision),
               'sidecar.istio.io/inject': 'false',
               'service.istio.io/canonical-name': 'istio-ingressgateway',
             },
@@ -248,7 +315,7 @@ function buildGatewayService(ctx: InstallContext): Manifest {
     object: {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayLabels()),
+      metadata: metaOf(ctx, 'istio-ingressgateway', gatewayMetaLabels(ctx)),
       spec: {
         type: 'LoadBalancer',
         selector: gatewayLabels(),
@@ -264,6 +331,7 @@ function buildGatewayService(ctx: InstallContext): Manifest {
 
 /** The objects of an install, in apply order (pure). */
 export function buildInstallManifests(options: InstallOptions = {}): Manifest[] {
+  const revision = chartRevision(options.revision);
   const ctx: InstallContext = {
     options,
     version: options.version ?? ISTIO_VERSION,
@@ -272,14 +340,21 @@ export function buildInstallManifests(options: InstallOptions = {}): Manifest[] 
       'operator.istio.io/component': 'Pilot',
       ...options.labels,
     },
+    revision,
   };
-  return [
-    buildNamespace(),
-    buildServiceAccount(ctx, 'istiod'),
-    buildServiceAccount(ctx, 'istio-ingressgateway-service-account'),
+  const controlPlane = [
+    buildServiceAccount(ctx, istiodName(revision)),
     buildMeshConfigMap(ctx),
+    buildInjectorConfigMap(ctx),
     buildIstiodDeployment(ctx),
     buildIstiodService(ctx),
+    buildWebhookConfiguration(ctx),
+  ];
+  if (revision) return [buildNamespace(), ...controlPlane];
+  return [
+    buildNamespace(),
+    buildServiceAccount(ctx, 'istio-ingressgateway-service-account'),
+    ...controlPlane,
     buildGatewayDeployment(ctx),
     buildGatewayService(ctx),
   ];
@@ -312,9 +387,11 @@ export async function installIstio(
   return created;
 }
 
-/** Deletes what `installIstio` created (the namespace last). Idempotent. */
-export async function uninstallIstio(store: ObjectStore): Promise<void> {
-  const manifests = buildInstallManifests().reverse();
+/** Deletes what `installIstio` created (the namespace last; a revision's own objects only). Idempotent. */
+export async function uninstallIstio(store: ObjectStore, options: { revision?: string } = {}): Promise<void> {
+  const manifests = buildInstallManifests(options)
+    .filter((m) => !chartRevision(options.revision) || m.object.kind !== 'Namespace')
+    .reverse();
   for (const { key, object } of manifests) {
     const metadata = object.metadata as { name: string; namespace?: string };
     if (!store.get(key, metadata.namespace, metadata.name)) continue;

@@ -154,6 +154,16 @@ const BUILT_IN: readonly ResourceDefinition[] = [
     storage: '/events',
   }),
   define({ group: 'coordination.k8s.io', versions: ['v1'], plural: 'leases', kind: 'Lease' }),
+  // Where Istio's injection webhooks live (one configuration per revision and per revision tag); the API server
+  // calls those whose selectors match a new pod (mesh/injection/webhooks.ts).
+  define({
+    group: 'admissionregistration.k8s.io',
+    versions: ['v1'],
+    plural: 'mutatingwebhookconfigurations',
+    kind: 'MutatingWebhookConfiguration',
+    namespaced: false,
+    categories: ['api-extensions'],
+  }),
   // The CRDs the custom resources below come from, listed as a real server lists them (`kubectl get crd`, a
   // client checking that an operator is installed). Read-only: the kinds served are fixed when the target boots.
   define({

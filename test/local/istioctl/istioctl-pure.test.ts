@@ -270,4 +270,12 @@ describe('istioctl (local) pure parts', () => {
     expect(() => parseArgs(['ps', '--bogus'])).to.throw(UsageError, 'unknown flag: --bogus');
     expect(() => parseArgs(['analyze', '-n'])).to.throw(UsageError, 'flag needs an argument: -n');
   });
+
+  it('keeps every --set of an install in order; -y is --skip-confirmation', () => {
+    const parsed = parseArgs(['install', '--set', 'revision=canary', '--set=tag=1.30.3', '-y', '-r', 'x']);
+    expect(parsed.positionals).to.deep.equal(['install']);
+    expect(parsed.repeated?.get('set')).to.deep.equal(['revision=canary', 'tag=1.30.3']);
+    expect(parsed.flags.get('skip-confirmation')).to.equal('true');
+    expect(parsed.flags.get('revision')).to.equal('x');
+  });
 });

@@ -11,6 +11,7 @@ import {
   registerMeshImages,
   uninstallIstio,
 } from '../../../clusters/local/mesh/index.js';
+import { WEBHOOK_CONFIGURATIONS } from '../../../clusters/local/mesh/injection/webhooks.js';
 import { createImageRegistry } from '../../../clusters/local/programs/registry.js';
 import { createMemoryStore, type MemoryStore } from '../../../clusters/local/store/index.js';
 import type { ResourceKey, StoredObject } from '../../../clusters/local/store/types.js';
@@ -78,6 +79,9 @@ describe('mesh injection and validation admission', () => {
       metadata: { name: 'rev', labels: { 'istio.io/rev': '1-30-3' } },
     });
     await store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'plain' } });
+    // The injection webhooks come with the install: the default revision's and revision 1-30-3's.
+    await installIstio(store);
+    await installIstio(store, { revision: '1-30-3' });
     registerMeshAdmission(store);
   });
 
@@ -260,5 +264,121 @@ describe('mesh injection and validation admission', () => {
     expect(meshImageEnv(pod('localhost:5000/istio/pilot@sha256:abc'), 'c')).to.deep.equal({});
     expect(meshImageEnv(pod('fortio/fortio:1.30.3'), 'c')).to.deep.equal({});
     expect(meshImageEnv(pod('docker.io/istio/proxyv2:1.29.9'), 'other')).to.deep.equal({});
+  });
+});
+
+describe('injection by revision: the webhooks each revision and tag installs choose the injector', () => {
+  let store: MemoryStore;
+
+  const namespace = (name: string, labels: Record<string, string>) =>
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  const proxyOf = (pod: StoredObject) => containersOf(pod).containers.find((c) => c.name === 'istio-proxy');
+  const discovery = (pod: StoredObject) =>
+    JSON.parse(proxyOf(pod)?.env?.find((e) => e.name === 'PROXY_CONFIG')?.value ?? '{}').discoveryAddress;
+
+  beforeEach(async () => {
+    store = createMemoryStore();
+    await installIstio(store, { version: '1.29.9' });
+    await installIstio(store, { revision: 'canary', version: '1.30.3' });
+    registerMeshAdmission(store);
+  });
+
+  it('creates istiod-<rev>, its configmaps and its webhook, all labelled istio.io/rev, beside the default', () => {
+    const names = buildInstallManifests({ revision: 'canary' }).map(
+      (m) => `${m.object.kind}/${(m.object.metadata as { name: string }).name}`,
+    );
+    expect(names).to.deep.equal([
+      'Namespace/istio-system',
+      'ServiceAccount/istiod-canary',
+      'ConfigMap/istio-canary',
+      'ConfigMap/istio-sidecar-injector-canary',
+      'Deployment/istiod-canary',
+      'Service/istiod-canary',
+      'MutatingWebhookConfiguration/istio-sidecar-injector-canary',
+    ]);
+    // The chart's ServiceAccount carries no revision label; everything after it does.
+    for (const m of buildInstallManifests({ revision: 'canary' }).slice(2)) {
+      expect((m.object.metadata as { labels: Record<string, string> }).labels['istio.io/rev']).to.equal(
+        'canary',
+      );
+    }
+    const svc = store.get(
+      { group: '', version: 'v1', resource: 'services' },
+      'istio-system',
+      'istiod-canary',
+    );
+    expect((svc?.spec as { selector?: unknown } | undefined)?.selector).to.deep.equal({
+      app: 'istiod',
+      'istio.io/rev': 'canary',
+    });
+    const webhook = store.get(
+      WEBHOOK_CONFIGURATIONS,
+      undefined,
+      'istio-sidecar-injector-canary',
+    ) as unknown as {
+      webhooks: { name: string; namespaceSelector: unknown }[];
+    };
+    expect(webhook.webhooks.map((w) => w.name)).to.deep.equal([
+      'rev.namespace.sidecar-injector.istio.io',
+      'rev.object.sidecar-injector.istio.io',
+    ]);
+    expect(webhook.webhooks[0]?.namespaceSelector).to.deep.equal({
+      matchExpressions: [
+        { key: 'istio.io/rev', operator: 'In', values: ['canary'] },
+        { key: 'istio-injection', operator: 'DoesNotExist' },
+      ],
+    });
+  });
+
+  it('istio.io/rev=<rev> is injected by that revision: its istiod, its proxy image, its revision annotation', async () => {
+    await namespace('b', { 'istio.io/rev': 'canary' });
+    const pod = await store.create(PODS, podSpec('p', 'b'));
+    expect(proxyOf(pod)?.image).to.equal('docker.io/istio/proxyv2:1.30.3');
+    expect(discovery(pod)).to.equal('istiod-canary.istio-system.svc:15012');
+    expect(pod.metadata.annotations?.['istio.io/rev']).to.equal('canary');
+    expect(JSON.parse(pod.metadata.annotations?.['sidecar.istio.io/status'] ?? '{}').revision).to.equal(
+      'canary',
+    );
+  });
+
+  it('istio-injection=enabled and istio.io/rev=default go to the default revision; with both labels istio-injection wins', async () => {
+    await namespace('legacy', { 'istio-injection': 'enabled' });
+    await namespace('bydefault', { 'istio.io/rev': 'default' });
+    await namespace('both', { 'istio-injection': 'enabled', 'istio.io/rev': 'canary' });
+    for (const ns of ['legacy', 'bydefault', 'both']) {
+      const pod = await store.create(PODS, podSpec('p', ns));
+      expect(discovery(pod), ns).to.equal('istiod.istio-system.svc:15012');
+      expect(proxyOf(pod)?.image, ns).to.equal('docker.io/istio/proxyv2:1.29.9');
+      expect(pod.metadata.annotations?.['istio.io/rev'], ns).to.equal('default');
+    }
+  });
+
+  it('a pod label istio.io/rev in an unlabelled namespace picks its revision; a revision nobody installed injects nothing', async () => {
+    await namespace('plain', {});
+    const pod = await store.create(PODS, podSpec('p', 'plain', {}, { 'istio.io/rev': 'canary' }));
+    expect(discovery(pod)).to.equal('istiod-canary.istio-system.svc:15012');
+    await namespace('nobody', { 'istio.io/rev': 'stable' });
+    const plain = await store.create(PODS, podSpec('q', 'nobody'));
+    expect(proxyOf(plain)).to.equal(undefined);
+  });
+
+  it('after the revision is uninstalled its namespaces get no sidecar (the webhook is gone)', async () => {
+    await namespace('b', { 'istio.io/rev': 'canary' });
+    await uninstallIstio(store, { revision: 'canary' });
+    expect(store.get(WEBHOOK_CONFIGURATIONS, undefined, 'istio-sidecar-injector-canary')).to.equal(undefined);
+    expect(
+      store.get({ group: 'apps', version: 'v1', resource: 'deployments' }, 'istio-system', 'istiod'),
+    ).to.not.equal(undefined);
+    const pod = await store.create(PODS, podSpec('p', 'b'));
+    expect(proxyOf(pod)).to.equal(undefined);
+  });
+
+  it('a webhook whose istiod Service is gone fails the create, as the API server does (failurePolicy Fail)', async () => {
+    await namespace('b', { 'istio.io/rev': 'canary' });
+    await store.delete({ group: '', version: 'v1', resource: 'services' }, 'istio-system', 'istiod-canary');
+    const error = await store.create(PODS, podSpec('p', 'b')).catch((e: unknown) => e as Error);
+    expect(String(error)).to.include(
+      'failed calling webhook "rev.namespace.sidecar-injector.istio.io": failed to call webhook: Post "https://istiod-canary.istio-system.svc:443/inject?timeout=10s": service "istiod-canary" not found',
+    );
   });
 });

@@ -388,6 +388,12 @@ const leases: Printer = {
   cells: (o, now) => [name(o), str(at(o, 'spec.holderIdentity')), age(o, now)],
 };
 
+/** As kubectl prints them (`istio-sidecar-injector   4   5m`). */
+const webhookconfigurations: Printer = {
+  columns: [NAME, col('Webhooks', 0, 'integer'), AGE],
+  cells: (o, now) => [name(o), arr(o.webhooks).length, age(o, now)],
+};
+
 function stringList(value: unknown): string {
   const items = arr(value).map((v) => str(v));
   return items.length > 0 ? `[${items.map((i) => `"${i}"`).join(',')}]` : '';
@@ -457,6 +463,7 @@ const PRINTERS: Record<string, Printer> = {
   'batch/jobs': jobs,
   'discovery.k8s.io/endpointslices': endpointslices,
   'coordination.k8s.io/leases': leases,
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': webhookconfigurations,
   'networking.istio.io/virtualservices': virtualservices,
   'networking.istio.io/destinationrules': destinationrules,
   'networking.istio.io/serviceentries': serviceentries,

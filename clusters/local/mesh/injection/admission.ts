@@ -1,13 +1,15 @@
-// The injection and validation webhooks as store admission hooks: pods in injected namespaces get the
-// sidecar; Istio objects are validated. Once istiod has been up, both fail closed while `istio-system/istiod`
-// has no ready endpoints, with the API server's webhook error text (ISTIO-FACTS.md "Control plane outage").
+// The injection and validation webhooks as store admission hooks: a new pod goes through the injection webhooks
+// its namespace and labels select (one MutatingWebhookConfiguration per revision and revision tag); Istio
+// objects are validated. Once an istiod has been up, its webhooks fail closed while its Service has no ready
+// endpoints, with the API server's webhook error text (ISTIO-FACTS.md "Control plane outage").
 
 import { parse as parseYaml } from 'yaml';
 import type { ObjectStore, ResourceKey, StoredObject } from '../../store/types.js';
 import { StoreError } from '../../store/types.js';
-import { asArray, asRecord, asString, asStringMap, type Json } from '../model/read.js';
-import { type InjectionOptions, injectSidecar, namespaceWantsInjection, podOptsOut } from './inject.js';
+import { asArray, asRecord, asString, type Json } from '../model/read.js';
+import { type InjectionOptions, injectSidecar, podOptsOut } from './inject.js';
 import { validateIstioObject } from './validate.js';
+import { injectorValues, WEBHOOK_CONFIGURATIONS, webhooksFor } from './webhooks.js';
 
 export interface MeshAdmissionOptions extends InjectionOptions {
   rootNamespace?: string;
@@ -33,51 +35,105 @@ const ISTIO_KINDS: ResourceKey[] = [
   })),
 ];
 
-function webhookUnavailable(webhook: string, path: string): StoreError {
+function webhookUnavailable(webhook: string, service: string, path: string, why?: string): StoreError {
   return new StoreError(
     500,
     'InternalError',
-    `Internal error occurred: failed calling webhook "${webhook}": failed to call webhook: Post "https://istiod.istio-system.svc:443/${path}?timeout=10s": no endpoints available for service "istiod"`,
+    `Internal error occurred: failed calling webhook "${webhook}": failed to call webhook: Post "https://${service}.istio-system.svc:443/${path}?timeout=10s": ${why ?? `no endpoints available for service "${service}"`}`,
   );
+}
+
+function hasContainer(pod: Json, name: string): boolean {
+  const spec = asRecord(pod.spec);
+  return [...asArray(spec.containers), ...asArray(spec.initContainers)].some(
+    (c) => asString(asRecord(c).name) === name,
+  );
+}
+
+/** Endpoints readiness per istiod Service, and which have been ready once (from then on they fail closed). */
+function trackIstiodEndpoints(store: ObjectStore, rootNamespace: string) {
+  const endpointsKey: ResourceKey = { group: '', version: 'v1', resource: 'endpoints' };
+  const ready = (name: string): boolean => {
+    const eps = store.get(endpointsKey, rootNamespace, name);
+    return asArray(eps?.subsets).some((s) => asArray(asRecord(s).addresses).length > 0);
+  };
+  const everUp = new Set<string>();
+  for (const eps of store.list(endpointsKey, { namespace: rootNamespace }).items) {
+    if (ready(eps.metadata.name ?? '')) everUp.add(eps.metadata.name ?? '');
+  }
+  const watch = store.watch(endpointsKey, { namespace: rootNamespace }, (event) => {
+    const name = event.object.metadata.name ?? '';
+    if (ready(name)) everUp.add(name);
+  });
+  return { ready, everUp, stop: () => watch.stop() };
+}
+
+/**
+ * The API server calling the injection webhooks that select the pod (./webhooks.ts): the first to answer
+ * injects with its revision's values; the others see an injected pod and leave it. A webhook whose istiod has
+ * been up and has no ready endpoints now fails the create (failurePolicy Fail), as does one whose Service is gone.
+ */
+function injectPod(
+  store: ObjectStore,
+  object: StoredObject,
+  options: MeshAdmissionOptions,
+  endpoints: ReturnType<typeof trackIstiodEndpoints>,
+): void {
+  const namespacesKey: ResourceKey = { group: '', version: 'v1', resource: 'namespaces' };
+  const ns = store.get(namespacesKey, undefined, object.metadata.namespace ?? 'default');
+  const pod = object as unknown as Json;
+  for (const hook of webhooksFor(store, ns, pod)) {
+    if (hasContainer(pod, 'istio-proxy')) return;
+    const service = hook.service.name;
+    const values = injectorValues(store, hook.service);
+    if (!values) throw webhookUnavailable(hook.name, service, 'inject', `service "${service}" not found`);
+    if (endpoints.everUp.has(service) && !endpoints.ready(service)) {
+      throw webhookUnavailable(hook.name, service, 'inject');
+    }
+    if (podOptsOut(pod)) return;
+    const injected = injectSidecar(
+      pod,
+      {
+        ...options,
+        ...(values.tag ? { version: values.tag } : {}),
+        revision: values.revision,
+        discoveryAddress: `${service}.${hook.service.namespace}.svc:15012`,
+      },
+      parseYaml,
+    );
+    object.metadata = injected.metadata as StoredObject['metadata'];
+    object.spec = injected.spec;
+  }
+}
+
+/**
+ * The istiod behind `istiod-default-validator`: the default revision's (`istiod`), or the revision the `default`
+ * tag points at (`istioctl tag set default` regenerates the validator from the tag's webhook).
+ */
+function validatingService(store: ObjectStore): string {
+  const tag = store.get(WEBHOOK_CONFIGURATIONS, undefined, 'istio-revision-tag-default');
+  const hook = asRecord(asArray((tag as unknown as Json | undefined)?.webhooks)[0]);
+  return asString(asRecord(asRecord(hook.clientConfig).service).name) ?? 'istiod';
 }
 
 export function registerMeshAdmission(store: ObjectStore, options: MeshAdmissionOptions = {}): MeshAdmission {
   const rootNamespace = options.rootNamespace ?? 'istio-system';
-  const endpointsKey: ResourceKey = { group: '', version: 'v1', resource: 'endpoints' };
-  const namespacesKey: ResourceKey = { group: '', version: 'v1', resource: 'namespaces' };
   const podsKey: ResourceKey = { group: '', version: 'v1', resource: 'pods' };
-
-  const istiodReady = (): boolean => {
-    const eps = store.get(endpointsKey, rootNamespace, 'istiod');
-    return asArray(eps?.subsets).some((s) => asArray(asRecord(s).addresses).length > 0);
+  const endpoints = trackIstiodEndpoints(store, rootNamespace);
+  const failClosed = (): boolean => {
+    const service = validatingService(store);
+    const exists = store.get({ group: '', version: 'v1', resource: 'services' }, rootNamespace, service);
+    return exists !== undefined && endpoints.everUp.has(service) && !endpoints.ready(service);
   };
-  let everUp = istiodReady();
-  const watch = store.watch(endpointsKey, { namespace: rootNamespace }, (event) => {
-    if (event.object.metadata.name === 'istiod' && istiodReady()) everUp = true;
-  });
-  const failClosed = (): boolean => everUp && !istiodReady();
 
   store.addAdmissionHook(podsKey, (operation, object: StoredObject) => {
     if (operation !== 'CREATE') return;
-    const namespace = object.metadata.namespace ?? 'default';
-    const ns = store.get(namespacesKey, undefined, namespace);
-    if (!namespaceWantsInjection(asStringMap(ns?.metadata.labels))) return;
-    const pod = object as unknown as Json;
-    if (podOptsOut(pod)) return;
-    const spec = asRecord(pod.spec);
-    const already = [...asArray(spec.containers), ...asArray(spec.initContainers)].some(
-      (c) => asString(asRecord(c).name) === 'istio-proxy',
-    );
-    if (already) return;
-    if (failClosed()) throw webhookUnavailable('namespace.sidecar-injector.istio.io', 'inject');
-    const injected = injectSidecar(pod, options, parseYaml);
-    object.metadata = injected.metadata as StoredObject['metadata'];
-    object.spec = injected.spec;
+    injectPod(store, object, options, endpoints);
   });
 
   for (const key of ISTIO_KINDS) {
     store.addAdmissionHook(key, (_operation, object: StoredObject) => {
-      if (failClosed()) throw webhookUnavailable('validation.istio.io', 'validate');
+      if (failClosed()) throw webhookUnavailable('validation.istio.io', 'istiod', 'validate');
       const problems = validateIstioObject(object.kind, asRecord(object.spec));
       if (problems.length > 0) {
         throw new StoreError(
@@ -89,5 +145,5 @@ export function registerMeshAdmission(store: ObjectStore, options: MeshAdmission
     });
   }
 
-  return { istiodHasBeenUp: () => everUp, stop: () => watch.stop() };
+  return { istiodHasBeenUp: () => endpoints.everUp.has('istiod'), stop: () => endpoints.stop() };
 }

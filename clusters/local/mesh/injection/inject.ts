@@ -17,6 +17,8 @@ export interface InjectionOptions {
   /** Readiness probe period (Istio: 15 s). Drills on the local target may shorten it. */
   readinessPeriodSeconds?: number;
   discoveryAddress?: string;
+  /** The injecting revision (the `istio.io/rev` annotation and the status annotation's `revision`). */
+  revision?: string;
 }
 
 /** Whether a namespace asks for injection: `istio-injection=enabled`, or an `istio.io/rev` label. */
@@ -179,12 +181,13 @@ function markInjected(input: InjectionInput, meta: Json): void {
     containers: native ? [] : ['istio-proxy'],
     volumes: [],
     imagePullSecrets: null,
-    revision: 'default',
+    revision: input.options.revision ?? 'default',
   });
   annotations['prometheus.io/scrape'] = 'true';
   annotations['prometheus.io/port'] = '15020';
   annotations['prometheus.io/path'] = '/stats/prometheus';
-  annotations['istio.io/rev'] = annotations['istio.io/rev'] ?? 'default';
+  // The injection template's annotations win over the pod's: the revision that injected it.
+  annotations['istio.io/rev'] = input.options.revision ?? 'default';
   meta.annotations = annotations;
   meta.labels = {
     ...asStringMap(meta.labels),
