@@ -237,6 +237,24 @@ describe('sidecar proxy pairs (child processes, real mTLS)', function () {
     );
   });
 
+  it('NR and NC reach no cluster: the destination service is the Host header as sent, its namespace unknown', async () => {
+    // Istio's stats filter: no upstream cluster metadata → destination_service and destination_service_name
+    // both fall back to the Host header (port included); with no peer, destination_service_namespace=unknown.
+    expect((await viaProxy(CLIENT_IP, `http://strict.${NS}:8080/Only`)).status).to.equal(404);
+    expect((await viaProxy(CLIENT_IP, `http://reviews:8080/v3/y`)).status).to.equal(503);
+    const src = await fetchText(`http://${CLIENT_IP}:15020/stats/prometheus`);
+    const unrouted = (host: string, code: string, flag: string): number =>
+      sumMetric(src, 'istio_requests_total', {
+        destination_service: host,
+        destination_service_name: host,
+        destination_service_namespace: 'unknown',
+        response_code: code,
+        response_flags: flag,
+      });
+    expect(unrouted(`strict.${NS}:8080`, '404', 'NR')).to.be.greaterThan(0);
+    expect(unrouted('reviews:8080', '503', 'NC')).to.be.greaterThan(0);
+  });
+
   it('metric names, the Istio label set and the duration buckets match ISTIO-FACTS.md', async () => {
     const text = await fetchText(`http://${SERVER_IP}:15020/stats/prometheus`);
     const sample = text.split('\n').find((l) => l.startsWith('istio_requests_total{')) ?? '';

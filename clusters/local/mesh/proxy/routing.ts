@@ -13,7 +13,7 @@ import {
   type RequestStart,
   recordRequest,
   replyLocally,
-  serviceOfHost,
+  type ServiceLabel,
 } from './record.js';
 import { decideFault } from './resilience/fault-injection.js';
 import {
@@ -76,7 +76,7 @@ export async function handleRouted(
   const decision = index ? selectRoute(index, vh, facts, Math.random()) : NO_INDEX;
   if (decision.kind === 'passthrough') return forwardPassthrough(state, routed);
   if (decision.kind === 'route') return forwardRouted(state, routed, decision.cluster, decision.route);
-  replyUnrouted(state, routed, decision, vh);
+  replyUnrouted(state, routed, decision);
 }
 
 /** The labels of a request this proxy sends (reporter="source") before a destination is known. */
@@ -135,12 +135,7 @@ function virtualHostFor(
 }
 
 /** No route for the request (404 NR), or its route names a cluster the config lacks (503 NC). */
-function replyUnrouted(
-  state: ProxyState,
-  routed: Routed,
-  decision: Unrouted,
-  vh: VirtualHostConfig | undefined,
-): void {
+function replyUnrouted(state: ProxyState, routed: Routed, decision: Unrouted): void {
   const reply = {
     status: decision.status,
     flags: [decision.flag],
@@ -149,9 +144,18 @@ function replyUnrouted(
     mtls: false,
     ...(decision.kind === 'no-cluster' ? { cluster: decision.clusterName, route: decision.route.name } : {}),
   };
-  const service = vh ? serviceOfHost(vh.domains[0]) : undefined;
-  const labels = { ...sourceLabels(state), service };
+  const labels = { ...sourceLabels(state), service: hostHeaderService(routed.req) };
   replyLocally(state, routed.req, routed.res, routed.began, 'source', reply, labels);
+}
+
+/**
+ * The destination service of a request that reached no cluster (NR, NC): Istio's stats filter reads the service
+ * from the upstream cluster's metadata, and without one falls back to the Host header as sent (port included)
+ * for both destination_service and destination_service_name; with no peer, the namespace is `unknown`.
+ */
+function hostHeaderService(req: ServerRequest): ServiceLabel | undefined {
+  const host = req.headers.host;
+  return typeof host === 'string' && host !== '' ? { host, name: host, namespace: 'unknown' } : undefined;
 }
 
 /** The request as the router sends it upstream, with this proxy's peer metadata. */
@@ -172,7 +176,8 @@ async function forwardPassthrough(state: ProxyState, routed: Routed): Promise<vo
   const { req, res, began, target } = routed;
   if (state.options.mode === 'router') {
     const reply = { status: 404, flags: ['NR'], details: 'route_not_found', body: '', mtls: false };
-    replyLocally(state, req, res, began, 'source', reply, sourceLabels(state));
+    const labels = { ...sourceLabels(state), service: hostHeaderService(req) };
+    replyLocally(state, req, res, began, 'source', reply, labels);
     return;
   }
   const address = state.options.resolveHost?.(target.host) ?? target.host;
