@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import type http from 'node:http';
 import {
   OutlierDetector,
+  OutlierDetectors,
   parseOutlierDetection,
 } from '../../../../clusters/local/mesh/proxy/resilience/outlier.js';
 import { istio, pod, service, snapshot } from '../fixtures.js';
@@ -192,6 +193,48 @@ describe('resilience: outlier detection (child process sidecar)', function () {
       expect(d.isEjected('a:1')).to.equal(false);
     } finally {
       d.stop();
+    }
+  });
+  it('a changed traffic policy is a new Envoy cluster: its ejections end at that push; EDS changes keep them (pure)', () => {
+    const events: string[] = [];
+    const detectors = new OutlierDetectors((_cluster, event, active) => events.push(`${event}:${active}`));
+    const eager = {
+      consecutive5xxErrors: 1,
+      interval: '1h',
+      baseEjectionTime: '3m',
+      maxEjectionPercent: 100,
+    };
+    const at = (trafficPolicy: Record<string, unknown>, ports: number[]) => [
+      { name: 'c', trafficPolicy, endpoints: ports.map((port) => ({ address: '10.0.0.1', port })) },
+    ];
+    try {
+      detectors.sync(at({ outlierDetection: eager }, [1, 2]));
+      const first = detectors.get('c');
+      first?.report('10.0.0.1:1', { kind: 'status', status: 503 });
+      first?.report('10.0.0.1:2', { kind: 'status', status: 503 });
+      expect(first?.ejectionsActive()).to.equal(2);
+      // The same cluster pushed again, then an endpoint added (EDS): same detector, both still ejected.
+      detectors.sync(at({ outlierDetection: eager }, [1, 2]));
+      detectors.sync(at({ outlierDetection: { ...eager } }, [1, 2, 3]));
+      expect(detectors.get('c')).to.equal(first);
+      expect([first?.isEjected('10.0.0.1:1'), first?.isEjected('10.0.0.1:3')]).to.deep.equal([true, false]);
+      // Another field of the policy (connection pool) changes the cluster: Envoy builds a new one, no ejection.
+      detectors.sync(
+        at({ outlierDetection: eager, connectionPool: { tcp: { maxConnections: 10 } } }, [1, 2, 3]),
+      );
+      const second = detectors.get('c');
+      expect(second).to.not.equal(first);
+      expect(second?.ejectionsActive()).to.equal(0);
+      second?.report('10.0.0.1:1', { kind: 'status', status: 503 });
+      // The seed's relaxed policy: a new cluster again, and one 5xx no longer ejects.
+      const relaxed = { consecutive5xxErrors: 50, interval: '30s', baseEjectionTime: '30s' };
+      detectors.sync(at({ outlierDetection: relaxed }, [1, 2, 3]));
+      const third = detectors.get('c');
+      third?.report('10.0.0.1:2', { kind: 'status', status: 503 });
+      expect([third === second, third?.ejectionsActive()]).to.deep.equal([false, 0]);
+      expect(events.filter((e) => e.startsWith('reset'))).to.have.length(3);
+    } finally {
+      detectors.stop();
     }
   });
 });

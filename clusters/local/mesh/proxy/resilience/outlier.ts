@@ -188,7 +188,12 @@ function freshState(): HostOutlierState {
   };
 }
 
-/** One detector per cluster that has `outlierDetection`; rebuilt when its settings change. */
+/**
+ * One detector per cluster that has `outlierDetection`. A push that changes the cluster's traffic policy (any
+ * of it: connection pool, TLS, load balancer, outlier detection) is a CDS update of a changed cluster, which
+ * Envoy answers with a new cluster and a new detector (ClusterManagerImpl::addOrUpdateCluster): every
+ * ejection ends at that push. Endpoint changes are EDS and keep the detector (and the state of the hosts left).
+ */
 export class OutlierDetectors {
   private readonly detectors = new Map<string, { key: string; detector: OutlierDetector }>();
 
@@ -208,7 +213,7 @@ export class OutlierDetectors {
       const config = parseOutlierDetection(c.trafficPolicy);
       if (!config) continue;
       seen.add(c.name);
-      const key = JSON.stringify(config);
+      const key = JSON.stringify(c.trafficPolicy);
       let entry = this.detectors.get(c.name);
       if (!entry || entry.key !== key) {
         entry?.detector.stop();
