@@ -1,7 +1,9 @@
 // Outlier detection for one cluster, after Envoy's source/common/upstream/outlier_detection_impl.cc with the
 // defaults Istio writes (cluster_traffic_policy.go): consecutive 5xx (5) and, when set, consecutive gateway
 // errors eject a host at once; an interval sweep (10 s) brings hosts back after baseEjectionTime (30 s) × the
-// times ejected (capped at 300 s); at most maxEjectionPercent (10) of hosts are ejected, but one always can be.
+// times ejected (capped at 300 s); an ejection happens only while the ejected share, counting it, stays within
+// maxEjectionPercent (10): Istio never sets `always_eject_one_host`, so with fewer than 10 hosts the default
+// ejects nothing.
 // Locally originated failures (connect failure, reset, timeout) count as 5xx/gateway errors unless
 // `splitExternalLocalOriginErrors` is set. Only exists when the DestinationRule sets `outlierDetection`.
 
@@ -131,8 +133,9 @@ export class OutlierDetector {
     h.consecutiveLocal = 0;
     const active = this.ejectionsActive();
     const percent = (100 * (active + 1)) / Math.max(1, this.hosts.size);
-    // DetectorImpl::ejectHost: allowed under the percentage, and always when nothing is ejected yet.
-    if (percent > Math.min(100, this.config.maxEjectionPercent) && active > 0) {
+    // DetectorImpl::ejectHost: `ejected_percent <= max_ejection_percent`, the ejection counted; the exception
+    // for the first host is `always_eject_one_host`, which Istio's DestinationRule cannot set.
+    if (percent > Math.min(100, this.config.maxEjectionPercent)) {
       this.ejectionsOverflow += 1;
       this.onEvent('overflow');
       return;
