@@ -1,12 +1,13 @@
 // Outlier detection facts (ISTIO-FACTS.md "Routing, retries, resilience") through a real sidecar process:
 // consecutive 5xx eject a host; all hosts ejected → 503 UH "no healthy upstream"; maxEjectionPercent (default
-// 10) with at least one host ejectable; ejection time = baseEjectionTime × times ejected; no ejection without
+// 10) bounds every ejection, the first included; ejection time = baseEjectionTime × times ejected; no ejection without
 // `outlierDetection`; envoy_cluster_outlier_detection_ejections_active and the admin /clusters view.
 
 import { expect } from 'chai';
 import type http from 'node:http';
 import {
   OutlierDetector,
+  OutlierDetectors,
   parseOutlierDetection,
 } from '../../../../clusters/local/mesh/proxy/resilience/outlier.js';
 import { istio, pod, service, snapshot } from '../fixtures.js';
@@ -123,24 +124,21 @@ describe('resilience: outlier detection (child process sidecar)', function () {
     expect((await get('all')).status).to.equal(200);
   });
 
-  it('maxEjectionPercent 10 % of 2 hosts: the first host can always be ejected, the second cannot (no UH)', async () => {
+  it('maxEjectionPercent 10 % (the default) of 2 hosts: one ejection would be 50 %, so none happens (overflow, no UH)', async () => {
     answer[H1] = 503;
-    hits[H2] = 0;
-    await sendMany(8, 1, () => get('capped'));
+    hits[H1] = 0;
+    const replies = await sendMany(8, 1, () => get('capped'));
+    // Envoy ejects only while 100 × (active + 1) / hosts <= max_ejection_percent; Istio never sets
+    // always_eject_one_host, so the failing host keeps its share and its 503s reach the caller.
     expect(
       await clusterStat(CLIENT_IP, 'envoy_cluster_outlier_detection_ejections_active', cluster('capped')),
-    ).to.equal(1);
-    const before = hits[H2] ?? 0;
-    const after = await sendMany(6, 1, () => get('capped'));
-    expect(after.every((r) => r.status === 200 && r.body === H2)).to.equal(true);
-    expect((hits[H2] ?? 0) - before).to.equal(6);
-    // Now the second host fails too: ejecting it would exceed 10 %, so it stays and answers its 503s.
-    answer[H2] = 503;
-    const failing = await sendMany(6, 1, () => get('capped'));
-    expect(failing.every((r) => r.status === 503 && flagsOf(r) === '-')).to.equal(true);
+    ).to.equal(0);
     expect(
       await clusterStat(CLIENT_IP, 'envoy_cluster_outlier_detection_ejections_overflow', cluster('capped')),
     ).to.be.at.least(1);
+    expect(hits[H1]).to.equal(4);
+    expect(replies.filter((r) => r.status === 503 && flagsOf(r) === '-')).to.have.length(4);
+    expect((await hostsOf('capped')).every((h) => !h.outlier?.ejected)).to.equal(true);
   });
 
   it('without outlierDetection a host answering 503 is never ejected (20 consecutive 503s all reach it)', async () => {
@@ -173,7 +171,9 @@ describe('resilience: outlier detection (child process sidecar)', function () {
 
   it('a detector counts local failures as 5xx unless split, and resets the count on success (pure)', () => {
     let t = 0;
-    const config = parseOutlierDetection({ outlierDetection: { consecutive5xxErrors: 2, interval: '1h' } });
+    const config = parseOutlierDetection({
+      outlierDetection: { consecutive5xxErrors: 2, interval: '1h', maxEjectionPercent: 100 },
+    });
     if (!config) throw new Error('expected a config');
     const d = new OutlierDetector(config, () => t);
     try {
@@ -192,6 +192,48 @@ describe('resilience: outlier detection (child process sidecar)', function () {
       expect(d.isEjected('a:1')).to.equal(false);
     } finally {
       d.stop();
+    }
+  });
+  it('a changed traffic policy is a new Envoy cluster: its ejections end at that push; EDS changes keep them (pure)', () => {
+    const events: string[] = [];
+    const detectors = new OutlierDetectors((_cluster, event, active) => events.push(`${event}:${active}`));
+    const eager = {
+      consecutive5xxErrors: 1,
+      interval: '1h',
+      baseEjectionTime: '3m',
+      maxEjectionPercent: 100,
+    };
+    const at = (trafficPolicy: Record<string, unknown>, ports: number[]) => [
+      { name: 'c', trafficPolicy, endpoints: ports.map((port) => ({ address: '10.0.0.1', port })) },
+    ];
+    try {
+      detectors.sync(at({ outlierDetection: eager }, [1, 2]));
+      const first = detectors.get('c');
+      first?.report('10.0.0.1:1', { kind: 'status', status: 503 });
+      first?.report('10.0.0.1:2', { kind: 'status', status: 503 });
+      expect(first?.ejectionsActive()).to.equal(2);
+      // The same cluster pushed again, then an endpoint added (EDS): same detector, both still ejected.
+      detectors.sync(at({ outlierDetection: eager }, [1, 2]));
+      detectors.sync(at({ outlierDetection: { ...eager } }, [1, 2, 3]));
+      expect(detectors.get('c')).to.equal(first);
+      expect([first?.isEjected('10.0.0.1:1'), first?.isEjected('10.0.0.1:3')]).to.deep.equal([true, false]);
+      // Another field of the policy (connection pool) changes the cluster: Envoy builds a new one, no ejection.
+      detectors.sync(
+        at({ outlierDetection: eager, connectionPool: { tcp: { maxConnections: 10 } } }, [1, 2, 3]),
+      );
+      const second = detectors.get('c');
+      expect(second).to.not.equal(first);
+      expect(second?.ejectionsActive()).to.equal(0);
+      second?.report('10.0.0.1:1', { kind: 'status', status: 503 });
+      // The seed's relaxed policy: a new cluster again, and one 5xx no longer ejects.
+      const relaxed = { consecutive5xxErrors: 50, interval: '30s', baseEjectionTime: '30s' };
+      detectors.sync(at({ outlierDetection: relaxed }, [1, 2, 3]));
+      const third = detectors.get('c');
+      third?.report('10.0.0.1:2', { kind: 'status', status: 503 });
+      expect([third === second, third?.ejectionsActive()]).to.deep.equal([false, 0]);
+      expect(events.filter((e) => e.startsWith('reset'))).to.have.length(3);
+    } finally {
+      detectors.stop();
     }
   });
 });

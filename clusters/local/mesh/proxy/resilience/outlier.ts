@@ -1,7 +1,9 @@
 // Outlier detection for one cluster, after Envoy's source/common/upstream/outlier_detection_impl.cc with the
 // defaults Istio writes (cluster_traffic_policy.go): consecutive 5xx (5) and, when set, consecutive gateway
 // errors eject a host at once; an interval sweep (10 s) brings hosts back after baseEjectionTime (30 s) × the
-// times ejected (capped at 300 s); at most maxEjectionPercent (10) of hosts are ejected, but one always can be.
+// times ejected (capped at 300 s); an ejection happens only while the ejected share, counting it, stays within
+// maxEjectionPercent (10): Istio never sets `always_eject_one_host`, so with fewer than 10 hosts the default
+// ejects nothing.
 // Locally originated failures (connect failure, reset, timeout) count as 5xx/gateway errors unless
 // `splitExternalLocalOriginErrors` is set. Only exists when the DestinationRule sets `outlierDetection`.
 
@@ -131,8 +133,9 @@ export class OutlierDetector {
     h.consecutiveLocal = 0;
     const active = this.ejectionsActive();
     const percent = (100 * (active + 1)) / Math.max(1, this.hosts.size);
-    // DetectorImpl::ejectHost: allowed under the percentage, and always when nothing is ejected yet.
-    if (percent > Math.min(100, this.config.maxEjectionPercent) && active > 0) {
+    // DetectorImpl::ejectHost: `ejected_percent <= max_ejection_percent`, the ejection counted; the exception
+    // for the first host is `always_eject_one_host`, which Istio's DestinationRule cannot set.
+    if (percent > Math.min(100, this.config.maxEjectionPercent)) {
       this.ejectionsOverflow += 1;
       this.onEvent('overflow');
       return;
@@ -188,7 +191,12 @@ function freshState(): HostOutlierState {
   };
 }
 
-/** One detector per cluster that has `outlierDetection`; rebuilt when its settings change. */
+/**
+ * One detector per cluster that has `outlierDetection`. A push that changes the cluster's traffic policy (any
+ * of it: connection pool, TLS, load balancer, outlier detection) is a CDS update of a changed cluster, which
+ * Envoy answers with a new cluster and a new detector (ClusterManagerImpl::addOrUpdateCluster): every
+ * ejection ends at that push. Endpoint changes are EDS and keep the detector (and the state of the hosts left).
+ */
 export class OutlierDetectors {
   private readonly detectors = new Map<string, { key: string; detector: OutlierDetector }>();
 
@@ -208,7 +216,7 @@ export class OutlierDetectors {
       const config = parseOutlierDetection(c.trafficPolicy);
       if (!config) continue;
       seen.add(c.name);
-      const key = JSON.stringify(config);
+      const key = JSON.stringify(c.trafficPolicy);
       let entry = this.detectors.get(c.name);
       if (!entry || entry.key !== key) {
         entry?.detector.stop();
