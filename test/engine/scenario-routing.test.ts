@@ -4,12 +4,11 @@
 
 import { expect } from 'chai';
 import type { ProvisionOptions, TargetEnvironment } from '../../clusters/target.js';
-import { runSuite } from '../../harness/engine/index.js';
 import { createVariantContext } from '../../harness/engine/phases/context.js';
 import { createJournal } from '../../harness/journal/index.js';
 import type { AlertmanagerRoutingFile, EventOf, ScenarioVariant } from '../../harness/model/index.js';
 import { createNotificationPort } from '../../harness/signals/index.js';
-import { FakeWorld, fakeRunbook, fakeScenario } from '../support/fake-world.js';
+import { FakeWorld, fakeRunbook, fakeScenario, runOnWorld } from '../support/fake-world.js';
 
 const ROUTING: AlertmanagerRoutingFile = {
   id: 'r-0123456789ab',
@@ -43,20 +42,7 @@ async function runWith(alertmanager: TargetEnvironment['alertmanager']) {
     asked.push(o);
     return { ...(await provision(o)), ...(alertmanager ? { alertmanager } : {}) };
   };
-  const journal = createJournal();
-  await runSuite({
-    runId: 'test-run',
-    journal,
-    target,
-    scenarios: [scenario],
-    repeat: 1,
-    workDir: '/tmp',
-    ruleFiles: [],
-    settings: {},
-    interrupt: new AbortController().signal,
-    cleanupTimeoutMs: 1000,
-    connect: () => world.connect(),
-  });
+  const { journal } = await runOnWorld(world, [scenario], target);
   const detect = journal.events.find(
     (e): e is EventOf<'assertion'> => e.type === 'assertion' && e.id === 'detect:page-delivered',
   );

@@ -336,12 +336,14 @@ export function fakeScenario(overrides: Partial<ResolvedScenario> = {}): Resolve
 export async function runOnWorld(
   world: FakeWorld,
   scenarios: ResolvedScenario[],
+  // A test that needs a target with another environment (e.g. an Alertmanager) passes its own, built on world.target().
+  target: Target = world.target(),
 ): Promise<{ result: Awaited<ReturnType<typeof runSuite>>; journal: Journal }> {
   const journal = createJournal();
   const result = await runSuite({
     runId: 'test-run',
     journal,
-    target: world.target(),
+    target,
     scenarios,
     repeat: 1,
     workDir: '/tmp',
