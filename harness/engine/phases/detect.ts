@@ -55,7 +55,8 @@ async function watchOne(
     fired: outcome.fired,
     ...(outcome.afterMs === undefined ? {} : { afterMs: outcome.afterMs }),
     budgetMs: item.withinMs,
-    evidence: outcome.evidence,
+    evidence:
+      outcome.unobserved === undefined ? outcome.evidence : `${outcome.evidence}; ${outcome.unobserved}`,
   });
   // A signal this variant requires silent is judged the other way round (judge.ts silentAssertion).
   const silent = role === 'signal' && (v.variant.silent ?? []).includes(item.name);

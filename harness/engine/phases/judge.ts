@@ -103,11 +103,24 @@ export function watchedAssertion(
     passed: outcome.fired,
     message: outcome.fired
       ? `fired after ${formatDuration(outcome.afterMs ?? 0)} (budget ${formatDuration(item.withinMs)}): ${outcome.evidence}`
-      : `did not fire within ${formatDuration(item.withinMs)}; last observation: ${outcome.evidence}`,
+      : unsure(
+          outcome,
+          `did not fire within ${formatDuration(item.withinMs)}; last observation: ${outcome.evidence}`,
+        ),
+    ...unobservedFields(outcome),
     ...(outcome.afterMs === undefined ? {} : { measured: outcome.afterMs }),
     limit: item.withinMs,
     ...('informational' in item && item.informational ? { informational: true } : {}),
   };
+}
+
+/** A miss (or a silence) whose budget's end went unobserved is no verdict: the message says why. */
+function unsure(outcome: WatchOutcome, message: string): string {
+  return outcome.unobserved === undefined ? message : `INCONCLUSIVE — ${message}; but ${outcome.unobserved}`;
+}
+
+function unobservedFields(outcome: WatchOutcome): { inconclusive?: true } {
+  return !outcome.fired && outcome.unobserved !== undefined ? { inconclusive: true } : {};
 }
 
 /**
@@ -122,10 +135,11 @@ export function silentAssertion(
   return {
     id: `detect:${item.name}`,
     name: `signal ${item.name} stays silent for ${formatDuration(item.withinMs)} (silent in this variant)`,
-    passed: !outcome.fired,
+    passed: !outcome.fired && outcome.unobserved === undefined,
     message: outcome.fired
       ? `fired though it must stay silent in this variant: ${outcome.evidence}`
-      : `stayed silent as expected: ${outcome.evidence}`,
+      : unsure(outcome, `stayed silent as expected: ${outcome.evidence}`),
+    ...unobservedFields(outcome),
     ...(outcome.afterMs === undefined ? {} : { measured: outcome.afterMs }),
     limit: item.withinMs,
   };
