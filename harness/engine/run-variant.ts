@@ -9,12 +9,14 @@ import { deploy } from './phases/deploy.js';
 import { detect } from './phases/detect.js';
 import { inject } from './phases/inject.js';
 import { finalOutcome, outcomeOfAbort } from './phases/judge.js';
+import { excuseOverrun } from './phases/overrun.js';
 import { startLoad } from './phases/load.js';
 import { recover } from './phases/recover.js';
 import { remediate } from './phases/remediate.js';
 import { announceVariant } from './phases/start.js';
 import { createVariantState, type VariantState } from './phases/state.js';
 import { holdSteadyState } from './phases/steady-state.js';
+import { PhaseTimeout } from './phase-runner.js';
 import type { EngineContext } from './ports.js';
 
 export interface VariantResult {
@@ -38,6 +40,9 @@ export async function runVariant(
     await runPhases(v, state, lookbacks);
   } catch (caught) {
     ended = outcomeOfAbort(caught, ctx.interrupt.aborted);
+    // Judged by the assertions' tally instead: inconclusive, unless something else failed.
+    if (caught instanceof PhaseTimeout && !ctx.interrupt.aborted && excuseOverrun(v, state, caught))
+      ended = { outcome: 'passed', error: caught.message };
   }
   // cleanup: every teardown the phases registered, newest first, whatever happened above.
   const cleanup = await v.runner.cleanup(v.scenario.timeouts.cleanup);

@@ -122,4 +122,36 @@ describe('engine: inconclusive verdicts when the instrument was degraded', funct
     const control = results.scenarios[0]?.assertions.find((a) => a.id === 'recover:negative-control');
     expect(control).to.include({ passed: true, inconclusive: false });
   });
+
+  /** A world whose runbook hangs, so the remediate phase runs past its (short) deadline. */
+  function hangingRunbook(controlMs: number): { world: FakeWorld; scenario: ResolvedScenario } {
+    const world = new FakeWorld();
+    world.loadShape = () => ({ latencyMs: 10, controlMs });
+    const connect = world.connect.bind(world);
+    world.connect = () => ({ ...connect(), runbooks: { run: () => new Promise(() => undefined) } });
+    const scenario = fakeScenario();
+    scenario.timeouts.remediate = 3000;
+    return { world, scenario };
+  }
+
+  it('a phase that overran its deadline while the instrument was starved is inconclusive, not timed out', async () => {
+    const { world, scenario } = hangingRunbook(120);
+    const { exitCode, results } = await runAndReport(world, scenario);
+    expect(exitCode).to.equal(EXIT_CODES.inconclusive);
+    expect(results.scenarios[0]?.outcome).to.equal('inconclusive');
+    const overrun = results.scenarios[0]?.assertions.find((a) => a.id === 'phase:remediate');
+    expect(overrun).to.include({ passed: false, inconclusive: true });
+    expect(overrun?.message).to.match(
+      /^INCONCLUSIVE — phase "remediate" did not finish within its deadline of 3000 ms .*; but instrument degraded in \d+ of \d+ s; control path up to 120 ms/,
+    );
+    expect(world.broken, 'the fault is still removed at cleanup').to.equal(false);
+  });
+
+  it('the same overrun with a clean instrument stays a time-out (the control)', async () => {
+    const { world, scenario } = hangingRunbook(1);
+    const { exitCode, results } = await runAndReport(world, scenario);
+    expect(results.scenarios[0]?.outcome).to.equal('timed-out');
+    expect(exitCode).to.equal(EXIT_CODES.assertionFailed);
+    expect(results.scenarios[0]?.assertions.find((a) => a.id === 'phase:remediate')).to.equal(undefined);
+  });
 });
