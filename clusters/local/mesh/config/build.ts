@@ -18,6 +18,7 @@ import { clientOriginatesMtls, serverMtlsMode } from './mtls.js';
 import { buildRegistry, type RegistryService, resolveTargetPort } from './registry.js';
 import { buildVirtualServiceRoutes, clusterName, defaultRoute } from './routes.js';
 import { findSidecarScope, isHostVisible } from './scope.js';
+import { buildMetricsConfig } from './telemetry.js';
 import {
   DEFAULT_MESH_OPTIONS,
   hasSidecar,
@@ -353,6 +354,7 @@ export function buildProxyConfig(input: BuildInput): ProxyConfig {
     },
     gateway: node.mode === 'router' ? buildGatewayListeners(input, visible) : [],
     ...(input.trustBundle ? { trustBundle: input.trustBundle } : {}),
+    metrics: buildMetricsConfig(snapshot, node, options),
   };
 }
 

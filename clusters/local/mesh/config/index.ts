@@ -14,3 +14,4 @@ export {
   serviceFqdn,
   workloadMetaOf,
 } from './snapshot.js';
+export { applicableTelemetries, buildMetricsConfig, TELEMETRY_METRICS } from './telemetry.js';

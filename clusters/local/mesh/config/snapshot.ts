@@ -17,6 +17,8 @@ export interface MeshSnapshot {
   sidecars: KubeObject[];
   peerAuthentications: KubeObject[];
   authorizationPolicies: KubeObject[];
+  /** telemetry.istio.io Telemetry objects (config/telemetry.ts). */
+  telemetries: KubeObject[];
 }
 
 export interface MeshOptions {
@@ -46,6 +48,7 @@ export function emptySnapshot(): MeshSnapshot {
     sidecars: [],
     peerAuthentications: [],
     authorizationPolicies: [],
+    telemetries: [],
   };
 }
 

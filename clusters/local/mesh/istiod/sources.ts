@@ -33,6 +33,7 @@ export function watchedResources(rootNamespace = 'istio-system'): WatchedResourc
     { key: net('sidecars'), into: 'sidecars' },
     { key: sec('peerauthentications'), into: 'peerAuthentications' },
     { key: sec('authorizationpolicies'), into: 'authorizationPolicies' },
+    { key: { group: 'telemetry.istio.io', version: 'v1', resource: 'telemetries' }, into: 'telemetries' },
   ];
 }
 

@@ -53,6 +53,13 @@ abstract class Family<T> implements Metric {
     this.series.clear();
   }
 
+  /** Drops every series carrying all of `labels` (a stats scope going away takes its series with it). */
+  removeMatching(labels: Labels): void {
+    const at = Object.entries(labels).map(([n, v]) => [this.labelNames.indexOf(n), v] as const);
+    for (const [key, { values }] of this.series)
+      if (at.every(([i, v]) => i >= 0 && values[i] === v)) this.series.delete(key);
+  }
+
   render(): string {
     if (this.series.size === 0) return '';
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];

@@ -166,6 +166,19 @@ export interface ProxyConfig {
   gateway: GatewayListener[];
   /** Root certificates istiod distributes (the trust bundle), PEM. */
   trustBundle?: string;
+  /** The Telemetry API's metrics for this proxy (absent: every standard metric on both sides). */
+  metrics?: MetricsConfig;
+}
+
+/**
+ * Standard metrics (Prometheus names) a proxy's stats filter does not report: `client` on the outbound side and
+ * in gateways (reporter="source"), `server` on the inbound side (reporter="destination").
+ */
+export interface MetricsConfig {
+  client: string[];
+  server: string[];
+  /** The Telemetry objects that shaped it, `ns/name`, for `istioctl proxy-config`-style inspection. */
+  sources?: string[];
 }
 
 /** A quick measure of how much configuration a proxy holds — what drives Envoy's memory. */

@@ -28,6 +28,7 @@ export function applyConfig(state: ProxyState, next: ProxyConfig): string | unde
   state.outboundIndex = indexRoutes(next, next.virtualHosts);
   state.outliers.sync(next.clusters);
   state.resident.apply(next);
+  stats.setMetricsConfig(next.metrics);
   stats.activeClusters.set({}, next.clusters.length);
   stats.cdsUpdateSuccess.inc();
   if (state.options.mode === 'router') void ensureGatewayListeners(state, next);

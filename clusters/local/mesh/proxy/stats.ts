@@ -3,7 +3,7 @@
 // proxyStatsMatcher, and istio_agent_*.
 
 import { Counter, Gauge, type Labels, Registry } from '../metrics/registry.js';
-import type { WorkloadMeta } from '../model/proxy-config.js';
+import type { MetricsConfig, WorkloadMeta } from '../model/proxy-config.js';
 
 export const DURATION_BUCKETS_MS = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000,
@@ -204,6 +204,9 @@ export class ProxyStats {
   /** Envoy stat name → value, for the admin `/stats?format=json` (only stats the matcher let exist). */
   private readonly envoyValues = new Map<string, number>();
 
+  /** Standard metrics the Telemetry API turned off, per reporter (setMetricsConfig). */
+  private readonly disabled = { source: new Set<string>(), destination: new Set<string>() };
+
   /** From `proxy.istio.io/config` `proxyStatsMatcher`: per-cluster stats exist only when it includes them. */
   private included: (envoyName: string) => boolean = () => false;
 
@@ -216,6 +219,21 @@ export class ProxyStats {
 
   setStatsMatcher(matcher: StatsMatcher): void {
     this.included = compileMatcher(matcher);
+  }
+
+  /**
+   * The Telemetry API's metrics config as istiod pushed it. A side with a metric disabled stops reporting it, and
+   * the series it had reported leave /stats/prometheus (their stats scope goes with the filter), so Prometheus
+   * marks them stale; re-enabled, the metric starts again from zero. Agent and Envoy server stats are untouched.
+   */
+  setMetricsConfig(config: MetricsConfig | undefined): void {
+    const next = { source: new Set(config?.client ?? []), destination: new Set(config?.server ?? []) };
+    for (const reporter of ['source', 'destination'] as const) {
+      for (const family of [this.requests, this.duration, this.requestBytes, this.responseBytes])
+        if (next[reporter].has(family.name) && !this.disabled[reporter].has(family.name))
+          family.removeMatching({ reporter });
+      this.disabled[reporter] = next[reporter];
+    }
   }
 
   setInclusionRegexps(patterns: string[]): void {
@@ -287,10 +305,11 @@ export class ProxyStats {
       // The source cannot know what the server accepted: Istio reports `unknown` there.
       connection_security_policy: r.reporter === 'source' ? 'unknown' : r.mtls ? 'mutual_tls' : 'none',
     };
-    this.requests.inc(labels);
-    this.duration.observe(labels, r.durationMs);
-    this.requestBytes.observe(labels, r.requestBytes);
-    this.responseBytes.observe(labels, r.responseBytes);
+    const off = this.disabled[r.reporter];
+    if (!off.has(this.requests.name)) this.requests.inc(labels);
+    if (!off.has(this.duration.name)) this.duration.observe(labels, r.durationMs);
+    if (!off.has(this.requestBytes.name)) this.requestBytes.observe(labels, r.requestBytes);
+    if (!off.has(this.responseBytes.name)) this.responseBytes.observe(labels, r.responseBytes);
   }
 
   render(): string {
