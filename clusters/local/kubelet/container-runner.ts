@@ -12,6 +12,7 @@ import {
 import type { Container, ContainerState, ContainerStatus, Probe } from '../controllers/kube-types.js';
 import type { ProgramBundler } from '../programs/bundler.js';
 import { type ResolvedImage, resolveContainerCommand } from '../programs/registry.js';
+import { CPU_MAX_ENV, cpuMaxOf } from './cpu-quota.js';
 import { expandReferences } from './env.js';
 import { LogBuffer } from './log-buffer.js';
 import { type ProbeContext, runProbe } from './probes.js';
@@ -284,7 +285,7 @@ export class ContainerRunner {
     // Output goes to this instance's log, chosen below once the start succeeded (a failed start keeps the old).
     let log = this.currentLog;
     const group = startProcessGroup(file, argv, {
-      env: { ...env, PWD: cwd },
+      env: { ...env, PWD: cwd, [CPU_MAX_ENV]: cpuMaxOf(this.spec.resources?.limits) },
       cwd,
       onOutput: (chunk, stream) => log.append(stream, chunk.toString('utf8')),
     });

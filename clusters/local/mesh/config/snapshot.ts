@@ -124,10 +124,14 @@ export function workloadMetaOf(pod: KubeObject, trustDomain: string): WorkloadMe
 }
 
 /** A pod carries a sidecar when it has an `istio-proxy` container (regular or native-sidecar init). */
+/**
+ * Whether the pod runs a sidecar: an `istio-proxy` container, unless it runs `proxy router` — a gateway's
+ * Envoy, which listens on its container ports itself (no traffic capture to an inbound port 15006).
+ */
 export function hasSidecar(pod: KubeObject): boolean {
   const spec = asRecord(pod.spec);
   const containers = [...asArray(spec.containers), ...asArray(spec.initContainers)].map(asRecord);
-  return containers.some((c) => c.name === 'istio-proxy');
+  return containers.some((c) => c.name === 'istio-proxy' && !asArray(c.args).includes('router'));
 }
 
 export function podIpOf(pod: KubeObject): string | undefined {

@@ -7,6 +7,7 @@ import { NETWORK_FAULTS_ENV, TIME_OFFSET_ENV } from '../../chaos-hooks.js';
 import { asRecord, asString, asStringArray } from '../model/read.js';
 import { createClusterResolver } from './cluster-dns.js';
 import { type ProxyOptions, startProxy } from './proxy.js';
+import { cpuLimitFromEnv } from './resilience/cpu-budget.js';
 
 const env = process.env;
 const mode = process.argv.includes('router') ? 'router' : 'sidecar';
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
       ...(env[NETWORK_FAULTS_ENV] ? { networkFaults: env[NETWORK_FAULTS_ENV] } : {}),
       ...(env[TIME_OFFSET_ENV] ? { timeOffset: env[TIME_OFFSET_ENV] } : {}),
     },
+    ...(cpuLimitFromEnv(env) ? { cpu: cpuLimitFromEnv(env) } : {}),
     log: accessLog.write,
     resolveHost: (host) => resolver(host) ?? host,
   };

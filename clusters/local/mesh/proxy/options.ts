@@ -1,6 +1,7 @@
 // What a proxy is started with: its ports, identity, configuration and certificate sources, and knobs.
 // Declared apart from proxy.ts so that the parts it composes can read the options without importing it.
 
+import type { CpuLimit } from './resilience/cpu-budget.js';
 import type { ResidentCosts } from './resident-config.js';
 import type { StatsMatcher } from './stats.js';
 
@@ -41,6 +42,8 @@ export interface ProxyOptions {
   /** The chaos hooks files (clusters/local/chaos-hooks.ts), polled for changes. */
   chaosFiles?: { networkFaults?: string; timeOffset?: string };
   costs?: ResidentCosts;
+  /** The container's CPU limit (its CFS quota) and the CPU time per request; absent: unlimited. */
+  cpu?: CpuLimit;
   /** Where access log lines go (the program passes stdout). */
   log?: (line: string) => void;
   /** Resolves a host outside the proxy's config (passthrough) to an address. */

@@ -7,6 +7,7 @@
 import type { ClientResponse, OutgoingHeaders, ServerResponse } from '../../programs/lib/http1/index.js';
 import type { ClusterConfig, EndpointConfig, RouteConfig } from '../model/proxy-config.js';
 import type { ChaosHooks } from './resilience/chaos-hooks.js';
+import type { CpuBudget } from './resilience/cpu-budget.js';
 import type { CircuitBreakers, ClusterResources, Release } from './resilience/circuit-breaker.js';
 import type { HostResult, OutlierDetector, OutlierDetectors } from './resilience/outlier.js';
 import {
@@ -40,6 +41,8 @@ export interface RouterContext {
   chaos: ChaosHooks;
   stat: (name: ClusterStatName, cluster: string) => void;
   random?: () => number;
+  /** The container's CPU limit, modelled (resilience/cpu-budget.ts); absent: no limit. */
+  cpu?: CpuBudget;
 }
 
 const OVERFLOW_BODY = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
@@ -445,6 +448,9 @@ export async function forwardToCluster(
 ): Promise<ForwardOutcome> {
   const s = openForward(ctx, cluster, route, request, downstream, flags);
   try {
+    // A throttled worker: the request waits for CPU under the route timeout, which answers 504 UT.
+    const cpu = ctx.cpu?.acquire(s.timeout);
+    if ((cpu instanceof Promise ? await cpu : cpu) === 'aborted') return replyRouteTimeout(s, undefined);
     for (;;) {
       const step = await attemptNext(s);
       if (step !== 'retry') return step;

@@ -14,6 +14,7 @@ import type { CertProvider } from './cert-agent.js';
 import { type ProxyOptions, trustDomainOf } from './options.js';
 import { costsFromEnv, ResidentConfig } from './resident-config.js';
 import { type ChaosHooks, NO_CHAOS, startChaosHooks } from './resilience/chaos-hooks.js';
+import { CpuBudget } from './resilience/cpu-budget.js';
 import { CircuitBreakers } from './resilience/circuit-breaker.js';
 import { OutlierDetectors } from './resilience/outlier.js';
 import type { RouteIndex } from './route-table.js';
@@ -161,7 +162,14 @@ export function createProxyState(options: ProxyOptions): ProxyState {
     pool,
     breakers,
     outliers,
-    router: { pool, breakers, outliers, chaos, stat: (name, cluster) => stats.incCluster(name, cluster) },
+    router: {
+      pool,
+      breakers,
+      outliers,
+      chaos,
+      stat: (name, cluster) => stats.incCluster(name, cluster),
+      ...(options.cpu ? { cpu: new CpuBudget(options.cpu) } : {}),
+    },
     config: undefined,
     outboundIndex: undefined,
     gatewayIndexes: new Map(),
