@@ -57,6 +57,19 @@ function actionStep(
       touch: touchOf(object, 'applied (created, or changed and restored after)', kube),
     };
   }
+  if (action.action === 'command') {
+    const undo = action.undo ? ` (undone at cleanup: ${oneLine(action.undo)})` : '';
+    return {
+      step: { step: 'action', action: `command: ${oneLine(action.run)}`, object: 'the shell', purpose },
+      // What a script changes is its own business: the plan can only show it and its undo.
+      touch: {
+        object: 'shell command',
+        namespace: undefined,
+        change: `${oneLine(action.run)}${undo}`,
+        exists: async () => false,
+      },
+    };
+  }
   const { name, namespace } = refName(action.target, scenario.namespace);
   const detail =
     action.action === 'scale'
@@ -70,6 +83,12 @@ function actionStep(
     step: { step: 'action', action: detail, object: name, purpose },
     touch: { object: name, namespace, change: `${detail}${undo}`, exists },
   };
+}
+
+/** A script's first line, clipped, for the plan. */
+function oneLine(script: string): string {
+  const first = script.trim().split('\n')[0] ?? '';
+  return first.length > 100 ? `${first.slice(0, 100)}…` : first;
 }
 
 function touchOf(object: KubeObject, change: string, kube: KubeClient | undefined): Touch {

@@ -13,6 +13,7 @@ import {
   restoreFromRecord,
   sanitize,
 } from '../kube/index.js';
+import { describeFailure } from '../exec/index.js';
 import type { FaultKind, FaultSpec, KubeAction, KubeObject, ObjectRef } from '../model/index.js';
 import { injectCertificateExpiry } from './certificate-expiry.js';
 import { sharedPodSelection, waitForPodsReady } from './chaos-heal.js';
@@ -119,6 +120,7 @@ export async function resolveTargets(t: ObjectRef, ctx: FaultContext): Promise<O
 /** One Kubernetes action with its undo (shared by `kubernetes` faults and workload setup actions). */
 export async function runAction(action: KubeAction, ctx: FaultContext): Promise<InjectedFault> {
   if (action.action === 'apply') return applyRevertibly(action.manifest, ctx);
+  if (action.action === 'command') return runScript(action, ctx);
   const keys = await resolveTargets(action.target, ctx);
   if (keys.length === 0) {
     throw new Error(
@@ -183,6 +185,33 @@ export async function runAction(action: KubeAction, ctx: FaultContext): Promise<
       };
     }
   }
+}
+
+/** Runs a script and fails unless it exits 0; what the error says is what a user needs to see. */
+async function runChecked(
+  script: string,
+  what: string,
+  ctx: FaultContext,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!ctx.runCommand) throw new Error(`${what}: no shell to run it with here`);
+  const result = await ctx.runCommand(script, signal);
+  if (result.exitCode !== 0) throw new Error(`${what}: ${describeFailure(result)}`);
+}
+
+/** A `command` action: its script now, its `undo` (if any) at cleanup — never aborted, so cleanup completes. */
+async function runScript(
+  action: Extract<KubeAction, { action: 'command' }>,
+  ctx: FaultContext,
+): Promise<InjectedFault> {
+  await runChecked(action.run, 'command action', ctx, ctx.signal);
+  const { undo } = action;
+  const first = action.run.trim().split('\n')[0] ?? '';
+  return {
+    description: `ran \`${first.length > 120 ? `${first.slice(0, 120)}…` : first}\``,
+    objects: [],
+    revert: undo ? () => runChecked(undo, 'undoing a command action', ctx) : async () => undefined,
+  };
 }
 
 function readReplicas(object: KubeObject | undefined): number | undefined {

@@ -90,12 +90,12 @@ export function listObjectRefs(spec: ScenarioSpec): ObjectRefUse[] {
   const s = spec.spec;
   const uses: ObjectRefUse[] = [];
   (s.workload.setup ?? []).forEach((step, i) => {
-    if (step.action !== 'apply')
+    if (step.action !== 'apply' && step.action !== 'command')
       uses.push({ path: ['spec', 'workload', 'setup', i, 'target'], ref: step.target, mustSelect: true });
   });
   if (s.fault.kind === 'kubernetes') {
     s.fault.steps.forEach((step, i) => {
-      if (step.action !== 'apply')
+      if (step.action !== 'apply' && step.action !== 'command')
         uses.push({ path: ['spec', 'fault', 'steps', i, 'target'], ref: step.target, mustSelect: true });
     });
   }

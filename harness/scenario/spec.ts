@@ -229,6 +229,17 @@ const kubeActionSchema = z.discriminatedUnion('action', [
     }),
   }),
   z.strictObject({ action: z.literal('apply'), manifest: manifestRefSchema }),
+  z
+    .strictObject({
+      action: z.literal('command'),
+      run: z.string().min(1),
+      undo: z.string().min(1).optional(),
+    })
+    .meta({
+      description:
+        'A shell script (KUBECONFIG pinned to the target, e.g. istioctl install); fails on a non-zero exit. ' +
+        '`undo` runs at cleanup, whatever happened: idempotent, and undoing only what `run` made.',
+    }),
 ]);
 
 export const faultSchema = z.discriminatedUnion('kind', [

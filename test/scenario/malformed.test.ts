@@ -377,6 +377,19 @@ const TABLE: [string, string[]][] = [
       'scenarios/invalid/56-hold-for.yaml:13:27 duringFault.holdFor: expected a duration above zero like "60s", got "0s" (string)',
     ],
   ],
+  [
+    '57-command-action.yaml',
+    [
+      'scenarios/invalid/57-command-action.yaml:11:9 workload.setup[0].run: expected a string, got nothing (the field is required)',
+      'scenarios/invalid/57-command-action.yaml:19:84 fault.steps[0].undo: expected a non-empty string, got "" (string)',
+    ],
+  ],
+  [
+    '58-command-isolation.yaml',
+    [
+      "scenarios/invalid/58-command-isolation.yaml:17:17 fault.steps[0].action: expected actions that stay in the drill's namespace (isolation: namespace), got a command, whose script may change anything the kubeconfig reaches (istioctl install changes the control plane); set isolation: cluster",
+    ],
+  ],
 ];
 
 describe('malformed scenarios and runbooks: every problem, with its position', () => {
