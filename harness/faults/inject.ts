@@ -22,6 +22,11 @@ import type { FaultContext, InjectedFault } from './types.js';
 
 /** How long undoing a scale waits for the Deployments to be ready again. */
 const SCALE_UNDO_TIMEOUT_MS = 120_000;
+/**
+ * How long a command action may run: istioctl install waits for its istiod (a minute or two on a real cluster);
+ * the phase's deadline still aborts it sooner.
+ */
+const COMMAND_TIMEOUT_MS = 300_000;
 /** How long undoing a Chaos Mesh fault waits for the shared pods it hit to be Ready again. */
 const CHAOS_HEAL_TIMEOUT_MS = 120_000;
 
@@ -195,7 +200,7 @@ async function runChecked(
   signal?: AbortSignal,
 ): Promise<void> {
   if (!ctx.runCommand) throw new Error(`${what}: no shell to run it with here`);
-  const result = await ctx.runCommand(script, signal);
+  const result = await ctx.runCommand(script, signal, COMMAND_TIMEOUT_MS);
   if (result.exitCode !== 0) throw new Error(`${what}: ${describeFailure(result)}`);
 }
 

@@ -15,7 +15,7 @@ export interface FaultContext {
    * Runs a shell script with KUBECONFIG pinned to the target (the door of command conditions): what a `command`
    * action runs. Absent, a `command` action fails.
    */
-  runCommand?(script: string, signal?: AbortSignal): Promise<ExecResult>;
+  runCommand?(script: string, signal?: AbortSignal, timeoutMs?: number): Promise<ExecResult>;
 }
 
 export interface InjectedFault {

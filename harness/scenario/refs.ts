@@ -140,7 +140,10 @@ export function listVariants(spec: ScenarioSpec): VariantUse[] {
     s.alertmanager === undefined
       ? undefined
       : { rel: s.alertmanager.routing, path: ['spec', 'alertmanager', 'routing'] as DataPath };
-  const uses: VariantUse[] = [{ name: 'main', path: ['spec'], ...routingOf(scenarioRouting), silent: [] }];
+  // The scenario's own `silent` is the main variant's (variants without their own inherit it, checked here once).
+  const uses: VariantUse[] = [
+    { name: 'main', path: ['spec'], ...routingOf(scenarioRouting), silent: s.silent ?? [] },
+  ];
   for (const field of ['negativeControls', 'runbookVariants'] as const) {
     (s[field] ?? []).forEach((v, i) => {
       const path: DataPath = ['spec', field, i];

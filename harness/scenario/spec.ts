@@ -451,6 +451,11 @@ export const scenarioSpecSchema = z
         )
         .optional(),
       alertmanager: alertmanagerSchema.optional(),
+      silent: silentSchema.optional().meta({
+        description:
+          'Detect signals that must stay silent in the main drill, and in every variant that lists none of its ' +
+          'own: a change that must go unnoticed (an upgrade under load: no burn-rate page).',
+      }),
       alertRules: z.array(nonEmpty('a path to a Prometheus rule file')).optional(),
       timeouts: phaseTimeouts.optional(),
     }),
