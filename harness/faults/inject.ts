@@ -192,6 +192,20 @@ export async function runAction(action: KubeAction, ctx: FaultContext): Promise<
   }
 }
 
+const lines = (script: string): string[] => script.split('\n').filter((l) => l.trim() !== '');
+
+/** The line that says what a script does: the first that is no guard (`if`…`fi`, `echo`, `exit`) or comment. */
+function headline(script: string): string {
+  const all = lines(script);
+  const guard = /^(if|then|else|elif|fi|echo|exit|set|#)\b|^#|^\s/;
+  return (all.find((l) => !guard.test(l)) ?? all[0] ?? '').trim();
+}
+
+function scriptLength(script: string): string {
+  const n = lines(script).length;
+  return n > 1 ? ` (a ${n}-line script)` : '';
+}
+
 /** Runs a script and fails unless it exits 0; what the error says is what a user needs to see. */
 async function runChecked(
   script: string,
@@ -211,9 +225,9 @@ async function runScript(
 ): Promise<InjectedFault> {
   await runChecked(action.run, 'command action', ctx, ctx.signal);
   const { undo } = action;
-  const first = action.run.trim().split('\n')[0] ?? '';
+  const shown = headline(action.run);
   return {
-    description: `ran \`${first.length > 120 ? `${first.slice(0, 120)}…` : first}\``,
+    description: `ran \`${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}\`${scriptLength(action.run)}`,
     objects: [],
     revert: undo ? () => runChecked(undo, 'undoing a command action', ctx) : async () => undefined,
   };

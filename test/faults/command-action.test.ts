@@ -129,3 +129,24 @@ describe('fault and setup action: command', () => {
     expect(shell.ran).to.deep.equal(['install a', 'echo ready', 'uninstall a']);
   });
 });
+
+describe('fault and setup action: command — what the journal says it ran', () => {
+  it('names the line that acts, not the guard before it, and how long the script is', async () => {
+    const shell = fakeShell();
+    const script = [
+      'if kubectl -n istio-system get deployment istiod-b >/dev/null 2>&1; then',
+      '  echo "revision b exists already" >&2',
+      '  exit 1',
+      'fi',
+      'istioctl install --set revision=b -y',
+    ].join('\n');
+    const done = await runAction({ action: 'command', run: script }, contextWith(shell));
+    expect(done.description).to.equal('ran `istioctl install --set revision=b -y` (a 5-line script)');
+    // Control: a script that is all guard falls back to its first line.
+    const guardOnly = await runAction(
+      { action: 'command', run: 'if true; then\n  exit 0\nfi' },
+      contextWith(shell),
+    );
+    expect(guardOnly.description).to.equal('ran `if true; then` (a 3-line script)');
+  });
+});
