@@ -3,7 +3,7 @@
 // would create or change, with whether it exists now (read from the cluster when one is reachable; nothing is
 // written).
 
-import { sharedPodSelection } from '../faults/index.js';
+import { describeScript, sharedPodSelection } from '../faults/index.js';
 import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
 import type { KubeAction, KubeObject, ObjectRef, ResolvedScenario } from '../model/index.js';
 import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/index.js';
@@ -58,14 +58,22 @@ function actionStep(
     };
   }
   if (action.action === 'command') {
-    const undo = action.undo ? ` (undone at cleanup: ${oneLine(action.undo)})` : '';
+    const undo = action.undo
+      ? `; undone at cleanup by ${describeScript(action.undo)}`
+      : '; nothing undoes it';
+    const what = purpose.startsWith('workload setup') ? 'workload setup' : purpose;
     return {
-      step: { step: 'action', action: `command: ${oneLine(action.run)}`, object: 'the shell', purpose },
+      step: {
+        step: 'action',
+        action: `command ${describeScript(action.run)}`,
+        object: 'the shell',
+        purpose: what,
+      },
       // What a script changes is its own business: the plan can only show it and its undo.
       touch: {
         object: 'shell command',
         namespace: undefined,
-        change: `${oneLine(action.run)}${undo}`,
+        change: `${describeScript(action.run)}${undo}`,
         exists: async () => false,
       },
     };
@@ -83,12 +91,6 @@ function actionStep(
     step: { step: 'action', action: detail, object: name, purpose },
     touch: { object: name, namespace, change: `${detail}${undo}`, exists },
   };
-}
-
-/** A script's first line, clipped, for the plan. */
-function oneLine(script: string): string {
-  const first = script.trim().split('\n')[0] ?? '';
-  return first.length > 100 ? `${first.slice(0, 100)}…` : first;
 }
 
 function touchOf(object: KubeObject, change: string, kube: KubeClient | undefined): Touch {

@@ -201,9 +201,11 @@ function headline(script: string): string {
   return (all.find((l) => !guard.test(l)) ?? all[0] ?? '').trim();
 }
 
-function scriptLength(script: string): string {
+/** `` `the line that acts` (a N-line script) ``: how the journal and the plan name a command action's script. */
+export function describeScript(script: string): string {
+  const shown = headline(script);
   const n = lines(script).length;
-  return n > 1 ? ` (a ${n}-line script)` : '';
+  return `\`${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}\`${n > 1 ? ` (a ${n}-line script)` : ''}`;
 }
 
 /** Runs a script and fails unless it exits 0; what the error says is what a user needs to see. */
@@ -225,9 +227,8 @@ async function runScript(
 ): Promise<InjectedFault> {
   await runChecked(action.run, 'command action', ctx, ctx.signal);
   const { undo } = action;
-  const shown = headline(action.run);
   return {
-    description: `ran \`${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}\`${scriptLength(action.run)}`,
+    description: `ran ${describeScript(action.run)}`,
     objects: [],
     revert: undo ? () => runChecked(undo, 'undoing a command action', ctx) : async () => undefined,
   };

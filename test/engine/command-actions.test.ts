@@ -5,6 +5,8 @@
 
 import { expect } from 'chai';
 import type { ResolvedScenario } from '../../harness/model/index.js';
+import { planScenarios } from '../../harness/engine/plan.js';
+import { loadScenarios } from '../../harness/scenario/index.js';
 import { FakeWorld, fakeScenario, runOnWorld } from '../support/fake-world.js';
 
 /** The fake world, with every script its command door was given, in order. */
@@ -49,5 +51,26 @@ describe('engine: command actions in setup and fault', function () {
     await runOnWorld(world, [withCommands(undefined)]);
     const mine = world.scripts.filter((s) => /install [ab]$/.test(s));
     expect(mine).to.deep.equal(['install a', 'install b', 'uninstall b']);
+  });
+});
+
+describe('plan: command actions (meshdrill run --dry-run)', () => {
+  it('shows each script by the line that acts, its undo in the blast radius, and never re-runs a setup command', async () => {
+    const { scenarios, problems } = await loadScenarios(['scenarios/istio-upgrade.yaml'], { target: 'kind' });
+    expect(problems).to.deep.equal([]);
+    const [section] = await planScenarios(scenarios, undefined);
+    const actions = (section?.steps ?? []).flatMap((s) =>
+      s.step === 'action' && s.action.startsWith('command') ? [`${s.action} — ${s.purpose}`] : [],
+    );
+    expect(actions).to.deep.equal([
+      'command `istioctl install --set revision=drill-1-29 --set profile=minimal --set tag=1.29.9 -y` (a 6-line script) — workload setup',
+      'command `istioctl install --set revision=drill-1-30 --set profile=minimal --set tag=1.30.3 -y` (a 5-line script) — the fault (kubernetes); removed at cleanup',
+    ]);
+    const radius = (section?.blastRadius ?? [])
+      .filter((b) => b.object === 'shell command')
+      .map((b) => b.change);
+    expect(radius).to.have.length(2);
+    for (const change of radius)
+      expect(change).to.match(/; undone at cleanup by `left=\$\(kubectl get .*\(a 2-line script\)$/);
   });
 });
