@@ -71,11 +71,11 @@ export function connectPorts(
     ingressUrl: env.ingressUrl,
     loadDriver: (name, scope) => chooseLoadDriver(env, kube, runId, loadDriverOverride ?? name, scope),
     runbooks: createRunbookPort(env, join(workDir, 'runbook')),
-    runCommand: (script, signal) =>
+    runCommand: (script, signal, timeoutMs) =>
       run('bash', ['-o', 'pipefail', '-c', script], {
         env: commandEnv,
         cleanEnv: true,
-        timeoutMs: 30_000,
+        timeoutMs: timeoutMs ?? 30_000,
         ...(signal ? { signal } : {}),
       }),
     ...notificationPorts(env),

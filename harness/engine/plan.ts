@@ -3,7 +3,7 @@
 // would create or change, with whether it exists now (read from the cluster when one is reachable; nothing is
 // written).
 
-import { sharedPodSelection } from '../faults/index.js';
+import { describeScript, sharedPodSelection } from '../faults/index.js';
 import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
 import type { KubeAction, KubeObject, ObjectRef, ResolvedScenario } from '../model/index.js';
 import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/index.js';
@@ -55,6 +55,27 @@ function actionStep(
     return {
       step: { step: 'apply', object, purpose },
       touch: touchOf(object, 'applied (created, or changed and restored after)', kube),
+    };
+  }
+  if (action.action === 'command') {
+    const undo = action.undo
+      ? `; undone at cleanup by ${describeScript(action.undo)}`
+      : '; nothing undoes it';
+    const what = purpose.startsWith('workload setup') ? 'workload setup' : purpose;
+    return {
+      step: {
+        step: 'action',
+        action: `command ${describeScript(action.run)}`,
+        object: 'the shell',
+        purpose: what,
+      },
+      // What a script changes is its own business: the plan can only show it and its undo.
+      touch: {
+        object: 'shell command',
+        namespace: undefined,
+        change: `${describeScript(action.run)}${undo}`,
+        exists: async () => false,
+      },
     };
   }
   const { name, namespace } = refName(action.target, scenario.namespace);

@@ -41,8 +41,11 @@ export interface EngineContext {
    */
   loadDriver(name: 'builtin' | 'k6', scope: { scenario: string; namespace: string }): LoadDriver;
   runbooks: RunbookPort;
-  /** A shell script with the environment pinned to the target (for `command` conditions). */
-  runCommand(script: string, signal?: AbortSignal): Promise<ExecResult>;
+  /**
+   * A shell script with the environment pinned to the target (`command` conditions and actions), killed after
+   * `timeoutMs` (default 30 s: a condition is a probe; an action such as istioctl install asks for longer).
+   */
+  runCommand(script: string, signal?: AbortSignal, timeoutMs?: number): Promise<ExecResult>;
   /** What the target's Alertmanager delivered (`notification` signals); absent where it runs none. */
   notifications?: NotificationPort;
   /** The same for each scenario routing the target runs an Alertmanager for, by routing id. */

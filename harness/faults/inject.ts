@@ -13,6 +13,7 @@ import {
   restoreFromRecord,
   sanitize,
 } from '../kube/index.js';
+import { describeFailure } from '../exec/index.js';
 import type { FaultKind, FaultSpec, KubeAction, KubeObject, ObjectRef } from '../model/index.js';
 import { injectCertificateExpiry } from './certificate-expiry.js';
 import { sharedPodSelection, waitForPodsReady } from './chaos-heal.js';
@@ -21,6 +22,11 @@ import type { FaultContext, InjectedFault } from './types.js';
 
 /** How long undoing a scale waits for the Deployments to be ready again. */
 const SCALE_UNDO_TIMEOUT_MS = 120_000;
+/**
+ * How long a command action may run: istioctl install waits for its istiod (a minute or two on a real cluster);
+ * the phase's deadline still aborts it sooner.
+ */
+const COMMAND_TIMEOUT_MS = 300_000;
 /** How long undoing a Chaos Mesh fault waits for the shared pods it hit to be Ready again. */
 const CHAOS_HEAL_TIMEOUT_MS = 120_000;
 
@@ -119,6 +125,7 @@ export async function resolveTargets(t: ObjectRef, ctx: FaultContext): Promise<O
 /** One Kubernetes action with its undo (shared by `kubernetes` faults and workload setup actions). */
 export async function runAction(action: KubeAction, ctx: FaultContext): Promise<InjectedFault> {
   if (action.action === 'apply') return applyRevertibly(action.manifest, ctx);
+  if (action.action === 'command') return runScript(action, ctx);
   const keys = await resolveTargets(action.target, ctx);
   if (keys.length === 0) {
     throw new Error(
@@ -183,6 +190,48 @@ export async function runAction(action: KubeAction, ctx: FaultContext): Promise<
       };
     }
   }
+}
+
+const lines = (script: string): string[] => script.split('\n').filter((l) => l.trim() !== '');
+
+/** The line that says what a script does: the first that is no guard (`if`…`fi`, `echo`, `exit`) or comment. */
+function headline(script: string): string {
+  const all = lines(script);
+  const guard = /^(if|then|else|elif|fi|echo|exit|set|#)\b|^#|^\s/;
+  return (all.find((l) => !guard.test(l)) ?? all[0] ?? '').trim();
+}
+
+/** `` `the line that acts` (a N-line script) ``: how the journal and the plan name a command action's script. */
+export function describeScript(script: string): string {
+  const shown = headline(script);
+  const n = lines(script).length;
+  return `\`${shown.length > 120 ? `${shown.slice(0, 120)}…` : shown}\`${n > 1 ? ` (a ${n}-line script)` : ''}`;
+}
+
+/** Runs a script and fails unless it exits 0; what the error says is what a user needs to see. */
+async function runChecked(
+  script: string,
+  what: string,
+  ctx: FaultContext,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!ctx.runCommand) throw new Error(`${what}: no shell to run it with here`);
+  const result = await ctx.runCommand(script, signal, COMMAND_TIMEOUT_MS);
+  if (result.exitCode !== 0) throw new Error(`${what}: ${describeFailure(result)}`);
+}
+
+/** A `command` action: its script now, its `undo` (if any) at cleanup — never aborted, so cleanup completes. */
+async function runScript(
+  action: Extract<KubeAction, { action: 'command' }>,
+  ctx: FaultContext,
+): Promise<InjectedFault> {
+  await runChecked(action.run, 'command action', ctx, ctx.signal);
+  const { undo } = action;
+  return {
+    description: `ran ${describeScript(action.run)}`,
+    objects: [],
+    revert: undo ? () => runChecked(undo, 'undoing a command action', ctx) : async () => undefined,
+  };
 }
 
 function readReplicas(object: KubeObject | undefined): number | undefined {

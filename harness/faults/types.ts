@@ -1,5 +1,6 @@
 // What a fault handler is given and gives back (shared by every fault kind and the workload setup actions).
 
+import type { ExecResult } from '../exec/index.js';
 import type { KubeClient } from '../kube/index.js';
 
 export interface FaultContext {
@@ -10,6 +11,11 @@ export interface FaultContext {
   defaultNamespace: string;
   /** Aborts a fault that waits (certificate-expiry); optional so callers without one keep working. */
   signal?: AbortSignal;
+  /**
+   * Runs a shell script with KUBECONFIG pinned to the target (the door of command conditions): what a `command`
+   * action runs. Absent, a `command` action fails.
+   */
+  runCommand?(script: string, signal?: AbortSignal, timeoutMs?: number): Promise<ExecResult>;
 }
 
 export interface InjectedFault {

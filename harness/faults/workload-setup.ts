@@ -11,6 +11,8 @@ import { waitForRollouts } from './rollout.js';
 export interface SetupOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Given the undo of each `command` action run (its `undo` script), to be run at cleanup. */
+  onUndo?: (revert: () => Promise<void>, description: string) => void;
 }
 
 /** Runs the actions in order, each followed by a wait for the Deployments it touched. Returns what was done. */
@@ -23,8 +25,13 @@ export async function runSetupActions(
   const deadline = Date.now() + options.timeoutMs;
   for (const action of actions) {
     const keys =
-      action.action === 'apply' ? [keyOf(action.manifest)] : await resolveTargets(action.target, ctx);
+      action.action === 'apply'
+        ? [keyOf(action.manifest)]
+        : action.action === 'command'
+          ? []
+          : await resolveTargets(action.target, ctx);
     const result = await runAction(action, ctx);
+    if (action.action === 'command' && action.undo) options.onUndo?.(result.revert, result.description);
     await waitForRollouts(ctx.kube, keys, {
       timeoutMs: Math.max(1000, deadline - Date.now()),
       ...(options.signal ? { signal: options.signal } : {}),

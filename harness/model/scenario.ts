@@ -96,7 +96,13 @@ export type KubeAction =
   | { action: 'delete'; target: ObjectRef }
   | { action: 'rollout-restart'; target: ObjectRef }
   | { action: 'patch'; target: ObjectRef; patchType: 'merge' | 'strategic'; patch: unknown }
-  | { action: 'apply'; manifest: KubeObject };
+  | { action: 'apply'; manifest: KubeObject }
+  /**
+   * A shell script run through the same door as command conditions (KUBECONFIG pinned to the target): what a
+   * user runs with istioctl or helm. It fails when it exits non-zero. `undo` (none: nothing to undo) runs at
+   * cleanup, unconditionally, so it must be idempotent and undo only what `run` made.
+   */
+  | { action: 'command'; run: string; undo?: string };
 
 /** The fault: a tagged union whose removal is unconditional at cleanup. */
 export type FaultSpec =

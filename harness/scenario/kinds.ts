@@ -92,6 +92,11 @@ export const ACTION_RESOLVERS: ActionResolvers = {
     patch: ctx.scaled(a.patch),
   }),
   apply: (a, ctx) => ({ action: 'apply', manifest: single(ctx, a.manifest) }),
+  command: (a, ctx) => ({
+    action: 'command',
+    run: ctx.scaled(a.run),
+    ...(a.undo ? { undo: ctx.scaled(a.undo) } : {}),
+  }),
 };
 
 export const CONDITION_RESOLVERS: ConditionResolvers = {

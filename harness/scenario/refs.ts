@@ -90,12 +90,12 @@ export function listObjectRefs(spec: ScenarioSpec): ObjectRefUse[] {
   const s = spec.spec;
   const uses: ObjectRefUse[] = [];
   (s.workload.setup ?? []).forEach((step, i) => {
-    if (step.action !== 'apply')
+    if (step.action !== 'apply' && step.action !== 'command')
       uses.push({ path: ['spec', 'workload', 'setup', i, 'target'], ref: step.target, mustSelect: true });
   });
   if (s.fault.kind === 'kubernetes') {
     s.fault.steps.forEach((step, i) => {
-      if (step.action !== 'apply')
+      if (step.action !== 'apply' && step.action !== 'command')
         uses.push({ path: ['spec', 'fault', 'steps', i, 'target'], ref: step.target, mustSelect: true });
     });
   }
@@ -140,7 +140,10 @@ export function listVariants(spec: ScenarioSpec): VariantUse[] {
     s.alertmanager === undefined
       ? undefined
       : { rel: s.alertmanager.routing, path: ['spec', 'alertmanager', 'routing'] as DataPath };
-  const uses: VariantUse[] = [{ name: 'main', path: ['spec'], ...routingOf(scenarioRouting), silent: [] }];
+  // The scenario's own `silent` is the main variant's (variants without their own inherit it, checked here once).
+  const uses: VariantUse[] = [
+    { name: 'main', path: ['spec'], ...routingOf(scenarioRouting), silent: s.silent ?? [] },
+  ];
   for (const field of ['negativeControls', 'runbookVariants'] as const) {
     (s[field] ?? []).forEach((v, i) => {
       const path: DataPath = ['spec', field, i];

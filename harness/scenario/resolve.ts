@@ -303,11 +303,13 @@ function resolveVariants(s: ScenarioSpec['spec'], ctx: ResolveContext): Scenario
   const mainRunbook = resolveRunbook(s.runbook, {}, ctx);
   const mainVariables = mainRunbook?.variables ?? {};
   const scenarioRouting = resolveRouting(s.alertmanager, ctx);
+  const silentOf = (list: string[] | undefined) =>
+    list === undefined || list.length === 0 ? {} : { silent: [...new Set(list)] };
   const own = (v: VariantInput): Pick<ScenarioVariant, 'routing' | 'silent'> => {
     const routing = v.alertmanager === undefined ? scenarioRouting : resolveRouting(v.alertmanager, ctx);
     return {
       ...(routing === undefined ? {} : { routing }),
-      ...(v.silent === undefined || v.silent.length === 0 ? {} : { silent: [...new Set(v.silent)] }),
+      ...silentOf(v.silent ?? s.silent),
     };
   };
   return [
@@ -316,6 +318,7 @@ function resolveVariants(s: ScenarioSpec['spec'], ctx: ResolveContext): Scenario
       runbook: mainRunbook,
       expect: 'recovery',
       ...(scenarioRouting === undefined ? {} : { routing: scenarioRouting }),
+      ...silentOf(s.silent),
     },
     ...(s.negativeControls ?? []).map((v) => ({
       name: v.name,

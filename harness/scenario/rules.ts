@@ -583,6 +583,18 @@ const namespaceIsolationHolds: Rule = {
           message: outside('generated objects', `generate: ${m.generate} (it writes to istio-system)`),
         });
     });
+    const commands: { path: (string | number)[] }[] = [
+      ...(s.workload.setup ?? []).map((a, i) => ({ a, path: ['spec', 'workload', 'setup', i] })),
+      ...(s.fault.kind === 'kubernetes'
+        ? s.fault.steps.map((a, i) => ({ a, path: ['spec', 'fault', 'steps', i] }))
+        : []),
+    ].filter(({ a }) => a.action === 'command');
+    for (const { path } of commands)
+      findings.push({
+        path: [...path, 'action'],
+        message:
+          "expected actions that stay in the drill's namespace (isolation: namespace), got a command, whose script may change anything the kubeconfig reaches (istioctl install changes the control plane); set isolation: cluster",
+      });
     for (const use of listObjectRefs(ctx.spec)) {
       if (!use.mustSelect || use.ref.namespace === undefined || use.ref.namespace === namespace) continue;
       findings.push({ path: [...use.path, 'namespace'], message: outside('the target', use.ref.namespace) });

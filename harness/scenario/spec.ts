@@ -229,6 +229,17 @@ const kubeActionSchema = z.discriminatedUnion('action', [
     }),
   }),
   z.strictObject({ action: z.literal('apply'), manifest: manifestRefSchema }),
+  z
+    .strictObject({
+      action: z.literal('command'),
+      run: z.string().min(1),
+      undo: z.string().min(1).optional(),
+    })
+    .meta({
+      description:
+        'A shell script (KUBECONFIG pinned to the target, e.g. istioctl install); fails on a non-zero exit. ' +
+        '`undo` runs at cleanup, whatever happened: idempotent, and undoing only what `run` made.',
+    }),
 ]);
 
 export const faultSchema = z.discriminatedUnion('kind', [
@@ -440,6 +451,11 @@ export const scenarioSpecSchema = z
         )
         .optional(),
       alertmanager: alertmanagerSchema.optional(),
+      silent: silentSchema.optional().meta({
+        description:
+          'Detect signals that must stay silent in the main drill, and in every variant that lists none of its ' +
+          'own: a change that must go unnoticed (an upgrade under load: no burn-rate page).',
+      }),
       alertRules: z.array(nonEmpty('a path to a Prometheus rule file')).optional(),
       timeouts: phaseTimeouts.optional(),
     }),

@@ -2,7 +2,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${scaled:…} is the literal syntax under test.
 // problems it must produce, positions included. Regenerate a row by running the loader and checking the output.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { formatProblem, loadScenarios, validateScenarioText } from '../../harness/scenario/index.js';
@@ -377,6 +377,19 @@ const TABLE: [string, string[]][] = [
       'scenarios/invalid/56-hold-for.yaml:13:27 duringFault.holdFor: expected a duration above zero like "60s", got "0s" (string)',
     ],
   ],
+  [
+    '57-command-action.yaml',
+    [
+      'scenarios/invalid/57-command-action.yaml:11:9 workload.setup[0].run: expected a string, got nothing (the field is required)',
+      'scenarios/invalid/57-command-action.yaml:19:84 fault.steps[0].undo: expected a non-empty string, got "" (string)',
+    ],
+  ],
+  [
+    '58-command-isolation.yaml',
+    [
+      "scenarios/invalid/58-command-isolation.yaml:17:17 fault.steps[0].action: expected actions that stay in the drill's namespace (isolation: namespace), got a command, whose script may change anything the kubeconfig reaches (istioctl install changes the control plane); set isolation: cluster",
+    ],
+  ],
 ];
 
 describe('malformed scenarios and runbooks: every problem, with its position', () => {
@@ -471,6 +484,33 @@ describe('scenario validation: a scenario that ships its Alertmanager routing', 
       ['pager-unplugged', `${ROUTING}/quiet.alertmanager.yml`, ['page']],
     ]);
     expect(variants[0]?.routing?.receivers).to.deep.equal(['team-pager', 'tickets', 'blackhole']);
+  });
+
+  it('spec.silent: the main drill keeps the signals quiet, and every variant without a silent list of its own', async () => {
+    const text = readFileSync(GOOD, 'utf8').replace(/^spec:\n/m, 'spec:\n  silent: [page]\n');
+    // Beside the fixture, so its relative paths hold; removed whatever happens.
+    const copy = `${ROUTING}/.spec-silent.yaml`;
+    writeFileSync(copy, text.replace('name: own-routing', 'name: own-routing-silent'));
+    let variants: { name: string; silent?: string[] }[];
+    try {
+      const result = await loadScenarios([copy], { target: 'local' });
+      expect(result.problems).to.deep.equal([]);
+      variants = result.scenarios[0]?.variants ?? [];
+    } finally {
+      rmSync(copy, { force: true });
+    }
+    expect(variants.map((v) => [v.name, v.silent])).to.deep.equal([
+      ['main', ['page']],
+      ['no-fix', ['page']],
+      ['pager-unplugged', ['page']],
+    ]);
+    // A name that is no detect signal is refused there as in a variant.
+    const typo = await validateScenarioText(text.replace('silent: [page]', 'silent: [paeg]'), GOOD, {
+      target: 'local',
+    });
+    expect(typo.problems.map((p) => formatProblem(p, F))).to.deep.equal([
+      'scenarios/routing/own-routing.yaml:8:12 silent[0]: expected the name of a detect signal of this scenario (istiod-down, page), got "paeg"; fix the name',
+    ]);
   });
 
   it('refuses a routing amtool check-config refuses, at the line in the routing file (the fixed file passes)', async () => {

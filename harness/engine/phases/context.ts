@@ -76,6 +76,7 @@ export function faultContext(v: VariantContext, signal?: AbortSignal): FaultCont
     runId: v.ctx.runId,
     scenario: v.scenario.name,
     defaultNamespace: v.scenario.namespace,
+    runCommand: v.ctx.runCommand,
     ...(signal ? { signal } : {}),
   };
 }

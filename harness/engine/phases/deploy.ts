@@ -29,9 +29,14 @@ export async function deploy(v: VariantContext, state: VariantState): Promise<vo
   runner.onCleanup('remove generated objects and re-run workload setup', async () => {
     if (state.generated.length === 0) return;
     await deleteObjects(ctx.kube, state.generated);
-    await runSetupActions(scenario.workload.setup ?? [], faultContext(v), {
-      timeoutMs: scenario.timeouts.cleanup / 2,
-    });
+    // Commands are not re-run: their own undo (below) takes back what they did.
+    const rerun = (scenario.workload.setup ?? []).filter((a) => a.action !== 'command');
+    await runSetupActions(rerun, faultContext(v), { timeoutMs: scenario.timeouts.cleanup / 2 });
+  });
+  // Registered after, so it runs before (teardowns run in reverse): a setup command's undo (uninstalling the
+  // control plane it installed) runs after the fault's, and before the namespace goes.
+  runner.onCleanup('undo the workload setup commands', async () => {
+    for (const { revert } of [...state.setupUndos].reverse()) await revert();
   });
   await runner.phase('deploy', scenario.timeouts.deploy, async (signal) => {
     await refuseForeignNamespace(ctx.kube, scenario);
@@ -45,6 +50,7 @@ export async function deploy(v: VariantContext, state: VariantState): Promise<vo
     await runSetupActions(scenario.workload.setup ?? [], faultContext(v, signal), {
       timeoutMs: scenario.workload.readyTimeoutMs,
       signal,
+      onUndo: (revert, description) => state.setupUndos.push({ description, revert }),
     });
     await applyAll(ctx.kube, buildWorkload(scenario, ctx.runId), applyOptions);
     await waitForWorkload(v, signal);

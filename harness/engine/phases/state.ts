@@ -17,6 +17,8 @@ export interface VariantState {
   namespaceClaimed: boolean;
   /** Written by deploy (objects generated for this variant); read by deploy's cleanup, which removes them. */
   generated: KubeObject[];
+  /** Written by deploy: the undo of each `command` setup action that ran, in order; cleanup runs them reversed. */
+  setupUndos: { description: string; revert: () => Promise<void> }[];
   /** Written by load once the driver runs; read by load's cleanup. */
   stopLoad: (() => Promise<unknown>) | undefined;
   /** Written by inject once the fault is in; read by inject's cleanup, which removes the fault. */
@@ -41,6 +43,7 @@ export function createVariantState(): VariantState {
     inconclusive: false,
     namespaceClaimed: false,
     generated: [],
+    setupUndos: [],
     stopLoad: undefined,
     revert: undefined,
     injectedAt: 0,
