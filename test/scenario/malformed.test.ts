@@ -376,6 +376,18 @@ const TABLE: [string, string[]][] = [
     [
       'scenarios/invalid/56-hold-for.yaml:13:27 duringFault.holdFor: expected a duration above zero like "60s", got "0s" (string)',
     ],
+  ],  [
+    '57-mesh-variable.yaml',
+    [
+      'scenarios/invalid/57-mesh-variable.yaml:22:75 detect[0].resource.name: expected a control-plane variable (${mesh.namespace}, ${mesh.revision}, ${mesh.istiodDeployment}, ${mesh.istiodService}, ${mesh.istiodSelector}), got "${mesh.istiod}"; see docs/scenario-format.md "Control-plane variables"',
+    ],
+  ],
+  [
+    '58-mesh-variable-files.yaml',
+    [
+      'scenarios/invalid/mesh/pod-failure.yaml:11:50 selector.labelSelectors["istio.io/rev"]: expected a control-plane variable (${mesh.namespace}, ${mesh.revision}, ${mesh.istiodDeployment}, ${mesh.istiodService}, ${mesh.istiodSelector}), got "${mesh.rev}"; see docs/scenario-format.md "Control-plane variables"',
+      'scenarios/invalid/mesh/restart.md:7 expected a control-plane variable (${mesh.namespace}, ${mesh.revision}, ${mesh.istiodDeployment}, ${mesh.istiodService}, ${mesh.istiodSelector}), got "${mesh.Namespace}"; see docs/scenario-format.md "Control-plane variables"',
+    ],
   ],
 ];
 
