@@ -376,7 +376,8 @@ const TABLE: [string, string[]][] = [
     [
       'scenarios/invalid/56-hold-for.yaml:13:27 duringFault.holdFor: expected a duration above zero like "60s", got "0s" (string)',
     ],
-  ],  [
+  ],
+  [
     '57-mesh-variable.yaml',
     [
       'scenarios/invalid/57-mesh-variable.yaml:22:75 detect[0].resource.name: expected a control-plane variable (${mesh.namespace}, ${mesh.revision}, ${mesh.istiodDeployment}, ${mesh.istiodService}, ${mesh.istiodSelector}), got "${mesh.istiod}"; see docs/scenario-format.md "Control-plane variables"',
