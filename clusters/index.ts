@@ -14,6 +14,7 @@ import {
   LOCAL_INGRESS_SERVICE_URL,
   readLocalSettings,
 } from './local/index.js';
+import { invalidInput } from '../harness/model/index.js';
 import type { Target, TargetName, TargetPlan } from './target.js';
 
 export interface TargetFactoryOptions {
@@ -37,6 +38,27 @@ export const TARGET_NAMES = Object.keys(factories) as TargetName[];
  */
 export function checkIstioVersions(target: string, versions: readonly string[]): void {
   if (target === 'local') checkLocalIstioVersions(versions);
+}
+
+/** Istio's rule for a revision name (istioctl refuses others): a DNS label. */
+const REVISION_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The control plane a target installs (or, on existing, is told it finds), as the drills name it
+ * (`${mesh.…}`): every target reads `--target-opt revision=` — the local target boots istiod as that revision,
+ * kind and existing install it with `istioctl install --set revision=` (existing only with install=istio; else
+ * it names the revision the cluster runs). Istio's namespace is istio-system on all three. A revision that is
+ * not a DNS label is refused as invalid input before anything runs.
+ */
+export function controlPlaneOf(settings: Record<string, string>): { namespace: string; revision?: string } {
+  const revision = settings.revision;
+  if (revision !== undefined && revision !== '' && !REVISION_NAME.test(revision)) {
+    throw invalidInput(
+      `--target-opt revision: expected a DNS label (lower-case letters, digits and "-", at most 63 characters, starting and ending with a letter or digit), got "${revision}"`,
+      'Istio names a revision like a DNS label, e.g. --target-opt revision=canary or revision=1-30-3',
+    );
+  }
+  return { namespace: 'istio-system', ...(revision ? { revision } : {}) };
 }
 
 export function createTarget(name: string, options: TargetFactoryOptions): Target {

@@ -18,6 +18,11 @@ export const LOCAL_SETTING_DOCS: readonly SettingDoc[] = [
     default: 'local',
   },
   { key: 'k6-runners', description: 'runner pods of an in-cluster TestRun (its parallelism)', default: '1' },
+  {
+    key: 'revision',
+    description:
+      'boot istiod as this revision only (`istiod-<rev>`, the `default` tag pointing at it), as `istioctl install --set revision=<rev>` does; a DNS label',
+  },
 ];
 
 export interface LocalSettings {
@@ -28,6 +33,8 @@ export interface LocalSettings {
   k6: { mode: 'local' | 'in-cluster'; runners: number };
   /** `--istio`: the Istio version the emulation installs and reports (one of mesh/versions.ts). */
   istioVersion: string;
+  /** `--target-opt revision=`: the control plane's revision (absent: the default install). */
+  revision?: string;
 }
 
 /**
@@ -53,6 +60,7 @@ export function readLocalSettings(
   const reader = new SettingsReader('local', settings, LOCAL_SETTING_DOCS);
   const kubeconfig = reader.string('kubeconfig');
   const scale = reader.string('backoff-scale');
+  const revision = reader.name('revision');
   const parsedScale = scale === undefined ? backoffScale : Number(scale);
   if (!(parsedScale > 0))
     reader.problem(`--target-opt backoff-scale: expected a positive number, got "${scale}"`);
@@ -66,6 +74,7 @@ export function readLocalSettings(
       runners: reader.int('k6-runners', 1, 1, MAX_K6_RUNNERS),
     },
     istioVersion,
+    ...(revision && revision !== 'default' ? { revision } : {}),
   };
   reader.finish();
   return result;

@@ -319,7 +319,11 @@ async function startStorage(run: ProvisionRun): Promise<Storage> {
   const bundler = createBundler(join(workDir, 'bin'));
   // Istio is installed unless `--target-opt mesh=false` asks for a bare cluster (as on a new kind cluster).
   const mesh = run.settings.mesh
-    ? createLocalMesh({ readinessPeriodSeconds: 1, version: run.settings.istioVersion })
+    ? createLocalMesh({
+        readinessPeriodSeconds: 1,
+        version: run.settings.istioVersion,
+        ...(run.settings.revision ? { revision: run.settings.revision } : {}),
+      })
     : undefined;
   mesh?.configure({ store, images });
   // Chaos Mesh's controller and webhooks (the kind target installs the real one with Helm).
@@ -492,7 +496,10 @@ async function installMesh(
   if (!mesh) return { versions: {}, istioctl: undefined };
   const { signal } = run;
   const versions = await timeStep(run, 'istio', () => {
-    run.progress('installing Istio (istiod, ingress gateway)');
+    const rev = run.settings.revision;
+    run.progress(
+      `installing Istio (${rev ? `istiod-${rev}, the default tag on it` : 'istiod'}, ingress gateway)`,
+    );
     return mesh.install(store, kubeconfigPath, signal ? { signal } : {});
   });
   // Runbook steps find the target's istioctl first on PATH (binDirs), like a real istioctl for that mesh.

@@ -4,7 +4,18 @@
 import { readFile } from 'node:fs/promises';
 import { parseRunbook } from '../runbook/index.js';
 import type { RunbookStep } from '../runbook/index.js';
-import type { Problem } from './problem.js';
+import {
+  DEFAULT_MESH_VARIABLES,
+  expandMesh,
+  expandMeshDeep,
+  findUnknownMesh,
+  findUnknownMeshDeep,
+  lineAt,
+  MESH_RULE,
+  type MeshVariables,
+  unknownMeshMessage,
+} from './mesh-variables.js';
+import { formatPath, type Problem } from './problem.js';
 import { listManifestRefs, listRunbookRefs, listVariants } from './refs.js';
 import { resolveRelative } from './resolve.js';
 import { checkRoutingFile, readError, type RoutingChecks, type RoutingFile } from './routing.js';
@@ -23,6 +34,8 @@ export interface ManifestFile {
 export interface RunbookFile {
   path: string;
   error?: string;
+  /** Unknown `${mesh.…}` variables in it (reported by the runbook-exists rule). */
+  problems?: Problem[];
   steps: RunbookStep[];
 }
 
@@ -40,6 +53,8 @@ export interface RoutingCheckOptions {
   routingChecks?: RoutingChecks;
   /** The amtool command (default `amtool`, found on PATH). */
   amtool?: string;
+  /** The target's control-plane names: `${mesh.…}` in manifest files and runbooks become them as they are read. */
+  mesh?: MeshVariables;
 }
 
 export async function readExternalFiles(
@@ -50,6 +65,7 @@ export async function readExternalFiles(
   const manifests = new Map<string, ManifestFile>();
   const runbooks = new Map<string, RunbookFile>();
   const alertRules = new Map<string, { error?: string; source?: YamlSource }>();
+  const mesh = options.mesh ?? DEFAULT_MESH_VARIABLES;
 
   for (const use of listManifestRefs(spec)) {
     if (use.ref.file === undefined) continue;
@@ -60,12 +76,7 @@ export async function readExternalFiles(
       manifests.set(path, { path, error: text.error, problems: [], documents: [] });
       continue;
     }
-    const source = parseYamlSource(text, path);
-    manifests.set(path, {
-      path,
-      problems: source.problems,
-      documents: source.documents.map((d) => ({ value: d.data, ...d.locate([]) })),
-    });
+    manifests.set(path, readManifest(path, text, mesh));
   }
 
   for (const use of listRunbookRefs(spec)) {
@@ -74,9 +85,7 @@ export async function readExternalFiles(
     const text = await readText(path);
     runbooks.set(
       path,
-      typeof text === 'string'
-        ? { path, steps: parseRunbook(text, path) }
-        : { path, error: text.error, steps: [] },
+      typeof text === 'string' ? readRunbook(path, text, mesh) : { path, error: text.error, steps: [] },
     );
   }
 
@@ -86,6 +95,48 @@ export async function readExternalFiles(
     alertRules.set(path, typeof text === 'string' ? { source: parseYamlSource(text, path) } : text);
   }
   return { manifests, runbooks, alertRules, routings: await readRoutings(spec, scenarioFile, options) };
+}
+
+/** A manifest file's objects with `${mesh.…}` expanded; unknown ones are problems at their line. */
+function readManifest(path: string, text: string, mesh: MeshVariables): ManifestFile {
+  const source = parseYamlSource(text, path);
+  const problems: Problem[] = [...source.problems];
+  for (const doc of source.documents) {
+    for (const { path: at, token } of findUnknownMeshDeep(doc.data)) {
+      problems.push({
+        file: path,
+        ...doc.locate(at),
+        path: formatPath(at),
+        message: unknownMeshMessage(token),
+        rule: MESH_RULE,
+      });
+    }
+  }
+  return {
+    path,
+    problems,
+    documents: source.documents.map((d) => ({ value: expandMeshDeep(d.data, mesh), ...d.locate([]) })),
+  };
+}
+
+/**
+ * A runbook's text with `${mesh.…}` expanded before it is parsed (values hold no newline, so every line keeps
+ * its number); unknown ones are problems at their line.
+ */
+function readRunbook(path: string, text: string, mesh: MeshVariables): RunbookFile {
+  const problems: Problem[] = findUnknownMesh(text).map(({ token, index }) => ({
+    file: path,
+    line: lineAt(text, index),
+    column: 0,
+    path: '',
+    message: unknownMeshMessage(token),
+    rule: MESH_RULE,
+  }));
+  return {
+    path,
+    steps: parseRunbook(expandMesh(text, mesh), path),
+    ...(problems.length > 0 ? { problems } : {}),
+  };
 }
 
 async function readRoutings(

@@ -8,3 +8,11 @@ export { RULES, type Rule } from './rules.js';
 export { expandScaled, formatScaled } from './scaled.js';
 export { type ScenarioSpec, SCENARIO_API_VERSION, scenarioSpecSchema } from './spec.js';
 export * from './generate.js';
+export {
+  DEFAULT_MESH_VARIABLES,
+  expandMesh,
+  MESH_VARIABLE_DOCS,
+  MESH_VARIABLE_NAMES,
+  type MeshVariables,
+  meshVariablesFor,
+} from './mesh-variables.js';

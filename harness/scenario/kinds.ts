@@ -17,6 +17,7 @@ import type {
   ManifestRefInput,
   ObjectRefInput,
 } from './spec.js';
+import type { MeshVariables } from './mesh-variables.js';
 
 /** What a resolver may ask of the scenario around it (all pure). */
 export interface KindContext {
@@ -28,12 +29,16 @@ export interface KindContext {
   scaled<T>(value: T): T;
   /** A drill duration in ms, time-scaled (`fallbackMs` is unscaled, as written). */
   duration(text: string | undefined, fallbackMs: number): number;
+  /** The target's control-plane names (`${mesh.…}`), for defaults that name the control plane. */
+  mesh: MeshVariables;
 }
 
-/** Unscaled defaults of the certificate-expiry fault. */
+/** Unscaled defaults of the certificate-expiry fault: the CA Secret and istiod, where the target installed them. */
 export const CERTIFICATE_EXPIRY_DEFAULTS = {
-  secret: { kind: 'Secret', namespace: 'istio-system', name: 'cacerts' },
-  restart: [{ kind: 'Deployment', namespace: 'istio-system', name: 'istiod' }],
+  secret: (mesh: MeshVariables) => ({ kind: 'Secret', namespace: mesh.namespace, name: 'cacerts' }),
+  restart: (mesh: MeshVariables) => [
+    { kind: 'Deployment', namespace: mesh.namespace, name: mesh.istiodDeployment },
+  ],
   maxWaitMs: 600_000,
 } as const;
 
@@ -75,8 +80,8 @@ export const FAULT_RESOLVERS: FaultResolvers = {
   }),
   'certificate-expiry': (input, ctx) => ({
     kind: 'certificate-expiry',
-    secret: ctx.objectRef(input.secret ?? CERTIFICATE_EXPIRY_DEFAULTS.secret),
-    restart: (input.restart ?? CERTIFICATE_EXPIRY_DEFAULTS.restart).map((r) => ctx.objectRef(r)),
+    secret: ctx.objectRef(input.secret ?? CERTIFICATE_EXPIRY_DEFAULTS.secret(ctx.mesh)),
+    restart: (input.restart ?? CERTIFICATE_EXPIRY_DEFAULTS.restart(ctx.mesh)).map((r) => ctx.objectRef(r)),
     maxWaitMs: ctx.duration(input.maxWait, CERTIFICATE_EXPIRY_DEFAULTS.maxWaitMs),
   }),
 };

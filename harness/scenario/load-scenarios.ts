@@ -6,6 +6,14 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AlertmanagerRoutingFile, ResolvedScenario } from '../model/index.js';
 import { type ExternalFiles, type RoutingCheckOptions, readExternalFiles } from './external-files.js';
+import {
+  DEFAULT_MESH_VARIABLES,
+  expandMeshDeep,
+  findUnknownMeshDeep,
+  MESH_RULE,
+  type MeshVariables,
+  unknownMeshMessage,
+} from './mesh-variables.js';
 import { formatPath, type Problem, sortProblems } from './problem.js';
 import { resolveScenario } from './resolve.js';
 import { checkRules, type RuleFinding } from './rules.js';
@@ -25,6 +33,8 @@ export interface LoadOptions {
   runbookOverride?: string;
   /** The command that checks Alertmanager routing files (default `amtool`, found on PATH). */
   amtool?: string;
+  /** The target's control-plane names, for `${mesh.…}` (default: a default install in istio-system). */
+  mesh?: MeshVariables;
 }
 
 export interface LoadResult {
@@ -63,6 +73,7 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
     resolveScenario(spec, {
       file,
       target: options.target,
+      mesh: options.mesh ?? DEFAULT_MESH_VARIABLES,
       manifestFiles: manifestObjects(external),
       ruleFiles: ruleDocuments(external),
       runbookFiles: runbookSteps(external),
@@ -76,7 +87,7 @@ export async function loadScenarios(paths: readonly string[], options: LoadOptio
 export async function validateScenarioText(
   text: string,
   file: string,
-  options: Partial<Pick<LoadOptions, 'target' | 'runbookOverride'>> & RoutingCheckOptions = {},
+  options: Partial<Pick<LoadOptions, 'target' | 'runbookOverride' | 'mesh'>> & RoutingCheckOptions = {},
 ): Promise<{ scenario?: ValidScenario; problems: Problem[]; warnings?: Problem[] }> {
   const source = parseYamlSource(text, file);
   if (source.problems.length > 0) return { problems: source.problems };
@@ -98,13 +109,20 @@ export async function validateScenarioText(
       ],
     };
   }
-  const parsed = scenarioSpecSchema.safeParse(doc.data, { reportInput: true });
+  const unknown = findUnknownMeshDeep(doc.data).map(({ path, token }) =>
+    toProblem({ path, message: unknownMeshMessage(token), rule: MESH_RULE }, file, doc),
+  );
+  if (unknown.length > 0) return { problems: unknown };
+  // The target's names are in place before anything is checked: the checks see what will run.
+  const mesh = options.mesh ?? DEFAULT_MESH_VARIABLES;
+  const data = expandMeshDeep(doc.data, mesh);
+  const parsed = scenarioSpecSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
-    const findings = findingsFromIssues(parsed.error.issues, scenarioSpecSchema, doc.data);
+    const findings = findingsFromIssues(parsed.error.issues, scenarioSpecSchema, data);
     return { problems: findings.map((f) => toProblem(f, file, doc)) };
   }
   const spec = options.runbookOverride ? withMainRunbook(parsed.data, options.runbookOverride) : parsed.data;
-  const files = await readExternalFiles(spec, file, options);
+  const files = await readExternalFiles(spec, file, { ...options, mesh });
   const { target } = options;
   const findings = checkRules({ spec, file, files, ...(target ? { target } : {}) });
   const warnings = routingWarnings(files);

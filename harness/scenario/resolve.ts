@@ -22,6 +22,7 @@ import { parseRuleDocument } from '../slo/index.js';
 import { parseThreshold } from '../slo/index.js';
 import { parseDuration } from '../util/duration.js';
 import { type KindContext, resolveAction, resolveCondition, resolveFault } from './kinds.js';
+import { DEFAULT_MESH_VARIABLES, type MeshVariables } from './mesh-variables.js';
 import { resolveObjectRef, withDefaultNamespace } from './object-refs.js';
 import { expandScaled, expandScaledDeep } from './scaled.js';
 import type {
@@ -37,6 +38,11 @@ export interface ResolveContext {
   file: string;
   /** The target name (`local`, `kind`, `existing`): selects the time scale. */
   target: string;
+  /**
+   * The target's control-plane names. The loader expanded `${mesh.…}` before validation; resolution uses them
+   * for the defaults that name the control plane (the certificate-expiry fault, a generated cacerts).
+   */
+  mesh?: MeshVariables;
   /** Objects of every manifest file the spec names, by absolute path (the loader reads them). */
   manifestFiles: ReadonlyMap<string, KubeObject[]>;
   /** The documents of every alert rule file the spec names, by absolute path (read and parsed once). */
@@ -179,6 +185,7 @@ function createResolution(spec: ScenarioSpec, ctx: ResolveContext): Resolution {
     scaled: <T>(value: T): T =>
       (typeof value === 'string' ? expandScaled(value, scale) : expandScaledDeep(value, scale)) as T,
     duration: (text, fallbackMs) => Math.round((text === undefined ? fallbackMs : mustParse(text)) * scale),
+    mesh: ctx.mesh ?? DEFAULT_MESH_VARIABLES,
   };
   return { spec: spec.spec, ctx, scale, kinds };
 }
@@ -282,7 +289,7 @@ function resolveGenerated(r: Resolution): GeneratedManifest[] {
       : [
           {
             generate: ref.generate,
-            namespace: ref.namespace ?? 'istio-system',
+            namespace: ref.namespace ?? r.kinds.mesh.namespace,
             name: ref.name ?? 'cacerts',
             // The intermediate's lifetime sets the drill's pace (it must outlive deploy + steady state): scaled.
             intermediateValidityMs: r.kinds.duration(ref.intermediateValidity, 0),

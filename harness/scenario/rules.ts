@@ -338,20 +338,26 @@ const objectRefResolvable: Rule = {
 
 const runbookExists: Rule = {
   name: 'runbook-exists',
-  summary: 'every runbook path exists (relative to the scenario file)',
-  check: ({ spec, file, files }) =>
-    listRunbookRefs(spec).flatMap(({ path, ref }) => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal syntax users write.
+  summary: 'every runbook path exists (relative to the scenario file) and names known ${mesh.…} variables',
+  check: ({ spec, file, files }) => {
+    const reported = new Set<string>();
+    return listRunbookRefs(spec).flatMap(({ path, ref }): RuleFinding[] => {
       const abs = resolveRelative(file, ref.path);
       const rb = files.runbooks.get(abs);
-      return rb?.error
-        ? [
-            {
-              path: [...path, 'path'],
-              message: `cannot read runbook ${JSON.stringify(ref.path)} (${abs}): ${rb.error}`,
-            },
-          ]
-        : [];
-    }),
+      if (rb?.error)
+        return [
+          {
+            path: [...path, 'path'],
+            message: `cannot read runbook ${JSON.stringify(ref.path)} (${abs}): ${rb.error}`,
+          },
+        ];
+      // Unknown `${mesh.…}` in the runbook, at their own lines: once per file however many variants name it.
+      if (!rb?.problems || reported.has(abs)) return [];
+      reported.add(abs);
+      return rb.problems;
+    });
+  },
 };
 
 const runbookHasSteps: Rule = {
@@ -1028,7 +1034,7 @@ export const RULES: readonly Rule[] = [
 export function checkRules(ctx: RuleContext): (RuleFinding & { rule: string })[] {
   return RULES.flatMap((rule) => {
     try {
-      return rule.check(ctx).map((f) => ({ ...f, rule: rule.name }));
+      return rule.check(ctx).map((f) => ({ ...f, rule: f.rule ?? rule.name }));
     } catch (error) {
       return [
         {

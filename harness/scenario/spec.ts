@@ -8,7 +8,11 @@ export const SCENARIO_API_VERSION = 'meshdrill.io/v1alpha1';
 
 /** Same grammar as harness/util/duration.ts parseDuration, spelled as a pattern so the JSON Schema carries it. */
 const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
-const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+/**
+ * A DNS label — or a `${mesh.NAME}` control-plane variable, which the loader expands before this schema runs:
+ * allowed here only so that editors checking files against the JSON Schema accept the pack as written.
+ */
+const DNS_LABEL = /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?|\$\{mesh\.[A-Za-z]+\})$/;
 
 const EXPECT_DURATION = 'expected a duration like "60s"';
 const EXPECT_POSITIVE_DURATION = 'expected a duration above zero like "60s"';

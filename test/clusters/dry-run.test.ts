@@ -78,6 +78,42 @@ describe('dry run (fake tools on PATH)', function () {
     await expectGolden('dry-run-kind.txt', formatPlan(plan.sections).replaceAll(sandbox.dir, '$SANDBOX'));
   });
 
+  it('kind: --target-opt revision= is planned and run as istioctl install --set revision= and the default tag', async () => {
+    cluster = new FakeCluster();
+    cluster.seedNode('drill-control-plane');
+    cluster.seedInstalledStack({ revision: 'canary' });
+    const settings = { 'cluster-name': 'drill', 'prometheus-port': '19090', revision: 'canary' };
+    const ruleFiles = [await rules()];
+    const plan = await planKind(settings, { ruleFiles, hostOverrides: sandbox.host(cluster.kube()) });
+    await plan.dispose();
+    const istioctl = (lines: string[]) =>
+      lines
+        .filter((l) => /(^|\/)istioctl (install|tag) /.test(l))
+        .map((l) =>
+          l
+            .replace(/^.*?istioctl /, 'istioctl ')
+            .replaceAll('$SANDBOX/work', '$WORK')
+            .replaceAll(`${sandbox.dir}/work`, '$WORK'),
+        );
+    const planned = istioctl(commandsOf(plan.sections[0]));
+    expect(planned).to.deep.equal([
+      'istioctl install --kubeconfig $WORK/kubeconfig -f $WORK/istio/istio-operator.yaml --set revision=canary -y',
+      'istioctl tag set default --revision canary --overwrite --kubeconfig $WORK/kubeconfig',
+    ]);
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    const env = await target.provision({ workDir: sandbox.workDir, ruleFiles, settings });
+    await target.teardown();
+    expect(istioctl(await sandbox.lines())).to.deep.equal(planned);
+    expect(env.versions['istio-revision']).to.equal('canary');
+    // A default install plans neither (the negative control).
+    const plain = await planKind(
+      { 'cluster-name': 'drill', 'prometheus-port': '19090' },
+      { ruleFiles, hostOverrides: sandbox.host(cluster.kube()) },
+    );
+    await plain.dispose();
+    expect(istioctl(commandsOf(plain.sections[0])).join('\n')).not.to.match(/revision/);
+  });
+
   it("kind: the plan shows Alertmanager's manifests, its receiver on the kind network, and Prometheus naming it", async () => {
     const plan = await planKind(
       { 'cluster-name': 'drill' },

@@ -37,6 +37,22 @@ describe('local target settings', () => {
     });
   });
 
+  it('reads revision= (a DNS label; `default` is the default install) and refuses another name', () => {
+    expect(readLocalSettings({ revision: 'canary' }).revision).to.equal('canary');
+    expect(readLocalSettings({ revision: 'default' })).not.to.have.property('revision');
+    let error: unknown;
+    try {
+      readLocalSettings({ revision: 'Canary_1' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(MeshdrillError);
+    expect((error as MeshdrillError).kind).to.equal('invalid-input');
+    expect((error as MeshdrillError).message).to.include(
+      '--target-opt revision: expected a DNS label (lower-case letters, digits and "-", at most 63 characters), got "Canary_1"',
+    );
+  });
+
   it('refuses an Istio version the local target does not serve, naming those it serves and how to fix it', () => {
     let error: unknown;
     try {

@@ -390,6 +390,19 @@ const TABLE: [string, string[]][] = [
       "scenarios/invalid/58-command-isolation.yaml:17:17 fault.steps[0].action: expected actions that stay in the drill's namespace (isolation: namespace), got a command, whose script may change anything the kubeconfig reaches (istioctl install changes the control plane); set isolation: cluster",
     ],
   ],
+  [
+    '59-mesh-variable.yaml',
+    [
+      'scenarios/invalid/59-mesh-variable.yaml:22:75 detect[0].resource.name: expected a control-plane variable (${mesh.namespace}, ${mesh.revision}, ${mesh.istiodDeployment}, ${mesh.istiodService}, ${mesh.istiodSelector}), got "${mesh.istiod}"; see docs/scenario-format.md "Control-plane variables"',
+    ],
+  ],
+  [
+    '60-mesh-variable-files.yaml',
+    [
+      'scenarios/invalid/mesh/pod-failure.yaml:11:50 selector.labelSelectors["istio.io/rev"]: expected a control-plane variable (${mesh.namespace}, ${mesh.revision}, ${mesh.istiodDeployment}, ${mesh.istiodService}, ${mesh.istiodSelector}), got "${mesh.rev}"; see docs/scenario-format.md "Control-plane variables"',
+      'scenarios/invalid/mesh/restart.md:7 expected a control-plane variable (${mesh.namespace}, ${mesh.revision}, ${mesh.istiodDeployment}, ${mesh.istiodService}, ${mesh.istiodSelector}), got "${mesh.Namespace}"; see docs/scenario-format.md "Control-plane variables"',
+    ],
+  ],
 ];
 
 describe('malformed scenarios and runbooks: every problem, with its position', () => {

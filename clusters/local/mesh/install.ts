@@ -10,12 +10,14 @@ import { StoreError } from '../store/types.js';
 import { ISTIO_VERSION } from './injection/inject.js';
 import {
   chartRevision,
+  DEFAULT_REVISION,
   discoveryAddress,
   istiodName,
   REV_LABEL,
   revisionedName,
   revisionLabel,
   revisionWebhookConfiguration,
+  tagWebhookConfiguration,
 } from './revisions.js';
 
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -32,6 +34,11 @@ export interface InstallOptions {
    * beside the others, no gateway (as a control-plane-only install). Absent or `default`: today's names.
    */
   revision?: string;
+  /**
+   * Install the ingress gateway too (`istioctl install --set revision=R` with the default profile does): by
+   * default only the default revision does, a revision being a control-plane-only install beside it.
+   */
+  gateway?: boolean;
 }
 
 const KEYS = {
@@ -265,7 +272,8 @@ function buildGatewayContainer(ctx: InstallContext): Record<string, unknown> {
       { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
       {
         name: 'PROXY_CONFIG',
-        value: JSON.stringify({ discoveryAddress: 'istiod.istio-system.svc:15012' }),
+        // The gateway chart points the proxy at its revision's istiod.
+        value: JSON.stringify({ discoveryAddress: discoveryAddress(ctx.revision) }),
       },
     ],
     resources: {
@@ -350,7 +358,7 @@ export function buildInstallManifests(options: InstallOptions = {}): Manifest[] 
     buildIstiodService(ctx),
     buildWebhookConfiguration(ctx),
   ];
-  if (revision) return [buildNamespace(), ...controlPlane];
+  if (revision && !options.gateway) return [buildNamespace(), ...controlPlane];
   return [
     buildNamespace(),
     buildServiceAccount(ctx, 'istio-ingressgateway-service-account'),
@@ -387,8 +395,25 @@ export async function installIstio(
   return created;
 }
 
+/**
+ * The `default` revision tag pointing at `revision`: `istioctl install --set revision=R` on a cluster with no
+ * Istio yet makes it the default for cluster-wide operations (istio/istio operator/pkg/webhook/webhook.go,
+ * detectIfTagWebhookIsNeeded: no previous injector webhook), as `istioctl tag set default --revision R` does —
+ * so namespaces labelled `istio-injection=enabled` are injected by R, and R validates Istio objects.
+ */
+export async function installDefaultTag(store: ObjectStore, revision: string): Promise<void> {
+  const object = tagWebhookConfiguration(DEFAULT_REVISION, revision, ISTIO_NAMESPACE);
+  const existing = store.get(KEYS.webhooks, undefined, object.metadata.name);
+  if (existing)
+    await store.update(KEYS.webhooks, { ...object, metadata: { ...existing.metadata, ...object.metadata } });
+  else await store.create(KEYS.webhooks, object);
+}
+
 /** Deletes what `installIstio` created (the namespace last; a revision's own objects only). Idempotent. */
-export async function uninstallIstio(store: ObjectStore, options: { revision?: string } = {}): Promise<void> {
+export async function uninstallIstio(
+  store: ObjectStore,
+  options: { revision?: string; gateway?: boolean } = {},
+): Promise<void> {
   const manifests = buildInstallManifests(options)
     .filter((m) => !chartRevision(options.revision) || m.object.kind !== 'Namespace')
     .reverse();

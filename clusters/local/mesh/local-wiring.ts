@@ -7,7 +7,14 @@ import type { ImageRegistry } from '../programs/registry.js';
 import type { ObjectStore, ResourceKey } from '../store/types.js';
 import { ISTIO_VERSION } from './injection/inject.js';
 import { type MeshAdmission, registerMeshAdmission } from './injection/admission.js';
-import { ISTIO_NAMESPACE, installIstio, registerMeshImages, uninstallIstio } from './install.js';
+import {
+  ISTIO_NAMESPACE,
+  installDefaultTag,
+  installIstio,
+  registerMeshImages,
+  uninstallIstio,
+} from './install.js';
+import { chartRevision, istiodName } from './revisions.js';
 
 export interface LocalMeshOptions {
   version?: string;
@@ -17,6 +24,11 @@ export interface LocalMeshOptions {
   nativeSidecarDefault?: boolean;
   /** istiod's PILOT_DEBOUNCE_AFTER. */
   debounce?: string;
+  /**
+   * Boot the control plane as this revision only (`--target-opt revision=`): `istiod-<rev>`, the gateway on it,
+   * and the `default` tag pointing at it, as `istioctl install --set revision=<rev>` on a fresh cluster.
+   */
+  revision?: string;
 }
 
 export interface LocalMesh {
@@ -54,8 +66,10 @@ export function createLocalMesh(options: LocalMeshOptions = {}): LocalMesh {
       });
     },
     async install(store, kubeconfigPath, installOptions = {}) {
+      const revision = chartRevision(options.revision);
       await installIstio(store, {
         ...(options.version ? { version: options.version } : {}),
+        ...(revision ? { revision, gateway: true } : {}),
         ...(options.readinessPeriodSeconds !== undefined
           ? { readinessPeriodSeconds: options.readinessPeriodSeconds }
           : {}),
@@ -65,10 +79,11 @@ export function createLocalMesh(options: LocalMeshOptions = {}): LocalMesh {
           PILOT_DEBOUNCE_AFTER: options.debounce ?? '100ms',
         },
       });
+      if (revision) await installDefaultTag(store, revision);
       const timeoutMs = installOptions.timeoutMs ?? 60_000;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const missing = ['istiod', 'istio-ingressgateway'].filter((n) => !available(store, n));
+        const missing = [istiodName(revision), 'istio-ingressgateway'].filter((n) => !available(store, n));
         if (missing.length === 0) break;
         if (installOptions.signal?.aborted) {
           throw new MeshdrillError('interrupted', 'the Istio install was interrupted');
@@ -81,9 +96,13 @@ export function createLocalMesh(options: LocalMeshOptions = {}): LocalMesh {
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      return { istio: options.version ?? ISTIO_VERSION, 'istio-emulation': 'meshdrill-local' };
+      return {
+        istio: options.version ?? ISTIO_VERSION,
+        'istio-emulation': 'meshdrill-local',
+        ...(revision ? { 'istio-revision': revision } : {}),
+      };
     },
-    uninstall: (store) => uninstallIstio(store),
+    uninstall: (store) => uninstallIstio(store, { revision: chartRevision(options.revision), gateway: true }),
     admission: () => admission,
   };
 }

@@ -4,7 +4,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { checkIstioVersions, createTarget, planTarget } from '../../../clusters/index.js';
+import { checkIstioVersions, controlPlaneOf, createTarget, planTarget } from '../../../clusters/index.js';
 import type { Target } from '../../../clusters/target.js';
 import { writeReports } from '../../../reports/index.js';
 import { decideParallelism, findSideBySideClashes, runSuite } from '../../engine/index.js';
@@ -15,7 +15,7 @@ import { holdDirectory, releaseDirectory } from '../../exec/index.js';
 import { createJournal, createRunId } from '../../journal/index.js';
 import { EXIT_CODES, invalidInput } from '../../model/errors.js';
 import { clusterNeedsOf, type ResolvedScenario } from '../../model/index.js';
-import { formatProblem, loadScenarios } from '../../scenario/index.js';
+import { formatProblem, loadScenarios, meshVariablesFor } from '../../scenario/index.js';
 import type { CliArgs } from '../args.js';
 import { installInterruptHandlers, untilStopped } from '../interrupts.js';
 import { formatPlan } from '../plan-format.js';
@@ -29,6 +29,7 @@ export async function runCommand(args: CliArgs, argv: string[]): Promise<number>
   }
   const { scenarios, problems, warnings } = await loadScenarios(args.positionals, {
     target: args.target,
+    mesh: meshVariablesFor(controlPlaneOf(args.targetOpts)),
     ...(args.runbook ? { runbookOverride: resolve(args.runbook) } : {}),
   });
   for (const w of warnings) console.error(formatProblem(w));

@@ -1,13 +1,17 @@
 // `meshdrill validate PATH…`: all three validation stages on every file; prints every problem; runs nothing.
 
 import { invalidInput, EXIT_CODES } from '../../model/errors.js';
-import { formatProblem, loadScenarios } from '../../scenario/index.js';
+import { controlPlaneOf } from '../../../clusters/index.js';
+import { formatProblem, loadScenarios, meshVariablesFor } from '../../scenario/index.js';
 import type { CliArgs } from '../args.js';
 
 export async function validateCommand(args: CliArgs): Promise<number> {
   if (args.positionals.length === 0)
     throw invalidInput('validate: expected at least one scenario file or directory');
-  const { scenarios, problems, warnings } = await loadScenarios(args.positionals, { target: args.target });
+  const { scenarios, problems, warnings } = await loadScenarios(args.positionals, {
+    target: args.target,
+    mesh: meshVariablesFor(controlPlaneOf(args.targetOpts)),
+  });
   for (const warning of warnings) console.error(formatProblem(warning));
   if (problems.length > 0) {
     for (const problem of problems) console.error(formatProblem(problem));

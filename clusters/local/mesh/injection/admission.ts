@@ -133,7 +133,8 @@ export function registerMeshAdmission(store: ObjectStore, options: MeshAdmission
 
   for (const key of ISTIO_KINDS) {
     store.addAdmissionHook(key, (_operation, object: StoredObject) => {
-      if (failClosed()) throw webhookUnavailable('validation.istio.io', 'istiod', 'validate');
+      // The validator calls the default revision's istiod (or the one the `default` tag points at).
+      if (failClosed()) throw webhookUnavailable('validation.istio.io', validatingService(store), 'validate');
       const problems = validateIstioObject(object.kind, asRecord(object.spec));
       if (problems.length > 0) {
         throw new StoreError(
