@@ -2,9 +2,10 @@
 // (computeRecovery judges each verification window by them) and handed to `onObservation` for the journal.
 // Polling starts with the runbook, not with the recover phase, because a window may start as early as the
 // runbook does: judging it by an observation taken after a long runbook would date recovery before the fix.
+// Data-plane probes are paced with jitter, as detection's are (harness/signals/watch.ts says why).
 
 import type { RecoveryCondition } from '../model/index.js';
-import type { ConditionResult } from '../signals/index.js';
+import { type ConditionResult, pollPause } from '../signals/index.js';
 import type { ConditionObservation, ObservedCondition } from '../slo/index.js';
 import { sleep } from './phase-runner.js';
 
@@ -27,6 +28,7 @@ export function watchRecoveryConditions(
   const lists = conditions.map(() => [] as ConditionObservation[]);
   const loops = conditions.map(async (condition, i) => {
     const list = lists[i] as ConditionObservation[];
+    const pause = pollPause(condition.kind, condition.pollMs, Math.random);
     while (!signal.aborted) {
       const t = now();
       let result: ConditionResult;
@@ -41,7 +43,7 @@ export function watchRecoveryConditions(
       list.push(observation);
       onObservation(condition, observation);
       try {
-        await sleep(Math.max(0, condition.pollMs - (now() - t)), signal);
+        await sleep(Math.max(0, pause() - (now() - t)), signal);
       } catch {
         return;
       }

@@ -5,6 +5,13 @@
 // starved of CPU) must not carry the watch, and so its phase, past the budget. When polls stopped answering
 // before the end of the budget, "did not fire" would be a guess about seconds nobody observed: the outcome says
 // `unobserved` instead, and the verdict built on it is inconclusive.
+//
+// Probes that sample the data plane themselves (`http`, `command`) wait a random 0.5–1.5 poll intervals between
+// requests. A sequential probe at a fixed interval locks onto anything periodic in what it samples: against a
+// CPU-throttled proxy, whose queue moves once per CFS period, each answer comes back at a period's start, the next
+// request lands at the same early phase, and early arrivals are the ones served — the probe saw only 200s for its
+// whole budget while half the users' requests got 504 (gateway-overload, 2026-12-06). Jitter samples every phase.
+// Sources that store samples (Prometheus, Alertmanager, the API server) have no phase to lock onto: fixed pace.
 
 import type { ConditionSpec } from '../model/index.js';
 import { type ConditionContext, evaluateCondition } from './conditions.js';
@@ -29,9 +36,20 @@ export function observationGapMs(pollMs: number): number {
 export async function waitForCondition(
   spec: ConditionSpec,
   ctx: ConditionContext,
-  options: { origin: number; withinMs: number; pollMs: number; now?: () => number },
+  options: {
+    origin: number;
+    withinMs: number;
+    pollMs: number;
+    now?: () => number;
+    /** The pause between polls (a test's fake clock advances here). */
+    sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+    /** Uniform in [0, 1): the probes' jitter. */
+    random?: () => number;
+  },
 ): Promise<WatchOutcome> {
   const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? abortableDelay;
+  const pause = pollPause(spec.kind, options.pollMs, options.random ?? Math.random);
   const deadline = options.origin + options.withinMs;
   let last = 'not evaluated';
   let answeredAt: number | undefined;
@@ -47,11 +65,20 @@ export async function waitForCondition(
         return { fired: true, afterMs: Math.max(0, at - options.origin), evidence: last };
       }
     }
-    const wait = Math.min(options.pollMs, deadline - now());
+    const wait = Math.min(pause(), deadline - now());
     if (wait <= 0) break;
-    await abortableDelay(wait, ctx.signal);
+    await sleep(wait, ctx.signal);
   }
   return { fired: false, evidence: last, ...unobserved(answeredAt, deadline, options) };
+}
+
+/** Kinds that send their own request into the mesh each poll, and so can lock onto its rhythm. */
+const DATA_PLANE_PROBES: ReadonlySet<ConditionSpec['kind']> = new Set(['http', 'command']);
+
+/** The pause before the next poll: the interval itself, or for a data-plane probe 0.5–1.5 of it. */
+export function pollPause(kind: ConditionSpec['kind'], pollMs: number, random: () => number): () => number {
+  if (!DATA_PLANE_PROBES.has(kind)) return () => pollMs;
+  return () => Math.round(pollMs * (0.5 + random()));
 }
 
 /** The condition evaluated, or undefined when it had not answered by `limitMs` (the poll is aborted). */
