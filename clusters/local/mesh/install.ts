@@ -2,6 +2,7 @@
 // (the istiod Deployment runs image istio/pilot, the ingress gateway istio/proxyv2 in router mode behind a
 // LoadBalancer Service), the images mapped to the emulation's programs, and the admission webhooks.
 
+import { DRILL_STATS_INCLUSION_REGEXPS } from '../../shared/index.js';
 import { parseImageReference } from '../programs/image-reference.js';
 import type { ImageRegistry } from '../programs/registry.js';
 import { programEntry } from '../programs/default-images.js';
@@ -272,8 +273,13 @@ function buildGatewayContainer(ctx: InstallContext): Record<string, unknown> {
       { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
       {
         name: 'PROXY_CONFIG',
-        // The gateway chart points the proxy at its revision's istiod.
-        value: JSON.stringify({ discoveryAddress: discoveryAddress(ctx.revision) }),
+        // The gateway chart points the proxy at its revision's istiod. The stats matcher is the one meshdrill's
+        // mesh config gives every proxy on kind (defaultConfig.proxyStatsMatcher): the gateway is the caller in
+        // drills whose first hop fails (retries, TLS handshakes).
+        value: JSON.stringify({
+          discoveryAddress: discoveryAddress(ctx.revision),
+          proxyStatsMatcher: { inclusionRegexps: [...DRILL_STATS_INCLUSION_REGEXPS] },
+        }),
       },
     ],
     resources: {

@@ -23,7 +23,7 @@ export function ingressGatewayServiceUrl(service?: KubeObject): string {
 export const DEFAULT_INGRESS_NODE_PORT = 30080;
 
 /**
- * Envoy per-cluster stats for retries, outlier detection and circuit breaking are not exported by default
+ * Envoy per-cluster stats for retries, outlier detection, circuit breaking and TLS handshakes are not exported by default
  * (ISTIO-FACTS.md "Metrics"); drills that detect retry storms or ejections need them.
  */
 export const DRILL_STATS_INCLUSION_REGEXPS: readonly string[] = [
@@ -34,6 +34,8 @@ export const DRILL_STATS_INCLUSION_REGEXPS: readonly string[] = [
   '.*upstream_cx_connect_fail.*',
   '.*upstream_rq_timeout.*',
   '.*circuit_breakers.*',
+  // The upstream mTLS handshakes, succeeded and failed (the mTLS success ratio), without the per-cipher stats.
+  '.*\\.ssl\\.(handshake|connection_error|fail_verify_[a-z_]+)',
 ];
 
 export interface IstioInstallConfig {

@@ -228,6 +228,7 @@ export async function startPodSidecar(options: {
   certTtlMs: number;
   authority: CertificateAuthority;
   dir: string;
+  env?: Record<string, string>;
 }): Promise<ProxyChild> {
   const { pod } = options;
   const name = String(pod.metadata.name);
@@ -246,5 +247,6 @@ export async function startPodSidecar(options: {
     serviceAccount: options.serviceAccount,
     configFile,
     certDir,
+    ...(options.env ? { env: options.env } : {}),
   });
 }

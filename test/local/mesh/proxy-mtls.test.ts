@@ -14,6 +14,7 @@ import {
   loadPluggedInAuthority,
 } from '../../../clusters/local/mesh/ca/index.js';
 import type { MeshSnapshot } from '../../../clusters/local/mesh/config/index.js';
+import { DRILL_STATS_INCLUSION_REGEXPS } from '../../../clusters/shared/index.js';
 import { DURATION_BUCKETS_MS, ISTIO_LABELS } from '../../../clusters/local/mesh/proxy/stats.js';
 import type { KubeObject } from '../../../harness/model/kube-object.js';
 import { istio, pod, service, snapshot } from './fixtures.js';
@@ -93,8 +94,9 @@ describe('sidecar proxy pairs (child processes, real mTLS)', function () {
     serviceAccount: string,
     certTtlMs: number,
     authority: CertificateAuthority,
+    env?: Record<string, string>,
   ) {
-    const child = await startPodSidecar({ world, pod: p, serviceAccount, certTtlMs, authority, dir });
+    const child = await startPodSidecar({ world, pod: p, serviceAccount, certTtlMs, authority, dir, env });
     children.push(child);
     return child;
   }
@@ -111,7 +113,12 @@ describe('sidecar proxy pairs (child processes, real mTLS)', function () {
     const otherCa = await createSelfSignedAuthority();
     for (const ip of [SERVER_IP, EXPIRED_IP, FOREIGN_IP, STRICT_IP]) await startEcho(ip);
     [client, server, expired, foreign, strict] = await Promise.all([
-      startSidecar(clientPod, 'client', 3600_000, ca),
+      // The client exports its TLS handshake stats, with the stats matcher meshdrill's mesh config gives proxies.
+      startSidecar(clientPod, 'client', 3600_000, ca, {
+        PROXY_CONFIG: JSON.stringify({
+          proxyStatsMatcher: { inclusionRegexps: [...DRILL_STATS_INCLUSION_REGEXPS] },
+        }),
+      }),
       startSidecar(serverPod, 'reviews', 3600_000, ca),
       // Its certificate expires 1.5 s from now (long before the test calls it).
       startSidecar(expiredPod, 'expired', 1_500, ca),
@@ -182,6 +189,29 @@ describe('sidecar proxy pairs (child processes, real mTLS)', function () {
       client,
       /" 503 UF,URX upstream_reset_before_response_started\{connection_failure\} - "TLS_error:.*CERTIFICATE_VERIFY_FAILED/,
     );
+  });
+
+  it("the caller's TLS handshake stats: ssl.handshake for a good peer, ssl.fail_verify_error (not connection_error) for an expired or foreign one", async () => {
+    const cluster = (host: string) => `outbound|8080||${host}.${NS}.svc.cluster.local`;
+    const tlsStats = async (host: string) => {
+      const text = await fetchText(`http://${CLIENT_IP}:15020/stats/prometheus`);
+      const of = (stat: string) =>
+        sumMetric(text, `envoy_cluster_ssl_${stat}`, { cluster_name: cluster(host) });
+      return { ok: of('handshake'), verify: of('fail_verify_error'), error: of('connection_error') };
+    };
+    // A fresh connection to a valid peer: one handshake, no failure.
+    expect(await viaProxy(CLIENT_IP, `http://strict.${NS}:8080/only`)).to.include({ status: 200 });
+    expect(await tlsStats('strict')).to.deep.equal({ ok: 1, verify: 0, error: 0 });
+    // An expired peer: each attempt (the first and its retries) fails verification; no handshake succeeds.
+    const before = await tlsStats('expired');
+    expect(await viaProxy(CLIENT_IP, `http://expired.${NS}:8080/x`)).to.include({ status: 503 });
+    const after = await tlsStats('expired');
+    expect(after.ok).to.equal(0);
+    expect(after.error).to.equal(0);
+    expect(after.verify - before.verify).to.be.at.least(1);
+    expect(await viaProxy(CLIENT_IP, `http://foreign.${NS}:8080/`)).to.include({ status: 503 });
+    expect((await tlsStats('foreign')).verify).to.be.at.least(1);
+    expect((await tlsStats('foreign')).ok).to.equal(0);
   });
 
   it('a peer from an unknown CA → 503 UF,URX; the server never sees the request', async () => {

@@ -149,6 +149,7 @@ export function createProxyState(options: ProxyOptions): ProxyState {
     () => state.certs?.current(),
     options.connectTimeoutMs ?? 1000,
     () => chaos.offsetMs(),
+    (name, cluster) => stats.incCluster(name, cluster),
   );
   const breakers = new CircuitBreakers();
   const outliers = createOutliers(stats);

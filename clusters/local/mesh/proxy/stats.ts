@@ -75,6 +75,12 @@ export const CLUSTER_STATS = {
     envoy: 'outlier_detection.ejections_overflow',
     type: 'counter',
   },
+  // The upstream TLS handshakes of the cluster's transport socket (Istio mTLS): successes, and the failures by
+  // kind (a failed verification is not also a connection_error).
+  envoy_cluster_ssl_handshake: { envoy: 'ssl.handshake', type: 'counter' },
+  envoy_cluster_ssl_connection_error: { envoy: 'ssl.connection_error', type: 'counter' },
+  envoy_cluster_ssl_fail_verify_error: { envoy: 'ssl.fail_verify_error', type: 'counter' },
+  envoy_cluster_ssl_fail_verify_san: { envoy: 'ssl.fail_verify_san', type: 'counter' },
 } as const satisfies Record<string, { envoy: string; type: 'counter' | 'gauge' }>;
 
 export type ClusterStatName = keyof typeof CLUSTER_STATS;

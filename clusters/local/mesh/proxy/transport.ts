@@ -15,10 +15,18 @@ export interface WorkloadTls {
 }
 
 /** An error on the way to an upstream, with Envoy's reset reason and transport failure text. */
+/**
+ * The client-side TLS stat Envoy counts for a failed handshake (`cluster.<name>.ssl.*`): a certificate that failed
+ * verification is `fail_verify_error` (or `fail_verify_san` for the wrong identity) and not `connection_error`;
+ * any other TLS error, such as the server's alert, is `connection_error`. Socket errors count neither.
+ */
+export type TlsFailureStat = 'connection_error' | 'fail_verify_error' | 'fail_verify_san';
+
 export class UpstreamConnectError extends Error {
   constructor(
     readonly resetReason: 'connection failure' | 'connection termination' | 'overflow' | 'timeout',
     readonly transportFailure: string | undefined,
+    readonly tlsStat?: TlsFailureStat,
   ) {
     super(`upstream ${resetReason}${transportFailure ? `: ${transportFailure}` : ''}`);
     this.name = 'UpstreamConnectError';
@@ -127,20 +135,23 @@ function succeedAttempt(a: MtlsAttempt): void {
 /** Envoy's wording for an error during the handshake: verification, another TLS error, or the socket's. */
 function handshakeFailureOf(error: NodeJS.ErrnoException): UpstreamConnectError {
   if (error.code && /CERT|SELF_SIGNED|UNABLE_TO|SIGNATURE|ISSUER/.test(error.code))
-    return new UpstreamConnectError('connection failure', VERIFY_FAILED);
+    return new UpstreamConnectError('connection failure', VERIFY_FAILED, 'fail_verify_error');
   if (error.code?.startsWith('ERR_SSL_'))
     return new UpstreamConnectError(
       'connection failure',
       `TLS_error:|${error.code.replace('ERR_SSL_', '')}:TLS_error_end`,
+      'connection_error',
     );
   return connectErrorFor(error);
 }
 
-/** Whether the server's certificate is valid on the pod's clock and names the endpoint's SPIFFE identity. */
-function peerAccepted(socket: tls.TLSSocket, options: MtlsOptions): boolean {
-  if (options.now !== undefined && !isValidAt(socket.getPeerCertificate(), options.now)) return false;
-  if (!options.expectedIdentity) return true;
-  return uriSans(socket.getPeerCertificate().subjectaltname).includes(options.expectedIdentity);
+/** Why the server's certificate is refused: not valid on the pod's clock, or not the endpoint's SPIFFE identity. */
+function peerRefusal(socket: tls.TLSSocket, options: MtlsOptions): TlsFailureStat | undefined {
+  if (options.now !== undefined && !isValidAt(socket.getPeerCertificate(), options.now))
+    return 'fail_verify_error';
+  if (!options.expectedIdentity) return undefined;
+  const named = uriSans(socket.getPeerCertificate().subjectaltname).includes(options.expectedIdentity);
+  return named ? undefined : 'fail_verify_san';
 }
 
 /** Reads the server's one-line verdict; bytes after it are put back for the HTTP client. */
@@ -162,9 +173,11 @@ function awaitVerdict(a: MtlsAttempt): void {
       if (verdict !== 'ok') {
         failAttempt(
           a,
+          // The server's alert ends the client's handshake: Envoy counts it as a connection error.
           new UpstreamConnectError(
             'connection failure',
             transportFailureForAlert(verdict.replace(/^alert /, '')),
+            'connection_error',
           ),
         );
         return;
@@ -202,8 +215,9 @@ export function connectMtls(options: MtlsOptions): Promise<tls.TLSSocket> {
     );
     socket.once('error', (error: NodeJS.ErrnoException) => failAttempt(a, handshakeFailureOf(error)));
     socket.once('secureConnect', () => {
-      if (!peerAccepted(socket, options)) {
-        failAttempt(a, new UpstreamConnectError('connection failure', VERIFY_FAILED));
+      const refusal = peerRefusal(socket, options);
+      if (refusal) {
+        failAttempt(a, new UpstreamConnectError('connection failure', VERIFY_FAILED, refusal));
         return;
       }
       awaitVerdict(a);

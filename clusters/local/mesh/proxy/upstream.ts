@@ -13,6 +13,7 @@ import {
 import type { ClusterConfig, EndpointConfig, WorkloadMeta } from '../model/proxy-config.js';
 import { type ConnectionLifetime, parseConnectionLifetime } from './resilience/connection-lifetime.js';
 import { formatFlags } from './resilience/flags.js';
+import type { ClusterStatName } from './stats.js';
 import { connectMtls, connectPlain, UpstreamConnectError, type WorkloadTls } from './transport.js';
 
 /** The inbound capture port of a sidecar: where iptables would redirect traffic to an in-mesh pod. */
@@ -70,6 +71,8 @@ export class UpstreamPool {
     readonly connectTimeoutMs = 1000,
     /** The pod's clock offset (TimeChaos); 0 leaves validity to the TLS stack's own check. */
     private readonly clockOffsetMs: () => number = () => 0,
+    /** Counts a per-cluster stat (the TLS handshake outcomes); the proxy's stats matcher decides if it exists. */
+    private readonly stat: (name: ClusterStatName, cluster: string) => void = () => undefined,
   ) {}
 
   /** New certificates: new connections use them; old pooled connections drain on their own. */
@@ -111,7 +114,17 @@ export class UpstreamPool {
         sni: `outbound_.${cluster.port}_.${cluster.subset}_.${cluster.host}`,
         timeoutMs: this.connectTimeoutMs,
         ...(this.clockOffsetMs() !== 0 ? { now: Date.now() + this.clockOffsetMs() } : {}),
-      });
+      }).then(
+        (socket) => {
+          this.stat('envoy_cluster_ssl_handshake', cluster.name);
+          return socket;
+        },
+        (error: unknown) => {
+          if (error instanceof UpstreamConnectError && error.tlsStat)
+            this.stat(`envoy_cluster_ssl_${error.tlsStat}`, cluster.name);
+          throw error;
+        },
+      );
     };
     pool = new ConnectionPool(connect, lifetime);
     this.pools.set(key, pool);
