@@ -45,7 +45,16 @@ function throttledGateway() {
       arrivals.push(phase);
       // The answer leaves 2 ms into the next period, when the throttled worker runs again.
       clock = clock - phase + PERIOD_MS + 2;
-      return { exitCode: 0, stdout: phase >= LATE_PHASE_MS ? 'HTTP 504' : 'HTTP 200', stderr: '' };
+      const stdout = phase >= LATE_PHASE_MS ? 'HTTP 504' : 'HTTP 200';
+      return {
+        command: 'curl gw',
+        exitCode: 0,
+        signal: null,
+        stdout,
+        stderr: '',
+        durationMs: 0,
+        timedOut: false,
+      };
     },
   };
   const options = {
