@@ -4,6 +4,7 @@
 // At a fixed interval that is a multiple of the period, the probe always arrives at the same early phase and sees
 // only 200s; with the jittered pace it samples every phase and fires. Time is a fake clock, so this is exact.
 
+import { getEventListeners } from 'node:events';
 import { expect } from 'chai';
 import type { KubeClient } from '../../harness/kube/index.js';
 import type { ConditionSpec } from '../../harness/model/index.js';
@@ -98,5 +99,28 @@ describe('signals: a data-plane probe against a periodic queue', () => {
     for (const kind of ['promql', 'alert', 'notification', 'kubernetes', 'log'] as const) {
       expect(pollPause(kind, 1000, random)()).to.equal(1000);
     }
+  });
+
+  it('leaves no abort listener behind per pause: a held fault means hundreds of polls on one signal', async () => {
+    const gw = throttledGateway();
+    const interrupt = new AbortController();
+    let polls = 0;
+    const ctx = {
+      ...gw.ctx,
+      signal: interrupt.signal,
+      runCommand: async (script: string) => {
+        polls++;
+        return gw.ctx.runCommand(script);
+      },
+    };
+    // Real pauses (1–3 ms), so the watch's own delay is what is measured.
+    const outcome = await waitForCondition({ ...PROBE, outputPattern: 'never' }, ctx, {
+      origin: Date.now(),
+      withinMs: 400,
+      pollMs: 2,
+    });
+    expect(outcome.fired).to.equal(false);
+    expect(polls).to.be.above(50);
+    expect(getEventListeners(interrupt.signal, 'abort')).to.have.length(0);
   });
 });
