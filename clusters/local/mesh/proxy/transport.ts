@@ -14,7 +14,6 @@ export interface WorkloadTls {
   rootPem: string;
 }
 
-/** An error on the way to an upstream, with Envoy's reset reason and transport failure text. */
 /**
  * The client-side TLS stat Envoy counts for a failed handshake (`cluster.<name>.ssl.*`): a certificate that failed
  * verification is `fail_verify_error` (or `fail_verify_san` for the wrong identity) and not `connection_error`;
@@ -22,6 +21,7 @@ export interface WorkloadTls {
  */
 export type TlsFailureStat = 'connection_error' | 'fail_verify_error' | 'fail_verify_san';
 
+/** An error on the way to an upstream, with Envoy's reset reason and transport failure text. */
 export class UpstreamConnectError extends Error {
   constructor(
     readonly resetReason: 'connection failure' | 'connection termination' | 'overflow' | 'timeout',
