@@ -158,12 +158,13 @@ function readIstioConfig(
 ): { config: IstioInstallConfig; pluginCa: PluginCaConfig | undefined; istioctlVersions: string[] } {
   const version = istioVersion ?? DEFAULT_ISTIO_VERSION;
   const istioctlVersions = [...new Set(reader.list('istioctl-versions'))];
-  for (const v of [version, ...istioctlVersions]) {
-    try {
-      checkIstioVersion(v);
-    } catch (error) {
-      reader.problem(error instanceof Error ? error.message : String(error));
-    }
+  try {
+    checkIstioVersion(version);
+  } catch (error) {
+    reader.problem(error instanceof Error ? error.message : String(error));
+  }
+  for (const v of istioctlVersions.filter((v) => !/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(v))) {
+    reader.problem(`--target-opt istioctl-versions: expected Istio releases such as "1.30.3", got "${v}"`);
   }
   const revision = reader.name('revision');
   const secretTtlMs = reader.duration('secret-ttl');
