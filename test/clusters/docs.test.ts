@@ -46,11 +46,15 @@ describe('target docs and CI example', () => {
     const text = await readFile(resolve(root, 'examples/github-actions/nightly-mesh-upgrade.yml'), 'utf8');
     const workflow = parse(text) as {
       on: Record<string, unknown>;
-      jobs: Record<string, { steps: { run?: string; uses?: string; id?: string }[] }>;
+      jobs: Record<string, { steps: { run?: string; uses?: string; id?: string; if?: string }[] }>;
     };
     expect(workflow.on).to.have.property('schedule');
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
     const runs = steps.map((s) => s.run ?? '').join('\n');
+    // The pack on B runs only on a cluster whose upgrade (including the removal of A) succeeded.
+    const moveStep = steps.find((s) => s.run?.includes('uninstall --revision "$REV_FROM"'));
+    const packBStep = steps.find((s) => s.run?.includes('--istio "$ISTIO_TO"') && s.run.includes(' run '));
+    expect(packBStep?.if).to.include(`steps.${moveStep?.id}.outcome == 'success'`);
     const at = (pattern: RegExp): number => {
       const m = pattern.exec(runs);
       expect(m, `${pattern} not in the workflow`).to.not.equal(null);
