@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createKindTarget } from '../../clusters/kind/index.js';
+import { buildKindRequirements } from '../../clusters/kind/kind-target.js';
+import { readKindSettings } from '../../clusters/kind/kind-settings.js';
 import type { TargetEnvironment } from '../../clusters/target.js';
 import { connectPorts } from '../../harness/cli/wiring.js';
 import { runAction } from '../../harness/faults/inject.js';
@@ -178,5 +180,22 @@ describe('istio-upgrade drill on kind (fake tools on PATH)', function () {
     );
     expect(Object.keys(installers(await sandbox.calls()))).to.deep.equal(['default']);
     expect((await sandbox.lines()).filter((l) => l.startsWith('kubectl label'))).to.deep.equal([]);
+  });
+
+  it('requires curl and tar for the istioctl releases not cached yet, naming them (even with the Helm installer)', async () => {
+    const purposes = async (settings: Record<string, string>) =>
+      (
+        await buildKindRequirements(
+          readKindSettings(settings, '1.29.4'),
+          join(sandbox.home, '.cache/meshdrill'),
+        )
+      )
+        .filter((r) => r.anyOf.includes('curl'))
+        .map((r) => r.purpose);
+    expect(await purposes({ 'istio-installer': 'helm', 'istioctl-versions': '1.29.9,1.30.3' })).to.deep.equal(
+      ['download istioctl 1.29.9, 1.30.3'],
+    );
+    // The negative control: Helm alone downloads no istioctl.
+    expect(await purposes({ 'istio-installer': 'helm' })).to.deep.equal([]);
   });
 });
