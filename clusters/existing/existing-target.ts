@@ -54,7 +54,10 @@ export function existingRequirements(settings: ExistingSettings): Requirement[] 
   ) {
     requirements.push({ anyOf: ['helm'], purpose: `installs ${[...install].join(', ')}` });
   }
-  if (install.has('istio') && stack.istio.installer === 'istioctl') {
+  if (
+    (install.has('istio') && stack.istio.installer === 'istioctl') ||
+    (stack.istio.istioctlVersions ?? []).length > 0
+  ) {
     requirements.push(
       { anyOf: ['curl'], purpose: 'download istioctl' },
       { anyOf: ['tar'], purpose: 'unpack istioctl' },
@@ -233,6 +236,7 @@ async function requirePresence(
   const presence = await checkMeshPresence(kube, {
     ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
     need: { istio: true, prometheus: !installed.prometheus, chaosMesh: options.needs?.chaosMesh ?? true },
+    ...(settings.stack.istio.config.revision ? { revision: settings.stack.istio.config.revision } : {}),
   });
   if (presence.missing.length > 0) {
     throw new MeshdrillError(
@@ -277,7 +281,11 @@ function describeExistingEnvironment(
       target: 'existing',
       context: settings.context,
       kubernetes: parts.kubernetes,
+      // The version it ran on: the running istiod's image tag (of the revision named, during an upgrade).
       ...(istiodTag ? { istio: istiodTag } : {}),
+      ...(presence.istiod?.metadata.labels?.['istio.io/rev']
+        ? { 'istio-revision': presence.istiod.metadata.labels['istio.io/rev'] }
+        : {}),
       ...(am ? { alertmanager: am.version } : {}),
       ...installed.versions,
     },

@@ -4,7 +4,7 @@
 import type { KubeClient } from '../../harness/kube/index.js';
 import type { KubeObject } from '../../harness/model/index.js';
 import { CHAOS_MESH_CRDS } from '../shared/index.js';
-import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../shared/index.js';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE, istiodDeploymentName } from '../shared/index.js';
 import { type ServiceRef, discoverPrometheus } from '../shared/index.js';
 import { deploymentNotAvailableReason } from '../shared/index.js';
 
@@ -19,12 +19,17 @@ export interface MeshPresence {
 
 export async function checkMeshPresence(
   kube: KubeClient,
-  options: { prometheusUrl?: string; need: { istio: boolean; prometheus: boolean; chaosMesh: boolean } },
+  options: {
+    prometheusUrl?: string;
+    need: { istio: boolean; prometheus: boolean; chaosMesh: boolean };
+    /** The revision the cluster runs (`--target-opt revision=`): its istiod is the one that counts. */
+    revision?: string;
+  },
 ): Promise<MeshPresence> {
   const missing: string[] = [];
   const presence: MeshPresence = { chaosMesh: false, missing };
   if (options.need.istio) {
-    await findIstiod(kube, presence);
+    await findIstiod(kube, presence, options.revision);
     await findIngressGateway(kube, presence);
   }
   if (options.need.prometheus && !options.prometheusUrl) await findPrometheus(kube, presence);
@@ -32,11 +37,23 @@ export async function checkMeshPresence(
   return presence;
 }
 
-async function findIstiod(kube: KubeClient, presence: MeshPresence): Promise<void> {
-  const istiods = await kube.list('apps/v1', 'Deployment', {
+async function findIstiod(
+  kube: KubeClient,
+  presence: MeshPresence,
+  revision: string | undefined,
+): Promise<void> {
+  const all = await kube.list('apps/v1', 'Deployment', {
     namespace: ISTIO_NAMESPACE,
     labelSelector: 'app=istiod',
   });
+  // During a canary upgrade two revisions run side by side: the one named is the one whose version counts.
+  const istiods = revision ? all.filter((d) => d.metadata.name === istiodDeploymentName(revision)) : all;
+  if (revision && istiods.length === 0) {
+    presence.missing.push(
+      `Istio: no istiod of revision ${revision} (Deployment ${istiodDeploymentName(revision)}) in istio-system${all.length > 0 ? `; there are ${all.map((d) => d.metadata.name).join(', ')}` : ''} — pass the revision the cluster runs`,
+    );
+    return;
+  }
   const ready = istiods.find((d) => deploymentNotAvailableReason(d) === undefined);
   if (ready) presence.istiod = ready;
   else if (istiods[0]) {

@@ -55,11 +55,15 @@ export async function buildKindRequirements(
     stack.k6Operator.enabled ? 'k6-operator' : '',
   ].filter(Boolean);
   if (helmFor.length > 0) requirements.push({ anyOf: ['helm'], purpose: `installs ${helmFor.join(', ')}` });
-  if (
-    stack.istio.installer === 'istioctl' &&
-    !(await findCachedIstioctl(cacheDir, stack.istio.config.version))
-  ) {
-    const purpose = `download istioctl ${stack.istio.config.version} (or use istio-installer=helm)`;
+  const missing: string[] = [];
+  for (const version of [
+    ...(stack.istio.installer === 'istioctl' ? [stack.istio.config.version] : []),
+    ...(stack.istio.istioctlVersions ?? []),
+  ]) {
+    if (!missing.includes(version) && !(await findCachedIstioctl(cacheDir, version))) missing.push(version);
+  }
+  if (missing.length > 0) {
+    const purpose = `download istioctl ${missing.join(', ')}${stack.istio.installer === 'istioctl' ? ' (or use istio-installer=helm)' : ''}`;
     requirements.push({ anyOf: ['curl'], purpose }, { anyOf: ['tar'], purpose });
   }
   if (stack.istio.pluginCa?.mode === 'generate') {

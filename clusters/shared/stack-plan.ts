@@ -71,25 +71,51 @@ async function planIstio(ctx: StackPlanContext, settings: StackSettings): Promis
     }
     return steps;
   }
-  const cached = await findCachedIstioctl(ctx.cacheDir, config.version);
-  const istioctl =
-    cached ?? join(ctx.cacheDir, 'istio', config.version, `istio-${config.version}`, 'bin', 'istioctl');
-  if (!cached) {
-    const archive = join(ctx.cacheDir, 'istio', config.version, '.partial-…', 'istio.tar.gz');
-    const url = istioArchiveUrl(config.version, ctx.host.platform, ctx.host.arch);
-    steps.push(
-      command('curl', ['-fsSL', '--retry', '3', '-o', archive, url], `downloads istioctl ${config.version}`),
-      command(
-        'tar',
-        ['-xzf', archive, '-C', join(ctx.cacheDir, 'istio', config.version, '.partial-…')],
-        'unpacks it',
-      ),
-    );
-  }
+  const istioctl = await planIstioctlFetch(ctx, config.version, steps);
   const operatorFile = join(dir, 'istio-operator.yaml');
   steps.push({ step: 'note', text: `${operatorFile}:\n${stringify(buildIstioOperator(config))}` });
   for (const args of buildIstioctlCommands(config, ctx.kubeconfigPath, operatorFile)) {
     steps.push(command(istioctl, args, `installs Istio ${config.version}`));
+  }
+  return steps;
+}
+
+/** The download of a version's istioctl when it is not cached (pushed on `steps`); resolves with its path. */
+async function planIstioctlFetch(ctx: StackPlanContext, version: string, steps: PlanStep[]): Promise<string> {
+  const cached = await findCachedIstioctl(ctx.cacheDir, version);
+  if (cached) return cached;
+  const archive = join(ctx.cacheDir, 'istio', version, '.partial-…', 'istio.tar.gz');
+  const url = istioArchiveUrl(version, ctx.host.platform, ctx.host.arch);
+  steps.push(
+    command('curl', ['-fsSL', '--retry', '3', '-o', archive, url], `downloads istioctl ${version}`),
+    command('tar', ['-xzf', archive, '-C', join(ctx.cacheDir, 'istio', version, '.partial-…')], 'unpacks it'),
+  );
+  return join(ctx.cacheDir, 'istio', version, `istio-${version}`, 'bin', 'istioctl');
+}
+
+/** `istioctl-<version>` for the installed release and each of `istioctl-versions=` (as installStack links them). */
+async function planIstioctlVersions(
+  ctx: StackPlanContext,
+  settings: StackSettings,
+  parts: ReadonlySet<StackPart>,
+): Promise<PlanStep[]> {
+  const { istio } = settings;
+  const installed = parts.has('istio') && istio.installer === 'istioctl' ? [istio.config.version] : [];
+  const versions = [...new Set([...installed, ...(istio.istioctlVersions ?? [])])];
+  const steps: PlanStep[] = [];
+  const links: string[] = [];
+  for (const version of versions) {
+    // The installed release was fetched for the install above: only the others download here.
+    const path = installed.includes(version)
+      ? join(ctx.cacheDir, 'istio', version, `istio-${version}`, 'bin', 'istioctl')
+      : await planIstioctlFetch(ctx, version, steps);
+    links.push(`istioctl-${version} -> ${path}`);
+  }
+  if (links.length > 0) {
+    steps.push({
+      step: 'note',
+      text: `${join(ctx.workDir, 'istioctl-versions')} (first on PATH for runbook and command steps):\n${links.join('\n')}\n`,
+    });
   }
   return steps;
 }
@@ -151,6 +177,7 @@ export async function planStack(
 ): Promise<PlanStep[]> {
   const steps: PlanStep[] = [];
   if (parts.has('istio')) steps.push(...(await planIstio(ctx, settings)));
+  steps.push(...(await planIstioctlVersions(ctx, settings, parts)));
   if (parts.has('prometheus')) steps.push(...(await planPrometheus(ctx, settings)));
   if (parts.has('chaos-mesh')) {
     for (const args of buildChaosMeshCommands(settings.chaosMesh, ctx.kubeconfigPath)) {

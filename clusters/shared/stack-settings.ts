@@ -30,6 +30,11 @@ export const STACK_SETTING_DOCS: readonly SettingDoc[] = [
     default: 'true',
   },
   {
+    key: 'istioctl-versions',
+    description:
+      'more istioctl releases to provide, comma-separated (fetched per version and cached): runbook and `command` steps run each as `istioctl-<version>`, e.g. `1.29.9,1.30.3` for the istio-upgrade drill',
+  },
+  {
     key: 'secret-ttl',
     description: 'workload certificate lifetime (`SECRET_TTL`), e.g. `10m`, for rotation drills',
   },
@@ -127,6 +132,7 @@ export function readStackSettings(
       config: istio.config,
       installer: reader.oneOf('istio-installer', ['istioctl', 'helm'] as const, 'istioctl'),
       ...(istio.pluginCa ? { pluginCa: istio.pluginCa } : {}),
+      istioctlVersions: istio.istioctlVersions,
     },
     prometheus: { ...intervals, localPort: reader.int('prometheus-port', 0, 0, 65535) },
     chaosMesh: {
@@ -149,12 +155,16 @@ function readIstioConfig(
   reader: SettingsReader,
   istioVersion: string | undefined,
   ingressServiceType: IstioInstallConfig['ingressServiceType'],
-): { config: IstioInstallConfig; pluginCa: PluginCaConfig | undefined } {
+): { config: IstioInstallConfig; pluginCa: PluginCaConfig | undefined; istioctlVersions: string[] } {
   const version = istioVersion ?? DEFAULT_ISTIO_VERSION;
+  const istioctlVersions = [...new Set(reader.list('istioctl-versions'))];
   try {
     checkIstioVersion(version);
   } catch (error) {
     reader.problem(error instanceof Error ? error.message : String(error));
+  }
+  for (const v of istioctlVersions.filter((v) => !/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(v))) {
+    reader.problem(`--target-opt istioctl-versions: expected Istio releases such as "1.30.3", got "${v}"`);
   }
   const revision = reader.name('revision');
   const secretTtlMs = reader.duration('secret-ttl');
@@ -170,7 +180,7 @@ function readIstioConfig(
     ingressNodePort,
     ingressHttpsNodePort: ingressNodePort + 1,
   };
-  return { config, pluginCa };
+  return { config, pluginCa, istioctlVersions };
 }
 
 /** `plugin-ca=generate` (with `plugin-ca-days`) or `plugin-ca=DIR`; undefined: istiod's self-signed CA. */

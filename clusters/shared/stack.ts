@@ -1,12 +1,14 @@
 // Installs the drill stack on a cluster meshdrill may change: Istio, Prometheus with meshdrill's rules (reached
 // by port-forward), Chaos Mesh and optionally k6-operator, each timed; returns what the TargetEnvironment needs.
 
+import { join } from 'node:path';
 import type { KubeClient } from '../../harness/kube/index.js';
 import { installChaosMesh, installK6Operator } from './addons.js';
 import { forwardAlertmanager, installAlertmanager } from './alertmanager/install.js';
 import { ALERTMANAGER_IMAGE, ALERTMANAGER_SERVICE_ADDRESS } from './alertmanager/manifests.js';
 import type { Host } from './host.js';
 import { installIstio } from './istio/install.js';
+import { provideIstioctlVersions } from './istio/release.js';
 import type { PortForward } from './port-forward.js';
 import { PROMETHEUS_IMAGE } from './prometheus/manifests.js';
 import { MESHDRILL_PROMETHEUS_SERVICE, forwardPrometheus, installPrometheus } from './prometheus/install.js';
@@ -72,6 +74,16 @@ export async function installStack(
     );
     Object.assign(result.versions, istio.versions);
     if (istio.istioctlDir) result.binDirs.push(istio.istioctlDir);
+  }
+  // `istioctl-<version>` beside the target's istioctl: the one installed here and each one asked for.
+  const installedIstioctl =
+    parts.has('istio') && settings.istio.installer === 'istioctl' ? [settings.istio.config.version] : [];
+  const versions = [...new Set([...installedIstioctl, ...(settings.istio.istioctlVersions ?? [])])];
+  if (versions.length > 0) {
+    const dir = await timeStep(ctx.timings, 'istioctl-versions', () =>
+      provideIstioctlVersions(ctx.runner, versions, ctx.cacheDir, join(ctx.workDir, 'istioctl-versions')),
+    );
+    result.binDirs.push(dir);
   }
   const am = parts.has('prometheus') ? ctx.alertmanager : undefined;
   if (parts.has('prometheus')) {

@@ -114,6 +114,46 @@ describe('dry run (fake tools on PATH)', function () {
     expect(istioctl(commandsOf(plain.sections[0])).join('\n')).not.to.match(/revision/);
   });
 
+  it('kind: istioctl-versions= is planned as the downloads a provision runs and the istioctl-<version> it links', async () => {
+    const settings = { 'cluster-name': 'drill', 'istioctl-versions': '1.29.9,1.30.3,1.29.4' };
+    const ruleFiles = [await rules()];
+    const plan = await planKind(settings, {
+      ruleFiles,
+      istioVersion: '1.29.4',
+      hostOverrides: sandbox.host(cluster.kube()),
+    });
+    await plan.dispose();
+    const downloads = (lines: string[]) =>
+      lines.filter((l) => l.startsWith('curl ')).map((l) => l.split('/download/')[1]);
+    const planned = downloads(commandsOf(plan.sections[0]));
+    // The installed release once (1.29.4 is both --istio and listed), then each other one.
+    expect(planned).to.deep.equal([
+      '1.29.4/istio-1.29.4-linux-amd64.tar.gz',
+      '1.29.9/istio-1.29.9-linux-amd64.tar.gz',
+      '1.30.3/istio-1.30.3-linux-amd64.tar.gz',
+    ]);
+    const note = (plan.sections[0]?.steps ?? []).find(
+      (s) => s.step === 'note' && s.text.includes('istioctl-versions'),
+    );
+    expect(note?.step === 'note' ? note.text.match(/istioctl-[\d.]+(?= ->)/g) : []).to.deep.equal([
+      'istioctl-1.29.4',
+      'istioctl-1.29.9',
+      'istioctl-1.30.3',
+    ]);
+    const target = createKindTarget({ host: sandbox.host(cluster.kube()) });
+    await target.provision({ workDir: sandbox.workDir, ruleFiles, istioVersion: '1.29.4', settings });
+    await target.teardown();
+    expect(downloads(await sandbox.lines())).to.deep.equal(planned);
+    // Cached now: a second plan downloads nothing (the negative control of the download steps).
+    const again = await planKind(settings, {
+      ruleFiles,
+      istioVersion: '1.29.4',
+      hostOverrides: sandbox.host(cluster.kube()),
+    });
+    await again.dispose();
+    expect(downloads(commandsOf(again.sections[0]))).to.deep.equal([]);
+  });
+
   it("kind: the plan shows Alertmanager's manifests, its receiver on the kind network, and Prometheus naming it", async () => {
     const plan = await planKind(
       { 'cluster-name': 'drill' },

@@ -114,6 +114,44 @@ describe('existing target', function () {
     expect(Buffer.compare(await readFile(kubeconfig), before)).to.equal(0);
   });
 
+  it('reports the version of the revision named, mid-upgrade with two istiods, and provides istioctl-<version>', async () => {
+    const upgrading = new FakeCluster();
+    upgrading.seedInstalledStack({ revision: '1-29-4', istioTag: '1.29.4' });
+    upgrading.seedDeployment('istio-system', 'istiod-1-29-4', {
+      image: 'docker.io/istio/pilot:1.29.4',
+      labels: { app: 'istiod', 'istio.io/rev': '1-29-4' },
+    });
+    upgrading.seedDeployment('istio-system', 'istiod-1-30-3', {
+      image: 'docker.io/istio/pilot:1.30.3',
+      labels: { app: 'istiod', 'istio.io/rev': '1-30-3' },
+    });
+    upgrading.seedService('istio-system', 'prometheus', [{ name: 'http', port: 9090 }]);
+    const provision = async (settings: Record<string, string>) => {
+      const target = createExistingTarget({ host: sandbox.host(upgrading.kube()) });
+      const env = await target.provision({
+        workDir: sandbox.workDir,
+        ruleFiles: [],
+        settings: { context: 'staging', 'ingress-url': 'http://127.0.0.1:9', ...settings },
+      });
+      await target.teardown();
+      return env;
+    };
+    const after = await provision({ revision: '1-30-3', 'istioctl-versions': '1.30.3' });
+    expect(after.versions).to.include({ istio: '1.30.3', 'istio-revision': '1-30-3' });
+    expect(after.binDirs).to.deep.equal([join(sandbox.workDir, 'istioctl-versions')]);
+    expect((await sandbox.lines()).filter((l) => l.startsWith('curl '))).to.have.length(1);
+    const before = await provision({ revision: '1-29-4' });
+    expect(before.versions).to.include({ istio: '1.29.4', 'istio-revision': '1-29-4' });
+    expect(before.binDirs).to.deep.equal([]);
+    // A revision the cluster does not run is refused, naming the ones it does.
+    const error = await provision({ revision: '1-31-0' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String(error)).to.include('no istiod of revision 1-31-0 (Deployment istiod-1-31-0)');
+    expect(String(error)).to.include('there are istiod-1-29-4, istiod-1-30-3');
+  });
+
   it('allows faults when allow-faults names this very context, and checks a given Prometheus URL', async () => {
     const queries: string[] = [];
     const prometheus = createServer((req, res) => {

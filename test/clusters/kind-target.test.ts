@@ -220,8 +220,10 @@ describe('kind target (fake tools on PATH)', function () {
         prometheus: 'v3.5.0',
         alertmanager: 'v0.28.1',
       });
+      // The installed release's istioctl, and the same as `istioctl-1.29.4` (for scripts that name a release).
       expect(env.binDirs).to.deep.equal([
         join(sandbox.home, '.cache/meshdrill/istio/1.29.4/istio-1.29.4/bin'),
+        join(sandbox.workDir, 'istioctl-versions'),
       ]);
       for (const key of [
         'prerequisites',

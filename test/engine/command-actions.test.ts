@@ -63,8 +63,8 @@ describe('plan: command actions (meshdrill run --dry-run)', () => {
       s.step === 'action' && s.action.startsWith('command') ? [`${s.action} — ${s.purpose}`] : [],
     );
     expect(actions).to.deep.equal([
-      'command `istioctl install --set revision=drill-1-29 --set profile=minimal --set tag=1.29.9 -y` (a 6-line script) — workload setup',
-      'command `istioctl install --set revision=drill-1-30 --set profile=minimal --set tag=1.30.3 -y` (a 5-line script) — the fault (kubernetes); removed at cleanup',
+      'command `istioctl-1.29.9 install --set revision=drill-1-29 --set profile=minimal -y` (a 11-line script) — workload setup',
+      'command `istioctl-1.30.3 install --set revision=drill-1-30 --set profile=minimal -y` (a 5-line script) — the fault (kubernetes); removed at cleanup',
     ]);
     const radius = (section?.blastRadius ?? [])
       .filter((b) => b.object === 'shell command')

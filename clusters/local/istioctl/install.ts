@@ -6,6 +6,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { programEntry } from '../programs/default-images.js';
 import type { ProgramBundler } from '../programs/index.js';
+import { SERVED_ISTIO_VERSIONS } from '../mesh/versions.js';
 import { ISTIOCTL_VERSION_ENV } from './version-env.js';
 
 export interface IstioctlInstall {
@@ -40,5 +41,15 @@ export async function installIstioctl(cluster: {
     `#!/bin/sh\n# istioctl of the meshdrill local target (an emulation of the istioctl subset runbooks use).\n${version}exec ${shellQuote(process.execPath)} ${shellQuote(bundle)} "$@"\n`,
   );
   await chmod(wrapper, 0o755);
+  // `istioctl-<version>` for each release the emulation serves, as the kind and existing targets provide the
+  // downloaded ones (`istioctl-versions=`): a canary upgrade installs revision B with B's istioctl.
+  for (const served of SERVED_ISTIO_VERSIONS) {
+    const pinned = join(binDir, `istioctl-${served.version}`);
+    await writeFile(
+      pinned,
+      `#!/bin/sh\n# istioctl ${served.version} of the meshdrill local target.\n${ISTIOCTL_VERSION_ENV}=${shellQuote(served.version)}; export ${ISTIOCTL_VERSION_ENV}\nexec ${shellQuote(process.execPath)} ${shellQuote(bundle)} "$@"\n`,
+    );
+    await chmod(pinned, 0o755);
+  }
   return { binDir };
 }

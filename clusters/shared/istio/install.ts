@@ -26,6 +26,8 @@ export interface IstioInstallRequest {
   config: IstioInstallConfig;
   installer: 'istioctl' | 'helm';
   pluginCa?: PluginCaConfig;
+  /** More istioctl releases to provide as `istioctl-<version>` (`--target-opt istioctl-versions=`). */
+  istioctlVersions?: string[];
 }
 
 export interface InstallContext {

@@ -1,7 +1,7 @@
 // Fetches and caches an Istio release (istioctl, charts, samples) per version, through curl and tar via
 // harness/exec so tests can fake the download. Cache: ~/.cache/meshdrill/istio/<version>/istio-<version>/.
 
-import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
+import { access, constants, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshdrillError, invalidInput } from '../../../harness/model/index.js';
 import type { ToolRunner } from '../tool-runner.js';
@@ -96,4 +96,25 @@ export async function fetchIstioRelease(
     await rm(partial, { recursive: true, force: true });
   }
   return { version, dir, istioctl, cached: false };
+}
+
+/**
+ * Fetches (or finds cached) the istioctl of each version and links it as `<binDir>/istioctl-<version>`, so a
+ * script can pick the release it means — a canary upgrade installs revision B with B's own istioctl, as Istio's
+ * upgrade guide does — while `istioctl` stays the target's. Resolves with `binDir`.
+ */
+export async function provideIstioctlVersions(
+  runner: ToolRunner,
+  versions: readonly string[],
+  cacheDir: string,
+  binDir: string,
+): Promise<string> {
+  await mkdir(binDir, { recursive: true });
+  for (const version of versions) {
+    const release = await fetchIstioRelease(runner, version, cacheDir);
+    const link = join(binDir, `istioctl-${version}`);
+    await rm(link, { force: true });
+    await symlink(release.istioctl, link);
+  }
+  return binDir;
 }

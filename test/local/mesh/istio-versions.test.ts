@@ -98,6 +98,20 @@ describe('--istio on the local target', function () {
         );
       });
 
+      it('puts istioctl-<version> of every served release beside istioctl, each its own client', async () => {
+        const binDir = (booted as Booted).env.binDirs[0] as string;
+        for (const served of SERVED) {
+          const r = await run(join(binDir, `istioctl-${served}`), ['version', '--remote=false', '--short'], {
+            env: { KUBECONFIG: (booted as Booted).env.kubeconfigPath },
+            timeoutMs: 30_000,
+          });
+          expect(expectOk(r)).to.equal(`${served}\n`);
+        }
+        // Only the served ones: a release the emulation has no images for has no istioctl here.
+        const missing = await run(join(binDir, 'istioctl-1.28.0'), ['version'], { timeoutMs: 10_000 });
+        expect(missing.exitCode).to.not.equal(0);
+      });
+
       it('istiod and the proxies publish istio_build with the version, as Prometheus scrapes it', async () => {
         const prometheusUrl = (booted as Booted).env.prometheusUrl;
         const tags = async (component: string): Promise<string[]> => {
