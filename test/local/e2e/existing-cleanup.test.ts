@@ -97,6 +97,18 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
   };
   const getJson = async (args: string[]) =>
     JSON.parse(await kubectl([...args, '-o', 'json'])) as Record<string, unknown>;
+  /** What a user looks at when a drill waits: TestRuns and their stage, k6 and drill pods, recent events. */
+  const clusterView = async (): Promise<string> =>
+    (
+      await Promise.all([
+        kubectl(['get', 'testruns', '-A', '-o', 'custom-columns=NAME:.metadata.name,STAGE:.status.stage']),
+        kubectl(['get', 'jobs,pods,services', '-A', '-l', 'app=k6', '-o', 'wide']),
+        kubectl(['get', 'pods', '-n', 'drill-outlived', '-o', 'wide']),
+        kubectl(['get', 'events', '-A', '--sort-by=.lastTimestamp']).then((t) =>
+          t.trim().split('\n').slice(-30).join('\n'),
+        ),
+      ])
+    ).join('\n');
   const state = (): ClusterState =>
     JSON.parse(readFileSync(join(dir, 'state', 'cluster-local.json'), 'utf8')) as ClusterState;
 
@@ -181,7 +193,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
     const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(context, 'out');
     let runId: string;
     try {
-      runId = await faultInjected(out, stderr, 'the fault to be injected');
+      runId = await faultInjected(out, stderr, 'the fault to be injected', clusterView);
       // The fault did bite: each of the three objects is changed while the run is alive.
       const [istiod, billing, flags] = await Promise.all(
         watched.slice(0, 3).map(async (args) => getJson(args)),
@@ -242,6 +254,8 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
   });
 
   it('kill -9 with in-cluster k6 load: cleanup leaves no TestRun, runner Job or k6 pod', async () => {
+    // The drill's fault patches the team's objects: this test applies them itself (it may run alone).
+    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
     const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
     const context = kubeconfig['current-context'];
     const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(context, 'out-k6', [
@@ -254,7 +268,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
     ]);
     let runId: string;
     try {
-      runId = await faultInjected(out, stderr, 'the fault to be injected under in-cluster load');
+      runId = await faultInjected(out, stderr, 'the fault to be injected under in-cluster load', clusterView);
       const runners = await kubectl(['get', 'pods', '-A', '-l', 'app=k6,runner=true', '-o', 'name']);
       expect(runners.trim().split('\n'), 'two runner pods send the load').to.have.length(2);
       drill.kill('SIGKILL');
@@ -283,19 +297,41 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
   });
 });
 
-/** The run id, once the drill's journal records its fault injected; on a timeout, the drill's stderr tail. */
-function faultInjected(out: string, stderr: () => string, what: string): Promise<string> {
+/**
+ * The run id, once the drill's journal records its fault injected; on a timeout or a run that ended first, what
+ * explains it: the journal's records but its load samples, the drill's stderr tail and the cluster's view.
+ */
+function faultInjected(
+  out: string,
+  stderr: () => string,
+  what: string,
+  clusterView: () => Promise<string>,
+): Promise<string> {
   return until(
     what,
     () => {
       const journal = join(out, 'journal.jsonl');
       if (!existsSync(journal)) return undefined;
       const text = readFileSync(journal, 'utf8');
-      if (!text.includes('"type":"fault-injected"')) return undefined;
+      if (!text.includes('"type":"fault-injected"')) {
+        if (text.includes('"type":"run-end"')) throw new Error(`the run ended before ${what}`);
+        return undefined;
+      }
       return /"runId":"([^"]+)"/.exec(text)?.[1];
     },
     180_000,
-  ).catch((error: unknown) => {
-    throw new Error(`${String(error)}\n${stderr().slice(-3000)}`);
+  ).catch(async (error: unknown) => {
+    const journal = join(out, 'journal.jsonl');
+    const records = existsSync(journal)
+      ? readFileSync(journal, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((line) => !line.includes('"type":"load-sample"'))
+          .map((line) => line.slice(0, 1500))
+      : [];
+    const view = await clusterView().catch((e: unknown) => `(cluster unreadable: ${String(e)})`);
+    throw new Error(
+      [String(error), 'journal:', ...records, 'stderr:', stderr().slice(-3000), 'cluster:', view].join('\n'),
+    );
   });
 }
