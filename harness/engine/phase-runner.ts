@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ExecutionScope, Outcome, PhaseName } from '../model/index.js';
 import type { Journal } from '../journal/index.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 
 /** Thrown inside a phase to end the scenario with a verdict (e.g. steady state did not hold). */
 export class StopScenario extends Error {
@@ -46,18 +47,7 @@ export function outcomeOf(error: unknown): Outcome {
 
 /** Resolves after ms, or rejects with Interrupted when the signal aborts first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Interrupted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Interrupted());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return abortableSleep(ms, signal, () => new Interrupted());
 }
 
 interface Teardown {

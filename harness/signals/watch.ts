@@ -15,6 +15,7 @@
 
 import type { ConditionSpec } from '../model/index.js';
 import { type ConditionContext, evaluateCondition } from './conditions.js';
+import { abortableSleep } from '../util/abortable-sleep.js';
 
 export interface WatchOutcome {
   fired: boolean;
@@ -48,7 +49,7 @@ export async function waitForCondition(
   },
 ): Promise<WatchOutcome> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? abortableDelay;
+  const sleep = options.sleep ?? abortableSleep;
   const pause = pollPause(spec.kind, options.pollMs, options.random ?? Math.random);
   const deadline = options.origin + options.withinMs;
   let last = 'not evaluated';
@@ -108,20 +109,4 @@ function unobserved(
   return {
     unobserved: `${since} (the source did not answer in time), so the rest of the budget went unobserved`,
   };
-}
-
-function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    // The listener goes when the pause ends: a watch polls hundreds of times on one signal (a held fault).
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
