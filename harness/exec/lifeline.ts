@@ -10,15 +10,20 @@
 //
 // A child is registered once `spawn` has returned its PID. A SIGKILL that lands while a spawn is under way (the
 // fork of a large process takes milliseconds) leaves a child nobody registered: the kill -9 test caught a pod's
-// container that way. So every child also carries a marker in its environment (lifelineEnv), and the watcher,
-// when meshdrill died with groups still registered (at work, not after stopping everything), adds every process
-// whose environment holds this meshdrill's marker before it signals.
+// container that way, and a runbook step that was the run's only child at that moment. So every child also
+// carries a marker in its environment (lifelineEnv), and the watcher, unless meshdrill said goodbye with nothing
+// registered (a normal exit, having stopped everything), adds every process whose environment holds this
+// meshdrill's marker — after it has signalled the registered groups, so a slow scan of /proc (a busy machine)
+// never delays them.
 
 import { randomBytes } from 'node:crypto';
 import { type ProcessGroup, spawnDetachedGroup } from './detached-group.js';
 
 /** Between SIGTERM and SIGKILL of what a dead meshdrill left (its own stops use the same order). */
 export const LIFELINE_GRACE_MS = 2000;
+
+/** The last line of a normal exit: the pipe's end after it is not a death. */
+const GOODBYE = 'bye';
 
 /** The environment variable that marks a child of this meshdrill process. */
 export const LIFELINE_MARKER = 'MESHDRILL_LIFELINE';
@@ -31,13 +36,16 @@ const groups = new Set();
 const dirs = new Set();
 let pending = '';
 let reaping = false;
+let orderly = false;
 const signalAll = (signal) => {
   for (const group of groups) {
     try { process.kill(-group, signal); } catch {}
   }
 };
-// Processes started with this meshdrill's marker that were never registered (a spawn cut short by the SIGKILL).
+// Processes started with this meshdrill's marker that were never registered (a spawn cut short by the SIGKILL):
+// their groups, added to the registered ones and returned.
 const addMarked = () => {
+  const found = new Set();
   let names = [];
   try { names = readdirSync('/proc'); } catch {}
   for (const name of names) {
@@ -46,9 +54,12 @@ const addMarked = () => {
       if (!readFileSync('/proc/' + name + '/environ').includes(marker)) continue;
       // Its process group (field 5 of stat): the children are group leaders, and groups are what is signalled.
       const stat = readFileSync('/proc/' + name + '/stat', 'utf8');
-      groups.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]));
+      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (!groups.has(group)) found.add(group);
+      groups.add(group);
     } catch {}
   }
+  return found;
 };
 const reap = () => {
   if (reaping) return;
@@ -60,11 +71,13 @@ const reap = () => {
     }
     process.exit(0);
   };
-  // Nothing registered: meshdrill stopped everything itself (a normal exit). Otherwise it died at work, and a
-  // spawn may have been cut short: add what carries its marker.
-  if (groups.size === 0) return finish();
-  addMarked();
+  // A goodbye with nothing registered: meshdrill stopped everything itself (a normal exit). Otherwise it died,
+  // maybe at work, and a spawn may have been cut short: what carries its marker goes too.
+  if (orderly && groups.size === 0) return finish();
   signalAll('SIGTERM');
+  for (const group of addMarked()) {
+    try { process.kill(-group, 'SIGTERM'); } catch {}
+  }
   // A group is forgotten as soon as it is gone, so the SIGKILL can only reach a group that never went away —
   // never a new one that reused its number.
   const deadline = Date.now() + ${LIFELINE_GRACE_MS};
@@ -92,6 +105,7 @@ process.stdin.on('data', (chunk) => {
     else if (line.startsWith('-g ')) groups.delete(Number(value));
     else if (line.startsWith('+d ')) dirs.add(value);
     else if (line.startsWith('-d ')) dirs.delete(value);
+    else if (line === '${GOODBYE}') orderly = true;
   }
 });
 process.stdin.on('end', reap);
@@ -160,7 +174,7 @@ export async function closeLifeline(timeoutMs = LIFELINE_GRACE_MS + 1000): Promi
   const child = watcher;
   if (!child || child.hasExited()) return;
   const exited = child.exited.then(() => undefined);
-  child.stdin?.end();
+  child.stdin?.end(`${GOODBYE}\n`);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);

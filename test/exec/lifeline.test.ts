@@ -10,7 +10,10 @@ import { once } from 'node:events';
 const PARENT = `
 import { spawn } from 'node:child_process';
 import { holdGroup, lifelineEnv } from './harness/exec/index.ts';
-holdGroup(process.pid); // starts the watcher the way a registered child would
+// Something registered (the parent's own group), as at work; or, with --alone, nothing: the unregistered child is
+// all the run has (a runbook step's spawn cut short). lifelineEnv starts the watcher either way.
+if (!process.argv.includes('--alone')) holdGroup(process.pid);
+lifelineEnv();
 const env = { PATH: process.env.PATH, ...(process.argv.includes('--marked') ? lifelineEnv() : {}) };
 const child = spawn('sleep', ['60'], { env, detached: true, stdio: 'ignore' });
 child.unref();
@@ -28,10 +31,14 @@ function alive(pid: number): boolean {
 }
 
 /** Starts the parent, reads its unregistered child's PID, then SIGKILLs the parent. */
-async function orphanOfKilledParent(marked: boolean): Promise<number> {
+async function orphanOfKilledParent(marked: boolean, alone = false): Promise<number> {
   const parent = spawn(
     process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', PARENT, '--', ...(marked ? ['--marked'] : [])],
+    [
+      ...['--import', 'tsx', '--input-type=module', '-e', PARENT, '--'],
+      ...(marked ? ['--marked'] : []),
+      ...(alone ? ['--alone'] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
@@ -56,6 +63,15 @@ describe('lifeline: children nobody registered', function () {
 
   it('a child carrying the marker ends when meshdrill is SIGKILLed, registered or not', async () => {
     const pid = await orphanOfKilledParent(true);
+    try {
+      expect(await waitFor(() => !alive(pid), 6000), `pid ${pid} still running`).to.equal(true);
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('a child carrying the marker ends when it was all meshdrill had running, registered nothing', async () => {
+    const pid = await orphanOfKilledParent(true, true);
     try {
       expect(await waitFor(() => !alive(pid), 6000), `pid ${pid} still running`).to.equal(true);
     } finally {

@@ -209,7 +209,11 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
         () => started.every((p) => !isAlive(p)),
         15_000,
       ).catch(() => {
-        const left = started.filter(isAlive).map((p) => `${p} (${commandOf(p)})`);
+        const table = readProcessTable();
+        const left = started.filter(isAlive).map((p) => {
+          const row = table.find((r) => r.pid === p);
+          return `${p} (${commandOf(p)}; state ${row?.state}, parent ${row?.ppid}, group ${row?.pgid})`;
+        });
         throw new Error(`still running 15 s after the SIGKILL: ${left.join(', ')}`);
       });
     } finally {
@@ -254,8 +258,11 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
   });
 
   it('kill -9 with in-cluster k6 load: cleanup leaves no TestRun, runner Job or k6 pod', async () => {
-    // The drill's fault patches the team's objects: this test applies them itself (it may run alone).
+    // The drill's fault patches the team's objects and scales istiod: this test sets them up itself (it may run
+    // alone, or after a test whose cleanup did not run).
     await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
+    await kubectl(['-n', 'istio-system', 'scale', 'deployment', 'istiod', '--replicas=1']);
+    await kubectl(['-n', 'istio-system', 'rollout', 'status', 'deployment', 'istiod', '--timeout=25s']);
     const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
     const context = kubeconfig['current-context'];
     const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(context, 'out-k6', [
