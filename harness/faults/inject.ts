@@ -26,7 +26,7 @@ const SCALE_UNDO_TIMEOUT_MS = 120_000;
  * How long a command action may run: istioctl install waits for its istiod (a minute or two on a real cluster);
  * the phase's deadline still aborts it sooner.
  */
-const COMMAND_TIMEOUT_MS = 300_000;
+export const COMMAND_TIMEOUT_MS = 300_000;
 /** How long undoing a Chaos Mesh fault waits for the shared pods it hit to be Ready again. */
 const CHAOS_HEAL_TIMEOUT_MS = 120_000;
 
