@@ -74,7 +74,7 @@ export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv = pro
     }
     if (failedUndos.length > 0 || result.leftover.length > 0) return EXIT_CODES.cleanupFailed;
     console.log(
-      `${undos.length} pending undo(s) run, ${result.restored.length} object(s) restored, ${result.removed.length} removed; nothing carrying the run's labels is left`,
+      `${undos.length > 0 ? `${undos.length} pending undo(s) run, ` : ''}${result.restored.length} object(s) restored, ${result.removed.length} removed; nothing carrying the run's labels is left`,
     );
     return EXIT_CODES.passed;
   } finally {
