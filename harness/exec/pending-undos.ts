@@ -13,8 +13,9 @@ import { join } from 'node:path';
 export interface PendingUndoRecord {
   version: 1;
   runId: string;
-  /** The scenario (variant) whose workload setup holds the step, and the step's index in it. */
+  /** The scenario (variant) whose workload setup or fault holds the step, and the step's index there. */
   scenario: string;
+  part: 'setup' | 'fault';
   step: number;
   /** How the journal names the step's command. */
   description: string;
@@ -34,7 +35,7 @@ export interface PendingUndoRecord {
 }
 
 /** What recording a step needs; the run fills in the rest. */
-export type PendingUndoStep = Pick<PendingUndoRecord, 'scenario' | 'step' | 'description' | 'undo'>;
+export type PendingUndoStep = Pick<PendingUndoRecord, 'scenario' | 'part' | 'step' | 'description' | 'undo'>;
 
 export interface PendingUndoFile {
   file: string;

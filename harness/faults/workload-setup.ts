@@ -5,7 +5,7 @@
 
 import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
 import type { KubeAction, KubeObject } from '../model/index.js';
-import { describeScript, type FaultContext, resolveTargets, runAction } from './inject.js';
+import { type FaultContext, resolveTargets, runRecorded } from './inject.js';
 import { waitForRollouts } from './rollout.js';
 
 export interface SetupOptions {
@@ -13,12 +13,6 @@ export interface SetupOptions {
   signal?: AbortSignal;
   /** Given the undo of each `command` action run (its `undo` script), to be run at cleanup. */
   onUndo?: (revert: () => Promise<void>, description: string) => void;
-  /**
-   * Records the undo of a `command` step durably before its command starts; resolves to what removes the record.
-   * The record goes when the command fails (its undo is not run then, as without a record) and once the undo
-   * given to `onUndo` has succeeded; a failed undo keeps it for `meshdrill cleanup --run-id`.
-   */
-  recordUndo?: (step: number, undo: string, description: string) => Promise<() => Promise<void>>;
 }
 
 /** Runs the actions in order, each followed by a wait for the Deployments it touched. Returns what was done. */
@@ -36,26 +30,9 @@ export async function runSetupActions(
         : action.action === 'command'
           ? []
           : await resolveTargets(action.target, ctx);
-    const command = action.action === 'command' ? action : undefined;
-    const undo = command?.undo;
-    const forget =
-      command && undo && options.recordUndo
-        ? await options.recordUndo(index, undo, `ran ${describeScript(command.run)}`)
-        : undefined;
-    let result: Awaited<ReturnType<typeof runAction>>;
-    try {
-      result = await runAction(action, ctx);
-    } catch (error) {
-      await forget?.();
-      throw error;
-    }
-    if (undo) {
-      const { revert } = result;
-      options.onUndo?.(async () => {
-        await revert();
-        await forget?.();
-      }, result.description);
-    }
+    // Recorded before a command with an undo starts (ctx.recordUndo), so cleanup can undo it after a SIGKILL.
+    const result = await runRecorded(action, 'setup', index, ctx);
+    if (action.action === 'command' && action.undo) options.onUndo?.(result.revert, result.description);
     await waitForRollouts(ctx.kube, keys, {
       timeoutMs: Math.max(1000, deadline - Date.now()),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -109,6 +109,7 @@ describe('meshdrill cleanup', function () {
       recordPendingUndo(state, {
         runId: 'r4',
         scenario: 'istio-upgrade',
+        part: 'setup',
         step,
         undo,
         description: `ran \`install ${step}\``,

@@ -13,7 +13,7 @@ import {
   recordPendingUndo,
   type run,
 } from '../../harness/exec/index.js';
-import { type FaultContext, runSetupActions } from '../../harness/faults/index.js';
+import { type FaultContext, injectFault, runSetupActions } from '../../harness/faults/index.js';
 import type { KubeClient } from '../../harness/kube/index.js';
 
 const noCluster = new Proxy({} as KubeClient, {
@@ -58,23 +58,16 @@ describe('pending undos of setup commands', () => {
         recordsSeen.push(files('r1').length);
         return result(script, failing?.test(script) ? 1 : 0, 'Error: boom');
       },
+      recordUndo: (step) =>
+        recordPendingUndo(state, { runId: 'r1', scenario: 'istio-upgrade', ...step, env: env() }),
     };
     const undos: (() => Promise<void>)[] = [];
     const go = (actions: Parameters<typeof runSetupActions>[0]) =>
       runSetupActions(actions, ctx, {
         timeoutMs: 5000,
         onUndo: (revert) => undos.push(revert),
-        recordUndo: (step, undo, description) =>
-          recordPendingUndo(state, {
-            runId: 'r1',
-            scenario: 'istio-upgrade',
-            step,
-            undo,
-            description,
-            env: env(),
-          }),
       });
-    return { ran, recordsSeen, undos, go };
+    return { ran, recordsSeen, undos, go, ctx };
   }
 
   it('writes the record before the command starts, and removes it once the undo has run', async () => {
@@ -123,6 +116,37 @@ describe('pending undos of setup commands', () => {
     expect(files('r1')).to.have.length(1);
   });
 
+  it('a fault step is recorded too; when a later step fails, the earlier undo runs and both records go', async () => {
+    const s = setupWith(/^install c/);
+    let error: unknown;
+    await injectFault(
+      {
+        kind: 'kubernetes',
+        steps: [
+          { action: 'command', run: 'install b', undo: 'uninstall b' },
+          { action: 'command', run: 'install c', undo: 'uninstall c' },
+        ],
+      },
+      s.ctx,
+    ).catch((e) => {
+      error = e;
+    });
+    expect(String(error)).to.match(/exited with code 1/);
+    expect(s.recordsSeen).to.deep.equal([1, 2, 1]);
+    expect(s.ran).to.deep.equal(['install b', 'install c', 'uninstall b']);
+    expect(files('r1')).to.deep.equal([]);
+
+    const ok = setupWith(undefined);
+    const fault = await injectFault(
+      { kind: 'kubernetes', steps: [{ action: 'command', run: 'install b', undo: 'uninstall b' }] },
+      ok.ctx,
+    );
+    const [entry] = await readPendingUndos(state, 'r1');
+    expect(entry?.record).to.include({ part: 'fault', step: 0 });
+    await fault.revert();
+    expect(files('r1')).to.deep.equal([]);
+  });
+
   /** A fake process door: records what ran with which PATH and KUBECONFIG; fails scripts matching `failing`. */
   function fakeDoor(failing?: RegExp) {
     const calls: { script: string; path: string; kubeconfig: string; timeoutMs: number | undefined }[] = [];
@@ -144,6 +168,7 @@ describe('pending undos of setup commands', () => {
       await recordPendingUndo(state, {
         runId,
         scenario: 'istio-upgrade',
+        part: 'setup',
         step,
         undo,
         description: `ran \`install ${step}\``,

@@ -36,7 +36,7 @@ export interface UndoOutcome {
 }
 
 const nameOf = ({ record }: PendingUndoFile): string =>
-  `${record.scenario} setup step ${record.step + 1} (${record.description})`;
+  `${record.scenario} ${record.part} step ${record.step + 1} (${record.description})`;
 
 /** The records of the given runs (every run that has some when `runIds` is undefined), each run's in reverse. */
 export async function pendingUndosOf(

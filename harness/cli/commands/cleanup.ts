@@ -86,7 +86,7 @@ export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv = pro
 function listPending(pending: readonly PendingUndoFile[]): number {
   for (const { record } of pending) {
     console.log(
-      `would undo run ${record.runId} on context "${record.env.context}": ${record.scenario} setup step ${record.step + 1} (recorded ${record.recordedAt}):\n  ${record.undo.trim().split('\n').join('\n  ')}`,
+      `would undo run ${record.runId} on context "${record.env.context}": ${record.scenario} ${record.part} step ${record.step + 1} (recorded ${record.recordedAt}):\n  ${record.undo.trim().split('\n').join('\n  ')}`,
     );
   }
   console.log(`dry run: ${pending.length} pending undo(s); nothing was run or deleted`);

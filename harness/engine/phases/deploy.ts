@@ -51,19 +51,10 @@ export async function deploy(v: VariantContext, state: VariantState): Promise<vo
       timeoutMs: scenario.workload.readyTimeoutMs,
       signal,
       onUndo: (revert, description) => state.setupUndos.push({ description, revert }),
-      ...(ctx.recordPendingUndo ? { recordUndo: recordUndoOf(v, ctx.recordPendingUndo) } : {}),
     });
     await applyAll(ctx.kube, buildWorkload(scenario, ctx.runId), applyOptions);
     await waitForWorkload(v, signal);
   });
-}
-
-/** Records a setup step's undo under the variant's scenario name, before its command starts. */
-function recordUndoOf(
-  v: VariantContext,
-  record: NonNullable<VariantContext['ctx']['recordPendingUndo']>,
-): (step: number, undo: string, description: string) => Promise<() => Promise<void>> {
-  return (step, undo, description) => record({ scenario: v.scenario.name, step, undo, description });
 }
 
 /** How objects are applied: retried while an admission webhook is unreachable, each wait journaled. */
