@@ -45,8 +45,10 @@ export interface PendingUndoFile {
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** A run id is a path segment here: anything else (`..`, a slash) is refused. */
-export function checkRunId(runId: string): string {
-  if (!SAFE_ID.test(runId) || runId.includes('..')) throw new Error(`not a run id: ${JSON.stringify(runId)}`);
+export const isRunId = (runId: string): boolean => SAFE_ID.test(runId) && !runId.includes('..');
+
+function checkRunId(runId: string): string {
+  if (!isRunId(runId)) throw new Error(`not a run id: ${JSON.stringify(runId)}`);
   return runId;
 }
 

@@ -14,7 +14,7 @@ import {
   readKubeconfigFiles,
   writePinnedKubeconfig,
 } from '../../../clusters/existing/index.js';
-import { checkRunId, type PendingUndoFile } from '../../exec/index.js';
+import { isRunId, type PendingUndoFile } from '../../exec/index.js';
 import { createKubeClient, deleteRunObjects } from '../../kube/index.js';
 import { stateDir } from '../../util/state-dir.js';
 import { invalidInput, EXIT_CODES } from '../../model/errors.js';
@@ -41,7 +41,9 @@ export async function cleanupCommand(args: CliArgs, env: NodeJS.ProcessEnv = pro
   if (!args.runId && !args.all) {
     throw invalidInput('cleanup: expected --run-id ID (see runs/<run-id>/) or --all for every meshdrill run');
   }
-  const runIds = args.all ? undefined : [checkRunId(args.runId ?? '')];
+  if (args.runId && !isRunId(args.runId))
+    throw invalidInput(`cleanup: --run-id ${JSON.stringify(args.runId)} is no run id`);
+  const runIds = args.all ? undefined : [args.runId ?? ''];
   const pending = await pendingUndosOf(stateDir(env), runIds);
   if (args.dryRun) return listPending(pending);
   const paths = kubeconfigPathsOf(args.kubeconfig, env, homedir());
