@@ -19,7 +19,10 @@ import { FakeWorld, fakeScenario, runOnWorld } from '../support/fake-world.js';
  */
 class RecordingWorld extends FakeWorld {
   readonly scripts: string[] = [];
-  constructor(private readonly state?: string) {
+  constructor(
+    private readonly state?: string,
+    private readonly failing?: RegExp,
+  ) {
     super();
   }
   records(): number {
@@ -33,6 +36,9 @@ class RecordingWorld extends FakeWorld {
       ...inner,
       runCommand: (script, signal, timeoutMs) => {
         this.scripts.push(state ? `${script} [${this.records()}]` : script);
+        if (this.failing?.test(script)) {
+          return Promise.resolve({ ...fails, command: script });
+        }
         return inner.runCommand(script, signal, timeoutMs);
       },
       ...(state
@@ -48,6 +54,16 @@ class RecordingWorld extends FakeWorld {
     };
   }
 }
+
+const fails = {
+  command: '',
+  exitCode: 1,
+  signal: null,
+  stdout: '',
+  stderr: 'Error: revision a still in use',
+  durationMs: 0,
+  timedOut: false,
+};
 
 function withCommands(setupUndo: string | undefined): ResolvedScenario {
   const base = fakeScenario();
@@ -80,6 +96,23 @@ describe('engine: command actions in setup and fault', function () {
       // [n]: the records on disk while that script ran (the setup's, then the fault's too; gone as each undo ends).
       expect(mine).to.deep.equal(['install a [1]', 'install b [2]', 'uninstall b [2]', 'uninstall a [1]']);
       expect(world.records()).to.equal(0);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('a setup undo that fails at the run’s cleanup keeps its record, and the cleanup error says how to retry', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'meshdrill-engine-undos-'));
+    try {
+      const world = new RecordingWorld(state, /^uninstall a$/);
+      const { journal } = await runOnWorld(world, [withCommands('uninstall a')]);
+      expect(world.records()).to.equal(1);
+      const cleanup = journal.events.find(
+        (e) => e.type === 'phase-end' && e.phase === 'cleanup' && e.outcome === 'cleanup-failed',
+      );
+      expect(JSON.stringify(cleanup))
+        .to.include('revision a still in use')
+        .and.include('meshdrill cleanup --run-id');
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
