@@ -1,15 +1,18 @@
 // The composition root: builds the engine's ports from concrete parts once a target is up. Only the CLI knows
 // which client, driver and runbook runner are real.
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import type { TargetEnvironment } from '../../clusters/target.js';
 import type { EngineContext, RunbookPort } from '../engine/index.js';
-import { run } from '../exec/index.js';
+import { recordPendingUndo, run } from '../exec/index.js';
 import { buildTargetEnv } from '../exec/target-env.js';
 import { createKubeClient, type KubeClient } from '../kube/index.js';
 import { createLoadDriver, drillTestRunOptions, type LoadDriverName } from '../load/index.js';
 import type { LoadDriver } from '../model/load.js';
 import { describeStep, runRunbook } from '../runbook/index.js';
+import { stateDir } from '../util/state-dir.js';
 import { createNotificationPort, createPrometheusClient } from '../signals/index.js';
 
 /** Runs the steps it is handed (bound when the scenario was loaded): no runbook file is read during a drill. */
@@ -71,6 +74,7 @@ export function connectPorts(
     ingressUrl: env.ingressUrl,
     loadDriver: (name, scope) => chooseLoadDriver(env, kube, runId, loadDriverOverride ?? name, scope),
     runbooks: createRunbookPort(env, join(workDir, 'runbook')),
+    recordPendingUndo: pendingUndoRecorder(env, runId),
     runCommand: (script, signal, timeoutMs) =>
       run('bash', ['-o', 'pipefail', '-c', script], {
         env: commandEnv,
@@ -80,6 +84,34 @@ export function connectPorts(
       }),
     ...notificationPorts(env),
   };
+}
+
+/**
+ * Records a setup step's undo in the state directory with what it needs to run again after a SIGKILL: the
+ * context (cleanup refuses another), the PATH entries the run gave it, the kubeconfig and the working directory.
+ */
+export function pendingUndoRecorder(
+  env: TargetEnvironment,
+  runId: string,
+  dir: string = stateDir(),
+): NonNullable<EngineContext['recordPendingUndo']> {
+  return (step) =>
+    recordPendingUndo(dir, {
+      ...step,
+      runId,
+      env: {
+        context: env.versions.context ?? currentContextOf(env.kubeconfigPath),
+        kubeconfig: env.kubeconfigPath,
+        path: [...env.binDirs],
+        cwd: process.cwd(),
+      },
+    });
+}
+
+/** The kubeconfig's current context (the local and kind targets write one-context files). */
+function currentContextOf(kubeconfigPath: string): string {
+  const config = parse(readFileSync(kubeconfigPath, 'utf8')) as { 'current-context'?: string } | null;
+  return config?.['current-context'] ?? '';
 }
 
 /** The target's Alertmanager's port, and one per scenario routing it runs (all read the one receiver). */

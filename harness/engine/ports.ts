@@ -1,6 +1,6 @@
 // What the engine needs from the world, as interfaces (the engine never knows a concrete target or driver).
 
-import type { ExecResult } from '../exec/index.js';
+import type { ExecResult, PendingUndoStep } from '../exec/index.js';
 import type { Journal } from '../journal/index.js';
 import type { KubeClient } from '../kube/index.js';
 import type { LoadDriver, RunbookStep, RunbookStepRecord } from '../model/index.js';
@@ -46,6 +46,11 @@ export interface EngineContext {
    * `timeoutMs` (default 30 s: a condition is a probe; an action such as istioctl install asks for longer).
    */
   runCommand(script: string, signal?: AbortSignal, timeoutMs?: number): Promise<ExecResult>;
+  /**
+   * Records a setup `command` step's undo durably before its command starts (so `meshdrill cleanup --run-id` can
+   * run it after a SIGKILL); resolves to what removes the record. Absent, nothing is recorded.
+   */
+  recordPendingUndo?(step: PendingUndoStep): Promise<() => Promise<void>>;
   /** What the target's Alertmanager delivered (`notification` signals); absent where it runs none. */
   notifications?: NotificationPort;
   /** The same for each scenario routing the target runs an Alertmanager for, by routing id. */

@@ -202,3 +202,4 @@ export {
   releaseGroup,
 } from './lifeline.js';
 export * from './target-env.js';
+export * from './pending-undos.js';

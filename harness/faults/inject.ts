@@ -26,11 +26,11 @@ const SCALE_UNDO_TIMEOUT_MS = 120_000;
  * How long a command action may run: istioctl install waits for its istiod (a minute or two on a real cluster);
  * the phase's deadline still aborts it sooner.
  */
-const COMMAND_TIMEOUT_MS = 300_000;
+export const COMMAND_TIMEOUT_MS = 300_000;
 /** How long undoing a Chaos Mesh fault waits for the shared pods it hit to be Ready again. */
 const CHAOS_HEAL_TIMEOUT_MS = 120_000;
 
-export type { FaultContext, InjectedFault } from './types.js';
+export type { FaultContext, InjectedFault, RecordedStep } from './types.js';
 
 type Handler<K extends FaultKind> = (
   fault: Extract<FaultSpec, { kind: K }>,
@@ -234,6 +234,36 @@ async function runScript(
   };
 }
 
+/**
+ * Runs one step of a setup or a fault; a `command` step with an `undo` is recorded (ctx.recordUndo) before its
+ * command starts. The record goes when the command fails (its undo is not run then, as without a record) and
+ * once the returned revert has run the undo; a failed undo keeps it for `meshdrill cleanup --run-id`.
+ */
+export async function runRecorded(
+  action: KubeAction,
+  part: 'setup' | 'fault',
+  step: number,
+  ctx: FaultContext,
+): Promise<InjectedFault> {
+  const undo = action.action === 'command' ? action.undo : undefined;
+  if (action.action !== 'command' || !undo || !ctx.recordUndo) return runAction(action, ctx);
+  const forget = await ctx.recordUndo({ part, step, undo, description: `ran ${describeScript(action.run)}` });
+  let done: InjectedFault;
+  try {
+    done = await runAction(action, ctx);
+  } catch (error) {
+    await forget();
+    throw error;
+  }
+  return {
+    ...done,
+    async revert() {
+      await done.revert();
+      await forget();
+    },
+  };
+}
+
 function readReplicas(object: KubeObject | undefined): number | undefined {
   const spec = object?.spec as { replicas?: number } | undefined;
   return spec?.replicas;
@@ -257,7 +287,8 @@ const handlers: { [K in FaultKind]: Handler<K> } = {
   async kubernetes(fault, ctx) {
     const done: InjectedFault[] = [];
     try {
-      for (const step of fault.steps) done.push(await runAction(step, ctx));
+      for (const [index, step] of fault.steps.entries())
+        done.push(await runRecorded(step, 'fault', index, ctx));
     } catch (error) {
       // Undo the steps that did happen before reporting the failure.
       for (const step of done.reverse()) await step.revert().catch(() => undefined);

@@ -16,6 +16,19 @@ export interface FaultContext {
    * action runs. Absent, a `command` action fails.
    */
   runCommand?(script: string, signal?: AbortSignal, timeoutMs?: number): Promise<ExecResult>;
+  /**
+   * Records a `command` step's undo durably before its command starts (`meshdrill cleanup --run-id` runs it after
+   * a SIGKILL); resolves to what removes the record. Absent, nothing is recorded.
+   */
+  recordUndo?(step: RecordedStep): Promise<() => Promise<void>>;
+}
+
+/** Which step of the drill a recorded undo belongs to: the workload's setup or the fault, and its index there. */
+export interface RecordedStep {
+  part: 'setup' | 'fault';
+  step: number;
+  undo: string;
+  description: string;
 }
 
 export interface InjectedFault {

@@ -5,7 +5,7 @@
 
 import { type KubeClient, describeObject, keyOf } from '../kube/index.js';
 import type { KubeAction, KubeObject } from '../model/index.js';
-import { type FaultContext, resolveTargets, runAction } from './inject.js';
+import { type FaultContext, resolveTargets, runRecorded } from './inject.js';
 import { waitForRollouts } from './rollout.js';
 
 export interface SetupOptions {
@@ -23,14 +23,15 @@ export async function runSetupActions(
 ): Promise<string[]> {
   const done: string[] = [];
   const deadline = Date.now() + options.timeoutMs;
-  for (const action of actions) {
+  for (const [index, action] of actions.entries()) {
     const keys =
       action.action === 'apply'
         ? [keyOf(action.manifest)]
         : action.action === 'command'
           ? []
           : await resolveTargets(action.target, ctx);
-    const result = await runAction(action, ctx);
+    // Recorded before a command with an undo starts (ctx.recordUndo), so cleanup can undo it after a SIGKILL.
+    const result = await runRecorded(action, 'setup', index, ctx);
     if (action.action === 'command' && action.undo) options.onUndo?.(result.revert, result.description);
     await waitForRollouts(ctx.kube, keys, {
       timeoutMs: Math.max(1000, deadline - Date.now()),

@@ -2,11 +2,12 @@
 // context it was told (never the current one of a kubeconfig with several), and reads KUBECONFIG lists.
 
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseCliArgs } from '../../harness/cli/args.js';
 import { cleanupCommand } from '../../harness/cli/commands/cleanup.js';
+import { readPendingUndos, recordPendingUndo } from '../../harness/exec/index.js';
 import { MeshdrillError } from '../../harness/model/errors.js';
 import { RUN_ID_LABEL } from '../../harness/model/kube-object.js';
 import { type Booted, bootTarget } from '../local/support/boot.js';
@@ -98,5 +99,52 @@ describe('meshdrill cleanup', function () {
     ).catch((e: unknown) => e);
     expect((error as MeshdrillError).message).to.include('--context: no context "staging"');
     expect((error as MeshdrillError).hint).to.equal('contexts there: prod');
+  });
+
+  it('runs a pending undo through the real door: one that exits 1 keeps its record and exits 4; --dry-run lists it', async () => {
+    await seed('r4');
+    const state = join(booted.dir, 'state');
+    const probe = join(booted.dir, 'undo-ran');
+    const record = (step: number, undo: string) =>
+      recordPendingUndo(state, {
+        runId: 'r4',
+        scenario: 'istio-upgrade',
+        part: 'setup',
+        step,
+        undo,
+        description: `ran \`install ${step}\``,
+        env: { context: 'meshdrill-local', kubeconfig: '/gone', path: [], cwd: booted.dir },
+      });
+    await record(0, `echo first >> ${probe}`);
+    await record(1, 'echo "Error: revision drill-1-30 still in use" >&2; exit 1');
+    const env = { MESHDRILL_STATE_DIR: state };
+    const args = ['cleanup', '--run-id', 'r4', '--kubeconfig', booted.env.kubeconfigPath];
+    const lines: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (line: string) => lines.push(line);
+    console.error = (line: string) => lines.push(line);
+    let dry: number;
+    let code: number;
+    try {
+      dry = await cleanupCommand(parseCliArgs([...args, '--dry-run']), env);
+      expect(existsSync(probe), 'a dry run runs nothing').to.equal(false);
+      code = await cleanupCommand(parseCliArgs(args), env);
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+    expect(dry).to.equal(0);
+    expect(lines.join('\n')).to.include('dry run: 2 pending undo(s)');
+    expect(code, lines.join('\n')).to.equal(4);
+    // The failing one (the last step) ran first, and did not stop the other.
+    expect(readFileSync(probe, 'utf8')).to.equal('first\n');
+    expect(lines.join('\n')).to.match(
+      /CLEANUP FAILED — undo of run r4 not done \(record kept\): istio-upgrade setup step 2 .*exited with code 1:\nError: revision drill-1-30 still in use/s,
+    );
+    const left = await readPendingUndos(state, 'r4');
+    expect(left.map((e) => e.record.step)).to.deep.equal([1]);
+    // The run's labelled objects are still deleted.
+    expect(await names()).to.not.include('configmap/mine-r4');
   });
 });

@@ -4,25 +4,66 @@
 // an undo leaves nothing to run at cleanup.
 
 import { expect } from 'chai';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pendingUndoRoot, recordPendingUndo } from '../../harness/exec/index.js';
 import type { ResolvedScenario } from '../../harness/model/index.js';
 import { planScenarios } from '../../harness/engine/plan.js';
 import { loadScenarios } from '../../harness/scenario/index.js';
 import { FakeWorld, fakeScenario, runOnWorld } from '../support/fake-world.js';
 
-/** The fake world, with every script its command door was given, in order. */
+/**
+ * The fake world, with every script its command door was given, in order; with a state directory, undos are
+ * recorded there and each script also notes how many records exist while it runs.
+ */
 class RecordingWorld extends FakeWorld {
   readonly scripts: string[] = [];
+  constructor(
+    private readonly state?: string,
+    private readonly failing?: RegExp,
+  ) {
+    super();
+  }
+  records(): number {
+    const dir = this.state ? join(pendingUndoRoot(this.state), 'r') : '';
+    return dir && existsSync(dir) ? readdirSync(dir).length : 0;
+  }
   override connect(): ReturnType<FakeWorld['connect']> {
     const inner = super.connect();
+    const state = this.state;
     return {
       ...inner,
       runCommand: (script, signal, timeoutMs) => {
-        this.scripts.push(script);
+        this.scripts.push(state ? `${script} [${this.records()}]` : script);
+        if (this.failing?.test(script)) {
+          return Promise.resolve({ ...fails, command: script });
+        }
         return inner.runCommand(script, signal, timeoutMs);
       },
+      ...(state
+        ? {
+            recordPendingUndo: (step) =>
+              recordPendingUndo(state, {
+                ...step,
+                runId: 'r',
+                env: { context: 'c', kubeconfig: '/k', path: [], cwd: '/' },
+              }),
+          }
+        : {}),
     };
   }
 }
+
+const fails = {
+  command: '',
+  exitCode: 1,
+  signal: null,
+  stdout: '',
+  stderr: 'Error: revision a still in use',
+  durationMs: 0,
+  timedOut: false,
+};
 
 function withCommands(setupUndo: string | undefined): ResolvedScenario {
   const base = fakeScenario();
@@ -44,6 +85,37 @@ describe('engine: command actions in setup and fault', function () {
     await runOnWorld(world, [withCommands('uninstall a')]);
     const mine = world.scripts.filter((s) => /install [ab]$/.test(s));
     expect(mine).to.deep.equal(['install a', 'install b', 'uninstall b', 'uninstall a']);
+  });
+
+  it('each undo is recorded before its command runs and its record goes once it has run', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'meshdrill-engine-undos-'));
+    try {
+      const world = new RecordingWorld(state);
+      await runOnWorld(world, [withCommands('uninstall a')]);
+      const mine = world.scripts.filter((s) => /install [ab] \[/.test(s));
+      // [n]: the records on disk while that script ran (the setup's, then the fault's too; gone as each undo ends).
+      expect(mine).to.deep.equal(['install a [1]', 'install b [2]', 'uninstall b [2]', 'uninstall a [1]']);
+      expect(world.records()).to.equal(0);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('a setup undo that fails at the run’s cleanup keeps its record, and the cleanup error says how to retry', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'meshdrill-engine-undos-'));
+    try {
+      const world = new RecordingWorld(state, /^uninstall a$/);
+      const { journal } = await runOnWorld(world, [withCommands('uninstall a')]);
+      expect(world.records()).to.equal(1);
+      const cleanup = journal.events.find(
+        (e) => e.type === 'phase-end' && e.phase === 'cleanup' && e.outcome === 'cleanup-failed',
+      );
+      expect(JSON.stringify(cleanup))
+        .to.include('revision a still in use')
+        .and.include('meshdrill cleanup --run-id');
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 
   it('control: a setup command without undo leaves nothing to run at cleanup', async () => {

@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { checkIstioVersions, createTarget, deleteOwnedCluster } from '../../../clusters/index.js';
@@ -12,6 +12,7 @@ import type { TargetEnvironment } from '../../../clusters/target.js';
 import { invalidInput, EXIT_CODES } from '../../model/errors.js';
 import type { CliArgs } from '../args.js';
 import { untilStopped } from '../interrupts.js';
+import { stateDir } from '../../util/state-dir.js';
 
 interface ClusterState {
   target: string;
@@ -24,11 +25,7 @@ interface ClusterState {
 }
 
 /** Per user, not per directory: `cluster down` must find the cluster wherever it is run from. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return (
-    env.MESHDRILL_STATE_DIR ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'meshdrill')
-  );
-}
+export { stateDir };
 
 const stateFile = (target: string): string => join(stateDir(), `cluster-${target}.json`);
 

@@ -77,8 +77,17 @@ export function faultContext(v: VariantContext, signal?: AbortSignal): FaultCont
     scenario: v.scenario.name,
     defaultNamespace: v.scenario.namespace,
     runCommand: v.ctx.runCommand,
+    ...(v.ctx.recordPendingUndo ? { recordUndo: undoRecorder(v, v.ctx.recordPendingUndo) } : {}),
     ...(signal ? { signal } : {}),
   };
+}
+
+/** Records a setup or fault step's undo under the variant's scenario name. */
+function undoRecorder(
+  v: VariantContext,
+  record: NonNullable<VariantContext['ctx']['recordPendingUndo']>,
+): NonNullable<FaultContext['recordUndo']> {
+  return (step) => record({ scenario: v.scenario.name, ...step });
 }
 
 /** Journals an assertion and counts it into the verdict: the verdict comes from `assertion` events only. */

@@ -36,7 +36,15 @@ export async function deploy(v: VariantContext, state: VariantState): Promise<vo
   // Registered after, so it runs before (teardowns run in reverse): a setup command's undo (uninstalling the
   // control plane it installed) runs after the fault's, and before the namespace goes.
   runner.onCleanup('undo the workload setup commands', async () => {
-    for (const { revert } of [...state.setupUndos].reverse()) await revert();
+    for (const { revert } of [...state.setupUndos].reverse()) {
+      await revert().catch((error: unknown) => {
+        if (!ctx.recordPendingUndo) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(
+          `${message}\n(the undo stays recorded: \`meshdrill cleanup --run-id ${ctx.runId}\` runs it again)`,
+        );
+      });
+    }
   });
   await runner.phase('deploy', scenario.timeouts.deploy, async (signal) => {
     await refuseForeignNamespace(ctx.kube, scenario);

@@ -7,7 +7,7 @@
 
 import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,6 +17,8 @@ import { until } from './fixture.js';
 
 const MESHDRILL = 'bin/meshdrill.js';
 const SCENARIO = 'test/fixtures/scenarios/existing/killed-mid-fault.yaml';
+/** The same drill with a setup `command` whose undo takes back what the run-id label does not cover. */
+const SETUP_COMMAND_SCENARIO = 'test/fixtures/scenarios/existing/killed-with-setup-command.yaml';
 
 const TEAM_OBJECTS = `apiVersion: v1
 kind: Namespace
@@ -140,7 +142,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
   });
 
   /** `meshdrill run` of the fixture drill through `--target existing`, in a process of its own (SIGKILLed later). */
-  function spawnDrill(context: string, name: string, extra: string[] = []) {
+  function spawnDrill(context: string, name: string, extra: string[] = [], scenario = SCENARIO) {
     const out = join(dir, name);
     const runKubeconfig = join(dir, `${name}-kubeconfig`);
     writeFileSync(runKubeconfig, readFileSync(state().kubeconfig));
@@ -149,7 +151,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
       [
         MESHDRILL,
         'run',
-        SCENARIO,
+        scenario,
         '--target',
         'existing',
         '--out',
@@ -301,6 +303,76 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
       async () => (await kubectl(['get', 'pods', '-A', '-l', 'app=k6', '-o', 'name'])).trim() === '',
       60_000,
     );
+  });
+
+  it("kill -9 after a setup command: cleanup runs its recorded undo before deleting the run's objects", async () => {
+    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
+    const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
+    const context = kubeconfig['current-context'];
+    const probe = ['-n', 'undo-probe-outlived', 'get', 'configmap', 'installed-by-setup', '-o', 'name'];
+    const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(
+      context,
+      'out-undo',
+      [],
+      SETUP_COMMAND_SCENARIO,
+    );
+    let runId: string;
+    try {
+      runId = await faultInjected(
+        out,
+        stderr,
+        'the fault to be injected after the setup command',
+        clusterView,
+      );
+      const started = descendants(drill.pid as number);
+      drill.kill('SIGKILL');
+      await exited;
+      await until('every process the run started to end', () => started.every((p) => !isAlive(p)), 15_000);
+    } finally {
+      if (drill.exitCode === null && drill.signalCode === null) drill.kill('SIGKILL');
+    }
+    // Negative control: what the setup command made outlives the killed run, and carries no run-id label.
+    expect((await kubectl(probe)).trim()).to.equal('configmap/installed-by-setup');
+    const ns = await getJson(['get', 'namespace', 'undo-probe-outlived']);
+    expect((ns.metadata as { labels?: Record<string, string> }).labels ?? {}).to.not.have.property(
+      'meshdrill.io/run-id',
+    );
+    const records = join(dir, 'state', 'pending-undos', runId);
+    expect(readdirSync(records), 'the undo is recorded in the state directory').to.have.length(1);
+    const record = JSON.parse(readFileSync(join(records, readdirSync(records)[0] ?? ''), 'utf8')) as {
+      undo: string;
+      env: { context: string };
+    };
+    expect(record.undo).to.include('kubectl delete namespace undo-probe-outlived');
+    expect(record.env.context).to.equal(context);
+
+    const cleanup = await run(
+      process.execPath,
+      [MESHDRILL, 'cleanup', '--run-id', runId, '--context', context],
+      { env: { ...env, KUBECONFIG: runKubeconfig }, timeoutMs: 180_000 },
+    );
+    expect(cleanup.exitCode, `${cleanup.stdout}\n${cleanup.stderr}`).to.equal(0);
+    // The undo ran before the drill namespace was deleted: its line comes first.
+    const lines = cleanup.stdout.split('\n');
+    const undoLine = lines.findIndex((l) => l.startsWith(`undoing run ${runId}: outlived-undo setup step 1`));
+    const deletedNs = lines.findIndex((l) => l.includes('drill-outlived-undo') && l.startsWith('deleted'));
+    expect(undoLine, cleanup.stdout).to.be.greaterThan(-1);
+    expect(deletedNs, cleanup.stdout).to.be.greaterThan(undoLine);
+    expect(lines[undoLine + 1]).to.equal('  ran; record removed');
+    expect(existsSync(records), 'the record is gone').to.equal(false);
+    await until(
+      'the namespace the setup command created to be gone',
+      async () =>
+        !(await kubectl(['get', 'namespaces', '-o', 'name'])).includes('namespace/undo-probe-outlived'),
+      60_000,
+    );
+    const again = await run(
+      process.execPath,
+      [MESHDRILL, 'cleanup', '--run-id', runId, '--context', context],
+      { env: { ...env, KUBECONFIG: runKubeconfig }, timeoutMs: 180_000 },
+    );
+    expect(again.exitCode, `${again.stdout}\n${again.stderr}`).to.equal(0);
+    expect(again.stdout).to.not.include('undoing run');
   });
 });
 
