@@ -111,6 +111,15 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
         ),
       ])
     ).join('\n');
+  /**
+   * The drills' faults patch the team's objects and scale istiod to 0: each test sets them up itself, so it may
+   * run alone or after a test whose cleanup did not run.
+   */
+  const teamClusterAsBefore = async (): Promise<void> => {
+    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
+    await kubectl(['-n', 'istio-system', 'scale', 'deployment', 'istiod', '--replicas=1']);
+    await kubectl(['-n', 'istio-system', 'rollout', 'status', 'deployment', 'istiod', '--timeout=25s']);
+  };
   const state = (): ClusterState =>
     JSON.parse(readFileSync(join(dir, 'state', 'cluster-local.json'), 'utf8')) as ClusterState;
 
@@ -260,11 +269,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
   });
 
   it('kill -9 with in-cluster k6 load: cleanup leaves no TestRun, runner Job or k6 pod', async () => {
-    // The drill's fault patches the team's objects and scales istiod: this test sets them up itself (it may run
-    // alone, or after a test whose cleanup did not run).
-    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
-    await kubectl(['-n', 'istio-system', 'scale', 'deployment', 'istiod', '--replicas=1']);
-    await kubectl(['-n', 'istio-system', 'rollout', 'status', 'deployment', 'istiod', '--timeout=25s']);
+    await teamClusterAsBefore();
     const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
     const context = kubeconfig['current-context'];
     const { drill, out, runKubeconfig, exited, stderr } = spawnDrill(context, 'out-k6', [
@@ -306,7 +311,7 @@ describe('cleanup after kill -9 on a cluster that outlives meshdrill (--target e
   });
 
   it("kill -9 after a setup command: cleanup runs its recorded undo before deleting the run's objects", async () => {
-    await kubectl(['apply', '-f', '-'], TEAM_OBJECTS);
+    await teamClusterAsBefore();
     const kubeconfig = parse(readFileSync(state().kubeconfig, 'utf8')) as { 'current-context': string };
     const context = kubeconfig['current-context'];
     const probe = ['-n', 'undo-probe-outlived', 'get', 'configmap', 'installed-by-setup', '-o', 'name'];
