@@ -1001,7 +1001,7 @@ function receiversOf(ctx: RuleContext, variant: VariantUse): Routed | undefined 
 const notificationReceiverRouted: Rule = {
   name: 'notification-receiver-routed',
   summary:
-    "a notification condition's receiver is defined by the Alertmanager routing of every variant (meshdrill's own: meshdrill; not checked for --target existing without a routing file)",
+    "a notification condition's receiver is defined by the Alertmanager routing of every variant judged by it (a runbook variant's own recovery condition: that variant's; meshdrill's own: meshdrill; not checked for --target existing without a routing file)",
   check: (ctx) => {
     const variants = listVariants(ctx.spec).map((v) => ({
       name: v.name,

@@ -128,3 +128,35 @@ describe('scenario: a runbook variant with a recovery of its own', () => {
     ]);
   });
 });
+
+describe('scenario: the receiver of a runbook variant’s own notification condition', () => {
+  const file = `${F}/scenarios/invalid/53-receiver-unrouted.yaml`;
+  const text = readFileSync(file, 'utf8');
+  const variant =
+    '    - { name: tickets, runbook: none, alertmanager: { routing: routing/tickets-only.yml } }\n';
+  const own = (receiver: string) =>
+    text.replace(
+      variant,
+      `    - name: tickets
+      runbook: none
+      alertmanager: { routing: routing/tickets-only.yml }
+      recovery:
+        conditions:
+          - { name: ticket-filed, kind: notification, alert: IstiodDown, receiver: ${receiver} }
+`,
+    );
+  const receiverProblems = async (t: string) =>
+    (await validateScenarioText(t, file, { target: 'local' })).problems
+      .map((p) => formatProblem(p, F))
+      .filter((m) => m.includes('recovery.conditions'));
+
+  it('is checked against that variant’s routing alone, and the drill’s no longer against it', async () => {
+    expect(text).to.contain(variant);
+    // As written, the drill's recovery condition is judged in the tickets variant too, whose routing lacks it.
+    expect(await receiverProblems(text)).to.have.length(1);
+    expect(await receiverProblems(own('tickets'))).to.deep.equal([]);
+    expect(await receiverProblems(own('team-pager'))).to.deep.equal([
+      `scenarios/invalid/53-receiver-unrouted.yaml:44:84 runbookVariants[0].recovery.conditions[0].receiver: expected a receiver of the routing "routing/tickets-only.yml", which variant tickets runs with (tickets), got "team-pager": no notification could reach it there; name one of those receivers, define and route to it in that file, or leave receiver out to accept any`,
+    ]);
+  });
+});
