@@ -2,7 +2,7 @@
 // machine is never oversubscribed (DESIGN.md: the instrument is not the system under test — a CPU queue shows up as
 // the mesh's latency). The demand comes from a small cost model whose constants were measured (DRILL_CPU_COSTS).
 
-import type { KubeObject, ResolvedScenario } from '../model/index.js';
+import { type KubeObject, type ResolvedScenario, scenarioOfVariant } from '../model/index.js';
 import { expectedVariantMs } from './run-suite.js';
 import { MAX_PARALLEL } from './limits.js';
 import { planTurns, type Turn } from './schedule.js';
@@ -177,7 +177,11 @@ export function estimateTurnCost(
     ? model.clusterIdleCores + model.clusterBootCpuSeconds / Math.max(lengthS, 1)
     : 0;
   const commands = commandCores(turn, model);
-  const queries = queriesPerSecond(scenario, model.queryPollFloorMs);
+  // The turn's variants run one after another: the busiest of them (one may have recovery conditions of its own).
+  const queries = Math.max(
+    0,
+    ...turn.runs.map((r) => queriesPerSecond(scenarioOfVariant(scenario, r.variant), model.queryPollFloorMs)),
+  );
   const cores =
     (rate * proxies * model.requestHopMs) / 1000 +
     pods * model.podIdleCores +
@@ -209,19 +213,18 @@ function commandCores(
   turn: Turn<ResolvedScenario, ResolvedScenario['variants'][number]>,
   model: DrillCpuCosts,
 ): number {
-  const { scenario } = turn;
-  const perSecond = scenario.recovery.conditions
-    .filter((c) => c.kind === 'command')
-    .reduce((sum, c) => sum + 1 / Math.max(c.pollMs / 1000, model.commandRunWallSeconds), 0);
-  if (perSecond === 0) return 0;
-  const { budgetMs, verifyMs } = scenario.recovery;
-  let polledMs = 0;
+  // Command runs a second over the turn: each variant's own conditions over its polled share.
+  let runsMs = 0;
   let totalMs = 0;
   for (const { variant } of turn.runs) {
-    polledMs += (variant.expect === 'recovery' ? budgetMs / 4 : budgetMs) + verifyMs;
-    totalMs += expectedVariantMs(scenario, variant);
+    const { budgetMs, verifyMs, conditions } = scenarioOfVariant(turn.scenario, variant).recovery;
+    const perSecond = conditions
+      .filter((c) => c.kind === 'command')
+      .reduce((sum, c) => sum + 1 / Math.max(c.pollMs / 1000, model.commandRunWallSeconds), 0);
+    runsMs += perSecond * ((variant.expect === 'recovery' ? budgetMs / 4 : budgetMs) + verifyMs);
+    totalMs += expectedVariantMs(turn.scenario, variant);
   }
-  return perSecond * model.commandRunCpuSeconds * Math.min(1, polledMs / Math.max(totalMs, 1));
+  return (runsMs / Math.max(totalMs, 1)) * model.commandRunCpuSeconds;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { KubeAction, KubeObject, ObjectRef, ResolvedScenario } from '../mod
 import type { BlastRadiusEntry, PlanSection, PlanStep } from '../model/index.js';
 import { drillTestRunOptions, type InClusterLoad, planK6ClusterRun } from '../load/index.js';
 import { describeStep } from '../runbook/index.js';
+import { formatDuration } from '../util/duration.js';
 import { buildNamespace, buildWorkload } from './deploy.js';
 
 /** The run id as plans show it: labels and names that carry it read `<run-id>`. */
@@ -191,16 +192,32 @@ function runbookSteps(scenario: ResolvedScenario): PlanStep[] {
       });
     }
   }
-  for (const condition of scenario.recovery.conditions) {
-    if (condition.kind === 'command') {
-      steps.push({
-        step: 'command',
-        command: condition.run,
-        purpose: `recovery condition ${condition.name} (polled, read-only by intent)`,
-      });
-    }
+  steps.push(...recoverySteps(scenario.recovery.conditions, ''));
+  for (const variant of scenario.variants) {
+    if (variant.ownRecovery === undefined) continue;
+    const { conditions, budgetMs, verifyMs } = variant.ownRecovery.recovery;
+    steps.push({
+      step: 'note',
+      text: `variant ${variant.name} is judged against its own recovery: ${conditions.map((c) => c.name).join(', ') || 'no conditions'} (budget ${formatDuration(budgetMs)}, verify ${formatDuration(verifyMs)})`,
+    });
+    steps.push(...recoverySteps(conditions, ` of variant ${variant.name}`));
   }
   return steps;
+}
+
+/** The recovery conditions that run a command, as the plan lists them. */
+function recoverySteps(conditions: ResolvedScenario['recovery']['conditions'], of: string): PlanStep[] {
+  return conditions.flatMap((condition): PlanStep[] =>
+    condition.kind === 'command'
+      ? [
+          {
+            step: 'command',
+            command: condition.run,
+            purpose: `recovery condition ${condition.name}${of} (polled, read-only by intent)`,
+          },
+        ]
+      : [],
+  );
 }
 
 async function blastRadiusOf(

@@ -10,6 +10,7 @@ import { deleteRunObjects, type KubeClient } from '../kube/index.js';
 import { formatDuration } from '../util/duration.js';
 import {
   EXIT_CODES,
+  allRecoveryConditions,
   clusterNeedsOf,
   routingsOf,
   exitCodeFor,
@@ -19,6 +20,7 @@ import {
   worstOutcome,
   type ResolvedScenario,
   type ScenarioVariant,
+  scenarioOfVariant,
 } from '../model/index.js';
 import { Interrupted } from './phase-runner.js';
 import type { EngineContext } from './ports.js';
@@ -90,18 +92,30 @@ function judgeableOn(
       scenario: s.name,
       message: `${dropped.map((c) => c.name).join(', ')} not judged: ${why} (docs/targets.md)`,
     });
-    const kept = <T extends { kind: string }>(list: T[]) => list.filter((c) => c.kind !== 'notification');
-    return {
-      ...s,
-      signals: kept(s.signals),
-      efficacy: kept(s.efficacy),
-      recovery: { ...s.recovery, conditions: kept(s.recovery.conditions) },
-    };
+    return withoutNotifications(s);
   });
 }
 
+/** The scenario without its notification conditions: signals, efficacy, and the drill's and variants' recovery. */
+function withoutNotifications(s: ResolvedScenario): ResolvedScenario {
+  const kept = <T extends { kind: string }>(list: T[]) => list.filter((c) => c.kind !== 'notification');
+  const keptRecovery = (r: ResolvedScenario['recovery']) => ({ ...r, conditions: kept(r.conditions) });
+  return {
+    ...s,
+    signals: kept(s.signals),
+    efficacy: kept(s.efficacy),
+    recovery: keptRecovery(s.recovery),
+    variants: s.variants.map((v) =>
+      v.ownRecovery === undefined
+        ? v
+        : { ...v, ownRecovery: { ...v.ownRecovery, recovery: keptRecovery(v.ownRecovery.recovery) } },
+    ),
+  };
+}
+
 function notificationConditions(s: ResolvedScenario): { kind: string; name: string }[] {
-  return [...s.signals, ...s.efficacy, ...s.recovery.conditions].filter((c) => c.kind === 'notification');
+  const all = [...s.signals, ...s.efficacy, ...allRecoveryConditions(s)];
+  return [...new Map(all.filter((c) => c.kind === 'notification').map((c) => [c.name, c])).values()];
 }
 
 /** Why this target cannot judge the scenario's notification signals; undefined when it can. */
@@ -382,7 +396,7 @@ export function expectedVariantMs(scenario: ResolvedScenario, variant: ScenarioV
     scenario.duringFault.holdForMs ?? 0,
     ...scenario.signals.map((s) => s.withinMs),
   );
-  const { budgetMs, verifyMs } = scenario.recovery;
+  const { budgetMs, verifyMs } = scenarioOfVariant(scenario, variant).recovery;
   const recovery = variant.expect === 'recovery' ? budgetMs / 4 + verifyMs : budgetMs + verifyMs;
   return scenario.steadyState.durationMs + detection + recovery;
 }

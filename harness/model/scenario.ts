@@ -232,6 +232,22 @@ export interface ScenarioVariant {
    * routing inhibits): their detect assertion passes when they did not fire, and says what held them back.
    */
   silent?: string[];
+  /**
+   * The variant's own recovery (a runbook variant's `recovery`), resolved and time-scaled, each field the
+   * variant's where it gave one, else the scenario's; with the remediate and recover deadlines derived from it
+   * (unless the scenario's `timeouts` sets them). Absent: the scenario's. Read through scenarioOfVariant.
+   */
+  ownRecovery?: {
+    recovery: ScenarioRecovery;
+    timeouts: Pick<Record<PhaseName, number>, 'remediate' | 'recover'>;
+  };
+}
+
+export interface ScenarioRecovery {
+  budgetMs: number;
+  verifyMs: number;
+  /** Must each be true at the start and the end of the verification window, besides the SLOs holding. */
+  conditions: RecoveryCondition[];
 }
 
 export interface ResolvedScenario {
@@ -277,12 +293,8 @@ export interface ResolvedScenario {
   signals: SignalSpec[];
   /** The first variant is the main drill; the others are negative controls or measured alternatives. */
   variants: ScenarioVariant[];
-  recovery: {
-    budgetMs: number;
-    verifyMs: number;
-    /** Must each be true at the start and the end of the verification window, besides the SLOs holding. */
-    conditions: RecoveryCondition[];
-  };
+  /** The drill's recovery; a variant with one of its own runs with it instead (scenarioOfVariant). */
+  recovery: ScenarioRecovery;
   /** Prometheus rule files (absolute paths) the target must load. */
   alertRules: string[];
   /**
@@ -291,6 +303,24 @@ export interface ResolvedScenario {
    */
   alertRuleSet: { rules: AlertRuleDefinition[]; problems: string[] };
   timeouts: Record<PhaseName, number>;
+}
+
+/**
+ * The scenario as this variant runs and is judged: its own recovery (conditions, budget, verify) and the deadlines
+ * derived from it where it has one, else the scenario unchanged. Every phase reads the variant's scenario.
+ */
+export function scenarioOfVariant(scenario: ResolvedScenario, variant: ScenarioVariant): ResolvedScenario {
+  const own = variant.ownRecovery;
+  if (own === undefined) return scenario;
+  return { ...scenario, recovery: own.recovery, timeouts: { ...scenario.timeouts, ...own.timeouts } };
+}
+
+/** The recovery conditions of the drill and of every variant with its own (what any of its runs may poll). */
+export function allRecoveryConditions(scenario: ResolvedScenario): RecoveryCondition[] {
+  return [
+    ...scenario.recovery.conditions,
+    ...scenario.variants.flatMap((v) => v.ownRecovery?.recovery.conditions ?? []),
+  ];
 }
 
 /**

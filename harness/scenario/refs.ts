@@ -4,6 +4,7 @@ import type { DataPath } from './shape-issues.js';
 import type {
   ManifestRefInput,
   ObjectRefInput,
+  RecoveryConditionInput,
   RunbookRefInput,
   ScenarioSpec,
   WorkloadManifestInput,
@@ -112,14 +113,19 @@ export function listObjectRefs(spec: ScenarioSpec): ObjectRefUse[] {
         uses.push({ path: ['spec', field, i, 'resource'], ref: c.resource, mustSelect: false });
     });
   }
-  (s.recovery.conditions ?? []).forEach((c, i) => {
-    if (c.kind === 'kubernetes')
-      uses.push({
-        path: ['spec', 'recovery', 'conditions', i, 'resource'],
-        ref: c.resource,
-        mustSelect: false,
-      });
-  });
+  const recoveryLists: [DataPath, RecoveryConditionInput[] | undefined][] = [
+    [['spec', 'recovery', 'conditions'], s.recovery.conditions],
+    ...(s.runbookVariants ?? []).map((v, j): [DataPath, RecoveryConditionInput[] | undefined] => [
+      ['spec', 'runbookVariants', j, 'recovery', 'conditions'],
+      v.recovery?.conditions,
+    ]),
+  ];
+  for (const [at, list] of recoveryLists) {
+    (list ?? []).forEach((c, i) => {
+      if (c.kind === 'kubernetes')
+        uses.push({ path: [...at, i, 'resource'], ref: c.resource, mustSelect: false });
+    });
+  }
   return uses;
 }
 

@@ -29,6 +29,7 @@ import type {
   ConditionSpecInput,
   LoadSpecInput,
   ManifestRefInput,
+  RecoveryConditionInput,
   RunbookOrNoneInput,
   ScenarioSpec,
 } from './spec.js';
@@ -112,7 +113,7 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
   const fault = resolveFault(s.fault, r.kinds);
   const steadyText = typeof s.steadyState === 'string' ? s.steadyState : s.steadyState?.duration;
   const steadyStateMs = r.kinds.duration(steadyText, DEFAULTS.steadyStateMs);
-  const recovery = resolveRecovery(r);
+  const recovery = resolveRecovery(r, r.spec.recovery);
   const readyTimeoutMs = r.kinds.duration(s.workload.readyTimeout, DEFAULTS.readyTimeoutMs);
   const timeouts = resolveTimeouts(r, {
     readyTimeoutMs,
@@ -123,6 +124,14 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
     recovery,
   });
   const generate = resolveGenerated(r);
+  const variants = resolveVariants(r);
+  // The load runs as long as the longest variant may: one with a recovery of its own may wait longer.
+  const longest = Math.max(
+    0,
+    ...variants.map((v) =>
+      drillDurationMs(v.ownRecovery === undefined ? timeouts : { ...timeouts, ...v.ownRecovery.timeouts }),
+    ),
+  );
   const alertRules = (s.alertRules ?? []).map((p) => resolveRelative(ctx.file, p));
   return {
     name: spec.metadata.name,
@@ -142,14 +151,14 @@ export function resolveScenario(spec: ScenarioSpec, ctx: ResolveContext): Resolv
       ...(s.workload.setup ? { setup: s.workload.setup.map((a) => resolveAction(a, r.kinds)) } : {}),
     },
     // A held fault keeps the load running that much longer before the runbook.
-    load: resolveLoad(s.load, r.scale, drillDurationMs(timeouts) + (resolveDuringFault(r).holdForMs ?? 0)),
+    load: resolveLoad(s.load, r.scale, longest + (resolveDuringFault(r).holdForMs ?? 0)),
     slos: s.slos.map(mustThreshold),
     duringFault: resolveDuringFault(r),
     steadyState: { durationMs: steadyStateMs },
     fault,
     efficacy,
     signals,
-    variants: resolveVariants(s, ctx),
+    variants,
     recovery,
     alertRules,
     alertRuleSet: alertRuleSetOf(alertRules, ctx.ruleFiles),
@@ -216,8 +225,14 @@ function resolveChecks(r: Resolution): { efficacy: EfficacyCheck[]; signals: Sig
   return { efficacy, signals };
 }
 
-function resolveRecovery(r: Resolution): ResolvedRecovery {
-  const { recovery } = r.spec;
+/** A recovery as written: the drill's, or a variant's own with the drill's fields filling what it leaves out. */
+type RecoveryInput = {
+  budget: string;
+  verify?: string | undefined;
+  conditions?: RecoveryConditionInput[] | undefined;
+};
+
+function resolveRecovery(r: Resolution, recovery: RecoveryInput): ResolvedRecovery {
   return {
     budgetMs: r.kinds.duration(recovery.budget, 0),
     verifyMs: r.kinds.duration(recovery.verify, DEFAULTS.verifyMs),
@@ -258,14 +273,29 @@ function resolveTimeouts(r: Resolution, budgets: PhaseBudgets): Record<PhaseName
     inject: ms(undefined, DEFAULTS.injectMs) + budgets.injectWaitMs,
     efficacy: maxWithin(budgets.efficacy) + slack,
     detect: maxWithin(budgets.signals) + slack,
-    remediate: recovery.budgetMs,
-    recover: recovery.budgetMs + recovery.verifyMs + slack,
+    ...recoveryTimeouts(r, recovery),
     cleanup: ms(undefined, DEFAULTS.cleanupMs),
   };
   for (const [phase, text] of Object.entries(r.spec.timeouts ?? {})) {
     if (text !== undefined) timeouts[phase as PhaseName] = ms(text, 0);
   }
   return timeouts;
+}
+
+/** The remediate and recover deadlines a recovery sets, unless the spec's `timeouts` sets them. */
+function recoveryTimeouts(
+  r: Resolution,
+  recovery: ResolvedRecovery,
+): Record<'remediate' | 'recover', number> {
+  const ms = r.kinds.duration;
+  const set = r.spec.timeouts ?? {};
+  return {
+    remediate: set.remediate === undefined ? recovery.budgetMs : ms(set.remediate, 0),
+    recover:
+      set.recover === undefined
+        ? recovery.budgetMs + recovery.verifyMs + ms(undefined, DEFAULTS.phaseSlackMs)
+        : ms(set.recover, 0),
+  };
 }
 
 /** Load runs from the load phase until cleanup: its natural upper bound is the sum of those phase deadlines. */
@@ -306,7 +336,8 @@ function resolveGenerated(r: Resolution): GeneratedManifest[] {
  * The main variant, then the negative controls and the runbook variants, which inherit the main's variables and
  * the scenario's Alertmanager routing unless they name their own.
  */
-function resolveVariants(s: ScenarioSpec['spec'], ctx: ResolveContext): ScenarioVariant[] {
+function resolveVariants(r: Resolution): ScenarioVariant[] {
+  const { spec: s, ctx } = r;
   const mainRunbook = resolveRunbook(s.runbook, {}, ctx);
   const mainVariables = mainRunbook?.variables ?? {};
   const scenarioRouting = resolveRouting(s.alertmanager, ctx);
@@ -338,11 +369,25 @@ function resolveVariants(s: ScenarioSpec['spec'], ctx: ResolveContext): Scenario
       runbook: resolveRunbook(v.runbook, mainVariables, ctx),
       expect: v.expect ?? ('measure' as const),
       ...own(v),
+      ...ownRecovery(r, v.recovery),
     })),
   ];
 }
 
 type VariantInput = NonNullable<ScenarioSpec['spec']['negativeControls']>[number];
+type VariantRecoveryInput = NonNullable<ScenarioSpec['spec']['runbookVariants']>[number]['recovery'];
+
+/** A runbook variant's own recovery: each field it gives replaces the drill's (conditions as a whole list). */
+function ownRecovery(r: Resolution, input: VariantRecoveryInput): Pick<ScenarioVariant, 'ownRecovery'> {
+  if (input === undefined) return {};
+  const drill = r.spec.recovery;
+  const recovery = resolveRecovery(r, {
+    budget: input.budget ?? drill.budget,
+    verify: input.verify ?? drill.verify,
+    conditions: input.conditions ?? drill.conditions,
+  });
+  return { ownRecovery: { recovery, timeouts: recoveryTimeouts(r, recovery) } };
+}
 
 /** The routing file as loaded (the loader read and checked it; the routing rules let only good ones through). */
 function resolveRouting(

@@ -41,10 +41,18 @@ export const FAULT_GROUPS: Record<'chaos-mesh' | 'istio', string[]> = {
   istio: ['networking.istio.io', 'security.istio.io'],
 };
 
-/** Every condition of the scenario with its data path: efficacy, detect, then recovery.conditions. */
-const conditions = (
-  spec: ScenarioSpec,
-): { c: ConditionSpecInput | RecoveryConditionInput; path: DataPath }[] => [
+interface ConditionUse {
+  c: ConditionSpecInput | RecoveryConditionInput;
+  path: DataPath;
+  /** The runbook variant whose own recovery.conditions list holds it (index); absent: the drill's. */
+  variant?: number;
+}
+
+/**
+ * Every condition of the scenario with its data path: efficacy, detect, recovery.conditions, then each runbook
+ * variant's own recovery.conditions.
+ */
+const conditions = (spec: ScenarioSpec): ConditionUse[] => [
   ...(['efficacy', 'detect'] as const).flatMap((field) =>
     (spec.spec[field] ?? []).map((c, i) => ({ c, path: ['spec', field, i] as DataPath })),
   ),
@@ -52,7 +60,28 @@ const conditions = (
     c,
     path: ['spec', 'recovery', 'conditions', i] as DataPath,
   })),
+  ...(spec.spec.runbookVariants ?? []).flatMap((v, j) =>
+    (v.recovery?.conditions ?? []).map((c, i) => ({
+      c,
+      path: ['spec', 'runbookVariants', j, 'recovery', 'conditions', i] as DataPath,
+      variant: j,
+    })),
+  ),
 ];
+
+/**
+ * The condition lists one run judges by: the drill's (efficacy, detect, recovery), and for each runbook variant
+ * with conditions of its own, efficacy, detect and those (they replace the drill's recovery conditions).
+ */
+const judgedSets = (spec: ScenarioSpec): ConditionUse[][] => {
+  const all = conditions(spec);
+  const variants = [...new Set(all.flatMap((u) => (u.variant === undefined ? [] : [u.variant])))];
+  const shared = all.filter((u) => u.variant === undefined && u.path[1] !== 'recovery');
+  return [
+    all.filter((u) => u.variant === undefined),
+    ...variants.map((j) => [...shared, ...all.filter((u) => u.variant === j)]),
+  ];
+};
 
 const sloThresholdParses: Rule = {
   name: 'slo-threshold-parses',
@@ -74,20 +103,22 @@ const sloThresholdParses: Rule = {
 const signalNamesUnique: Rule = {
   name: 'signal-names-unique',
   summary:
-    'efficacy, detect and recovery condition names are unique across the three lists (reports key on them)',
+    "efficacy, detect and recovery condition names are unique across the three lists, a runbook variant's own recovery conditions among themselves and with efficacy and detect (reports key on them)",
   check: ({ spec }) => {
-    const seen = new Map<string, string>();
-    const out: Finding[] = [];
-    for (const { c, path } of conditions(spec)) {
-      const first = seen.get(c.name);
-      if (first) {
-        out.push({
-          path: [...path, 'name'],
-          message: `"${c.name}" is already used by ${first}; give each efficacy check, signal and recovery condition its own name`,
-        });
-      } else seen.set(c.name, formatPath(path));
+    const out = new Map<string, Finding>();
+    for (const set of judgedSets(spec)) {
+      const seen = new Map<string, string>();
+      for (const { c, path } of set) {
+        const first = seen.get(c.name);
+        if (first) {
+          out.set(formatPath(path), {
+            path: [...path, 'name'],
+            message: `"${c.name}" is already used by ${first}; give each efficacy check, signal and recovery condition its own name`,
+          });
+        } else seen.set(c.name, formatPath(path));
+      }
     }
-    return out;
+    return [...out.values()];
   },
 };
 
@@ -449,18 +480,35 @@ function hasKind(v: unknown): boolean {
 
 const verifyWithinBudget: Rule = {
   name: 'verify-within-budget',
-  summary: 'recovery.verify is not longer than recovery.budget',
+  summary:
+    "recovery.verify is not longer than recovery.budget (a runbook variant's own, each the drill's where it gives none)",
   check: ({ spec }) => {
-    const { budget, verify } = spec.spec.recovery;
-    const b = parseDuration(budget);
-    const v = verify === undefined ? undefined : parseDuration(verify);
-    if (b === undefined || v === undefined || v <= b) return [];
-    return [
-      {
-        path: ['spec', 'recovery', 'verify'],
-        message: `expected a verification window no longer than the recovery budget (${budget}), got ${JSON.stringify(verify)}; shorten verify or raise budget`,
-      },
-    ];
+    const drill = spec.spec.recovery;
+    const own = (spec.spec.runbookVariants ?? []).flatMap((v, j) =>
+      v.recovery === undefined || (v.recovery.budget ?? v.recovery.verify) === undefined
+        ? []
+        : [
+            {
+              at: ['spec', 'runbookVariants', j, 'recovery'] as DataPath,
+              budget: v.recovery.budget ?? drill.budget,
+              verify: v.recovery.verify ?? drill.verify,
+              // The field to fix: the variant's verify if it gave one, else its budget.
+              field: v.recovery.verify === undefined ? 'budget' : 'verify',
+            },
+          ],
+    );
+    const all = [{ at: ['spec', 'recovery'] as DataPath, ...drill, field: 'verify' }, ...own];
+    return all.flatMap(({ at, budget, verify, field }) => {
+      const b = parseDuration(budget);
+      const v = verify === undefined ? undefined : parseDuration(verify);
+      if (b === undefined || v === undefined || v <= b) return [];
+      return [
+        {
+          path: [...at, field],
+          message: `expected a verification window no longer than the recovery budget (${budget}), got ${JSON.stringify(verify)}; shorten verify or raise budget`,
+        },
+      ];
+    });
   },
 };
 
@@ -504,6 +552,21 @@ const timeoutsCoverBudgets: Rule = {
         (d(s.recovery.budget) ?? 0) + (or(s.recovery.verify, DEFAULTS.verifyMs) ?? 0),
         `recovery.budget + ${named('recovery.verify', s.recovery.verify, DEFAULTS.verifyMs)}`,
       ],
+      // A runbook variant with a budget or verify of its own waits that long in the same phase.
+      ...(s.runbookVariants ?? []).flatMap((v, j): [keyof typeof t, number | undefined, string][] => {
+        const own = v.recovery;
+        if (own?.budget === undefined && own?.verify === undefined) return [];
+        const budget = own.budget ?? s.recovery.budget;
+        const verify = own.verify ?? s.recovery.verify;
+        const at = `runbookVariants[${j}] (${v.name})`;
+        return [
+          [
+            'recover',
+            (d(budget) ?? 0) + (or(verify, DEFAULTS.verifyMs) ?? 0),
+            `${at} recovery budget + ${named('verify', verify, DEFAULTS.verifyMs)}`,
+          ],
+        ];
+      }),
     ];
     return needs.flatMap(([phase, need, what]) => {
       const have = d(t[phase]);
@@ -938,15 +1001,31 @@ function receiversOf(ctx: RuleContext, variant: VariantUse): Routed | undefined 
 const notificationReceiverRouted: Rule = {
   name: 'notification-receiver-routed',
   summary:
-    "a notification condition's receiver is defined by the Alertmanager routing of every variant (meshdrill's own: meshdrill; not checked for --target existing without a routing file)",
+    "a notification condition's receiver is defined by the Alertmanager routing of every variant judged by it (a runbook variant's own recovery condition: that variant's; meshdrill's own: meshdrill; not checked for --target existing without a routing file)",
   check: (ctx) => {
-    const variants = listVariants(ctx.spec).map((v) => ({ name: v.name, routed: receiversOf(ctx, v) }));
-    return conditions(ctx.spec).flatMap(({ c, path }) => {
+    const variants = listVariants(ctx.spec).map((v) => ({
+      name: v.name,
+      routed: receiversOf(ctx, v),
+      path: v.path,
+    }));
+    const ownConditions = new Set(
+      (ctx.spec.spec.runbookVariants ?? []).flatMap((v, j) =>
+        v.recovery?.conditions === undefined ? [] : [formatPath(['spec', 'runbookVariants', j])],
+      ),
+    );
+    return conditions(ctx.spec).flatMap(({ c, path, variant }) => {
       if (c.kind !== 'notification' || c.receiver === undefined) return [];
       const receiver = c.receiver;
+      // The variants that judge by it: a variant's own recovery condition, its variant's; the drill's recovery
+      // conditions, every variant without conditions of its own; efficacy and detect, every variant.
+      const judging = variants.filter((v) =>
+        variant !== undefined
+          ? formatPath(v.path) === formatPath(['spec', 'runbookVariants', variant])
+          : path[1] !== 'recovery' || !ownConditions.has(formatPath(v.path)),
+      );
       // One finding per routing that lacks the receiver, naming every variant that runs with it.
       const missing = new Map<string, { routed: Routed; names: string[] }>();
-      for (const { name, routed } of variants) {
+      for (const { name, routed } of judging) {
         if (!routed || routed.receivers.includes(receiver)) continue;
         const entry = missing.get(routed.where) ?? { routed, names: [] };
         entry.names.push(name);

@@ -451,6 +451,18 @@ export const scenarioSpecSchema = z
             expect: z.enum(['recovery', 'no-recovery', 'measure']).optional(),
             alertmanager: alertmanagerSchema.optional(),
             silent: silentSchema.optional(),
+            recovery: z
+              .strictObject({
+                budget: positiveDurationSchema.optional(),
+                verify: positiveDurationSchema.optional(),
+                conditions: z.array(recoveryConditionSchema).optional(),
+              })
+              .meta({
+                description:
+                  "What this runbook must achieve, when it is not the drill's: each field given replaces the " +
+                  "drill's recovery field (conditions replace the whole list); each left out is the drill's.",
+              })
+              .optional(),
           }),
         )
         .optional(),

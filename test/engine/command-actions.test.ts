@@ -145,4 +145,24 @@ describe('plan: command actions (meshdrill run --dry-run)', () => {
     for (const change of radius)
       expect(change).to.match(/; undone at cleanup by `left=\$\(kubectl get .*\(a 2-line script\)$/);
   });
+
+  it("lists the drill's recovery conditions and, apart, those a variant is judged against instead", async () => {
+    const { scenarios } = await loadScenarios(['scenarios/istio-upgrade.yaml'], { target: 'kind' });
+    const [section] = await planScenarios(scenarios, undefined);
+    const texts = (section?.steps ?? []).flatMap((s) =>
+      s.step === 'note'
+        ? [s.text]
+        : s.step === 'command' && s.purpose.startsWith('recovery')
+          ? [s.purpose]
+          : [],
+    );
+    const from = texts.findIndex((t) => t.startsWith('recovery condition'));
+    expect(texts.slice(from)).to.deep.equal([
+      'recovery condition proxies-on-new-revision (polled, read-only by intent)',
+      'recovery condition old-revision-gone (polled, read-only by intent)',
+      'variant rollback is judged against its own recovery: proxies-on-old-revision, new-revision-gone, no-burn-rate-page (budget 4m00s, verify 1m00s)',
+      'recovery condition proxies-on-old-revision of variant rollback (polled, read-only by intent)',
+      'recovery condition new-revision-gone of variant rollback (polled, read-only by intent)',
+    ]);
+  });
 });

@@ -161,6 +161,74 @@ describe('engine: recovery conditions', function () {
   });
 });
 
+describe('engine: a runbook variant with recovery conditions of its own', function () {
+  this.timeout(90_000);
+
+  /** The drill asks for a condition the fix never meets; the variant asks for one the fix meets. */
+  const chaosGone: RecoveryCondition = {
+    name: 'chaos-gone',
+    kind: 'kubernetes',
+    resource: {
+      apiVersion: 'chaos-mesh.org/v1alpha1',
+      kind: 'PodChaos',
+      namespace: 'md-fake',
+      name: 'kill-web',
+    },
+    field: 'metadata.name',
+    op: 'exists',
+    match: 'none',
+    pollMs: 200,
+  };
+  const drill = (variant: ResolvedScenario['variants'][number]) => {
+    const base = fakeScenario();
+    return fakeScenario({
+      recovery: { ...base.recovery, conditions: [neverConverges] },
+      variants: [variant],
+    });
+  };
+  const fixVariant = {
+    name: 'other-fix',
+    runbook: fakeRunbook('/runbooks/fix.md'),
+    expect: 'recovery' as const,
+  };
+
+  it('is judged against its own conditions: it recovers though the drill’s would never hold', async () => {
+    const base = fakeScenario();
+    const own = {
+      recovery: { ...base.recovery, conditions: [chaosGone] },
+      timeouts: { remediate: base.timeouts.remediate, recover: base.timeouts.recover },
+    };
+    const { result, events } = await runOn(
+      world(),
+      [drill({ ...fixVariant, ownRecovery: own })],
+      failingCommands,
+    );
+    const recover = byId(events, 'recover', 'other-fix');
+    expect(recover?.passed, recover?.message).to.equal(true);
+    expect(recover?.message).to.match(/; condition chaos-gone true at its start and end$/);
+    const start = events.find(
+      (e): e is EventOf<'scenario-start'> => e.type === 'scenario-start' && e.variant === 'other-fix',
+    );
+    expect(start?.recovery.conditions).to.deep.equal([{ name: 'chaos-gone', kind: 'kubernetes' }]);
+    // The drill's condition was never polled in this variant.
+    const polled = events.filter(
+      (e): e is EventOf<'condition'> => e.type === 'condition' && e.role === 'recovery',
+    );
+    expect(new Set(polled.map((o) => o.name))).to.deep.equal(new Set(['chaos-gone']));
+    expect(result.exitCode).to.equal(EXIT_CODES.passed);
+  });
+
+  it('negative control: the same variant judged against the drill’s conditions does not recover', async () => {
+    const { result, events } = await runOn(world(), [drill(fixVariant)], failingCommands);
+    const recover = byId(events, 'recover', 'other-fix');
+    expect(recover?.passed).to.equal(false);
+    expect(recover?.message).to.match(/^condition config-converges never true/);
+    expect(result.exitCode).to.equal(EXIT_CODES.assertionFailed);
+  });
+});
+
+const world = () => new FakeWorld();
+
 /**
  * A detection signal that fires while `faulted()` — but only after a 2.5 s probe, so the during-fault window
  * (injection → runbook) holds a few whole seconds of load, as it does on a real cluster.

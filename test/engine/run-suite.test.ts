@@ -196,6 +196,37 @@ describe('engine: a suite on the fake world', function () {
     );
   });
 
+  it("leaves a variant's own notification recovery condition out as well, saying so", async () => {
+    const base = fakeScenario();
+    const ticket = {
+      name: 'ticket-filed',
+      kind: 'notification' as const,
+      alert: 'ErrorBudgetBurnFast',
+      pollMs: 200,
+    };
+    const own = {
+      recovery: { ...base.recovery, conditions: [ticket] },
+      timeouts: { remediate: base.timeouts.remediate, recover: base.timeouts.recover },
+    };
+    const scenario = fakeScenario({
+      variants: [
+        { name: 'other-fix', runbook: fakeRunbook('/runbooks/fix.md'), expect: 'recovery', ownRecovery: own },
+      ],
+    });
+    const { result, events } = await runOn(new FakeWorld(), [scenario]);
+    const warning = events.find((e) => e.type === 'log' && e.level === 'warn');
+    expect(warning?.type === 'log' && warning.message).to.match(
+      /^ticket-filed not judged: this fake target runs no/,
+    );
+    const start = events.find(
+      (e): e is EventOf<'scenario-start'> => e.type === 'scenario-start' && e.variant === 'other-fix',
+    );
+    expect(start?.recovery).to.not.have.property('conditions');
+    const recover = byId(events, 'recover', 'other-fix');
+    expect(recover?.passed, recover?.message).to.equal(true);
+    expect(result.exitCode).to.equal(EXIT_CODES.passed);
+  });
+
   it("keeps notification signals on the user's Alertmanager, saying they are judged from its routing only", async () => {
     const scenario = fakeScenario({
       signals: [

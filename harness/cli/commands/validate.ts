@@ -3,6 +3,7 @@
 import { invalidInput, EXIT_CODES } from '../../model/errors.js';
 import { controlPlaneOf } from '../../../clusters/index.js';
 import { formatProblem, loadScenarios, meshVariablesFor } from '../../scenario/index.js';
+import { formatDuration } from '../../util/duration.js';
 import type { CliArgs } from '../args.js';
 
 export async function validateCommand(args: CliArgs): Promise<number> {
@@ -20,6 +21,14 @@ export async function validateCommand(args: CliArgs): Promise<number> {
   }
   for (const s of scenarios) {
     console.log(`✓ ${s.name} (${s.file}): ${s.signals.length} signal(s), ${s.variants.length} variant(s)`);
+    for (const v of s.variants) {
+      if (v.ownRecovery === undefined) continue;
+      const { conditions, budgetMs, verifyMs } = v.ownRecovery.recovery;
+      const names = conditions.map((c) => c.name).join(', ') || 'no conditions';
+      console.log(
+        `  variant ${v.name} is judged against its own recovery: ${names} (budget ${formatDuration(budgetMs)}, verify ${formatDuration(verifyMs)})`,
+      );
+    }
   }
   console.log(`${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} valid`);
   return EXIT_CODES.passed;

@@ -2,7 +2,7 @@
 // its phase runner; and the few helpers every phase uses to reach the world and the journal through them.
 
 import type { FaultContext } from '../../faults/index.js';
-import type { ResolvedScenario, ScenarioVariant } from '../../model/index.js';
+import { type ResolvedScenario, type ScenarioVariant, scenarioOfVariant } from '../../model/index.js';
 import type { ConditionContext, NotificationPort } from '../../signals/index.js';
 import { paceToPrometheus } from '../detection-floors.js';
 import { PhaseRunner, type PhaseScope } from '../phase-runner.js';
@@ -12,7 +12,7 @@ import type { VariantState } from './state.js';
 
 export interface VariantContext {
   readonly ctx: EngineContext;
-  /** The scenario with its polls paced to the target's Prometheus. */
+  /** The scenario as this variant runs it (its own recovery, if any), polls paced to the target's Prometheus. */
   readonly scenario: ResolvedScenario;
   readonly variant: ScenarioVariant;
   readonly scope: PhaseScope;
@@ -41,7 +41,7 @@ export async function createVariantContext(
 ): Promise<VariantContext> {
   // Polls paced to what the target's Prometheus can show (no timing readable: as written).
   const timing = await ctx.prometheus.ruleTiming(ctx.interrupt).catch(() => undefined);
-  const scenario = paceToPrometheus(written, timing);
+  const scenario = paceToPrometheus(scenarioOfVariant(written, variant), timing);
   const scope = { scenario: scenario.name, variant: variant.name, iteration };
   return {
     ctx,
