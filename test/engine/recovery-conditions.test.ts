@@ -66,6 +66,22 @@ const failingCommands = (p: Ports): Ports => ({
   }),
 });
 
+/** True once the fix has deleted the PodChaos. */
+const chaosGone: RecoveryCondition = {
+  name: 'chaos-gone',
+  kind: 'kubernetes',
+  resource: {
+    apiVersion: 'chaos-mesh.org/v1alpha1',
+    kind: 'PodChaos',
+    namespace: 'md-fake',
+    name: 'kill-web',
+  },
+  field: 'metadata.name',
+  op: 'exists',
+  match: 'none',
+  pollMs: 200,
+};
+
 describe('engine: recovery conditions', function () {
   this.timeout(90_000);
 
@@ -132,20 +148,6 @@ describe('engine: recovery conditions', function () {
   it('passes when the condition becomes true with the fix (the PodChaos is gone)', async () => {
     const world = new FakeWorld();
     const base = fakeScenario();
-    const chaosGone: RecoveryCondition = {
-      name: 'chaos-gone',
-      kind: 'kubernetes',
-      resource: {
-        apiVersion: 'chaos-mesh.org/v1alpha1',
-        kind: 'PodChaos',
-        namespace: 'md-fake',
-        name: 'kill-web',
-      },
-      field: 'metadata.name',
-      op: 'exists',
-      match: 'none',
-      pollMs: 200,
-    };
     const { result, events } = await runOn(world, [
       fakeScenario({ recovery: { ...base.recovery, conditions: [chaosGone] } }),
     ]);
@@ -164,21 +166,7 @@ describe('engine: recovery conditions', function () {
 describe('engine: a runbook variant with recovery conditions of its own', function () {
   this.timeout(90_000);
 
-  /** The drill asks for a condition the fix never meets; the variant asks for one the fix meets. */
-  const chaosGone: RecoveryCondition = {
-    name: 'chaos-gone',
-    kind: 'kubernetes',
-    resource: {
-      apiVersion: 'chaos-mesh.org/v1alpha1',
-      kind: 'PodChaos',
-      namespace: 'md-fake',
-      name: 'kill-web',
-    },
-    field: 'metadata.name',
-    op: 'exists',
-    match: 'none',
-    pollMs: 200,
-  };
+  // The drill asks for a condition the fix never meets; the variant asks for one the fix meets (chaosGone).
   const drill = (variant: ResolvedScenario['variants'][number]) => {
     const base = fakeScenario();
     return fakeScenario({
